@@ -1,0 +1,500 @@
+"""Readers and validation for the raw extract files of DATA_CONTRACT.md.
+
+Every reader picks the format by extension (.parquet, .csv, .sas7bdat, .dta), matches
+column names case-insensitively, applies the cohort's rename map, checks types and
+rules, and raises :class:`ExtractError` naming the file, column, count and examples.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .codes import CodeTable
+from .errors import ExtractError
+from .timegrid import parse_week_column, week_month, week_thursday
+
+FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
+
+BIP_ITEMS = (
+    "bip_tro_paa_job", "bip_samarbejdsevne", "bip_helbredsmestring",
+    "bip_kompetencer_arbejdsplads", "bip_kontakt_nye_mennesker", "bip_viden_jobmuligheder",
+    "bip_motivation", "bip_arbejdsevne", "bip_transportevne", "bip_overskud_hverdag",
+    "bip_jobsoegning",
+)
+WHO5_ITEMS = ("who5_1", "who5_2", "who5_3", "who5_4", "who5_5")
+
+# column -> type; a trailing '?' allows empty values
+SCHEMAS = {
+    "participants": {"pnr": "str", "kommune": "int", "visitation_dato": "date",
+                     "start_dato": "date?", "slut_dato": "date?"},
+    "bef": {"pnr": "str", "aar": "int", "koen": "int", "foed_dag": "date", "ie_type": "int",
+            "opr_land": "str", "civst": "str", "samlev": "int", "kom": "int"},
+    "eindkomst": {"pnr": "str", "maaned": "month", "loen": "nonneg", "timer": "nonneg"},
+    "vnds": {"pnr": "str", "haend_dato": "date", "indud_kode": "str"},
+    "dod": {"pnr": "str", "doddato": "date"},
+    "udda": {"pnr": "str", "aar": "int", "hfaudd": "str"},
+    "lpr": {"pnr": "str", "dato": "date", "psyk": "int"},
+    "questionnaires": {"pnr": "str", "runde": "str", "dato": "date?",
+                       **{c: "int?" for c in BIP_ITEMS + WHO5_ITEMS}},
+}
+ALLOWED = {
+    ("bef", "koen"): {1, 2},
+    ("bef", "ie_type"): {1, 2, 3},
+    ("bef", "civst"): set("UGFEPOL"),
+    ("bef", "samlev"): {0, 1},
+    ("vnds", "indud_kode"): {"I", "U"},
+    ("lpr", "psyk"): {0, 1},
+    ("questionnaires", "runde"): {"start", "slut"},
+}
+REQUIRED_FILES = ("participants", "dream", "bef", "eindkomst")
+OPTIONAL_FILES = ("vnds", "dod", "udda", "lpr", "questionnaires")
+
+
+# ----------------------------------------------------------------------------- raw reading
+def _sniff_sep(path: Path) -> str:
+    with open(path, encoding="utf-8-sig") as fh:
+        head = fh.readline()
+    return ";" if head.count(";") > head.count(",") else ","
+
+
+def _resolve_columns(available, wanted, rename):
+    """Map wanted (lower-case, post-rename) names to the file's actual column names."""
+    rename = {k.lower(): v.lower() for k, v in (rename or {}).items()}
+    by_final = {}
+    for col in available:
+        final = rename.get(col.lower(), col.lower())
+        by_final.setdefault(final, col)
+    if wanted is None:
+        return by_final
+    return {w: by_final[w] for w in wanted if w in by_final}
+
+
+def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
+    """Read one file by extension with lower-case (renamed) columns; strings stay strings.
+
+    `columns` projects to these (post-rename, lower-case) names where present.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ExtractError(path, f"unsupported format '{suffix}'", fix=f"deliver one of {FORMATS}")
+    if not path.exists():
+        raise ExtractError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise ExtractError(path, "the file is empty", n=0)
+    try:
+        if suffix == ".parquet":
+            names = pq.read_schema(path).names
+            mapping = _resolve_columns(names, columns, rename)
+            table = pq.read_table(path, columns=list(mapping.values()))
+            df = table.to_pandas()
+        elif suffix == ".csv":
+            df = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False,
+                             na_values=[""], encoding="utf-8-sig")
+        elif suffix == ".sas7bdat":
+            df = pd.read_sas(path, format="sas7bdat", encoding="utf-8")
+        else:
+            df = pd.read_stata(path, convert_categoricals=False)
+    except ExtractError:
+        raise
+    except Exception as exc:  # a corrupt file: say which, never a deep traceback
+        raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
+    mapping = _resolve_columns(df.columns, None, rename)
+    df = df[list(mapping.values())].set_axis(list(mapping.keys()), axis=1)
+    if columns is not None:
+        df = df[[c for c in columns if c in df.columns]]
+    return df
+
+
+def _examples(series, mask, n=2):
+    return [repr(v) for v in series[mask].head(n).tolist()]
+
+
+def _coerce(df: pd.DataFrame, file: Path, name: str, pnr_col="pnr") -> pd.DataFrame:
+    """Check required columns and coerce each to its contract type."""
+    schema = SCHEMAS[name]
+    missing = [c for c, t in schema.items() if c not in df.columns and not t.endswith("?")]
+    if missing:
+        near = [c for c in df.columns if c not in schema]
+        raise ExtractError(
+            file, f"required column(s) missing: {', '.join(missing)}", column=missing[0],
+            fix=(f"the file has unexpected column(s) {near[:5]}; rename them in the cohort config "
+                 f"(columns: {{{name}: {{OLD: new}}}})" if near else "add the column"),
+        )
+    if len(df) == 0:
+        raise ExtractError(file, "the file has no rows", n=0)
+    out = {}
+    for col, typ in schema.items():
+        if col not in df.columns:
+            out[col] = pd.Series(pd.NA, index=df.index, dtype="Int64" if "int" in typ else object)
+            continue
+        s = df[col]
+        nullable = typ.endswith("?")
+        base = typ.rstrip("?")
+        isnull = s.isna() | (s.astype("string").str.strip() == "")
+        if isnull.any() and not nullable:
+            raise ExtractError(file, "empty values where a value is required", column=col,
+                               n=int(isnull.sum()), examples=[f"row {i + 2}" for i in np.flatnonzero(isnull)[:2]])
+        if base == "str":
+            if pd.api.types.is_float_dtype(s):
+                v = s.map(lambda x: None if pd.isna(x) else (str(int(x)) if float(x).is_integer() else str(x)))
+            else:
+                v = s.map(lambda x: None if pd.isna(x) else str(x).strip())
+            out[col] = v.astype(object)
+        elif base in ("int", "nonneg"):
+            num = pd.to_numeric(s.where(~isnull), errors="coerce")
+            bad = num.isna() & ~isnull
+            if bad.any():
+                raise ExtractError(file, "values are not numbers", column=col, n=int(bad.sum()),
+                                   examples=_examples(s, bad), fix="deliver numbers only")
+            if base == "int":
+                frac = num.notna() & (num != np.floor(num.fillna(0)))
+                if frac.any():
+                    raise ExtractError(file, "values are not whole numbers", column=col,
+                                       n=int(frac.sum()), examples=_examples(s, frac))
+                out[col] = num.astype("Int64")
+            else:
+                neg = num < 0
+                if neg.any():
+                    raise ExtractError(file, "negative values (must be >= 0)", column=col,
+                                       n=int(neg.sum()), examples=_examples(s, neg))
+                out[col] = num.astype("float64")
+        elif base == "date":
+            if pd.api.types.is_datetime64_any_dtype(s):
+                d = s
+            else:
+                d = pd.to_datetime(s.where(~isnull), errors="coerce", format="ISO8601")
+            bad = d.isna() & ~isnull
+            if bad.any():
+                raise ExtractError(file, "values are not dates (YYYY-MM-DD)", column=col,
+                                   n=int(bad.sum()), examples=_examples(s, bad))
+            out[col] = pd.to_datetime(d).astype("datetime64[ns]")
+        elif base == "month":
+            txt = s.astype(str).str.strip()
+            bad = ~txt.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
+            if bad.any():
+                raise ExtractError(file, "values are not months (YYYY-MM)", column=col,
+                                   n=int(bad.sum()), examples=_examples(s, bad))
+            out[col] = txt.astype(object)
+        allowed = ALLOWED.get((name, col))
+        if allowed is not None:
+            vals = out[col]
+            badv = vals.notna() & ~vals.isin(list(allowed))
+            if badv.any():
+                raise ExtractError(file, f"values outside the allowed codes {sorted(allowed)}",
+                                   column=col, n=int(badv.sum()), examples=_examples(s, badv))
+    res = pd.DataFrame(out, index=df.index).reset_index(drop=True)
+    return res
+
+
+# ----------------------------------------------------------------------------- the extract
+@dataclass(frozen=True)
+class DreamData:
+    """DREAM weeks as benefit-group ids: one row per person, one column per ISO week."""
+
+    pnr: np.ndarray           # str, one per row
+    weeks: tuple              # ((iso_year, week), ...)
+    groups: np.ndarray        # int8 [persons, weeks]: index into CodeTable.groups
+    code_counts: dict         # code -> person-weeks
+    unknown_counts: dict      # unknown code -> person-weeks (only when mapped by config)
+
+    @property
+    def week_months(self) -> np.ndarray:
+        return np.array([week_month(y, w) for y, w in self.weeks], dtype=np.int64)
+
+
+class Extract:
+    """One extract folder. `rename` is the cohort's per-file column map."""
+
+    def __init__(self, path, rename=None, participants_file="participants.csv"):
+        self.path = Path(path)
+        self.rename = {k.lower(): v for k, v in (rename or {}).items()}
+        self.participants_file = participants_file
+        if not self.path.is_dir():
+            raise ExtractError(self.path, "extract folder not found",
+                               fix="check `extracts:` in config/config.yaml")
+
+    # -- files
+    def file(self, name: str, required: bool = True) -> Path | None:
+        if name == "participants":
+            p = self.path / self.participants_file
+            if p.exists():
+                return p
+            stem = Path(self.participants_file).stem
+        else:
+            stem = name
+        found = [self.path / f"{stem}{ext}" for ext in FORMATS if (self.path / f"{stem}{ext}").exists()]
+        if len(found) > 1:
+            raise ExtractError(self.path, f"more than one file for '{stem}': {[f.name for f in found]}",
+                               fix="keep exactly one format per file")
+        if not found:
+            if required:
+                raise ExtractError(self.path / f"{stem}.*", f"required file '{stem}' is missing "
+                                   f"(looked for {', '.join(stem + e for e in FORMATS)})")
+            return None
+        return found[0]
+
+    def has(self, name: str) -> bool:
+        return self.file(name, required=False) is not None
+
+    def _read(self, name, required=True):
+        f = self.file(name, required)
+        if f is None:
+            return None
+        df = read_raw(f, columns=None, rename=self.rename.get(name))
+        return _coerce(df, f, name)
+
+    def checksums(self) -> dict:
+        out = {}
+        for f in sorted(self.path.iterdir()):
+            if f.is_file() and f.suffix.lower() in FORMATS:
+                out[f.name] = hashlib.sha256(f.read_bytes()).hexdigest()
+        return out
+
+    # -- typed readers
+    def participants(self) -> pd.DataFrame:
+        f = self.file("participants")
+        df = self._read("participants")
+        dup = df["pnr"].duplicated(keep=False)
+        if dup.any():
+            raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
+                               n=int(df.loc[dup, "pnr"].nunique()),
+                               examples=[f"row {i + 2}" for i in np.flatnonzero(dup)[:2]])
+        before = df["slut_dato"].notna() & df["start_dato"].notna() & (df["slut_dato"] < df["start_dato"])
+        if before.any():
+            raise ExtractError(f, "slut_dato is before start_dato", column="slut_dato",
+                               n=int(before.sum()), examples=[f"row {i + 2}" for i in np.flatnonzero(before)[:2]])
+        end_no_start = df["slut_dato"].notna() & df["start_dato"].isna()
+        if end_no_start.any():
+            raise ExtractError(f, "slut_dato given without start_dato", column="slut_dato",
+                               n=int(end_no_start.sum()),
+                               examples=[f"row {i + 2}" for i in np.flatnonzero(end_no_start)[:2]])
+        return df
+
+    def bef(self) -> pd.DataFrame:
+        f = self.file("bef")
+        df = self._read("bef")
+        dup = df.duplicated(["pnr", "aar"], keep=False)
+        if dup.any():
+            raise ExtractError(f, "more than one row per person and year", column="aar",
+                               n=int(df.loc[dup, "pnr"].nunique()), examples=[f"row {i + 2}" for i in np.flatnonzero(dup)[:2]])
+        return df
+
+    def eindkomst(self) -> pd.DataFrame:
+        return self._read("eindkomst")
+
+    def vnds(self):
+        return self._read("vnds", required=False)
+
+    def dod(self):
+        return self._read("dod", required=False)
+
+    def udda(self):
+        return self._read("udda", required=False)
+
+    def lpr(self):
+        return self._read("lpr", required=False)
+
+    def questionnaires(self, participants: pd.DataFrame | None = None, filename=None):
+        name = "questionnaires"
+        if filename:
+            f = self.path / filename
+            if not f.exists():
+                return None
+            df = _coerce(read_raw(f, rename=self.rename.get(name)), f, name)
+        else:
+            f = self.file(name, required=False)
+            if f is None:
+                return None
+            df = self._read(name)
+        for items, lo, hi in ((BIP_ITEMS, 1, 5), (WHO5_ITEMS, 0, 5)):
+            for c in items:
+                v = df[c]
+                bad = v.notna() & ((v < lo) | (v > hi))
+                if bad.any():
+                    raise ExtractError(f, f"item outside {lo}-{hi}", column=c, n=int(bad.sum()),
+                                       examples=[f"row {i + 2}: {v.iloc[i]}" for i in np.flatnonzero(bad)[:2]])
+        dup = df.duplicated(["pnr", "runde"], keep=False)
+        if dup.any():
+            raise ExtractError(f, "more than one questionnaire per person and round", column="runde",
+                               n=int(df.loc[dup, "pnr"].nunique()),
+                               examples=[f"row {i + 2}" for i in np.flatnonzero(dup)[:2]])
+        if participants is not None:
+            unknown = ~df["pnr"].isin(set(participants["pnr"]))
+            if unknown.any():
+                raise ExtractError(f, "questionnaire rows for persons not in the participant list",
+                                   column="pnr", n=int(df.loc[unknown, "pnr"].nunique()),
+                                   examples=[f"row {i + 2}" for i in np.flatnonzero(unknown)[:2]])
+        return df
+
+    def dream_weeks(self) -> list[tuple[int, int]]:
+        """All week columns of the DREAM file, checked for gaps."""
+        f = self.file("dream")
+        names = self._dream_names(f)
+        return _check_weeks(f, names)
+
+    def _dream_names(self, f) -> list[str]:
+        if f.suffix.lower() == ".parquet":
+            return list(_resolve_columns(pq.read_schema(f).names, None, self.rename.get("dream")))
+        return list(read_raw(f, rename=self.rename.get("dream")).columns)
+
+    def dream(self, codes: CodeTable, weeks=None) -> DreamData:
+        """Read DREAM as group ids; `weeks` ((year, week), ...) projects to those columns."""
+        f = self.file("dream")
+        all_weeks = _check_weeks(f, self._dream_names(f))
+        use = all_weeks if weeks is None else [w for w in all_weeks if w in set(weeks)]
+        cols = ["pnr"] + [f"y_{y % 100:02d}{w:02d}" for y, w in use]
+        if f.suffix.lower() == ".parquet":
+            mapping = _resolve_columns(pq.read_schema(f).names, cols, self.rename.get("dream"))
+            table = pq.read_table(f, columns=[mapping[c] for c in cols if c in mapping])
+            table = table.rename_columns([c for c in cols if c in mapping])
+        else:
+            df = read_raw(f, columns=cols, rename=self.rename.get("dream"))
+            table = pa.Table.from_pandas(df.astype(object), preserve_index=False)
+        if table.num_rows == 0:
+            raise ExtractError(f, "the file has no rows", n=0)
+        pnr_arr = table.column("pnr")
+        if pnr_arr.null_count:
+            raise ExtractError(f, "empty pnr", column="pnr", n=pnr_arr.null_count)
+        pnr = np.asarray(pc.cast(pnr_arr, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+        if len(np.unique(pnr)) != len(pnr):
+            vals, cnt = np.unique(pnr, return_counts=True)
+            raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
+                               n=int((cnt > 1).sum()), examples=[f"pnr {v}" for v in vals[cnt > 1][:2]])
+        groups = np.empty((table.num_rows, len(use)), dtype=np.int8)
+        counts: dict[str, int] = {}
+        unknown_total: dict[str, int] = {}
+        none_id = codes.none_id
+        for j, (y, w) in enumerate(use):
+            col = table.column(f"y_{y % 100:02d}{w:02d}").combine_chunks()
+            if not pa.types.is_dictionary(col.type):
+                if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)):
+                    col = _codes_as_text(col)
+                col = col.dictionary_encode()
+            dictionary = ["" if d is None else str(d).strip() for d in col.dictionary.to_pylist()]
+            ids, unknown = codes.lookup(dictionary)
+            idx = pc.fill_null(col.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            groups[:, j] = np.append(ids, np.int8(none_id))[idx]  # -1 (null) -> none
+            bc = np.bincount(idx + 1, minlength=len(dictionary) + 1)
+            for code, n in zip([""] + dictionary, bc):
+                if n:
+                    counts[code] = counts.get(code, 0) + int(n)
+            for u in unknown:
+                unknown_total[u] = unknown_total.get(u, 0) + int(bc[dictionary.index(u) + 1])
+        unknown_total = {k: v for k, v in unknown_total.items() if v}
+        if unknown_total and codes.unknown_codes == "error":
+            listing = ", ".join(f"'{k}' ({v} person-weeks)" for k, v in sorted(unknown_total.items()))
+            raise ExtractError(
+                f, f"unknown benefit code(s) not in the code table: {listing}", column="y_*",
+                n=sum(unknown_total.values()),
+                fix="add them to config/dream_codes.yaml, or set unknown_codes to a group",
+            )
+        return DreamData(pnr, tuple(use), groups, counts, unknown_total)
+
+
+def _codes_as_text(col: pa.Array) -> pa.Array:
+    """SAS/Stata may deliver codes as numbers: 130.0 -> '130'."""
+    vals = col.to_pylist()
+    out = [None if v is None or (isinstance(v, float) and np.isnan(v))
+           else (str(int(v)).zfill(3) if isinstance(v, (int, float)) else str(v)) for v in vals]
+    return pa.array(out, type=pa.string())
+
+
+def _check_weeks(f: Path, names: list[str]) -> list[tuple[int, int]]:
+    weeks = [parse_week_column(n) for n in names if n != "pnr"]
+    if "pnr" not in names:
+        raise ExtractError(f, "required column(s) missing: pnr", column="pnr")
+    bad = [n for n, w in zip([n for n in names if n != "pnr"], weeks) if w is None]
+    if bad:
+        raise ExtractError(f, "columns that are not ISO weeks y_YYWW", column=bad[0], n=len(bad),
+                           examples=bad, fix="rename them or drop them from the delivery")
+    if not weeks:
+        raise ExtractError(f, "no week columns y_YYWW", column="y_*")
+    try:
+        mondays = [week_thursday(y, w) for y, w in weeks]
+    except ValueError:
+        badw = [f"y_{y % 100:02d}{w:02d}" for y, w in weeks if not 1 <= w <= 53]
+        raise ExtractError(f, "week numbers that do not exist", column=badw[0] if badw else "y_*",
+                           examples=badw) from None
+    order = np.argsort(mondays)
+    weeks = [weeks[i] for i in order]
+    mondays = [mondays[i] for i in order]
+    gaps = [(weeks[i], weeks[i + 1]) for i in range(len(weeks) - 1)
+            if (mondays[i + 1] - mondays[i]).days != 7]
+    if gaps:
+        ex = [f"y_{a[0] % 100:02d}{a[1]:02d} -> y_{b[0] % 100:02d}{b[1]:02d}" for a, b in gaps]
+        raise ExtractError(f, "DREAM week columns have a gap (missing or duplicate weeks)",
+                           column="y_*", n=len(gaps), examples=ex,
+                           fix="deliver every ISO week between the first and the last")
+    return weeks
+
+
+# ----------------------------------------------------------------------------- QC summary
+def extract_summary(extract: Extract, codes: CodeTable) -> pd.DataFrame:
+    """Validate every file and summarise it: rows, persons, coverage and code counts."""
+    rows = []
+
+    def add(file, item, value):
+        rows.append({"file": file, "item": item, "value": value})
+
+    part = extract.participants()
+    add("participants", "rows", len(part))
+    add("participants", "persons", part["pnr"].nunique())
+    add("participants", "started", int(part["start_dato"].notna().sum()))
+    add("participants", "first_visitation", str(part["visitation_dato"].min().date()))
+    add("participants", "last_visitation", str(part["visitation_dato"].max().date()))
+    dream = extract.dream(codes)
+    add("dream", "rows", len(dream.pnr))
+    add("dream", "persons", len(dream.pnr))
+    add("dream", "first_week", f"{dream.weeks[0][0]}-W{dream.weeks[0][1]:02d}")
+    add("dream", "last_week", f"{dream.weeks[-1][0]}-W{dream.weeks[-1][1]:02d}")
+    add("dream", "weeks", len(dream.weeks))
+    for code, n in sorted(dream.code_counts.items()):
+        add("dream", f"code:{code or '(empty)'}", n)
+    for code, n in sorted(dream.unknown_counts.items()):
+        add("dream", f"unknown_code:{code}", n)
+    bef = extract.bef()
+    add("bef", "rows", len(bef))
+    add("bef", "persons", bef["pnr"].nunique())
+    add("bef", "first_year", int(bef["aar"].min()))
+    add("bef", "last_year", int(bef["aar"].max()))
+    missing_bef = ~part["pnr"].isin(set(bef["pnr"]))
+    add("participants", "not_in_bef", int(missing_bef.sum()))
+    ek = extract.eindkomst()
+    add("eindkomst", "rows", len(ek))
+    add("eindkomst", "persons", ek["pnr"].nunique())
+    add("eindkomst", "first_month", ek["maaned"].min())
+    add("eindkomst", "last_month", ek["maaned"].max())
+    for name, date_col in (("vnds", "haend_dato"), ("dod", "doddato"), ("udda", None), ("lpr", "dato")):
+        df = getattr(extract, name)()
+        if df is None:
+            add(name, "present", "no")
+            continue
+        add(name, "rows", len(df))
+        add(name, "persons", df["pnr"].nunique())
+        if date_col:
+            add(name, "first_date", str(df[date_col].min().date()))
+            add(name, "last_date", str(df[date_col].max().date()))
+    q = extract.questionnaires(part)
+    if q is None:
+        add("questionnaires", "present", "no")
+    else:
+        add("questionnaires", "rows", len(q))
+        add("questionnaires", "persons", q["pnr"].nunique())
+    out = pd.DataFrame(rows)
+    out["value"] = out["value"].astype(str)
+    return out
+
+
+def write_csv_sample(df: pd.DataFrame, path, sep=";"):
+    """Write a CSV the way Danish Excel users expect (used by the demo and tests)."""
+    df.to_csv(path, sep=sep, index=False, quoting=csv.QUOTE_MINIMAL)
