@@ -1,0 +1,130 @@
+"""Status in the outcome month (Table 1 of the effect note) and the headline outcomes.
+
+Precedence (first match wins, DATA_CONTRACT.md): not resident, permanent benefit, flex
+job or ledighedsydelse, education, wage with temporary benefit, temporary benefit,
+self-supporting with wage, self-supporting with unknown income.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .codes import CodeTable
+from .errors import SibevalError
+from .panel import Panel
+from .timegrid import month_label, month_of_dates
+
+# Table 1 row order (the note's order)
+STATUSES = ("self_supporting_wage", "self_supporting_unknown", "wage_with_benefit", "education",
+            "flexjob_or_ledighedsydelse", "temporary_benefit", "permanent_benefit", "not_resident")
+PRECEDENCE = ("not_resident", "permanent_benefit", "flexjob_or_ledighedsydelse", "education",
+              "wage_with_benefit", "temporary_benefit", "self_supporting_wage",
+              "self_supporting_unknown")
+HEADLINES = {
+    "self_supporting_or_education": ("self_supporting_wage", "self_supporting_unknown", "education"),
+    "ordinary_employment": ("self_supporting_wage", "wage_with_benefit"),
+}
+OUTCOMES = STATUSES + tuple(HEADLINES)
+
+
+def classify_status(group, ordinary, resident, codes: CodeTable) -> np.ndarray:
+    """Status per element from month group id, ordinary employment and vnds residence."""
+    g = np.asarray(group)
+    o = np.asarray(ordinary, dtype=bool)
+
+    def isin(key):
+        return np.isin(g, codes.gids(key))
+
+    temporary = isin("temporary_groups")
+    none = isin("none_groups")
+    conditions = [
+        ~np.asarray(resident, dtype=bool) | isin("emigrated_groups"),
+        isin("permanent_groups"),
+        isin("flex_groups"),
+        isin("education_groups"),
+        temporary & o,
+        temporary & ~o,
+        none & o,
+        none & ~o,
+    ]
+    out = np.select(conditions, list(PRECEDENCE), default="unclassified")
+    if (out == "unclassified").any():
+        bad = sorted({codes.groups[x] for x in g[out == "unclassified"]})
+        raise SibevalError(
+            f"dream_codes: group(s) {bad} are in no classification set; add them to "
+            "classification in config/dream_codes.yaml"
+        )
+    return out
+
+
+def outcome_months(end_dates, follow_up_months: int) -> np.ndarray:
+    """Month index of the outcome month: the month of the end date plus the follow-up."""
+    return month_of_dates(end_dates) + int(follow_up_months)
+
+
+def add_headlines(df: pd.DataFrame, status_col: str = "status") -> pd.DataFrame:
+    """Add one 0/1 column per status and per headline outcome (NaN where not classified)."""
+    out = df.copy()
+    ok = out[status_col].notna()
+    for s in STATUSES:
+        out[s] = np.where(ok, (out[status_col] == s).astype(float), np.nan)
+    for h, members in HEADLINES.items():
+        out[h] = np.where(ok, out[status_col].isin(members).astype(float), np.nan)
+    return out
+
+
+def classify_outcomes(persons: pd.DataFrame, panel: Panel, codes: CodeTable,
+                      beyond_coverage: str = "exclude") -> pd.DataFrame:
+    """Status in each person's outcome month.
+
+    `persons` has `pnr` and `outcome_month` (month index). Returns the input with
+    `maaned`, `group`, `loen`, `timer`, `ordinary_employment`, `status` and `excluded`
+    (a reason, or empty when the person is analysed) plus the 0/1 outcome columns.
+    """
+    df = persons.reset_index(drop=True).copy()
+    rows = panel.row_of(df["pnr"])
+    cols = panel.col_of(df["outcome_month"])
+    df["maaned"] = [month_label(m) for m in df["outcome_month"]]
+    found = rows >= 0
+    inside = cols >= 0
+    covered = np.zeros(len(df), bool)
+    covered[inside] = panel.covered[cols[inside]]
+    r, c = np.where(found, rows, 0), np.where(inside, cols, 0)
+    dead = found & inside & panel.dead[r, c]
+    reason = np.select(
+        [~found, ~covered, dead],
+        ["not in DREAM", "outcome month after the extract's coverage", "died before the outcome month ended"],
+        default="",
+    )
+    if beyond_coverage == "error" and (reason == "outcome month after the extract's coverage").any():
+        k = int((reason == "outcome month after the extract's coverage").sum())
+        last = month_label(panel.months[panel.covered][-1])
+        raise SibevalError(
+            f"{k} person(s) have an outcome month after the extract's last covered month {last}; "
+            "deliver a newer extract or set beyond_coverage: exclude in the cohort file"
+        )
+    ok = reason == ""
+    df["group"] = pd.Series([panel.groups[g] for g in panel.group[r, c]]).where(ok)
+    df["loen"] = np.where(ok, panel.loen[r, c], np.nan)
+    df["timer"] = np.where(ok, panel.timer[r, c], np.nan)
+    df["ordinary_employment_flag"] = np.where(ok, panel.ordinary[r, c], False)
+    status = classify_status(panel.group[r, c], panel.ordinary[r, c], panel.resident[r, c], codes)
+    df["status"] = pd.Series(status).where(ok)
+    df["excluded"] = reason
+    df = df.drop(columns=["ordinary_employment_flag"])
+    return add_headlines(df)
+
+
+def table1(df: pd.DataFrame, by: str = "role", weight: str | None = None) -> pd.DataFrame:
+    """Counts (weighted where `weight`) and shares of each status and headline by group."""
+    rows = []
+    ok = df[df["status"].notna()]
+    for key, sub in ok.groupby(by, sort=True):
+        w = sub[weight].to_numpy() if weight else np.ones(len(sub))
+        total = w.sum()
+        for o in OUTCOMES:
+            cnt = float((sub[o].to_numpy() * w).sum())
+            rows.append({by: key, "outcome": o, "n": int((sub[o] == 1).sum()), "weighted_n": cnt,
+                         "total": int(len(sub)), "share": cnt / total if total else np.nan})
+    return pd.DataFrame(rows)
