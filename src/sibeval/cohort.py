@@ -167,6 +167,8 @@ def eligible_at(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: 
     ok &= (age >= eligibility["age_min"]) & (age <= eligibility["age_max"])
     ok &= np.isin(panel.group[:, col], [panel.groups.index(g) for g in eligibility["benefit_groups"]])
     ok &= panel.resident[:, col] & ~panel.dead[:, col]
+    if eligibility.get("no_employment_in_index_month", True):
+        ok &= ~panel.ordinary[:, col]
     ok &= ~pd.Index(panel.pnr).isin(list(exclude_pnr))
     if eligibility.get("exclude_participant_municipalities"):
         ok &= ~snap["kom"].isin(list(participant_municipalities)).to_numpy()
@@ -194,3 +196,25 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
                          eligibility["benefit_groups"], municipalities)
     cand["index_week"] = [f"{y}-W{w:02d}" for y, w in cand["index_week"]]
     return cand
+
+
+def index_weeks_needed(participants: pd.DataFrame, k: int = 4) -> list[tuple[int, int]]:
+    """The DREAM weeks the covariates read: k weeks before every index week."""
+    weeks = {week_minus(week_of_date(d), k) for d in participants["start_dato"]}
+    weeks |= {week_minus(_index_week(int(m)), k) for m in month_of_dates(participants["start_dato"])}
+    return sorted(weeks)
+
+
+def week_lookup(dream):
+    """A function (pnr array, [(year, week)]) -> group ids, from a projected DreamData."""
+    rows = pd.Index(dream.pnr)
+    cols = {w: j for j, w in enumerate(dream.weeks)}
+
+    def lookup(pnr, weeks):
+        r = rows.get_indexer(pnr)
+        c = np.array([cols.get(tuple(w), -1) for w in weeks])
+        if (r < 0).any() or (c < 0).any():
+            raise SibevalError("a week 4 weeks before an index week is outside the DREAM extract")
+        return dream.groups[r, c]
+
+    return lookup

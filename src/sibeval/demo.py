@@ -6,11 +6,12 @@ The data-generating process:
   health proneness, municipality) and a latent employability ``u`` that is a function of
   the traits plus a little noise;
 * monthly labour-market states follow a Markov chain whose exits from benefit depend on
-  ``u`` and on a job in the last 24 months; states are written out as weekly DREAM codes,
+  ``u``; states are written out as weekly DREAM codes,
   monthly wages (eIndkomst), migrations, deaths, hospital contacts and education;
 * participants are drawn as men of non-Western origin on cash benefit, with the
-  catalogue's profile; before the programme they follow the same chain as everyone else
-  (so matching and the placebo test are meaningful); the programme changes their state
+  catalogue's profile; their employability and history before the programme are drawn
+  from the same chain as everyone else's, conditioned on that profile (so matching and
+  the placebo test are meaningful); the programme changes their state
   in the outcome month (a real effect);
 * the chain's exit rates are calibrated (numerically, below) so that persons like the
   participants who stay on benefit reach the published control-group distribution.
@@ -41,7 +42,7 @@ CHAIN = 8  # states 0..7 move in the chain; DEAD and ABSENT are handled apart
 # published control distribution over T, TW, SW, SU, ED, FX, P, EM (calibration input)
 SIB_PROFILE = {
     "municipalities": {657: 29, 791: 28},
-    "control_distribution": [0.63, 0.10, 0.07, 0.05, 0.01, 0.02, 0.10, 0.02],
+    "control_distribution": [0.645, 0.092, 0.063, 0.045, 0.01, 0.02, 0.102, 0.023],
     # participants analysed (55): exact trait counts from the catalogue's profile
     "n_analysed": 55,
     "traits": {"age50": 26, "partner": 29, "years_lt7": 27, "employed24": 19,
@@ -74,7 +75,7 @@ def _t_rows(a, u, recent):
 
     a: exit rates to TW, SW, SU, ED, FX, P, EM.
     """
-    emp = np.exp(0.9 * u) * np.where(recent, 1.8, 1.0)
+    emp = np.exp(0.9 * u)  # `recent` kept in the signature for callers; the chain is Markov given u
     rows = np.zeros((len(u), CHAIN))
     rows[:, TW] = a[0] * emp
     rows[:, SW] = a[1] * emp
@@ -163,6 +164,27 @@ def _simulate(S, start, end, kind_idx, u, a_by_kind, rng, last_job, death_hz):
         last_job[(nxt == TW) | (nxt == SW)] = m
 
 
+
+def _sample_participant_history(trait_u, s0, flag_job, passive, init, a_core, rng, batch=64):
+    """Draw (noise, history up to the start month) for one participant from the chain,
+    accepting draws that are on benefit at the start month (as eligible controls are),
+    have a job in the 24 months before start exactly when `flag_job`, and are (not) on
+    benefit the month before when (not) `passive`. Returns (u, states[: s0 + 1])."""
+    kinds = np.zeros(batch, dtype=int)
+    rates = {"core": a_core, **BASE_RATES}
+    for _ in range(2000):
+        u = trait_u + rng.normal(0, 0.25, batch)
+        S = np.zeros((batch, s0 + 1), dtype=np.int8)
+        S[:, 0] = np.where(rng.random(batch) < 0.15, SW, init)
+        _simulate(S, 1, s0 + 1, kinds, u, rates, rng, np.full(batch, -100), np.zeros(batch))
+        job = np.isin(S[:, s0 - 24: s0], (TW, SW)).any(axis=1)
+        ok = (S[:, s0] == T) & (job == flag_job) & ~np.isin(S[:, : s0], (P, EM, DEAD)).any(axis=1)
+        ok &= (S[:, s0 - 1] == T) if passive else True
+        if ok.any():
+            k = int(np.flatnonzero(ok)[0])
+            return float(u[k]), S[k]
+    raise RuntimeError("demo: no participant history found; the chain cannot reach the profile")
+
 # ----------------------------------------------------------------------------- helpers
 def _exact(n, k, rng):
     """A random 0/1 vector of length n with exactly k ones."""
@@ -221,7 +243,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
 
     # ---- static traits
     sex = np.where(rng.random(n) < 0.5, 1, 2)
-    origin = rng.choice(4, size=n, p=[0.55, 0.07, 0.30, 0.08])   # dk, western, nonwest imm, nonwest desc
+    origin = rng.choice(4, size=n, p=[0.42, 0.06, 0.40, 0.12])   # dk, western, nonwest imm, nonwest desc
     sex[is_part] = 1
     origin[is_part] = 2
     ie_type = np.choose(origin, [1, 2, 2, 3])
@@ -229,7 +251,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
                         np.where(origin == 1, WESTERN[rng.integers(0, len(WESTERN), n)],
                                  NON_WESTERN[rng.integers(0, len(NON_WESTERN), n)]))
     nonwest_man = (sex == 1) & (origin >= 2)
-    p_types = np.where(nonwest_man[:, None], [[0.55, 0.12, 0.15, 0.06, 0.06, 0.06]],
+    p_types = np.where(nonwest_man[:, None], [[0.72, 0.07, 0.08, 0.05, 0.04, 0.04]],
                        [[0.22, 0.20, 0.33, 0.08, 0.10, 0.07]])
     kind = (rng.random(n)[:, None] > np.cumsum(p_types, axis=1)).sum(axis=1)
     kind[is_part] = 0
@@ -269,14 +291,24 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     kom[:n_ref] = kommune
 
     # latent employability: traits plus a little noise
-    u = (-0.5 * age50 - 0.4 * primary - 0.4 * psych_prone - 0.25 * somatic_prone
-         + 0.25 * partner - 0.2 * years_lt7 + 0.35 * (kind == 2) + 0.15 * (kind == 1)
-         + rng.normal(0, 0.25, n))
+    trait_u = (-0.5 * age50 - 0.4 * primary - 0.4 * psych_prone - 0.25 * somatic_prone
+               + 0.25 * partner - 0.2 * years_lt7 + 0.35 * (kind == 2) + 0.15 * (kind == 1))
+    u = trait_u + rng.normal(0, 0.25, n)
 
-    # ---- calibrate the benefit-exit rates on persons like the participants
+    # ---- participants' employability and pre-programme history are drawn jointly from
+    # the chain, conditioned on their profile; the benefit-exit rates are calibrated on
+    # them (twice, so histories and rates agree)
+    sm = start_month - M0
     h = outcome_month[analysed] - start_month[analysed]
-    a_core = calibrate_core_rates(u[analysed], employed24_part[analysed], h,
-                                  prof["control_distribution"])
+    pre = {}
+    a_core = calibrate_core_rates(u[analysed], employed24_part[analysed], h, prof["control_distribution"])
+    for _round in range(2):
+        hrng = np.random.default_rng(seed + 7)
+        for i in range(n_ref):
+            u[i], pre[i] = _sample_participant_history(trait_u[i], sm[i], employed24_part[i],
+                                                       passive_part[i], T, a_core, hrng)
+        a_core = calibrate_core_rates(u[analysed], employed24_part[analysed], h,
+                                      prof["control_distribution"])
     a_by_kind = {"core": a_core, **BASE_RATES}
 
     # ---- simulate monthly states
@@ -293,8 +325,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
         _simulate(S, m, m + 1, kind, u, a_by_kind, rng, last_job, death_hz)
         S[arrive, m] = T
 
-    # ---- participants: pre-start constraints, programme, outcome, then the chain again
-    sm = start_month - M0
+    # ---- participants: history, programme, outcome, then the chain again
     em = end_month - M0
     om = outcome_month - M0
     outcome_state = np.full(n_ref, T)
@@ -303,22 +334,15 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
         ids = prng.permutation(ids)
         states = np.concatenate([np.full(c, s) for s, c in prof[grp].items()])
         outcome_state[ids] = states
-    sub_temp = rng.random((n, NM)) < np.where(kind == 0, 0.12, 0.05)[:, None]
+    sub_temp = rng.random((n, NM)) < np.where(kind == 0, 0.2, 0.05)[:, None]
     for i in range(n_ref):
         s0, e0, o0 = sm[i], em[i], om[i]
-        win = slice(s0 - 24, s0)
-        jobs = np.isin(S[i, win], (TW, SW))
-        if employed24_part[i] and not jobs.any():
-            S[i, s0 - 24 + prng.integers(0, 22)] = TW if prng.random() < 0.5 else SW
-        if not employed24_part[i]:
-            seg = S[i, win]
-            seg[np.isin(seg, (TW, SW, FX))] = T
-        seg = S[i, : s0]
-        seg[np.isin(seg, (P, EM, DEAD, ED))] = T
-        S[i, s0 - 1: o0] = T          # on benefit from the month before start to the outcome month
+        S[i, : s0 + 1] = pre[i]
+        S[i, s0: o0] = T              # on benefit from the start to the outcome month
         sub_temp[i, s0: o0] = False
-        # passive 4 weeks before start: the month before the start month (start day <= 10)
-        sub_temp[i, s0 - 1] = not passive_part[i]
+        # passive 4 weeks before start lies in the month before the start month (day <= 10)
+        if S[i, s0 - 1] == T:
+            sub_temp[i, s0 - 1] = not passive_part[i]
         S[i, o0] = outcome_state[i] if i in analysed else T
         _simulate(S[i: i + 1], o0 + 1, NM, kind[i: i + 1], u[i: i + 1], a_by_kind,
                   np.random.default_rng(seed + 100 + i), last_job[i: i + 1].copy(), np.zeros(1))

@@ -109,8 +109,10 @@ def classify_outcomes(persons: pd.DataFrame, panel: Panel, codes: CodeTable,
     df["loen"] = np.where(ok, panel.loen[r, c], np.nan)
     df["timer"] = np.where(ok, panel.timer[r, c], np.nan)
     df["ordinary_employment_flag"] = np.where(ok, panel.ordinary[r, c], False)
-    status = classify_status(panel.group[r, c], panel.ordinary[r, c], panel.resident[r, c], codes)
-    df["status"] = pd.Series(status).where(ok)
+    status = np.full(len(df), None, dtype=object)
+    status[ok] = classify_status(panel.group[r, c][ok], panel.ordinary[r, c][ok],
+                                 panel.resident[r, c][ok], codes)
+    df["status"] = pd.Series(status, dtype=object)
     df["excluded"] = reason
     df = df.drop(columns=["ordinary_employment_flag"])
     return add_headlines(df)
@@ -121,6 +123,8 @@ def table1(df: pd.DataFrame, by: str = "role", weight: str | None = None) -> pd.
     rows = []
     ok = df[df["status"].notna()]
     for key, sub in ok.groupby(by, sort=True):
+        if weight:
+            sub = sub[sub[weight] > 0]
         w = sub[weight].to_numpy() if weight else np.ones(len(sub))
         total = w.sum()
         for o in OUTCOMES:
@@ -128,3 +132,58 @@ def table1(df: pd.DataFrame, by: str = "role", weight: str | None = None) -> pd.
             rows.append({by: key, "outcome": o, "n": int((sub[o] == 1).sum()), "weighted_n": cnt,
                          "total": int(len(sub)), "share": cnt / total if total else np.nan})
     return pd.DataFrame(rows)
+
+
+def analysis_persons(participants: pd.DataFrame, matched: pd.DataFrame, follow_up_months: int,
+                     control_dates: str = "matched") -> pd.DataFrame:
+    """Participants and matched controls with their outcome months.
+
+    A control takes the end date of its matched participant (`control_dates="matched"`)
+    or the participants' mean end date (`"mean_end_date"`, as the 2022 note did).
+    """
+    p = participants[["pnr", "kommune", "start_dato", "slut_dato"]].copy()
+    p["outcome_month"] = outcome_months(p["slut_dato"], follow_up_months)
+    p["index_month"] = month_of_dates(p["start_dato"])
+    p["role"] = "participant"
+    sets = matched[matched["treated"] == 1][["pnr", "subclass"]]
+    p = p.merge(sets, on="pnr", how="left")
+    c = matched[matched["treated"] == 0][["pnr", "subclass", "participant_pnr", "index_month"]].copy()
+    c["role"] = "control"
+    if control_dates == "matched":
+        if c["participant_pnr"].isna().any():
+            raise SibevalError("control_dates: matched needs matched sets (nearest-neighbour "
+                               "matching); use control_dates: mean_end_date with weighting")
+        ends = p.set_index("pnr")["slut_dato"]
+        c["slut_dato"] = c["participant_pnr"].map(ends)
+        c["outcome_month"] = outcome_months(c["slut_dato"], follow_up_months)
+    elif control_dates == "mean_end_date":
+        mean_end = pd.to_datetime(p["slut_dato"]).mean()
+        c["slut_dato"] = mean_end
+        c["outcome_month"] = int(outcome_months(pd.Series([mean_end]), follow_up_months)[0])
+    else:
+        raise SibevalError(f"control_dates: {control_dates!r} is not allowed; use matched or mean_end_date")
+    cols = ["pnr", "role", "subclass", "index_month", "slut_dato", "outcome_month"]
+    return pd.concat([p[cols + ["kommune"]], c[cols]], ignore_index=True)
+
+
+def set_weights(df: pd.DataFrame) -> pd.Series:
+    """ATT weights from matched sets among the persons with an observed outcome.
+
+    Sets whose participant has no outcome are dropped (weight 0); in each remaining set a
+    control gets 1/k (k analysed controls in the set), summed over sets when a control is
+    reused, then scaled so control weights sum to the number of distinct analysed controls.
+    Participants without a matched set get weight 0 in comparisons.
+    """
+    ok = df["status"].notna() & df["subclass"].notna()
+    t_ok = set(df.loc[ok & (df["role"] == "participant"), "subclass"])
+    in_set = ok & df["subclass"].isin(t_ok)
+    k = df[in_set & (df["role"] == "control")].groupby("subclass").size()
+    w = pd.Series(0.0, index=df.index)
+    is_t = in_set & (df["role"] == "participant") & df["subclass"].isin(k.index)
+    w[is_t] = 1.0
+    is_c = in_set & (df["role"] == "control")
+    w[is_c] = 1.0 / df.loc[is_c, "subclass"].map(k)
+    n_c = df.loc[is_c, "pnr"].nunique()
+    if w[is_c].sum() > 0:
+        w[is_c] *= n_c / w[is_c].sum()
+    return w

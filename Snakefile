@@ -1,0 +1,23 @@
+# sibeval: from register extracts to the effect note.  Run: snakemake --cores 4
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/extract.smk"
+include: "workflow/rules/panel.smk"
+include: "workflow/rules/matching.smk"
+include: "workflow/rules/outcomes.smk"
+include: "workflow/rules/effects.smk"
+include: "workflow/rules/progression.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,57 @@
+"""Helpers for the workflow scripts (duck-typed on Snakemake's `snakemake` object; the
+library itself never imports Snakemake)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import SibevalError
+
+log = logging.getLogger("sibeval")
+
+
+def run(smk, main) -> None:
+    """Send logging to smk.log[0], run main(smk) and turn expected errors into one clear
+    message (no deep traceback) and a non-zero exit."""
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if getattr(smk, "log", None):
+        Path(smk.log[0]).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(smk.log[0], mode="w", encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    try:
+        main(smk)
+    except SibevalError as exc:
+        log.error("%s", exc)
+        sys.exit(1)
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to `path`; rename it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_csv(df, path, **kw):
+    """CSV written atomically with fixed formatting (byte-identical for equal inputs)."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g", **kw)
+
+
+def write_parquet(df, path):
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)

@@ -1,0 +1,99 @@
+"""Publishable tables: aggregates only, small cells suppressed (see sibeval.disclosure)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .disclosure import apply_mask, label, mask_lookup
+from .outcomes import HEADLINES, OUTCOMES, STATUSES
+
+GROUPS = ("participant", "control")
+
+
+def table1_display(t1: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Wide Table 1 (one row per status/headline; n and share per group), suppressed."""
+    counts = (t1.pivot(index="outcome", columns="role", values="n")
+              .reindex(index=list(OUTCOMES), columns=list(GROUPS)).fillna(0))
+    status_counts = counts.loc[list(STATUSES)]
+    lookup = mask_lookup(status_counts, min_cell, relations=list(HEADLINES.values()))
+    rows = []
+    for o in OUTCOMES:
+        row = {"outcome": o}
+        for g in GROUPS:
+            sub = t1[(t1.outcome == o) & (t1.role == g)]
+            if sub.empty:
+                row.update({f"n_{g}": "", f"share_{g}": "", f"total_{g}": ""})
+                continue
+            r = sub.iloc[0]
+            n_show = r["weighted_n"] if g == "control" else r["n"]
+            row[f"n_{g}"] = round(float(n_show), 1) if g == "control" else int(n_show)
+            row[f"share_{g}"] = round(float(r["share"]), 6)
+            row[f"total_{g}"] = int(r["total"])
+            small, hidden = lookup.get((o, g), (False, False))
+            # a headline hides only when it is itself small
+            if o in HEADLINES:
+                small = hidden = 0 < r["n"] < min_cell
+            if hidden:
+                row[f"n_{g}"] = label(min_cell) if small else "x"
+                row[f"share_{g}"] = ""
+            row[f"suppressed_{g}"] = bool(hidden)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def flow_table(flow_participants: pd.DataFrame, status: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Flow from referral to analysis with a reason for every exclusion (counts only)."""
+    rows = flow_participants.to_dict("records")
+    part = status[status.role == "participant"]
+    last = rows[-1]["n"]
+    reasons = part.loc[part.excluded != "", "excluded"].value_counts()
+    n_obs = int((part.excluded == "").sum())
+    rows.append({"step": "outcome_observed", "n": n_obs, "excluded": last - n_obs,
+                 "reason": "; ".join(f"{k} ({v})" for k, v in sorted(reasons.items()))})
+    matched = int(((part.excluded == "") & part.subclass.notna() & (part.weight > 0)).sum())
+    rows.append({"step": "matched", "n": matched, "excluded": n_obs - matched,
+                 "reason": "no eligible control within the caliper" if n_obs - matched else ""})
+    ctrl = status[status.role == "control"]
+    creasons = ctrl.loc[ctrl.excluded != "", "excluded"].value_counts()
+    rows.append({"step": "controls_matched", "n": int(len(ctrl)), "excluded": 0, "reason": ""})
+    rows.append({"step": "controls_outcome_observed", "n": int((ctrl.excluded == "").sum()),
+                 "excluded": int((ctrl.excluded != "").sum()),
+                 "reason": "; ".join(f"{k} ({v})" for k, v in sorted(creasons.items()))})
+    out = pd.DataFrame(rows)
+    # exclusion counts of 1..min_cell-1 persons are shown as <min_cell
+    for col in ("excluded",):
+        small = (out[col] > 0) & (out[col] < min_cell)
+        out[col] = out[col].astype(object)
+        out.loc[small, col] = label(min_cell)
+    out["reason"] = out["reason"].str.replace(r"\((\d+)\)", lambda m: f"({m.group(1) if int(m.group(1)) >= min_cell else label(min_cell)})", regex=True)
+    return out
+
+
+def profile_table(cand_matched: pd.DataFrame, candidates: pd.DataFrame, covariates, min_cell: int,
+                  balance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Participant profile next to the eligible pool and the matched controls (means/shares)."""
+    rows = []
+    t = candidates[candidates.treated == 1]
+    pool = candidates[candidates.treated == 0]
+    mc = cand_matched[cand_matched.treated == 0]
+    w = mc["weights"].to_numpy(float)
+    for c in covariates:
+        binary = set(np.unique(candidates[c].dropna())) <= {0.0, 1.0}
+        r = {"covariate": c, "type": "binary" if binary else "continuous",
+             "participants": float(t[c].mean()), "eligible_pool": float(pool[c].mean()),
+             "matched_controls": float(np.average(mc[c], weights=w)) if len(mc) else np.nan,
+             "n_participants": len(t), "n_pool_rows": len(pool), "n_pool_persons": pool["pnr"].nunique(),
+             "n_matched_controls": int(len(mc))}
+        if binary:
+            k = int(t[c].sum())
+            if 0 < k < min_cell or 0 < len(t) - k < min_cell:
+                r["participants"] = np.nan
+                r["note"] = f"suppressed ({label(min_cell)})"
+        rows.append(r)
+    out = pd.DataFrame(rows)
+    if balance is not None:
+        out = out.merge(balance[["covariate", "smd_before", "smd_after"]], on="covariate", how="left")
+    return out
+
+

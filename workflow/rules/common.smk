@@ -1,0 +1,84 @@
+# Helpers shared by the rules: config validation, cohort files, extract file lists.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from sibeval.config import config_hash, load_validated, load_yaml, validate  # noqa: E402
+from sibeval.errors import ConfigError  # noqa: E402
+
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+CONTRACT_FILES = ("participants", "dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr",
+                  "questionnaires")
+DEMO_FILES = ("dream.parquet", "bef.parquet", "eindkomst.parquet", "vnds.parquet",
+              "dod.parquet", "udda.parquet", "lpr.parquet", "participants.csv",
+              "questionnaires.csv")
+FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
+
+
+def _load_config():
+    try:
+        validate(config, load_yaml(SCHEMAS / "config.schema.yaml"), "config/config.yaml (with --config)")
+        cohorts = {}
+        for name in config["cohorts"]:
+            path = Path(config["cohort_dir"]) / f"{name}.yaml"
+            if not path.exists():
+                raise ConfigError(f"cohorts: '{name}' has no file {path}; available: "
+                                  f"{sorted(p.stem for p in Path(config['cohort_dir']).glob('*.yaml'))}")
+            c = load_validated(path, SCHEMAS / "cohort.schema.yaml")
+            if c["extract"] not in config["extracts"]:
+                raise ConfigError(f"{path}: extract: '{c['extract']}' is not in config.yaml extracts "
+                                  f"({', '.join(config['extracts'])})")
+            c["name"] = name
+            c["source"] = str(path)
+            cohorts[name] = c
+        return cohorts
+    except ConfigError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+COHORTS = _load_config()
+DEMO_EXTRACTS = [n for n, e in config["extracts"].items() if "demo" in e]
+
+
+wildcard_constraints:
+    cohort="|".join(COHORTS) or "NONE",
+    extract="|".join(DEMO_EXTRACTS) or "NONE",
+
+
+def cohort_cfg(wildcards):
+    return COHORTS[wildcards.cohort]
+
+
+def extract_dir(cohort):
+    return config["extracts"][COHORTS[cohort]["extract"]]["path"]
+
+
+def extract_files(wildcards):
+    """The extract's contract files (the demo's expected files when it is generated)."""
+    name = COHORTS[wildcards.cohort]["extract"]
+    ext = config["extracts"][name]
+    folder = Path(ext["path"])
+    if "demo" in ext:
+        return [str(folder / f) for f in DEMO_FILES]
+    found = sorted(str(p) for p in folder.glob("*") if p.suffix.lower() in FORMATS
+                   and p.stem.lower() in CONTRACT_FILES)
+    part = COHORTS[wildcards.cohort]["participants_file"]
+    if (folder / part).exists() and str(folder / part) not in found:
+        found.append(str(folder / part))
+    return found
+
+
+def run_params(wildcards):
+    """Everything a script needs besides files: the cohort, code table and labels."""
+    c = COHORTS[wildcards.cohort]
+    return {
+        "cohort": c,
+        "extract_dir": extract_dir(wildcards.cohort),
+        "dream_codes": load_yaml(config["dream_codes"]),
+        "labels": load_yaml(config["labels"]),
+        "config_hash": config_hash({"cohort": c, "codes": load_yaml(config["dream_codes"])}),
+    }
+
+
+def all_targets():
+    return [f"results/{c}/outcomes/table1.csv" for c in COHORTS]

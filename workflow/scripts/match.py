@@ -1,0 +1,77 @@
+"""Propensity-score matching and balance (rule match)."""
+import logging
+
+import pandas as pd
+
+from sibeval import figures
+from sibeval.adapters import run, write_csv, write_parquet
+from sibeval.balance import balance_before_after
+from sibeval.errors import SibevalError
+from sibeval.matching import match
+from sibeval.report_text import covariate_labels, text
+
+log = logging.getLogger("sibeval")
+
+
+def main(smk):
+    p = smk.params.run
+    c = p["cohort"]
+    m = c["matching"]
+    lang = c["language"]
+    cand = pd.read_parquet(smk.input.candidates)
+    covs = [v for v in c["covariates"] if cand[v].notna().all()]
+    dropped = sorted(set(c["covariates"]) - set(covs))
+    if dropped:
+        log.warning("covariates without data in this extract, left out: %s", dropped)
+    if m["method"] == "none":
+        method = None
+    else:
+        method = m["method"]
+    res = match(cand, "treated", covs, method=method, distance="logit", ratio=m["ratio"],
+                replace=m["replace"], caliper=m["caliper"], std_caliper=m["std_caliper"],
+                exact=["index_month"], m_order=m["m_order"],
+                unit_id="pnr" if m["controls_once_across_index_months"] else None)
+    un = res.unmatched_treated()
+    if len(un):
+        log.warning("%d participant(s) found no control within the caliper (index months %s)",
+                    len(un), sorted(un["index_month"].unique()))
+    md = res.matched_data()
+    if md["treated"].sum() == 0:
+        raise SibevalError("match: no participant was matched; widen the caliper or check eligibility")
+    bal = balance_before_after(res, m["smd_threshold"])
+    summ = res.summary()
+    n_t = int((md.treated == 1).sum())
+    n_c = int((md.treated == 0).sum())
+    per_set = res.pairs[res.pairs.treated == 0].groupby("subclass").size()
+    extra = pd.DataFrame([
+        {"sample": "Controls per matched participant (min)", "control": int(per_set.min()), "treated": n_t},
+        {"sample": "Controls per matched participant (max)", "control": int(per_set.max()), "treated": n_t},
+        {"sample": "Distinct control persons", "control": int(md.loc[md.treated == 0, "pnr"].nunique()), "treated": n_t},
+    ])
+    summ = pd.concat([summ, extra], ignore_index=True)
+    log.info("matched %d participants with %d controls; max |SMD| after %.3f", n_t, n_c,
+             bal["smd_after"].abs().max())
+    keep = ["pnr", "index_month", "index_week", "treated", "ps", "distance", "weights", *covs]
+    if len(res.pairs):
+        matched = res.data.iloc[res.pairs["row"].to_numpy()][keep].reset_index(drop=True)
+        matched["subclass"] = res.pairs["subclass"].to_numpy()
+        # each control takes the dates of the participant of its matched set
+        tp = matched[matched.treated == 1].set_index("subclass")["pnr"]
+        matched["participant_pnr"] = matched["subclass"].map(tp)
+    else:
+        matched = md[keep].assign(subclass=pd.NA, participant_pnr=pd.NA)
+    matched = matched.sort_values(["subclass", "treated", "pnr"], ascending=[True, False, True],
+                                  kind="stable").reset_index(drop=True)
+    write_parquet(matched, smk.output.matched)
+    write_csv(bal, smk.output.balance)
+    write_csv(summ, smk.output.summary)
+    labels = covariate_labels(lang)
+    figures.save(figures.love_plot(bal, labels, m["smd_threshold"], text("love_title", lang),
+                                   text("before", lang), text("after", lang)), smk.output.love[:-4])
+    figures.save(figures.overlap_plot(res.data, title=text("overlap_title", lang),
+                                      treated_label=text("participants", lang),
+                                      control_label=text("controls", lang),
+                                      xlabel=text("propensity", lang)), smk.output.overlap[:-4])
+
+
+run(snakemake, main)
