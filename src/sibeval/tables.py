@@ -97,3 +97,24 @@ def profile_table(cand_matched: pd.DataFrame, candidates: pd.DataFrame, covariat
     return out
 
 
+
+
+SHOWN_IF_SAFE = ("x_participants", "x_controls", "share_participants", "share_controls",
+                 "estimate", "ci_low", "ci_high", "risk_ratio", "rr_ci_low", "rr_ci_high",
+                 "regression_estimate", "regression_se")
+
+
+def suppress_effects(eff: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Blank the counts, shares and differences of rows where either group has 1 to
+    min_cell-1 persons with (or without) the outcome; p-values and flags stay."""
+    out = eff.copy()
+    small = np.zeros(len(out), bool)
+    for x, n in (("x_participants", "n_participants"), ("x_controls", "n_controls")):
+        xv = out[x].round().astype(int)
+        small |= ((xv > 0) & (xv < min_cell)) | ((out[n] - xv > 0) & (out[n] - xv < min_cell))
+    out["suppressed"] = small
+    for col in SHOWN_IF_SAFE:
+        if col in out:
+            out[col] = out[col].astype(object)
+            out.loc[small, col] = ""
+    return out

@@ -81,4 +81,4 @@ def run_params(wildcards):
 
 
 def all_targets():
-    return [f"results/{c}/outcomes/table1.csv" for c in COHORTS]
+    return [f"results/{c}/effects/effects.csv" for c in COHORTS]

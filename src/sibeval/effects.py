@@ -1,0 +1,79 @@
+"""The effect analysis of a matched cohort: every comparison the report shows, computed
+from person-level outcome data (statistics first; suppression is applied afterwards)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .codes import CodeTable
+from .inference import (compare_means, compare_shares, design_diagnostics, results_frame,
+                        status_distribution_test)
+from .outcomes import OUTCOMES, classify_outcomes, set_weights
+from .panel import Panel
+
+
+def _clusters(df):
+    sub = df["subclass"].fillna(-1).to_numpy()
+    if df.loc[df.role == "control", "pnr"].duplicated().any():   # controls reused
+        return np.column_stack([sub, pd.factorize(df["pnr"])[0]])
+    return sub
+
+
+def outcome_effects(df: pd.DataFrame, primary_test: str, alpha: float, outcomes=OUTCOMES):
+    """One ProportionComparison per outcome among analysed persons with weight > 0."""
+    d = df[df["weight"] > 0]
+    t = (d["role"] == "participant").to_numpy()
+    cl = _clusters(d)
+    return [compare_shares(o, d[o].to_numpy(), t, d["weight"].to_numpy(), cl, primary_test, alpha)
+            for o in outcomes]
+
+
+def hours_and_wage(df: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Mean hours and wage among those in ordinary employment in the outcome month."""
+    d = df[(df["weight"] > 0) & (df["ordinary_employment"] == 1)]
+    t = d["role"] == "participant"
+    return results_frame([compare_means(v, d.loc[t, v], d.loc[~t, v], alpha) for v in ("timer", "loen")])
+
+
+def subgroup_effects(df: pd.DataFrame, matched: pd.DataFrame, variables, primary_test, alpha):
+    """Effects within subgroups defined by the participant's value (whole matched sets)."""
+    rows = []
+    part = matched[matched["treated"] == 1].set_index("subclass")
+    for var in variables:
+        if var not in part:
+            continue
+        level = df["subclass"].map(part[var])
+        for lv in sorted(level.dropna().unique()):
+            sub = df[level == lv].copy()
+            sub["weight"] = set_weights(sub)
+            if (sub.loc[sub.role == "participant", "weight"] > 0).sum() == 0:
+                continue
+            for r in outcome_effects(sub, primary_test, alpha, ("ordinary_employment", "self_supporting_or_education")):
+                f = r.to_frame()
+                f.insert(0, "level", lv)
+                f.insert(0, "subgroup", var)
+                rows.append(f)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def placebo(df: pd.DataFrame, panel: Panel, codes: CodeTable, months_before: int,
+            primary_test: str, alpha: float):
+    """The same comparison in a month before the programme, which should show no effect."""
+    d = df[df["weight"] > 0][["pnr", "role", "subclass", "index_month", "weight"]].copy()
+    d["outcome_month"] = d["index_month"].astype(int) - months_before
+    st = classify_outcomes(d.drop(columns=["weight"]), panel, codes, "exclude")
+    st["weight"] = set_weights(st)
+    res = outcome_effects(st, primary_test, alpha, OUTCOMES)
+    f = results_frame(res)
+    f.insert(0, "months_before_index", months_before)
+    return f, st
+
+
+def diagnostics(results, power, alpha) -> pd.DataFrame:
+    return results_frame([design_diagnostics(r, power, alpha) for r in results])
+
+
+def distribution(df, reps, seed) -> pd.DataFrame:
+    d = df[df["weight"] > 0]
+    return status_distribution_test(d["status"], d["role"] == "participant", reps, seed).to_frame()

@@ -1,0 +1,306 @@
+"""Participant vs control comparisons: shares, differences, CIs, exact and regression
+p-values, the whole status distribution, hours and wages, and design diagnostics.
+
+Every result is a frozen dataclass with the estimate, a 95 % CI, a p-value, the method
+and the group sizes, and a ``to_frame()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
+
+from .errors import SibevalError
+
+Z95 = stats.norm.ppf(0.975)
+
+
+def wilson_ci(x: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval for x successes of n."""
+    if n <= 0:
+        return (np.nan, np.nan)
+    z = stats.norm.ppf(1 - alpha / 2)
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def newcombe_ci(x1, n1, x2, n2, alpha: float = 0.05) -> tuple[float, float]:
+    """Newcombe's hybrid score interval (method 10) for p1 - p2."""
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_ci(x1, n1, alpha)
+    l2, u2 = wilson_ci(x2, n2, alpha)
+    d = p1 - p2
+    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return (lo, hi)
+
+
+def risk_ratio(x1, n1, x2, n2, alpha: float = 0.05) -> tuple[float, float, float]:
+    """Risk ratio with a log (Katz) CI; NaN when a group has no events."""
+    if x1 == 0 or x2 == 0:
+        return (np.nan, np.nan, np.nan)
+    rr = (x1 / n1) / (x2 / n2)
+    se = np.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
+    z = stats.norm.ppf(1 - alpha / 2)
+    return (rr, rr * np.exp(-z * se), rr * np.exp(z * se))
+
+
+def _table(x1, n1, x2, n2):
+    return np.array([[int(round(x1)), int(round(n1 - x1))], [int(round(x2)), int(round(n2 - x2))]])
+
+
+def boschloo_p(x1, n1, x2, n2) -> float:
+    t = _table(x1, n1, x2, n2)
+    if t[:, 0].sum() == 0 or t[:, 1].sum() == 0:
+        return 1.0
+    return float(stats.boschloo_exact(t, alternative="two-sided", n=64).pvalue)
+
+
+def fisher_p(x1, n1, x2, n2) -> float:
+    return float(stats.fisher_exact(_table(x1, n1, x2, n2), alternative="two-sided")[1])
+
+
+@dataclass(frozen=True)
+class RegressionEstimate:
+    """Weighted linear-probability estimate of the difference (MatchIt's recommended
+    g-computation for a binary treatment without covariates), cluster-robust SEs."""
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    clusters: str
+    n: int
+
+
+def regression_difference(y, treated, weights, clusters, alpha: float = 0.05) -> RegressionEstimate:
+    """WLS of y on treatment; SEs clustered by matched set (2-way with person if given a
+    2-column `clusters`)."""
+    y = np.asarray(y, float)
+    X = sm.add_constant(np.asarray(treated, float))
+    w = np.asarray(weights, float)
+    keep = w > 0
+    groups = np.asarray(clusters)[keep]
+    if np.all(y[keep] == y[keep][0]):
+        return RegressionEstimate(0.0, 0.0, 0.0, 0.0, 1.0, "matched set", int(keep.sum()))
+    fit = sm.WLS(y[keep], X[keep], weights=w[keep]).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    est, se = float(fit.params[1]), float(fit.bse[1])
+    z = stats.norm.ppf(1 - alpha / 2)
+    p = float(fit.pvalues[1]) if se > 0 else 1.0
+    kind = "matched set and person" if groups.ndim == 2 else "matched set"
+    return RegressionEstimate(est, se, est - z * se, est + z * se, p, kind, int(keep.sum()))
+
+
+@dataclass(frozen=True)
+class ProportionComparison:
+    """Participant vs control share of one outcome.
+
+    `estimate` is the risk difference (participants - controls) with a Newcombe 95 % CI;
+    `p_value` is the primary test's, `significant` compares it with `alpha`.
+    """
+
+    outcome: str
+    n_participants: int
+    n_controls: int
+    x_participants: float
+    x_controls: float          # weighted
+    share_participants: float
+    share_controls: float      # weighted
+    estimate: float
+    ci_low: float
+    ci_high: float
+    risk_ratio: float
+    rr_ci_low: float
+    rr_ci_high: float
+    p_boschloo: float
+    p_fisher: float
+    regression_estimate: float
+    regression_se: float
+    p_regression: float
+    primary_test: str
+    p_value: float
+    significant: bool
+    alpha: float
+    method: str
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(self)])
+
+
+def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="boschloo",
+                   alpha: float = 0.05) -> ProportionComparison:
+    """Compare a 0/1 outcome between participants (treated=1) and weighted controls."""
+    y = np.asarray(y, float)
+    t = np.asarray(treated).astype(bool)
+    w = np.asarray(weights, float)
+    if np.isnan(y[w > 0]).any():
+        raise SibevalError(f"compare_shares: outcome '{outcome}' has missing values among analysed persons")
+    tw, cw = t & (w > 0), ~t & (w > 0)
+    n1, n2 = int(tw.sum()), int(cw.sum())
+    if n1 == 0 or n2 == 0:
+        raise SibevalError(f"compare_shares: '{outcome}' needs both groups (participants {n1}, controls {n2})")
+    x1 = float(np.sum(y[tw] * w[tw]) / np.sum(w[tw]) * n1)
+    # weighted control count on the scale of the control persons
+    p2 = float(np.sum(y[cw] * w[cw]) / np.sum(w[cw]))
+    x2 = p2 * n2
+    p1 = x1 / n1
+    lo, hi = newcombe_ci(x1, n1, x2, n2, alpha)
+    rr = risk_ratio(x1, n1, x2, n2, alpha)
+    pb, pf = boschloo_p(x1, n1, x2, n2), fisher_p(x1, n1, x2, n2)
+    reg = regression_difference(y, t, w, clusters, alpha)
+    primary = {"boschloo": pb, "fisher": pf, "regression": reg.p_value}[primary_test]
+    uniform = np.allclose(w[cw], w[cw][0])
+    method = ("Newcombe hybrid score CI; Boschloo and Fisher exact tests on the matched counts"
+              + ("" if uniform else " (weighted counts rounded: controls carry unequal weights)")
+              + f"; WLS with cluster-robust SE by {reg.clusters}")
+    return ProportionComparison(
+        outcome=outcome, n_participants=n1, n_controls=n2, x_participants=x1, x_controls=x2,
+        share_participants=p1, share_controls=p2, estimate=p1 - p2, ci_low=lo, ci_high=hi,
+        risk_ratio=rr[0], rr_ci_low=rr[1], rr_ci_high=rr[2], p_boschloo=pb, p_fisher=pf,
+        regression_estimate=reg.estimate, regression_se=reg.se, p_regression=reg.p_value,
+        primary_test=primary_test, p_value=primary, significant=bool(primary < alpha),
+        alpha=alpha, method=method)
+
+
+@dataclass(frozen=True)
+class DistributionTest:
+    """Participants vs controls across all statuses: Pearson chi-square with a seeded
+    Monte Carlo p-value (margins fixed, as R's chisq.test(simulate.p.value=TRUE))."""
+
+    statistic: float
+    df: int
+    p_value: float
+    p_asymptotic: float
+    reps: int
+    seed: int
+    n_participants: int
+    n_controls: int
+    method: str = "Pearson chi-square, Monte Carlo p-value with fixed margins"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(self)])
+
+
+def _chi2(table):
+    rows, cols = table.sum(axis=-1, keepdims=True), table.sum(axis=-2, keepdims=True)
+    exp = rows * cols / table.sum(axis=(-2, -1), keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nansum(np.where(exp > 0, (table - exp) ** 2 / exp, 0.0), axis=(-2, -1))
+
+
+def status_distribution_test(status, treated, reps=20000, seed=20221101) -> DistributionTest:
+    """Chi-square test of the status distribution, participants vs controls."""
+    s = pd.Series(status).astype(str)
+    t = np.asarray(treated).astype(bool)
+    cats = sorted(s.unique())
+    table = np.array([[np.sum((s == c) & t), np.sum((s == c) & ~t)] for c in cats], dtype=float).T
+    keep = table.sum(axis=0) > 0
+    table = table[:, keep]
+    obs = float(_chi2(table))
+    totals = table.sum(axis=0).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    sim_t = rng.multivariate_hypergeometric(totals, int(table[0].sum()), size=reps).astype(float)
+    sims = np.stack([sim_t, totals - sim_t], axis=1)
+    stat = _chi2(sims)
+    p = float((1 + np.sum(stat >= obs - 1e-9)) / (reps + 1))
+    df = int(table.shape[1] - 1)
+    return DistributionTest(obs, df, p, float(stats.chi2.sf(obs, df)), reps, seed,
+                            int(table[0].sum()), int(table[1].sum()))
+
+
+@dataclass(frozen=True)
+class MeanComparison:
+    """Mean of a continuous outcome, participants vs controls (Welch t; Mann-Whitney)."""
+
+    variable: str
+    n_participants: int
+    n_controls: int
+    mean_participants: float
+    mean_controls: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_welch: float
+    p_mannwhitney: float
+    p_value: float
+    significant: bool
+    method: str = "Welch t-test (CI of the difference); Mann-Whitney U alongside"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(self)])
+
+
+def compare_means(variable, x_participants, x_controls, alpha=0.05) -> MeanComparison:
+    a = np.asarray(x_participants, float)
+    b = np.asarray(x_controls, float)
+    if len(a) < 2 or len(b) < 2:
+        return MeanComparison(variable, len(a), len(b), float(np.mean(a)) if len(a) else np.nan,
+                              float(np.mean(b)) if len(b) else np.nan, np.nan, np.nan, np.nan,
+                              np.nan, np.nan, np.nan, False)
+    tt = stats.ttest_ind(a, b, equal_var=False)
+    ci = tt.confidence_interval(1 - alpha)
+    mw = stats.mannwhitneyu(a, b, alternative="two-sided")
+    return MeanComparison(variable, len(a), len(b), float(a.mean()), float(b.mean()),
+                          float(a.mean() - b.mean()), float(ci.low), float(ci.high),
+                          float(tt.pvalue), float(mw.pvalue), float(tt.pvalue), bool(tt.pvalue < alpha))
+
+
+@dataclass(frozen=True)
+class DesignDiagnostics:
+    """Power diagnostics in the style of the UK Justice Data Lab for one outcome."""
+
+    outcome: str
+    n_participants: int
+    n_controls: int
+    share_controls: float
+    observed_difference: float
+    minimum_detectable_difference: float
+    participants_needed: float
+    power: float
+    alpha: float
+    warnings: str
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(self)])
+
+
+def design_diagnostics(c: ProportionComparison, power=0.8, alpha=0.05) -> DesignDiagnostics:
+    """MDE at the current sizes; participants needed to detect the observed difference
+    (same control ratio); warnings where normal approximations are unreliable."""
+    ratio = c.n_controls / c.n_participants
+    pc = c.share_controls
+    analysis = NormalIndPower()
+    # minimum detectable difference above the control share (Cohen's h inverted)
+    h = analysis.solve_power(effect_size=None, nobs1=c.n_participants, alpha=alpha, power=power, ratio=ratio)
+    pt = np.sin(np.arcsin(np.sqrt(pc)) + h / 2) ** 2
+    mde = float(min(1.0, pt) - pc)
+    needed = np.nan
+    if c.estimate != 0 and 0 < c.share_participants < 1:
+        es = abs(proportion_effectsize(c.share_participants, pc))
+        if es > 0:
+            needed = float(np.ceil(analysis.solve_power(effect_size=es, alpha=alpha, power=power, ratio=ratio)))
+    warn = []
+    if c.n_participants < 30:
+        warn.append("fewer than 30 participants")
+    if c.n_controls < 30:
+        warn.append("fewer than 30 controls")
+    if c.x_participants < 10:
+        warn.append("fewer than 10 participants with the outcome")
+    if c.x_controls < 10:
+        warn.append("fewer than 10 controls with the outcome (weighted)")
+    return DesignDiagnostics(c.outcome, c.n_participants, c.n_controls, pc, c.estimate, mde,
+                             needed, power, alpha, "; ".join(warn))
+
+
+def results_frame(results) -> pd.DataFrame:
+    """Stack the frames of several results."""
+    return pd.concat([r.to_frame() for r in results], ignore_index=True)

@@ -1,0 +1,47 @@
+"""Significance tests of participant vs control shares (rule test_effects)."""
+import logging
+
+import pandas as pd
+
+from sibeval.adapters import run, write_csv
+from sibeval.codes import CodeTable
+from sibeval.effects import (diagnostics, distribution, hours_and_wage, outcome_effects, placebo,
+                             subgroup_effects)
+from sibeval.inference import results_frame
+from sibeval.panel import Panel
+from sibeval.tables import suppress_effects
+
+log = logging.getLogger("sibeval")
+
+
+def main(smk):
+    p = smk.params.run
+    c = p["cohort"]
+    e = c["effects"]
+    k = c["disclosure"]["min_cell"]
+    status = pd.read_parquet(smk.input.status)
+    matched = pd.read_parquet(smk.input.matched)
+    res = outcome_effects(status, e["primary_test"], e["alpha"])
+    eff = results_frame(res)
+    for r in res[-2:]:
+        log.info("%s: %.1f%% vs %.1f%% (diff %.1f, %s p=%.4f)", r.outcome, 100 * r.share_participants,
+                 100 * r.share_controls, 100 * r.estimate, r.primary_test, r.p_value)
+    shown = suppress_effects(eff, k)
+    write_csv(shown, smk.output.effects)
+    write_csv(distribution(status, e["monte_carlo_reps"], e["seed"]), smk.output.distribution)
+    write_csv(hours_and_wage(status, e["alpha"]), smk.output.hours_wage)
+    sg = subgroup_effects(status, matched, e["subgroups"], e["primary_test"], e["alpha"])
+    write_csv(suppress_effects(sg, k) if len(sg) else sg, smk.output.subgroups)
+    panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
+    plc, _ = placebo(status, panel, CodeTable.from_config(p["dream_codes"]),
+                     e["placebo_months_before"], e["primary_test"], e["alpha"])
+    write_csv(suppress_effects(plc, k), smk.output.placebo)
+    diag = diagnostics(res, e["power"], e["alpha"])
+    hide = shown["suppressed"].to_numpy()
+    diag["observed_difference"] = diag["observed_difference"].astype(object).where(~hide, "")
+    diag["participants_needed"] = diag["participants_needed"].astype(object).where(~hide, "")
+    diag["suppressed"] = hide
+    write_csv(diag, smk.output.diagnostics)
+
+
+run(snakemake, main)
