@@ -88,3 +88,55 @@ def mask_lookup(counts: pd.DataFrame, min_cell: int, relations=()) -> dict:
 
 def any_suppressed(*tables) -> bool:
     return any(("suppressed" in t and bool(np.any(t["suppressed"].astype(bool)))) for t in tables)
+
+
+def suppress_long_counts(table: pd.DataFrame, count_cols, min_cell: int) -> pd.DataFrame:
+    """Rows whose counts partition a shown total (e.g. up/same/down of n): small counts
+    become "<min_cell", a complementary count in the same row is hidden, and the shares,
+    CIs and derived columns of every hidden count are blanked."""
+    out = table.astype(object).copy()
+    out["suppressed"] = False
+    for i, row in table.iterrows():
+        counts = pd.DataFrame({"n": [row[c] for c in count_cols]}, index=list(count_cols))
+        mask = suppression_mask(counts, min_cell)["n"]
+        for c in count_cols:
+            if not mask[c]:
+                continue
+            out.at[i, c] = label(min_cell) if 0 < row[c] < min_cell else "x"
+            stem = c.removeprefix("n_")
+            derived = [col for col in out.columns
+                       if col.startswith((f"share_{stem}", f"ci_{stem}_", f"n_{stem}_", f"share_of_{stem}_"))]
+            for col in derived:
+                out.at[i, col] = ""
+            out.at[i, "suppressed"] = True
+    return out
+
+
+def suppression_mask_2d(counts: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Primary and complementary suppression for a table whose row and column totals are
+    both published: no row or column may have exactly one hidden cell."""
+    c = counts.astype(float).to_numpy()
+    mask = (c > 0) & (c < min_cell)
+    changed = True
+    while changed:
+        changed = False
+        for axis in (0, 1):                       # rows, then columns
+            cv, mv = (c, mask) if axis == 0 else (c.T, mask.T)   # numpy views
+            for k in range(cv.shape[0]):
+                if mv[k].sum() == 1:
+                    cand = np.flatnonzero(~mv[k] & (cv[k] > 0))
+                    if cand.size:
+                        mv[k, cand[np.argmin(cv[k, cand])]] = True
+                        changed = True
+    return pd.DataFrame(mask, index=counts.index, columns=counts.columns)
+
+
+def suppress_matrix(matrix: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Display copy of a two-way count table with small cells and complements hidden."""
+    mask = suppression_mask_2d(matrix, min_cell)
+    out = matrix.astype(object).copy()
+    for r in matrix.index:
+        for col in matrix.columns:
+            if mask.at[r, col]:
+                out.at[r, col] = label(min_cell) if 0 < matrix.at[r, col] < min_cell else "x"
+    return out

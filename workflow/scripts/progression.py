@@ -1,0 +1,58 @@
+"""Progression analysis of the BIP and WHO-5 questionnaires (rule progression)."""
+import logging
+
+from sibeval import figures
+from sibeval import progression as pg
+from sibeval.adapters import run, write_csv
+from sibeval.disclosure import suppress_long_counts, suppress_matrix
+from sibeval.registers import BIP_ITEMS, WHO5_ITEMS, Extract
+from sibeval.report_text import text
+
+log = logging.getLogger("sibeval")
+
+
+def main(smk):
+    p = smk.params.run
+    c = p["cohort"]
+    pc = c["progression"]
+    lang = c["language"]
+    k = c["disclosure"]["min_cell"]
+    labels = {i: v[lang] for i, v in p["labels"]["items"].items()}
+    ex = Extract(p["extract_dir"], c["columns"], c["participants_file"])
+    part = ex.participants()
+    if c["municipalities"]:
+        part = part[part["kommune"].isin(c["municipalities"])]
+    q = ex.questionnaires(part, filename=pc["questionnaire_file"])
+    if q is None:
+        raise FileNotFoundError(f"{p['extract_dir']}/{pc['questionnaire_file']}: no questionnaire file; "
+                                "set progression.enabled: false in the cohort file")
+    wide, flow = pg.pairs(q, part, pc["pairs"])
+    targets = {i: pc["bip_target"] for i in BIP_ITEMS} | {i: pc["who5_target"] for i in WHO5_ITEMS}
+    indicators = [i for i, v in p["labels"]["items"].items() if v.get("indicator")]
+    items = pg.item_changes(wide, BIP_ITEMS + WHO5_ITEMS, targets, "kommune", indicators, pc["unsure_max"])
+    scores = pg.who5_scores(wide)
+    who5 = pg.who5_summary(scores, pc["population_mean_who5"], pc["who5_meaningful_change"])
+    bands = pg.band_transitions(scores)
+    log.info("progression: %d pairs; WHO-5 %s", len(wide),
+             who5[["group", "n", "mean_start", "mean_end", "p_paired_t"]].round(3).to_dict("records"))
+    write_csv(flow, smk.output.flow)
+    write_csv(suppress_long_counts(items, ("n_up", "n_same", "n_down"), k), smk.output.item_table)
+    write_csv(who5, smk.output.who5)
+    shown_bands = suppress_matrix(bands, k)
+    write_csv(shown_bands.reset_index(names="start_band"), smk.output.bands)
+    legend = (text("down", lang), text("same", lang), text("up", lang))
+    allg = items[items["group"] == "all"]
+    figures.save(figures.diverging_bars(allg[allg.item.isin(BIP_ITEMS)], labels, "BIP", legend),
+                 smk.output.fig_bip[:-4])
+    figures.save(figures.diverging_bars(allg[allg.item.isin(WHO5_ITEMS)], labels, "WHO-5", legend),
+                 smk.output.fig_who5_items[:-4])
+    names = {"all": "I alt" if lang == "da" else "All", "657": "Herning", "791": "Viborg", "621": "Kolding"}
+    figures.save(figures.means_plot(who5.assign(group=who5["group"].map(lambda g: names.get(g, g))),
+                                    "WHO-5", text("start", lang), text("end", lang),
+                                    reference=pc["population_mean_who5"],
+                                    reference_label=text("population_mean", lang)), smk.output.fig_who5[:-4])
+    figures.save(figures.heatmap(shown_bands, "WHO-5", text("end", lang), text("start", lang)),
+                 smk.output.fig_bands[:-4])
+
+
+run(snakemake, main)
