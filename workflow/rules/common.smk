@@ -81,4 +81,4 @@ def run_params(wildcards):
 
 
 def all_targets():
-    return [f"results/{c}/{f}" for c in COHORTS for f in ("effects/effects.csv", "progression/who5.csv")]
+    return [f"results/{c}/report/effect_note.html" for c in COHORTS]

@@ -1,1 +1,49 @@
-# stage: report
+def progression_inputs(wildcards):
+    if not COHORTS[wildcards.cohort]["progression"]["enabled"]:
+        return {}
+    base = f"results/{wildcards.cohort}/progression"
+    return {"prog_flow": f"{base}/flow.csv", "prog_items": f"{base}/items.csv",
+            "who5": f"{base}/who5.csv", "bands": f"{base}/who5_bands.csv",
+            "prog_figs": [f"{base}/{n}.{e}" for n in ("bip_items", "who5_items", "who5_means", "who5_bands")
+                          for e in ("png", "svg")]}
+
+
+rule report:
+    """The effect note (HTML), the workbook of its tables and the figures folder."""
+    input:
+        unpack(progression_inputs),
+        qc="results/{cohort}/qc/extract_summary.csv",
+        flow="results/{cohort}/outcomes/flow.csv",
+        table1="results/{cohort}/outcomes/table1.csv",
+        effects="results/{cohort}/effects/effects.csv",
+        distribution="results/{cohort}/effects/status_distribution.csv",
+        hours_wage="results/{cohort}/effects/hours_wage.csv",
+        subgroups="results/{cohort}/effects/subgroups.csv",
+        placebo="results/{cohort}/effects/placebo.csv",
+        diagnostics="results/{cohort}/effects/diagnostics.csv",
+        balance="results/{cohort}/matching/balance.csv",
+        match_summary="results/{cohort}/matching/match_summary.csv",
+        love="results/{cohort}/matching/love_plot.png",
+        overlap="results/{cohort}/matching/overlap.png",
+        candidates="results/{cohort}/interim/candidates.parquet",
+        matched="results/{cohort}/interim/matched.parquet",
+    output:
+        html=report(
+            "results/{cohort}/report/effect_note.html",
+            caption="../report/effect_note.rst",
+            category="6. Report",
+        ),
+        xlsx=report(
+            "results/{cohort}/report/tables.xlsx",
+            caption="../report/tables.rst",
+            category="6. Report",
+        ),
+        figures=directory("results/{cohort}/report/figures"),
+    params:
+        run=run_params,
+    log:
+        "logs/{cohort}/report.log",
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/report.py"
