@@ -40,7 +40,7 @@ def love_plot(balance: pd.DataFrame, labels: dict, threshold=0.1, title="", befo
     ax.set_yticks(y, [labels.get(c, c) for c in b["covariate"]])
     ax.set_xlabel("|SMD|")
     ax.set_title(title)
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     ax.grid(axis="x", color="0.9")
     return fig
 
@@ -57,7 +57,7 @@ def overlap_plot(data: pd.DataFrame, treatment="treated", weights="weights", tit
                 edgecolor="0.3", hatch="//", label=f"{control_label} ({lab})")
         ax.hist(ps[t], bins=bins, density=True, histtype="step", color="black", linewidth=1.5,
                 label=treated_label)
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="upper right", fontsize=8)
         ax.set_ylabel("Density")
     axes[1].set_xlabel(xlabel)
     axes[0].set_title(title)
@@ -78,7 +78,7 @@ def share_bars(table: pd.DataFrame, groups, group_labels, outcome_labels, title=
     ax.set_yticks(y, [outcome_labels.get(o, o) for o in t["outcome"]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(groups))
     return fig
 
 

@@ -101,9 +101,13 @@ def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
             df = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False,
                              na_values=[""], encoding="utf-8-sig")
         elif suffix == ".sas7bdat":
-            df = pd.read_sas(path, format="sas7bdat", encoding="utf-8")
+            import pyreadstat  # ReadStat: reads SAS files that pandas' reader mis-parses
+
+            df, _ = pyreadstat.read_sas7bdat(str(path))
         else:
-            df = pd.read_stata(path, convert_categoricals=False)
+            import pyreadstat
+
+            df, _ = pyreadstat.read_dta(str(path), apply_value_formats=False)
     except ExtractError:
         raise
     except Exception as exc:  # a corrupt file: say which, never a deep traceback

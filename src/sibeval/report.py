@@ -81,9 +81,13 @@ def pval(p, lang="da"):
     return s.replace(".", ",") if lang == "da" else s
 
 
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v))
+
+
 def table_html(df: pd.DataFrame, caption: str = "", cls: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{'' if _blank(v) else html.escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in df.itertuples(index=False))
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

@@ -61,7 +61,6 @@ def main(smk):
     matched = pd.read_parquet(smk.input.matched)
     covs = [v for v in c["covariates"] if v in cand and cand[v].notna().all()]
     prof = profile_table(matched, cand, covs, k, read["balance"])
-    raw["profile"] = prof
 
     def fmt_share(r, col):
         v = r[col]
@@ -185,23 +184,26 @@ def main(smk):
     el = c["eligibility"]
     m = c["matching"]
     ms = read["match_summary"].set_index("sample")
-    cov_list = "".join(f"<li>{html.escape(cov_lbl[v])}: {html.escape(COVARIATES[v])}</li>" for v in covs)
+    sex_text = {(1,): "mænd" if da else "men", (2,): "kvinder" if da else "women"}.get(tuple(el["sex"]), "begge køn" if da else "both sexes")
+    origin_text = {True: "ikke-vestlig oprindelse" if da else "non-Western origin",
+                   False: "dansk eller vestlig oprindelse" if da else "Danish or Western origin"}.get(el["non_western"], "enhver oprindelse" if da else "any origin")
+    cov_list = "".join(f"<li>{html.escape(cov_lbl[v])}" + ("" if da else f": {html.escape(COVARIATES[v])}") + "</li>" for v in covs)
     method_text = (
         f"<p>{'Registerudtræk' if da else 'Register extract'}: DREAM {qc.get(('dream', 'first_week'), '')} – "
         f"{qc.get(('dream', 'last_week'), '')}, {qc.get(('dream', 'persons'), '')} {'personer' if da else 'persons'}; "
         f"eIndkomst {qc.get(('eindkomst', 'first_month'), '')} – {qc.get(('eindkomst', 'last_month'), '')}.</p>"
         f"<p>{'Kontrolgruppen er fundet blandt personer, der i deltagerens startmåned opfyldte' if da else 'Controls come from persons who, in the participant’s start month, met'}: "
-        f"{'køn' if da else 'sex'} {el['sex']}, {'ikke-vestlig oprindelse' if da else 'non-Western origin'}: {el['non_western']}, "
+        f"{sex_text}, {origin_text}, "
         f"{'alder' if da else 'age'} {el['age_min']}–{el['age_max']}, {'ydelse' if da else 'benefit'} {', '.join(el['benefit_groups'])}, "
-        f"{'ingen ordinær løn i måneden' if da else 'no ordinary wage in the month'}: {el['no_employment_in_index_month']}; "
+        f"{_yes(str(el['no_employment_in_index_month']), lang)} {'til krav om ingen ordinær løn i måneden' if da else 'to requiring no ordinary wage in the month'}; "
         f"{'ingen deltagere' if da else 'never referred'} (risk-set design).</p>"
         f"<p>Propensity score: {'ustraffet logistisk regression' if da else 'unpenalised logistic regression'} (statsmodels); "
         f"nearest neighbour {m['ratio']}:1 {'uden' if da and not m['replace'] else 'med' if da else 'without' if not m['replace'] else 'with'} "
         f"{'tilbagelægning' if da else 'replacement'}, caliper {m['caliper']} SD {'af logit' if da else 'of the logit'}, "
         f"{'eksakt på startmåned' if da else 'exact on start month'}, m_order = {m['m_order']}. "
-        f"{'Matchede deltagere' if da else 'Matched participants'}: {ms.loc['Matched', 'treated']}; "
-        f"{'kontrolpersoner' if da else 'controls'}: {ms.loc['Matched', 'control']} "
-        f"({ms.loc['Controls per matched participant (min)', 'control']}–{ms.loc['Controls per matched participant (max)', 'control']} {'pr. deltager' if da else 'per participant'}).</p>"
+        f"{'Matchede deltagere' if da else 'Matched participants'}: {int(float(ms.loc['Matched', 'treated']))}; "
+        f"{'kontrolpersoner' if da else 'controls'}: {int(float(ms.loc['Matched', 'control']))} "
+        f"({int(float(ms.loc['Controls per matched participant (min)', 'control']))}–{int(float(ms.loc['Controls per matched participant (max)', 'control']))} {'pr. deltager' if da else 'per participant'}).</p>"
         f"<p>{'Baggrundsforhold' if da else 'Covariates'}:</p><ul>{cov_list}</ul>"
         f"<p>{'Opfølgningsmåned' if da else 'Outcome month'}: {'slutmåned' if da else 'end month'} + {c['follow_up_months']}; "
         f"{'kontrolpersoner får deltagerens datoer' if da and c['control_dates'] == 'matched' else 'controls take their participant’s dates' if c['control_dates'] == 'matched' else c['control_dates']}. "
