@@ -67,7 +67,7 @@ def _index_week(index_month: int) -> tuple[int, int]:
     """The first ISO week whose Thursday lies in the index month."""
     y, m = index_month // 12, index_month % 12 + 1
     first = pd.Timestamp(year=y, month=m, day=1)
-    thursday = first + pd.Timedelta(days=(3 - first.dayofweek) % 7)
+    thursday = first + pd.Timedelta(days=(3 - first.day_of_week) % 7)
     return week_of_date(thursday)
 
 

@@ -117,7 +117,7 @@ def _thursdays_in_month(m: int) -> int:
     y, mo = m // 12, m % 12 + 1
     first = pd.Timestamp(year=y, month=mo, day=1)
     days = pd.date_range(first, first + pd.offsets.MonthEnd(0))
-    return int((days.dayofweek == 3).sum())
+    return int((days.day_of_week == 3).sum())
 
 
 def _latest_event_state(rows, cols, when, values, n, M) -> np.ndarray:

@@ -1,0 +1,110 @@
+"""Inference against published and R values (R 4.x: fisher.test, t.test, wilcox.test)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sibeval.effects import outcome_effects
+from sibeval.inference import (boschloo_p, compare_means, compare_shares, design_diagnostics,
+                               fisher_p, newcombe_ci, status_distribution_test, wilson_ci)
+
+
+def test_newcombe_matches_the_published_example():
+    # Newcombe (1998), Stat Med 17:873, example (a): 56/70 vs 48/80 -> 0.0524 to 0.3339
+    lo, hi = newcombe_ci(56, 70, 48, 80)
+    assert lo == pytest.approx(0.0524, abs=5e-5) and hi == pytest.approx(0.3339, abs=5e-5)
+
+
+def test_newcombe_with_a_zero_cell():
+    # Newcombe (1998) example (g): 0/10 vs 0/20 -> -0.1611 to 0.2775
+    lo, hi = newcombe_ci(0, 10, 0, 20)
+    assert lo == pytest.approx(-0.1611, abs=5e-5) and hi == pytest.approx(0.2775, abs=5e-5)
+
+
+def test_wilson_matches_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+    assert wilson_ci(15, 55) == pytest.approx(proportion_confint(15, 55, method="wilson"))
+
+
+def test_fisher_equals_r():
+    # R: fisher.test(matrix(c(19,36,86,440),2))$p.value
+    assert fisher_p(19, 55, 86, 526) == pytest.approx(0.00257165305756343, rel=1e-9)
+    # zero cell: fisher.test(matrix(c(0,55,5,521),2)) gives 1
+    assert fisher_p(0, 55, 5, 526) == pytest.approx(1.0)
+
+
+def test_boschloo_equals_scipy_and_is_at_most_fisher():
+    p = boschloo_p(19, 55, 86, 526)
+    ref = stats.boschloo_exact(np.array([[19, 36], [86, 440]]), alternative="two-sided", n=64).pvalue
+    assert p == pytest.approx(ref)
+    assert p <= fisher_p(19, 55, 86, 526)
+
+
+def test_compare_shares_zero_of_55():
+    y = np.r_[np.zeros(55), np.ones(5), np.zeros(95)]
+    t = np.r_[np.ones(55), np.zeros(100)]
+    r = compare_shares("x", y, t, np.ones(155), np.arange(155))
+    assert r.share_participants == 0 and r.share_controls == 0.05
+    assert np.isnan(r.risk_ratio) and r.ci_low < r.estimate < r.ci_high
+    assert not r.significant and r.to_frame().shape[0] == 1
+
+
+def test_weighted_case_regression_equals_weighted_difference():
+    # 2 sets: treated 1 with 1 control (y=1), treated 0 with 3 controls (y=0,0,1)
+    y = np.array([1, 1, 0, 0, 0, 1.0])
+    t = np.array([1, 0, 1, 0, 0, 0])
+    sets = np.array([1, 1, 2, 2, 2, 2])
+    w = np.array([1, 1, 1, 1 / 3, 1 / 3, 1 / 3])
+    w[t == 0] *= 4 / w[t == 0].sum()
+    r = compare_shares("x", y, t, w, sets, primary_test="regression")
+    pc = np.average(y[t == 0], weights=w[t == 0])
+    assert pc == pytest.approx(2 / 3)
+    assert r.share_controls == pytest.approx(pc)
+    assert r.regression_estimate == pytest.approx(0.5 - pc)
+    assert r.p_value == r.p_regression
+
+
+def test_welch_and_mann_whitney_equal_r():
+    r = compare_means("timer", [1, 2, 3, 4, 10], [2, 2, 3, 3, 3, 4])
+    assert r.p_welch == pytest.approx(0.506306314982614, rel=1e-9)
+    r2 = compare_means("timer", [1, 2, 3, 4, 10], [2.5, 2.2, 3.1, 3.3, 3.4, 4.1])
+    assert r2.p_mannwhitney == pytest.approx(0.792207792207792, rel=1e-9)
+
+
+def test_distribution_test_is_seeded_and_agrees_with_chi_square():
+    rng = np.random.default_rng(0)
+    status = rng.choice(list("abcd"), 400)
+    t = rng.random(400) < 0.2
+    a = status_distribution_test(status, t, reps=5000, seed=3)
+    b = status_distribution_test(status, t, reps=5000, seed=3)
+    assert a == b
+    assert abs(a.p_value - a.p_asymptotic) < 0.05
+
+
+def test_design_diagnostics_power_and_warnings():
+    y = np.r_[np.ones(5), np.zeros(20), np.ones(20), np.zeros(180)]
+    t = np.r_[np.ones(25), np.zeros(200)]
+    r = compare_shares("x", y, t, np.ones(225), np.arange(225))
+    d = design_diagnostics(r)
+    assert "fewer than 30 participants" in d.warnings and "fewer than 10 participants" in d.warnings
+    assert 0.15 < d.minimum_detectable_difference < 0.35
+    assert d.participants_needed > 25            # the observed 10 points needs more
+
+
+def test_outcome_effects_on_a_matched_frame():
+    import pandas as pd
+    from sibeval.outcomes import OUTCOMES
+    rng = np.random.default_rng(1)
+    rows = []
+    for s in range(40):
+        rows.append({"pnr": f"t{s}", "role": "participant", "subclass": s, "weight": 1.0,
+                     "status": "self_supporting_wage" if s % 3 == 0 else "temporary_benefit"})
+        for j in range(3):
+            rows.append({"pnr": f"c{s}_{j}", "role": "control", "subclass": s, "weight": 1.0,
+                         "status": "self_supporting_wage" if rng.random() < 0.1 else "temporary_benefit"})
+    from sibeval.outcomes import add_headlines
+    df = add_headlines(pd.DataFrame(rows))
+    res = outcome_effects(df, "boschloo", 0.05)
+    assert [r.outcome for r in res] == list(OUTCOMES)
+    emp = res[-1]
+    assert emp.n_participants == 40 and emp.n_controls == 120
