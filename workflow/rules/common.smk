@@ -80,5 +80,15 @@ def run_params(wildcards):
     }
 
 
+def progression_inputs(wildcards):
+    if not COHORTS[wildcards.cohort]["progression"]["enabled"]:
+        return {}
+    base = f"results/{wildcards.cohort}/progression"
+    return {"prog_flow": f"{base}/flow.csv", "prog_items": f"{base}/items.csv",
+            "who5": f"{base}/who5.csv", "bands": f"{base}/who5_bands.csv",
+            "prog_figs": [f"{base}/{n}.{e}" for n in ("bip_items", "who5_items", "who5_means", "who5_bands")
+                          for e in ("png", "svg")]}
+
+
 def all_targets():
     return [f"results/{c}/report/effect_note.html" for c in COHORTS]
