@@ -5,8 +5,16 @@ import pytest
 from scipy import stats
 
 from sibeval.effects import outcome_effects
-from sibeval.inference import (boschloo_p, compare_means, compare_shares, design_diagnostics,
-                               fisher_p, newcombe_ci, status_distribution_test, wilson_ci)
+from sibeval.inference import (
+    boschloo_p,
+    compare_means,
+    compare_shares,
+    design_diagnostics,
+    fisher_p,
+    newcombe_ci,
+    status_distribution_test,
+    wilson_ci,
+)
 
 
 def test_newcombe_matches_the_published_example():
@@ -93,6 +101,7 @@ def test_design_diagnostics_power_and_warnings():
 
 def test_outcome_effects_on_a_matched_frame():
     import pandas as pd
+
     from sibeval.outcomes import OUTCOMES
     rng = np.random.default_rng(1)
     rows = []

@@ -132,8 +132,8 @@ def test_unknown_codes_mapped_by_config_are_counted(tmp_path, codes):
 
 
 def _groups_cfg():
-    from sibeval.config import load_yaml
     from conftest import ROOT
+    from sibeval.config import load_yaml
     return load_yaml(ROOT / "config" / "dream_codes.yaml")["groups"]
 
 

@@ -58,3 +58,19 @@ def write_csv(df, path, **kw):
 def write_parquet(df, path):
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
+
+
+def context(smk):
+    """What every workflow script starts from: the cohort, its code table and extract."""
+    from types import SimpleNamespace
+
+    from .codes import CodeTable
+    from .registers import Extract
+
+    p = smk.params.run
+    c = p["cohort"]
+    return SimpleNamespace(
+        params=p, cohort=c, lang=c["language"], min_cell=c["disclosure"]["min_cell"],
+        codes=CodeTable.from_config(p["dream_codes"]), labels=p["labels"],
+        extract=Extract(p["extract_dir"], c["columns"], c["participants_file"]),
+    )

@@ -329,7 +329,6 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
         S[arrive, m] = T
 
     # ---- participants: history, programme, outcome, then the chain again
-    em = end_month - M0
     om = outcome_month - M0
     outcome_state = np.full(n_ref, T)
     for grp, table in (("outcomes_prior_job", employed24_part), ("outcomes_no_prior_job", ~employed24_part)):
@@ -339,7 +338,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
         outcome_state[ids] = states
     sub_temp = rng.random((n, NM)) < np.where(kind == 0, 0.2, 0.05)[:, None]
     for i in range(n_ref):
-        s0, e0, o0 = sm[i], em[i], om[i]
+        s0, o0 = sm[i], om[i]
         S[i, : s0 + 1] = pre[i]
         S[i, s0: o0] = T              # on benefit from the start to the outcome month
         sub_temp[i, s0: o0] = False
@@ -371,8 +370,11 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     wm = np.array([week_month(y, w) - M0 for y, w in weeks])
     W = Mcode[:, wm]
     # weekly noise for the pool: a stray empty week or a holiday-pay week
-    noise = (rng.random(W.shape) < 0.02) & ~is_part[:, None]
-    W = np.where(noise & (W != CODE["999"]), np.where(S[:, wm] == SW, CODE["121"], CODE[""]), W)
+    # (in row blocks: the same random stream as one draw, far less memory)
+    for r0 in range(0, n, 50_000):
+        r1 = min(n, r0 + 50_000)
+        noise = (rng.random((r1 - r0, W.shape[1])) < 0.02) & ~is_part[r0:r1, None] & (W[r0:r1] != CODE["999"])
+        W[r0:r1][noise] = np.where(S[r0:r1][:, wm] == SW, CODE["121"], CODE[""])[noise]
 
     pnr_num = prng.permutation(n) + rng.integers(10**9, 2 * 10**9)
     pnr = np.array([f"{x:010d}" for x in pnr_num], dtype=object)

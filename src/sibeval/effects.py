@@ -7,8 +7,13 @@ import numpy as np
 import pandas as pd
 
 from .codes import CodeTable
-from .inference import (compare_means, compare_shares, design_diagnostics, results_frame,
-                        status_distribution_test)
+from .inference import (
+    compare_means,
+    compare_shares,
+    design_diagnostics,
+    results_frame,
+    status_distribution_test,
+)
 from .outcomes import OUTCOMES, classify_outcomes, set_weights
 from .panel import Panel
 

@@ -129,10 +129,11 @@ def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit):
     t_s = treat[sorted_rows]
     st_s = strata[sorted_rows]
     usable = ~t_s.copy()
-    unit_pos = None
     if unit is not None and not replace:
-        unit_pos = pd.Series(np.arange(n)).groupby(unit[sorted_rows]).apply(list).to_dict()
-        unit_s = unit[sorted_rows]
+        # positions (in distance order) of every row of a unit: rows sorted by unit code
+        unit_code = pd.factorize(unit[sorted_rows])[0]
+        by_unit = np.argsort(unit_code, kind="stable")
+        bounds = np.searchsorted(unit_code[by_unit], np.arange(unit_code.max() + 2))
 
     def scan(p, step, mine):
         k = p + step
@@ -166,8 +167,9 @@ def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit):
                 continue
             mine.append(int(sorted_rows[k]))
             if not replace:
-                if unit_pos is not None:
-                    usable[unit_pos[unit_s[k]]] = False
+                if unit is not None:
+                    u = unit_code[k]
+                    usable[by_unit[bounds[u]:bounds[u + 1]]] = False
                 else:
                     usable[k] = False
     return [(int(t), got[int(t)]) for t in order]
@@ -210,7 +212,7 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
     if missing:
         raise SibevalError(f"match(): column(s) {missing} are not in data; columns are {list(data.columns)[:20]}")
     tvals = set(pd.unique(data[treatment]))
-    if not tvals <= {0, 1, True, False} or len(tvals) < 2:
+    if not tvals <= {0, 1} or len(tvals) < 2:
         raise SibevalError(f"match(): treatment={treatment!r} must be 0/1 with both values present; found {sorted(tvals)[:5]}")
     if not isinstance(ratio, (int, np.integer)) or ratio < 1:
         raise SibevalError(f"match(): ratio={ratio!r} must be a whole number >= 1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .disclosure import apply_mask, label, mask_lookup
+from .disclosure import label, mask_lookup
 from .outcomes import HEADLINES, OUTCOMES, STATUSES
 
 GROUPS = ("participant", "control")

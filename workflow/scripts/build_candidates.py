@@ -3,20 +3,16 @@ import logging
 
 import pandas as pd
 
-from sibeval.adapters import run, write_csv, write_parquet
-from sibeval.codes import CodeTable
+from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.cohort import build_candidates, index_weeks_needed, participant_flow, week_lookup
 from sibeval.panel import Panel
-from sibeval.registers import Extract
 
 log = logging.getLogger("sibeval")
 
 
 def main(smk):
-    p = smk.params.run
-    c = p["cohort"]
-    codes = CodeTable.from_config(p["dream_codes"])
-    ex = Extract(p["extract_dir"], c["columns"], c["participants_file"])
+    ctx = context(smk)
+    c, codes, ex = ctx.cohort, ctx.codes, ctx.extract
     part_all = ex.participants()
     bef = ex.bef()
     analysed, flow = participant_flow(part_all, bef, c["municipalities"])

@@ -2,17 +2,13 @@
 import logging
 import time
 
-from sibeval.adapters import run, write_parquet
-from sibeval.codes import CodeTable
+from sibeval.adapters import context, run, write_parquet
 from sibeval.panel import build_panel
-from sibeval.registers import Extract
 
 
 def main(smk):
-    p = smk.params.run
-    c = p["cohort"]
-    codes = CodeTable.from_config(p["dream_codes"])
-    ex = Extract(p["extract_dir"], c["columns"], c["participants_file"])
+    ctx = context(smk)
+    codes, ex = ctx.codes, ctx.extract
     t0 = time.perf_counter()
     panel = build_panel(ex.dream(codes), ex.eindkomst(), codes, ex.vnds(), ex.dod())
     logging.getLogger("sibeval").info("panel: %d persons x %d months in %.1f s",

@@ -3,8 +3,7 @@ import logging
 
 import pandas as pd
 
-from sibeval.adapters import run, write_csv, write_parquet
-from sibeval.codes import CodeTable
+from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.outcomes import analysis_persons, classify_outcomes, set_weights, table1
 from sibeval.panel import Panel
 from sibeval.tables import flow_table, table1_display
@@ -13,9 +12,8 @@ log = logging.getLogger("sibeval")
 
 
 def main(smk):
-    p = smk.params.run
-    c = p["cohort"]
-    codes = CodeTable.from_config(p["dream_codes"])
+    ctx = context(smk)
+    c, codes = ctx.cohort, ctx.codes
     panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
     participants = pd.read_parquet(smk.input.participants)
     matched = pd.read_parquet(smk.input.matched)

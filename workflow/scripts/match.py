@@ -4,7 +4,7 @@ import logging
 import pandas as pd
 
 from sibeval import figures
-from sibeval.adapters import run, write_csv, write_parquet
+from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.balance import balance_before_after
 from sibeval.errors import SibevalError
 from sibeval.matching import match
@@ -14,10 +14,9 @@ log = logging.getLogger("sibeval")
 
 
 def main(smk):
-    p = smk.params.run
-    c = p["cohort"]
+    ctx = context(smk)
+    c, lang = ctx.cohort, ctx.lang
     m = c["matching"]
-    lang = c["language"]
     cand = pd.read_parquet(smk.input.candidates)
     covs = [v for v in c["covariates"] if cand[v].notna().all()]
     dropped = sorted(set(c["covariates"]) - set(covs))

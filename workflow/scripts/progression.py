@@ -3,22 +3,19 @@ import logging
 
 from sibeval import figures
 from sibeval import progression as pg
-from sibeval.adapters import run, write_csv
+from sibeval.adapters import context, run, write_csv
 from sibeval.disclosure import suppress_long_counts, suppress_matrix
-from sibeval.registers import BIP_ITEMS, WHO5_ITEMS, Extract
+from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
 from sibeval.report_text import text
 
 log = logging.getLogger("sibeval")
 
 
 def main(smk):
-    p = smk.params.run
-    c = p["cohort"]
+    ctx = context(smk)
+    p, c, lang, k, ex = ctx.params, ctx.cohort, ctx.lang, ctx.min_cell, ctx.extract
     pc = c["progression"]
-    lang = c["language"]
-    k = c["disclosure"]["min_cell"]
     labels = {i: v[lang] for i, v in p["labels"]["items"].items()}
-    ex = Extract(p["extract_dir"], c["columns"], c["participants_file"])
     part = ex.participants()
     if c["municipalities"]:
         part = part[part["kommune"].isin(c["municipalities"])]

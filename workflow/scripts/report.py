@@ -7,10 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from sibeval import __version__, figures
-from sibeval.adapters import atomic_path, run
+from sibeval.adapters import atomic_path, context, run
 from sibeval.cohort import COVARIATES
 from sibeval.outcomes import OUTCOMES
-from sibeval.registers import Extract
 from sibeval.report import build_html, num, pct, pval, run_date, write_workbook
 from sibeval.report_text import covariate_labels, text
 from sibeval.tables import profile_table
@@ -31,11 +30,9 @@ def _yes(v, lang):
 
 
 def main(smk):
-    p = smk.params.run
-    c = p["cohort"]
-    lang = c["language"]
+    ctx = context(smk)
+    p, c, lang, k = ctx.params, ctx.cohort, ctx.lang, ctx.min_cell
     da = lang == "da"
-    k = c["disclosure"]["min_cell"]
     out_dir = Path(smk.output.html).parent
     fig_dir = Path(smk.output.figures)
     tmp_fig = out_dir / ".figures.tmp"
@@ -221,7 +218,7 @@ def main(smk):
         "Small groups give wide confidence intervals; see the design diagnostics.",
         "The progression analysis has no control group and covers only participants with both questionnaires.",
     ])
-    extract = Extract(p["extract_dir"], c["columns"], c["participants_file"])
+    extract = ctx.extract
     provenance = {"cohort": c["name"], "cohort_file": c["source"], "extract": p["extract_dir"],
                   "config_hash": p["config_hash"], "sibeval_version": __version__, "run_date": run_date(),
                   "suppression": f"min_cell = {k}"}

@@ -3,10 +3,15 @@ import logging
 
 import pandas as pd
 
-from sibeval.adapters import run, write_csv
-from sibeval.codes import CodeTable
-from sibeval.effects import (diagnostics, distribution, hours_and_wage, outcome_effects, placebo,
-                             subgroup_effects)
+from sibeval.adapters import context, run, write_csv
+from sibeval.effects import (
+    diagnostics,
+    distribution,
+    hours_and_wage,
+    outcome_effects,
+    placebo,
+    subgroup_effects,
+)
 from sibeval.inference import results_frame
 from sibeval.panel import Panel
 from sibeval.tables import suppress_effects
@@ -15,10 +20,9 @@ log = logging.getLogger("sibeval")
 
 
 def main(smk):
-    p = smk.params.run
-    c = p["cohort"]
+    ctx = context(smk)
+    c, k = ctx.cohort, ctx.min_cell
     e = c["effects"]
-    k = c["disclosure"]["min_cell"]
     status = pd.read_parquet(smk.input.status)
     matched = pd.read_parquet(smk.input.matched)
     res = outcome_effects(status, e["primary_test"], e["alpha"])
@@ -33,7 +37,7 @@ def main(smk):
     sg = subgroup_effects(status, matched, e["subgroups"], e["primary_test"], e["alpha"])
     write_csv(suppress_effects(sg, k) if len(sg) else sg, smk.output.subgroups)
     panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
-    plc, _ = placebo(status, panel, CodeTable.from_config(p["dream_codes"]),
+    plc, _ = placebo(status, panel, ctx.codes,
                      e["placebo_months_before"], e["primary_test"], e["alpha"])
     write_csv(suppress_effects(plc, k), smk.output.placebo)
     diag = diagnostics(res, e["power"], e["alpha"])
