@@ -140,6 +140,14 @@ def _latest_event_state(rows, cols, when, values, n, M) -> np.ndarray:
     return np.take_along_axis(state, idx, axis=1)
 
 
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """index.get_indexer(values), per category for dictionary-encoded columns (fast)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        pos = index.get_indexer(values.cat.categories)
+        return np.append(pos, -1)[values.cat.codes.to_numpy()]
+    return index.get_indexer(values)
+
+
 def build_panel(dream: DreamData, eindkomst: pd.DataFrame, codes: CodeTable,
                 vnds: pd.DataFrame | None = None, dod: pd.DataFrame | None = None) -> Panel:
     """The person x month panel for every person in DREAM."""
@@ -152,7 +160,7 @@ def build_panel(dream: DreamData, eindkomst: pd.DataFrame, codes: CodeTable,
     loen = np.zeros(n * M)
     timer = np.zeros(n * M)
     if len(eindkomst):
-        r = pidx.get_indexer(eindkomst["pnr"])
+        r = _positions(pidx, eindkomst["pnr"])
         mcodes, muniq = pd.factorize(eindkomst["maaned"])
         mo = np.array([parse_month_label(x) for x in muniq], dtype=np.int64)[mcodes] - months[0]
         ok = (r >= 0) & (mo >= 0) & (mo < M)

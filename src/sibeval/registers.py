@@ -119,6 +119,41 @@ def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
     return df
 
 
+def _as_text(s: pd.Series) -> pd.Series:
+    """Text values, stripped. Categorical (dictionary-encoded) columns stay categorical and
+    are handled per category, which keeps 60M-row files fast; numbers (SAS/Stata) become
+    their integer text."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        txt = _as_text(pd.Series(cats)).astype(object).tolist()
+        if len(set(txt)) == len(txt):
+            return s.cat.rename_categories(txt)
+        s = s.astype(object)
+    if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
+        whole = s.dropna()
+        if (whole == np.floor(whole)).all():
+            return s.astype("Int64").astype("string").astype(object).where(s.notna(), None)
+        return s.astype("string").astype(object).where(s.notna(), None)
+    t = s.astype("string").str.strip()
+    return t.astype(object).where(t.notna(), None)
+
+
+def _text_null(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        empty_cat = np.array([c is None or str(c) == "" for c in s.cat.categories], dtype=bool)
+        codes = s.cat.codes.to_numpy()
+        return pd.Series((codes < 0) | np.append(empty_cat, True)[codes], index=s.index)
+    return s.isna() | (s == "")
+
+
+def _text_matches(s: pd.Series, pattern: str) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        ok = pd.Series(s.cat.categories).astype(str).str.fullmatch(pattern).to_numpy()
+        codes = s.cat.codes.to_numpy()
+        return pd.Series(np.append(ok, False)[codes], index=s.index)
+    return s.astype(str).str.fullmatch(pattern)
+
+
 def _examples(series, mask, n=2):
     return [repr(v) for v in series[mask].head(n).tolist()]
 
@@ -144,16 +179,17 @@ def _coerce(df: pd.DataFrame, file: Path, name: str, pnr_col="pnr") -> pd.DataFr
         s = df[col]
         nullable = typ.endswith("?")
         base = typ.rstrip("?")
-        isnull = s.isna() | (s.astype("string").str.strip() == "")
+        if base in ("str", "month"):
+            s = _as_text(s)
+            isnull = _text_null(s)
+        else:
+            isnull = s.isna() | (s.astype("string").str.strip() == "") if s.dtype == object or \
+                pd.api.types.is_string_dtype(s) else s.isna()
         if isnull.any() and not nullable:
             raise ExtractError(file, "empty values where a value is required", column=col,
                                n=int(isnull.sum()), examples=[f"row {i + 2}" for i in np.flatnonzero(isnull)[:2]])
         if base == "str":
-            if pd.api.types.is_float_dtype(s):
-                v = s.map(lambda x: None if pd.isna(x) else (str(int(x)) if float(x).is_integer() else str(x)))
-            else:
-                v = s.map(lambda x: None if pd.isna(x) else str(x).strip())
-            out[col] = v.astype(object)
+            out[col] = s
         elif base in ("int", "nonneg"):
             num = pd.to_numeric(s.where(~isnull), errors="coerce")
             bad = num.isna() & ~isnull
@@ -183,12 +219,11 @@ def _coerce(df: pd.DataFrame, file: Path, name: str, pnr_col="pnr") -> pd.DataFr
                                    n=int(bad.sum()), examples=_examples(s, bad))
             out[col] = pd.to_datetime(d).astype("datetime64[ns]")
         elif base == "month":
-            txt = s.astype(str).str.strip()
-            bad = ~txt.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
+            bad = ~_text_matches(s, r"\d{4}-(0[1-9]|1[0-2])")
             if bad.any():
                 raise ExtractError(file, "values are not months (YYYY-MM)", column=col,
                                    n=int(bad.sum()), examples=_examples(s, bad))
-            out[col] = txt.astype(object)
+            out[col] = s
         allowed = ALLOWED.get((name, col))
         if allowed is not None:
             vals = out[col]
@@ -476,8 +511,11 @@ def extract_summary(extract: Extract, codes: CodeTable) -> pd.DataFrame:
     ek = extract.eindkomst()
     add("eindkomst", "rows", len(ek))
     add("eindkomst", "persons", ek["pnr"].nunique())
-    add("eindkomst", "first_month", ek["maaned"].min())
-    add("eindkomst", "last_month", ek["maaned"].max())
+    months = ek["maaned"]
+    if isinstance(months.dtype, pd.CategoricalDtype):   # dictionary-encoded: the used categories
+        months = pd.Series(months.cat.categories[np.unique(months.cat.codes[months.cat.codes >= 0])])
+    add("eindkomst", "first_month", months.min())
+    add("eindkomst", "last_month", months.max())
     for name, date_col in (("vnds", "haend_dato"), ("dod", "doddato"), ("udda", None), ("lpr", "dato")):
         df = getattr(extract, name)()
         if df is None:
