@@ -151,6 +151,34 @@ def test_rerun_is_byte_identical_and_raw_untouched(run):
     assert {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in (wd / "data" / "raw" / "demo").iterdir()} == raw
 
 
+def test_changing_one_cohort_reruns_only_that_cohort(run):
+    wd, env = run
+    notes = {c: _note(wd, c).stat().st_mtime_ns for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge")}
+    r = _snakemake(wd, env=env)                                    # nothing changed: nothing runs
+    assert r.returncode == 0 and "Nothing to be done" in r.stdout + r.stderr
+    f = wd / "config" / "cohorts" / "kolding_ny_start.yaml"
+    f.write_text(f.read_text().replace("min_cell: 5", "min_cell: 6"))
+    r = _snakemake(wd, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    after = {c: _note(wd, c).stat().st_mtime_ns for c in notes}
+    assert after["kolding_ny_start"] != notes["kolding_ny_start"]
+    assert after["sib_herning_viborg"] == notes["sib_herning_viborg"]
+    assert after["viborg_unge"] == notes["viborg_unge"]
+    html = _note(wd, "kolding_ny_start").read_text(encoding="utf-8")
+    assert "min_cell = 6" in html and "&lt;6" in html
+
+
+def _note(wd, cohort):
+    return wd / "results" / cohort / "report" / "effect_note.html"
+
+
+def test_index_lists_every_cohort(run):
+    wd, _ = run
+    idx = (wd / "results" / "index.html").read_text(encoding="utf-8")
+    for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge"):
+        assert f"{c}/report/effect_note.html" in idx
+
+
 def test_lint_and_snakemake_report(run):
     wd, env = run
     lint = _snakemake(wd, "--lint", env=env)

@@ -22,8 +22,9 @@ def run(smk, main) -> None:
     if getattr(smk, "log", None):
         Path(smk.log[0]).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(smk.log[0], mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+    logging.basicConfig(level=logging.WARNING, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    log.setLevel(logging.INFO)   # our messages; libraries stay at WARNING
     try:
         main(smk)
     except SibevalError as exc:

@@ -28,6 +28,8 @@ COVARIATES = {
     "somatic_2y": "Somatic hospital contact in the two calendar years before the index year",
     "psych_2y": "Psychiatric hospital contact in the two calendar years before the index year",
     "herning_viborg": "Lives in one of the participants' municipalities",
+    "female": "Woman (bef koen 2)",
+    "non_western": "Non-Western origin (opr_land outside the Western list)",
 }
 
 FLOW_STEPS = ("referred", "in_cohort_municipalities", "started", "found_in_bef", "ended",
@@ -78,7 +80,7 @@ def week_minus(week: tuple[int, int], k: int) -> tuple[int, int]:
 
 def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
                   vnds=None, udda=None, lpr=None, week_groups=None, passive_groups=(),
-                  participant_municipalities=()) -> pd.DataFrame:
+                  participant_municipalities=(), western=frozenset()) -> pd.DataFrame:
     """Covariates for rows (pnr, index_month, index_week) relative to each row's index.
 
     `week_groups(pnr, week) -> group ids` gives the DREAM group of a week (for passive_4w).
@@ -103,6 +105,8 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
     out["partner"] = snap["samlev"].to_numpy(dtype=float)
     out["kom"] = snap["kom"].to_numpy(dtype=float)
     out["herning_viborg"] = np.isin(out["kom"], list(participant_municipalities)).astype(float)
+    out["female"] = (snap["koen"].to_numpy(dtype=float) == 2).astype(float)
+    out["non_western"] = (~snap["opr_land"].isin(western).to_numpy()).astype(float)
     # labour-market history from the panel
     ordinary_cs = np.concatenate([np.zeros((panel.group.shape[0], 1)), np.cumsum(panel.ordinary, axis=1)], axis=1)
     benefit = ~np.isin(panel.group, np.concatenate([codes.gids("none_groups"), codes.gids("education_groups")]))
@@ -193,7 +197,7 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
         parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr), "treated": 0}))
     cand = pd.concat(parts, ignore_index=True)
     cand = covariates_at(cand, panel, bef, codes, vnds, udda, lpr, week_groups,
-                         eligibility["benefit_groups"], municipalities)
+                         eligibility["benefit_groups"], municipalities, western)
     cand["index_week"] = [f"{y}-W{w:02d}" for y, w in cand["index_week"]]
     return cand
 

@@ -55,6 +55,42 @@ SIB_PROFILE = {
     "outcomes_no_prior_job": {SW: 4, TW: 5, SU: 3, T: 21, EM: 3},
 }
 
+# Two more programmes from the seeds (issue 8). Shares are turned into exact counts.
+KOLDING_PROFILE = {
+    "municipalities": {621: 70}, "never_started": 4, "no_bef": 1,
+    "participant_female": 0.6, "participant_origin": [0.25, 0.05, 0.55, 0.15],
+    "start_first": 2022 * 12 + 5, "start_months": 5, "duration": (4, 9), "end_cap": None,
+    "follow_up": 6,
+    "control_distribution": [0.70, 0.07, 0.07, 0.05, 0.02, 0.03, 0.04, 0.02],
+    "traits": {"age50": 0.35, "partner": 0.3, "years_lt7": 0.3, "employed24": 0.3,
+               "primary": 0.6, "passive": 0.8, "somatic": 0.5, "psych": 0.3},
+    "outcomes_prior_job": {SW: 0.30, TW: 0.15, SU: 0.05, T: 0.45, ED: 0.05},
+    "outcomes_no_prior_job": {SW: 0.15, TW: 0.10, SU: 0.05, T: 0.60, ED: 0.05, P: 0.05},
+}
+UNGE_PROFILE = {
+    "municipalities": {791: 138}, "never_started": 6, "no_bef": 2,
+    "participant_female": 0.45, "participant_origin": [0.6, 0.05, 0.15, 0.2],
+    "start_first": 2021 * 12, "start_months": 18, "duration": (5, 9), "end_cap": None,
+    "follow_up": 6, "age_range": (17, 27), "young_core_share": 0.5, "young_code": "135",
+    "control_distribution": [0.68, 0.03, 0.07, 0.05, 0.08, 0.01, 0.03, 0.05],
+    "traits": {"age50": 0.0, "partner": 0.15, "years_lt7": 0.1, "employed24": 0.35,
+               "primary": 0.7, "passive": 0.8, "somatic": 0.4, "psych": 0.45},
+    "outcomes_prior_job": {SW: 0.2, TW: 0.06, ED: 0.14, SU: 0.04, T: 0.56},
+    "outcomes_no_prior_job": {SW: 0.12, TW: 0.05, ED: 0.16, SU: 0.04, T: 0.60, P: 0.03},
+}
+
+
+def _counts(spec: dict, n: int) -> dict:
+    """Exact counts from counts (as given) or shares (largest remainder), summing to n."""
+    if all(isinstance(v, (int, np.integer)) for v in spec.values()):
+        return dict(spec)
+    raw = {k: v * n for k, v in spec.items()}
+    out = {k: int(np.floor(v)) for k, v in raw.items()}
+    for k in sorted(raw, key=lambda k: raw[k] - out[k], reverse=True)[: n - sum(out.values())]:
+        out[k] += 1
+    return out
+
+
 NON_WESTERN = np.array(["TUR", "IRQ", "SYR", "SOM", "AFG", "IRN", "LBN", "PAK", "VNM", "ERI",
                         "BIH", "THA"])
 WESTERN = np.array(["DEU", "POL", "SWE", "NOR", "GBR", "ROU", "LTU", "USA"])
@@ -213,11 +249,12 @@ def _write_parquet(table: pa.Table, path: Path):
 def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
              profile: str = "sib_herning_viborg") -> dict:
     """Write a synthetic extract to `out_dir`; returns {file: path}. Same seed, same bytes."""
-    if profile != "sib_herning_viborg":
-        raise ValueError(f"profile: '{profile}' is not a known demo profile; allowed: sib_herning_viborg")
+    if profile not in PROFILES:
+        raise ValueError(f"profile: '{profile}' is not a known demo profile; allowed: {', '.join(PROFILES)}")
     if pool_size < 1000:
         raise ValueError(f"pool_size: {pool_size} is too small; use at least 1000")
-    prof = SIB_PROFILE
+    prof = PROFILES[profile]
+    xrng = np.random.default_rng(seed + 3)   # draws only the other profiles make
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -232,23 +269,29 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     kommune = np.concatenate([np.full(c, k) for k, c in prof["municipalities"].items()])
     prng = np.random.default_rng(seed + 1)
     order = prng.permutation(n_ref)
-    never_started = order[0]
-    no_bef = order[1]
-    started = np.setdiff1d(np.arange(n_ref), [never_started])
-    analysed = np.setdiff1d(started, [no_bef])
+    k_ns, k_nb = prof.get("never_started", 1), prof.get("no_bef", 1)
+    never_started = order[:k_ns]
+    no_bef = order[k_ns:k_ns + k_nb]
+    started = np.setdiff1d(np.arange(n_ref), never_started)
+    analysed = np.setdiff1d(started, no_bef)
     start_month = np.zeros(n_ref, int)
-    start_month[:] = 2020 * 12 + 8 + prng.integers(0, 11, n_ref)          # 2020-09 .. 2021-07
+    start_month[:] = prof.get("start_first", 2020 * 12 + 8) + prng.integers(0, prof.get("start_months", 11), n_ref)
     start_day = prng.integers(1, 11, n_ref)
-    duration = prng.integers(6, 13, n_ref)
-    end_month = np.minimum(start_month + duration, 2022 * 12 + 6)          # by July 2022
+    d0, d1 = prof.get("duration", (6, 12))
+    duration = prng.integers(d0, d1 + 1, n_ref)
+    cap = prof.get("end_cap", 2022 * 12 + 6)                              # SIB: by July 2022
+    end_month = start_month + duration if cap is None else np.minimum(start_month + duration, cap)
     end_day = prng.integers(1, 29, n_ref)
-    outcome_month = end_month + 2
+    outcome_month = end_month + prof.get("follow_up", 2)
 
     # ---- static traits
     sex = np.where(rng.random(n) < 0.5, 1, 2)
     origin = rng.choice(4, size=n, p=[0.42, 0.06, 0.40, 0.12])   # dk, western, nonwest imm, nonwest desc
     sex[is_part] = 1
     origin[is_part] = 2
+    if "participant_female" in prof:
+        sex[:n_ref] = np.where(xrng.random(n_ref) < prof["participant_female"], 2, 1)
+        origin[:n_ref] = xrng.choice(4, size=n_ref, p=prof["participant_origin"])
     ie_type = np.choose(origin, [1, 2, 2, 3])
     opr_land = np.where(origin == 0, "DNK",
                         np.where(origin == 1, WESTERN[rng.integers(0, len(WESTERN), n)],
@@ -267,20 +310,25 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     years_lt7 = (origin == 2) & (rng.random(n) < 0.5)
 
     # participants: exact trait counts among the analysed, random for the rest
-    tr = prof["traits"]
     na = len(analysed)
+    tr = {k: (v if isinstance(v, (int, np.integer)) else int(round(v * na))) for k, v in prof["traits"].items()}
     flags = {name: _exact(na, tr[name], prng) for name in tr}
     for name, arr in (("age50", age50), ("partner", partner), ("years_lt7", years_lt7),
                       ("primary", primary), ("somatic", somatic_prone), ("psych", psych_prone)):
         arr[analysed] = flags[name]
-        for i in (never_started, no_bef):
+        for i in (*never_started, *no_bef):
             arr[i] = prng.random() < tr[name] / na
-    age2020[:n_ref] = np.where(age50[:n_ref], prng.integers(50, 63, n_ref), prng.integers(26, 50, n_ref))
+    lo, hi = prof.get("age_range", (26, 50))
+    age2020[:n_ref] = np.where(age50[:n_ref], prng.integers(50, 63, n_ref), prng.integers(lo, hi, n_ref))
+    if prof.get("young_core_share"):
+        young = (kind == 0) & ~is_part & (xrng.random(n) < prof["young_core_share"])
+        age2020[young] = xrng.integers(17, 29, int(young.sum()))
+    age50 = age2020 >= 50
     employed24_part = np.zeros(n_ref, bool)
     employed24_part[analysed] = flags["employed24"]
     passive_part = np.zeros(n_ref, bool)
     passive_part[analysed] = flags["passive"]
-    passive_part[[never_started, no_bef]] = True
+    passive_part[np.r_[never_started, no_bef]] = True
 
     # birth dates (age in whole years at 2020-07-01) and arrivals
     birth = _date((dt.date(2020, 7, 1) - dt.date(1970, 1, 1)).days
@@ -334,7 +382,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     for grp, table in (("outcomes_prior_job", employed24_part), ("outcomes_no_prior_job", ~employed24_part)):
         ids = np.array([i for i in analysed if table[i]])
         ids = prng.permutation(ids)
-        states = np.concatenate([np.full(c, s) for s, c in prof[grp].items()])
+        states = np.concatenate([np.full(c, s) for s, c in _counts(prof[grp], len(ids)).items()])
         outcome_state[ids] = states
     sub_temp = rng.random((n, NM)) < np.where(kind == 0, 0.2, 0.05)[:, None]
     for i in range(n_ref):
@@ -345,14 +393,19 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
         # passive 4 weeks before start lies in the month before the start month (day <= 10)
         if S[i, s0 - 1] == T:
             sub_temp[i, s0 - 1] = not passive_part[i]
+        if o0 >= NM:                  # outcome month after the extract: nothing to force
+            continue
         S[i, o0] = outcome_state[i] if i in analysed else T
         _simulate(S[i: i + 1], o0 + 1, NM, kind[i: i + 1], u[i: i + 1], a_by_kind,
                   np.random.default_rng(seed + 100 + i), last_job[i: i + 1].copy(), np.zeros(1))
 
     # ---- monthly DREAM code per person
+    core_code = np.where(years_lt7 | (arrival_m > (2012 * 12)), CODE["140"], CODE["132"])
+    if prof.get("young_code"):
+        core_code = np.where(age2020 < 29, CODE[prof["young_code"]], core_code)
     base_code = np.select(
         [kind == 0, kind == 1, kind == 2, kind == 3, kind == 4, kind == 5],
-        [np.where(years_lt7 | (arrival_m > (2012 * 12)), CODE["140"], CODE["132"]),
+        [core_code,
          CODE["111"], CODE["111"], CODE["890"], CODE["781"], CODE["135"]])
     sub_code = np.array([CODE["234"], CODE["750"], CODE["890"]])[rng.integers(0, 3, (n, NM))]
     Mcode = np.zeros((n, NM), dtype=np.int8)
@@ -519,9 +572,23 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     paths["participants"] = out / "participants.csv"
     part.to_csv(paths["participants"], sep=";", index=False, lineterminator="\n")
 
+    if not prof.get("questionnaires", False):
+        return {k: str(v) for k, v in paths.items()}
     # questionnaires.csv
     from .demo_questionnaires import questionnaires
     q = questionnaires(pnr[:n_ref], kommune, started, outcome_state, part, prng)
     paths["questionnaires"] = out / "questionnaires.csv"
     q.to_csv(paths["questionnaires"], sep=";", index=False, lineterminator="\n")
     return {k: str(v) for k, v in paths.items()}
+
+
+SIB_PROFILE["questionnaires"] = True
+PROFILES = {"sib_herning_viborg": SIB_PROFILE, "kolding_ny_start": KOLDING_PROFILE,
+            "viborg_unge": UNGE_PROFILE}
+
+
+def demo_file_names(profile: str) -> list[str]:
+    """The files `generate` writes for a profile."""
+    names = ["dream.parquet", "bef.parquet", "eindkomst.parquet", "vnds.parquet", "dod.parquet",
+             "udda.parquet", "lpr.parquet", "participants.csv"]
+    return names + (["questionnaires.csv"] if PROFILES[profile].get("questionnaires") else [])

@@ -100,7 +100,8 @@ def diverging_bars(items: pd.DataFrame, labels: dict, title="", legend=("Down", 
     """Per item: share down (left of 0), unchanged (centred) and up (right)."""
     t = items.iloc[::-1]
     y = np.arange(len(t))
-    down, same, up = 100 * t["share_down"], 100 * t["share_same"], 100 * t["share_up"]
+    # a suppressed (NaN) share is not drawn
+    down, same, up = (100 * t[f"share_{k}"].astype(float).fillna(0) for k in ("down", "same", "up"))
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(t) + 1.3))
     ax.barh(y, -down - same / 2, left=0, color=GREYS[0], edgecolor="black", label=legend[0])
     ax.barh(y, same, left=-same / 2, color="white", edgecolor="black", hatch="..", label=legend[1])

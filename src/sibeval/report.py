@@ -201,3 +201,31 @@ def write_workbook(path, sheets: dict, readme: dict):
     wb.properties.created = when
     wb.properties.modified = when
     wb.save(path)
+
+
+def index_html(cohorts: list[dict]) -> str:
+    """results/index.html: every cohort with its headline effects and a link to its note.
+
+    Each dict: name, title, note (relative link), follow_up, and per headline outcome the
+    shares, difference, CI and significance (from the published effects table)."""
+    rows = []
+    for c in cohorts:
+        cells = [f'<td><a href="{html.escape(c["note"])}">{html.escape(c["title"])}</a><br>'
+                 f'<span class="small">{html.escape(c["name"])} · {c["n_participants"]} deltagere · '
+                 f'opfølgning {c["follow_up"]} mdr.</span></td>']
+        for h in ("ordinary_employment", "self_supporting_or_education"):
+            e = c["effects"].get(h)
+            if e is None or e.get("suppressed"):
+                cells.append("<td>–</td>")
+                continue
+            sig = "signifikant" if e["significant"] else "ikke signifikant"
+            cells.append(f"<td>{pct(e['share_participants'])} vs {pct(e['share_controls'])}<br>"
+                         f"<span class=\"small\">{100 * e['estimate']:+.0f} pp "
+                         f"({100 * e['ci_low']:.0f} til {100 * e['ci_high']:.0f}), {sig}</span></td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return ("<!DOCTYPE html><html lang=\"da\"><head><meta charset=\"utf-8\"><title>sibeval: kohorter</title>"
+            f"<style>{CSS}</style></head><body><h1>Effektmålinger</h1>"
+            "<table><thead><tr><th>Kohorte</th><th>Løn i ordinær beskæftigelse</th>"
+            "<th>Selvforsørgende eller under uddannelse</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>"
+            f"<p class=\"small\">sibeval {__version__} · {run_date()}</p></body></html>")

@@ -35,6 +35,8 @@ COVARIATE_LABELS = {
     "somatic_2y": ("Somatisk hospitalskontakt (2 år)", "Somatic hospital contact (2 years)"),
     "psych_2y": ("Psykiatrisk hospitalskontakt (2 år)", "Psychiatric hospital contact (2 years)"),
     "herning_viborg": ("Bor i deltagernes kommuner", "Lives in the participants' municipalities"),
+    "female": ("Kvinde", "Woman"),
+    "non_western": ("Ikke-vestlig oprindelse", "Non-Western origin"),
     "distance": ("Propensity score (logit)", "Propensity score (logit)"),
 }
 assert set(COVARIATE_LABELS) - {"distance"} == set(COVARIATES)

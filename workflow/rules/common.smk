@@ -4,14 +4,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from sibeval.config import config_hash, load_validated, load_yaml, validate  # noqa: E402
+from sibeval.demo import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 CONTRACT_FILES = ("participants", "dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr",
                   "questionnaires")
-DEMO_FILES = ("dream.parquet", "bef.parquet", "eindkomst.parquet", "vnds.parquet",
-              "dod.parquet", "udda.parquet", "lpr.parquet", "participants.csv",
-              "questionnaires.csv")
 FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
 
 
@@ -42,7 +40,6 @@ DEMO_EXTRACTS = [n for n, e in config["extracts"].items() if "demo" in e]
 
 wildcard_constraints:
     cohort="|".join(COHORTS) or "NONE",
-    extract="|".join(DEMO_EXTRACTS) or "NONE",
 
 
 def cohort_cfg(wildcards):
@@ -59,13 +56,18 @@ def extract_files(wildcards):
     ext = config["extracts"][name]
     folder = Path(ext["path"])
     if "demo" in ext:
-        return [str(folder / f) for f in DEMO_FILES]
+        return [str(folder / f) for f in demo_file_names(ext["demo"]["profile"])]
     found = sorted(str(p) for p in folder.glob("*") if p.suffix.lower() in FORMATS
                    and p.stem.lower() in CONTRACT_FILES)
     part = COHORTS[wildcards.cohort]["participants_file"]
     if (folder / part).exists() and str(folder / part) not in found:
         found.append(str(folder / part))
     return found
+
+
+def demo_outputs(name):
+    ext = config["extracts"][name]
+    return [protected(str(Path(ext["path"]) / f)) for f in demo_file_names(ext["demo"]["profile"])]
 
 
 def run_params(wildcards):
@@ -91,4 +93,4 @@ def progression_inputs(wildcards):
 
 
 def all_targets():
-    return [f"results/{c}/report/effect_note.html" for c in COHORTS]
+    return [f"results/{c}/report/effect_note.html" for c in COHORTS] + ["results/index.html"]

@@ -1,15 +1,19 @@
-rule demo_extract:
-    """Generate a synthetic demo extract when it is missing (never overwrites one)."""
-    output:
-        [protected(f"data/raw/{{extract}}/{f}") for f in DEMO_FILES],
-    params:
-        demo=lambda wc: config["extracts"][wc.extract]["demo"],
-    log:
-        "logs/demo_extract/{extract}.log",
-    conda:
-        "../envs/sibeval.yaml"
-    script:
-        "../scripts/demo_extract.py"
+# One rule per demo extract: generate it when it is missing (never overwrites one).
+for _name in DEMO_EXTRACTS:
+
+    rule:
+        name:
+            f"demo_extract_{_name}"
+        output:
+            demo_outputs(_name),
+        params:
+            demo=config["extracts"][_name]["demo"],
+        log:
+            f"logs/demo_extract/{_name}.log",
+        conda:
+            "../envs/sibeval.yaml"
+        script:
+            "../scripts/demo_extract.py"
 
 
 rule validate_extract:

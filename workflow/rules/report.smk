@@ -37,3 +37,21 @@ rule report:
         "../envs/sibeval.yaml"
     script:
         "../scripts/report.py"
+
+
+rule index:
+    """results/index.html: every cohort with its headline effects and a link to its note."""
+    input:
+        effects=expand("results/{cohort}/effects/effects.csv", cohort=list(COHORTS)),
+        notes=expand("results/{cohort}/report/effect_note.html", cohort=list(COHORTS)),
+        flows=expand("results/{cohort}/outcomes/flow.csv", cohort=list(COHORTS)),
+    output:
+        report("results/index.html", caption="../report/index.rst", category="6. Report"),
+    params:
+        cohorts=lambda wc: {n: {"title": c["title"], "follow_up": c["follow_up_months"]} for n, c in COHORTS.items()},
+    log:
+        "logs/index.log",
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/index.py"

@@ -1,6 +1,8 @@
 """Progression analysis of the BIP and WHO-5 questionnaires (rule progression)."""
 import logging
 
+import pandas as pd
+
 from sibeval import figures
 from sibeval import progression as pg
 from sibeval.adapters import context, run, write_csv
@@ -33,12 +35,16 @@ def main(smk):
     log.info("progression: %d pairs; WHO-5 %s", len(wide),
              who5[["group", "n", "mean_start", "mean_end", "p_paired_t"]].round(3).to_dict("records"))
     write_csv(flow, smk.output.flow)
-    write_csv(suppress_long_counts(items, ("n_up", "n_same", "n_down"), k), smk.output.item_table)
+    shown = suppress_long_counts(items, ("n_up", "n_same", "n_down"), k)
+    write_csv(shown, smk.output.item_table)
     write_csv(who5, smk.output.who5)
     shown_bands = suppress_matrix(bands, k)
     write_csv(shown_bands.reset_index(names="start_band"), smk.output.bands)
     legend = (text("down", lang), text("same", lang), text("up", lang))
-    allg = items[items["group"] == "all"]
+    # figures from the suppressed table: a hidden share is not drawn
+    allg = shown[shown["group"] == "all"].copy()
+    for col in ("share_up", "share_same", "share_down"):
+        allg[col] = pd.to_numeric(allg[col], errors="coerce")
     figures.save(figures.diverging_bars(allg[allg.item.isin(BIP_ITEMS)], labels, "BIP", legend),
                  smk.output.fig_bip[:-4])
     figures.save(figures.diverging_bars(allg[allg.item.isin(WHO5_ITEMS)], labels, "WHO-5", legend),

@@ -1,0 +1,67 @@
+"""Cohort files: start-up validation, running one cohort, adding a cohort by copying a file
+(dry runs of Snakemake; the whole run is in test_workflow.py)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def wd(tmp_path):
+    for item in ("Snakefile", "config", "workflow"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
+    return tmp_path
+
+
+def dry(wd, *args):
+    return subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--directory", str(wd),
+                           "--snakefile", str(wd / "Snakefile"), *args], capture_output=True, text=True, timeout=300)
+
+
+def test_every_listed_cohort_is_planned(wd):
+    r = dry(wd)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge"):
+        assert f"results/{c}/report/effect_note.html" in r.stdout
+    assert "results/index.html" in r.stdout
+
+
+def test_one_cohort_with_config_override(wd):
+    r = dry(wd, "--config", "cohorts=[viborg_unge]")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "results/viborg_unge/report/effect_note.html" in r.stdout
+    assert "sib_herning_viborg" not in r.stdout and "kolding_ny_start" not in r.stdout
+
+
+def test_a_mistake_in_a_cohort_file_fails_at_start_up_naming_file_and_key(wd):
+    f = wd / "config" / "cohorts" / "kolding_ny_start.yaml"
+    f.write_text(f.read_text().replace("  ratio: 5", "  ratoi: 5"))
+    r = dry(wd)
+    assert r.returncode != 0
+    msg = r.stdout + r.stderr
+    assert "config/cohorts/kolding_ny_start.yaml" in msg and "matching.ratoi" in msg
+    assert "Traceback" not in msg
+
+
+def test_unknown_cohort_and_unknown_extract_are_named(wd):
+    r = dry(wd, "--config", "cohorts=[nope]")
+    assert r.returncode != 0 and "'nope' has no file" in r.stdout + r.stderr
+    f = wd / "config" / "cohorts" / "viborg_unge.yaml"
+    f.write_text(f.read_text().replace("extract: demo_unge", "extract: demo_missing"))
+    r = dry(wd, "--config", "cohorts=[viborg_unge]")
+    assert r.returncode != 0 and "demo_missing" in r.stdout + r.stderr
+
+
+def test_a_fourth_cohort_is_a_copy_of_one_file(wd):
+    src = wd / "config" / "cohorts" / "sib_herning_viborg.yaml"
+    (wd / "config" / "cohorts" / "sib_english.yaml").write_text(
+        src.read_text().replace("language: da", "language: en"))
+    r = dry(wd, "--config", "cohorts=[sib_herning_viborg,sib_english]")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "results/sib_english/report/effect_note.html" in r.stdout
