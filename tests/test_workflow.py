@@ -201,3 +201,17 @@ def test_note_renders_in_a_headless_browser(run, tmp_path):
     im = Image.open(shot).convert("L")
     assert im.size == (1200, 3000)
     assert len(im.getcolors(maxcolors=1 << 16) or []) > 50   # text and figures, not a blank page
+
+
+def test_english_note_from_a_copied_cohort_file(run):
+    wd, env = run
+    src = wd / "config" / "cohorts" / "sib_herning_viborg.yaml"
+    (wd / "config" / "cohorts" / "sib_english.yaml").write_text(
+        src.read_text(encoding="utf-8").replace("language: da", "language: en"), encoding="utf-8")
+    r = _snakemake(wd, "--config", "cohorts=[sib_english]", env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    html = (wd / "results" / "sib_english" / "report" / "effect_note.html").read_text(encoding="utf-8")
+    for s in ("Headline results", "Table 1. Status in the calendar month 2 months", "For 100 typical participants",
+              "Ordinary employment", "Caveats", "Placebo test"):
+        assert s in html, s
+    assert "Hovedresultater" not in html
