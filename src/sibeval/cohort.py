@@ -32,8 +32,6 @@ COVARIATES = {
     "non_western": "Non-Western origin (opr_land outside the Western list)",
 }
 
-FLOW_STEPS = ("referred", "in_cohort_municipalities", "started", "found_in_bef", "ended",
-              "outcome_observed", "matched")
 
 
 def participant_flow(part: pd.DataFrame, bef: pd.DataFrame, municipalities=()) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -55,28 +55,8 @@ def suppress_counts(summary: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     return out
 
 
-def apply_mask(table: pd.DataFrame, mask_by_row_group: dict, min_cell: int,
-               row_col: str, group_col: str, count_cols=(), blank_cols=()) -> pd.DataFrame:
-    """Replace suppressed cells in a long table: counts become "<min_cell" (when small) or
-    "x" (complementary), and `blank_cols` are emptied. Adds a `suppressed` column."""
-    out = table.copy().astype(object)
-    out["suppressed"] = False
-    for i, row in table.iterrows():
-        m = mask_by_row_group.get((row[row_col], row[group_col]))
-        if m is None:
-            continue
-        small, hidden = m
-        if hidden:
-            out.at[i, "suppressed"] = True
-            for c in count_cols:
-                out.at[i, c] = label(min_cell) if small else "x"
-            for c in blank_cols:
-                out.at[i, c] = ""
-    return out
-
-
 def mask_lookup(counts: pd.DataFrame, min_cell: int, relations=()) -> dict:
-    """{(row, group): (is_small, hidden)} for :func:`apply_mask`."""
+    """{(row, group): (is_small, hidden)}: which cells of a counts table to hide."""
     mask = suppression_mask(counts, min_cell, relations)
     c = counts.astype(float)
     out = {}
@@ -84,10 +64,6 @@ def mask_lookup(counts: pd.DataFrame, min_cell: int, relations=()) -> dict:
         for g in counts.columns:
             out[(r, g)] = (bool(0 < c.at[r, g] < min_cell), bool(mask.at[r, g]))
     return out
-
-
-def any_suppressed(*tables) -> bool:
-    return any(("suppressed" in t and bool(np.any(t["suppressed"].astype(bool)))) for t in tables)
 
 
 def suppress_long_counts(table: pd.DataFrame, count_cols, min_cell: int) -> pd.DataFrame:

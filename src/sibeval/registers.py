@@ -7,7 +7,6 @@ rules, and raises :class:`ExtractError` naming the file, column, count and examp
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +54,6 @@ ALLOWED = {
     ("lpr", "psyk"): {0, 1},
     ("questionnaires", "runde"): {"start", "slut"},
 }
-REQUIRED_FILES = ("participants", "dream", "bef", "eindkomst")
-OPTIONAL_FILES = ("vnds", "dod", "udda", "lpr", "questionnaires")
 
 
 # ----------------------------------------------------------------------------- raw reading
@@ -158,7 +155,7 @@ def _examples(series, mask, n=2):
     return [repr(v) for v in series[mask].head(n).tolist()]
 
 
-def _coerce(df: pd.DataFrame, file: Path, name: str, pnr_col="pnr") -> pd.DataFrame:
+def _coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
     """Check required columns and coerce each to its contract type."""
     schema = SCHEMAS[name]
     missing = [c for c, t in schema.items() if c not in df.columns and not t.endswith("?")]
@@ -535,8 +532,3 @@ def extract_summary(extract: Extract, codes: CodeTable) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["value"] = out["value"].astype(str)
     return out
-
-
-def write_csv_sample(df: pd.DataFrame, path, sep=";"):
-    """Write a CSV the way Danish Excel users expect (used by the demo and tests)."""
-    df.to_csv(path, sep=sep, index=False, quoting=csv.QUOTE_MINIMAL)

@@ -36,11 +36,6 @@ def parse_month_label(label: str) -> int:
     return int(y) * 12 + int(m) - 1
 
 
-def month_end(idx) -> dt.date:
-    idx = int(idx) + 1
-    return dt.date(idx // 12, idx % 12 + 1, 1) - dt.timedelta(days=1)
-
-
 def week_column(iso_year: int, week: int) -> str:
     return f"y_{iso_year % 100:02d}{week:02d}"
 
