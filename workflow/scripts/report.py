@@ -25,6 +25,27 @@ FLOW_DA = {"referred": "Visiteret", "in_cohort_municipalities": "Fra kohortens k
            "complete_pairs": "Komplette par"}
 
 
+REASONS_DA = {
+    "referred by another municipality": "visiteret af en anden kommune",
+    "referred but never started": "visiteret, men aldrig startet",
+    "not found in the population register (bef)": "ikke fundet i befolkningsregistret (bef)",
+    "still in the programme (no slut_dato)": "stadig i forløb (ingen slutdato)",
+    "outcome month after the extract's coverage": "opfølgningsmåned efter registerudtrækkets periode",
+    "died before the outcome month ended": "død før opfølgningsmånedens udløb",
+    "not in DREAM": "ikke i DREAM",
+    "no eligible control within the caliper": "ingen kontrolperson inden for caliper",
+    "no start questionnaire": "intet startskema",
+    "no end questionnaire": "intet slutskema",
+    "incomplete items": "ufuldstændige besvarelser",
+}
+
+
+def _reason_da(text):
+    for en, da in REASONS_DA.items():
+        text = text.replace(en, da)
+    return text
+
+
 def _yes(v, lang):
     return ("ja" if lang == "da" else "yes") if str(v) == "True" else ("nej" if lang == "da" else "no")
 
@@ -49,6 +70,8 @@ def main(smk):
 
     flow = read["flow"].copy()
     flow["step"] = flow["step"].map(lambda s: FLOW_DA.get(s, s) if da else s.replace("_", " "))
+    if da:
+        flow["reason"] = flow["reason"].fillna("").map(_reason_da)
     tables["flow"] = flow.rename(columns={"step": "Trin" if da else "Step", "n": "Antal" if da else "n",
                                           "excluded": "Udeladt" if da else "Excluded",
                                           "reason": "Årsag" if da else "Reason"})
@@ -148,6 +171,8 @@ def main(smk):
     if c["progression"]["enabled"]:
         pf = pd.read_csv(smk.input.prog_flow, keep_default_na=False)
         pf["step"] = pf["step"].map(lambda s: FLOW_DA.get(s, s) if da else s.replace("_", " "))
+        if da:
+            pf["reason"] = pf["reason"].fillna("").map(_reason_da)
         tables["progression_flow"] = pf
         it = pd.read_csv(smk.input.prog_items, keep_default_na=False, na_values=[""])
         ia = it[it["group"] == "all"]
