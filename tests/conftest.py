@@ -79,4 +79,3 @@ def extract_dir(tmp_path):
     return write_extract(tmp_path / "ex")
 
 
-np.seterr(all="ignore")

@@ -92,6 +92,8 @@ def _mean_ci(x):
     x = np.asarray(x, float)
     if len(x) < 2:
         return (np.nan, np.nan)
+    if np.all(x == x[0]):          # no spread: the interval is the point
+        return (float(x[0]), float(x[0]))
     ci = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
     return (float(ci[0]), float(ci[1]))
 
@@ -116,7 +118,8 @@ def who5_summary(scores: pd.DataFrame, population_mean=68.0, meaningful=10, by="
         row["n_improved_meaningfully"] = int((d >= meaningful).sum())
         row["share_improved_meaningfully"] = float((d >= meaningful).mean()) if n else np.nan
         row["population_mean"] = population_mean
-        row["p_end_vs_population"] = float(stats.ttest_1samp(e, population_mean).pvalue) if n > 1 else np.nan
+        row["p_end_vs_population"] = (float(stats.ttest_1samp(e, population_mean).pvalue)
+                                      if n > 1 and e.std() > 0 else np.nan)
         row["significant_change"] = bool(row["p_paired_t"] < 0.05) if n > 1 else False
         rows.append(row)
     return pd.DataFrame(rows)
