@@ -241,8 +241,12 @@ def _month_start_days(month_abs):
     return np.array([(dt.date(int(a), int(b), 1) - dt.date(1970, 1, 1)).days for a, b in zip(y, mo)])
 
 
+PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": True, "write_statistics": False}
+DREAM_ROW_GROUP = 100_000
+
+
 def _write_parquet(table: pa.Table, path: Path):
-    pq.write_table(table, path, compression="zstd", use_dictionary=True, write_statistics=False)
+    pq.write_table(table, path, **PARQUET_OPTIONS)
 
 
 # ----------------------------------------------------------------------------- generator
@@ -437,14 +441,21 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
 
     paths = {}
     # dream.parquet (wide, dictionary-encoded columns; empty weeks are null)
-    cols = {"pnr": pnr_dict}
-    Wr = W[order_rows]
-    for j, (y, w) in enumerate(weeks):
-        idx = pa.array(Wr[:, j].astype(np.int32), mask=(Wr[:, j] == CODE[""]))
-        cols[week_column(y, w)] = pa.DictionaryArray.from_arrays(idx, vocab)
     paths["dream"] = out / "dream.parquet"
-    _write_parquet(pa.table(cols), paths["dream"])
-    del cols, Wr, W, Mcode, temp, sub_code, sub_temp   # free ~2.5 GB at 1M persons
+    writer = None
+    for r0 in range(0, n, DREAM_ROW_GROUP):   # one row group at a time keeps memory flat
+        rows = order_rows[r0: r0 + DREAM_ROW_GROUP]
+        Wr = W[rows]
+        cols = {"pnr": pnr_dict[r0: r0 + DREAM_ROW_GROUP]}
+        for j, (y, w) in enumerate(weeks):
+            idx = pa.array(Wr[:, j].astype(np.int32), mask=(Wr[:, j] == CODE[""]))
+            cols[week_column(y, w)] = pa.DictionaryArray.from_arrays(idx, vocab)
+        table = pa.table(cols)
+        if writer is None:
+            writer = pq.ParquetWriter(paths["dream"], table.schema, **PARQUET_OPTIONS)
+        writer.write_table(table, row_group_size=DREAM_ROW_GROUP)
+    writer.close()
+    del cols, Wr, W, Mcode, temp, sub_code, sub_temp, table   # free ~2.5 GB at 1M persons
 
     # eindkomst.parquet: wages in TW, SW, FX months, sometimes two employers, a few zero rows
     pi, mi = np.nonzero(np.isin(S, (TW, SW, FX)))
