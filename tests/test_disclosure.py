@@ -52,3 +52,18 @@ def test_partition_rows_and_two_way_tables():
     m = suppression_mask_2d(pd.DataFrame([[2, 0, 2], [1, 13, 7], [0, 0, 19]]), 5)
     for axis in (0, 1):
         assert not (m.sum(axis=axis) == 1).any()
+
+
+def test_effects_rows_with_a_small_cell_hide_shares_differences_and_p_values():
+    import numpy as np
+
+    from sibeval.inference import compare_shares
+    from sibeval.tables import suppress_effects
+    y = np.r_[np.ones(4), np.zeros(51), np.ones(8), np.zeros(492)]
+    t = np.r_[np.ones(55), np.zeros(500)]
+    r = compare_shares("not_resident", y, t, np.ones(555), np.arange(555)).to_frame()
+    s = suppress_effects(r, 5).iloc[0]
+    assert s.suppressed
+    for col in ("share_participants", "estimate", "ci_low", "p_boschloo", "p_fisher", "p_value", "significant"):
+        assert s[col] == "", col
+    assert s.n_participants == 55          # group sizes stay

@@ -42,6 +42,14 @@ def table1_display(t1: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def small_counts(values: pd.Series, min_cell: int) -> pd.Series:
+    """Counts of 1 to min_cell-1 shown as "<min_cell"."""
+    out = values.astype(object)
+    num = pd.to_numeric(values, errors="coerce")
+    out[(num > 0) & (num < min_cell)] = label(min_cell)
+    return out
+
+
 def flow_table(flow_participants: pd.DataFrame, status: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """Flow from referral to analysis with a reason for every exclusion (counts only)."""
     rows = flow_participants.to_dict("records")
@@ -61,11 +69,7 @@ def flow_table(flow_participants: pd.DataFrame, status: pd.DataFrame, min_cell: 
                  "excluded": int((ctrl.excluded != "").sum()),
                  "reason": "; ".join(f"{k} ({v})" for k, v in sorted(creasons.items()))})
     out = pd.DataFrame(rows)
-    # exclusion counts of 1..min_cell-1 persons are shown as <min_cell
-    for col in ("excluded",):
-        small = (out[col] > 0) & (out[col] < min_cell)
-        out[col] = out[col].astype(object)
-        out.loc[small, col] = label(min_cell)
+    out["excluded"] = small_counts(out["excluded"], min_cell)
     out["reason"] = out["reason"].str.replace(r"\((\d+)\)", lambda m: f"({m.group(1) if int(m.group(1)) >= min_cell else label(min_cell)})", regex=True)
     return out
 
@@ -99,14 +103,16 @@ def profile_table(cand_matched: pd.DataFrame, candidates: pd.DataFrame, covariat
 
 
 
+# a p-value with known group sizes can be inverted to the hidden count, so it goes too
 SHOWN_IF_SAFE = ("x_participants", "x_controls", "share_participants", "share_controls",
                  "estimate", "ci_low", "ci_high", "risk_ratio", "rr_ci_low", "rr_ci_high",
-                 "regression_estimate", "regression_se")
+                 "regression_estimate", "regression_se", "p_boschloo", "p_fisher",
+                 "p_regression", "p_value", "significant")
 
 
 def suppress_effects(eff: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Blank the counts, shares and differences of rows where either group has 1 to
-    min_cell-1 persons with (or without) the outcome; p-values and flags stay."""
+    """Blank the counts, shares, differences and p-values of rows where either group has
+    1 to min_cell-1 persons with (or without) the outcome."""
     out = eff.copy()
     small = np.zeros(len(out), bool)
     for x, n in (("x_participants", "n_participants"), ("x_controls", "n_controls")):

@@ -9,6 +9,7 @@ from sibeval.adapters import context, run, write_csv
 from sibeval.disclosure import suppress_long_counts, suppress_matrix
 from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
 from sibeval.report_text import text
+from sibeval.tables import small_counts
 
 log = logging.getLogger("sibeval")
 
@@ -34,7 +35,7 @@ def main(smk):
     bands = pg.band_transitions(scores)
     log.info("progression: %d pairs; WHO-5 %s", len(wide),
              who5[["group", "n", "mean_start", "mean_end", "p_paired_t"]].round(3).to_dict("records"))
-    write_csv(flow, smk.output.flow)
+    write_csv(flow.assign(excluded=small_counts(flow["excluded"], k)), smk.output.flow)
     shown = suppress_long_counts(items, ("n_up", "n_same", "n_down"), k)
     write_csv(shown, smk.output.item_table)
     write_csv(who5, smk.output.who5)

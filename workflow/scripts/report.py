@@ -40,6 +40,18 @@ REASONS_DA = {
 }
 
 
+WARNINGS_DA = {
+    "fewer than 30 participants": "færre end 30 deltagere",
+    "fewer than 30 controls": "færre end 30 kontrolpersoner",
+    "fewer than 10 participants with the outcome": "færre end 10 deltagere med udfaldet",
+    "fewer than 10 controls with the outcome (weighted)": "færre end 10 kontrolpersoner med udfaldet (vægtet)",
+}
+
+
+def _warning_da(text):
+    return "; ".join(WARNINGS_DA.get(w, w) for w in text.split("; ")) if text else ""
+
+
 def _reason_da(text):
     for en, da in REASONS_DA.items():
         text = text.replace(en, da)
@@ -47,6 +59,8 @@ def _reason_da(text):
 
 
 def _yes(v, lang):
+    if v is None or str(v) in ("", "nan"):
+        return ""
     return ("ja" if lang == "da" else "yes") if str(v) == "True" else ("nej" if lang == "da" else "no")
 
 
@@ -160,7 +174,7 @@ def main(smk):
         ("Mindste påviselige forskel (pp)" if da else "Minimum detectable difference (pp)"): dg["minimum_detectable_difference"].map(lambda v: num(100 * v, 1, lang)),
         ("Observeret forskel (pp)" if da else "Observed difference (pp)"): dg["observed_difference"].map(lambda v: "" if v == "" or pd.isna(v) else num(100 * float(v), 1, lang)),
         ("Deltagere nødvendige (80 % styrke)" if da else "Participants needed (80 % power)"): dg["participants_needed"].map(lambda v: "" if v == "" or pd.isna(v) else num(v, 0, lang)),
-        ("Advarsler" if da else "Warnings"): dg["warnings"].fillna(""),
+        ("Advarsler" if da else "Warnings"): dg["warnings"].fillna("").map(lambda w: _warning_da(w) if da else w),
     })
 
     figs = {f"table1:{text('table1_title', lang)}": f"{fp}.png",
@@ -173,7 +187,9 @@ def main(smk):
         pf["step"] = pf["step"].map(lambda s: FLOW_DA.get(s, s) if da else s.replace("_", " "))
         if da:
             pf["reason"] = pf["reason"].fillna("").map(_reason_da)
-        tables["progression_flow"] = pf
+        tables["progression_flow"] = pf.rename(columns={
+            "step": "Trin" if da else "Step", "n": "Antal" if da else "n",
+            "excluded": "Udeladt" if da else "Excluded", "reason": "Årsag" if da else "Reason"})
         it = pd.read_csv(smk.input.prog_items, keep_default_na=False, na_values=[""])
         ia = it[it["group"] == "all"]
         tables["progression_items"] = pd.DataFrame({
