@@ -117,3 +117,17 @@ def test_outcome_effects_on_a_matched_frame():
     assert [r.outcome for r in res] == list(OUTCOMES)
     emp = res[-1]
     assert emp.n_participants == 40 and emp.n_controls == 120
+
+
+def test_statuses_are_holm_adjusted_headlines_are_not():
+    from sibeval.inference import adjust_family
+    rng = np.random.default_rng(2)
+    t = np.r_[np.ones(50), np.zeros(300)]
+    res = [compare_shares(o, (rng.random(350) < 0.3).astype(float), t, np.ones(350), np.arange(350))
+           for o in ("a", "b", "c", "headline")]
+    adj = {r.outcome: r for r in adjust_family(res, {"a", "b", "c"})}
+    ps = sorted(r.p_value for r in res[:3])
+    assert adj["a"].p_adjusted >= adj["a"].p_value and "holm over 3" in adj["a"].adjustment
+    assert min(r.p_adjusted for r in adj.values() if r.outcome != "headline") == pytest.approx(min(1, 3 * ps[0]))
+    assert adj["headline"].p_adjusted == adj["headline"].p_value
+    assert adj["headline"].adjustment.startswith("none")

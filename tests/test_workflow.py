@@ -75,6 +75,7 @@ def test_headline_effects_as_published(run):
     assert not hw["significant"].any()
     pl = pd.read_csv(_res(wd, "effects", "placebo.csv")).set_index("outcome")
     assert not pl.loc[["self_supporting_or_education", "ordinary_employment"], "significant"].any()
+    assert not pl["significant"].astype(str).eq("True").any()     # no status row either (Holm)
     sg = pd.read_csv(_res(wd, "effects", "subgroups.csv"))
     sg = sg[sg.outcome == "ordinary_employment"].set_index("level")["share_participants"]
     assert abs(sg[1.0] - 0.53) < 0.02 and abs(sg[0.0] - 0.25) < 0.02

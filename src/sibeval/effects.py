@@ -8,13 +8,14 @@ import pandas as pd
 
 from .codes import CodeTable
 from .inference import (
+    adjust_family,
     compare_means,
     compare_shares,
     design_diagnostics,
     results_frame,
     status_distribution_test,
 )
-from .outcomes import OUTCOMES, classify_outcomes, set_weights
+from .outcomes import OUTCOMES, STATUSES, classify_outcomes, set_weights
 from .panel import Panel
 
 
@@ -26,12 +27,16 @@ def _clusters(df):
 
 
 def outcome_effects(df: pd.DataFrame, primary_test: str, alpha: float, outcomes=OUTCOMES):
-    """One ProportionComparison per outcome among analysed persons with weight > 0."""
+    """One ProportionComparison per outcome among analysed persons with weight > 0.
+
+    The headline outcomes are pre-specified; the eight statuses are one exploratory
+    family whose p-values are Holm-adjusted for the `significant` flag."""
     d = df[df["weight"] > 0]
     t = (d["role"] == "participant").to_numpy()
     cl = _clusters(d)
-    return [compare_shares(o, d[o].to_numpy(), t, d["weight"].to_numpy(), cl, primary_test, alpha)
-            for o in outcomes]
+    res = [compare_shares(o, d[o].to_numpy(), t, d["weight"].to_numpy(), cl, primary_test, alpha)
+           for o in outcomes]
+    return adjust_family(res, STATUSES, alpha)
 
 
 def hours_and_wage(df: pd.DataFrame, alpha: float) -> pd.DataFrame:

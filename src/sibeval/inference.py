@@ -131,9 +131,33 @@ class ProportionComparison:
     significant: bool
     alpha: float
     method: str
+    p_adjusted: float = np.nan      # see adjust_family; `significant` uses it when set
+    adjustment: str = "none"
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(self)])
+
+
+def adjust_family(results, members, alpha: float = 0.05, method: str = "holm"):
+    """Holm-adjust the primary p-values of the results whose outcome is in `members`
+    (an exploratory family, e.g. the eight statuses); the others are pre-specified and
+    keep their p-value. `significant` then compares the adjusted p-value with alpha."""
+    from dataclasses import replace
+
+    from statsmodels.stats.multitest import multipletests
+
+    fam = [r for r in results if r.outcome in members]
+    adj = dict(zip([r.outcome for r in fam], multipletests([r.p_value for r in fam], method=method)[1])) \
+        if fam else {}
+    out = []
+    for r in results:
+        if r.outcome in adj:
+            p = float(adj[r.outcome])
+            out.append(replace(r, p_adjusted=p, adjustment=f"{method} over {len(fam)} statuses",
+                               significant=bool(p < alpha)))
+        else:
+            out.append(replace(r, p_adjusted=r.p_value, adjustment="none (pre-specified)"))
+    return out
 
 
 def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="boschloo",

@@ -107,7 +107,7 @@ def profile_table(cand_matched: pd.DataFrame, candidates: pd.DataFrame, covariat
 SHOWN_IF_SAFE = ("x_participants", "x_controls", "share_participants", "share_controls",
                  "estimate", "ci_low", "ci_high", "risk_ratio", "rr_ci_low", "rr_ci_high",
                  "regression_estimate", "regression_se", "p_boschloo", "p_fisher",
-                 "p_regression", "p_value", "significant")
+                 "p_regression", "p_value", "significant", "p_adjusted")
 
 
 def suppress_effects(eff: pd.DataFrame, min_cell: int) -> pd.DataFrame:

@@ -134,6 +134,7 @@ def main(smk):
         "p (Boschloo)": eff["p_boschloo"].map(lambda v: pval(v, lang)),
         "p (Fisher)": eff["p_fisher"].map(lambda v: pval(v, lang)),
         ("p (regression)" if not da else "p (regression, klynge-robust)"): eff["p_regression"].map(lambda v: pval(v, lang)),
+        "p (Holm)": eff["p_adjusted"].map(lambda v: pval(v, lang)),
         ("Signifikant" if da else "Significant"): eff["significant"].map(lambda v: _yes(v, lang)),
     })
     shown = eff[eff["suppressed"].astype(str) != "True"].copy()
@@ -166,6 +167,7 @@ def main(smk):
         f"{P} (%)": pl["share_participants"].map(lambda v: pct(v, 1, lang)),
         f"{C} (%)": pl["share_controls"].map(lambda v: pct(v, 1, lang)),
         "p": pl["p_value"].map(lambda v: pval(v, lang)),
+        "p (Holm)": pl["p_adjusted"].map(lambda v: pval(v, lang)),
         ("Signifikant" if da else "Significant"): pl["significant"].map(lambda v: _yes(v, lang)),
     })
     dg = read["diagnostics"]
@@ -247,7 +249,11 @@ def main(smk):
         f"{'kontrolpersoner får deltagerens datoer' if da and c['control_dates'] == 'matched' else 'controls take their participant’s dates' if c['control_dates'] == 'matched' else c['control_dates']}. "
         f"{'Primær test' if da else 'Primary test'}: {c['effects']['primary_test']} "
         f"({'signifikansniveau' if da else 'level'} {c['effects']['alpha']}); "
-        f"{'fordelingstest' if da else 'distribution test'} p = {pval(read['distribution'].loc[0, 'p_value'], lang)}.</p>")
+        f"{'fordelingstest' if da else 'distribution test'} p = {pval(read['distribution'].loc[0, 'p_value'], lang)}. "
+        + ("De to hovedudfald er fastlagt på forhånd; de otte statusrækker er én gruppe af test, og deres signifikans "
+           "vurderes på Holm-justerede p-værdier." if da else
+           "The two headline outcomes are pre-specified; the eight status rows are one family of tests whose "
+           "significance is judged on Holm-adjusted p-values.") + "</p>")
     caveats = ([
         "Designet er kvasi-eksperimentelt: kontrolgruppen er sammenlignelig på de målte baggrundsforhold, men uobserverede forskelle (fx motivation eller helbred ud over hospitalskontakter) kan påvirke resultatet.",
         "Effekten er målt i én kalendermåned; den siger ikke, om effekten varer ved.",
