@@ -109,12 +109,12 @@ RETURN_TO_BENEFIT = {"core": 0.07, "insured": 0.012, "worker": 0.008, "sick": 0.
                      "disabled": 0.0, "student": 0.02}
 
 
-def _t_rows(a, u, recent):
+def _t_rows(a, u):
     """Transition probabilities out of benefit (T) for persons with employability u.
 
     a: exit rates to TW, SW, SU, ED, FX, P, EM.
     """
-    emp = np.exp(0.9 * u)  # `recent` kept in the signature for callers; the chain is Markov given u
+    emp = np.exp(0.9 * u)  # the chain is Markov given u
     rows = np.zeros((len(u), CHAIN))
     rows[:, TW] = a[0] * emp
     rows[:, SW] = a[1] * emp
@@ -141,10 +141,10 @@ def _other_rows(kind):
     return R
 
 
-def _rates(a, u, recent, kind):
+def _rates(a, u, kind):
     """Full monthly transition matrices, one per person (for calibration on small n)."""
     R = np.broadcast_to(_other_rows(kind), (len(u), CHAIN, CHAIN)).copy()
-    R[:, T, :] = _t_rows(a, u, recent)
+    R[:, T, :] = _t_rows(a, u)
     return R
 
 
@@ -157,13 +157,13 @@ BASE_RATES = {
 }
 
 
-def calibrate_core_rates(u, recent, horizon, target, iters=200):
+def calibrate_core_rates(u, horizon, target, iters=200):
     """Exit rates from benefit so that h months after being on benefit the expected state
-    distribution of persons (u, recent, h) equals `target` (over T, TW, SW, SU, ED, FX, P, EM)."""
+    distribution of persons (u, h) equals `target` (over T, TW, SW, SU, ED, FX, P, EM)."""
     target = np.asarray(target, float)
     a = np.array([0.02, 0.02, 0.01, 0.002, 0.004, 0.01, 0.002])
     for _ in range(iters):
-        R = _rates(a, u, recent, "core")
+        R = _rates(a, u, "core")
         dist = np.zeros((len(u), CHAIN))
         dist[:, T] = 1.0
         acc = np.zeros(CHAIN)
@@ -176,13 +176,12 @@ def calibrate_core_rates(u, recent, horizon, target, iters=200):
     return a
 
 
-def _simulate(S, start, end, kind_idx, u, a_by_kind, rng, last_job, death_hz):
+def _simulate(S, start, end, kind_idx, u, a_by_kind, rng, death_hz):
     """Advance the chain over months [start, end) in place (persons in DEAD/ABSENT stay)."""
     n = S.shape[0]
     for m in range(start, end):
         prev = S[:, m - 1] if m > 0 else S[:, 0]
         nxt = prev.copy()
-        recent = (m - last_job) <= 24
         draw = rng.random(n)
         for k, kind in enumerate(TYPES):
             sel = np.flatnonzero((kind_idx == k) & (prev < CHAIN))
@@ -191,7 +190,7 @@ def _simulate(S, start, end, kind_idx, u, a_by_kind, rng, last_job, death_hz):
             ps = prev[sel]
             rows = _other_rows(kind)[ps]
             in_t = ps == T
-            rows[in_t] = _t_rows(a_by_kind[kind], u[sel[in_t]], recent[sel[in_t]])
+            rows[in_t] = _t_rows(a_by_kind[kind], u[sel[in_t]])
             cum = np.cumsum(rows, axis=1)
             nxt[sel] = np.minimum((draw[sel][:, None] > cum).sum(axis=1), CHAIN - 1)
         dies = (rng.random(n) < death_hz) & (prev < CHAIN)
@@ -200,7 +199,6 @@ def _simulate(S, start, end, kind_idx, u, a_by_kind, rng, last_job, death_hz):
         absent = prev == ABSENT
         nxt[absent] = ABSENT  # arrivals are set by the caller
         S[:, m] = nxt
-        last_job[(nxt == TW) | (nxt == SW)] = m
 
 
 
@@ -215,7 +213,7 @@ def _sample_participant_history(trait_u, s0, flag_job, passive, init, a_core, rn
         u = trait_u + rng.normal(0, 0.25, batch)
         S = np.zeros((batch, s0 + 1), dtype=np.int8)
         S[:, 0] = np.where(rng.random(batch) < 0.15, SW, init)
-        _simulate(S, 1, s0 + 1, kinds, u, rates, rng, np.full(batch, -100), np.zeros(batch))
+        _simulate(S, 1, s0 + 1, kinds, u, rates, rng, np.zeros(batch))
         job = np.isin(S[:, s0 - 24: s0], (TW, SW)).any(axis=1)
         ok = (S[:, s0] == T) & (job == flag_job) & ~np.isin(S[:, : s0], (P, EM, DEAD)).any(axis=1)
         ok &= (S[:, s0 - 1] == T) if passive else True
@@ -356,13 +354,13 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     sm = start_month - M0
     h = outcome_month[analysed] - start_month[analysed]
     pre = {}
-    a_core = calibrate_core_rates(u[analysed], employed24_part[analysed], h, prof["control_distribution"])
+    a_core = calibrate_core_rates(u[analysed], h, prof["control_distribution"])
     for _round in range(2):
         hrng = np.random.default_rng(seed + 7)
         for i in range(n_ref):
             u[i], pre[i] = _sample_participant_history(trait_u[i], sm[i], employed24_part[i],
                                                        passive_part[i], T, a_core, hrng)
-        a_core = calibrate_core_rates(u[analysed], employed24_part[analysed], h,
+        a_core = calibrate_core_rates(u[analysed], h,
                                       prof["control_distribution"])
     a_by_kind = {"core": a_core, **BASE_RATES}
 
@@ -372,12 +370,11 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     init = np.where((kind == 1) & (rng.random(n) < 0.4), T, init)
     init = np.where((kind == 0) & (rng.random(n) < 0.15), SW, init)
     S[:, 0] = np.where(arrival_m > M0, ABSENT, init)
-    last_job = np.full(n, -100)
     death_hz = np.where(is_part, 0.0, 0.0002 + 0.0006 * age50)
     # chain month by month, with arrivals entering on benefit
     for m in range(1, NM):
         arrive = arrival_m == M0 + m
-        _simulate(S, m, m + 1, kind, u, a_by_kind, rng, last_job, death_hz)
+        _simulate(S, m, m + 1, kind, u, a_by_kind, rng, death_hz)
         S[arrive, m] = T
 
     # ---- participants: history, programme, outcome, then the chain again
@@ -401,7 +398,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
             continue
         S[i, o0] = outcome_state[i] if i in analysed else T
         _simulate(S[i: i + 1], o0 + 1, NM, kind[i: i + 1], u[i: i + 1], a_by_kind,
-                  np.random.default_rng(seed + 100 + i), last_job[i: i + 1].copy(), np.zeros(1))
+                  np.random.default_rng(seed + 100 + i), np.zeros(1))
 
     # ---- monthly DREAM code per person
     core_code = np.where(years_lt7 | (arrival_m > (2012 * 12)), CODE["140"], CODE["132"])
