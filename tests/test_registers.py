@@ -168,3 +168,15 @@ def test_reading_never_modifies_the_extract(extract_dir, codes):
     before = {f.name: f.read_bytes() for f in extract_dir.iterdir()}
     extract_summary(Extract(extract_dir), codes)
     assert {f.name: f.read_bytes() for f in extract_dir.iterdir()} == before
+
+
+def test_configured_file_names_for_participants_and_questionnaires(tmp_path, codes):
+    q = pd.DataFrame([questionnaire_rows("A", "start"), questionnaire_rows("A", "slut")])
+    ex = write_extract(tmp_path / "ex", questionnaires=q)
+    (ex / "participants.csv").rename(ex / "henvisninger_2022.csv")
+    (ex / "questionnaires.csv").rename(ex / "skemaer.csv")
+    e = Extract(ex, filenames={"participants": "henvisninger_2022.csv", "questionnaires": "skemaer.csv"})
+    assert len(e.questionnaires(e.participants())) == 2
+    s = extract_summary(e, codes).set_index(["file", "item"])["value"]
+    assert s[("questionnaires", "rows")] == "2"          # the QC summary reads the same file
+    assert Extract(ex).questionnaires() is None          # without the name it is not found

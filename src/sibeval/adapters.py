@@ -73,5 +73,7 @@ def context(smk):
     return SimpleNamespace(
         params=p, cohort=c, lang=c["language"], min_cell=c["disclosure"]["min_cell"],
         codes=CodeTable.from_config(p["dream_codes"]), labels=p["labels"],
-        extract=Extract(p["extract_dir"], c["columns"], c["participants_file"]),
+        extract=Extract(p["extract_dir"], c["columns"],
+                        {"participants": c["participants_file"],
+                         "questionnaires": c["progression"]["questionnaire_file"]}),
     )

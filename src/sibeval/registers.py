@@ -249,25 +249,23 @@ class DreamData:
 
 
 class Extract:
-    """One extract folder. `rename` is the cohort's per-file column map."""
+    """One extract folder. `rename` is the cohort's per-file column map; `filenames` names
+    a contract file differently from its default stem, e.g. {"participants": "ref.csv"}."""
 
-    def __init__(self, path, rename=None, participants_file="participants.csv"):
+    def __init__(self, path, rename=None, filenames=None):
         self.path = Path(path)
         self.rename = {k.lower(): v for k, v in (rename or {}).items()}
-        self.participants_file = participants_file
+        self.filenames = dict(filenames or {})
         if not self.path.is_dir():
             raise ExtractError(self.path, "extract folder not found",
                                fix="check `extracts:` in config/config.yaml")
 
     # -- files
     def file(self, name: str, required: bool = True) -> Path | None:
-        if name == "participants":
-            p = self.path / self.participants_file
-            if p.exists():
-                return p
-            stem = Path(self.participants_file).stem
-        else:
-            stem = name
+        configured = self.filenames.get(name)
+        if configured and (self.path / configured).exists():
+            return self.path / configured
+        stem = Path(configured).stem if configured else name
         found = [self.path / f"{stem}{ext}" for ext in FORMATS if (self.path / f"{stem}{ext}").exists()]
         if len(found) > 1:
             raise ExtractError(self.path, f"more than one file for '{stem}': {[f.name for f in found]}",
@@ -340,18 +338,11 @@ class Extract:
     def lpr(self):
         return self._read("lpr", required=False)
 
-    def questionnaires(self, participants: pd.DataFrame | None = None, filename=None):
-        name = "questionnaires"
-        if filename:
-            f = self.path / filename
-            if not f.exists():
-                return None
-            df = _coerce(read_raw(f, rename=self.rename.get(name)), f, name)
-        else:
-            f = self.file(name, required=False)
-            if f is None:
-                return None
-            df = self._read(name)
+    def questionnaires(self, participants: pd.DataFrame | None = None):
+        f = self.file("questionnaires", required=False)
+        if f is None:
+            return None
+        df = self._read("questionnaires")
         for items, lo, hi in ((BIP_ITEMS, 1, 5), (WHO5_ITEMS, 0, 5)):
             for c in items:
                 v = df[c]

@@ -59,9 +59,10 @@ def extract_files(wildcards):
         return [str(folder / f) for f in demo_file_names(ext["demo"]["profile"])]
     found = sorted(str(p) for p in folder.glob("*") if p.suffix.lower() in FORMATS
                    and p.stem.lower() in CONTRACT_FILES)
-    part = COHORTS[wildcards.cohort]["participants_file"]
-    if (folder / part).exists() and str(folder / part) not in found:
-        found.append(str(folder / part))
+    cohort = COHORTS[wildcards.cohort]
+    for named in (cohort["participants_file"], cohort["progression"]["questionnaire_file"]):
+        if (folder / named).exists() and str(folder / named) not in found:
+            found.append(str(folder / named))
     return found
 
 

@@ -7,6 +7,7 @@ from sibeval import figures
 from sibeval import progression as pg
 from sibeval.adapters import context, run, write_csv
 from sibeval.disclosure import suppress_long_counts, suppress_matrix
+from sibeval.errors import ExtractError
 from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
 from sibeval.report_text import text
 from sibeval.tables import small_counts
@@ -22,10 +23,10 @@ def main(smk):
     part = ex.participants()
     if c["municipalities"]:
         part = part[part["kommune"].isin(c["municipalities"])]
-    q = ex.questionnaires(part, filename=pc["questionnaire_file"])
+    q = ex.questionnaires(part)
     if q is None:
-        raise FileNotFoundError(f"{p['extract_dir']}/{pc['questionnaire_file']}: no questionnaire file; "
-                                "set progression.enabled: false in the cohort file")
+        raise ExtractError(f"{p['extract_dir']}/{pc['questionnaire_file']}", "no questionnaire file",
+                           fix="deliver it, or set progression.enabled: false in the cohort file")
     wide, flow = pg.pairs(q, part, pc["pairs"])
     targets = {i: pc["bip_target"] for i in BIP_ITEMS} | {i: pc["who5_target"] for i in WHO5_ITEMS}
     indicators = [i for i, v in p["labels"]["items"].items() if v.get("indicator")]
