@@ -68,7 +68,7 @@ def subgroup_effects(df: pd.DataFrame, matched: pd.DataFrame, variables, primary
 
 
 def placebo(df: pd.DataFrame, panel: Panel, codes: CodeTable, months_before: int,
-            primary_test: str, alpha: float):
+            primary_test: str, alpha: float) -> pd.DataFrame:
     """The same comparison in a month before the programme, which should show no effect."""
     d = df[df["weight"] > 0][["pnr", "role", "subclass", "index_month", "weight"]].copy()
     d["outcome_month"] = d["index_month"].astype(int) - months_before
@@ -77,7 +77,7 @@ def placebo(df: pd.DataFrame, panel: Panel, codes: CodeTable, months_before: int
     res = outcome_effects(st, primary_test, alpha, OUTCOMES)
     f = results_frame(res)
     f.insert(0, "months_before_index", months_before)
-    return f, st
+    return f
 
 
 def diagnostics(results, power, alpha) -> pd.DataFrame:

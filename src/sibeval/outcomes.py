@@ -108,13 +108,11 @@ def classify_outcomes(persons: pd.DataFrame, panel: Panel, codes: CodeTable,
     df["group"] = pd.Series([panel.groups[g] for g in panel.group[r, c]]).where(ok)
     df["loen"] = np.where(ok, panel.loen[r, c], np.nan)
     df["timer"] = np.where(ok, panel.timer[r, c], np.nan)
-    df["ordinary_employment_flag"] = np.where(ok, panel.ordinary[r, c], False)
     status = np.full(len(df), None, dtype=object)
     status[ok] = classify_status(panel.group[r, c][ok], panel.ordinary[r, c][ok],
                                  panel.resident[r, c][ok], codes)
     df["status"] = pd.Series(status, dtype=object)
     df["excluded"] = reason
-    df = df.drop(columns=["ordinary_employment_flag"])
     return add_headlines(df)
 
 

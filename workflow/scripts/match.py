@@ -22,11 +22,7 @@ def main(smk):
     dropped = sorted(set(c["covariates"]) - set(covs))
     if dropped:
         log.warning("covariates without data in this extract, left out: %s", dropped)
-    if m["method"] == "none":
-        method = None
-    else:
-        method = m["method"]
-    res = match(cand, "treated", covs, method=method, distance="logit", ratio=m["ratio"],
+    res = match(cand, "treated", covs, method=None if m["method"] == "none" else m["method"], distance="logit", ratio=m["ratio"],
                 replace=m["replace"], caliper=m["caliper"], std_caliper=m["std_caliper"],
                 exact=["index_month"], m_order=m["m_order"],
                 unit_id="pnr" if m["controls_once_across_index_months"] else None)

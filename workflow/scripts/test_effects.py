@@ -37,7 +37,7 @@ def main(smk):
     sg = subgroup_effects(status, matched, e["subgroups"], e["primary_test"], e["alpha"])
     write_csv(suppress_effects(sg, k) if len(sg) else sg, smk.output.subgroups)
     panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
-    plc, _ = placebo(status, panel, ctx.codes,
+    plc = placebo(status, panel, ctx.codes,
                      e["placebo_months_before"], e["primary_test"], e["alpha"])
     write_csv(suppress_effects(plc, k), smk.output.placebo)
     diag = diagnostics(res, e["power"], e["alpha"])
