@@ -45,13 +45,19 @@ def suppression_mask(counts: pd.DataFrame, min_cell: int, relations=()) -> pd.Da
     return mask
 
 
+def small_counts(values: pd.Series, min_cell: int) -> pd.Series:
+    """Counts of 1 to min_cell-1 shown as "<min_cell"."""
+    out = values.astype(object)
+    num = pd.to_numeric(values, errors="coerce")
+    out[(num > 0) & (num < min_cell)] = label(min_cell)
+    return out
+
+
 def suppress_counts(summary: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """QC summary: hide code counts below `min_cell` (they count person-weeks of few persons)."""
-    out = summary.copy()
+    out = summary.copy().astype({"value": object})
     is_count = out["item"].str.startswith(("code:", "unknown_code:"))
-    val = pd.to_numeric(out["value"], errors="coerce")
-    small = is_count & (val > 0) & (val < min_cell)
-    out.loc[small, "value"] = label(min_cell)
+    out.loc[is_count, "value"] = small_counts(out.loc[is_count, "value"], min_cell)
     return out
 
 

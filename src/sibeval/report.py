@@ -15,36 +15,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-
-L = {  # (Danish, English)
-    "title": ("Effektnotat", "Effect note"),
-    "headline": ("Hovedresultater", "Headline results"),
-    "data_method": ("Data og metode", "Data and method"),
-    "flow": ("Flow: fra visitation til analyse", "Flow: from referral to analysis"),
-    "profile": ("Deltagerprofil, potentielle kontrolpersoner og matchet kontrolgruppe",
-                "Participant profile, eligible pool and matched control group"),
-    "table1": ("Tabel 1. Forsørgelsesstatus i kalendermåneden {k} måneder efter deltagelse",
-               "Table 1. Status in the calendar month {k} months after participation"),
-    "effects": ("Effekter: forskel mellem deltagere og kontrolgruppe", "Effects: participants minus controls"),
-    "hours_wage": ("Timer og løn blandt de ordinært beskæftigede", "Hours and wages among the employed"),
-    "subgroups": ("Undergrupper", "Subgroups"),
-    "placebo": ("Placebotest før forløbet", "Placebo test before the programme"),
-    "diagnostics": ("Designdiagnostik: styrke og mindste påviselige effekt",
-                    "Design diagnostics: power and minimum detectable effect"),
-    "progression": ("Progression: BIP og WHO-5", "Progression: BIP and WHO-5"),
-    "caveats": ("Forbehold", "Caveats"),
-    "provenance": ("Datagrundlag og reproducerbarhed", "Provenance and reproducibility"),
-    "participants": ("Deltagere", "Participants"),
-    "controls": ("Kontrolgruppe", "Control group"),
-    "significant": ("statistisk signifikant på 5 %-niveau", "statistically significant at the 5 % level"),
-    "not_significant": ("ikke statistisk signifikant på 5 %-niveau", "not statistically significant at the 5 % level"),
-    "suppressed_note": ("Celler med færre end {k} personer er vist som \"<{k}\", og yderligere celler er skjult (\"x\"), så de ikke kan regnes tilbage.",
-                        "Cells with fewer than {k} persons are shown as \"<{k}\", and further cells are hidden (\"x\") so they cannot be back-calculated."),
-}
+from .report_text import text
 
 
 def t(key, lang, **kw):
-    s = L[key][0 if lang == "da" else 1]
+    s = text(key, lang)
     return s.format(**kw) if kw else s
 
 

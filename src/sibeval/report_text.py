@@ -21,6 +21,28 @@ TEXT = {
     "start": ("Start", "Start"),
     "end": ("Slut", "End"),
     "population_mean": ("Befolkningsgennemsnit", "Population mean"),
+    # effect note headings and phrases ({k} is filled in by report.t)
+    "title": ("Effektnotat", "Effect note"),
+    "headline": ("Hovedresultater", "Headline results"),
+    "data_method": ("Data og metode", "Data and method"),
+    "flow": ("Flow: fra visitation til analyse", "Flow: from referral to analysis"),
+    "profile": ("Deltagerprofil, potentielle kontrolpersoner og matchet kontrolgruppe",
+                "Participant profile, eligible pool and matched control group"),
+    "table1": ("Tabel 1. Forsørgelsesstatus i kalendermåneden {k} måneder efter deltagelse",
+               "Table 1. Status in the calendar month {k} months after participation"),
+    "effects": ("Effekter: forskel mellem deltagere og kontrolgruppe", "Effects: participants minus controls"),
+    "hours_wage": ("Timer og løn blandt de ordinært beskæftigede", "Hours and wages among the employed"),
+    "subgroups": ("Undergrupper", "Subgroups"),
+    "placebo": ("Placebotest før forløbet", "Placebo test before the programme"),
+    "diagnostics": ("Designdiagnostik: styrke og mindste påviselige effekt",
+                    "Design diagnostics: power and minimum detectable effect"),
+    "progression": ("Progression: BIP og WHO-5", "Progression: BIP and WHO-5"),
+    "caveats": ("Forbehold", "Caveats"),
+    "provenance": ("Datagrundlag og reproducerbarhed", "Provenance and reproducibility"),
+    "significant": ("statistisk signifikant på 5 %-niveau", "statistically significant at the 5 % level"),
+    "not_significant": ("ikke statistisk signifikant på 5 %-niveau", "not statistically significant at the 5 % level"),
+    "suppressed_note": ("Celler med færre end {k} personer er vist som \"<{k}\", og yderligere celler er skjult (\"x\"), så de ikke kan regnes tilbage.",
+                        "Cells with fewer than {k} persons are shown as \"<{k}\", and further cells are hidden (\"x\") so they cannot be back-calculated."),
 }
 
 COVARIATE_LABELS = {

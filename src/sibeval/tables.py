@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .disclosure import label, mask_lookup
+from .disclosure import label, mask_lookup, small_counts
 from .outcomes import HEADLINES, OUTCOMES, STATUSES
 
 GROUPS = ("participant", "control")
@@ -40,14 +40,6 @@ def table1_display(t1: pd.DataFrame, min_cell: int) -> pd.DataFrame:
             row[f"suppressed_{g}"] = bool(hidden)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def small_counts(values: pd.Series, min_cell: int) -> pd.Series:
-    """Counts of 1 to min_cell-1 shown as "<min_cell"."""
-    out = values.astype(object)
-    num = pd.to_numeric(values, errors="coerce")
-    out[(num > 0) & (num < min_cell)] = label(min_cell)
-    return out
 
 
 def flow_table(flow_participants: pd.DataFrame, status: pd.DataFrame, min_cell: int) -> pd.DataFrame:

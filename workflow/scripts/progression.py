@@ -6,11 +6,10 @@ import pandas as pd
 from sibeval import figures
 from sibeval import progression as pg
 from sibeval.adapters import context, run, write_csv
-from sibeval.disclosure import suppress_long_counts, suppress_matrix
+from sibeval.disclosure import small_counts, suppress_long_counts, suppress_matrix
 from sibeval.errors import ExtractError
 from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
 from sibeval.report_text import text
-from sibeval.tables import small_counts
 
 log = logging.getLogger("sibeval")
 
