@@ -35,6 +35,8 @@ def _load_config():
 
 
 COHORTS = _load_config()
+DREAM_CODES = load_yaml(config["dream_codes"])
+LABELS = load_yaml(config["labels"])
 DEMO_EXTRACTS = [n for n, e in config["extracts"].items() if "demo" in e]
 
 
@@ -77,9 +79,9 @@ def run_params(wildcards):
     return {
         "cohort": c,
         "extract_dir": extract_dir(wildcards.cohort),
-        "dream_codes": load_yaml(config["dream_codes"]),
-        "labels": load_yaml(config["labels"]),
-        "config_hash": config_hash({"cohort": c, "codes": load_yaml(config["dream_codes"])}),
+        "dream_codes": DREAM_CODES,
+        "labels": LABELS,
+        "config_hash": config_hash({"cohort": c, "codes": DREAM_CODES}),
     }
 
 
