@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -15,20 +16,68 @@ from .errors import SibevalError
 log = logging.getLogger("sibeval")
 
 
+# a Danish CPR-style person number (ddmmyy-xxxx or 10 digits) never reaches a log
+_PNR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+
+
+def redact(text: str) -> str:
+    """Mask anything shaped like a person number (10 digits) in a message."""
+    return _PNR_LIKE.sub("<pnr>", text)
+
+
+class _Formatter(logging.Formatter):
+    """Log lines with person-number-shaped digits masked; `traceback=False` leaves the
+    traceback out (the console gets the message, the log file gets everything)."""
+
+    def __init__(self, traceback: bool):
+        super().__init__("%(asctime)s %(levelname)s [%(name)s] %(message)s")
+        self.traceback = traceback
+
+    def format(self, record):
+        if self.traceback:
+            return redact(super().format(record))
+        saved = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None
+        try:
+            return redact(super().format(record))
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
+def where(smk) -> str:
+    """'rule X, cohort Y' for messages (as far as the Snakemake object tells)."""
+    rule = getattr(smk, "rule", None)
+    wildcards = getattr(smk, "wildcards", None)
+    cohort = wildcards.get("cohort") if wildcards is not None and hasattr(wildcards, "get") else None
+    return ", ".join(x for x in (rule and f"rule {rule}", cohort and f"cohort {cohort}") if x) or "sibeval"
+
+
 def run(smk, main) -> None:
-    """Send logging to smk.log[0], run main(smk) and turn expected errors into one clear
-    message (no deep traceback) and a non-zero exit."""
-    handlers = [logging.StreamHandler(sys.stderr)]
-    if getattr(smk, "log", None):
-        Path(smk.log[0]).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(smk.log[0], mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.WARNING, handlers=handlers, force=True,
-                        format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    """Send logging to smk.log[0] (and the console), run main(smk) and stop with a non-zero
+    exit. An expected error (SibevalError) gives its message; any other exception gives a
+    short console message naming rule, cohort and log file, with the traceback in the log."""
+    log_file = smk.log[0] if getattr(smk, "log", None) else None
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(_Formatter(traceback=log_file is None))
+    handlers = [console]
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+        fh.setFormatter(_Formatter(traceback=True))
+        handlers.append(fh)
+    logging.basicConfig(level=logging.WARNING, handlers=handlers, force=True)
     log.setLevel(logging.INFO)   # our messages; libraries stay at WARNING
+    see = f"; log: {log_file}" if log_file else ""
     try:
         main(smk)
     except SibevalError as exc:
-        log.error("%s", exc)
+        log.error("%s stopped: %s%s", where(smk), exc, see)
+        sys.exit(1)
+    except Exception as exc:
+        log.error("%s failed with an unexpected error (%s: %s). This is a bug in sibeval or an "
+                  "input it does not check yet; the traceback is in %s. Please report it with "
+                  "that log", where(smk), type(exc).__name__, exc, log_file or "the console",
+                  exc_info=True)
         sys.exit(1)
 
 

@@ -249,8 +249,12 @@ def _write_parquet(table: pa.Table, path: Path):
 
 # ----------------------------------------------------------------------------- generator
 def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
-             profile: str = "sib_herning_viborg") -> dict:
-    """Write a synthetic extract to `out_dir`; returns {file: path}. Same seed, same bytes."""
+             profile: str = "sib_herning_viborg", municipality: int | None = None) -> dict:
+    """Write a synthetic extract to `out_dir`; returns {file: path}. Same seed, same bytes.
+
+    `municipality` replaces the profile's municipality codes of the participants (in the
+    participant list and bef), e.g. for a stand-in extract of a new cohort.
+    """
     if profile not in PROFILES:
         raise ValueError(f"profile: '{profile}' is not a known demo profile; allowed: {', '.join(PROFILES)}")
     if pool_size < 1000:
@@ -269,6 +273,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
 
     # ---- participants' programme dates and flow roles
     kommune = np.concatenate([np.full(c, k) for k, c in prof["municipalities"].items()])
+    kommune_file = kommune if municipality is None else np.full(n_ref, int(municipality))
     prng = np.random.default_rng(seed + 1)
     order = prng.permutation(n_ref)
     k_ns, k_nb = prof.get("never_started", 1), prof.get("no_bef", 1)
@@ -341,7 +346,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     arrival_m = np.where(origin == 2, arrival.astype("datetime64[M]").astype(int) + 1970 * 12, -1)
 
     kom = np.where(is_part, 0, OTHER_KOM[rng.integers(0, len(OTHER_KOM), n)])
-    kom[:n_ref] = kommune
+    kom[:n_ref] = kommune_file
 
     # latent employability: traits plus a little noise
     trait_u = (-0.5 * age50 - 0.4 * primary - 0.4 * psych_prone - 0.25 * somatic_prone
@@ -569,7 +574,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
     # participants.csv (semicolon, as Danish Excel writes it)
     part = pd.DataFrame({
         "pnr": pnr[:n_ref],
-        "kommune": kommune,
+        "kommune": kommune_file,
         "start_dato": [dt.date(int(m // 12), int(m % 12 + 1), int(d)) for m, d in zip(start_month, start_day)],
         "slut_dato": [dt.date(int(m // 12), int(m % 12 + 1), int(d)) for m, d in zip(end_month, end_day)],
     })

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from .errors import SibevalError
+from .errors import SibevalError, plain
 
 METHODS = ("nearest", "weighting", None)
 DISTANCES = ("logit", "ps")
@@ -213,7 +213,7 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
         raise SibevalError(f"match(): column(s) {missing} are not in data; columns are {list(data.columns)[:20]}")
     tvals = set(pd.unique(data[treatment]))
     if not tvals <= {0, 1} or len(tvals) < 2:
-        raise SibevalError(f"match(): treatment={treatment!r} must be 0/1 with both values present; found {sorted(tvals)[:5]}")
+        raise SibevalError(f"match(): treatment={treatment!r} must be 0/1 with both values present; found {plain(sorted(tvals)[:5])}")
     if not isinstance(ratio, (int, np.integer)) or ratio < 1:
         raise SibevalError(f"match(): ratio={ratio!r} must be a whole number >= 1")
     if caliper is not None and caliper <= 0:

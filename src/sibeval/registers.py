@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .codes import CodeTable
-from .errors import ExtractError
+from .errors import ExtractError, file_rows, plain
 from .timegrid import parse_week_column, week_month, week_thursday
 
 FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
@@ -184,7 +184,7 @@ def _coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
                 pd.api.types.is_string_dtype(s) else s.isna()
         if isnull.any() and not nullable:
             raise ExtractError(file, "empty values where a value is required", column=col,
-                               n=int(isnull.sum()), examples=[f"row {i + 2}" for i in np.flatnonzero(isnull)[:2]])
+                               n=int(isnull.sum()), examples=file_rows(file, np.flatnonzero(isnull)))
         if base == "str":
             out[col] = s
         elif base in ("int", "nonneg"):
@@ -302,16 +302,16 @@ class Extract:
         if dup.any():
             raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
                                n=int(df.loc[dup, "pnr"].nunique()),
-                               examples=[f"row {i + 2}" for i in np.flatnonzero(dup)[:2]])
+                               examples=file_rows(f, np.flatnonzero(dup)))
         before = df["slut_dato"].notna() & df["start_dato"].notna() & (df["slut_dato"] < df["start_dato"])
         if before.any():
             raise ExtractError(f, "slut_dato is before start_dato", column="slut_dato",
-                               n=int(before.sum()), examples=[f"row {i + 2}" for i in np.flatnonzero(before)[:2]])
+                               n=int(before.sum()), examples=file_rows(f, np.flatnonzero(before)))
         end_no_start = df["slut_dato"].notna() & df["start_dato"].isna()
         if end_no_start.any():
             raise ExtractError(f, "slut_dato given without start_dato", column="slut_dato",
                                n=int(end_no_start.sum()),
-                               examples=[f"row {i + 2}" for i in np.flatnonzero(end_no_start)[:2]])
+                               examples=file_rows(f, np.flatnonzero(end_no_start)))
         return df
 
     def bef(self) -> pd.DataFrame:
@@ -320,7 +320,7 @@ class Extract:
         dup = df.duplicated(["pnr", "aar"], keep=False)
         if dup.any():
             raise ExtractError(f, "more than one row per person and year", column="aar",
-                               n=int(df.loc[dup, "pnr"].nunique()), examples=[f"row {i + 2}" for i in np.flatnonzero(dup)[:2]])
+                               n=int(df.loc[dup, "pnr"].nunique()), examples=file_rows(f, np.flatnonzero(dup)))
         return df
 
     def eindkomst(self) -> pd.DataFrame:
@@ -349,18 +349,19 @@ class Extract:
                 bad = v.notna() & ((v < lo) | (v > hi))
                 if bad.any():
                     raise ExtractError(f, f"item outside {lo}-{hi}", column=c, n=int(bad.sum()),
-                                       examples=[f"row {i + 2}: {v.iloc[i]}" for i in np.flatnonzero(bad)[:2]])
+                                       examples=[f"{r}: {plain(v.iloc[i])}" for r, i in
+                                                 zip(file_rows(f, np.flatnonzero(bad)), np.flatnonzero(bad))])
         dup = df.duplicated(["pnr", "runde"], keep=False)
         if dup.any():
             raise ExtractError(f, "more than one questionnaire per person and round", column="runde",
                                n=int(df.loc[dup, "pnr"].nunique()),
-                               examples=[f"row {i + 2}" for i in np.flatnonzero(dup)[:2]])
+                               examples=file_rows(f, np.flatnonzero(dup)))
         if participants is not None:
             unknown = ~df["pnr"].isin(set(participants["pnr"]))
             if unknown.any():
                 raise ExtractError(f, "questionnaire rows for persons not in the participant list",
                                    column="pnr", n=int(df.loc[unknown, "pnr"].nunique()),
-                                   examples=[f"row {i + 2}" for i in np.flatnonzero(unknown)[:2]])
+                                   examples=file_rows(f, np.flatnonzero(unknown)))
         return df
 
     def dream_weeks(self) -> list[tuple[int, int]]:
@@ -391,12 +392,14 @@ class Extract:
             raise ExtractError(f, "the file has no rows", n=0)
         pnr_arr = table.column("pnr")
         if pnr_arr.null_count:
-            raise ExtractError(f, "empty pnr", column="pnr", n=pnr_arr.null_count)
+            empty = pc.is_null(pnr_arr).to_numpy(zero_copy_only=False)
+            raise ExtractError(f, "empty pnr", column="pnr", n=pnr_arr.null_count,
+                               examples=file_rows(f, np.flatnonzero(empty)))
         pnr = np.asarray(pc.cast(pnr_arr, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
-        if len(np.unique(pnr)) != len(pnr):
-            vals, cnt = np.unique(pnr, return_counts=True)
+        dup = pd.Index(pnr).duplicated(keep=False)
+        if dup.any():
             raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
-                               n=int((cnt > 1).sum()), examples=[f"pnr {v}" for v in vals[cnt > 1][:2]])
+                               n=int(pd.Index(pnr[dup]).nunique()), examples=file_rows(f, np.flatnonzero(dup)))
         groups = np.empty((table.num_rows, len(use)), dtype=np.int8)
         counts: dict[str, int] = {}
         unknown_total: dict[str, int] = {}

@@ -24,6 +24,11 @@ rule build_candidates:
         candidates="results/{cohort}/interim/candidates.parquet",
         participants="results/{cohort}/interim/participants.parquet",
         flow="results/{cohort}/interim/flow_participants.csv",
+        funnel=report(
+            "results/{cohort}/qc/eligibility_funnel.csv",
+            caption="../report/eligibility_funnel.rst",
+            category="1. Data",
+        ),
     params:
         run=run_params,
     log:

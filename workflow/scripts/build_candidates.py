@@ -4,7 +4,14 @@ import logging
 import pandas as pd
 
 from sibeval.adapters import context, run, write_csv, write_parquet
-from sibeval.cohort import build_candidates, index_weeks_needed, participant_flow, week_lookup
+from sibeval.cohort import (
+    build_candidates,
+    index_weeks_needed,
+    participant_flow,
+    require_publishable,
+    week_lookup,
+)
+from sibeval.disclosure import small_counts
 from sibeval.panel import Panel
 
 log = logging.getLogger("sibeval")
@@ -13,15 +20,22 @@ log = logging.getLogger("sibeval")
 def main(smk):
     ctx = context(smk)
     c, codes, ex = ctx.cohort, ctx.codes, ctx.extract
+    files = {name: ex.file(name) for name in ("participants", "bef", "dream")}
     part_all = ex.participants()
     bef = ex.bef()
-    analysed, flow = participant_flow(part_all, bef, c["municipalities"])
+    analysed, flow = participant_flow(part_all, bef, c["municipalities"], c["birth_date_problems"], files)
+    log.info("participant flow: %s", "; ".join(f"{r.step} {r.n}" for r in flow.itertuples()))
+    require_publishable(len(analysed), ctx.min_cell, "can be analysed (started, found in bef, ended)")
+    if len(analysed) < 30:
+        log.warning("only %d participants can be analysed: estimates will be imprecise and counts "
+                    "below %d are suppressed in every table", len(analysed), ctx.min_cell)
     panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
     dream = ex.dream(codes, weeks=index_weeks_needed(analysed))
-    cand = build_candidates(
+    cand, funnel = build_candidates(
         analysed, set(part_all["pnr"]), panel, bef, codes, c["eligibility"],
         set(c["non_western_countries_exempt"]), ex.vnds(), ex.udda(), ex.lpr(),
         week_lookup(dream), municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()),
+        files=files,
     )
     log.info("candidates: %d participants, %d control rows (%d persons) over %d index months",
              int(cand.treated.sum()), int((cand.treated == 0).sum()),
@@ -29,6 +43,8 @@ def main(smk):
     write_parquet(cand, smk.output.candidates)
     write_parquet(analysed, smk.output.participants)
     write_csv(flow, smk.output.flow)
+    write_csv(funnel.assign(persons=small_counts(funnel["persons"], ctx.min_cell),
+                            rows=small_counts(funnel["rows"], ctx.min_cell)), smk.output.funnel)
 
 
 run(snakemake, main)

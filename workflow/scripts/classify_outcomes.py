@@ -4,6 +4,7 @@ import logging
 import pandas as pd
 
 from sibeval.adapters import context, run, write_csv, write_parquet
+from sibeval.cohort import require_publishable
 from sibeval.outcomes import analysis_persons, classify_outcomes, set_weights, table1
 from sibeval.panel import Panel
 from sibeval.tables import flow_table, table1_display
@@ -20,9 +21,13 @@ def main(smk):
     persons = analysis_persons(participants, matched, c["follow_up_months"], c["control_dates"])
     status = classify_outcomes(persons, panel, codes, c["beyond_coverage"])
     status["weight"] = set_weights(status)
+    part = status[status.role == "participant"]
+    require_publishable(int(((part.excluded == "") & (part.weight > 0)).sum()), ctx.min_cell,
+                        "have an observed outcome and matched controls")
     for role, g in status.groupby("role"):
+        excl = g.loc[g.excluded != "", "excluded"].value_counts()
         log.info("%s: %d classified, excluded: %s", role, int(g.status.notna().sum()),
-                 g.loc[g.excluded != "", "excluded"].value_counts().to_dict())
+                 "; ".join(f"{k} ({v})" for k, v in excl.items()) or "none")
     write_parquet(status, smk.output.status)
     t1 = table1(status.assign(w=status["weight"].where(status["role"] == "control", 1.0)),
                 by="role", weight="w")

@@ -6,7 +6,7 @@ import pandas as pd
 from sibeval import figures
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.balance import balance_before_after
-from sibeval.errors import SibevalError
+from sibeval.errors import SibevalError, months, plain
 from sibeval.matching import match
 from sibeval.report_text import covariate_labels, text
 
@@ -21,7 +21,7 @@ def main(smk):
     covs = [v for v in c["covariates"] if cand[v].notna().all()]
     dropped = sorted(set(c["covariates"]) - set(covs))
     if dropped:
-        log.warning("covariates without data in this extract, left out: %s", dropped)
+        log.warning("covariates without data in this extract, left out: %s", plain(dropped))
     res = match(cand, "treated", covs, method=None if m["method"] == "none" else m["method"], distance="logit", ratio=m["ratio"],
                 replace=m["replace"], caliper=m["caliper"], std_caliper=m["std_caliper"],
                 exact=["index_month"], m_order=m["m_order"],
@@ -29,7 +29,7 @@ def main(smk):
     un = res.unmatched_treated()
     if len(un):
         log.warning("%d participant(s) found no control within the caliper (index months %s)",
-                    len(un), sorted(un["index_month"].unique()))
+                    len(un), months(sorted(un["index_month"].unique())))
     md = res.matched_data()
     if md["treated"].sum() == 0:
         raise SibevalError("match: no participant was matched; widen the caliper or check eligibility")

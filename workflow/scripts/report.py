@@ -18,6 +18,7 @@ log = logging.getLogger("sibeval")
 
 FLOW_DA = {"referred": "Visiteret", "in_cohort_municipalities": "Fra kohortens kommuner",
            "started": "Startet", "found_in_bef": "Fundet i befolkningsregistret",
+           "valid_birth_date": "Gyldig fødselsdato",
            "ended": "Afsluttet forløb", "outcome_observed": "Status observeret i opfølgningsmåneden",
            "matched": "Matchet med kontrolpersoner", "controls_matched": "Kontrolpersoner matchet",
            "controls_outcome_observed": "Kontrolpersoner med observeret status",
@@ -29,6 +30,8 @@ REASONS_DA = {
     "referred by another municipality": "visiteret af en anden kommune",
     "referred but never started": "visiteret, men aldrig startet",
     "not found in the population register (bef)": "ikke fundet i befolkningsregistret (bef)",
+    "birth date after the programme start or age outside 15-100 at start":
+        "fødselsdato efter forløbets start eller alder uden for 15-100 ved start",
     "still in the programme (no slut_dato)": "stadig i forløb (ingen slutdato)",
     "outcome month after the extract's coverage": "opfølgningsmåned efter registerudtrækkets periode",
     "died before the outcome month ended": "død før opfølgningsmånedens udløb",
