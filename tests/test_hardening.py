@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,12 @@ import pytest
 import yaml
 
 from conftest import ROOT, dream_frame, questionnaire_rows, write_extract
-from sibeval.cohort import build_candidates, eligibility_funnel, participant_flow, require_publishable
+from sibeval.cohort import (
+    build_candidates,
+    eligibility_funnel,
+    participant_flow,
+    require_publishable,
+)
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
 from sibeval.panel import build_panel
 from sibeval.registers import Extract, extract_summary
@@ -385,3 +391,59 @@ def test_5_funnel_hides_counts_below_min_cell(tmp_path):
     assert r.returncode == 0, out[-3000:]
     f = pd.read_csv(wd / "results" / "hand" / "qc" / "eligibility_funnel.csv", dtype=str).set_index("rule")
     assert f.loc["never_referred", "persons"] == "<5" and f.loc["population", "persons"] == "38"
+
+
+# --------------------------------------------------------------------------- 9: README example
+def _readme_steps():
+    """The code blocks of the README's "Adding a cohort" section, in order."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Adding a cohort")[1].split("\n## ")[0]
+    return [(lang, textwrap.dedent(body)) for lang, body in
+            re.findall(r"^ *```(\w+)\n(.*?)^ *```", section, flags=re.S | re.M)]
+
+
+def _shell(line, wd):
+    if line.startswith("sibeval ") and not shutil.which("sibeval"):
+        line = f"{sys.executable} -m sibeval.cli {line[len('sibeval '):]}"
+    return subprocess.run(line, shell=True, cwd=wd, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.workflow
+def test_9_readme_adding_a_cohort_works_as_written(tmp_path):
+    steps = _readme_steps()
+    assert [lang for lang, _ in steps] == ["bash", "yaml", "bash", "yaml", "bash"], steps
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    for item in ("Snakefile", "config", "workflow"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, wd / item)
+    config, cohort_edits, cohort_file = None, None, None
+    for lang, body in steps:
+        if lang == "bash":
+            for line in [x for x in body.splitlines() if x.strip() and not x.startswith("#")]:
+                if line.startswith("cp "):
+                    cohort_file = wd / line.split()[-1]
+                r = _shell(line, wd)
+                assert r.returncode == 0, f"{line}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
+        elif config is None:          # step 1: add to config/config.yaml
+            config = yaml.safe_load(body)
+            path = wd / "config" / "config.yaml"
+            cfg = yaml.safe_load(path.read_text())
+            cfg["cohorts"] = config["cohorts"]
+            cfg["extracts"].update(config["extracts"])
+            path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+        else:                          # step 2: change these lines of the copied cohort file
+            cohort_edits = body
+            text = cohort_file.read_text()
+            for line in body.splitlines():
+                key = line.split(":")[0]
+                assert re.search(rf"(?m)^{key}:", text), f"{key} is not a line of the copied file"
+                text = re.sub(rf"(?m)^{key}:.*$", lambda _m, line=line: line, text)
+            cohort_file.write_text(text)
+    name = cohort_file.stem
+    assert name in config["cohorts"] and f"extract: {name}" in cohort_edits
+    note = wd / "results" / name / "report" / "effect_note.html"
+    assert note.exists() and "Aarhus" in note.read_text()
+    flow = pd.read_csv(wd / "results" / name / "outcomes" / "flow.csv").set_index("step")["n"]
+    assert flow["in_cohort_municipalities"] == flow["referred"]   # municipalities: [751] took everyone
+    assert (wd / "results" / name / "qc" / "eligibility_funnel.csv").exists()
