@@ -5,11 +5,15 @@ Library-level cases use a small hand-built extract (`world`); the Snakemake-leve
 run the rules on the same extract to check what the user sees on the console and in the log.
 """
 
+import functools
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -447,3 +451,106 @@ def test_9_readme_adding_a_cohort_works_as_written(tmp_path):
     flow = pd.read_csv(wd / "results" / name / "outcomes" / "flow.csv").set_index("step")["n"]
     assert flow["in_cohort_municipalities"] == flow["referred"]   # municipalities: [751] took everyone
     assert (wd / "results" / name / "qc" / "eligibility_funnel.csv").exists()
+
+
+# --------------------------------------------------------------------------- 7: small cohorts
+@pytest.fixture(scope="module")
+def kolding_small(tmp_path_factory):
+    from sibeval.demo import generate
+    out = tmp_path_factory.mktemp("kolding_small")
+    generate(out, seed=20220629, pool_size=2000, profile="kolding_ny_start")
+    return out
+
+
+def _few_participants(kolding_small, tmp_path, n):
+    ex = tmp_path / "few"
+    shutil.copytree(kolding_small, ex)
+    for f in ex.iterdir():
+        f.chmod(0o644)
+    p = pd.read_csv(ex / "participants.csv", sep=";", dtype=str)
+    p[p.start_dato.notna() & p.slut_dato.notna()].head(n).to_csv(ex / "participants.csv", sep=";", index=False)
+    cohort = yaml.safe_load((ROOT / "config" / "cohorts" / "kolding_ny_start.yaml").read_text())
+    cohort.pop("extract")
+    return _workflow(tmp_path, ex, **{k: v for k, v in cohort.items() if k != "title"})
+
+
+@pytest.mark.workflow
+def test_7_cohort_below_min_cell_says_nothing_can_be_published(kolding_small, tmp_path):
+    wd = _few_participants(kolding_small, tmp_path, 4)
+    r, out = _snakemake(wd)
+    assert r.returncode != 0
+    assert "rule build_candidates, cohort hand stopped: only 4 participant(s) can be analysed" in out
+    assert "min_cell = 5" in out and "nothing can be published" in out and "Traceback" not in out
+    assert not (wd / "results" / "hand" / "report").exists()
+
+
+@pytest.mark.workflow
+def test_7_small_cohort_above_min_cell_runs_with_warnings(kolding_small, tmp_path):
+    wd = _few_participants(kolding_small, tmp_path, 8)
+    r, out = _snakemake(wd)
+    assert r.returncode == 0, out[-4000:]
+    assert "only 8 participants can be analysed" in out
+    assert (wd / "results" / "hand" / "report" / "effect_note.html").exists()
+    flow = pd.read_csv(wd / "results" / "hand" / "outcomes" / "flow.csv").set_index("step")["n"]
+    assert str(flow["referred"]) == "8"
+
+
+# --------------------------------------------------------------------------- 10: interrupted run
+@pytest.mark.workflow
+def test_10_an_interrupted_run_is_resumed_with_rerun_incomplete(tmp_path):
+    """A run killed while a rule is writing its outputs leaves them marked incomplete; the
+    plain rerun names --rerun-incomplete (README: Troubleshooting), which then completes."""
+    wd = _workflow(tmp_path, world(tmp_path))
+    script = wd / "workflow" / "scripts" / "build_candidates.py"
+    original = script.read_text()
+    script.write_text(original.replace(
+        "    write_parquet(analysed,", "    __import__('time').sleep(120)\n    write_parquet(analysed,", 1))
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", CANDIDATES]
+    p = subprocess.Popen(cmd, cwd=wd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    try:
+        for _ in range(600):
+            if (wd / CANDIDATES).exists() or p.poll() is not None:
+                break
+            time.sleep(0.2)
+        assert (wd / CANDIDATES).exists(), "the rule did not start"
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)       # a closed terminal / killed session
+        p.wait(timeout=60)
+    script.write_text(original)
+    run = functools.partial(subprocess.run, cwd=wd, capture_output=True, text=True, timeout=600)
+    assert run([*cmd, "--unlock"]).returncode == 0
+    r = run(cmd)
+    assert r.returncode != 0 and "--rerun-incomplete" in r.stdout + r.stderr
+    readme = (ROOT / "README.md").read_text().split("## Troubleshooting")[1].split("\n## ")[0]
+    assert "IncompleteFilesException" in readme and "--rerun-incomplete" in readme and "--unlock" in readme
+    r = run([*cmd, "--rerun-incomplete"])
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert pd.read_parquet(wd / CANDIDATES)["treated"].sum() == N_PART
+
+
+# --------------------------------------------------------------------------- command line
+def test_version_and_demo_help_describe_every_option(capsys):
+    from sibeval import __version__
+    from sibeval.cli import main, parser
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"sibeval {__version__}"
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = capsys.readouterr().out
+    demo = next(a for a in parser()._subparsers._group_actions[0].choices.items() if a[0] == "demo")[1]
+    for action in demo._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help and action.option_strings[-1] in help_text, action.dest
+    assert "--municipality" in help_text and "--pool-size" in help_text and "default: 20221101" in help_text
+
+
+def test_demo_municipality_replaces_the_participants_codes(tmp_path):
+    from sibeval.cli import main
+    assert main(["demo", "--out", str(tmp_path / "d"), "--profile", "kolding_ny_start", "--pool-size", "1000",
+                 "--municipality", "751"]) == 0
+    p = pd.read_csv(tmp_path / "d" / "participants.csv", sep=";")
+    assert set(p["kommune"]) == {751}
+    bef = pd.read_parquet(tmp_path / "d" / "bef.parquet")
+    assert set(bef.loc[bef.pnr.isin(p.pnr.astype(str).str.zfill(10)), "kom"]) == {751}

@@ -64,7 +64,8 @@ def subgroup_effects(df: pd.DataFrame, matched: pd.DataFrame, variables, primary
                 f.insert(0, "level", lv)
                 f.insert(0, "subgroup", var)
                 rows.append(f)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    # no subgroup: a table with its key columns and no rows (readers get an empty table)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["subgroup", "level", "outcome"])
 
 
 def placebo(df: pd.DataFrame, panel: Panel, codes: CodeTable, months_before: int,

@@ -34,6 +34,10 @@ def main(smk):
     write_csv(shown, smk.output.effects)
     write_csv(distribution(status, e["monte_carlo_reps"], e["seed"]), smk.output.distribution)
     write_csv(hours_and_wage(status, e["alpha"]), smk.output.hours_wage)
+    absent = [v for v in e["subgroups"] if v not in matched.columns]
+    if absent:
+        log.warning("subgroup variable(s) %s are not among this cohort's covariates and are left out; "
+                    "add them to covariates: in the cohort file to report them", ", ".join(absent))
     sg = subgroup_effects(status, matched, e["subgroups"], e["primary_test"], e["alpha"])
     write_csv(suppress_effects(sg, k) if len(sg) else sg, smk.output.subgroups)
     panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
