@@ -152,7 +152,8 @@ def _bad_birth(tmp_path):
 
 def test_3_birth_date_after_start_or_implausible_age_stops(tmp_path, codes):
     ex = _bad_birth(tmp_path)
-    # bef rows are one per person and year 2016-2021: participant 2's first row is row 13
+    # bef rows are one per person and year 2016-2021: participant 2 (3rd person) has rows
+    # 13-18, and its 2020 row (the start year) is row 17
     raises(lambda: candidates(ex, codes), "bef.parquet", "column 'foed_dag'", "(2 row(s)",
            "after start_dato", "15-100", "row 17 (participants.csv row 4)",
            "row 35 (participants.csv row 7)", "birth_date_problems: exclude", error=ExtractError)
@@ -554,3 +555,38 @@ def test_demo_municipality_replaces_the_participants_codes(tmp_path):
     assert set(p["kommune"]) == {751}
     bef = pd.read_parquet(tmp_path / "d" / "bef.parquet")
     assert set(bef.loc[bef.pnr.isin(p.pnr.astype(str).str.zfill(10)), "kom"]) == {751}
+
+
+# --------------------------------------------------------------------------- what the user sees
+def _start_2030():
+    p = participants_frame()
+    p.loc[3, ["start_dato", "slut_dato"]] = ["2030-01-07", "2030-03-01"]
+    return {"participants": p}
+
+
+CONSOLE = {
+    "2 nobody ended": (lambda: {"participants": participants_frame(end="")}, {},
+                       ["participants.csv, column 'slut_dato': no participant has ended", "(8 row(s)"]),
+    "3 birth date": (lambda: {"bef": bef_frame(foed_dag={PART[2]: "2021-01-01"})}, {},
+                     ["bef.parquet, column 'foed_dag'", "(1 row(s)", "row 17 (participants.csv row 4)"]),
+    "4 start beyond DREAM": (_start_2030, {}, ["participants.csv, column 'start_dato'", "row 5: 2030-01"]),
+    "5 empty pool": (dict, {"eligibility": {**ELIGIBILITY, "benefit_groups": ["shy"]}},
+                     ["no candidate met the eligibility rules", "benefit_group 0"]),
+    "6 not in DREAM": (lambda: {"dream": dream_all([p for p in PART + POOL if p != PART[0]])}, {},
+                       ["participants.csv, column 'pnr': participant(s) not found in dream.parquet", "row 2"]),
+    "9 municipality": (dict, {"municipalities": [461]}, ["none of the 8 referred participants", "(461)"]),
+}
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("case", list(CONSOLE))
+def test_the_console_shows_the_message_without_traceback_or_pnr(tmp_path, case):
+    files, cohort, needles = CONSOLE[case]
+    wd = _workflow(tmp_path, world(tmp_path, **files()), **cohort)
+    r, out = _snakemake(wd, CANDIDATES)
+    assert r.returncode != 0
+    assert "rule build_candidates, cohort hand stopped: " in out and "logs/hand/build_candidates.log" in out
+    for n in needles:
+        assert n in out, f"{n!r} not in console:\n{out[-3000:]}"
+    no_pnr(out)
+    no_pnr((wd / "logs" / "hand" / "build_candidates.log").read_text())

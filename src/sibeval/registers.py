@@ -83,7 +83,7 @@ def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ExtractError(path, f"unsupported format '{suffix}'", fix=f"deliver one of {FORMATS}")
+        raise ExtractError(path, f"unsupported format '{suffix}'", fix=f"deliver one of {plain(FORMATS)}")
     if not path.exists():
         raise ExtractError(path, "file not found")
     if path.stat().st_size == 0:
@@ -226,7 +226,7 @@ def _coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
             vals = out[col]
             badv = vals.notna() & ~vals.isin(list(allowed))
             if badv.any():
-                raise ExtractError(file, f"values outside the allowed codes {sorted(allowed)}",
+                raise ExtractError(file, f"values outside the allowed codes ({plain(sorted(allowed))})",
                                    column=col, n=int(badv.sum()), examples=_examples(s, badv))
     res = pd.DataFrame(out, index=df.index).reset_index(drop=True)
     return res
@@ -268,7 +268,7 @@ class Extract:
         stem = Path(configured).stem if configured else name
         found = [self.path / f"{stem}{ext}" for ext in FORMATS if (self.path / f"{stem}{ext}").exists()]
         if len(found) > 1:
-            raise ExtractError(self.path, f"more than one file for '{stem}': {[f.name for f in found]}",
+            raise ExtractError(self.path, f"more than one file for '{stem}': {plain([f.name for f in found])}",
                                fix="keep exactly one format per file")
         if not found:
             if required:
