@@ -43,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=20221101,
                    help="random seed; the same seed gives byte-identical files (default: %(default)s)")
     d.add_argument("--pool-size", type=int, default=20000, metavar="N",
-                   help="persons besides the participants, the pool controls are drawn from "
+                   help="persons besides the participants, the pool controls are drawn from; at least 1000 "
                         "(default: %(default)s)")
     d.add_argument("--profile", default="sib_herning_viborg", choices=list(PROFILES),
                    help="which programme's participants to simulate (default: %(default)s)")
