@@ -37,7 +37,8 @@ COVARIATES = {
 
 
 AGE_AT_START = (15, 100)   # plausible age at the programme start (item check, years)
-BIRTH_DATE_REASON = "birth date after the programme start or age outside 15-100 at start"
+BIRTH_DATE_REASON = (f"birth date after the programme start or age outside "
+                     f"{AGE_AT_START[0]}-{AGE_AT_START[1]} at start")
 
 
 def _name(files, key):
@@ -113,8 +114,8 @@ def participant_flow(part: pd.DataFrame, bef: pd.DataFrame, municipalities=(),
     flow.append(("ended", len(p), "still in the programme (no slut_dato)"))
     if p.empty:
         raise ExtractError(pf, f"no participant has ended: slut_dato is empty for all {n_found} "
-                           "started participants, and the effect is measured in the month after "
-                           "slut_dato plus follow_up_months, so results need ended spells",
+                           "started participants; the outcome is measured in the month of slut_dato "
+                           "plus follow_up_months, so results need ended spells",
                            column="slut_dato", n=n_found,
                            fix="run the evaluation when participants have ended, with slut_dato filled in")
     rows = []
