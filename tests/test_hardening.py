@@ -315,6 +315,14 @@ def test_no_pnr_in_file_level_messages(tmp_path, codes):
     pd.DataFrame({"pnr": PART[:1], "maaned": ["2020-01"], "loen": [1.0], "timer": [1.0]}).to_csv(
         ex / "eindkomst.csv", index=False)
     raises(lambda: Extract(ex).eindkomst(), "more than one file for 'eindkomst'", error=ExtractError)
+    (ex / "eindkomst.csv").unlink()
+    (ex / "bef.parquet").unlink()
+    raises(lambda: Extract(ex).bef(), "required file 'bef' is missing", error=ExtractError)
+    raises(lambda: Extract(tmp_path / "nowhere"), "extract folder not found", error=ExtractError)
+    dream_all().assign(y_2060=None).to_parquet(ex / "dream.parquet", index=False)
+    raises(lambda: Extract(ex).dream_weeks(), "week numbers that do not exist", "y_2060", error=ExtractError)
+    dream_all()[["pnr"]].to_parquet(ex / "dream.parquet", index=False)
+    raises(lambda: Extract(ex).dream_weeks(), "no week columns", error=ExtractError)
 
 
 # --------------------------------------------------------------------------- Snakemake level
