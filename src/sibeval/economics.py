@@ -302,3 +302,70 @@ def settle_on_effect(n: int, effect: float, ci: tuple[float, float], price: floa
     """Pay a price per additional person in employment over the control group, with its CI."""
     return Settlement("on_effect", n, effect * n, price, effect * n * price,
                       ci[0] * n * price, ci[1] * n * price)
+
+
+def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float = 0.05) -> Inputs:
+    """Inputs from the cohort's `economics:` settings and the published effects table."""
+    row = effects.loc[effects["outcome"] == settings["outcome"]]
+    if row.empty:
+        raise ValueError(f"effects.csv has no row for outcome '{settings['outcome']}' "
+                         "(economics.outcome in the cohort file)")
+    r = row.iloc[0]
+    vals = pd.to_numeric(r[["estimate", "ci_low", "ci_high", "share_participants"]], errors="coerce")
+    if vals.isna().any():
+        raise ValueError(f"effects.csv: outcome '{settings['outcome']}' is suppressed or missing "
+                         "(disclosure control); the payment model needs its effect and CI")
+    return Inputs(effect=float(vals["estimate"]), gross_share=float(vals["share_participants"]),
+                  provider_cost=settings["provider_cost"], effort_cost=settings["effort_cost"],
+                  effort_saving_share=settings["effort_saving_share"],
+                  saved_benefits=settings["saved_benefits"], extra_tax=settings["extra_tax"],
+                  discount_rate=settings["discount_rate"], horizon=settings["horizon"],
+                  constant_years=settings["constant_years"], decay=settings["decay"],
+                  investor_share=settings["investor_share"],
+                  effect_ci=(float(vals["ci_low"]), float(vals["ci_high"])), alpha=alpha)
+
+
+def subgroup_payments(inp: Inputs, settings: dict, subgroups: pd.DataFrame) -> pd.DataFrame:
+    """Differentiated payments per person in employment from the measured subgroup gross shares."""
+    cols = ["subgroup", "level", "n_participants", "participant_share", "gross_share",
+            "payment_per_employed"]
+    var = settings.get("subgroup") or ""
+    if not var or subgroups.empty:
+        return pd.DataFrame(columns=cols)
+    sg = subgroups[(subgroups["subgroup"] == var) & (subgroups["outcome"] == settings["outcome"])]
+    g = pd.to_numeric(sg["share_participants"], errors="coerce")
+    if sg.empty or g.isna().any():
+        return pd.DataFrame(columns=cols)
+    n = sg["n_participants"].astype(float)
+    w = n / n.sum()
+    p = differentiated_payments(account(inp).payment_per_employed, w.to_numpy(), g.to_numpy())
+    return pd.DataFrame({"subgroup": var, "level": sg["level"].to_numpy(),
+                         "n_participants": n.astype(int).to_numpy(), "participant_share": w.to_numpy(),
+                         "gross_share": g.to_numpy(), "payment_per_employed": p.to_numpy()})
+
+
+def settlement(inp: Inputs, settings: dict, effects: pd.DataFrame) -> pd.DataFrame:
+    """Both settlement bases for the analysed cohort, at the contract (or model) price."""
+    r = effects.loc[effects["outcome"] == settings["outcome"]].iloc[0]
+    n, x = int(r["n_participants"]), float(r["x_participants"])
+    price = settings.get("price_per_outcome") or account(inp).payment_per_employed
+    per_effect = price / inp.effect * inp.gross_share if inp.effect > 0 else price
+    return pd.concat([settle_per_outcome(n, x, price).to_frame(),
+                      settle_on_effect(n, inp.effect, inp.effect_ci, per_effect).to_frame()],
+                     ignore_index=True)
+
+
+def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
+    """Self-describing inputs table: name, value, source (measured / assumption)."""
+    measured = {"effect", "gross_share", "effect_ci"}
+    rows = []
+    for k, v in asdict(inp).items():
+        if k == "effect_ci":
+            for tag, x in zip(("effect_ci_low", "effect_ci_high"), v or (np.nan, np.nan)):
+                rows.append({"input": tag, "value": x, "source": "measured (effects.csv)"})
+            continue
+        rows.append({"input": k, "value": v,
+                     "source": "measured (effects.csv)" if k in measured else "cohort file economics:"})
+    if settings:
+        rows.append({"input": "price_year", "value": settings.get("price_year"), "source": "cohort file economics:"})
+    return pd.DataFrame(rows)
