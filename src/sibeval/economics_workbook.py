@@ -44,7 +44,7 @@ def build(inp: Inputs, measured=("effect", "gross_share"), title: str = "") -> W
     ws = wb.active
     ws.title = "Inputs"
     ws.append(["Input", "Value", "Source"])
-    for key, label, attr in INPUT_ROWS:
+    for _key, label, attr in INPUT_ROWS:
         m = attr in measured
         ws.append([label, getattr(inp, attr), "measured (pipeline)" if m else "assumption"])
         if m:
