@@ -72,10 +72,10 @@ def test_risk_across_ci_and_probabilities():
     r = ec.risk(CAT).set_index("point")
     assert r.loc["ci_low", "surplus"] < r.loc["estimate", "surplus"] < r.loc["ci_high", "surplus"]
     assert r.loc["ci_low", "investor_profit"] < 0 < r.loc["ci_high", "investor_profit"]
-    p_inv = r.loc["p_investor_loses", "value"]
+    p_inv = r.loc["p_investor_loses", "probability"]
     se = (0.318 - 0.066) / (2 * 1.959964)
     assert p_inv == pytest.approx(ec.norm.cdf((ec.break_even(CAT).investor_effect - 0.18) / se))
-    assert 0 < r.loc["p_municipality_negative", "value"] < p_inv < 0.5
+    assert 0 < r.loc["p_municipality_negative", "probability"] < p_inv < 0.5
 
 
 def test_sensitivity_and_payment_moves_with_cost():

@@ -202,6 +202,9 @@ def years_to_break_even(inp: Inputs) -> float:
 def risk(inp: Inputs) -> pd.DataFrame:
     """Accounts at the effect's CI bounds and the probabilities of losses.
 
+    Rows ci_low/estimate/ci_high: the accounts at that effect. Rows p_*: `effect` is the
+    break-even effect and `probability` the chance the effect falls on the losing side of it.
+
     The effect is taken as normal with the standard error implied by its CI; the control share
     is held fixed, so the gross share moves with the effect and the payment per employed is
     fixed at the planned price.
@@ -220,19 +223,17 @@ def risk(inp: Inputs) -> pd.DataFrame:
                      "municipality_account": a.municipal_saving - paid,
                      "investor_profit": paid - inp.provider_cost,
                      "investor_return": (paid - inp.provider_cost) / inp.provider_cost})
-    out = pd.DataFrame(rows)
     be = break_even(inp)
-    out.attrs["se"] = se
-    prob = pd.DataFrame([
-        {"point": "p_municipality_negative", "effect": se,
-         "value": float(norm.cdf((be.municipality_effect - inp.effect) / se))
-         if price < inp.annual_gain * annuity(inp) else float(norm.sf((be.municipality_effect - inp.effect) / se))},
-        {"point": "p_investor_loses", "effect": se,
-         "value": float(norm.cdf((be.investor_effect - inp.effect) / se))},
-        {"point": "p_surplus_negative", "effect": se,
-         "value": float(norm.cdf((be.surplus_effect - inp.effect) / se))},
-    ])
-    return pd.concat([out, prob], ignore_index=True)
+    increasing = price < inp.annual_gain * annuity(inp)   # the municipality gains with the effect
+    p_mun = norm.cdf((be.municipality_effect - inp.effect) / se)
+    probs = (("p_municipality_negative", be.municipality_effect, p_mun if increasing else 1 - p_mun),
+             ("p_investor_loses", be.investor_effect, norm.cdf((be.investor_effect - inp.effect) / se)),
+             ("p_surplus_negative", be.surplus_effect, norm.cdf((be.surplus_effect - inp.effect) / se)))
+    for label, e, p in probs:
+        rows.append({"point": label, "effect": e, "probability": float(p)})
+    out = pd.DataFrame(rows)
+    out.insert(2, "se", se)
+    return out
 
 
 SENSITIVITY = {
