@@ -99,3 +99,21 @@ def test_bad_inputs_are_clear():
         replace(CAT, effect=18)
     with pytest.raises(ValueError, match="gross_share"):
         replace(CAT, gross_share=0)
+
+
+def test_cli_payment_prints_account_and_writes_workbook(tmp_path, capsys):
+    import openpyxl
+    import yaml
+
+    from sibeval.cli import main
+    cfg = tmp_path / "plan.yaml"
+    cfg.write_text(yaml.safe_dump({"economics": {"provider_cost": 74165, "effort_cost": 50629,
+                                                 "saved_benefits": 64725, "extra_tax": 16181}}))
+    out = tmp_path / "pm.xlsx"
+    assert main(["payment", "--effect", "0.18", "--gross-share", str(CAT.gross_share),
+                 "--config", str(cfg), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "88,341" in text and "28,352" in text
+    assert openpyxl.load_workbook(out)["Inputs"]["B4"].value == 74165
+    assert main(["payment", "--effect", "0.18", "--out", str(out)]) == 2
+    assert "--gross-share" in capsys.readouterr().err
