@@ -117,3 +117,37 @@ def test_cli_payment_prints_account_and_writes_workbook(tmp_path, capsys):
     assert openpyxl.load_workbook(out)["Inputs"]["B4"].value == 74165
     assert main(["payment", "--effect", "0.18", "--out", str(out)]) == 2
     assert "--gross-share" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rate", [0.02, 0.035, 0.06])
+def test_decay_break_even_and_payback_conflict(rate):
+    """docs/economics.md: no horizon gives both the 28 % decay break-even and a ~8-year payback."""
+    for h in range(3, 31):
+        i = replace(CAT, discount_rate=rate, horizon=h, extra_tax=0, saved_benefits=1)
+        gain = (102517 - 0.5 * 50629) / (0.18 * ec.annuity(i))
+        i = replace(i, saved_benefits=gain)
+        d, years = ec.break_even(i).municipality_decay, ec.years_to_break_even(i)
+        assert not (d >= 0.27 and years >= 7), (h, d, years)
+
+
+def test_measured_inputs_from_effects_table():
+    import pandas as pd
+    eff = pd.DataFrame({"outcome": ["ordinary_employment"], "estimate": [0.1828],
+                        "ci_low": [0.066], "ci_high": [0.318], "share_participants": [19 / 55],
+                        "n_participants": [55], "x_participants": [19]})
+    settings = {"outcome": "ordinary_employment", "provider_cost": 74165, "effort_cost": 50629,
+                "effort_saving_share": 0.5, "saved_benefits": 64725, "extra_tax": 16181,
+                "discount_rate": 0.035, "horizon": 10, "constant_years": 2, "decay": 0.15,
+                "investor_share": 0.5, "subgroup": "employed_24m", "price_per_outcome": 0}
+    inp = ec.measured_inputs(settings, eff)
+    assert inp.effect == 0.1828 and inp.effect_ci == (0.066, 0.318)
+    s = ec.settlement(inp, settings, eff).set_index("basis")
+    assert s.loc["per_outcome", "estimate"] == pytest.approx(19 * ec.account(inp).payment_per_employed)
+    sg = pd.DataFrame({"subgroup": "employed_24m", "outcome": "ordinary_employment",
+                       "level": [0, 1], "n_participants": [36, 19], "share_participants": [0.25, 10 / 19]})
+    p = ec.subgroup_payments(inp, settings, sg)
+    assert (p["n_participants"] * p["payment_per_employed"]).sum() / 55 == pytest.approx(
+        ec.account(inp).payment_per_employed)
+    eff["estimate"] = [""]
+    with pytest.raises(ValueError, match="suppressed"):
+        ec.measured_inputs(settings, eff)
