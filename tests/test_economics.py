@@ -151,3 +151,11 @@ def test_measured_inputs_from_effects_table():
     eff["estimate"] = [""]
     with pytest.raises(ValueError, match="suppressed"):
         ec.measured_inputs(settings, eff)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_note_rows_from_published_csvs(lang):
+    rows = ec.note_rows(ec.account(CAT).to_frame(), ec.break_even(CAT).to_frame(), ec.risk(CAT), lang)
+    assert rows["value"].iloc[4] == pytest.approx(88341, abs=1)
+    assert rows["label"].iloc[0] == ec.NOTE_TEXT[lang]["municipal_saving"]
+    assert len(rows) == 9
