@@ -60,3 +60,14 @@ def test_recalculated_figures_match(tmp_path):
     for r in got["Sensitivity"].iter_rows(min_row=2, values_only=True):
         assert r[9] == pytest.approx(sens.loc[r[0], f"municipality_{r[1]}"], abs=0.01), r[:2]
         assert r[10] == pytest.approx(sens.loc[r[0], f"surplus_{r[1]}"], abs=0.01), r[:2]
+
+
+def test_workbook_bytes_are_reproducible(tmp_path):
+    import time
+
+    from sibeval.economics_workbook import save
+    save(build(CAT), tmp_path / "a.xlsx")
+    time.sleep(2.1)
+    save(build(CAT), tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    assert openpyxl.load_workbook(tmp_path / "a.xlsx")["Inputs"]["B2"].value == CAT.effect

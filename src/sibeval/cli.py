@@ -57,7 +57,7 @@ def _payment(args) -> int:
     import yaml
 
     from . import economics as ec
-    from .economics_workbook import build
+    from .economics_workbook import build, save
 
     cfg = {}
     if args.config:
@@ -92,7 +92,7 @@ def _payment(args) -> int:
     print(f"  {'Investor return':<40}{100 * acc.investor_return:>11.1f}%")
     print(f"  {'Break-even gross share (investor)':<40}{100 * be.investor_gross_share:>11.1f}%")
     print(f"  {'Years until the municipality breaks even':<40}{ec.years_to_break_even(inp):>12.0f}")
-    build(inp, measured=()).save(args.out)
+    save(build(inp, measured=()), args.out)
     print(f"wrote {args.out}")
     return 0
 

@@ -136,3 +136,23 @@ CALC_ROWS = {key: 3 + i for i, key in enumerate(
      "surplus", "investor_share", "payment", "investor_return", "municipality_account",
      "payment_per_employed", "investor_gross_share", "investor_effect", "surplus_effect",
      "municipality_savings_share"])}
+
+
+def save(wb: Workbook, path) -> None:
+    """Save with fixed timestamps (zip entries and document dates): same inputs, same bytes."""
+    import io
+    import re
+    import zipfile
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2000-01-01T00:00:00Z", data)
+            zout.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), data,
+                          compress_type=zipfile.ZIP_DEFLATED)
+    with open(path, "wb") as fh:
+        fh.write(out.getvalue())

@@ -1,6 +1,5 @@
 """The payment model from the published effects tables (rule economics)."""
 import logging
-from datetime import datetime
 
 import pandas as pd
 
@@ -8,6 +7,7 @@ from sibeval import economics as ec
 from sibeval.adapters import atomic_path, run, write_csv
 from sibeval.economics_figures import tornado
 from sibeval.economics_workbook import build
+from sibeval.economics_workbook import save as save_workbook
 from sibeval.errors import SibevalError
 from sibeval.figures import save
 
@@ -38,10 +38,8 @@ def main(smk):
     write_csv(ec.settlement(inp, settings, effects), out.settlement)
     stem = str(out.tornado_png)[: -len(".png")]
     save(tornado(sens, acc.municipality_account), stem)
-    wb = build(inp)
-    wb.properties.created = wb.properties.modified = datetime(2000, 1, 1)
     with atomic_path(out.workbook) as tmp:
-        wb.save(tmp)
+        save_workbook(build(inp), tmp)
 
 
 run(snakemake, main)
