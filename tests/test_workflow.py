@@ -234,5 +234,6 @@ def test_economics_only_where_enabled_and_from_the_measured_effect(run):
                  "settlement"):
         assert _res(wd, "economics", f"{name}.csv").stat().st_size > 0
     assert _res(wd, "economics", "payment_model.xlsx").exists()
-    others = [p.name for p in (wd / "results").iterdir() if p.is_dir() and p.name != COHORT]
-    assert others and not any((wd / "results" / o / "economics").exists() for o in others)
+    for other in ("kolding_ny_start", "viborg_unge"):                 # economics.enabled: false
+        assert (wd / "results" / other / "effects").exists()
+        assert not (wd / "results" / other / "economics").exists()
