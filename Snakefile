@@ -15,6 +15,7 @@ include: "workflow/rules/outcomes.smk"
 include: "workflow/rules/effects.smk"
 include: "workflow/rules/progression.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/economics.smk"
 
 
 rule all:

@@ -216,3 +216,24 @@ def test_english_note_from_a_copied_cohort_file(run):
               "Ordinary employment", "Caveats", "Placebo test"):
         assert s in html, s
     assert "Hovedresultater" not in html
+
+
+def test_economics_only_where_enabled_and_from_the_measured_effect(run):
+    import yaml
+
+    from sibeval import economics as ec
+    wd, _ = run
+    eff = pd.read_csv(_res(wd, "effects", "effects.csv"))
+    settings = yaml.safe_load((wd / "config" / "cohorts" / f"{COHORT}.yaml").read_text())["economics"]
+    settings = {"outcome": "ordinary_employment", **settings}
+    want = ec.account(ec.measured_inputs(settings, eff))
+    acc = pd.read_csv(_res(wd, "economics", "account.csv")).set_index("item")["value"]
+    assert acc["payment"] == pytest.approx(want.payment, abs=1e-3)
+    assert 0.15 < ec.measured_inputs(settings, eff).effect < 0.21         # about 18 points
+    for name in ("inputs", "break_even", "cash_flow", "risk", "sensitivity", "subgroup_payments",
+                 "settlement"):
+        assert _res(wd, "economics", f"{name}.csv").stat().st_size > 0
+    assert _res(wd, "economics", "payment_model.xlsx").exists()
+    for other in ("kolding_ny_start", "viborg_unge"):                 # economics.enabled: false
+        assert (wd / "results" / other / "effects").exists()
+        assert not (wd / "results" / other / "economics").exists()

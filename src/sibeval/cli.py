@@ -1,4 +1,4 @@
-"""sibeval command line: `sibeval demo ...` writes a synthetic extract."""
+"""sibeval command line: `sibeval demo` writes a synthetic extract, `sibeval payment` plans a payment model."""
 
 from __future__ import annotations
 
@@ -22,6 +22,79 @@ def _demo(args) -> int:
     paths = generate(out, seed=args.seed, pool_size=args.pool_size, profile=args.profile,
                      municipality=args.municipality)
     print(f"wrote {len(paths)} files to {out} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+PAYMENT_OPTIONS = {  # option: (Inputs field, type, help)
+    "effect": ("effect", float, "expected employment effect, share (0.18 = 18 points)"),
+    "gross_share": ("gross_share", float, "expected participants' employment share (0.35)"),
+    "cost": ("provider_cost", float, "provider cost per participant, kr"),
+    "effort_cost": ("effort_cost", float, "ordinary employment effort per participant, kr"),
+    "effort_saving_share": ("effort_saving_share", float, "share of the effort saved (0.5)"),
+    "saved_benefits": ("saved_benefits", float, "saved benefits per extra employed per year, kr"),
+    "extra_tax": ("extra_tax", float, "extra municipal tax per extra employed per year, kr"),
+    "discount_rate": ("discount_rate", float, "real discount rate (0.035)"),
+    "horizon": ("horizon", int, "years with an effect after the programme year (10)"),
+    "constant_years": ("constant_years", int, "years the effect stays constant (2)"),
+    "decay": ("decay", float, "annual fall of the effect afterwards (0.15)"),
+    "investor_share": ("investor_share", float, "investor's share of the surplus (0.5)"),
+}
+
+
+def _add_payment_parser(sub) -> None:
+    pay = sub.add_parser("payment", help="expected budget account and payment workbook (planning)",
+                         description="The catalogue's 'forventet budgetøkonomisk regnskab': prints "
+                         "the expected account per participant and writes the live workbook. "
+                         "Values not given come from --config (a cohort file's economics: "
+                         "section or a flat YAML), then from the schema defaults.")
+    for opt, (_, typ, hlp) in PAYMENT_OPTIONS.items():
+        pay.add_argument("--" + opt.replace("_", "-"), type=typ, help=hlp)
+    pay.add_argument("--config", help="YAML file with the inputs (keys as the options, or economics:)")
+    pay.add_argument("--out", default="payment_model.xlsx", help="workbook to write")
+    pay.set_defaults(func=_payment)
+
+
+def _payment(args) -> int:
+    import yaml
+
+    from . import economics as ec
+    from .economics_workbook import build, save
+
+    cfg = {}
+    if args.config:
+        try:
+            cfg = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SibevalError(f"--config {args.config}: cannot read it ({exc})") from None
+        cfg = cfg.get("economics", cfg)
+    values = {}
+    for opt, (field, typ, _) in PAYMENT_OPTIONS.items():
+        v = getattr(args, opt)
+        if v is None:
+            v = cfg.get(field, cfg.get(opt))
+        if v is not None:
+            values[field] = typ(v)
+    missing = [o for o, (f, _, _) in PAYMENT_OPTIONS.items()
+               if f in ("effect", "gross_share", "provider_cost", "effort_cost") and f not in values]
+    if missing:
+        raise SibevalError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    inp = ec.Inputs(**values)
+    acc, be = ec.account(inp), ec.break_even(inp)
+    rows = [("Saving on the ordinary effort", acc.effort_saving),
+            ("Saved benefits", acc.benefits_saving), ("Extra municipal tax", acc.tax_gain),
+            ("Municipality's saving", acc.municipal_saving), ("Provider cost", -acc.provider_cost),
+            ("Budget surplus", acc.surplus), ("Investor's share", acc.investor_share),
+            ("Payment per participant", acc.payment),
+            ("Payment per participant in employment", acc.payment_per_employed),
+            ("Municipality's account", acc.municipality_account)]
+    print("Expected budget account per participant (kr, present value)")
+    for label, v in rows:
+        print(f"  {label:<40}{v:>12,.0f}")
+    print(f"  {'Investor return':<40}{100 * acc.investor_return:>11.1f}%")
+    print(f"  {'Break-even gross share (investor)':<40}{100 * be.investor_gross_share:>11.1f}%")
+    print(f"  {'Years until the municipality breaks even':<40}{ec.years_to_break_even(inp):>12.0f}")
+    save(build(inp, measured=()), args.out)
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -53,6 +126,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--force", action="store_true",
                    help="overwrite the files of an existing, non-empty folder")
     d.set_defaults(func=_demo)
+    _add_payment_parser(sub)
     return p
 
 

@@ -95,5 +95,12 @@ def progression_inputs(wildcards):
                           for e in ("png", "svg")]}
 
 
+def economics_targets():
+    """The payment workbook of every cohort with economics.enabled."""
+    return [f"results/{c}/economics/payment_model.xlsx" for c, v in COHORTS.items()
+            if v["economics"]["enabled"]]
+
+
 def all_targets():
-    return [f"results/{c}/report/effect_note.html" for c in COHORTS] + ["results/index.html"]
+    return ([f"results/{c}/report/effect_note.html" for c in COHORTS] + ["results/index.html"]
+            + economics_targets())

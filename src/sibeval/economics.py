@@ -1,0 +1,407 @@
+"""The payment model: from the measured employment effect to kroner (COWI's budget account).
+
+Pure functions and frozen results, no I/O. Formulas and sources: docs/economics.md.
+Year 0 is the programme year (provider cost, the municipality's saving on the ordinary
+effort, the payment to the investor); the employment effect yields a saving in years
+1..horizon, discounted by (1 + r)^-t.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+from scipy.stats import norm
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Assumptions (cohort file `economics:`) and measured inputs (effects.csv).
+
+    effect: additional share in ordinary employment (participants minus controls), e.g. 0.18.
+    gross_share: participants' share in ordinary employment (e.g. 0.345).
+    provider_cost: provider's cost per participant (kr, present value).
+    effort_cost: the municipality's ordinary employment effort per participant (kr).
+    effort_saving_share: share of the ordinary effort the municipality no longer spends.
+    saved_benefits / extra_tax: municipal saving per additional person in employment per year.
+    discount_rate, horizon: years 1..horizon discounted at discount_rate.
+    constant_years, decay: the effect is constant for constant_years, then falls by decay a year.
+    investor_share: the investor's share of the surplus (0.5: split equally).
+    effect_ci: the effect's confidence interval (low, high), or None.
+    """
+
+    effect: float
+    gross_share: float
+    provider_cost: float
+    effort_cost: float
+    effort_saving_share: float = 0.5
+    saved_benefits: float = 0.0
+    extra_tax: float = 0.0
+    discount_rate: float = 0.035
+    horizon: int = 10
+    constant_years: int = 2
+    decay: float = 0.15
+    investor_share: float = 0.5
+    effect_ci: tuple[float, float] | None = None
+    alpha: float = 0.05
+
+    def __post_init__(self):
+        for name in ("effect", "gross_share", "effort_saving_share", "decay", "investor_share"):
+            v = getattr(self, name)
+            if not np.isfinite(v) or not -1 <= v <= 1:
+                raise ValueError(f"economics: {name}={v!r} must be a share between -1 and 1 "
+                                 "(e.g. 0.18 for 18 percentage points)")
+        if self.gross_share <= 0:
+            raise ValueError("economics: gross_share must be above 0 (nobody in employment: no "
+                             "payment per person in employment can be set)")
+        if self.horizon < 1:
+            raise ValueError("economics: horizon must be at least 1 year")
+
+    @property
+    def control_share(self) -> float:
+        return self.gross_share - self.effect
+
+    @property
+    def annual_gain(self) -> float:
+        return self.saved_benefits + self.extra_tax
+
+
+def effect_profile(inp: Inputs, decay: float | None = None) -> np.ndarray:
+    """The effect's relative size in years 1..horizon: 1 for constant_years, then (1-decay)^k."""
+    d = inp.decay if decay is None else decay
+    t = np.arange(1, inp.horizon + 1)
+    return np.where(t <= inp.constant_years, 1.0, (1 - d) ** np.maximum(t - inp.constant_years, 0))
+
+
+def discount_factors(inp: Inputs) -> np.ndarray:
+    return (1 + inp.discount_rate) ** -np.arange(1, inp.horizon + 1, dtype=float)
+
+
+def annuity(inp: Inputs, decay: float | None = None) -> float:
+    """Present value of one additional person in employment at the profile (person-years)."""
+    return float((effect_profile(inp, decay) * discount_factors(inp)).sum())
+
+
+@dataclass(frozen=True)
+class Account:
+    """Budget account per participant (kr, present value) and its split."""
+
+    effort_saving: float
+    benefits_saving: float
+    tax_gain: float
+    municipal_saving: float
+    provider_cost: float
+    surplus: float
+    investor_share: float
+    payment: float
+    investor_return: float
+    municipality_account: float
+    payment_per_employed: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"item": list(asdict(self)), "value": list(asdict(self).values())})
+
+
+def account(inp: Inputs) -> Account:
+    """COWI's Table 1-2: saving by component, cost, surplus, investor share, payment."""
+    k = annuity(inp)
+    effort = inp.effort_saving_share * inp.effort_cost
+    benefits = inp.effect * inp.saved_benefits * k
+    tax = inp.effect * inp.extra_tax * k
+    saving = effort + benefits + tax
+    surplus = saving - inp.provider_cost
+    share = inp.investor_share * surplus
+    payment = inp.provider_cost + share
+    return Account(effort, benefits, tax, saving, inp.provider_cost, surplus, share, payment,
+                   share / inp.provider_cost, saving - payment, payment / inp.gross_share)
+
+
+def differentiated_payments(payment_per_employed: float, weights, gross_shares) -> pd.Series:
+    """Payment per person in employment by subgroup: p_g = p * (1 - (g_g - g_bar)).
+
+    g_bar is the participant-weighted mean gross share, so sum(w_g * p_g) = p. A subgroup whose
+    gross share is x points above the average is paid x % less per person in employment.
+    """
+    w = pd.Series(weights, dtype=float)
+    g = pd.Series(gross_shares, dtype=float).reindex(w.index)
+    w = w / w.sum()
+    g_bar = float((w * g).sum())
+    return payment_per_employed * (1 - (g - g_bar))
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """Break-even points (the value at which the named account is exactly zero).
+
+    investor_gross_share: gross share at which payments per employed equal the provider cost.
+    investor_effect: the same, as an effect (investor_gross_share - control share).
+    surplus_effect: effect at which the municipal saving equals the provider cost.
+    municipality_effect: effect at which the municipality's account (saving - payment per
+        employed x gross share) is zero.
+    municipality_decay / municipality_savings_share: decay and effort-saving share at which the
+        municipality's account is zero (payment fixed: the gross share is measured at 2 months).
+    """
+
+    investor_gross_share: float
+    investor_effect: float
+    surplus_effect: float
+    municipality_effect: float
+    municipality_decay: float
+    municipality_savings_share: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"item": list(asdict(self)), "value": list(asdict(self).values())})
+
+
+def break_even(inp: Inputs) -> BreakEven:
+    acc = account(inp)
+    p = acc.payment_per_employed
+    effort = inp.effort_saving_share * inp.effort_cost
+    per_effect = inp.annual_gain * annuity(inp)          # saving per unit of effect
+    g_inv = inp.provider_cost / p
+    e_surplus = (inp.provider_cost - effort) / per_effect if per_effect else np.nan
+    slope = per_effect - p
+    e_mun = (p * inp.control_share - effort) / slope if slope else np.nan
+    target = acc.payment - effort                        # effect-part that keeps M = 0
+
+    def m_decay(d):
+        return inp.effect * inp.annual_gain * annuity(inp, d) - target
+
+    try:
+        d_mun = brentq(m_decay, -0.99, 0.999999) if m_decay(0.999999) < 0 < m_decay(-0.99) else np.nan
+    except ValueError:
+        d_mun = np.nan
+    s_mun = (acc.payment - acc.benefits_saving - acc.tax_gain) / inp.effort_cost \
+        if inp.effort_cost else np.nan
+    return BreakEven(g_inv, g_inv - inp.control_share, e_surplus, e_mun, d_mun, s_mun)
+
+
+def cash_flow(inp: Inputs) -> pd.DataFrame:
+    """The municipality's account by year (discounted), and its cumulative sum."""
+    acc = account(inp)
+    prof = effect_profile(inp)
+    disc = discount_factors(inp)
+    years = np.arange(0, inp.horizon + 1)
+    effect = np.r_[0.0, inp.effect * prof]
+    saving = np.r_[acc.effort_saving, inp.effect * inp.annual_gain * prof]
+    pv = saving * np.r_[1.0, disc]
+    flow = pv - np.r_[acc.payment, np.zeros(inp.horizon)]
+    return pd.DataFrame({"year": years, "effect": effect, "saving": saving,
+                         "saving_present_value": pv, "payment": np.r_[acc.payment, np.zeros(inp.horizon)],
+                         "net_present_value": flow, "cumulative": np.cumsum(flow)})
+
+
+def years_to_break_even(inp: Inputs) -> float:
+    """First year whose cumulative municipal account is >= 0 (NaN: not within the horizon)."""
+    cf = cash_flow(inp)
+    ok = cf.loc[cf["cumulative"] >= -1e-9, "year"]
+    return float(ok.iloc[0]) if len(ok) else np.nan
+
+
+def risk(inp: Inputs) -> pd.DataFrame:
+    """Accounts at the effect's CI bounds and the probabilities of losses.
+
+    Rows ci_low/estimate/ci_high: the accounts at that effect. Rows p_*: `effect` is the
+    break-even effect and `probability` the chance the effect falls on the losing side of it.
+
+    The effect is taken as normal with the standard error implied by its CI; the control share
+    is held fixed, so the gross share moves with the effect and the payment per employed is
+    fixed at the planned price.
+    """
+    if inp.effect_ci is None:
+        raise ValueError("economics: risk needs the effect's confidence interval (effect_ci)")
+    lo, hi = inp.effect_ci
+    z = norm.ppf(1 - inp.alpha / 2)
+    se = (hi - lo) / (2 * z)
+    price = account(inp).payment_per_employed
+    rows = []
+    for label, e in (("ci_low", lo), ("estimate", inp.effect), ("ci_high", hi)):
+        a = account(replace(inp, effect=e, gross_share=inp.control_share + e))
+        paid = price * (inp.control_share + e)
+        rows.append({"point": label, "effect": e, "surplus": a.surplus,
+                     "municipality_account": a.municipal_saving - paid,
+                     "investor_profit": paid - inp.provider_cost,
+                     "investor_return": (paid - inp.provider_cost) / inp.provider_cost})
+    be = break_even(inp)
+    increasing = price < inp.annual_gain * annuity(inp)   # the municipality gains with the effect
+    p_mun = norm.cdf((be.municipality_effect - inp.effect) / se)
+    probs = (("p_municipality_negative", be.municipality_effect, p_mun if increasing else 1 - p_mun),
+             ("p_investor_loses", be.investor_effect, norm.cdf((be.investor_effect - inp.effect) / se)),
+             ("p_surplus_negative", be.surplus_effect, norm.cdf((be.surplus_effect - inp.effect) / se)))
+    for label, e, p in probs:
+        rows.append({"point": label, "effect": e, "probability": float(p)})
+    out = pd.DataFrame(rows)
+    out.insert(2, "se", se)
+    return out
+
+
+SENSITIVITY = {
+    "effect": ("effect", lambda v: (v * 0.5, v * 1.5)),
+    "decay": ("decay", lambda v: (0.05, 0.30)),
+    "effort_saving_share": ("effort_saving_share", lambda v: (v * 0.5, min(1.0, v * 1.5))),
+    "discount_rate": ("discount_rate", lambda v: (0.02, 0.06)),
+    "horizon": ("horizon", lambda v: (max(1, v // 2), v * 2)),
+    "provider_cost": ("provider_cost", lambda v: (v * 0.8, v * 1.2)),
+    "annual_gain": ("annual_gain", lambda v: (0.8, 1.2)),
+}
+
+
+def _vary(inp: Inputs, name: str, value) -> Inputs:
+    if name == "annual_gain":
+        return replace(inp, saved_benefits=inp.saved_benefits * value, extra_tax=inp.extra_tax * value)
+    if name == "horizon":
+        return replace(inp, horizon=int(value))
+    return replace(inp, **{name: value})
+
+
+def sensitivity(inp: Inputs) -> pd.DataFrame:
+    """One-way sensitivity: each input at a low and a high value, the payment held at the plan.
+
+    Columns: parameter, base, low, high, municipality_low/high (municipality's account with the
+    planned payment), surplus_low/high.
+    """
+    base = account(inp)
+    rows = []
+    for name, (attr, bounds) in SENSITIVITY.items():
+        v = 1.0 if name == "annual_gain" else getattr(inp, attr)
+        lo, hi = bounds(v)
+        r = {"parameter": name, "base": v, "low": lo, "high": hi}
+        for tag, val in (("low", lo), ("high", hi)):
+            a = account(_vary(inp, name, val))
+            r[f"municipality_{tag}"] = a.municipal_saving - base.payment
+            r[f"surplus_{tag}"] = a.surplus
+        rows.append(r)
+    out = pd.DataFrame(rows)
+    out["range"] = (out["municipality_high"] - out["municipality_low"]).abs()
+    return out.sort_values("range", ascending=False, kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Payment due: per outcome (count x price) or on the effect over the control group."""
+
+    basis: str
+    n: int
+    outcomes: float
+    price: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(self)])
+
+
+def settle_per_outcome(n: int, outcomes: int, price: float) -> Settlement:
+    """Pay a fixed price for every participant with the outcome (e.g. ordinary employment)."""
+    due = outcomes * price
+    return Settlement("per_outcome", n, outcomes, price, due, due, due)
+
+
+def settle_on_effect(n: int, effect: float, ci: tuple[float, float], price: float) -> Settlement:
+    """Pay a price per additional person in employment over the control group, with its CI."""
+    return Settlement("on_effect", n, effect * n, price, effect * n * price,
+                      ci[0] * n * price, ci[1] * n * price)
+
+
+def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float = 0.05) -> Inputs:
+    """Inputs from the cohort's `economics:` settings and the published effects table."""
+    row = effects.loc[effects["outcome"] == settings["outcome"]]
+    if row.empty:
+        raise ValueError(f"effects.csv has no row for outcome '{settings['outcome']}' "
+                         "(economics.outcome in the cohort file)")
+    r = row.iloc[0]
+    vals = pd.to_numeric(r[["estimate", "ci_low", "ci_high", "share_participants"]], errors="coerce")
+    if vals.isna().any():
+        raise ValueError(f"effects.csv: outcome '{settings['outcome']}' is suppressed or missing "
+                         "(disclosure control); the payment model needs its effect and CI")
+    return Inputs(effect=float(vals["estimate"]), gross_share=float(vals["share_participants"]),
+                  provider_cost=settings["provider_cost"], effort_cost=settings["effort_cost"],
+                  effort_saving_share=settings["effort_saving_share"],
+                  saved_benefits=settings["saved_benefits"], extra_tax=settings["extra_tax"],
+                  discount_rate=settings["discount_rate"], horizon=settings["horizon"],
+                  constant_years=settings["constant_years"], decay=settings["decay"],
+                  investor_share=settings["investor_share"],
+                  effect_ci=(float(vals["ci_low"]), float(vals["ci_high"])), alpha=alpha)
+
+
+def subgroup_payments(inp: Inputs, settings: dict, subgroups: pd.DataFrame) -> pd.DataFrame:
+    """Differentiated payments per person in employment from the measured subgroup gross shares."""
+    cols = ["subgroup", "level", "n_participants", "participant_share", "gross_share",
+            "payment_per_employed"]
+    var = settings.get("subgroup") or ""
+    if not var or subgroups.empty:
+        return pd.DataFrame(columns=cols)
+    sg = subgroups[(subgroups["subgroup"] == var) & (subgroups["outcome"] == settings["outcome"])]
+    g = pd.to_numeric(sg["share_participants"], errors="coerce")
+    if sg.empty or g.isna().any():
+        return pd.DataFrame(columns=cols)
+    n = sg["n_participants"].astype(float)
+    w = n / n.sum()
+    p = differentiated_payments(account(inp).payment_per_employed, w.to_numpy(), g.to_numpy())
+    return pd.DataFrame({"subgroup": var, "level": sg["level"].to_numpy(),
+                         "n_participants": n.astype(int).to_numpy(), "participant_share": w.to_numpy(),
+                         "gross_share": g.to_numpy(), "payment_per_employed": p.to_numpy()})
+
+
+def settlement(inp: Inputs, settings: dict, effects: pd.DataFrame) -> pd.DataFrame:
+    """Both settlement bases for the analysed cohort, at the contract (or model) price."""
+    r = effects.loc[effects["outcome"] == settings["outcome"]].iloc[0]
+    n, x = int(r["n_participants"]), float(r["x_participants"])
+    price = settings.get("price_per_outcome") or account(inp).payment_per_employed
+    per_effect = price / inp.effect * inp.gross_share if inp.effect > 0 else price
+    return pd.concat([settle_per_outcome(n, x, price).to_frame(),
+                      settle_on_effect(n, inp.effect, inp.effect_ci, per_effect).to_frame()],
+                     ignore_index=True)
+
+
+def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
+    """Self-describing inputs table: name, value, source (measured / assumption)."""
+    measured = {"effect", "gross_share", "effect_ci"}
+    rows = []
+    for k, v in asdict(inp).items():
+        if k == "effect_ci":
+            for tag, x in zip(("effect_ci_low", "effect_ci_high"), v or (np.nan, np.nan)):
+                rows.append({"input": tag, "value": x, "source": "measured (effects.csv)"})
+            continue
+        rows.append({"input": k, "value": v,
+                     "source": "measured (effects.csv)" if k in measured else "cohort file economics:"})
+    if settings:
+        rows.append({"input": "price_year", "value": settings.get("price_year"), "source": "cohort file economics:"})
+    return pd.DataFrame(rows)
+
+
+# Wording of the note's economics rows, per language (for the lead to fold into report_text).
+NOTE_TEXT = {
+    "da": {"municipal_saving": "Kommunens besparelse", "provider_cost": "Udgift til leverandørens indsats",
+           "surplus": "Budgetøkonomisk overskud", "investor_share": "Investors andel af overskuddet",
+           "payment": "Myndighed betaler investor/leverandør pr. deltager",
+           "payment_per_employed": "Betaling pr. deltager i beskæftigelse",
+           "investor_gross_share": "Break-even brutto-beskæftigelseseffekt (investor)",
+           "p_municipality_negative": "Sandsynlighed for at kommunens regnskab er negativt",
+           "p_investor_loses": "Sandsynlighed for at investor taber penge",
+           "unit": "kr. pr. deltager (nutidsværdi)"},
+    "en": {"municipal_saving": "Municipal saving", "provider_cost": "Provider cost",
+           "surplus": "Budget surplus", "investor_share": "Investor's share of the surplus",
+           "payment": "Municipality pays investor/provider per participant",
+           "payment_per_employed": "Payment per participant in employment",
+           "investor_gross_share": "Break-even gross employment share (investor)",
+           "p_municipality_negative": "Probability the municipality's account is negative",
+           "p_investor_loses": "Probability the investor loses money",
+           "unit": "DKK per participant (present value)"},
+}
+
+
+def note_rows(account_csv: pd.DataFrame, break_even_csv: pd.DataFrame, risk_csv: pd.DataFrame,
+              lang: str = "da") -> pd.DataFrame:
+    """The note's economics rows (label, value, unit) from the published economics CSVs."""
+    t = NOTE_TEXT[lang]
+    a = account_csv.set_index("item")["value"]
+    b = break_even_csv.set_index("item")["value"]
+    r = risk_csv.set_index("point")["probability"]
+    rows = [(t[k], float(a[k]), "kr") for k in ("municipal_saving", "provider_cost", "surplus",
+                                                 "investor_share", "payment", "payment_per_employed")]
+    rows.append((t["investor_gross_share"], float(b["investor_gross_share"]), "share"))
+    rows += [(t[k], float(r[k]), "probability") for k in ("p_municipality_negative", "p_investor_loses")]
+    return pd.DataFrame(rows, columns=["label", "value", "unit"])

@@ -1,0 +1,161 @@
+"""The payment model reproduces the catalogue (docs/economics.md) and behaves as documented."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sibeval import economics as ec
+
+# Catalogue inputs, derived in docs/economics.md.
+CAT = ec.Inputs(effect=0.18, gross_share=0.35 * 10 / 19 + 0.65 * 9 / 36, provider_cost=74165,
+                effort_cost=50629, effort_saving_share=0.5, saved_benefits=64725,
+                extra_tax=16181, discount_rate=0.035, horizon=10, constant_years=2, decay=0.15,
+                investor_share=0.5, effect_ci=(0.066, 0.318))
+
+
+def test_budget_account_reproduces_tables_1_and_2():
+    a = ec.account(CAT)
+    assert a.municipal_saving == pytest.approx(102517, abs=1)
+    assert a.surplus == pytest.approx(28353, abs=1.5)        # published total rounded
+    assert a.investor_share == pytest.approx(14176, abs=1)
+    assert a.payment == pytest.approx(88341, abs=1)
+    assert a.investor_return == pytest.approx(0.19, abs=0.01)  # "about 20 %"
+    assert a.effort_saving + a.benefits_saving + a.tax_gain == pytest.approx(a.municipal_saving)
+
+
+def test_payment_per_employed_and_differentiated_table_4():
+    a = ec.account(CAT)
+    assert a.payment_per_employed == pytest.approx(254802, abs=10)
+    p = ec.differentiated_payments(a.payment_per_employed, {"yes": 0.35, "no": 0.65},
+                                   {"yes": 10 / 19, "no": 9 / 36})
+    assert p["yes"] == pytest.approx(209040, abs=10)
+    assert p["no"] == pytest.approx(279442, abs=10)
+    assert 0.35 * p["yes"] + 0.65 * p["no"] == pytest.approx(a.payment_per_employed)
+    assert 0.35 * 209040 + 0.65 * 279442 == pytest.approx(254802, abs=1)
+
+
+def test_break_even_figures_tables_5_and_6():
+    be = ec.break_even(CAT)
+    assert round(100 * be.investor_gross_share) == 29
+    assert be.investor_effect == pytest.approx(0.12, abs=0.005)      # "can fall to 12 points"
+    assert be.surplus_effect == pytest.approx(0.12, abs=0.01)        # other reading: 11.4
+    assert be.municipality_savings_share == pytest.approx(0.22, abs=0.001)
+    assert ec.years_to_break_even(CAT) + 1 == pytest.approx(8, abs=1)  # "about eight years"
+    # Not reproducible with the 8-year payback (docs/economics.md): 23 %, not 28 %.
+    assert 0.20 < be.municipality_decay < 0.28
+
+
+def test_break_evens_zero_their_accounts():
+    be = ec.break_even(CAT)
+    a = ec.account(CAT)
+    p = a.payment_per_employed
+    g = replace(CAT, gross_share=be.investor_gross_share)
+    assert p * g.gross_share - CAT.provider_cost == pytest.approx(0, abs=1e-6)
+    m = ec.account(replace(CAT, effect=be.municipality_effect)).municipal_saving
+    assert m - p * (CAT.control_share + be.municipality_effect) == pytest.approx(0, abs=1e-6)
+    d = ec.account(replace(CAT, decay=be.municipality_decay)).municipal_saving
+    assert d - a.payment == pytest.approx(0, abs=1e-3)
+    s = ec.account(replace(CAT, effort_saving_share=be.municipality_savings_share))
+    assert s.municipal_saving - a.payment == pytest.approx(0, abs=1e-6)
+    e = ec.account(replace(CAT, effect=be.surplus_effect))
+    assert e.surplus == pytest.approx(0, abs=1e-6)
+
+
+def test_cash_flow_ends_at_the_municipality_account():
+    cf = ec.cash_flow(CAT)
+    assert list(cf["year"]) == list(range(11))
+    assert cf["cumulative"].iloc[-1] == pytest.approx(ec.account(CAT).municipality_account)
+    assert (np.diff(cf["cumulative"]) > 0).all()
+
+
+def test_risk_across_ci_and_probabilities():
+    r = ec.risk(CAT).set_index("point")
+    assert r.loc["ci_low", "surplus"] < r.loc["estimate", "surplus"] < r.loc["ci_high", "surplus"]
+    assert r.loc["ci_low", "investor_profit"] < 0 < r.loc["ci_high", "investor_profit"]
+    p_inv = r.loc["p_investor_loses", "probability"]
+    se = (0.318 - 0.066) / (2 * 1.959964)
+    assert p_inv == pytest.approx(ec.norm.cdf((ec.break_even(CAT).investor_effect - 0.18) / se))
+    assert 0 < r.loc["p_municipality_negative", "probability"] < p_inv < 0.5
+
+
+def test_sensitivity_and_payment_moves_with_cost():
+    s = ec.sensitivity(CAT).set_index("parameter")
+    assert s.loc["effect", "municipality_low"] < 0 < s.loc["effect", "municipality_high"]
+    assert s["range"].is_monotonic_decreasing
+    cheaper = ec.account(replace(CAT, provider_cost=60000))
+    assert cheaper.payment < ec.account(CAT).payment
+
+
+def test_settlement():
+    s = ec.settle_per_outcome(55, 19, 254802)
+    assert s.estimate == 19 * 254802
+    e = ec.settle_on_effect(55, 0.18, (0.066, 0.318), 400000)
+    assert e.ci_low < e.estimate < e.ci_high
+    assert e.estimate == pytest.approx(0.18 * 55 * 400000)
+
+
+def test_bad_inputs_are_clear():
+    with pytest.raises(ValueError, match="effect=18"):
+        replace(CAT, effect=18)
+    with pytest.raises(ValueError, match="gross_share"):
+        replace(CAT, gross_share=0)
+
+
+def test_cli_payment_prints_account_and_writes_workbook(tmp_path, capsys):
+    import openpyxl
+    import yaml
+
+    from sibeval.cli import main
+    cfg = tmp_path / "plan.yaml"
+    cfg.write_text(yaml.safe_dump({"economics": {"provider_cost": 74165, "effort_cost": 50629,
+                                                 "saved_benefits": 64725, "extra_tax": 16181}}))
+    out = tmp_path / "pm.xlsx"
+    assert main(["payment", "--effect", "0.18", "--gross-share", str(CAT.gross_share),
+                 "--config", str(cfg), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "88,341" in text and "28,352" in text
+    assert openpyxl.load_workbook(out)["Inputs"]["B4"].value == 74165
+    assert main(["payment", "--effect", "0.18", "--out", str(out)]) == 2
+    assert "--gross-share" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rate", [0.02, 0.035, 0.06])
+def test_decay_break_even_and_payback_conflict(rate):
+    """docs/economics.md: no horizon gives both the 28 % decay break-even and a ~8-year payback."""
+    for h in range(3, 31):
+        i = replace(CAT, discount_rate=rate, horizon=h, extra_tax=0, saved_benefits=1)
+        gain = (102517 - 0.5 * 50629) / (0.18 * ec.annuity(i))
+        i = replace(i, saved_benefits=gain)
+        d, years = ec.break_even(i).municipality_decay, ec.years_to_break_even(i)
+        assert not (d >= 0.27 and years >= 7), (h, d, years)
+
+
+def test_measured_inputs_from_effects_table():
+    import pandas as pd
+    eff = pd.DataFrame({"outcome": ["ordinary_employment"], "estimate": [0.1828],
+                        "ci_low": [0.066], "ci_high": [0.318], "share_participants": [19 / 55],
+                        "n_participants": [55], "x_participants": [19]})
+    settings = {"outcome": "ordinary_employment", "provider_cost": 74165, "effort_cost": 50629,
+                "effort_saving_share": 0.5, "saved_benefits": 64725, "extra_tax": 16181,
+                "discount_rate": 0.035, "horizon": 10, "constant_years": 2, "decay": 0.15,
+                "investor_share": 0.5, "subgroup": "employed_24m", "price_per_outcome": 0}
+    inp = ec.measured_inputs(settings, eff)
+    assert inp.effect == 0.1828 and inp.effect_ci == (0.066, 0.318)
+    s = ec.settlement(inp, settings, eff).set_index("basis")
+    assert s.loc["per_outcome", "estimate"] == pytest.approx(19 * ec.account(inp).payment_per_employed)
+    sg = pd.DataFrame({"subgroup": "employed_24m", "outcome": "ordinary_employment",
+                       "level": [0, 1], "n_participants": [36, 19], "share_participants": [0.25, 10 / 19]})
+    p = ec.subgroup_payments(inp, settings, sg)
+    assert (p["n_participants"] * p["payment_per_employed"]).sum() / 55 == pytest.approx(
+        ec.account(inp).payment_per_employed)
+    eff["estimate"] = [""]
+    with pytest.raises(ValueError, match="suppressed"):
+        ec.measured_inputs(settings, eff)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_note_rows_from_published_csvs(lang):
+    rows = ec.note_rows(ec.account(CAT).to_frame(), ec.break_even(CAT).to_frame(), ec.risk(CAT), lang)
+    assert rows["value"].iloc[4] == pytest.approx(88341, abs=1)
+    assert rows["label"].iloc[0] == ec.NOTE_TEXT[lang]["municipal_saving"]
+    assert len(rows) == 9

@@ -1,0 +1,33 @@
+rule economics:
+    """The payment model: budget account, split, payment per outcome, risk (docs/economics.md)."""
+    input:
+        effects="results/{cohort}/effects/effects.csv",
+        subgroups="results/{cohort}/effects/subgroups.csv",
+    output:
+        inputs="results/{cohort}/economics/inputs.csv",
+        account=report(
+            "results/{cohort}/economics/account.csv",
+            caption="../report/economics.rst",
+            category="6. Economics",
+        ),
+        break_even="results/{cohort}/economics/break_even.csv",
+        cash_flow="results/{cohort}/economics/cash_flow.csv",
+        risk="results/{cohort}/economics/risk.csv",
+        sensitivity="results/{cohort}/economics/sensitivity.csv",
+        subgroups="results/{cohort}/economics/subgroup_payments.csv",
+        settlement="results/{cohort}/economics/settlement.csv",
+        tornado_png="results/{cohort}/economics/tornado.png",
+        tornado_svg="results/{cohort}/economics/tornado.svg",
+        workbook=report(
+            "results/{cohort}/economics/payment_model.xlsx",
+            caption="../report/economics.rst",
+            category="6. Economics",
+        ),
+    params:
+        economics=lambda wc: COHORTS[wc.cohort]["economics"],
+    log:
+        "logs/{cohort}/economics.log",
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/economics.py"

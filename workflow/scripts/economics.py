@@ -1,0 +1,45 @@
+"""The payment model from the published effects tables (rule economics)."""
+import logging
+
+import pandas as pd
+
+from sibeval import economics as ec
+from sibeval.adapters import atomic_path, run, write_csv
+from sibeval.economics_figures import tornado
+from sibeval.economics_workbook import build
+from sibeval.economics_workbook import save as save_workbook
+from sibeval.errors import SibevalError
+from sibeval.figures import save
+
+log = logging.getLogger("sibeval")
+
+
+def main(smk):
+    settings = smk.params.economics
+    effects = pd.read_csv(smk.input.effects)
+    subgroups = pd.read_csv(smk.input.subgroups)
+    alpha = float(effects["alpha"].iloc[0]) if "alpha" in effects and len(effects) else 0.05
+    try:
+        inp = ec.measured_inputs(settings, effects, alpha)
+    except ValueError as exc:
+        raise SibevalError(f"{smk.input.effects}: {exc}") from None
+    acc = ec.account(inp)
+    log.info("effect %.3f, gross share %.3f: saving %.0f, surplus %.0f, payment %.0f per participant",
+             inp.effect, inp.gross_share, acc.municipal_saving, acc.surplus, acc.payment)
+    out = smk.output
+    write_csv(ec.inputs_frame(inp, settings), out.inputs)
+    write_csv(acc.to_frame(), out.account)
+    write_csv(ec.break_even(inp).to_frame(), out.break_even)
+    write_csv(ec.cash_flow(inp), out.cash_flow)
+    write_csv(ec.risk(inp), out.risk)
+    sens = ec.sensitivity(inp)
+    write_csv(sens, out.sensitivity)
+    write_csv(ec.subgroup_payments(inp, settings, subgroups), out.subgroups)
+    write_csv(ec.settlement(inp, settings, effects), out.settlement)
+    stem = str(out.tornado_png)[: -len(".png")]
+    save(tornado(sens, acc.municipality_account), stem)
+    with atomic_path(out.workbook) as tmp:
+        save_workbook(build(inp), tmp)
+
+
+run(snakemake, main)
