@@ -8,7 +8,9 @@ from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.balance import balance_before_after
 from sibeval.errors import SibevalError
 from sibeval.matching import match
-from sibeval.report_text import covariate_labels, text
+from sibeval.catalogue import Catalogue
+from sibeval.formatting import Formatter
+from sibeval.report import Labels
 
 log = logging.getLogger("sibeval")
 
@@ -60,13 +62,14 @@ def main(smk):
     write_parquet(matched, smk.output.matched)
     write_csv(bal, smk.output.balance)
     write_csv(summ, smk.output.summary)
-    labels = covariate_labels(lang)
-    figures.save(figures.love_plot(bal, labels, m["smd_threshold"], text("love_title", lang),
-                                   text("before", lang), text("after", lang)), smk.output.love[:-4])
-    figures.save(figures.overlap_plot(res.data, title=text("overlap_title", lang),
-                                      treated_label=text("participants", lang),
-                                      control_label=text("controls", lang),
-                                      xlabel=text("propensity", lang)), smk.output.overlap[:-4])
-
+    cat, fmt, lb = Catalogue(lang), Formatter(lang), Labels(ctx.labels, lang)
+    figures.save(figures.love_plot(bal, {v: lb.covariate(v) for v in bal["covariate"]}, m["smd_threshold"],
+                                   cat("figures.love_title"), cat("figures.before"), cat("figures.after"),
+                                   cat("figures.love_axis"), fmt=fmt), smk.output.love[:-4])
+    figures.save(figures.overlap_plot(res.data, title=cat("figures.overlap_title"),
+                                      treated_label=cat("common.participants"),
+                                      control_label=cat("common.controls"), pool_label=cat("common.pool"),
+                                      xlabel=cat("figures.overlap_axis"), ylabel=cat("figures.overlap_share"),
+                                      fmt=fmt), smk.output.overlap[:-4])
 
 run(snakemake, main)
