@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -26,7 +26,7 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_strings(lang: str, folder: str = str(LOCALE_DIR)) -> dict[str, str]:
     path = Path(folder) / f"{lang}.yaml"
     if not path.exists():

@@ -98,7 +98,7 @@ def overlap_bins(table: pd.DataFrame, group_labels: dict, title="", xlabel="Prop
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.set_ylim(bottom=0)
-    _ticks(ax, fmt, "x", digits=2)
+    _ticks(ax, fmt, "x", digits="auto")
     _ticks(ax, fmt, "y", digits=0)
     ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     if suppressed_note:
@@ -107,9 +107,15 @@ def overlap_bins(table: pd.DataFrame, group_labels: dict, title="", xlabel="Prop
 
 
 def _ticks(ax, fmt, axis="x", digits=0, absolute=False):
-    """Locale-formatted tick labels (decimal comma in Danish, no negative zero)."""
+    """Locale-formatted tick labels (decimal comma in Danish, no negative zero); digits="auto"
+    uses as many decimals as the tick spacing needs."""
     if fmt is None:
         return
+    if digits == "auto":
+        a = ax.xaxis if axis == "x" else ax.yaxis
+        locs = a.get_major_locator()()
+        step = float(np.min(np.diff(locs))) if len(locs) > 1 else 1.0
+        digits = max(0, int(-np.floor(np.log10(step)))) if step > 0 else 0
     f = matplotlib.ticker.FuncFormatter(lambda v, _: fmt.num(abs(v) if absolute else v, digits))
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(f)
 
@@ -129,9 +135,10 @@ def share_bars(table: pd.DataFrame, groups, group_labels, outcome_labels, title=
         pos = y + (k - (len(groups) - 1) / 2) * h
         ax.barh(pos, 100 * vals.fillna(0), height=h, color=GREYS[k % 3], edgecolor="black",
                 hatch=hatches[k % 3], label=group_labels[k])
-        for yy in pos[vals.isna().to_numpy()]:
+        for yy, o in zip(pos[vals.isna().to_numpy()], t["outcome"][vals.isna().to_numpy()]):
+            text = suppressed_label.get((o, g), "") if isinstance(suppressed_label, dict) else suppressed_label
             ax.barh(yy, 6, height=h, color="white", edgecolor="0.3", linestyle="--")
-            ax.text(7, yy, suppressed_label, va="center", fontsize=7, style="italic")
+            ax.text(7, yy, text, va="center", fontsize=7, style="italic")
     ax.set_yticks(y, [outcome_labels.get(o, o) for o in t["outcome"]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)

@@ -9,8 +9,8 @@ templates in ``sibeval/templates``.
 from __future__ import annotations
 
 import base64
-import html
 import datetime as dt
+import html
 import os
 import re
 from dataclasses import dataclass, field
@@ -99,7 +99,16 @@ class Table:
     rows: list
     note: str = ""
     figures: list = field(default_factory=list)
-    numeric_from: int = 1
+
+    @property
+    def text_cols(self) -> set[int]:
+        """Columns of words (left-aligned, may wrap): the first, and any holding long text."""
+        out = {0}
+        for j in range(1, len(self.header)):
+            cells = [str(r[j]) for r in self.rows if j < len(r)]
+            if any(len(re.sub(r"[\d\s,.%<>−+-]", "", c)) > 6 for c in cells):
+                out.add(j)
+        return out
 
 
 @dataclass
@@ -320,7 +329,8 @@ class NoteBuilder:
             return None
         rows = []
         for _, r in pr.iterrows():
-            cont = r.get("type") == "continuous"
+            vals = [_num(r[c]) for c in ("participants", "eligible_pool", "matched_controls") if _num(r[c]) is not None]
+            cont = r.get("type") == "continuous" and not all(0 <= v <= 1 for v in vals)
             show = (lambda v: self.f.num(v, 1)) if cont else (lambda v: self.f.pct(v, 0))
             rows.append([self.lb.covariate(r["covariate"]), show(r["participants"]), show(r["eligible_pool"]),
                          show(r["matched_controls"]), self.f.num(r.get("smd_before"), 2), self.f.num(r.get("smd_after"), 2)])
@@ -462,7 +472,7 @@ class NoteBuilder:
 
         out_dir = Path(out_dir)
         cat, f, lb = self.cat, self.f, self.lb
-        supp = cat("figures.suppressed_bar", k=self.k)
+        supp = cat("figures.suppressed_bar", marker=f"<{self.k}")
         figs = {}
 
         def save(key, fig, caption, footnote=""):
@@ -475,9 +485,12 @@ class NoteBuilder:
                              "p": [None if is_suppressed(n) else _num(s) for n, s in zip(t1["n_participant"], t1["share_participant"])],
                              "c": [None if is_suppressed(n) else _num(s) for n, s in zip(t1["n_control"], t1["share_control"])]})
         hidden = [lb.status(o) for o, a, b in zip(bars["outcome"], bars["p"], bars["c"]) if a is None or b is None]
+        marks = {(o, g): cat("figures.suppressed_bar", marker=str(m).strip())
+                 for g, col in (("p", "n_participant"), ("c", "n_control"))
+                 for o, m in zip(t1["outcome"], t1[col]) if is_suppressed(m)}
         save("table1_shares", fg.share_bars(bars, ["p", "c"], [cat("common.participants"), cat("common.controls")],
                                             {o: lb.status(o) for o in bars["outcome"]}, cat("figures.table1_title"),
-                                            cat("figures.share_axis"), fmt=f, suppressed_label=supp),
+                                            cat("figures.share_axis"), fmt=f, suppressed_label=marks),
              cat("figures.table1_title"),
              cat("figures.suppressed_footnote", k=self.k, items=", ".join(hidden)) if hidden else "")
         eff = self.t["effects"]

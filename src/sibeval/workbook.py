@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pandas as pd
@@ -71,9 +72,12 @@ def with_labels(name: str, df: pd.DataFrame, label_of) -> pd.DataFrame:
 def _header(cat: Catalogue, col: str) -> tuple[str, str]:
     """(heading, description) of a column from the catalogue; a label column borrows its code's."""
     if col.endswith("_label") and col[:-6] in CODE_COLUMNS:
-        label, _ = _header(cat, col[:-6])
-        return label, cat("workbook.description") + ": " + label
-    return cat.get(f"columns.{col}.0", col), cat.get(f"columns.{col}.1", "")
+        label = cat.get(f"columns.{col[:-6]}.0", col[:-6])
+        return label, cat.get(f"columns.{col[:-6]}.1", "")
+    label, desc = cat.get(f"columns.{col}.0", col), cat.get(f"columns.{col}.1", "")
+    if col in CODE_COLUMNS:
+        label = f"{label} ({cat('workbook.code_suffix')})"
+    return label, desc
 
 
 def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat: Catalogue,
@@ -122,10 +126,9 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
         for row in df.itertuples(index=False):
             ws.append([_value(v, numeric[c], cat) for c, v in zip(df.columns, row)])
         for j, c in enumerate(df.columns, start=1):
-            if c in formats:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
-                        cell.number_format = formats[c]
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                    cell.number_format = formats.get(c) or ("#,##0" if float(cell.value).is_integer() else "0.000")
         _finish(ws, bold)
 
     wb.properties.creator = "sibeval"
@@ -141,8 +144,8 @@ def _value(v, numeric: bool, cat: Catalogue):
     v = _cell_value(v, cat)
     if v is None:
         return None
-    if numeric and not is_suppressed(v):
-        x = as_number(v)
+    x = as_number(v) if not isinstance(v, bool) else None
+    if x is not None and (numeric or not re.match(r"0\d", str(v).strip())):   # codes like 0101 stay text
         return int(x) if float(x).is_integer() and abs(x) < 2 ** 53 else x
     return str(v) if not isinstance(v, (int, float)) else v
 

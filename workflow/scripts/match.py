@@ -6,10 +6,10 @@ import pandas as pd
 from sibeval import figures
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.balance import balance_before_after
-from sibeval.errors import SibevalError
-from sibeval.matching import match
 from sibeval.catalogue import Catalogue
+from sibeval.errors import SibevalError
 from sibeval.formatting import Formatter
+from sibeval.matching import match
 from sibeval.report import Labels
 
 log = logging.getLogger("sibeval")

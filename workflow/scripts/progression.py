@@ -6,11 +6,11 @@ import pandas as pd
 from sibeval import figures
 from sibeval import progression as pg
 from sibeval.adapters import context, run, write_csv
+from sibeval.catalogue import Catalogue
 from sibeval.disclosure import small_counts, suppress_long_counts, suppress_matrix
 from sibeval.errors import ExtractError
-from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
-from sibeval.catalogue import Catalogue
 from sibeval.formatting import Formatter
+from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
 from sibeval.report import Labels
 
 log = logging.getLogger("sibeval")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sibeval import __version__
 from sibeval.adapters import atomic_path, context, run
-from sibeval.report import Labels, cohort_summary, load_tables, render_note, run_date, run_time
 from sibeval.catalogue import Catalogue
+from sibeval.report import Labels, cohort_summary, load_tables, render_note, run_date, run_time
 from sibeval.workbook import write_workbook
 
 log = logging.getLogger("sibeval")
