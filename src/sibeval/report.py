@@ -471,6 +471,7 @@ class NoteBuilder:
         from . import figures as fg
 
         out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
         cat, f, lb = self.cat, self.f, self.lb
         supp = cat("figures.suppressed_bar", marker=f"<{self.k}")
         figs = {}

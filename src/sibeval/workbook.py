@@ -72,8 +72,7 @@ def with_labels(name: str, df: pd.DataFrame, label_of) -> pd.DataFrame:
 def _header(cat: Catalogue, col: str) -> tuple[str, str]:
     """(heading, description) of a column from the catalogue; a label column borrows its code's."""
     if col.endswith("_label") and col[:-6] in CODE_COLUMNS:
-        label = cat.get(f"columns.{col[:-6]}.0", col[:-6])
-        return label, cat.get(f"columns.{col[:-6]}.1", "")
+        return cat.get(f"columns.{col[:-6]}.0", col[:-6]), cat("workbook.label_desc", code=col[:-6])
     label, desc = cat.get(f"columns.{col}.0", col), cat.get(f"columns.{col}.1", "")
     if col in CODE_COLUMNS:
         label = f"{label} ({cat('workbook.code_suffix')})"

@@ -40,10 +40,11 @@ def main(smk):
     n_t = int((md.treated == 1).sum())
     n_c = int((md.treated == 0).sum())
     per_set = res.pairs[res.pairs.treated == 0].groupby("subclass").size()
+    # rows about controls only: the treated column stays empty (not the participant count)
     extra = pd.DataFrame([
-        {"sample": "Controls per matched participant (min)", "control": int(per_set.min()), "treated": n_t},
-        {"sample": "Controls per matched participant (max)", "control": int(per_set.max()), "treated": n_t},
-        {"sample": "Distinct control persons", "control": int(md.loc[md.treated == 0, "pnr"].nunique()), "treated": n_t},
+        {"sample": "Controls per matched participant (min)", "control": int(per_set.min()), "treated": None},
+        {"sample": "Controls per matched participant (max)", "control": int(per_set.max()), "treated": None},
+        {"sample": "Distinct control persons", "control": int(md.loc[md.treated == 0, "pnr"].nunique()), "treated": None},
     ])
     summ = pd.concat([summ, extra], ignore_index=True)
     log.info("matched %d participants with %d controls; max |SMD| after %.3f", n_t, n_c,
