@@ -349,3 +349,31 @@ def test_sib_note_prints_on_a4_without_split_tables(run, tmp_path):
                   for c in re.findall(r"<tr><td[^>]*>(.*?)</td>", tab, flags=re.S)]
         firsts = [f for f in firsts if len(f) >= 3]
         assert any(all(f in t for f in firsts) for t in texts), firsts   # the whole table on one page
+
+
+def test_workbook_from_the_run(run):
+    """tables.xlsx as an analyst opens it: numbers are numbers with a format, only suppression
+    markers are text in numeric columns, header frozen with a filter, README covers every sheet
+    and column, no formulas."""
+    from openpyxl import load_workbook
+    wd, _ = run
+    wb = load_workbook(_res(wd, "report", "tables.xlsx"))
+    readme = [[c.value for c in r] for r in wb["README"].iter_rows()]
+    sheets_described = {r[0] for r in readme if r[0] and r[1] and not r[2]}
+    columns_described = {(r[0], r[2]) for r in readme if len(r) >= 4 and r[2] and r[3]}
+    assert {"provenance", "table1", "effects", "flow", "who5"} <= sheets_described
+    for ws in wb.worksheets[2:]:
+        assert ws.title in sheets_described and ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
+        codes = [r[2] for r in readme if r[0] == ws.title and len(r) >= 4 and r[2]]
+        assert len(codes) == ws.max_column and all((ws.title, c) in columns_described for c in codes), ws.title
+        for row in ws.iter_rows(min_row=2):
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate)
+                if isinstance(c.value, str):
+                    assert not re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", c.value), (ws.title, c.coordinate, c.value)
+                elif isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                    assert c.number_format != "General", (ws.title, c.coordinate)
+    t1 = wb["table1"]
+    marks = [c.value for row in t1.iter_rows(min_row=2) for c in row if c.value in ("<5", "x")]
+    assert marks                                        # suppressed cells kept as their marker text
+    assert wb["effects"]["A1"].value == "Udfald" and wb["effects"]["B1"].value == "Udfald (kode)"
