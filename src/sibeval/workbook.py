@@ -69,11 +69,12 @@ def with_labels(name: str, df: pd.DataFrame, label_of) -> pd.DataFrame:
     return out
 
 
-def _header(cat: Catalogue, col: str) -> tuple[str, str]:
+def _header(cat: Catalogue, col: str, sheet: str = "") -> tuple[str, str]:
     """(heading, description) of a column from the catalogue; a label column borrows its code's."""
     if col.endswith("_label") and col[:-6] in CODE_COLUMNS:
         return cat.get(f"columns.{col[:-6]}.0", col[:-6]), cat("workbook.label_desc", code=col[:-6])
-    label, desc = cat.get(f"columns.{col}.0", col), cat.get(f"columns.{col}.1", "")
+    label = cat.get(f"columns.{col}.0", col)
+    desc = cat.get(f"columns.{col}.1") or cat.get(f"sheet_columns.{sheet}", "", code=col)
     if col in CODE_COLUMNS:
         label = f"{label} ({cat('workbook.code_suffix')})"
     return label, desc
@@ -98,7 +99,7 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     rows += [[], [cat("workbook.sheet"), cat("workbook.column"), cat("workbook.code"), cat("workbook.description")]]
     for name, df in data.items():
         for col in df.columns:
-            head, desc = _header(cat, col)
+            head, desc = _header(cat, col, name)
             rows.append([name, head, col, desc])
     for r in rows:
         readme.append(r)
@@ -118,7 +119,7 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
 
     for name, df in data.items():
         ws = wb.create_sheet(name[:31])
-        ws.append([_header(cat, c)[0] for c in df.columns])
+        ws.append([_header(cat, c, name)[0] for c in df.columns])
         numeric = {c: _is_numeric_column(df[c]) for c in df.columns}
         formats = {c: number_format(name, c, [as_number(v) for v in df[c] if as_number(v) is not None])
                    for c in df.columns if numeric[c]}
