@@ -105,11 +105,12 @@ def test_report_files_and_sections(run):
     wd, _ = run
     html = _res(wd, "report", "effect_note.html").read_text(encoding="utf-8")
     for s in ("Hovedresultater", "Tabel 1", "Flow", "Placebotest", "Designdiagnostik", "Progression",
-              "Forbehold", "For 100 typiske deltagere", "sha256:dream.parquet", "min_cell = 5"):
+              "Forbehold", "For 100 typiske deltagere", "sha256:dream.parquet", "min_cell = 5",
+              "Sådan læses hovedresultatet"):
         assert s in html, s
     assert html.count("data:image/png;base64,") >= 8
     figs = {f.name for f in _res(wd, "report", "figures").iterdir()}
-    for stem in ("love_plot", "overlap", "table1_shares", "effects", "bip_items", "who5_means", "who5_bands"):
+    for stem in ("love_plot", "overlap", "table1_shares", "effects", "bip_items", "who5_items", "who5_means", "who5_bands"):
         assert {f"{stem}.png", f"{stem}.svg"} <= figs
     from openpyxl import load_workbook
     wb = load_workbook(_res(wd, "report", "tables.xlsx"))
@@ -145,10 +146,12 @@ def test_rerun_is_byte_identical_and_raw_untouched(run):
     def book(path):
         return [[c.value for row in ws.iter_rows() for c in row] for ws in load_workbook(path)]
     xlsx = book(_res(wd, "report", "tables.xlsx"))
+    xlsx_bytes = _res(wd, "report", "tables.xlsx").read_bytes()
     r = _snakemake(wd, "--forcerun", "validate_extract", env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert {f: f.read_bytes() for f in (wd / "results").rglob("*.csv")} == csvs
     assert book(_res(wd, "report", "tables.xlsx")) == xlsx
+    assert _res(wd, "report", "tables.xlsx").read_bytes() == xlsx_bytes
     assert {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in (wd / "data" / "raw" / "demo").iterdir()} == raw
 
 
@@ -186,6 +189,7 @@ def test_lint_and_snakemake_report(run):
     assert "Lints for" not in lint.stdout + lint.stderr, lint.stdout[-2000:]
     rep = _snakemake(wd, "--report", str(wd / "results" / "report.html"), env=env)
     assert rep.returncode == 0, rep.stderr[-2000:]
+    assert "ERROR" not in rep.stdout + rep.stderr, (rep.stdout + rep.stderr)[-2000:]
     assert (wd / "results" / "report.html").stat().st_size > 10000
 
 
@@ -237,3 +241,160 @@ def test_economics_only_where_enabled_and_from_the_measured_effect(run):
     for other in ("kolding_ny_start", "viborg_unge"):                 # economics.enabled: false
         assert (wd / "results" / other / "effects").exists()
         assert not (wd / "results" / other / "economics").exists()
+
+
+# ---------- the notes as a reader sees them (headless Chromium) ----------
+CHROMIUM = shutil.which("chromium")
+needs_browser = pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is None,
+                                   reason="chromium and poppler-utils needed (apt-get install chromium poppler-utils)")
+EN_OFFENDERS = ("the", "and", "with", "of", "participants", "participant", "controls", "control", "significant",
+                "weighted", "outcome", "difference", "suppressed", "density", "matched", "caliper", "reason",
+                "excluded", "covariate", "yes", "before", "after", "hours", "wage", "share", "item", "value",
+                "fewer", "died", "referred", "all", "per", "month", "months", "step", "warnings")
+CONFIG_CODES = ("kontanthjaelp", "uddannelseshjaelp", "shy", "m_order", "boschloo",
+                "657", "791", "621", "True", "False", "nan", "None")
+DA_CONFIG_WORDS = ("largest", "nearest", "replace", "matched", "mean_end_date")
+DA_NUMBER = re.compile(r"[1-9]\d{0,2}(\.\d{3})+(,\d+)?|\d+(,\d+)?")
+EN_COHORTS = {"sib_english": "sib_herning_viborg", "kolding_en": "kolding_ny_start", "unge_en": "viborg_unge"}
+
+
+def _browser(args, tmp_path, timeout=120):
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'chr'}", *args]
+    return subprocess.run(cmd, capture_output=True, timeout=timeout)
+
+
+def _rendered_text(path, tmp_path):
+    """Visible text of a page after Chromium rendered it, without <code> blocks."""
+    import html as htmlmod
+    dom = _browser(["--dump-dom", path.as_uri()], tmp_path).stdout.decode("utf-8")
+    assert "<body" in dom
+    dom = re.sub(r"<(style|script|code)[^>]*>.*?</\1>", " ", dom, flags=re.S)
+    dom = re.sub(r"<[^>]+>", " ", dom)
+    return re.sub(r"\s+", " ", htmlmod.unescape(dom)), dom
+
+
+@pytest.fixture(scope="module")
+def english_run(run):
+    """English copies of every demo cohort, run alone (the index must keep the others)."""
+    wd, env = run
+    for en, da in EN_COHORTS.items():
+        src = (wd / "config" / "cohorts" / f"{da}.yaml").read_text(encoding="utf-8")
+        (wd / "config" / "cohorts" / f"{en}.yaml").write_text(src.replace("language: da", "language: en"),
+                                                              encoding="utf-8")
+    r = _snakemake(wd, "--config", f"cohorts=[{','.join(EN_COHORTS)}]", env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return wd
+
+
+def test_single_cohort_runs_keep_the_other_cohorts_in_the_index(english_run):
+    idx = (english_run / "results" / "index.html").read_text(encoding="utf-8")
+    for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge", *EN_COHORTS):
+        assert f'id="{c}"' in idx and f"{c}/report/effect_note.html" in idx, c
+    assert 'class="legend"' in idx and "procentpoint" in idx   # the configured language (da) with a legend
+
+
+def _matched_counts(text, lang):
+    pats = {"da": (r"Andelene er af de ([\d.]+) deltagere", r"([\d.]+) deltagere sammenlignes",
+                   r"Matchet med kontrolpersoner ([\d.]+)"),
+            "en": (r"Shares are of the ([\d,]+) analysed participants", r"([\d,]+) participants are compared",
+                   r"Matched with controls ([\d,]+)")}[lang]
+    found = []
+    for p in pats:
+        m = re.findall(p, text)
+        assert m, p
+        found += m
+    found += re.findall(r"med ([\d.]+) deltagere og" if lang == "da" else r"with ([\d,]+) participants and", text)
+    return {int(re.sub(r"[.,]", "", n)) for n in found}
+
+
+@needs_browser
+def test_every_note_reads_cleanly_in_its_language(english_run, tmp_path):
+    wd = english_run
+    idx_text = (wd / "results" / "index.html").read_text(encoding="utf-8")
+    for cohort, lang in [(c, "da") for c in EN_COHORTS.values()] + [(c, "en") for c in EN_COHORTS]:
+        note = wd / "results" / cohort / "report" / "effect_note.html"
+        text, _ = _rendered_text(note, tmp_path)
+        eff = pd.read_csv(wd / "results" / cohort / "effects" / "effects.csv").set_index("outcome")
+        n = int(eff.loc["ordinary_employment", "n_participants"])
+        assert _matched_counts(text, lang) == {n}, (cohort, _matched_counts(text, lang), n)
+        row = re.search(rf'<tr id="{cohort}">(.*?)</tr>', idx_text, flags=re.S).group(1)
+        assert re.search(rf"\b{n}\b", re.sub(r"<[^>]+>", " ", row)), cohort
+        t1 = pd.read_csv(wd / "results" / cohort / "outcomes" / "table1.csv")
+        assert set(t1["total_participant"]) == {n}, cohort          # Table 1 rests on the same persons
+        for code in CONFIG_CODES + (DA_CONFIG_WORDS if lang == "da" else ()):
+            assert not re.search(rf"(?<![\w.,]){re.escape(code)}(?![\w.,])", text), (cohort, code)
+        assert not re.search(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text), (cohort, re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)[:5])
+        assert "-0,0" not in text and "−0,0 " not in text and "p = <" not in text
+        if "enabled: false" in yaml_cohort(wd, cohort):             # no progression caveat without progression
+            assert "Progressionsmålingen" not in text and "progression analysis" not in text, cohort
+        if lang == "da":
+            words = set(re.findall(r"[A-Za-zÆØÅæøå]+", text.lower()))
+            assert not words & set(EN_OFFENDERS), (cohort, sorted(words & set(EN_OFFENDERS)))
+            for tok in re.findall(r"\d[\d.,]*\d", text):
+                if "." in tok:
+                    assert DA_NUMBER.fullmatch(tok), (cohort, tok)
+
+
+def yaml_cohort(wd, cohort):
+    return (wd / "config" / "cohorts" / f"{cohort}.yaml").read_text(encoding="utf-8")
+
+
+@needs_browser
+def test_sib_note_prints_on_a4_without_split_tables(run, tmp_path):
+    wd, _ = run
+    note = _res(wd, "report", "effect_note.html")
+    pdf = tmp_path / "note.pdf"
+    _browser(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", note.as_uri()], tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert "(A4)" in info and pages >= 3
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    import numpy as np
+    from PIL import Image
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == pages
+    for png in pngs:                                                 # every page renders something
+        ink = (np.asarray(Image.open(png).convert("L")) < 128).sum()
+        assert ink > 100, (png.name, ink)
+    texts = [re.sub(r"\s+", " ", subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                                                 capture_output=True, text=True).stdout) for i in range(1, pages + 1)]
+    assert all(f"Side {i} / {pages}" in t for i, t in enumerate(texts, start=1))   # page numbers
+    import html as htmlmod
+    html = note.read_text(encoding="utf-8")
+    tables = re.findall(r"<table>.*?</table>", html, flags=re.S)
+    assert len(tables) >= 10
+    for tab in tables:
+        firsts = [re.sub(r"\s+", " ", htmlmod.unescape(re.sub(r"<[^>]+>", "", c))).strip()[:12]
+                  for c in re.findall(r"<tr><td[^>]*>(.*?)</td>", tab, flags=re.S)]
+        firsts = [f for f in firsts if len(f) >= 3]
+        assert any(all(f in t for f in firsts) for t in texts), firsts   # the whole table on one page
+
+
+def test_workbook_from_the_run(run):
+    """tables.xlsx as an analyst opens it: numbers are numbers with a format, only suppression
+    markers are text in numeric columns, header frozen with a filter, README covers every sheet
+    and column, no formulas."""
+    from openpyxl import load_workbook
+    wd, _ = run
+    wb = load_workbook(_res(wd, "report", "tables.xlsx"))
+    readme = [[c.value for c in r] for r in wb["README"].iter_rows()]
+    sheets_described = {r[0] for r in readme if r[0] and r[1] and not r[2]}
+    columns_described = {(r[0], r[2]) for r in readme if len(r) >= 4 and r[2] and r[3]}
+    assert {"provenance", "table1", "effects", "flow", "who5"} <= sheets_described
+    for ws in wb.worksheets[2:]:
+        assert ws.title in sheets_described and ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
+        codes = [r[2] for r in readme if r[0] == ws.title and len(r) >= 4 and r[2]]
+        assert len(codes) == ws.max_column and all((ws.title, c) in columns_described for c in codes), ws.title
+        for row in ws.iter_rows(min_row=2):
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate)
+                if isinstance(c.value, str):
+                    assert not re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", c.value), (ws.title, c.coordinate, c.value)
+                elif isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                    assert c.number_format != "General", (ws.title, c.coordinate)
+    t1 = wb["table1"]
+    marks = [c.value for row in t1.iter_rows(min_row=2) for c in row if c.value in ("<5", "x")]
+    assert marks                                        # suppressed cells kept as their marker text
+    assert wb["effects"]["A1"].value == "Udfald" and wb["effects"]["B1"].value == "Udfald (kode)"

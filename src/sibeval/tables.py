@@ -116,3 +116,24 @@ def suppress_effects(eff: pd.DataFrame, min_cell: int) -> pd.DataFrame:
             out[col] = out[col].astype(object)
             out.loc[small, col] = ""
     return out
+
+
+def overlap_table(candidates: pd.DataFrame, matched: pd.DataFrame, covariates, n_bins: int = 10) -> pd.DataFrame:
+    """Persons per propensity-score bin for participants, the eligible pool and the matched
+    controls (columns group, bin_lo, bin_hi, n); few, wide bins so each holds several persons."""
+    from .matching import propensity_model
+
+    fit = propensity_model(candidates, "treated", list(covariates))
+    import statsmodels.api as sm
+    ps = fit.predict(sm.add_constant(candidates[list(covariates)].astype(float).to_numpy(), has_constant="add"))
+    hi = float(max(ps.max(), matched["ps"].max()))
+    edges = np.linspace(0.0, hi * 1.0001, n_bins + 1)
+    groups = {"participants": matched.loc[matched.treated == 1, "ps"].to_numpy(),
+              "eligible_pool": ps[candidates["treated"].to_numpy() == 0],
+              "matched_controls": matched.loc[(matched.treated == 0) & (matched.weights > 0), "ps"].to_numpy()}
+    rows = []
+    for g, values in groups.items():
+        n, _ = np.histogram(values, bins=edges)
+        rows += [{"group": g, "bin_lo": round(float(lo), 6), "bin_hi": round(float(b), 6), "n": int(k)}
+                 for lo, b, k in zip(edges[:-1], edges[1:], n)]
+    return pd.DataFrame(rows)

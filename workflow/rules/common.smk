@@ -85,14 +85,33 @@ def run_params(wildcards):
     }
 
 
-def progression_inputs(wildcards):
-    if not COHORTS[wildcards.cohort]["progression"]["enabled"]:
-        return {}
-    base = f"results/{wildcards.cohort}/progression"
-    return {"prog_flow": f"{base}/flow.csv", "prog_items": f"{base}/items.csv",
-            "who5": f"{base}/who5.csv", "bands": f"{base}/who5_bands.csv",
-            "prog_figs": [f"{base}/{n}.{e}" for n in ("bip_items", "who5_items", "who5_means", "who5_bands")
-                          for e in ("png", "svg")]}
+def published_tables(wildcards):
+    """The published tables (name -> CSV path): the ONLY input of the note, the workbook,
+    the figures and the index. Each keeps the columns of the analysis table it comes from;
+    a suppressed cell holds its marker text (e.g. "<5")."""
+    r = f"results/{wildcards.cohort}"
+    tables = {
+        "extract_summary": f"{r}/qc/extract_summary.csv",
+        "flow": f"{r}/outcomes/flow.csv",
+        "table1": f"{r}/outcomes/table1.csv",
+        "effects": f"{r}/effects/effects.csv",
+        "status_distribution": f"{r}/effects/status_distribution.csv",
+        "hours_wage": f"{r}/effects/hours_wage.csv",
+        "subgroups": f"{r}/effects/subgroups.csv",
+        "placebo": f"{r}/effects/placebo.csv",
+        "diagnostics": f"{r}/effects/diagnostics.csv",
+        "balance": f"{r}/matching/balance.csv",
+        "match_summary": f"{r}/matching/match_summary.csv",
+        # BRIDGE until publish rule: profile and overlap come from rule report_bridge
+        "profile": f"{r}/report_tmp/profile.csv",
+        "overlap": f"{r}/report_tmp/overlap.csv",
+    }
+    if COHORTS[wildcards.cohort]["progression"]["enabled"]:
+        tables |= {"progression_flow": f"{r}/progression/flow.csv",
+                   "progression_items": f"{r}/progression/items.csv",
+                   "who5": f"{r}/progression/who5.csv",
+                   "who5_bands": f"{r}/progression/who5_bands.csv"}
+    return tables
 
 
 def economics_targets():

@@ -1,22 +1,28 @@
-rule report:
-    """The effect note (HTML), the workbook of its tables and the figures folder."""
+# BRIDGE until publish rule: profile and overlap tables computed from the current outputs;
+# the publish rule (issue 11) writes results/<cohort>/published/{profile,overlap}.csv instead.
+rule report_bridge:
+    """Temporary: participant profile and binned propensity scores for the report."""
     input:
-        unpack(progression_inputs),
-        qc="results/{cohort}/qc/extract_summary.csv",
-        flow="results/{cohort}/outcomes/flow.csv",
-        table1="results/{cohort}/outcomes/table1.csv",
-        effects="results/{cohort}/effects/effects.csv",
-        distribution="results/{cohort}/effects/status_distribution.csv",
-        hours_wage="results/{cohort}/effects/hours_wage.csv",
-        subgroups="results/{cohort}/effects/subgroups.csv",
-        placebo="results/{cohort}/effects/placebo.csv",
-        diagnostics="results/{cohort}/effects/diagnostics.csv",
-        balance="results/{cohort}/matching/balance.csv",
-        match_summary="results/{cohort}/matching/match_summary.csv",
-        love="results/{cohort}/matching/love_plot.png",
-        overlap="results/{cohort}/matching/overlap.png",
         candidates="results/{cohort}/interim/candidates.parquet",
         matched="results/{cohort}/interim/matched.parquet",
+        balance="results/{cohort}/matching/balance.csv",
+    output:
+        profile="results/{cohort}/report_tmp/profile.csv",
+        overlap="results/{cohort}/report_tmp/overlap.csv",
+    params:
+        run=run_params,
+    log:
+        "logs/{cohort}/report_bridge.log",
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/report_bridge.py"
+
+
+rule report:
+    """The effect note (HTML), the workbook and the figures, from the published tables only."""
+    input:
+        unpack(published_tables),
     output:
         html=report(
             "results/{cohort}/report/effect_note.html",
@@ -29,6 +35,7 @@ rule report:
             category="6. Report",
         ),
         figures=directory("results/{cohort}/report/figures"),
+        summary="results/{cohort}/report/summary.json",
     params:
         run=run_params,
     log:
@@ -40,15 +47,15 @@ rule report:
 
 
 rule index:
-    """results/index.html: every cohort with its headline effects and a link to its note."""
+    """results/index.html: every cohort with results, its headline effects and its note."""
     input:
-        effects=expand("results/{cohort}/effects/effects.csv", cohort=list(COHORTS)),
-        notes=expand("results/{cohort}/report/effect_note.html", cohort=list(COHORTS)),
-        flows=expand("results/{cohort}/outcomes/flow.csv", cohort=list(COHORTS)),
+        summaries=expand("results/{cohort}/report/summary.json", cohort=list(COHORTS)),
     output:
         report("results/index.html", caption="../report/index.rst", category="6. Report"),
     params:
-        cohorts=lambda wc: {n: {"title": c["title"], "follow_up": c["follow_up_months"]} for n, c in COHORTS.items()},
+        language=config["language"],
+        labels=LABELS,
+        cohort_dir=config["cohort_dir"],
     log:
         "logs/index.log",
     conda:

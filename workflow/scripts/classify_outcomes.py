@@ -29,8 +29,9 @@ def main(smk):
         log.info("%s: %d classified, excluded: %s", role, int(g.status.notna().sum()),
                  "; ".join(f"{k} ({v})" for k, v in excl.items()) or "none")
     write_parquet(status, smk.output.status)
-    t1 = table1(status.assign(w=status["weight"].where(status["role"] == "control", 1.0)),
-                by="role", weight="w")
+    # Table 1 rests on the compared persons only: an unmatched participant (weight 0) is out,
+    # so its n equals the effects table's
+    t1 = table1(status, by="role", weight="weight")
     write_csv(table1_display(t1, c["disclosure"]["min_cell"]), smk.output.table1)
     write_csv(flow_table(pd.read_csv(smk.input.flow), status, c["disclosure"]["min_cell"]), smk.output.flow)
 

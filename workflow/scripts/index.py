@@ -1,32 +1,28 @@
-"""results/index.html over every cohort (rule index)."""
+"""results/index.html over every cohort with results (rule index).
+
+The cohorts of this run come from the rule's inputs; cohorts run earlier keep their row
+(their summary.json on disk), as long as their cohort file still exists.
+"""
+import json
 import os
 from pathlib import Path
 
-import pandas as pd
-
 from sibeval.adapters import atomic_path, run
-from sibeval.report import index_html
+from sibeval.report import render_index
 
 
 def main(smk):
     out = Path(smk.output[0])
-    cohorts = []
-    for (name, meta), eff, note, flow in zip(smk.params.cohorts.items(), smk.input.effects,
-                                              smk.input.notes, smk.input.flows):
-        e = pd.read_csv(eff, keep_default_na=False, na_values=[""]).set_index("outcome")
-        f = pd.read_csv(flow).set_index("step")["n"]
-        effects = {}
-        for h in ("ordinary_employment", "self_supporting_or_education"):
-            r = e.loc[h]
-            effects[h] = {"suppressed": str(r["suppressed"]) == "True",
-                          **{k: float(r[k]) for k in ("share_participants", "share_controls", "estimate",
-                                                        "ci_low", "ci_high") if str(r["suppressed"]) != "True"},
-                          "significant": str(r["significant"]) == "True"}
-        cohorts.append({"name": name, "title": meta["title"], "follow_up": meta["follow_up"],
-                        "note": os.path.relpath(note, out.parent), "effects": effects,
-                        "n_participants": int(f.get("matched", f.iloc[-1]))})
+    files = {Path(f).parts[-3]: Path(f) for f in smk.input.summaries}
+    for f in sorted(out.parent.glob("*/report/summary.json")):
+        name = f.parts[-3]
+        if name not in files and (Path(smk.params.cohort_dir) / f"{name}.yaml").exists():
+            files[name] = f
+    summaries = [json.loads(f.read_text(encoding="utf-8")) for f in files.values()]
+    links = {n: os.path.relpath(f.with_name("effect_note.html"), out.parent) for n, f in files.items()}
     with atomic_path(out) as tmp:
-        Path(tmp).write_text(index_html(cohorts), encoding="utf-8")
+        Path(tmp).write_text(render_index(summaries, smk.params.language, smk.params.labels, links),
+                             encoding="utf-8")
 
 
 run(snakemake, main)

@@ -6,9 +6,11 @@ import pandas as pd
 from sibeval import figures
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.balance import balance_before_after
+from sibeval.catalogue import Catalogue
 from sibeval.errors import SibevalError, months, plain
+from sibeval.formatting import Formatter
 from sibeval.matching import match
-from sibeval.report_text import covariate_labels, text
+from sibeval.report import Labels
 
 log = logging.getLogger("sibeval")
 
@@ -38,10 +40,11 @@ def main(smk):
     n_t = int((md.treated == 1).sum())
     n_c = int((md.treated == 0).sum())
     per_set = res.pairs[res.pairs.treated == 0].groupby("subclass").size()
+    # rows about controls only: the treated column stays empty (not the participant count)
     extra = pd.DataFrame([
-        {"sample": "Controls per matched participant (min)", "control": int(per_set.min()), "treated": n_t},
-        {"sample": "Controls per matched participant (max)", "control": int(per_set.max()), "treated": n_t},
-        {"sample": "Distinct control persons", "control": int(md.loc[md.treated == 0, "pnr"].nunique()), "treated": n_t},
+        {"sample": "Controls per matched participant (min)", "control": int(per_set.min()), "treated": None},
+        {"sample": "Controls per matched participant (max)", "control": int(per_set.max()), "treated": None},
+        {"sample": "Distinct control persons", "control": int(md.loc[md.treated == 0, "pnr"].nunique()), "treated": None},
     ])
     summ = pd.concat([summ, extra], ignore_index=True)
     log.info("matched %d participants with %d controls; max |SMD| after %.3f", n_t, n_c,
@@ -60,13 +63,14 @@ def main(smk):
     write_parquet(matched, smk.output.matched)
     write_csv(bal, smk.output.balance)
     write_csv(summ, smk.output.summary)
-    labels = covariate_labels(lang)
-    figures.save(figures.love_plot(bal, labels, m["smd_threshold"], text("love_title", lang),
-                                   text("before", lang), text("after", lang)), smk.output.love[:-4])
-    figures.save(figures.overlap_plot(res.data, title=text("overlap_title", lang),
-                                      treated_label=text("participants", lang),
-                                      control_label=text("controls", lang),
-                                      xlabel=text("propensity", lang)), smk.output.overlap[:-4])
-
+    cat, fmt, lb = Catalogue(lang), Formatter(lang), Labels(ctx.labels, lang)
+    figures.save(figures.love_plot(bal, {v: lb.covariate(v) for v in bal["covariate"]}, m["smd_threshold"],
+                                   cat("figures.love_title"), cat("figures.before"), cat("figures.after"),
+                                   cat("figures.love_axis"), fmt=fmt), smk.output.love[:-4])
+    figures.save(figures.overlap_plot(res.data, title=cat("figures.overlap_title"),
+                                      treated_label=cat("common.participants"),
+                                      control_label=cat("common.controls"), pool_label=cat("common.pool"),
+                                      xlabel=cat("figures.overlap_axis"), ylabel=cat("figures.overlap_share"),
+                                      fmt=fmt), smk.output.overlap[:-4])
 
 run(snakemake, main)

@@ -6,10 +6,12 @@ import pandas as pd
 from sibeval import figures
 from sibeval import progression as pg
 from sibeval.adapters import context, run, write_csv
+from sibeval.catalogue import Catalogue
 from sibeval.disclosure import small_counts, suppress_long_counts, suppress_matrix
 from sibeval.errors import ExtractError
+from sibeval.formatting import Formatter
 from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
-from sibeval.report_text import text
+from sibeval.report import Labels
 
 log = logging.getLogger("sibeval")
 
@@ -41,22 +43,22 @@ def main(smk):
     write_csv(who5, smk.output.who5)
     shown_bands = suppress_matrix(bands, k)
     write_csv(shown_bands.reset_index(names="start_band"), smk.output.bands)
-    legend = (text("down", lang), text("same", lang), text("up", lang))
+    cat, fmt, lb = Catalogue(lang), Formatter(lang), Labels(p["labels"], lang)
+    legend = (cat("figures.down"), cat("figures.same"), cat("figures.up"))
     # figures from the suppressed table: a hidden share is not drawn
     allg = shown[shown["group"] == "all"].copy()
     for col in ("share_up", "share_same", "share_down"):
         allg[col] = pd.to_numeric(allg[col], errors="coerce")
-    figures.save(figures.diverging_bars(allg[allg.item.isin(BIP_ITEMS)], labels, "BIP", legend),
-                 smk.output.fig_bip[:-4])
-    figures.save(figures.diverging_bars(allg[allg.item.isin(WHO5_ITEMS)], labels, "WHO-5", legend),
-                 smk.output.fig_who5_items[:-4])
-    names = {"all": "I alt" if lang == "da" else "All", "657": "Herning", "791": "Viborg", "621": "Kolding"}
-    figures.save(figures.means_plot(who5.assign(group=who5["group"].map(lambda g: names.get(g, g))),
-                                    "WHO-5", text("start", lang), text("end", lang),
-                                    reference=pc["population_mean_who5"],
-                                    reference_label=text("population_mean", lang)), smk.output.fig_who5[:-4])
-    figures.save(figures.heatmap(shown_bands, "WHO-5", text("end", lang), text("start", lang)),
-                 smk.output.fig_bands[:-4])
-
+    figures.save(figures.diverging_bars(allg[allg.item.isin(BIP_ITEMS)], labels, cat("figures.bip_title"), legend,
+                                        fmt=fmt), smk.output.fig_bip[:-4])
+    figures.save(figures.diverging_bars(allg[allg.item.isin(WHO5_ITEMS)], labels, cat("figures.who5_items_title"),
+                                        legend, fmt=fmt), smk.output.fig_who5_items[:-4])
+    figures.save(figures.means_plot(who5.assign(group=who5["group"].map(lb.group)),
+                                    cat("figures.who5_means_title"), cat("figures.start"), cat("figures.end"),
+                                    cat("figures.who5_score"), reference=pc["population_mean_who5"],
+                                    reference_label=cat("figures.population_mean"), fmt=fmt),
+                 smk.output.fig_who5[:-4])
+    figures.save(figures.heatmap(shown_bands, cat("figures.who5_bands_title"), cat("figures.end"),
+                                 cat("figures.start")), smk.output.fig_bands[:-4])
 
 run(snakemake, main)

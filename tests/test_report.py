@@ -1,0 +1,174 @@
+"""The text system, the formatter, the workbook and the note, on hand-built published tables."""
+
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sibeval.catalogue import LOCALE_DIR, Catalogue, languages, load_strings, missing_keys
+from sibeval.cohort import COVARIATES
+from sibeval.formatting import Formatter, is_suppressed
+from sibeval.report import Labels, NoteBuilder
+from sibeval.workbook import write_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = yaml.safe_load((ROOT / "config" / "labels.yaml").read_text(encoding="utf-8"))
+
+
+# ---------- catalogue ----------
+def test_every_language_has_every_key_with_the_same_placeholders():
+    ref = load_strings("en")
+    assert set(languages()) >= {"da", "en"}
+    for lang in languages():
+        assert missing_keys(lang) == [], lang
+        strings = load_strings(lang)
+        for key, text in ref.items():
+            assert set(re.findall(r"{(\w+)}", strings[key])) == set(re.findall(r"{(\w+)}", text)), (lang, key)
+
+
+def test_a_third_language_is_one_file_and_a_missing_key_is_caught(tmp_path):
+    for f in LOCALE_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    en = yaml.safe_load((LOCALE_DIR / "en.yaml").read_text(encoding="utf-8"))
+    stub = {sec: ({k: (f"[xx] {v}" if isinstance(v, str) else v) for k, v in d.items()}) for sec, d in en.items()}
+    (tmp_path / "xx.yaml").write_text(yaml.safe_dump(stub, allow_unicode=True), encoding="utf-8")
+    assert missing_keys("xx", tmp_path) == []
+    assert Catalogue("xx", tmp_path)("note.headline").startswith("[xx]")
+    del stub["note"]["headline"]
+    (tmp_path / "yy.yaml").write_text(yaml.safe_dump(stub, allow_unicode=True), encoding="utf-8")
+    assert missing_keys("yy", tmp_path) == ["note.headline"]
+
+
+def test_labels_cover_every_covariate_status_and_municipality():
+    for lang in ("da", "en"):
+        lb = Labels(LABELS, lang)
+        for c in COVARIATES:
+            assert lb.covariate(c) != c, c
+        assert lb.group("657") == "Herning" and lb.group(791) == "Viborg" and lb.group("all") != "all"
+        assert lb.get("benefit_groups", "kontanthjaelp") != "kontanthjaelp"
+
+
+# ---------- formatter ----------
+@pytest.mark.parametrize("lang, value, call, expected", [
+    ("da", 20057, "int", "20.057"), ("en", 20057, "int", "20,057"),
+    ("da", 0.2, "num", "0,2"), ("da", -0.00004, "num", "0,0"), ("da", -1.26, "num", "−1,3"),
+    ("da", 0.0004, "p", "< 0,001"), ("en", 0.0576, "p", "0.058"), ("da", 0.3455, "pct", "35 %"),
+    ("da", "<5", "int", "<5"), ("da", "x", "pct", "x"), ("da", None, "num", ""), ("da", 1234567.891, "num", "1.234.567,9"),
+])
+def test_formatter(lang, value, call, expected):
+    assert getattr(Formatter(lang), call)(value) == expected
+
+
+def test_p_in_running_text_never_reads_p_equals_less_than():
+    f = Formatter("da")
+    assert f.p_eq(0.0001) == "p < 0,001" and f.p_eq(0.058) == "p = 0,058"
+
+
+def test_suppression_markers_are_any_text_in_a_numeric_column():
+    assert is_suppressed("<5") and is_suppressed("x") and is_suppressed("..")
+    assert not is_suppressed("3") and not is_suppressed(3.0) and not is_suppressed("") and not is_suppressed(None)
+
+
+# ---------- workbook ----------
+def _sheets():
+    return {
+        "table1": pd.DataFrame({"outcome": ["self_supporting_wage", "not_resident"], "n_participant": ["10", "<5"],
+                                "share_participant": [0.181818, None], "n_control": [30.8, 7.8]}),
+        "effects": pd.DataFrame({"outcome": ["ordinary_employment"], "estimate": [0.1828], "p_value": [0.0023],
+                                 "significant": [True], "method": ["=HYPERLINK(\"http://x\",\"Open\")"]}),
+    }
+
+
+def _write(path):
+    write_workbook(path, _sheets(), {"cohort": "demo", "title": "+cmd|' /C calc'!A0"}, Catalogue("da"),
+                   "@SUM(1)", 5, Labels(LABELS, "da").of_column, pd.Timestamp("2023-11-14").to_pydatetime())
+
+
+def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
+    from openpyxl import load_workbook
+    _write(tmp_path / "t.xlsx")
+    wb = load_workbook(tmp_path / "t.xlsx")
+    assert wb.sheetnames[:2] == ["README", "provenance"]
+    t1 = wb["table1"]
+    head = [c.value for c in t1[1]]
+    assert head[:2] == ["Udfald", "Udfald (kode)"] and t1["B2"].value == "self_supporting_wage"
+    assert t1["A2"].value == LABELS["status"]["self_supporting_wage"]["da"]
+    assert t1["C2"].value == 10 and t1["C2"].number_format == "#,##0"
+    assert t1["C3"].value == "<5" and t1["C3"].data_type == "s"
+    assert t1["D2"].number_format == "0.0%" and t1.freeze_panes == "A2" and t1.auto_filter.ref
+    eff = wb["effects"]
+    p_col = head_index(eff, "p")
+    assert eff.cell(2, p_col).number_format == "0.000"
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                if isinstance(c.value, str) and c.value not in ("<5", "x"):
+                    assert not re.fullmatch(r"-?\d+(\.\d+)?", c.value), (ws.title, c.coordinate)
+    readme = [[c.value for c in r] for r in wb["README"].iter_rows()]
+    described = {(r[0], r[2]) for r in readme if len(r) >= 4 and r[2]}
+    for name, df in _sheets().items():
+        for col in df.columns:
+            assert (name, col) in described, (name, col)
+    assert all(r[3] for r in readme if len(r) >= 4 and r[2] and r[0] != "Ark")
+    assert {r[0] for r in readme if r[1] and not r[2]} >= {"README", "provenance", "table1", "effects"}
+
+
+def head_index(ws, heading):
+    return [c.value for c in ws[1]].index(heading) + 1
+
+
+def test_workbook_bytes_identical_on_rewrite(tmp_path):
+    _write(tmp_path / "a.xlsx")
+    _write(tmp_path / "b.xlsx")
+    a, b = (tmp_path / "a.xlsx").read_bytes(), (tmp_path / "b.xlsx").read_bytes()
+    assert a == b
+    core = zipfile.ZipFile(io.BytesIO(a)).read("docProps/core.xml").decode()
+    assert "2023-11-14" in core
+
+
+# ---------- note pieces ----------
+def _cohort(lang="da"):
+    return {"name": "t", "title": "T", "language": lang, "follow_up_months": 6, "control_dates": "matched",
+            "disclosure": {"min_cell": 5}, "effects": {"alpha": 0.05, "primary_test": "boschloo"},
+            "matching": {"method": "nearest", "ratio": 5, "replace": False, "caliper": 0.2, "m_order": "largest",
+                         "smd_threshold": 0.1},
+            "eligibility": {"sex": [1, 2], "non_western": None, "age_min": 18, "age_max": 30,
+                            "benefit_groups": ["uddannelseshjaelp", "kontanthjaelp"], "no_employment_in_index_month": True},
+            "progression": {"enabled": False}}
+
+
+def _eff(outcome, est, lo, hi, p, padj, sig):
+    return {"outcome": outcome, "n_participants": 129, "n_controls": 554, "share_participants": 0.2, "share_controls": 0.13,
+            "estimate": est, "ci_low": lo, "ci_high": hi, "p_value": p, "p_adjusted": padj, "significant": sig,
+            "suppressed": False}
+
+
+def _tables():
+    eff = pd.DataFrame([_eff("ordinary_employment", 0.069, 0.001, 0.15, 0.058, 0.058, False),
+                        _eff("permanent_benefit", -0.08, -0.108, -0.013, 0.016, 0.095, False)])
+    return {"effects": eff,
+            "diagnostics": pd.DataFrame({"outcome": ["ordinary_employment"], "minimum_detectable_difference": [0.11]}),
+            "balance": pd.DataFrame({"covariate": ["age", "passive_4w", "distance"], "smd_after": [0.02, -0.13, 0.3]}),
+            "match_summary": pd.DataFrame({"sample": ["Matched (ESS)"], "control": [458.4], "treated": [129]})}
+
+
+def test_reading_aids_explain_ci_vs_test_holm_and_detectable_difference():
+    b = NoteBuilder(_tables(), _cohort("en"), LABELS)
+    aids = " ".join(b.reading_aids())
+    assert "excludes 0" in aids and "Holm" in aids and "detect a difference of about 11" in aids
+    missed, text = b.balance_check()
+    assert missed == ["Cash benefit/SHY 4 weeks before"] and "Cash benefit/SHY" in text
+
+
+def test_flow_reason_translated_and_lone_count_dropped():
+    b = NoteBuilder(_tables(), _cohort("da"), LABELS)
+    assert b.reason("not found in the population register (bef)") == "ikke fundet i befolkningsregistret"
+    assert b.reason("died before the outcome month ended (<5)") == "død før opfølgningsmånedens udløb"
+    two = b.reason("outcome month after the extract's coverage (12); died before the outcome month ended (<5)")
+    assert two == "opfølgningsmåned efter registerudtrækkets periode (12); død før opfølgningsmånedens udløb (<5)"
