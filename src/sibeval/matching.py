@@ -51,15 +51,20 @@ class LogitFit:
         return 1.0 / (1.0 + np.exp(-self.linear_predictor))
 
 
-def _logit_newton(X, y, maxiter=100, tol=1e-10):
+def _logit_newton(X, y, maxiter=100, tol=1e-7):
     """Maximum likelihood logit by Newton-Raphson on the full Hessian, as statsmodels'
-    Logit(...).fit(method="newton"); stops when no coefficient moves by more than `tol`."""
+    Logit(...).fit(method="newton"). Newton converges quadratically, so after a step of at
+    most `tol` the coefficients are within about tol**2 of the maximum; stop there."""
     beta = np.zeros(X.shape[1])
+    Xw = np.empty_like(X)
+    ybar = y.mean()
+    beta[0] = np.log(ybar / (1 - ybar))        # start at the intercept-only fit (X[:, 0] is 1)
     for it in range(1, maxiter + 1):
         eta = X @ beta
         p = 1.0 / (1.0 + np.exp(-eta))
         grad = X.T @ (y - p)
-        H = (X * (p * (1 - p))[:, None]).T @ X
+        np.multiply(X, np.sqrt(p * (1 - p))[:, None], out=Xw)
+        H = Xw.T @ Xw
         step = np.linalg.solve(H, grad)
         beta = beta + step
         if not np.all(np.isfinite(beta)):
@@ -81,7 +86,10 @@ def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) 
     const = [c for j, c in enumerate(covariates) if np.all(X[:, j] == X[0, j])]
     if const:
         raise SibevalError(f"match(): covariate(s) {const} take a single value; drop them from covariates")
-    X = np.column_stack([np.ones(len(X)), X])
+    X1 = np.empty((len(X), X.shape[1] + 1))
+    X1[:, 0] = 1.0
+    X1[:, 1:] = X
+    X = X1
     y = data[treatment].to_numpy(dtype=float)
     try:
         beta, it = _logit_newton(X, y)
@@ -195,16 +203,13 @@ class _Pool:
         self.order = np.lexsort((key, strata)) if split else np.argsort(key, kind="stable")
         self.pos = np.empty(n, dtype=np.int64)
         self.pos[self.order] = np.arange(n)
-        ctrl = ~treat
-        self.by_stratum = {}
-        cpos = self.pos[ctrl]
-        cst = strata[ctrl]
-        o = np.lexsort((cpos, cst))
-        cpos, cst = cpos[o], cst[o]
-        cuts = np.flatnonzero(np.diff(cst)) + 1
-        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(cst)]):
-            if b > a:
-                self.by_stratum[int(cst[a])] = cpos[a:b]
+        srt = self.order[~treat[self.order]]                 # control rows in search order
+        st = strata[srt]
+        by = np.argsort(st, kind="stable")
+        st = st[by]
+        cpos = self.pos[srt[by]]
+        cuts = np.flatnonzero(np.diff(st)) + 1
+        self.by_stratum = {int(st[a]): cpos[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(st)])}
 
 
 def _vec_candidates(t, pool, dist, strata, eligible, cal, ratio, mine):
