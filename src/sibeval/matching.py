@@ -205,7 +205,7 @@ class _Pool:
         self.pos[self.order] = np.arange(n)
         srt = self.order[~treat[self.order]]                 # control rows in search order
         st = strata[srt]
-        by = np.argsort(st, kind="stable")
+        by = np.argsort(st.astype(np.int16) if st.max() < 2 ** 15 else st, kind="stable")  # int16: radix sort
         st = st[by]
         cpos = self.pos[srt[by]]
         cuts = np.flatnonzero(np.diff(st)) + 1
