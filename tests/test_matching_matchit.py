@@ -1,15 +1,11 @@
-"""sibeval.matching against R's MatchIt (reference outputs in fixtures/matchit/).
+"""sibeval.matching against R's MatchIt 4.7.2 built from source (fixtures/matchit/).
 
-Regenerate with `Rscript fixtures/matchit/../matchit_reference.R` (Debian r-cran-matchit).
-
-Deliberate differences, each tested below:
-* MatchIt 4.5.1 compares distance differences with C's integer abs(), so controls less
-  than one distance unit apart count as equally near. The reference therefore matches on
-  the fitted distance x 1e6, where that truncation cannot change a choice; sibeval matches
-  on the same column. Propensity scores are compared from MatchIt's unscaled fit.
-* With replacement and ratio > 1, MatchIt 4.5.1 can give one treated unit the same
-  control twice; sibeval never repeats a control within a matched set.
-* Subclass labels are arbitrary; matched sets are compared as sets.
+Regenerate with `R_LIBS=<lib> Rscript matchit_reference.R` from tests/fixtures (see its
+header). Every spec in fixtures/matchit/specs.csv (lalonde; a tie-heavy data set with
+duplicated covariate rows, few distinct distances, exact strata and units with several
+rows; the two examples of issue 15) must give MatchIt's matched sets and weights exactly.
+MatchIt matches on the distance it is given (the fitted score from R's glm); the fit
+itself is compared separately. Subclass labels are arbitrary; sets are compared as sets.
 """
 
 from pathlib import Path
@@ -18,23 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sibeval.matching import match
+from sibeval.matching import match, propensity_model
 
 F = Path(__file__).parent / "fixtures" / "matchit"
-COV = ["age", "educ", "race_black", "race_hispan", "married", "nodegree", "re74", "re75"]
-SPECS = {
-    "nn1_ps": dict(ratio=1, replace=False, caliper=None, m_order="largest"),
-    "nn1_logit": dict(ratio=1, replace=False, caliper=None, m_order="largest"),
-    "nn3_logit": dict(ratio=3, replace=False, caliper=None, m_order="largest"),
-    "nn1_replace": dict(ratio=1, replace=True, caliper=None, m_order="largest"),
-    "nn1_caliper": dict(ratio=1, replace=False, caliper=0.2, m_order="largest"),
-    "nn2_smallest": dict(ratio=2, replace=False, caliper=0.1, m_order="smallest"),
-}
-
-
-@pytest.fixture(scope="module")
-def lalonde():
-    return pd.read_csv(F / "lalonde.csv")
+SPECS = pd.read_csv(F / "specs.csv", keep_default_na=False)
+COVS = {"lalonde": ["age", "educ", "race_black", "race_hispan", "married", "nodegree", "re74", "re75"],
+        "ties": ["x1", "x2", "x3"], "ex1": ["dist"], "ex2": ["dist"]}
 
 
 def _sets(result):
@@ -53,44 +38,64 @@ def _ref_sets(name):
     return out
 
 
-@pytest.mark.parametrize("distance,column", [("ps", "ps"), ("logit", "logit")])
-def test_propensity_scores_equal_matchit(lalonde, distance, column):
-    ref = pd.read_csv(F / "propensity.csv")
-    res = match(lalonde, "treat", COV, distance=distance)
-    np.testing.assert_allclose(res.data["distance"], ref[column], atol=1e-6, rtol=0)
-    np.testing.assert_allclose(res.data["ps"], ref["ps"], atol=1e-6, rtol=0)
+def _run(spec):
+    data = pd.read_csv(F / f"{spec['data']}.csv")
+    return match(data, "treat", COVS[spec["data"]], distance=spec["distance"], ratio=int(spec["ratio"]),
+                 replace=str(spec["replace"]).upper() == "TRUE", caliper=float(spec["caliper"]) if spec["caliper"] else None,
+                 m_order=spec["m_order"], exact=[spec["exact"]] if spec["exact"] else None,
+                 mahvars=spec["mahvars"].split() or None, unit_id=spec["unit_id"] or None)
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-def test_matched_sets_and_weights_equal_matchit(lalonde, name):
+def test_fixtures_come_from_matchit_472():
+    assert (F / "VERSION.txt").read_text().startswith("MatchIt 4.7.2")
+
+
+@pytest.mark.parametrize("name", SPECS["name"].tolist())
+def test_matched_sets_and_weights_equal_matchit(name):
+    spec = SPECS.set_index("name").loc[name].to_dict() | {"name": name}
+    res = _run(spec)
     ref = pd.read_csv(F / f"{name}.csv")
-    data = lalonde.assign(dist=ref["distance"])
-    res = match(data, "treat", COV, distance="dist", **SPECS[name])
     assert _sets(res) == _ref_sets(name)
-    np.testing.assert_allclose(res.data["weights"], ref["weights"], atol=1e-9)
-    # same partition into matched sets (labels may differ)
-    mine = res.data["subclass"].notna()
-    assert mine.sum() == ref["subclass"].notna().sum() or SPECS[name]["replace"]
+    np.testing.assert_allclose(res.data["weights"], ref["weights"], rtol=0, atol=1e-12)
 
 
-def test_with_replacement_k1_differs_from_matchit_on_purpose(lalonde):
-    ref = pd.read_csv(F / "nn2_replace.csv")
-    res = match(lalonde.assign(dist=ref["distance"]), "treat", COV, distance="dist",
-                ratio=2, replace=True)
-    mine, theirs = _sets(res), _ref_sets("nn2_replace")
-    pairs = pd.read_csv(F / "nn2_replace_pairs.csv")
-    first_round = {int(r[0]): int(r[1]) for r in pairs.itertuples(index=False)}
-    p = res.matched_pairs()
-    # the first control of each set (round one) is the same as MatchIt's
-    order = p[p.treated == 0].groupby("subclass")["row"].first()
-    t_of = p[p.treated == 1].set_index("subclass")["row"]
-    assert {int(t_of[s]): int(c) for s, c in order.items()} == first_round
-    # MatchIt repeats a control within a set; sibeval never does
-    assert any(len(set(v)) < len(v) for v in theirs.values())
-    assert all(len(set(v)) == len(v) for v in mine.values())
+def test_tie_cases_are_tie_heavy():
+    ties = pd.read_csv(F / "ties.csv")
+    assert ties.duplicated(["x1", "x2", "x3", "s"]).mean() > 0.9
+    assert ties["dist"].nunique() < 40
+    assert (ties.groupby("unit").size() > 1).any()
 
 
-def test_matching_is_deterministic(lalonde):
-    a = match(lalonde, "treat", COV, ratio=3, caliper=0.2)
-    b = match(lalonde.copy(), "treat", COV, ratio=3, caliper=0.2)
+def test_issue_examples():
+    """A truly nearer control wins (no tolerance); with replacement the k best are taken
+    at once in MatchIt's search order."""
+    assert _ref_sets("ex1_nn1") == {0: [2]}
+    assert _sets(_run(SPECS.set_index("name").loc["ex1_nn1"].to_dict() | {"name": "ex1_nn1"})) == {0: [2]}
+
+
+@pytest.mark.parametrize("distance,column", [("ps", "dist_ps"), ("logit", "dist_logit")])
+def test_propensity_scores_equal_r_glm(distance, column):
+    lalonde = pd.read_csv(F / "lalonde.csv")
+    res = match(lalonde, "treat", COVS["lalonde"], distance=distance)
+    # R's glm stops when the deviance changes by less than 1e-8 (relative), so its
+    # coefficients are good to about 1e-7; the fit itself is checked against statsmodels below
+    np.testing.assert_allclose(res.data["distance"], lalonde[column], atol=1e-6, rtol=0)
+
+
+def test_logit_fit_equals_statsmodels():
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(5000, 6))
+    X[:, 3:] = X[:, 3:] > 0.2
+    y = (rng.random(5000) < 1 / (1 + np.exp(-(-2 + X @ [0.5, -0.3, 0.2, 0.4, 0.1, -0.6])))).astype(int)
+    df = pd.DataFrame(X, columns=list("abcdef")).assign(t=y)
+    mine = propensity_model(df, "t", list("abcdef"))
+    ref = sm.Logit(y, sm.add_constant(X)).fit(method="newton", disp=0, tol=1e-12, maxiter=100)
+    np.testing.assert_allclose(mine.params, ref.params, atol=1e-8, rtol=0)
+
+
+def test_matching_is_deterministic():
+    lalonde = pd.read_csv(F / "lalonde.csv")
+    a = match(lalonde, "treat", COVS["lalonde"], ratio=3, caliper=0.2, mahvars=["age", "educ"])
+    b = match(lalonde.copy(), "treat", COVS["lalonde"], ratio=3, caliper=0.2, mahvars=["age", "educ"])
     pd.testing.assert_frame_equal(a.data, b.data)

@@ -3,13 +3,19 @@
 ``match(data, treatment=, covariates=, ...)`` returns one frozen :class:`MatchResult`
 with ``.matched_data()``, ``.matched_pairs()`` and ``.summary()``.
 
-Nearest-neighbour matching follows MatchIt 4 (checked against it in the tests):
-treated units are taken in ``m_order``; matching runs in rounds, so every treated unit
-gets its first control before any gets its second; the nearest control is the one with
-the smallest absolute distance difference, ties going to the control that comes first
-in the data; a caliper is in standard deviations of the distance when ``std_caliper``.
-Beyond MatchIt, ``unit_id`` makes a control that appears in several rows (a person who
-is a candidate in several index months) usable once without replacement.
+Nearest-neighbour matching follows **MatchIt 4.7.2** (``method = "nearest"``; checked
+against MatchIt 4.7.2 built from source in tests/test_matching_matchit.py, including
+tie-heavy data): treated units in ``m_order``; without replacement in rounds (every
+treated unit gets its first control before any its second); MatchIt's search order
+outward from the treated unit and its rules for equally near controls; with replacement
+the ``ratio`` best at once; ``exact`` strata; ``unit_id`` (MatchIt's unit.id: once a row
+is used, every row of its unit leaves the pool); ``mahvars`` (Mahalanobis distance on
+chosen covariates among the controls within the propensity caliper); a caliper in
+standard deviations of the distance when ``std_caliper``. Distances are compared exactly
+(MatchIt 4.5.1, Debian's package, truncated them with C's integer abs()). With mahvars on
+continuous covariates, two controls whose Mahalanobis distances are equal in exact
+arithmetic may differ in the last bit in R and here; then the choice between them can
+differ from MatchIt's.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from .errors import SibevalError, plain
 
@@ -33,24 +38,65 @@ def _check(name, value, allowed):
         raise SibevalError(f"match(): {name}={value!r} is not allowed; use one of {list(allowed)}")
 
 
-def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]):
-    """Unpenalised logistic regression of treatment on the covariates (statsmodels)."""
-    X = data[covariates].astype(float)
-    bad = [c for c in covariates if X[c].isna().any()]
-    if bad:
+@dataclass(frozen=True)
+class LogitFit:
+    """An unpenalised logistic regression fitted by Newton's method (IRLS)."""
+
+    params: np.ndarray            # intercept first, then one per covariate
+    linear_predictor: np.ndarray  # X @ params for every row
+    iterations: int
+    names: tuple = ()
+
+    def predict(self) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.linear_predictor))
+
+
+def _logit_newton(X, y, maxiter=100, tol=1e-7):
+    """Maximum likelihood logit by Newton-Raphson on the full Hessian, as statsmodels'
+    Logit(...).fit(method="newton"). Newton converges quadratically, so after a step of at
+    most `tol` the coefficients are within about tol**2 of the maximum; stop there."""
+    beta = np.zeros(X.shape[1])
+    Xw = np.empty_like(X)
+    ybar = y.mean()
+    beta[0] = np.log(ybar / (1 - ybar))        # start at the intercept-only fit (X[:, 0] is 1)
+    for it in range(1, maxiter + 1):
+        eta = X @ beta
+        p = 1.0 / (1.0 + np.exp(-eta))
+        grad = X.T @ (y - p)
+        np.multiply(X, np.sqrt(p * (1 - p))[:, None], out=Xw)
+        H = Xw.T @ Xw
+        step = np.linalg.solve(H, grad)
+        beta = beta + step
+        if not np.all(np.isfinite(beta)):
+            raise np.linalg.LinAlgError("the fit diverged")
+        if np.max(np.abs(step)) < tol:
+            return beta, it
+    raise np.linalg.LinAlgError(f"no convergence in {maxiter} iterations")
+
+
+def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) -> LogitFit:
+    """Unpenalised logistic regression of treatment on the covariates (agrees with
+    statsmodels' Logit and R's glm to 1e-8; numpy only, so 10^6 rows take well under a second)."""
+    X = data[covariates].to_numpy(dtype=float)
+    nan = np.isnan(X)
+    if nan.any():
+        bad = [c for c, b in zip(covariates, nan.any(axis=0)) if b]
         raise SibevalError(f"match(): covariate(s) {bad} have missing values "
-                           f"({int(X[bad].isna().any(axis=1).sum())} rows); impute or drop them")
-    const = [c for c in covariates if X[c].nunique() < 2]
+                           f"({int(nan.any(axis=1).sum())} rows); impute or drop them")
+    const = [c for j, c in enumerate(covariates) if np.all(X[:, j] == X[0, j])]
     if const:
         raise SibevalError(f"match(): covariate(s) {const} take a single value; drop them from covariates")
-    X = sm.add_constant(X.to_numpy(), has_constant="add")
+    X1 = np.empty((len(X), X.shape[1] + 1))
+    X1[:, 0] = 1.0
+    X1[:, 1:] = X
+    X = X1
     y = data[treatment].to_numpy(dtype=float)
     try:
-        fit = sm.Logit(y, X).fit(method="newton", disp=0, maxiter=100)
-    except Exception as exc:  # perfect separation, singular design
+        beta, it = _logit_newton(X, y)
+    except np.linalg.LinAlgError as exc:  # perfect separation, singular design
         raise SibevalError(f"match(): the propensity model could not be fitted ({exc}); "
                            "check for covariates that predict treatment perfectly") from None
-    return fit
+    return LogitFit(params=beta, linear_predictor=X @ beta, iterations=it, names=("const", *covariates))
 
 
 @dataclass(frozen=True)
@@ -76,6 +122,7 @@ class MatchResult:
     data: pd.DataFrame = field(repr=False)
     pairs: pd.DataFrame = field(repr=False)
     model: object = field(repr=False, default=None)
+    mahvars: tuple = ()
 
     def matched_data(self) -> pd.DataFrame:
         """Rows with a positive weight (MatchIt's match.data)."""
@@ -113,65 +160,262 @@ def _order(dist_t, idx_t, m_order):
     return idx_t
 
 
-def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit):
-    """Nearest-neighbour matching; returns [(treated row, [control rows])] in matching order.
+def _heap_select(vals, k):
+    """Indices kept by C++ std::partial_sort(first, first + k, last) (libstdc++ heap
+    select): which of several equally near candidates MatchIt keeps."""
+    h = list(range(k))
 
-    All rows are sorted by distance (stable, so equal distances keep data order). A
-    treated unit looks for the first usable control to its left and to its right in that
-    order and takes the closer one, the left one on a tie. The scan on a side stops at the
-    first usable control outside the caliper.
+    def adjust(hole, length, value):
+        top, child = hole, hole
+        while child < (length - 1) // 2:
+            child = 2 * (child + 1)
+            if vals[h[child]] < vals[h[child - 1]]:
+                child -= 1
+            h[hole] = h[child]
+            hole = child
+        if length % 2 == 0 and child == (length - 2) // 2:
+            child = 2 * (child + 1)
+            h[hole] = h[child - 1]
+            hole = child - 1
+        parent = (hole - 1) // 2
+        while hole > top and vals[h[parent]] < vals[value]:
+            h[hole] = h[parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        h[hole] = value
+
+    if k > 1:
+        for parent in range((k - 2) // 2, -1, -1):
+            adjust(parent, k, h[parent])
+    for i in range(k, len(vals)):
+        if vals[i] < vals[h[0]]:
+            adjust(0, k, i)
+    return h
+
+
+class _Pool:
+    """Control rows by exact stratum, in the order of the search variable, with the
+    MatchIt eligibility bookkeeping (times matched, unit ids)."""
+
+    def __init__(self, key, treat, strata, split=False):
+        n = len(key)
+        # R's order(): ties keep data order; split: each stratum searched on its own
+        self.order = np.lexsort((key, strata)) if split else np.argsort(key, kind="stable")
+        self.pos = np.empty(n, dtype=np.int64)
+        self.pos[self.order] = np.arange(n)
+        srt = self.order[~treat[self.order]]                 # control rows in search order
+        st = strata[srt]
+        by = np.argsort(st.astype(np.int16) if st.max() < 2 ** 15 else st, kind="stable")  # int16: radix sort
+        st = st[by]
+        cpos = self.pos[srt[by]]
+        cuts = np.flatnonzero(np.diff(st)) + 1
+        self.by_stratum = {int(st[a]): cpos[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(st)])}
+
+
+def _vec_candidates(t, pool, dist, strata, eligible, cal, ratio, mine):
+    """MatchIt 4.7.2's search on a scalar distance for treated row `t` (find_control_vec).
+
+    Outward from the treated unit's place in distance order, each side collects up to
+    `ratio` usable controls of the same exact stratum within the caliper; in later rounds
+    without replacement the search starts beyond the unit's earlier matches and skips
+    controls nearer than them. Candidates are listed in the order MatchIt meets them
+    (alternating left, right) and the `ratio` nearest are kept as std::partial_sort does.
+    """
+    ctrl_pos = pool.by_stratum.get(int(strata[t]))
+    if ctrl_pos is None:
+        return []
+    ii = pool.pos[t]
+    dt = dist[t]
+    lo = hi = ii
+    min_dist = 0.0
+    if mine:
+        starts = [pool.pos[c] for c in mine] + [ii]
+        lo, hi = min(starts), max(starts)
+        dl, dr = abs(dt - dist[pool.order[lo]]), abs(dt - dist[pool.order[hi]])
+        min_dist = dr if lo == ii else dl if hi == ii else max(dl, dr)
+    found = []
+    for step, j0 in ((-1, np.searchsorted(ctrl_pos, lo) - 1), (1, np.searchsorted(ctrl_pos, hi, "right"))):
+        got = 0
+        j = j0
+        while 0 <= j < len(ctrl_pos) and got < ratio:
+            p = ctrl_pos[j]
+            j += step
+            r = pool.order[p]
+            if not eligible[r] or r in mine:
+                continue
+            dc = abs(dt - dist[r])
+            if cal is not None and dc > cal:
+                break
+            if dc < min_dist:
+                continue
+            found.append((p - hi if step > 0 else lo - p, step, r, dc))
+            got += 1
+    if len(found) <= 1:
+        return [f[2] for f in found]
+    found.sort(key=lambda f: (f[0], f[1]))                  # order met: fewer steps first, left first
+    if len(found) <= ratio:
+        return [f[2] for f in found]
+    keep = _heap_select([f[3] for f in found], ratio)
+    return [found[i][2] for i in keep]
+
+
+def _mahalanobis_space(X, treat):
+    """MatchIt's transform_covariates(method="mahalanobis"): standardise, invert the
+    pooled within-group covariance and multiply by its (pivoted) Cholesky factor, so
+    that squared Euclidean distances are Mahalanobis distances."""
+    X = np.asarray(X, dtype=float)
+    keep = np.abs(X.max(0) - X.min(0)) >= np.sqrt(np.finfo(float).eps)
+    if not keep.any():
+        return X[:, :1].copy()
+    X = X[:, keep]
+    X = (X - X.mean(0)) / X.std(0, ddof=1)
+    C = X.copy()
+    for g in (True, False):
+        C[treat == g] -= C[treat == g].mean(0)
+    n = len(X)
+    var = (C.T @ C) / (n - 1) * (n - 1) / (n - 2)
+    inv = np.linalg.inv(var) if np.linalg.det(var) > 1e-8 else np.linalg.pinv(var, rcond=1e-8)
+    ch, piv = _pivoted_cholesky(inv)
+    return X @ ch[:, np.argsort(piv)].T
+
+
+def _pivoted_cholesky(A, tol=None):
+    """Upper-triangular R and pivot p with R'R = A[p][:, p] (LAPACK dpstrf's pivoting:
+    the largest remaining diagonal first); columns beyond the numerical rank are zero."""
+    A = np.array(A, dtype=float)
+    n = len(A)
+    piv = np.arange(n)
+    R = np.zeros_like(A)
+    tol = n * np.finfo(float).eps * np.max(np.diag(A)) if tol is None else tol
+    for j in range(n):
+        d = np.diag(A)[j:] - np.sum(R[:j, j:] ** 2, axis=0)
+        q = j + int(np.argmax(d))
+        if d[q - j] <= tol:
+            break
+        for M in (A,):
+            M[[j, q]] = M[[q, j]]
+            M[:, [j, q]] = M[:, [q, j]]
+        R[:, [j, q]] = R[:, [q, j]]
+        piv[[j, q]] = piv[[q, j]]
+        R[j, j] = np.sqrt(A[j, j] - np.sum(R[:j, j] ** 2))
+        R[j, j + 1:] = (A[j, j + 1:] - R[:j, j] @ R[:j, j + 1:]) / R[j, j]
+    return R, piv
+
+
+def _mah_candidates(t, pool, mv, M, dist, strata, eligible, cal, ratio, mine, window):
+    """MatchIt 4.7.2's Mahalanobis search (find_control_mahcovs) for treated row `t`:
+    among usable controls of its exact stratum within the propensity caliper, the `ratio`
+    smallest Mahalanobis distances; of equal distances the one MatchIt meets last wins
+    (its search runs outward in the order of the first transformed covariate)."""
+    rows = window(t)
+    if len(rows) == 0:
+        return []
+    rows = rows[eligible[rows]]
+    if mine:
+        rows = rows[~np.isin(rows, list(mine))]
+    if cal is not None:
+        rows = rows[np.abs(dist[rows] - dist[t]) <= cal]
+    if len(rows) == 0:
+        return []
+    d2 = np.zeros(len(rows))
+    for j in range(M.shape[1]):                              # summed in column order, as MatchIt
+        d2 += (M[t, j] - M[rows, j]) ** 2
+    ok = np.isfinite(d2)
+    rows, d2 = rows[ok], d2[ok]
+    gap = pool.pos[rows] - pool.pos[t]
+    o = np.lexsort((gap < 0, -np.abs(gap), d2))              # nearest; then met last: farther, right before left
+    return [int(r) for r in rows[o[:ratio]]]
+
+
+def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit, mah=None, split=False):
+    """Nearest-neighbour matching as MatchIt 4.7.2 (method="nearest"); returns
+    [(treated row, [control rows])] in matching order.
+
+    Without replacement matching runs in rounds (every treated unit gets its first control
+    before any gets its second), a used control (and, with `unit`, every row of its unit)
+    leaves the pool, and a treated unit without a control in round one is dropped. With
+    replacement each treated unit takes its `ratio` controls at once. `mah` (Mahalanobis
+    coordinates) switches the choice among controls within the caliper to Mahalanobis
+    distance (MatchIt's mahvars).
     """
     n = len(dist)
-    sorted_rows = np.argsort(dist, kind="stable")
-    pos_of = np.empty(n, dtype=np.int64)
-    pos_of[sorted_rows] = np.arange(n)
-    d_s = dist[sorted_rows]
-    t_s = treat[sorted_rows]
-    st_s = strata[sorted_rows]
-    usable = ~t_s.copy()
-    if unit is not None and not replace:
-        # positions (in distance order) of every row of a unit: rows sorted by unit code
-        unit_code = pd.factorize(unit[sorted_rows])[0]
-        by_unit = np.argsort(unit_code, kind="stable")
-        bounds = np.searchsorted(unit_code[by_unit], np.arange(unit_code.max() + 2))
+    strata = np.asarray(strata)
+    # exact strata without both groups are discarded, as MatchIt does
+    has = pd.DataFrame({"s": strata, "t": treat}).groupby("s")["t"].agg(["min", "max"])
+    both = has.index[(has["min"] == 0) & (has["max"] == 1)]
+    eligible = np.isin(strata, both)
+    ids = np.flatnonzero(treat)
+    reuse = not replace
+    if replace:
+        order = ids
+    else:
+        order = _order(dist[treat], ids, m_order)
+        order = order[eligible[order]] if m_order == "data" else order
+    if mah is None:
+        pool = _Pool(dist, treat, strata)
 
-    def scan(p, step, mine):
-        k = p + step
-        while 0 <= k < n:
-            if t_s[k] or not usable[k] or (replace and k in mine):
-                k += step
-                continue
-            if caliper is not None and abs(d_s[k] - d_s[p]) > caliper:
-                return -1
-            if st_s[k] != st_s[p]:
-                k += step
-                continue
-            return k
-        return -1
+        def find(t, k, mine):
+            return _vec_candidates(t, pool, dist, strata, eligible, caliper, k, mine)
+    else:
+        pool = _Pool(mah[:, 0], treat, strata, split)
+        by_dist = {}
+        for s in np.unique(strata[~treat]):
+            rows = np.flatnonzero(~treat & (strata == s))
+            rows = rows[np.argsort(dist[rows], kind="stable")]
+            by_dist[s] = (rows, dist[rows])
 
-    order = _order(dist[treat], np.flatnonzero(treat), m_order)
+        def window(t):
+            got = by_dist.get(strata[t])
+            if got is None:
+                return np.empty(0, dtype=np.int64)
+            rows, d = got
+            if caliper is None:
+                return rows
+            a, b = np.searchsorted(d, [dist[t] - caliper, dist[t] + caliper], side="left")
+            b = np.searchsorted(d, dist[t] + caliper, side="right")
+            return rows[max(a - 1, 0):b + 1]
+
+        def find(t, k, mine):
+            return _mah_candidates(t, pool, mah[:, 0], mah, dist, strata, eligible, caliper, k, mine, window)
+
     got = {int(t): [] for t in order}
-    for _ in range(ratio):
+    if not reuse:
         for t in order:
-            p = pos_of[t]
-            mine = got[int(t)]
-            mine_pos = {pos_of[c] for c in mine} if replace else ()
-            left, right = scan(p, -1, mine_pos), scan(p, 1, mine_pos)
-            if left >= 0 and right >= 0:
-                # equal up to rounding noise counts as a tie, and a tie goes left
-                tol = 1e-10 * max(1.0, abs(d_s[p]))
-                k = left if abs(d_s[left] - d_s[p]) <= abs(d_s[right] - d_s[p]) + tol else right
-            else:
-                k = max(left, right)
-            if k < 0:
+            if eligible[t]:
+                got[int(t)] = find(t, ratio, set())
+        return [(int(t), got[int(t)]) for t in order]
+
+    times = np.zeros(n, dtype=np.int64)
+    allowed = np.where(treat, ratio, 1)
+    if unit is not None:
+        codes, uniq = pd.factorize(pd.Series(unit))
+        by_unit = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[by_unit], np.arange(len(uniq) + 1))
+    n_ctrl = int((eligible & ~treat).sum())
+    for r in range(1, ratio + 1):
+        for t in order:
+            if n_ctrl == 0:
+                break
+            if not eligible[t]:
                 continue
-            mine.append(int(sorted_rows[k]))
-            if not replace:
-                if unit is not None:
-                    u = unit_code[k]
-                    usable[by_unit[bounds[u]:bounds[u + 1]]] = False
-                else:
-                    usable[k] = False
+            mine = got[int(t)]
+            k = find(t, 1, set(mine) if mah is not None else mine)
+            if not k:
+                if r == 1:
+                    eligible[t] = False
+                continue
+            mine.append(int(k[0]))
+            touched = [t, k[0]]
+            if unit is not None:
+                touched = np.concatenate([by_unit[bounds[codes[x]]:bounds[codes[x] + 1]] for x in touched])
+            for x in touched:
+                if not eligible[x]:
+                    continue
+                times[x] += 1
+                if times[x] >= allowed[x]:
+                    eligible[x] = False
+                    if not treat[x]:
+                        n_ctrl -= 1
     return [(int(t), got[int(t)]) for t in order]
 
 
@@ -193,12 +437,15 @@ def _att_weights(n, treat, matched):
 def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "nearest",
           distance: str = "logit", ratio: int = 1, replace: bool = False,
           caliper: float | None = None, std_caliper: bool = True, exact=None,
-          m_order: str = "largest", estimand: str = "ATT", unit_id: str | None = None) -> MatchResult:
+          m_order: str = "largest", estimand: str = "ATT", unit_id: str | None = None,
+          mahvars=None) -> MatchResult:
     """Match treated rows to control rows on a propensity score.
 
     distance: "logit" matches on the linear predictor (MatchIt link="linear.logit"),
     "ps" on the probability (MatchIt's default), or the name of a column holding a
-    precomputed distance. method=None keeps everyone (the unmatched baseline);
+    precomputed distance. mahvars: covariates whose Mahalanobis distance chooses among
+    the controls within the caliper (MatchIt's mahvars); the propensity score then only
+    sets the caliper and the matching order. method=None keeps everyone (the unmatched baseline);
     "weighting" gives ATT odds weights p/(1-p) to controls.
     """
     if not isinstance(data, pd.DataFrame):
@@ -207,7 +454,8 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
     _check("estimand", estimand, ESTIMANDS)
     _check("m_order", m_order, M_ORDERS)
     covariates = list(covariates)
-    missing = [c for c in [treatment, *covariates, *(exact or []), *([unit_id] if unit_id else [])]
+    mahvars = list(mahvars or [])
+    missing = [c for c in [treatment, *covariates, *(exact or []), *mahvars, *([unit_id] if unit_id else [])]
                if c not in data.columns]
     if missing:
         raise SibevalError(f"match(): column(s) {missing} are not in data; columns are {list(data.columns)[:20]}")
@@ -224,7 +472,7 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
     model = None
     if distance in DISTANCES:
         model = propensity_model(d, treatment, covariates)
-        lin = model.model.exog @ model.params
+        lin = model.linear_predictor
         d["ps"] = 1.0 / (1.0 + np.exp(-lin))
         d["distance"] = lin if distance == "logit" else d["ps"]
     elif distance in d.columns:
@@ -253,8 +501,18 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
                 else d[exact[0]].factorize()[0]
         else:
             strata = np.zeros(len(d), dtype=int)
-        unit = d[unit_id].to_numpy() if unit_id else None
-        matched = _nearest(dist, treat, np.asarray(strata), int(ratio), replace, cal, m_order, unit)
+        unit = d[unit_id].to_numpy() if unit_id and not replace else None
+        if unit is not None and pd.Series(unit[treat]).is_unique and pd.Series(unit[~treat]).is_unique:
+            unit = None                        # one row per unit: unit ids change nothing (as MatchIt)
+        mah = None
+        if mahvars:
+            X = d[mahvars].to_numpy(dtype=float)
+            if np.isnan(X).any():
+                raise SibevalError(f"match(): mahvars {mahvars} have missing values; impute or drop them")
+            mah = _mahalanobis_space(X, treat)
+        # with mahvars MatchIt matches each exact stratum on its own (unless unit ids tie them)
+        matched = _nearest(dist, treat, np.asarray(strata), int(ratio), replace, cal, m_order, unit, mah,
+                           split=bool(exact) and unit is None)
         d["weights"] = _att_weights(len(d), treat, matched)
         sub = np.full(len(d), np.nan)
         prow = []
@@ -274,4 +532,5 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
     return MatchResult(method=method, distance=distance, estimand=estimand, ratio=int(ratio),
                        replace=bool(replace), caliper=cal, caliper_sd=caliper, m_order=m_order,
                        exact=tuple(exact or ()), covariates=tuple(covariates), treatment=treatment,
+                       mahvars=tuple(mahvars),
                        data=d, pairs=pairs, model=model)

@@ -24,7 +24,8 @@ def main(smk):
     dropped = sorted(set(c["covariates"]) - set(covs))
     if dropped:
         log.warning("covariates without data in this extract, left out: %s", plain(dropped))
-    res = match(cand, "treated", covs, method=None if m["method"] == "none" else m["method"], distance="logit", ratio=m["ratio"],
+    mahvars = covs if m["mahvars"] == "covariates" else [v for v in m["mahvars"] if v in covs]
+    res = match(cand, "treated", covs, mahvars=mahvars, method=None if m["method"] == "none" else m["method"], distance="logit", ratio=m["ratio"],
                 replace=m["replace"], caliper=m["caliper"], std_caliper=m["std_caliper"],
                 exact=["index_month"], m_order=m["m_order"],
                 unit_id="pnr" if m["controls_once_across_index_months"] else None)
@@ -46,9 +47,17 @@ def main(smk):
         {"sample": "Controls per matched participant (max)", "control": int(per_set.max()), "treated": None},
         {"sample": "Distinct control persons", "control": int(md.loc[md.treated == 0, "pnr"].nunique()), "treated": None},
     ])
+    covs_bal = bal[bal.covariate != "distance"]
+    off = covs_bal[covs_bal["smd_after"].abs() >= m["smd_threshold"]]
+    for row in off.itertuples():
+        log.warning("covariate %s stays imbalanced after matching: SMD %.3f (threshold %.2f)",
+                    row.covariate, row.smd_after, m["smd_threshold"])
+    extra = pd.concat([extra, pd.DataFrame([{
+        "sample": "Covariates out of balance after matching",
+        "control": len(off), "treated": None}])], ignore_index=True)
     summ = pd.concat([summ, extra], ignore_index=True)
-    log.info("matched %d participants with %d controls; max |SMD| after %.3f", n_t, n_c,
-             bal["smd_after"].abs().max())
+    log.info("matched %d participants with %d controls (mahvars: %s); max |SMD| after %.3f", n_t, n_c,
+             mahvars or "none", covs_bal["smd_after"].abs().max())
     keep = ["pnr", "index_month", "index_week", "treated", "ps", "distance", "weights", *covs]
     if len(res.pairs):
         matched = res.data.iloc[res.pairs["row"].to_numpy()][keep].reset_index(drop=True)
