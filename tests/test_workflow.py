@@ -145,7 +145,7 @@ def test_rerun_is_byte_identical_and_raw_untouched(run):
     def book(path):
         return [[c.value for row in ws.iter_rows() for c in row] for ws in load_workbook(path)]
     xlsx = book(_res(wd, "report", "tables.xlsx"))
-    r = _snakemake(wd, "--forcerun", "validate_extract", env=env)
+    r = _snakemake(wd, "--forcerun", "normalise_extract", env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert {f: f.read_bytes() for f in (wd / "results").rglob("*.csv")} == csvs
     assert book(_res(wd, "report", "tables.xlsx")) == xlsx

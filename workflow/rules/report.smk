@@ -17,6 +17,7 @@ rule report:
         overlap="results/{cohort}/matching/overlap.png",
         candidates="results/{cohort}/interim/candidates.parquet",
         matched="results/{cohort}/interim/matched.parquet",
+        checksums=normalised("checksums.csv"),
     output:
         html=report(
             "results/{cohort}/report/effect_note.html",
@@ -30,9 +31,15 @@ rule report:
         ),
         figures=directory("results/{cohort}/report/figures"),
     params:
-        run=run_params,
+        run=rule_params(labels=True, extract=True, whole=True),
     log:
         "logs/{cohort}/report.log",
+    benchmark:
+        "benchmarks/{cohort}/report.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 2000),
+        runtime=runtime(10, 5),
     conda:
         "../envs/sibeval.yaml"
     script:
@@ -51,6 +58,12 @@ rule index:
         cohorts=lambda wc: {n: {"title": c["title"], "follow_up": c["follow_up_months"]} for n, c in COHORTS.items()},
     log:
         "logs/index.log",
+    benchmark:
+        "benchmarks/index.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/sibeval.yaml"
     script:

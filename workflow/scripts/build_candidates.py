@@ -1,11 +1,9 @@
 """Participant flow, eligible candidates and covariates (rule build_candidates)."""
 import logging
 
-import pandas as pd
-
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.cohort import build_candidates, index_weeks_needed, participant_flow, week_lookup
-from sibeval.panel import Panel
+from sibeval.panel_io import read_panel
 
 log = logging.getLogger("sibeval")
 
@@ -16,7 +14,7 @@ def main(smk):
     part_all = ex.participants()
     bef = ex.bef()
     analysed, flow = participant_flow(part_all, bef, c["municipalities"])
-    panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
+    panel = read_panel(smk.input.panel, arrays=("group", "ordinary", "resident", "dead"))
     dream = ex.dream(codes, weeks=index_weeks_needed(analysed))
     cand = build_candidates(
         analysed, set(part_all["pnr"]), panel, bef, codes, c["eligibility"],
