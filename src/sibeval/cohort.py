@@ -60,7 +60,10 @@ def participant_flow(part: pd.DataFrame, bef: pd.DataFrame, municipalities=()) -
 def _snapshot(bef: pd.DataFrame, year: int) -> pd.DataFrame:
     """Each person's bef row for `year`, else the latest earlier one."""
     b = bef[bef["aar"] <= year]
-    return b.sort_values(["pnr", "aar"]).drop_duplicates("pnr", keep="last").set_index("pnr")
+    person, _ = pd.factorize(b["pnr"])
+    order = np.lexsort((b["aar"].to_numpy(), person))     # by person, then year
+    last = order[np.r_[person[order][1:] != person[order][:-1], True]] if len(order) else order
+    return b.iloc[np.sort(last)].set_index("pnr")
 
 
 def _index_week(index_month: int) -> tuple[int, int]:
@@ -153,12 +156,17 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
 
 
 def eligible_at(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: dict,
-                western: set, exclude_pnr: set, participant_municipalities=()) -> np.ndarray:
-    """pnr of the persons eligible as controls in `index_month`."""
+                western: set, exclude_pnr: set, participant_municipalities=(), snapshot=None,
+                excluded=None) -> np.ndarray:
+    """pnr of the persons eligible as controls in `index_month`.
+
+    `snapshot` (the bef snapshot of the index year in panel row order) and `excluded` (a
+    mask of `exclude_pnr` over the panel rows) may be passed when computed once already.
+    """
     col = int(panel.col_of([index_month])[0])
     if col < 0:
         raise SibevalError(f"index month {index_month // 12}-{index_month % 12 + 1:02d} is outside the DREAM weeks")
-    snap = _snapshot(bef, index_month // 12).reindex(panel.pnr)
+    snap = _snapshot(bef, index_month // 12).reindex(panel.pnr) if snapshot is None else snapshot
     idx_date = pd.Timestamp(year=index_month // 12, month=index_month % 12 + 1, day=1)
     age = np.floor((idx_date - pd.to_datetime(snap["foed_dag"])).dt.days / 365.25).to_numpy()
     ok = snap["koen"].isin(eligibility["sex"]).to_numpy()
@@ -171,7 +179,7 @@ def eligible_at(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: 
     ok &= panel.resident[:, col] & ~panel.dead[:, col]
     if eligibility.get("no_employment_in_index_month", True):
         ok &= ~panel.ordinary[:, col]
-    ok &= ~pd.Index(panel.pnr).isin(list(exclude_pnr))
+    ok &= ~(pd.Index(panel.pnr).isin(list(exclude_pnr)) if excluded is None else excluded)
     if eligibility.get("exclude_participant_municipalities"):
         ok &= ~snap["kom"].isin(list(participant_municipalities)).to_numpy()
     return panel.pnr[ok]
@@ -189,8 +197,14 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
         "treated": 1,
     })
     parts = [treated]
+    snapshots = {}     # one bef snapshot per index year, in panel row order
+    excluded = pd.Index(panel.pnr).isin(list(all_referred))
     for m in sorted(treated["index_month"].unique()):
-        pnr = eligible_at(panel, bef, int(m), eligibility, western, all_referred, municipalities)
+        year = int(m) // 12
+        if year not in snapshots:
+            snapshots[year] = _snapshot(bef, year).reindex(panel.pnr)
+        pnr = eligible_at(panel, bef, int(m), eligibility, western, all_referred, municipalities,
+                          snapshot=snapshots[year], excluded=excluded)
         w = _index_week(int(m))
         parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr), "treated": 0}))
     cand = pd.concat(parts, ignore_index=True)

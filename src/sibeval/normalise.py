@@ -288,6 +288,12 @@ class NormalisedExtract(Extract):
     def eindkomst(self, columns=None) -> pd.DataFrame:
         return self._read("eindkomst", columns=columns)
 
+    def eindkomst_chunks(self, columns=None):
+        """eIndkomst one row group at a time (bounded memory for the panel's sums)."""
+        pf = pq.ParquetFile(self.folder / "eindkomst.parquet")
+        for i in range(pf.num_row_groups):
+            yield _retype(pf.read_row_group(i, columns=columns).to_pandas(), "eindkomst")
+
     def dream(self, codes: CodeTable, weeks=None):
         return Extract(self.folder).dream(codes, weeks)
 

@@ -445,13 +445,18 @@ class Extract:
         all_weeks = _check_weeks(f, self._dream_names(f))
         use = all_weeks if weeks is None else [w for w in all_weeks if w in set(weeks)]
         cols = ["pnr"] + [f"y_{y % 100:02d}{w:02d}" for y, w in use]
-        if f.suffix.lower() == ".parquet":
+        if f.suffix.lower() == ".parquet":   # pnr now, the weeks in blocks (bounded memory)
             mapping = _resolve_columns(pq.read_schema(f).names, cols, self.rename.get("dream"))
-            table = pq.read_table(f, columns=[mapping[c] for c in cols if c in mapping])
-            table = table.rename_columns([c for c in cols if c in mapping])
+            table = pq.read_table(f, columns=[mapping["pnr"]]).rename_columns(["pnr"])
+
+            def weeks_block(names):
+                return pq.read_table(f, columns=[mapping[c] for c in names]).rename_columns(names)
         else:
             df = read_raw(f, columns=cols, rename=self.rename.get("dream"))
             table = pa.Table.from_pandas(df.astype(object), preserve_index=False)
+
+            def weeks_block(names):
+                return table.select(names)
         if table.num_rows == 0:
             raise ExtractError(f, "the file has no rows", n=0)
         pnr_arr = table.column("pnr")
@@ -466,8 +471,12 @@ class Extract:
         counts: dict[str, int] = {}
         unknown_total: dict[str, int] = {}
         none_id = codes.none_id
+        block, block_start = None, -1
         for j, (y, w) in enumerate(use):
-            col = table.column(f"y_{y % 100:02d}{w:02d}").combine_chunks()
+            if j // 40 != block_start:
+                block_start = j // 40
+                block = weeks_block([f"y_{yy % 100:02d}{ww:02d}" for yy, ww in use[j:j + 40]])
+            col = block.column(f"y_{y % 100:02d}{w:02d}").combine_chunks()
             if not pa.types.is_dictionary(col.type):
                 if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)):
                     col = _codes_as_text(col)

@@ -1,8 +1,14 @@
 # Helpers shared by the rules: config validation, cohort files, extract file lists.
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The rules' scripts (also in a conda environment, which installs only third-party
+# packages) import the library of this checkout.
+if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(workflow.basedir) / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
 from sibeval.config import config_hash, load_validated, load_yaml, validate  # noqa: E402
 from sibeval.demo import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402

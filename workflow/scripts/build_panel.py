@@ -11,7 +11,7 @@ def main(smk):
     ctx = context(smk)
     codes, ex = ctx.codes, ctx.extract
     t0 = time.perf_counter()
-    panel = build_panel(ex.dream(codes), ex.eindkomst(), codes, ex.vnds(), ex.dod())
+    panel = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
     logging.getLogger("sibeval").info("panel: %d persons x %d months in %.1f s",
                                       len(panel.pnr), len(panel.months), time.perf_counter() - t0)
     with atomic_path(smk.output[0]) as tmp:
