@@ -93,3 +93,21 @@ def test_panel_file_round_trip_projection_and_person_filter(normalised_demo, cod
     assert list(sub.pnr) == [p.pnr[3], p.pnr[1500], p.pnr[-1]]
     assert np.array_equal(sub.group, p.group[[3, 1500, len(p.pnr) - 1]]) and sub.loen is None
     assert read_panel(tmp_path / "panel.parquet", pnr=["nobody"]).group.shape == (0, len(p.months))
+
+
+def test_chunked_eindkomst_counts_every_bad_row_and_sums_like_the_whole_file(tmp_path, codes):
+    from sibeval.normalise import normalise_chunked
+    ek = pd.DataFrame({"pnr": ["A", "B", "A", "B"], "maaned": ["2020-03", "2020-04", "2020-05", "2020-13"],
+                       "loen": [1.0, 2.0, 3.0, 4.0], "timer": [1.0, 1.0, 1.0, 1.0]})
+    ex = write_extract(tmp_path / "ex", eindkomst=ek)
+    out = tmp_path / "ek.parquet"
+    bad = ek.assign(maaned=["2020-03", "x", "2020-05", "y"])
+    bad.to_parquet(ex / "eindkomst.parquet", index=False)
+    with pytest.raises(ExtractError) as e:
+        normalise_chunked(Extract(ex), "eindkomst", out, chunk_rows=1)
+    assert "(2 row(s)/person(s))" in str(e.value) and "'x'" in str(e.value)
+    ek.iloc[:3].to_parquet(ex / "eindkomst.parquet", index=False)
+    facts = normalise_chunked(Extract(ex), "eindkomst", out, chunk_rows=2)
+    assert facts == {"rows": 3, "persons": 2, "first_month": "2020-03", "last_month": "2020-05"}
+    pd.testing.assert_frame_equal(pd.read_parquet(out).astype({"pnr": object, "maaned": object}),
+                                  Extract(ex).eindkomst().astype({"pnr": object, "maaned": object}))

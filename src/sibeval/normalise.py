@@ -12,8 +12,10 @@ are still read, small as they are, from the raw folder.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +31,14 @@ from .registers import (
     Extract,
     _check_weeks,
     _codes_as_text,
+    _coerce,
+    _resolve_columns,
     iter_raw,
     raw_columns,
 )
 from .timegrid import parse_week_column
+
+log = logging.getLogger("sibeval")
 
 REGISTERS = ("dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr")
 OPTIONAL = ("vnds", "dod", "udda", "lpr")
@@ -99,7 +105,7 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
     """
     f = ex.file("dream")
     rename = ex.rename.get("dream")
-    names = [n for n in _resolve_final(raw_columns(f), rename)]
+    names = list(_resolve_columns(raw_columns(f), None, rename))
     weeks = _check_weeks(f, names)
     by_week = {parse_week_column(n): n for n in names if n != "pnr"}
     cols = ["pnr"] + [by_week[w] for w in weeks]
@@ -150,14 +156,48 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
     return {"persons": len(pnr), "weeks": weeks, "code_counts": counts, "unknown_counts": unknown_counts}
 
 
-def _resolve_final(names, rename):
-    rename = {k.lower(): v.lower() for k, v in (rename or {}).items()}
-    out = []
-    for n in names:
-        final = rename.get(n.lower(), n.lower())
-        if final not in out:
-            out.append(final)
-    return out
+def normalise_chunked(ex: Extract, name: str, out: Path, chunk_rows: int = 2_000_000) -> dict:
+    """Validate and write a large long file (eIndkomst) chunk by chunk; returns its QC facts.
+
+    Every check of the contract is row-local, so chunks are checked as they come; when one
+    fails, the whole file is read once more so the error counts every bad row.
+    """
+    f = ex.file(name)
+    rename = ex.rename.get(name)
+    wanted = list(SCHEMAS[name])
+    required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
+    if not all(c in _resolve_columns(raw_columns(f), wanted, rename) for c in required):
+        getattr(ex, name)()                       # raises the missing-column error
+    rows, persons, months, writer, schema = 0, [], [], None, None
+    try:
+        for chunk in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows):
+            if not len(chunk):
+                continue
+            df = _coerce(chunk, f, name)
+            rows += len(df)
+            persons.append(np.asarray(pd.unique(df["pnr"]).astype(object), dtype=object))
+            m = df["maaned"]
+            if isinstance(m.dtype, pd.CategoricalDtype):
+                m = pd.Series(m.cat.categories[np.unique(m.cat.codes[m.cat.codes >= 0])])
+            months += [m.min(), m.max()]
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(out, schema)
+            writer.write_table(table.cast(schema))
+    except ExtractError:
+        if writer is not None:
+            writer.close()
+            writer = None
+        getattr(ex, name)()                       # the same check over the whole file
+        raise
+    finally:
+        if writer is not None:
+            writer.close()
+    if rows == 0:
+        getattr(ex, name)()                       # raises "the file has no rows"
+    return {"rows": rows, "persons": len(pd.unique(np.concatenate(persons))),
+            "first_month": min(months), "last_month": max(months)}
 
 
 # ----------------------------------------------------------------------------- the extract
@@ -177,6 +217,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir) -> pd.DataFrame:
         def add(file, item, value):
             rows.append({"file": file, "item": item, "value": value})
 
+        t0 = time.perf_counter()
         d = normalise_dream(ex, codes, tmp / "dream.parquet")
         add("dream", "rows", d["persons"])
         add("dream", "persons", d["persons"])
@@ -194,16 +235,13 @@ def normalise(ex: Extract, codes: CodeTable, out_dir) -> pd.DataFrame:
         add("bef", "last_year", int(bef["aar"].max()))
         _write(bef, tmp / "bef.parquet")
         del bef
-        ek = ex.eindkomst()
-        add("eindkomst", "rows", len(ek))
-        add("eindkomst", "persons", ek["pnr"].nunique())
-        months = ek["maaned"]
-        if isinstance(months.dtype, pd.CategoricalDtype):   # dictionary-encoded: the used categories
-            months = pd.Series(months.cat.categories[np.unique(months.cat.codes[months.cat.codes >= 0])])
-        add("eindkomst", "first_month", months.min())
-        add("eindkomst", "last_month", months.max())
-        _write(ek, tmp / "eindkomst.parquet")
-        del ek, months
+        log.info("dream: %d persons x %d weeks (%.1f s)", d["persons"], len(d["weeks"]), time.perf_counter() - t0)
+        ek = normalise_chunked(ex, "eindkomst", tmp / "eindkomst.parquet")
+        add("eindkomst", "rows", ek["rows"])
+        add("eindkomst", "persons", ek["persons"])
+        add("eindkomst", "first_month", ek["first_month"])
+        add("eindkomst", "last_month", ek["last_month"])
+        log.info("eindkomst: %d rows (%.1f s)", ek["rows"], time.perf_counter() - t0)
         for name in OPTIONAL:
             df = getattr(ex, name)()
             if df is None:
@@ -216,6 +254,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir) -> pd.DataFrame:
                     add(name, "first_date", str(df[DATE_COLUMNS[name]].min().date()))
                     add(name, "last_date", str(df[DATE_COLUMNS[name]].max().date()))
             _write(df, tmp / f"{name}.parquet")
+        log.info("bef, vnds, dod, udda, lpr (%.1f s)", time.perf_counter() - t0)
         summary = pd.DataFrame(rows)
         summary["value"] = summary["value"].astype(str)
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")

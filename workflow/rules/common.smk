@@ -5,10 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 # The rules' scripts (also in a conda environment, which installs only third-party
-# packages) import the library of this checkout.
+# packages) import the library of this checkout; set here, not required from the caller.
+_PATH_VAR = "PYTHONPATH"
 if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(workflow.basedir) / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
+    os.environ[_PATH_VAR] = os.pathsep.join(
+        [str(Path(workflow.basedir) / "src"), *filter(None, [os.environ.get(_PATH_VAR)])])
 from sibeval.config import config_hash, load_validated, load_yaml, validate  # noqa: E402
 from sibeval.demo import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
