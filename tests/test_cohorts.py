@@ -1,6 +1,7 @@
 """Cohort files: start-up validation, running one cohort, adding a cohort by copying a file
 (dry runs of Snakemake; the whole run is in test_workflow.py)."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -65,3 +66,33 @@ def test_a_fourth_cohort_is_a_copy_of_one_file(wd):
     r = dry(wd, "--config", "cohorts=[sib_herning_viborg,sib_english]")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "results/sib_english/report/effect_note.html" in r.stdout
+
+
+def test_two_cohorts_on_one_extract_share_one_normalised_extract_and_panel(wd):
+    src = wd / "config" / "cohorts" / "sib_herning_viborg.yaml"
+    (wd / "config" / "cohorts" / "sib_english.yaml").write_text(
+        src.read_text().replace("language: da", "language: en"))
+    r = dry(wd, "--config", "cohorts=[sib_herning_viborg,sib_english]")
+    assert r.returncode == 0, r.stderr[-2000:]
+    stats = r.stdout.split("Job stats:")[1]
+    counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M)}
+    assert counts["normalise_extract"] == 1 and counts["build_panel"] == 1
+    assert counts["build_candidates"] == 2 and counts["report"] == 2
+    assert r.stdout.count("output: results/extracts/demo/panel.parquet") == 1
+
+
+def test_column_renames_move_to_the_extract_and_the_cohort_place_warns(wd):
+    cfg = wd / "config" / "config.yaml"
+    cfg.write_text(cfg.read_text().replace(
+        "    path: data/raw/demo_unge\n", "    path: data/raw/demo_unge\n    columns: {bef: {KOM_KODE: kom}}\n"))
+    r = dry(wd, "--config", "cohorts=[viborg_unge]")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "deprecated" not in r.stdout + r.stderr
+    f = wd / "config" / "cohorts" / "viborg_unge.yaml"
+    f.write_text(f.read_text() + "columns: {eindkomst: {LOENBELOB: loen}}\n")
+    r = dry(wd, "--config", "cohorts=[viborg_unge]")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "config/cohorts/viborg_unge.yaml: `columns:` in a cohort file is deprecated" in r.stdout + r.stderr
+    f.write_text(f.read_text().replace("LOENBELOB: loen", "KOM_KODE: kommune").replace("eindkomst", "bef"))
+    r = dry(wd, "--config", "cohorts=[viborg_unge]")
+    assert r.returncode != 0 and "columns.bef.KOM_KODE" in r.stdout + r.stderr

@@ -147,7 +147,7 @@ def test_rerun_is_byte_identical_and_raw_untouched(run):
         return [[c.value for row in ws.iter_rows() for c in row] for ws in load_workbook(path)]
     xlsx = book(_res(wd, "report", "tables.xlsx"))
     xlsx_bytes = _res(wd, "report", "tables.xlsx").read_bytes()
-    r = _snakemake(wd, "--forcerun", "validate_extract", env=env)
+    r = _snakemake(wd, "--forcerun", "normalise_extract", env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert {f: f.read_bytes() for f in (wd / "results").rglob("*.csv")} == csvs
     assert book(_res(wd, "report", "tables.xlsx")) == xlsx
@@ -170,6 +170,40 @@ def test_changing_one_cohort_reruns_only_that_cohort(run):
     assert after["viborg_unge"] == notes["viborg_unge"]
     html = _note(wd, "kolding_ny_start").read_text(encoding="utf-8")
     assert "min_cell = 6" in html and "&lt;6" in html
+
+
+def _plan(wd, env, *args):
+    """Jobs a dry run plans, as {rule: count}."""
+    r = _snakemake(wd, "-n", *args, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout + r.stderr
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:")[1].split("total")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+@pytest.mark.parametrize("old, new, planned", [
+    ('title: "SIB Herning og Viborg 2020-2022"', 'title: "SIB Herning og Viborg (revideret)"',
+     {"report", "index", "all"}),
+    ("  age_max: 64", "  age_max: 63",
+     {"build_candidates", "match", "classify_outcomes", "test_effects", "report", "index", "all"}),
+    ("  caliper: 0.2", "  caliper: 0.25",
+     {"match", "classify_outcomes", "test_effects", "report", "index", "all"}),
+])
+def test_a_setting_change_reruns_only_the_rules_that_use_it(run, old, new, planned):
+    wd, env = run
+    f = wd / "config" / "cohorts" / f"{COHORT}.yaml"
+    text = f.read_text(encoding="utf-8")
+    assert old in text
+    try:
+        f.write_text(text.replace(old, new), encoding="utf-8")
+        jobs = _plan(wd, env)
+    finally:
+        f.write_text(text, encoding="utf-8")
+    assert set(jobs) == planned, jobs
+    assert jobs["report"] == 1 and jobs["index"] == 1
+    assert _plan(wd, env) == {}
 
 
 def _note(wd, cohort):

@@ -111,18 +111,30 @@ def write_parquet(df, path):
 
 
 def context(smk):
-    """What every workflow script starts from: the cohort, its code table and extract."""
+    """What every workflow script starts from: the settings its rule passes (`params.run`:
+    only those the rule uses), the code table and the extract.
+
+    The extract is the normalised one under results/extracts/<extract>/ (register files as
+    typed Parquet; the cohort's participant list and questionnaires from the raw folder),
+    or the raw folder for the rule that normalises it.
+    """
     from types import SimpleNamespace
 
     from .codes import CodeTable
+    from .normalise import NormalisedExtract
     from .registers import Extract
 
     p = smk.params.run
-    c = p["cohort"]
+    c = p.get("cohort", {})
+    e = p.get("extract")
+    extract = None
+    if e is not None:
+        if e.get("raw"):
+            extract = Extract(e["path"], e["columns"])
+        else:
+            extract = NormalisedExtract(e["normalised"], e["path"], e["columns"], e.get("files"))
     return SimpleNamespace(
-        params=p, cohort=c, lang=c["language"], min_cell=c["disclosure"]["min_cell"],
-        codes=CodeTable.from_config(p["dream_codes"]), labels=p["labels"],
-        extract=Extract(p["extract_dir"], c["columns"],
-                        {"participants": c["participants_file"],
-                         "questionnaires": c["progression"]["questionnaire_file"]}),
+        params=p, cohort=c, lang=c.get("language"), min_cell=c.get("disclosure", {}).get("min_cell"),
+        codes=CodeTable.from_config(p["dream_codes"]) if "dream_codes" in p else None,
+        labels=p.get("labels"), extract=extract,
     )

@@ -19,11 +19,18 @@ def _wvar(x, w):
     return float(np.sum(w * (x - m) ** 2) / denom) if denom > 0 else np.nan
 
 
+def _ecdf_at(x, w, vals):
+    """Weighted share of x at or below each of the sorted `vals` (one sort, no loop)."""
+    o = np.argsort(x, kind="stable")
+    cum = np.concatenate([[0.0], np.cumsum(w[o])])
+    return cum[np.searchsorted(x[o], vals, side="right")] / w.sum()
+
+
 def _ecdf_max(xt, wt, xc, wc):
     vals = np.unique(np.concatenate([xt, xc]))
-    ft = np.array([wt[xt <= v].sum() for v in vals]) / wt.sum()
-    fc = np.array([wc[xc <= v].sum() for v in vals]) / wc.sum()
-    return float(np.max(np.abs(ft - fc))) if len(vals) else np.nan
+    if not len(vals):
+        return np.nan
+    return float(np.max(np.abs(_ecdf_at(xt, wt, vals) - _ecdf_at(xc, wc, vals))))
 
 
 def balance_table(data: pd.DataFrame, treatment: str, covariates, weights: str | None = None,

@@ -169,7 +169,10 @@ def require_publishable(n: int, min_cell: int, what: str) -> None:
 def _snapshot(bef: pd.DataFrame, year: int) -> pd.DataFrame:
     """Each person's bef row for `year`, else the latest earlier one."""
     b = bef[bef["aar"] <= year]
-    return b.sort_values(["pnr", "aar"]).drop_duplicates("pnr", keep="last").set_index("pnr")
+    person, _ = pd.factorize(b["pnr"])
+    order = np.lexsort((b["aar"].to_numpy(), person))     # by person, then year
+    last = order[np.r_[person[order][1:] != person[order][:-1], True]] if len(order) else order
+    return b.iloc[np.sort(last)].set_index("pnr")
 
 
 def _index_week(index_month: int) -> tuple[int, int]:
@@ -265,13 +268,18 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
 
 
 def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: dict,
-                       western, exclude_pnr, participant_municipalities=()) -> list:
-    """[(rule, condition, mask over panel.pnr)] in the order they are applied."""
+                       western, exclude_pnr, participant_municipalities=(), snapshot=None,
+                       excluded=None) -> list:
+    """[(rule, condition, mask over panel.pnr)] in the order they are applied.
+
+    `snapshot` (the bef snapshot of the index year in panel row order) and `excluded` (a
+    mask of `exclude_pnr` over the panel rows) may be passed when computed once already.
+    """
     col = int(panel.col_of([index_month])[0])
     if col < 0:
         raise SibevalError(f"index month {months(index_month)} is outside the DREAM months "
                            f"{months(panel.months[0])} to {months(panel.months[-1])}")
-    snap = _snapshot(bef, index_month // 12).reindex(panel.pnr)
+    snap = _snapshot(bef, index_month // 12).reindex(panel.pnr) if snapshot is None else snapshot
     idx_date = pd.Timestamp(year=index_month // 12, month=index_month % 12 + 1, day=1)
     age = np.floor((idx_date - pd.to_datetime(snap["foed_dag"])).dt.days / 365.25).to_numpy()
     e = eligibility
@@ -290,7 +298,7 @@ def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligib
     if e.get("no_employment_in_index_month", True):
         rules.append(("no_employment", "no ordinary employment in the index month", ~panel.ordinary[:, col]))
     rules.append(("never_referred", "not in the participant list",
-                  ~pd.Index(panel.pnr).isin(list(exclude_pnr))))
+                  ~(pd.Index(panel.pnr).isin(list(exclude_pnr)) if excluded is None else excluded)))
     if e.get("exclude_participant_municipalities"):
         rules.append(("outside_participant_municipalities", "lives outside the participants' municipalities",
                       ~snap["kom"].isin(list(participant_municipalities)).to_numpy()))
@@ -391,9 +399,15 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
     parts = [treated]
     f = _Funnel(len(panel.pnr))
     index_months = sorted(treated["index_month"].unique())
+    snapshots = {}     # one bef snapshot per index year, in panel row order
+    excluded = pd.Index(panel.pnr).isin(list(all_referred))
     for m in index_months:
+        year = int(m) // 12
+        if year not in snapshots:
+            snapshots[year] = _snapshot(bef, year).reindex(panel.pnr)
         pnr = panel.pnr[f.add(_eligibility_rules(panel, bef, int(m), eligibility, western,
-                                                 all_referred, municipalities))]
+                                                 all_referred, municipalities,
+                                                 snapshot=snapshots[year], excluded=excluded))]
         w = _index_week(int(m))
         parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr), "treated": 0}))
     funnel = f.frame()

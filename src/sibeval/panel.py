@@ -148,9 +148,12 @@ def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     return index.get_indexer(values)
 
 
-def build_panel(dream: DreamData, eindkomst: pd.DataFrame, codes: CodeTable,
+def build_panel(dream: DreamData, eindkomst, codes: CodeTable,
                 vnds: pd.DataFrame | None = None, dod: pd.DataFrame | None = None) -> Panel:
-    """The person x month panel for every person in DREAM."""
+    """The person x month panel for every person in DREAM.
+
+    `eindkomst` is a frame or an iterable of frames (chunks of rows, summed as they come).
+    """
     week_months = dream.week_months
     months, group, nweeks = month_groups(dream.groups, week_months)
     covered = np.array([nweeks[j] == _thursdays_in_month(m) for j, m in enumerate(months)])
@@ -159,14 +162,16 @@ def build_panel(dream: DreamData, eindkomst: pd.DataFrame, codes: CodeTable,
 
     loen = np.zeros(n * M)
     timer = np.zeros(n * M)
-    if len(eindkomst):
-        r = _positions(pidx, eindkomst["pnr"])
-        mcodes, muniq = pd.factorize(eindkomst["maaned"])
+    for chunk in [eindkomst] if isinstance(eindkomst, pd.DataFrame) else eindkomst:
+        if not len(chunk):
+            continue
+        r = _positions(pidx, chunk["pnr"])
+        mcodes, muniq = pd.factorize(chunk["maaned"])
         mo = np.array([parse_month_label(x) for x in muniq], dtype=np.int64)[mcodes] - months[0]
         ok = (r >= 0) & (mo >= 0) & (mo < M)
         flat = r[ok] * M + mo[ok]
-        loen = np.bincount(flat, weights=eindkomst["loen"].to_numpy()[ok], minlength=n * M)
-        timer = np.bincount(flat, weights=eindkomst["timer"].to_numpy()[ok], minlength=n * M)
+        loen += np.bincount(flat, weights=chunk["loen"].to_numpy()[ok], minlength=n * M)
+        timer += np.bincount(flat, weights=chunk["timer"].to_numpy()[ok], minlength=n * M)
     loen, timer = loen.reshape(n, M), timer.reshape(n, M)
     not_ordinary = np.isin(group, codes.gids("wage_not_ordinary_groups"))
     ordinary = (loen > 0) & ~not_ordinary

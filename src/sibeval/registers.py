@@ -75,12 +75,28 @@ def _resolve_columns(available, wanted, rename):
     return {w: by_final[w] for w in wanted if w in by_final}
 
 
-def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
-    """Read one file by extension with lower-case (renamed) columns; strings stay strings.
+CHUNK_ROWS = 500_000
 
-    `columns` projects to these (post-rename, lower-case) names where present.
-    """
+
+def raw_columns(path: str | Path) -> list[str]:
+    """The column names of a raw file as delivered (reads only the header/metadata)."""
     path = Path(path)
+    suffix = _check_readable(path)
+    try:
+        if suffix == ".parquet":
+            return list(pq.read_schema(path).names)
+        if suffix == ".csv":
+            return list(pd.read_csv(path, sep=_sniff_sep(path), nrows=0, encoding="utf-8-sig").columns)
+        import pyreadstat
+
+        reader = pyreadstat.read_sas7bdat if suffix == ".sas7bdat" else pyreadstat.read_dta
+        _, meta = reader(str(path), metadataonly=True)
+        return list(meta.column_names)
+    except Exception as exc:  # a corrupt file: say which, never a deep traceback
+        raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
+
+
+def _check_readable(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ExtractError(path, f"unsupported format '{suffix}'", fix=f"deliver one of {plain(FORMATS)}")
@@ -88,29 +104,71 @@ def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
         raise ExtractError(path, "file not found")
     if path.stat().st_size == 0:
         raise ExtractError(path, "the file is empty", n=0)
+    return suffix
+
+
+def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUNK_ROWS):
+    """Read one file in chunks of rows, only the wanted (post-rename, lower-case) columns.
+
+    Yields DataFrames with lower-case (renamed) columns; strings stay strings. SAS, Stata
+    and CSV are never held whole in memory by the reader itself.
+    """
+    path = Path(path)
+    suffix = _check_readable(path)
     try:
+        names = raw_columns(path)
+        mapping = _resolve_columns(names, columns, rename)
+        actual = list(mapping.values())
+        final = list(mapping.keys())
         if suffix == ".parquet":
-            names = pq.read_schema(path).names
-            mapping = _resolve_columns(names, columns, rename)
-            table = pq.read_table(path, columns=list(mapping.values()))
-            df = table.to_pandas()
-        elif suffix == ".csv":
-            df = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False,
-                             na_values=[""], encoding="utf-8-sig")
-        elif suffix == ".sas7bdat":
+            pf = pq.ParquetFile(path)
+            for batch in pf.iter_batches(batch_size=chunk_rows, columns=actual):
+                yield batch.to_pandas().set_axis(final, axis=1)
+            return
+        if suffix == ".csv":
+            chunks = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False,
+                                 na_values=[""], encoding="utf-8-sig", usecols=actual,
+                                 chunksize=chunk_rows)
+        else:
             import pyreadstat  # ReadStat: reads SAS files that pandas' reader mis-parses
 
-            df, _ = pyreadstat.read_sas7bdat(str(path))
-        else:
-            import pyreadstat
-
-            df, _ = pyreadstat.read_dta(str(path), apply_value_formats=False)
+            if suffix == ".sas7bdat":
+                chunks = (df for df, _ in pyreadstat.read_file_in_chunks(
+                    pyreadstat.read_sas7bdat, str(path), chunksize=chunk_rows, usecols=actual))
+            else:
+                chunks = (df for df, _ in pyreadstat.read_file_in_chunks(
+                    pyreadstat.read_dta, str(path), chunksize=chunk_rows, usecols=actual,
+                    apply_value_formats=False))
+        for df in chunks:
+            yield df[actual].set_axis(final, axis=1)
     except ExtractError:
         raise
     except Exception as exc:  # a corrupt file: say which, never a deep traceback
         raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
-    mapping = _resolve_columns(df.columns, None, rename)
-    df = df[list(mapping.values())].set_axis(list(mapping.keys()), axis=1)
+
+
+def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
+    """Read one file by extension with lower-case (renamed) columns; strings stay strings.
+
+    `columns` projects to these (post-rename, lower-case) names where present; SAS, Stata
+    and CSV are read in chunks of only those columns.
+    """
+    path = Path(path)
+    suffix = _check_readable(path)
+    if suffix == ".parquet":
+        try:
+            names = pq.read_schema(path).names
+            mapping = _resolve_columns(names, columns, rename)
+            df = pq.read_table(path, columns=list(mapping.values())).to_pandas()
+            df = df.set_axis(list(mapping.keys()), axis=1)
+        except Exception as exc:  # a corrupt file: say which, never a deep traceback
+            raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
+    else:
+        chunks = list(iter_raw(path, columns, rename))
+        if not chunks:   # a header without rows
+            names = list(_resolve_columns(raw_columns(path), columns, rename))
+            chunks = [pd.DataFrame({c: pd.Series(dtype=object) for c in names})]
+        df = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
     if columns is not None:
         df = df[[c for c in columns if c in df.columns]]
     return df
@@ -284,7 +342,14 @@ class Extract:
         f = self.file(name, required)
         if f is None:
             return None
-        df = read_raw(f, columns=None, rename=self.rename.get(name))
+        rename = self.rename.get(name)
+        wanted = list(SCHEMAS[name])
+        present = _resolve_columns(raw_columns(f), wanted, rename)
+        required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
+        # only the contract's columns; all of them when one is missing, so the error can
+        # name the delivered columns that may need a rename
+        df = read_raw(f, columns=wanted if all(c in present for c in required) else None,
+                      rename=rename)
         return _coerce(df, f, name)
 
     def checksums(self) -> dict:
@@ -381,13 +446,18 @@ class Extract:
         all_weeks = _check_weeks(f, self._dream_names(f))
         use = all_weeks if weeks is None else [w for w in all_weeks if w in set(weeks)]
         cols = ["pnr"] + [f"y_{y % 100:02d}{w:02d}" for y, w in use]
-        if f.suffix.lower() == ".parquet":
+        if f.suffix.lower() == ".parquet":   # pnr now, the weeks in blocks (bounded memory)
             mapping = _resolve_columns(pq.read_schema(f).names, cols, self.rename.get("dream"))
-            table = pq.read_table(f, columns=[mapping[c] for c in cols if c in mapping])
-            table = table.rename_columns([c for c in cols if c in mapping])
+            table = pq.read_table(f, columns=[mapping["pnr"]]).rename_columns(["pnr"])
+
+            def weeks_block(names):
+                return pq.read_table(f, columns=[mapping[c] for c in names]).rename_columns(names)
         else:
             df = read_raw(f, columns=cols, rename=self.rename.get("dream"))
             table = pa.Table.from_pandas(df.astype(object), preserve_index=False)
+
+            def weeks_block(names):
+                return table.select(names)
         if table.num_rows == 0:
             raise ExtractError(f, "the file has no rows", n=0)
         pnr_arr = table.column("pnr")
@@ -404,8 +474,12 @@ class Extract:
         counts: dict[str, int] = {}
         unknown_total: dict[str, int] = {}
         none_id = codes.none_id
+        block, block_start = None, -1
         for j, (y, w) in enumerate(use):
-            col = table.column(f"y_{y % 100:02d}{w:02d}").combine_chunks()
+            if j // 40 != block_start:
+                block_start = j // 40
+                block = weeks_block([f"y_{yy % 100:02d}{ww:02d}" for yy, ww in use[j:j + 40]])
+            col = block.column(f"y_{y % 100:02d}{w:02d}").combine_chunks()
             if not pa.types.is_dictionary(col.type):
                 if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)):
                     col = _codes_as_text(col)

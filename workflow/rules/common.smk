@@ -1,15 +1,20 @@
 # Helpers shared by the rules: config validation, cohort files, extract file lists.
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The rules' scripts (also in a conda environment, which installs only third-party
+# packages) import the library of this checkout; set here, not required from the caller.
+_PATH_VAR = "PYTHONPATH"
+if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
+    os.environ[_PATH_VAR] = os.pathsep.join(
+        [str(Path(workflow.basedir) / "src"), *filter(None, [os.environ.get(_PATH_VAR)])])
 from sibeval.config import config_hash, load_validated, load_yaml, validate  # noqa: E402
 from sibeval.demo import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
-CONTRACT_FILES = ("participants", "dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr",
-                  "questionnaires")
 FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
 
 
@@ -38,33 +43,111 @@ COHORTS = _load_config()
 DREAM_CODES = load_yaml(config["dream_codes"])
 LABELS = load_yaml(config["labels"])
 DEMO_EXTRACTS = [n for n, e in config["extracts"].items() if "demo" in e]
+REGISTER_FILES = ("dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr")
+
+
+def _extract_columns():
+    """Each extract's column rename map. It describes a delivery, so it lives in the
+    extract's entry of config.yaml; a cohort file's `columns:` is still read (deprecated)."""
+    out = {}
+    for name, ext in config["extracts"].items():
+        cols = {f: dict(m) for f, m in (ext.get("columns") or {}).items()}
+        for cname, c in COHORTS.items():
+            if c["extract"] != name or not c.get("columns"):
+                continue
+            logger.warning(f"{c['source']}: `columns:` in a cohort file is deprecated; move it to "
+                           f"extracts.{name}.columns in config/config.yaml")
+            for f, m in c["columns"].items():
+                have = cols.setdefault(f, {})
+                for old, new in m.items():
+                    if have.get(old, new) != new:
+                        raise WorkflowError(f"{c['source']}: columns.{f}.{old} is '{new}' but extract "
+                                            f"'{name}' renames it to '{have[old]}'")
+                    have[old] = new
+        out[name] = cols
+    return out
+
+
+EXTRACT_COLUMNS = _extract_columns()
+USED_EXTRACTS = sorted({c["extract"] for c in COHORTS.values()})
+
+
+def _extract_mb(name):
+    """Size of an extract in MB: its register files, or the demo's expected size (about
+    0.5 kB per person) before it is generated. Rules scale memory and time with it."""
+    ext = config["extracts"][name]
+    folder = Path(ext["path"])
+    files = [p for p in folder.glob("*") if p.suffix.lower() in FORMATS
+             and p.stem.lower() in REGISTER_FILES] if folder.is_dir() else []
+    if files:
+        return max(1, sum(p.stat().st_size for p in files) // 2**20)
+    if "demo" in ext:
+        return max(1, ext["demo"]["pool_size"] * 500 // 2**20)
+    return 1
+
+
+EXTRACT_MB = {n: _extract_mb(n) for n in config["extracts"]}
 
 
 wildcard_constraints:
     cohort="|".join(COHORTS) or "NONE",
+    extract="|".join(config["extracts"]) or "NONE",
 
 
 def cohort_cfg(wildcards):
     return COHORTS[wildcards.cohort]
 
 
+def extract_of(wildcards):
+    return wildcards.extract if "extract" in wildcards.keys() else COHORTS[wildcards.cohort]["extract"]
+
+
 def extract_dir(cohort):
     return config["extracts"][COHORTS[cohort]["extract"]]["path"]
 
 
-def extract_files(wildcards):
-    """The extract's contract files (the demo's expected files when it is generated)."""
-    name = COHORTS[wildcards.cohort]["extract"]
-    ext = config["extracts"][name]
+def normalised_dir(name):
+    return f"results/extracts/{name}"
+
+
+def normalised(*files):
+    """Input function: files of the cohort's (or the {extract}'s) normalised extract."""
+    def inputs(wildcards):
+        base = normalised_dir(extract_of(wildcards))
+        return [f"{base}/{f}" for f in files]
+    return inputs
+
+
+def panel_file(wildcards):
+    return f"{normalised_dir(extract_of(wildcards))}/panel.parquet"
+
+
+def raw_register_files(wildcards):
+    """The extract's raw register files (the demo's expected files when it is generated)."""
+    ext = config["extracts"][wildcards.extract]
     folder = Path(ext["path"])
     if "demo" in ext:
-        return [str(folder / f) for f in demo_file_names(ext["demo"]["profile"])]
-    found = sorted(str(p) for p in folder.glob("*") if p.suffix.lower() in FORMATS
-                   and p.stem.lower() in CONTRACT_FILES)
+        return [str(folder / f) for f in demo_file_names(ext["demo"]["profile"])
+                if Path(f).stem in REGISTER_FILES]
+    return sorted(str(p) for p in folder.glob("*") if p.suffix.lower() in FORMATS
+                  and p.stem.lower() in REGISTER_FILES)
+
+
+def cohort_files(wildcards):
+    """The cohort's own files in the extract folder: participant list and questionnaires."""
     cohort = COHORTS[wildcards.cohort]
+    ext = config["extracts"][cohort["extract"]]
+    folder = Path(ext["path"])
+    if "demo" in ext:
+        return [str(folder / f) for f in demo_file_names(ext["demo"]["profile"])
+                if Path(f).stem not in REGISTER_FILES]
+    found = []
     for named in (cohort["participants_file"], cohort["progression"]["questionnaire_file"]):
-        if (folder / named).exists() and str(folder / named) not in found:
-            found.append(str(folder / named))
+        stem = Path(named).stem
+        for p in [folder / named, *(folder / f"{stem}{e}" for e in FORMATS)]:
+            if p.exists() and str(p) not in found:
+                found.append(str(p))
+                break
     return found
 
 
@@ -73,16 +156,65 @@ def demo_outputs(name):
     return [protected(str(Path(ext["path"]) / f)) for f in demo_file_names(ext["demo"]["profile"])]
 
 
-def run_params(wildcards):
-    """Everything a script needs besides files: the cohort, code table and labels."""
-    c = COHORTS[wildcards.cohort]
-    return {
-        "cohort": c,
-        "extract_dir": extract_dir(wildcards.cohort),
-        "dream_codes": DREAM_CODES,
-        "labels": LABELS,
-        "config_hash": config_hash({"cohort": c, "codes": DREAM_CODES}),
-    }
+def _subset(c, keys):
+    """The cohort settings named by dotted keys, e.g. ("matching", "disclosure.min_cell")."""
+    out = {}
+    for key in keys:
+        src, dst = c, out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            src = src[part]
+            dst = dst.setdefault(part, {})
+        dst[parts[-1]] = src[parts[-1]]
+    return out
+
+
+def _extract_params(name, cohort=None):
+    e = {"name": name, "path": config["extracts"][name]["path"], "normalised": normalised_dir(name),
+         "columns": EXTRACT_COLUMNS[name]}
+    if cohort is not None:
+        e["files"] = {"participants": cohort["participants_file"],
+                      "questionnaires": cohort["progression"]["questionnaire_file"]}
+    return e
+
+
+def rule_params(*keys, codes=False, labels=False, extract=False, whole=False):
+    """A rule's `params`: only the settings it uses, so that changing any other setting does
+    not re-run it. `keys` are dotted cohort keys; `whole` passes the whole cohort (report)."""
+    def params(wildcards):
+        out = {}
+        if "cohort" in wildcards.keys():
+            c = COHORTS[wildcards.cohort]
+            out["cohort"] = dict(c) if whole else _subset(c, keys)
+            if extract:
+                out["extract"] = _extract_params(c["extract"], c)
+                out["extract_dir"] = extract_dir(wildcards.cohort)
+        elif extract:
+            out["extract"] = _extract_params(wildcards.extract)
+            if extract == "raw":
+                out["extract"]["raw"] = True
+        if codes:
+            out["dream_codes"] = DREAM_CODES
+        if labels:
+            out["labels"] = LABELS if labels is True else {k: LABELS[k] for k in labels}
+        if whole:
+            out["config_hash"] = config_hash({"cohort": COHORTS[wildcards.cohort], "codes": DREAM_CODES})
+        return out
+    return params
+
+
+def mem_mb(base, per_gb_extract):
+    """Memory of a rule: `base` MB plus `per_gb_extract` MB per GB of extract."""
+    def f(wildcards, attempt):
+        return int((base + per_gb_extract * EXTRACT_MB[extract_of(wildcards)] / 1024) * attempt)
+    return f
+
+
+def runtime(base, per_gb_extract):
+    """Run time limit in minutes, scaled like mem_mb."""
+    def f(wildcards, attempt):
+        return int((base + per_gb_extract * EXTRACT_MB[extract_of(wildcards)] / 1024) * attempt)
+    return f
 
 
 def published_tables(wildcards):

@@ -27,6 +27,12 @@ rule economics:
         economics=lambda wc: COHORTS[wc.cohort]["economics"],
     log:
         "logs/{cohort}/economics.log",
+    benchmark:
+        "benchmarks/{cohort}/economics.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/sibeval.yaml"
     script:

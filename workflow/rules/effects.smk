@@ -3,7 +3,7 @@ rule test_effects:
     input:
         status="results/{cohort}/interim/status_month.parquet",
         matched="results/{cohort}/interim/matched.parquet",
-        panel="results/{cohort}/interim/panel.parquet",
+        panel=panel_file,
     output:
         effects=report(
             "results/{cohort}/effects/effects.csv",
@@ -32,9 +32,15 @@ rule test_effects:
             category="4. Effects",
         ),
     params:
-        run=run_params,
+        run=rule_params("effects", "disclosure.min_cell", codes=True),
     log:
         "logs/{cohort}/test_effects.log",
+    benchmark:
+        "benchmarks/{cohort}/test_effects.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(500, 1000),
+        runtime=runtime(10, 5),
     conda:
         "../envs/sibeval.yaml"
     script:

@@ -1,3 +1,4 @@
+# The extract stage: per extract, shared by every cohort on it.
 # One rule per demo extract: generate it when it is missing (never overwrites one).
 for _name in DEMO_EXTRACTS:
 
@@ -10,16 +11,50 @@ for _name in DEMO_EXTRACTS:
             demo=config["extracts"][_name]["demo"],
         log:
             f"logs/demo_extract/{_name}.log",
+        benchmark:
+            f"benchmarks/extracts/{_name}/demo_extract.tsv"
+        threads: 1
+        resources:
+            mem_mb=lambda wc, attempt: int((1000 + 16 * EXTRACT_MB[_name]) * attempt),
+            runtime=lambda wc, attempt: int((10 + EXTRACT_MB[_name] / 100) * attempt),
         conda:
             "../envs/sibeval.yaml"
         script:
             "../scripts/demo_extract.py"
 
 
-rule validate_extract:
-    """Check every file against DATA_CONTRACT.md and summarise rows, persons, coverage, codes."""
+rule normalise_extract:
+    """Validate every register file against DATA_CONTRACT.md once and keep it as typed,
+    column-pruned Parquet, with the raw files' checksums and the register QC summary."""
     input:
-        extract_files,
+        raw_register_files,
+    output:
+        [f"results/extracts/{{extract}}/{n}.parquet" for n in REGISTER_FILES],
+        summary="results/extracts/{extract}/summary.csv",
+        checksums="results/extracts/{extract}/checksums.csv",
+    params:
+        run=rule_params(codes=True, extract="raw"),
+    log:
+        "logs/extracts/{extract}/normalise_extract.log",
+    benchmark:
+        "benchmarks/extracts/{extract}/normalise_extract.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 8000),
+        runtime=runtime(10, 20),
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/normalise_extract.py"
+
+
+rule cohort_qc:
+    """The cohort's QC summary: its participant list and questionnaires (validated) with the
+    extract's register summary; small counts suppressed."""
+    input:
+        cohort_files,
+        summary=normalised("summary.csv"),
+        bef=normalised("bef.parquet"),
     output:
         report(
             "results/{cohort}/qc/extract_summary.csv",
@@ -27,10 +62,17 @@ rule validate_extract:
             category="1. Data",
         ),
     params:
-        run=run_params,
+        run=rule_params("participants_file", "progression.questionnaire_file", "disclosure.min_cell",
+                        extract=True),
     log:
-        "logs/{cohort}/validate_extract.log",
+        "logs/{cohort}/cohort_qc.log",
+    benchmark:
+        "benchmarks/{cohort}/cohort_qc.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(500, 500),
+        runtime=runtime(5, 2),
     conda:
         "../envs/sibeval.yaml"
     script:
-        "../scripts/validate_extract.py"
+        "../scripts/cohort_qc.py"

@@ -27,9 +27,15 @@ rule match:
         ),
         overlap_svg="results/{cohort}/matching/overlap.svg",
     params:
-        run=run_params,
+        run=rule_params("matching", "covariates", "language", labels=("covariates", "samples", "groups")),
     log:
         "logs/{cohort}/match.log",
+    benchmark:
+        "benchmarks/{cohort}/match.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 4000),
+        runtime=runtime(10, 10),
     conda:
         "../envs/sibeval.yaml"
     script:

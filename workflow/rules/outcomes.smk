@@ -1,7 +1,7 @@
 rule classify_outcomes:
     """Status in the outcome month for participants and matched controls (Table 1)."""
     input:
-        panel="results/{cohort}/interim/panel.parquet",
+        panel=panel_file,
         matched="results/{cohort}/interim/matched.parquet",
         participants="results/{cohort}/interim/participants.parquet",
         flow="results/{cohort}/interim/flow_participants.csv",
@@ -14,9 +14,16 @@ rule classify_outcomes:
         ),
         flow="results/{cohort}/outcomes/flow.csv",
     params:
-        run=run_params,
+        run=rule_params("follow_up_months", "control_dates", "beyond_coverage", "disclosure.min_cell",
+                        codes=True),
     log:
         "logs/{cohort}/classify_outcomes.log",
+    benchmark:
+        "benchmarks/{cohort}/classify_outcomes.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(500, 1000),
+        runtime=runtime(5, 5),
     conda:
         "../envs/sibeval.yaml"
     script:

@@ -1,14 +1,19 @@
 rule build_panel:
-    """Person x month panel: benefit group, wage, hours, residence, death."""
+    """Person x month panel of the extract: benefit group, wage, hours, residence, death."""
     input:
-        files=extract_files,
-        qc="results/{cohort}/qc/extract_summary.csv",
+        normalised("dream.parquet", "eindkomst.parquet", "vnds.parquet", "dod.parquet", "summary.csv"),
     output:
-        "results/{cohort}/interim/panel.parquet",
+        "results/extracts/{extract}/panel.parquet",
     params:
-        run=run_params,
+        run=rule_params(codes=True, extract=True),
     log:
-        "logs/{cohort}/build_panel.log",
+        "logs/extracts/{extract}/build_panel.log",
+    benchmark:
+        "benchmarks/extracts/{extract}/build_panel.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 12000),
+        runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"
     script:
@@ -18,8 +23,9 @@ rule build_panel:
 rule build_candidates:
     """Participant flow, eligible (person, index month) candidates and covariates."""
     input:
-        files=extract_files,
-        panel="results/{cohort}/interim/panel.parquet",
+        cohort_files,
+        normalised("dream.parquet", "bef.parquet", "vnds.parquet", "udda.parquet", "lpr.parquet", "summary.csv"),
+        panel=panel_file,
     output:
         candidates="results/{cohort}/interim/candidates.parquet",
         participants="results/{cohort}/interim/participants.parquet",
@@ -30,9 +36,16 @@ rule build_candidates:
             category="1. Data",
         ),
     params:
-        run=run_params,
+        run=rule_params("participants_file", "municipalities", "eligibility", "non_western_countries_exempt",
+                        "birth_date_problems", "disclosure.min_cell", codes=True, extract=True),
     log:
         "logs/{cohort}/build_candidates.log",
+    benchmark:
+        "benchmarks/{cohort}/build_candidates.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 8000),
+        runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"
     script:

@@ -1,7 +1,7 @@
 rule progression:
     """BIP and WHO-5 start vs end: item shares, WHO-5 scores, bands, figures."""
     input:
-        files=extract_files,
+        cohort_files,
         qc="results/{cohort}/qc/extract_summary.csv",
     output:
         flow="results/{cohort}/progression/flow.csv",
@@ -30,9 +30,16 @@ rule progression:
         fig_bands="results/{cohort}/progression/who5_bands.png",
         svgs=[f"results/{{cohort}}/progression/{f}.svg" for f in ("bip_items", "who5_items", "who5_means", "who5_bands")],
     params:
-        run=run_params,
+        run=rule_params("participants_file", "progression", "municipalities", "language",
+                        "disclosure.min_cell", labels=("items",), extract=True),
     log:
         "logs/{cohort}/progression.log",
+    benchmark:
+        "benchmarks/{cohort}/progression.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(500, 0),
+        runtime=runtime(5, 0),
     conda:
         "../envs/sibeval.yaml"
     script:

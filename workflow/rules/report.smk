@@ -10,9 +10,15 @@ rule report_bridge:
         profile="results/{cohort}/report_tmp/profile.csv",
         overlap="results/{cohort}/report_tmp/overlap.csv",
     params:
-        run=run_params,
+        run=rule_params("covariates", "disclosure", "language"),
     log:
         "logs/{cohort}/report_bridge.log",
+    benchmark:
+        "benchmarks/{cohort}/report_bridge.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 2000),
+        runtime=runtime(10, 5),
     conda:
         "../envs/sibeval.yaml"
     script:
@@ -23,6 +29,7 @@ rule report:
     """The effect note (HTML), the workbook and the figures, from the published tables only."""
     input:
         unpack(published_tables),
+        checksums=normalised("checksums.csv"),
     output:
         html=report(
             "results/{cohort}/report/effect_note.html",
@@ -37,9 +44,15 @@ rule report:
         figures=directory("results/{cohort}/report/figures"),
         summary="results/{cohort}/report/summary.json",
     params:
-        run=run_params,
+        run=rule_params(labels=True, extract=True, whole=True),
     log:
         "logs/{cohort}/report.log",
+    benchmark:
+        "benchmarks/{cohort}/report.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 2000),
+        runtime=runtime(10, 5),
     conda:
         "../envs/sibeval.yaml"
     script:
@@ -58,6 +71,12 @@ rule index:
         cohort_dir=config["cohort_dir"],
     log:
         "logs/index.log",
+    benchmark:
+        "benchmarks/index.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/sibeval.yaml"
     script:

@@ -1,8 +1,6 @@
 """Participant flow, eligible candidates and covariates (rule build_candidates)."""
 import logging
 
-import pandas as pd
-
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.cohort import (
     build_candidates,
@@ -12,7 +10,7 @@ from sibeval.cohort import (
     week_lookup,
 )
 from sibeval.disclosure import small_counts
-from sibeval.panel import Panel
+from sibeval.panel_io import read_panel
 
 log = logging.getLogger("sibeval")
 
@@ -29,7 +27,7 @@ def main(smk):
     if len(analysed) < 30:
         log.warning("only %d participants can be analysed: estimates will be imprecise and counts "
                     "below %d are suppressed in every table", len(analysed), ctx.min_cell)
-    panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
+    panel = read_panel(smk.input.panel, arrays=("group", "ordinary", "resident", "dead"))
     dream = ex.dream(codes, weeks=index_weeks_needed(analysed))
     cand, funnel = build_candidates(
         analysed, set(part_all["pnr"]), panel, bef, codes, c["eligibility"],

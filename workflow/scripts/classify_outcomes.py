@@ -6,7 +6,7 @@ import pandas as pd
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.cohort import require_publishable
 from sibeval.outcomes import analysis_persons, classify_outcomes, set_weights, table1
-from sibeval.panel import Panel
+from sibeval.panel_io import read_panel
 from sibeval.tables import flow_table, table1_display
 
 log = logging.getLogger("sibeval")
@@ -15,10 +15,12 @@ log = logging.getLogger("sibeval")
 def main(smk):
     ctx = context(smk)
     c, codes = ctx.cohort, ctx.codes
-    panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
     participants = pd.read_parquet(smk.input.participants)
     matched = pd.read_parquet(smk.input.matched)
     persons = analysis_persons(participants, matched, c["follow_up_months"], c["control_dates"])
+    # only the analysed persons' months
+    panel = read_panel(smk.input.panel, arrays=("group", "loen", "timer", "ordinary", "resident", "dead"),
+                       pnr=persons["pnr"].unique())
     status = classify_outcomes(persons, panel, codes, c["beyond_coverage"])
     status["weight"] = set_weights(status)
     part = status[status.role == "participant"]

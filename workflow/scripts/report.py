@@ -16,7 +16,7 @@ log = logging.getLogger("sibeval")
 def main(smk):
     ctx = context(smk)
     p, c = ctx.params, ctx.cohort
-    tables = load_tables(dict(smk.input.items()))
+    tables = load_tables({k: v for k, v in smk.input.items() if k != "checksums"})
     provenance = {"cohort": c["name"], "cohort_file": c["source"], "extract": p["extract_dir"],
                   "config_hash": p["config_hash"], "sibeval_version": __version__, "run_date": run_date(),
                   "suppression": f"min_cell = {ctx.min_cell}"}

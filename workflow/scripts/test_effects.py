@@ -13,7 +13,7 @@ from sibeval.effects import (
     subgroup_effects,
 )
 from sibeval.inference import results_frame
-from sibeval.panel import Panel
+from sibeval.panel_io import read_panel
 from sibeval.tables import suppress_effects
 
 log = logging.getLogger("sibeval")
@@ -40,7 +40,7 @@ def main(smk):
                     "add them to covariates: in the cohort file to report them", ", ".join(absent))
     sg = subgroup_effects(status, matched, e["subgroups"], e["primary_test"], e["alpha"])
     write_csv(suppress_effects(sg, k) if len(sg) else sg, smk.output.subgroups)
-    panel = Panel.from_frame(pd.read_parquet(smk.input.panel))
+    panel = read_panel(smk.input.panel, pnr=status["pnr"].unique())   # the analysed persons only
     plc = placebo(status, panel, ctx.codes,
                      e["placebo_months_before"], e["primary_test"], e["alpha"])
     write_csv(suppress_effects(plc, k), smk.output.placebo)

@@ -1,0 +1,18 @@
+"""The cohort's QC summary of its extract (rule cohort_qc)."""
+import logging
+
+from sibeval.adapters import context, run, write_csv
+from sibeval.disclosure import suppress_counts
+from sibeval.normalise import cohort_summary
+
+
+def main(smk):
+    ctx = context(smk)
+    ex = ctx.extract
+    part = ex.participants()
+    summary = cohort_summary(ex.summary(), part, ex.questionnaires(part), ex.bef(columns=["pnr"])["pnr"])
+    logging.getLogger("sibeval").info("extract %s: %d summary rows", ex.path, len(summary))
+    write_csv(suppress_counts(summary, ctx.min_cell), smk.output[0])
+
+
+run(snakemake, main)
