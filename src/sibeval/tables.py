@@ -124,8 +124,7 @@ def overlap_table(candidates: pd.DataFrame, matched: pd.DataFrame, covariates, n
     from .matching import propensity_model
 
     fit = propensity_model(candidates, "treated", list(covariates))
-    import statsmodels.api as sm
-    ps = fit.predict(sm.add_constant(candidates[list(covariates)].astype(float).to_numpy(), has_constant="add"))
+    ps = fit.predict()
     hi = float(max(ps.max(), matched["ps"].max()))
     edges = np.linspace(0.0, hi * 1.0001, n_bins + 1)
     groups = {"participants": matched.loc[matched.treated == 1, "ps"].to_numpy(),
