@@ -2,6 +2,7 @@
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sibeval import economics as ec
@@ -154,8 +155,26 @@ def test_measured_inputs_from_effects_table():
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_note_rows_from_published_csvs(lang):
-    rows = ec.note_rows(ec.account(CAT).to_frame(), ec.break_even(CAT).to_frame(), ec.risk(CAT), lang)
-    assert rows["value"].iloc[4] == pytest.approx(88341, abs=1)
-    assert rows["label"].iloc[0] == ec.NOTE_TEXT[lang]["municipal_saving"]
-    assert len(rows) == 9
+def test_note_economics_section_from_published_csvs(lang, tmp_path):
+    """The note's economics section reads only the published economics tables, in the
+    cohort's language, and states the payment and the loss probabilities."""
+    from sibeval.catalogue import Catalogue
+    from sibeval.formatting import Formatter
+    from sibeval.report import NoteBuilder
+
+    inp = replace(CAT, effect_ci=(0.07, 0.30))
+    tables = {"econ_account": ec.account(inp).to_frame(), "econ_break_even": ec.break_even(inp).to_frame(),
+              "econ_risk": ec.risk(inp),
+              "econ_inputs": pd.DataFrame({"input": ["effect", "gross_share", "effect_ci_low", "effect_ci_high",
+                                                     "price_year"],
+                                           "value": [inp.effect, inp.gross_share, 0.07, 0.30, 2021]}),
+              "econ_cash_flow": ec.cash_flow(inp)}
+    b = NoteBuilder.__new__(NoteBuilder)   # only the economics section: no effects table needed
+    b.t, b.c, b.cat, b.f = tables, {"economics": {"price_year": 2021}}, Catalogue(lang), Formatter(lang)
+    sec = b.economics()
+    text = " ".join([sec["intro"]] + [c for t in sec["tables"] for r in t.rows for c in r] + [sec["tables"][-1].note])
+    assert ("88.341" if lang == "da" else "88,341") in text
+    cat = Catalogue(lang)
+    assert cat("economics.items.payment") in text and cat("economics.points.ci_low") in text
+    p = ec.risk(inp).set_index("point").at["p_investor_loses", "probability"]
+    assert b.f.pct(p, 1) in sec["tables"][-1].note

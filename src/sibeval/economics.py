@@ -373,35 +373,3 @@ def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
 
 
 # Wording of the note's economics rows, per language (for the lead to fold into report_text).
-NOTE_TEXT = {
-    "da": {"municipal_saving": "Kommunens besparelse", "provider_cost": "Udgift til leverandørens indsats",
-           "surplus": "Budgetøkonomisk overskud", "investor_share": "Investors andel af overskuddet",
-           "payment": "Myndighed betaler investor/leverandør pr. deltager",
-           "payment_per_employed": "Betaling pr. deltager i beskæftigelse",
-           "investor_gross_share": "Break-even brutto-beskæftigelseseffekt (investor)",
-           "p_municipality_negative": "Sandsynlighed for at kommunens regnskab er negativt",
-           "p_investor_loses": "Sandsynlighed for at investor taber penge",
-           "unit": "kr. pr. deltager (nutidsværdi)"},
-    "en": {"municipal_saving": "Municipal saving", "provider_cost": "Provider cost",
-           "surplus": "Budget surplus", "investor_share": "Investor's share of the surplus",
-           "payment": "Municipality pays investor/provider per participant",
-           "payment_per_employed": "Payment per participant in employment",
-           "investor_gross_share": "Break-even gross employment share (investor)",
-           "p_municipality_negative": "Probability the municipality's account is negative",
-           "p_investor_loses": "Probability the investor loses money",
-           "unit": "DKK per participant (present value)"},
-}
-
-
-def note_rows(account_csv: pd.DataFrame, break_even_csv: pd.DataFrame, risk_csv: pd.DataFrame,
-              lang: str = "da") -> pd.DataFrame:
-    """The note's economics rows (label, value, unit) from the published economics CSVs."""
-    t = NOTE_TEXT[lang]
-    a = account_csv.set_index("item")["value"]
-    b = break_even_csv.set_index("item")["value"]
-    r = risk_csv.set_index("point")["probability"]
-    rows = [(t[k], float(a[k]), "kr") for k in ("municipal_saving", "provider_cost", "surplus",
-                                                 "investor_share", "payment", "payment_per_employed")]
-    rows.append((t["investor_gross_share"], float(b["investor_gross_share"]), "share"))
-    rows += [(t[k], float(r[k]), "probability") for k in ("p_municipality_negative", "p_investor_loses")]
-    return pd.DataFrame(rows, columns=["label", "value", "unit"])

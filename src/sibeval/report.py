@@ -459,6 +459,45 @@ class NoteBuilder:
             out.append(Table("who5_bands", self.cat("note.who5_bands"), [self.col("start_band"), *map(str, b.columns[1:])], rows))
         return out
 
+    def economics(self) -> dict | None:
+        """The economics section (payment model) from the published economics tables."""
+        acc = self.t.get("econ_account")
+        if acc is None or not len(acc):
+            return None
+        cat, f = self.cat, self.f
+        a = acc.set_index("item")["value"]
+        b = self.t["econ_break_even"].set_index("item")["value"]
+        inp = self.t["econ_inputs"].set_index("input")["value"]
+        risk = self.t["econ_risk"].set_index("point")
+        money = [k for k in ("effort_saving", "benefits_saving", "tax_gain", "municipal_saving", "provider_cost",
+                             "surplus", "investor_share", "payment", "municipality_account", "payment_per_employed")
+                 if k in a.index]
+        rows = [[cat(f"economics.items.{k}"), f.num(a[k], 0)] for k in money]
+        rows.append([cat("economics.items.investor_return"), f.pct(a["investor_return"], 1)])
+        account = Table("econ_account", cat("economics.account"), [cat("economics.item"), cat("economics.amount")], rows)
+        be_rows = []
+        for k in b.index:
+            v = b[k]
+            shown = f.pp(v) if k.endswith("_effect") else f.pct(v, 1)
+            be_rows.append([cat(f"economics.break_even_items.{k}"), shown])
+        break_even = Table("econ_break_even", cat("economics.break_even"), [cat("economics.item"), cat("economics.value")], be_rows)
+        r_rows = [[cat(f"economics.points.{k}"), f.pp(risk.at[k, "effect"]), f.num(risk.at[k, "surplus"], 0),
+                   f.num(risk.at[k, "municipality_account"], 0), f.pct(risk.at[k, "investor_return"], 1)]
+                  for k in ("ci_low", "estimate", "ci_high") if k in risk.index]
+        cf = self.t["econ_cash_flow"]
+        positive = [int(_num(y)) for y, c in zip(cf["year"], cf["cumulative"]) if _num(c) is not None and _num(c) >= 0]
+        probs = {"p_mun": f.pct(risk.at["p_municipality_negative", "probability"], 1),
+                 "p_inv": f.pct(risk.at["p_investor_loses", "probability"], 1)}
+        note = (cat("economics.risk_note", years=positive[0], **probs) if positive
+                else cat("economics.risk_note_never", **probs))
+        risk_t = Table("econ_risk", cat("economics.risk"),
+                       [cat("economics.point"), self.col("effect"), self.col("surplus"),
+                        self.col("municipality_account"), self.col("investor_return")], r_rows, note)
+        intro = cat("economics.intro", effect=f.pp(inp["effect"]), low=f.pp(inp.get("effect_ci_low")),
+                    high=f.pp(inp.get("effect_ci_high")), gross=f.pct(inp["gross_share"], 1),
+                    price_year=str(int(_num(inp.get("price_year", self.c.get("economics", {}).get("price_year"))))))
+        return {"title": cat("economics.title"), "intro": intro, "tables": [account, break_even, risk_t]}
+
     def caveats(self) -> list[str]:
         keys = ["design", "one_month", "small"]
         if "progression_items" in self.t:
@@ -534,6 +573,15 @@ class NoteBuilder:
             m = b.set_index(b.columns[0])
             save("who5_bands", fg.heatmap(m, cat("figures.who5_bands_title"), cat("figures.end"), cat("figures.start")),
                  cat("figures.who5_bands_title"))
+        sens = self.t.get("econ_sensitivity")
+        if sens is not None and len(sens):
+            from .economics_figures import tornado
+            base = _num(self.t["econ_account"].set_index("item")["value"]["municipality_account"])
+            save("tornado", tornado(sens.assign(**{c: pd.to_numeric(sens[c]) for c in sens.columns if c != "parameter"}),
+                                    base, {p: cat.get(f"economics.parameters.{p}", p) for p in sens["parameter"]},
+                                    xlabel=cat("economics.tornado_axis"), title=cat("economics.tornado_title"),
+                                    low_label=cat("economics.low"), high_label=cat("economics.high"), fmt=f),
+                 cat("economics.tornado_caption"))
         return figs
 
     # ---------- assemble ----------
@@ -572,8 +620,11 @@ class NoteBuilder:
         if prog:
             prog[0].figures = []
             prog[-1].figures = [fig(k) for k in ("bip_items", "who5_items", "who5_means", "who5_bands") if fig(k)]
+        econ = self.economics()
+        if econ:
+            econ["tables"][-1].figures = [x for x in (fig("tornado"),) if x]
         figno = 0
-        for s in sections + prog:
+        for s in sections + prog + (econ["tables"] if econ else []):
             for x in s.figures:
                 figno += 1
                 x.number = figno
@@ -582,7 +633,7 @@ class NoteBuilder:
             "provenance": provenance, "headlines": self.headlines(), "legend": self.legend(),
             "aids": self.reading_aids(), "balance_missed": missed, "balance_text": balance_text,
             "method": self.method(), "covariates": self.covariates(), "sections": sections,
-            "progression": prog, "caveats": self.caveats(), "k": self.k,
+            "progression": prog, "economics": econ, "caveats": self.caveats(), "k": self.k,
             "n_participants": self.f.int(self.n_participants()),
         }
 

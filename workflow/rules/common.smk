@@ -217,6 +217,10 @@ def runtime(base, per_gb_extract):
     return f
 
 
+ECONOMICS_TABLES = ("inputs", "account", "break_even", "cash_flow", "risk", "sensitivity",
+                    "subgroup_payments", "settlement")
+
+
 def published_tables(wildcards):
     """The published tables (name -> CSV path): the ONLY input of the note, the workbook,
     the figures and the index. Each keeps the columns of the analysis table it comes from;
@@ -238,6 +242,8 @@ def published_tables(wildcards):
         "profile": f"{r}/report_tmp/profile.csv",
         "overlap": f"{r}/report_tmp/overlap.csv",
     }
+    if COHORTS[wildcards.cohort]["economics"]["enabled"]:
+        tables |= {f"econ_{n}": f"{r}/economics/{n}.csv" for n in ECONOMICS_TABLES}
     if COHORTS[wildcards.cohort]["progression"]["enabled"]:
         tables |= {"progression_flow": f"{r}/progression/flow.csv",
                    "progression_items": f"{r}/progression/items.csv",
