@@ -25,7 +25,8 @@ def tornado(sens: pd.DataFrame, base: float, labels: dict | None = None,
     if title:
         ax.set_title(title)
     if fmt is not None:
-        from matplotlib.ticker import FuncFormatter
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.tick(v)))
     ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     fig.tight_layout()
