@@ -114,7 +114,7 @@ def context(smk):
     """What every workflow script starts from: the settings its rule passes (`params.run`:
     only those the rule uses), the code table and the extract.
 
-    The extract is the normalised one under results/extracts/<extract>/ (register files as
+    The extract is the normalised one under results/extracts/interim/<extract>/ (register files as
     typed Parquet; the cohort's participant list and questionnaires from the raw folder),
     or the raw folder for the rule that normalises it.
     """

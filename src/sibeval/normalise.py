@@ -293,7 +293,7 @@ def _retype(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 class NormalisedExtract(Extract):
-    """An extract read from its normalised folder (`results/extracts/<extract>/`).
+    """An extract read from its normalised folder (`results/extracts/interim/<extract>/`).
 
     Register files come from the typed Parquet of the extract stage (already validated);
     the cohort's participant list and questionnaires are read from the raw folder.

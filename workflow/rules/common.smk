@@ -24,6 +24,9 @@ def _load_config():
         cohorts = {}
         for name in config["cohorts"]:
             path = Path(config["cohort_dir"]) / f"{name}.yaml"
+            if name == "extracts":
+                raise ConfigError("cohorts: 'extracts' is reserved (results/extracts/ holds the "
+                                  "normalised extracts); rename the cohort file")
             if not path.exists():
                 raise ConfigError(f"cohorts: '{name}' has no file {path}; available: "
                                   f"{sorted(p.stem for p in Path(config['cohort_dir']).glob('*.yaml'))}")
@@ -107,7 +110,7 @@ def extract_dir(cohort):
 
 
 def normalised_dir(name):
-    return f"results/extracts/{name}"
+    return f"results/extracts/interim/{name}"
 
 
 def normalised(*files):

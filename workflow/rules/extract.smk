@@ -29,9 +29,9 @@ rule normalise_extract:
     input:
         raw_register_files,
     output:
-        [f"results/extracts/{{extract}}/{n}.parquet" for n in REGISTER_FILES],
-        summary="results/extracts/{extract}/summary.csv",
-        checksums="results/extracts/{extract}/checksums.csv",
+        [f"results/extracts/interim/{{extract}}/{n}.parquet" for n in REGISTER_FILES],
+        summary="results/extracts/interim/{extract}/summary.csv",
+        checksums="results/extracts/interim/{extract}/checksums.csv",
     params:
         run=rule_params(codes=True, extract="raw"),
     log:

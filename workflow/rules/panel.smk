@@ -3,7 +3,7 @@ rule build_panel:
     input:
         normalised("dream.parquet", "eindkomst.parquet", "vnds.parquet", "dod.parquet", "summary.csv"),
     output:
-        "results/extracts/{extract}/panel.parquet",
+        "results/extracts/interim/{extract}/panel.parquet",
     params:
         run=rule_params(codes=True, extract=True),
     log:
