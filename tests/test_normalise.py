@@ -73,6 +73,17 @@ def test_an_error_names_the_raw_file_not_the_normalised_one(tmp_path, codes):
     assert not (tmp_path / "norm").exists()       # nothing half-written
 
 
+def test_a_duplicated_dream_person_is_named_by_row_never_by_pnr(tmp_path, codes):
+    dream = dream_frame({"A": {}, "B": {}})
+    dream = pd.concat([dream, dream.iloc[[1]]], ignore_index=True)
+    ex = write_extract(tmp_path / "ex", dream=dream)
+    with pytest.raises(ExtractError) as e:
+        normalise(Extract(ex), codes, tmp_path / "norm")
+    msg = str(e.value)
+    assert "duplicate pnr" in msg and "row 2" in msg and "row 3" in msg
+    assert not any(p in msg for p in dream["pnr"].astype(str))
+
+
 def test_a_rename_map_applies_when_normalising(tmp_path, codes):
     ek = pd.DataFrame({"PNR": ["A"], "MND": ["2020-03"], "LOENBELOB": [1000.0], "TIMER": [10.0]})
     ex = write_extract(tmp_path / "ex", eindkomst=ek)

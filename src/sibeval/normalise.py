@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .codes import CodeTable
-from .errors import ExtractError
+from .errors import ExtractError, file_rows
 from .registers import (
     SCHEMAS,
     Extract,
@@ -33,6 +33,7 @@ from .registers import (
     _codes_as_text,
     _coerce,
     _resolve_columns,
+    check_unknown_codes,
     iter_raw,
     raw_columns,
 )
@@ -140,19 +141,13 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
     if n_rows == 0:
         raise ExtractError(f, "the file has no rows", n=0)
     pnr = np.concatenate(seen)
-    vals, cnt = np.unique(pnr.astype(str), return_counts=True)
-    if (cnt > 1).any():
+    dup = pd.Index(pnr).duplicated(keep=False)
+    if dup.any():
         raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
-                           n=int((cnt > 1).sum()), examples=[f"pnr {v}" for v in vals[cnt > 1][:2]])
+                           n=int(pd.Index(pnr[dup]).nunique()), examples=file_rows(f, np.flatnonzero(dup)))
     _, unknown = codes.lookup(list(counts))
     unknown_counts = {u: counts[u] for u in unknown if counts.get(u)}
-    if unknown_counts and codes.unknown_codes == "error":
-        listing = ", ".join(f"'{k}' ({v} person-weeks)" for k, v in sorted(unknown_counts.items()))
-        raise ExtractError(
-            f, f"unknown benefit code(s) not in the code table: {listing}", column="y_*",
-            n=sum(unknown_counts.values()),
-            fix="add them to config/dream_codes.yaml, or set unknown_codes to a group",
-        )
+    check_unknown_codes(f, unknown_counts, codes)
     return {"persons": len(pnr), "weeks": weeks, "code_counts": counts, "unknown_counts": unknown_counts}
 
 

@@ -495,14 +495,19 @@ class Extract:
             for u in unknown:
                 unknown_total[u] = unknown_total.get(u, 0) + int(bc[dictionary.index(u) + 1])
         unknown_total = {k: v for k, v in unknown_total.items() if v}
-        if unknown_total and codes.unknown_codes == "error":
-            listing = ", ".join(f"'{k}' ({v} person-weeks)" for k, v in sorted(unknown_total.items()))
-            raise ExtractError(
-                f, f"unknown benefit code(s) not in the code table: {listing}", column="y_*",
-                n=sum(unknown_total.values()),
-                fix="add them to config/dream_codes.yaml, or set unknown_codes to a group",
-            )
+        check_unknown_codes(f, unknown_total, codes)
         return DreamData(pnr, tuple(use), groups, counts, unknown_total)
+
+
+def check_unknown_codes(f, unknown_counts: dict, codes) -> None:
+    """Stop on DREAM codes missing from the code table (unless the table maps them)."""
+    if unknown_counts and codes.unknown_codes == "error":
+        listing = ", ".join(f"'{k}' ({v} person-weeks)" for k, v in sorted(unknown_counts.items()))
+        raise ExtractError(
+            f, f"unknown benefit code(s) not in the code table: {listing}", column="y_*",
+            n=sum(unknown_counts.values()),
+            fix="add them to config/dream_codes.yaml, or set unknown_codes to a group",
+        )
 
 
 def _codes_as_text(col: pa.Array) -> pa.Array:
