@@ -370,6 +370,3 @@ def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
     if settings:
         rows.append({"input": "price_year", "value": settings.get("price_year"), "source": "cohort file economics:"})
     return pd.DataFrame(rows)
-
-
-# Wording of the note's economics rows, per language (for the lead to fold into report_text).
