@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .errors import SibevalError
+from .errors import InconsistentTables, SibevalError
 
 TOL = 1e-6
 
@@ -48,6 +48,8 @@ class Ledger:
     zeros_sensitive: bool = False
     quantities: dict[str, Quantity] = field(default_factory=dict)
     relations: list[tuple[dict[str, float], str]] = field(default_factory=list)
+    table: str = ""                                   # the table being registered
+    origin: dict[str, str] = field(default_factory=dict)
 
     def add(self, key: str, value: float, persons: int | None = None, **kw) -> str:
         value = float(value)
@@ -55,12 +57,16 @@ class Ledger:
         if key in self.quantities:
             q = self.quantities[key]
             if abs(q.value - value) > 1e-6 * max(1.0, abs(value)):
-                raise SibevalError(f"disclosure: '{key}' is published as {q.value} and as {value}")
+                raise InconsistentTables(
+                    f"internal error: the analysis tables disagree on cell '{key}': table "
+                    f"'{self.origin.get(key, '?')}' gives {q.value:g} and table '{self.table or '?'}' "
+                    f"gives {value:g} (interim/tables/)")
             q.shown = q.shown or kw.get("shown", True)
             q.public = q.public or kw.get("public", False)
             q.keep = max(q.keep, kw.get("keep", 1))
             return key
         self.quantities[key] = Quantity(key, value, persons, **kw)
+        self.origin[key] = self.table
         return key
 
     def relate(self, terms: dict[str, float], rule: str) -> None:

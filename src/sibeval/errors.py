@@ -19,6 +19,11 @@ class ConfigError(SibevalError):
     """A configuration or cohort file does not hold."""
 
 
+class InconsistentTables(Exception):
+    """Two analysis tables disagree on a number they both publish: a bug in sibeval, not a
+    problem of the input (deliberately not a SibevalError, so it is reported as one)."""
+
+
 def plain(value) -> str:
     """A value as a user writes it: numpy scalars as plain numbers, lists comma-separated."""
     if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):

@@ -51,27 +51,69 @@ class LogitFit:
         return 1.0 / (1.0 + np.exp(-self.linear_predictor))
 
 
+def _loglik(eta, y):
+    return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+
+
 def _logit_newton(X, y, maxiter=100, tol=1e-7):
-    """Maximum likelihood logit by Newton-Raphson on the full Hessian, as statsmodels'
-    Logit(...).fit(method="newton"). Newton converges quadratically, so after a step of at
-    most `tol` the coefficients are within about tol**2 of the maximum; stop there."""
-    beta = np.zeros(X.shape[1])
-    Xw = np.empty_like(X)
+    """Maximum likelihood logit by Newton-Raphson on the full Hessian (statsmodels'
+    Logit(...).fit(method="newton")), with R glm.fit's safeguard: a step that lowers the
+    log-likelihood (or overflows) is halved until it does not. Newton converges
+    quadratically, so after a step of at most `tol` the coefficients are within about
+    tol**2 of the maximum; stop there. The columns after the intercept are standardised
+    while fitting (Newton's iterates do not depend on it, the conditioning of the Hessian
+    does: a square of a heavy-tailed covariate spans many orders of magnitude)."""
+    mu = X[:, 1:].mean(axis=0)
+    sd = X[:, 1:].std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = np.empty_like(X)
+    Z[:, 0] = 1.0
+    Z[:, 1:] = (X[:, 1:] - mu) / sd
+    g = np.zeros(X.shape[1])
     ybar = y.mean()
-    beta[0] = np.log(ybar / (1 - ybar))        # start at the intercept-only fit (X[:, 0] is 1)
+    g[0] = np.log(ybar / (1 - ybar))        # start at the intercept-only fit (X[:, 0] is 1)
+    Zw = np.empty_like(Z)
+    eta = Z @ g
+    ll = _loglik(eta, y)
     for it in range(1, maxiter + 1):
-        eta = X @ beta
-        p = 1.0 / (1.0 + np.exp(-eta))
-        grad = X.T @ (y - p)
-        np.multiply(X, np.sqrt(p * (1 - p))[:, None], out=Xw)
-        H = Xw.T @ Xw
-        step = np.linalg.solve(H, grad)
-        beta = beta + step
-        if not np.all(np.isfinite(beta)):
-            raise np.linalg.LinAlgError("the fit diverged")
+        p = 0.5 * (1.0 + np.tanh(0.5 * eta))   # the logistic function without overflow
+        grad = Z.T @ (y - p)
+        np.multiply(Z, np.sqrt(p * (1 - p))[:, None], out=Zw)
+        step = np.linalg.lstsq(Zw.T @ Zw, grad, rcond=None)[0]
+        for _ in range(40):                     # step-halving (R: "step size truncated")
+            new = g + step
+            eta_new = Z @ new
+            ll_new = _loglik(eta_new, y)
+            if np.isfinite(ll_new) and ll_new >= ll - 1e-10 * max(1.0, abs(ll)):
+                break
+            step = step / 2
+        else:
+            raise np.linalg.LinAlgError("the fit could not increase the likelihood")
+        g, eta, ll = new, eta_new, ll_new
         if np.max(np.abs(step)) < tol:
+            beta = np.empty_like(g)
+            beta[1:] = g[1:] / sd
+            beta[0] = g[0] - float(np.sum(g[1:] * mu / sd))
             return beta, it
     raise np.linalg.LinAlgError(f"no convergence in {maxiter} iterations")
+
+
+def separating_covariates(X: np.ndarray, y: np.ndarray, names) -> list[str]:
+    """Covariates that alone predict treatment perfectly or quasi-perfectly, so the logit
+    has no finite maximum: treated values all at or beyond one end of the controls' (a
+    binary covariate that is the same for every treated row), or, when the covariate's
+    square is in the model, one value for every treated row."""
+    t = y == 1
+    names = list(names)
+    out = []
+    for j, name in enumerate(names):
+        xt, xc = X[t, j], X[~t, j]
+        one_sided = xt.min() >= xc.max() or xt.max() <= xc.min()
+        # with its square in the model, a value shared by every treated row separates too
+        peaked = f"{name}_squared" in names and xt.min() == xt.max()
+        if one_sided or peaked:
+            out.append(name)
+    return out
 
 
 def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) -> LogitFit:
@@ -86,16 +128,26 @@ def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) 
     const = [c for j, c in enumerate(covariates) if np.all(X[:, j] == X[0, j])]
     if const:
         raise SibevalError(f"match(): covariate(s) {const} take a single value; drop them from covariates")
+    y = data[treatment].to_numpy(dtype=float)
+    sep = separating_covariates(X, y, covariates)
+    if sep:
+        base = sorted({c.removesuffix("_squared") for c in sep})
+        raise SibevalError(
+            f"match(): covariate(s) {base} predict participation perfectly among these "
+            f"{int(y.sum())} participants and {int(len(y) - y.sum())} eligible control rows (e.g. one "
+            "value for every participant), so the propensity model has no finite estimate. "
+            "Fix: drop them from covariates: in the cohort file, or restrict eligibility: to "
+            "persons with the participants' values")
     X1 = np.empty((len(X), X.shape[1] + 1))
     X1[:, 0] = 1.0
     X1[:, 1:] = X
     X = X1
-    y = data[treatment].to_numpy(dtype=float)
     try:
         beta, it = _logit_newton(X, y)
-    except np.linalg.LinAlgError as exc:  # perfect separation, singular design
-        raise SibevalError(f"match(): the propensity model could not be fitted ({exc}); "
-                           "check for covariates that predict treatment perfectly") from None
+    except np.linalg.LinAlgError as exc:
+        raise SibevalError(f"match(): the propensity model did not converge ({exc}); a combination "
+                           f"of the covariates {covariates} may predict participation perfectly: "
+                           "drop or merge covariates in the cohort file") from None
     return LogitFit(params=beta, linear_predictor=X @ beta, iterations=it, names=("const", *covariates))
 
 

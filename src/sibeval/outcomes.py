@@ -164,24 +164,51 @@ def analysis_persons(participants: pd.DataFrame, matched: pd.DataFrame, follow_u
     return pd.concat([p[cols + ["kommune"]], c[cols]], ignore_index=True)
 
 
-def set_weights(df: pd.DataFrame) -> pd.Series:
-    """ATT weights from matched sets among the persons with an observed outcome.
+# Why a person of the matched sample is not analysed (beside classify_outcomes' reasons)
+NO_CONTROL_IN_CALIPER = "no eligible control within the caliper"
+NO_CONTROL_OBSERVED = "no matched control with an observed status"
+PARTICIPANT_UNOBSERVED = "their participant has no observed status"
 
-    Sets whose participant has no outcome are dropped (weight 0); in each remaining set a
-    control gets 1/k (k analysed controls in the set), summed over sets when a control is
-    reused, then scaled so control weights sum to the number of distinct analysed controls.
-    Participants without a matched set get weight 0 in comparisons.
+
+def analysed_sample(df: pd.DataFrame) -> pd.DataFrame:
+    """The one decision of who is analysed, read by every table (flow, Table 1, effects,
+    subgroups, placebo, hours and wages, sensitivity).
+
+    `df` is classify_outcomes' frame (`role`, `subclass`, `excluded`). A control is analysed
+    when its participant's status is observed and its own is; a participant when its
+    status is observed and at least one control of its matched set is analysed. Returns
+    `reason` (empty for the analysed; else the first reason that applies, in this order:
+    for participants the outcome reason, no control within the caliper, no control with
+    an observed status; for controls their participant's missing status, then their own
+    outcome reason) and `weight` (ATT weights, 0 for those not analysed: a control gets
+    1/k in a set of k analysed controls, summed over sets when reused, scaled so control
+    weights sum to the number of distinct analysed controls).
     """
-    ok = df["status"].notna() & df["subclass"].notna()
-    t_ok = set(df.loc[ok & (df["role"] == "participant"), "subclass"])
-    in_set = ok & df["subclass"].isin(t_ok)
-    k = df[in_set & (df["role"] == "control")].groupby("subclass").size()
+    role = df["role"].to_numpy()
+    part, ctrl = role == "participant", role == "control"
+    own = df["excluded"].fillna("").astype(str).to_numpy()
+    sub = df["subclass"]
+    observed_sets = set(sub[part & (own == "") & sub.notna().to_numpy()])
+    in_observed_set = sub.isin(observed_sets).to_numpy()
+    reason = np.full(len(df), "", dtype=object)
+    c_ok = ctrl & in_observed_set & (own == "")
+    reason[ctrl & ~in_observed_set] = PARTICIPANT_UNOBSERVED
+    reason[ctrl & in_observed_set & (own != "")] = own[ctrl & in_observed_set & (own != "")]
+    live = set(sub[c_ok])
+    reason[part & (own != "")] = own[part & (own != "")]
+    reason[part & (own == "") & sub.isna().to_numpy()] = NO_CONTROL_IN_CALIPER
+    reason[part & (own == "") & sub.notna().to_numpy() & ~sub.isin(live).to_numpy()] = NO_CONTROL_OBSERVED
+    analysed = reason == ""
     w = pd.Series(0.0, index=df.index)
-    is_t = in_set & (df["role"] == "participant") & df["subclass"].isin(k.index)
-    w[is_t] = 1.0
-    is_c = in_set & (df["role"] == "control")
-    w[is_c] = 1.0 / df.loc[is_c, "subclass"].map(k)
-    n_c = df.loc[is_c, "pnr"].nunique()
-    if w[is_c].sum() > 0:
-        w[is_c] *= n_c / w[is_c].sum()
-    return w
+    w[analysed & part] = 1.0
+    k = sub[c_ok].value_counts()
+    w[c_ok] = 1.0 / sub[c_ok].map(k).to_numpy(float)
+    n_c = df.loc[c_ok, "pnr"].nunique()
+    if c_ok.any():
+        w[c_ok] *= n_c / w[c_ok].sum()
+    return pd.DataFrame({"reason": pd.Series(reason, index=df.index, dtype=object), "weight": w})
+
+
+def set_weights(df: pd.DataFrame) -> pd.Series:
+    """ATT weights of :func:`analysed_sample` (0 for everyone not analysed)."""
+    return analysed_sample(df)["weight"]

@@ -64,16 +64,25 @@ class Tables:
                        if "w_min" in t[n]], ignore_index=True)
         self.unit = (float(w["w_min"].min()), float(w["w_max"].max()))
         self.integer_controls = bool(np.allclose(w.to_numpy(), 1.0))
+        self.led.table = "effects"
         self._outcomes("main", t["effects"], keep_headline=True)
         if len(t["placebo"]):
+            self.led.table = "placebo"
             self._outcomes("placebo", t["placebo"])
+        self.led.table = "subgroups"
         self._subgroups(t["subgroups"])
+        self.led.table = "table1"
         self._table1(t["table1"])
+        self.led.table = "flow"
         self._flow(t["flow"], t["flow_reasons"])
+        self.led.table = "match_summary"
         self._match(t["match_summary"], t["covariate_counts"])
+        self.led.table = "overlap"
         self._overlap(t["overlap"])
+        self.led.table = "hours_wage"
         self._hours(t["hours_wage"])
         if "progression_items" in t:
+            self.led.table = "progression"
             self._progression(t)
 
     # -- registration -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import pandas as pd
 
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.cohort import require_publishable
-from sibeval.outcomes import analysis_persons, classify_outcomes, set_weights, table1
+from sibeval.outcomes import analysed_sample, analysis_persons, classify_outcomes, table1
 from sibeval.panel_io import read_panel
 from sibeval.tables import flow_counts
 
@@ -22,12 +22,13 @@ def main(smk):
     panel = read_panel(smk.input.panel, arrays=("group", "loen", "timer", "ordinary", "resident", "dead"),
                        pnr=persons["pnr"].unique())
     status = classify_outcomes(persons, panel, codes, c["beyond_coverage"])
-    status["weight"] = set_weights(status)
+    sample = analysed_sample(status)   # the one decision every table reads
+    status["not_analysed"], status["weight"] = sample["reason"], sample["weight"]
     part = status[status.role == "participant"]
-    require_publishable(int(((part.excluded == "") & (part.weight > 0)).sum()), ctx.min_cell,
+    require_publishable(int((part.weight > 0).sum()), ctx.min_cell,
                         "have an observed outcome and matched controls")
     for role, g in status.groupby("role"):
-        excl = g.loc[g.excluded != "", "excluded"].value_counts()
+        excl = g.loc[g.not_analysed != "", "not_analysed"].value_counts()
         log.info("%s: %d classified, excluded: %s", role, int(g.status.notna().sum()),
                  "; ".join(f"{k} ({v})" for k, v in excl.items()) or "none")
     write_parquet(status, smk.output.status)
