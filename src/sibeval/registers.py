@@ -7,7 +7,10 @@ rules, and raises :class:`ExtractError` naming the file, column, count and examp
 
 from __future__ import annotations
 
+import codecs
+import functools
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +60,31 @@ ALLOWED = {
 
 
 # ----------------------------------------------------------------------------- raw reading
+def csv_encoding(path: Path) -> str:
+    """utf-8-sig (UTF-8, with or without a BOM, as the contract says) when the whole file
+    decodes as UTF-8; else cp1252, the Latin-1 superset that Danish Excel and SAS write."""
+    st = Path(path).stat()
+    return _encoding(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _encoding(path: str, mtime_ns: int, size: int) -> str:
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 22):
+                dec.decode(block)
+            dec.decode(b"", final=True)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        logging.getLogger("sibeval").warning(
+            "%s is not UTF-8; read as Windows-1252 (Latin-1). Deliver UTF-8 to be sure of the "
+            "letters", Path(path).name)
+        return "cp1252"
+
+
 def _sniff_sep(path: Path) -> str:
-    with open(path, encoding="utf-8-sig") as fh:
+    with open(path, encoding=csv_encoding(path)) as fh:
         head = fh.readline()
     return ";" if head.count(";") > head.count(",") else ","
 
@@ -86,7 +112,7 @@ def raw_columns(path: str | Path) -> list[str]:
         if suffix == ".parquet":
             return list(pq.read_schema(path).names)
         if suffix == ".csv":
-            return list(pd.read_csv(path, sep=_sniff_sep(path), nrows=0, encoding="utf-8-sig").columns)
+            return list(pd.read_csv(path, sep=_sniff_sep(path), nrows=0, encoding=csv_encoding(path)).columns)
         import pyreadstat
 
         reader = pyreadstat.read_sas7bdat if suffix == ".sas7bdat" else pyreadstat.read_dta
@@ -129,7 +155,7 @@ def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUN
             return
         if suffix == ".csv":
             chunks = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False,
-                                 na_values=[""], encoding="utf-8-sig", usecols=actual,
+                                 na_values=[""], encoding=csv_encoding(path), usecols=actual,
                                  chunksize=chunk_rows)
         else:
             import pyreadstat  # ReadStat: reads SAS files that pandas' reader mis-parses
@@ -432,7 +458,10 @@ class Extract:
     def lpr(self):
         return self._read("lpr", required=False)
 
-    def questionnaires(self, participants: pd.DataFrame | None = None):
+    def questionnaires(self, participants: pd.DataFrame | None = None, cohort: pd.DataFrame | None = None):
+        """The questionnaires, validated; every row must belong to a person of the participant
+        list (`participants`, the whole file). With `cohort` (the cohort's participants) only
+        their rows are kept: the rest belong to other cohorts on the same extract."""
         f = self.file("questionnaires", required=False)
         if f is None:
             return None
@@ -456,6 +485,8 @@ class Extract:
                 raise ExtractError(f, "questionnaire rows for persons not in the participant list",
                                    column="pnr", n=int(df.loc[unknown, "pnr"].nunique()),
                                    examples=file_rows(f, np.flatnonzero(unknown)))
+        if cohort is not None:
+            df = df[df["pnr"].isin(set(cohort["pnr"]))].reset_index(drop=True)
         return df
 
     def dream_weeks(self) -> list[tuple[int, int]]:

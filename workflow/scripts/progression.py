@@ -13,10 +13,10 @@ def main(smk):
     ctx = context(smk)
     p, c, ex = ctx.params, ctx.cohort, ctx.extract
     pc = c["progression"]
-    part = ex.participants()
-    if c["municipalities"]:
-        part = part[part["kommune"].isin(c["municipalities"])]
-    q = ex.questionnaires(part)
+    listed = ex.participants()
+    part = listed[listed["kommune"].isin(c["municipalities"])] if c["municipalities"] else listed
+    # rows of other municipalities' participants belong to other cohorts: left out, not refused
+    q = ex.questionnaires(listed, cohort=part)
     if q is None:
         raise ExtractError(f"{p['extract_dir']}/{pc['questionnaire_file']}", "no questionnaire file",
                            fix="deliver it, or set progression.enabled: false in the cohort file")
