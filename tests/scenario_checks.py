@@ -160,8 +160,9 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
     st = pd.read_parquet(res / "interim" / "status_month.parquet")
     check = st[st["weight"] > 0]
     if status_sample and len(check) > status_sample:
+        ctrl = check[check.role == "control"]
         check = pd.concat([check[check.role == "participant"],
-                           check[check.role == "control"].sample(status_sample, random_state=sc.seed)])
+                           ctrl.sample(min(status_sample, len(ctrl)), random_state=sc.seed)])
     wrong = 0
     for r in check.itertuples():
         y, m = divmod(int(r.outcome_month), 12)

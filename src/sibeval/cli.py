@@ -41,6 +41,32 @@ PAYMENT_OPTIONS = {  # option: (Inputs field, type, help)
 }
 
 
+def _add_scenario_parser(sub) -> None:
+    from .scenarios import FORMATS, PATHOLOGIES
+
+    sc = sub.add_parser(
+        "scenario", help="write a test extract with the pathologies of real deliveries",
+        description="Write a register extract, written from DATA_CONTRACT.md alone, with chosen "
+                    "pathologies (deaths and emigrations after matching, outcome months past the "
+                    "data, CSV/Stata deliveries, ...) and a cohort file for it. For trying the "
+                    "workflow on data it was not tuned to; see tests/test_scenarios.py.")
+    sc.add_argument("--out", required=True, metavar="DIR", help="folder to write the extract to "
+                    "(its name becomes the extract's name in the cohort file)")
+    sc.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    sc.add_argument("--random", action="store_true",
+                    help="draw size, format and pathologies from the seed")
+    sc.add_argument("--pathology", action="append", default=[], metavar="NAME",
+                    help=f"switch one on (repeatable): {', '.join(PATHOLOGIES)}")
+    sc.add_argument("--format", default="parquet", choices=FORMATS, help="delivery format (default: %(default)s)")
+    sc.add_argument("--persons", type=int, default=3000, help="persons in the extract (default: %(default)s)")
+    sc.add_argument("--participants", type=int, default=60,
+                    help="participants referred (default: %(default)s)")
+    sc.add_argument("--cohort-file", metavar="FILE", help="where to write the cohort file "
+                    "(default: <name of --out>.yaml in the current folder)")
+    sc.add_argument("--force", action="store_true", help="overwrite the files of a non-empty folder")
+    sc.set_defaults(func=_scenario)
+
+
 def _add_payment_parser(sub) -> None:
     pay = sub.add_parser("payment", help="expected budget account and payment workbook (planning)",
                          description="The catalogue's 'forventet budgetøkonomisk regnskab': prints "
@@ -98,6 +124,34 @@ def _payment(args) -> int:
     return 0
 
 
+def _scenario(args) -> int:
+    import yaml
+
+    from .scenarios import PATHOLOGIES, Scenario, random_scenario, write_scenario
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        print(f"sibeval scenario: {out} exists and is not empty; pass --force to overwrite it",
+              file=sys.stderr)
+        return 2
+    if args.random:
+        sc = random_scenario(args.seed)
+    else:
+        bad = sorted(set(args.pathology) - set(PATHOLOGIES))
+        if bad:
+            raise SibevalError(f"--pathology {', '.join(bad)} is not known; use any of {', '.join(PATHOLOGIES)}")
+        sc = Scenario(seed=args.seed, persons=args.persons, participants=args.participants,
+                      fmt=args.format, pathologies=frozenset(args.pathology))
+    res = write_scenario(sc, out)
+    cohort = Path(args.cohort_file or f"{out.name}.yaml")
+    cohort.write_text(yaml.safe_dump({**res["cohort"], "extract": out.name}, allow_unicode=True,
+                                     sort_keys=False), encoding="utf-8")
+    print(f"wrote the extract to {out} ({sc.fmt}; pathologies: {', '.join(sorted(sc.pathologies)) or 'none'}) "
+          f"and its cohort file to {cohort}; expected: "
+          f"{'a stop with ' + repr(sc.expected_stop()) if sc.expected_stop() else 'publishes'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The `sibeval` command line (one subcommand per task)."""
     from . import __version__
@@ -126,6 +180,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--force", action="store_true",
                    help="overwrite the files of an existing, non-empty folder")
     d.set_defaults(func=_demo)
+    _add_scenario_parser(sub)
     _add_payment_parser(sub)
     return p
 

@@ -129,9 +129,13 @@ def _bounds(led: Ledger, q: Quantity, hidden: dict) -> tuple[float, float]:
 
 def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -> dict[str, tuple[float, float, str]]:
     """Tightest [min, max] of each target an attacker can derive, with the relations used;
-    `markers_only`: from the suppression pattern alone, every unhidden number unknown."""
+    `markers_only`: from the suppression pattern alone, every unhidden number unknown
+    except the zeros a policy with `zeros_sensitive: false` prints."""
+    # a shown zero is part of the pattern when zeros are not sensitive (the policy prints
+    # them): a headline equal to its one non-zero status is then known from the pattern too
     variables = {k for k, q in led.quantities.items()
-                 if k in hidden or not q.shown or (markers_only and not q.public)}
+                 if k in hidden or not q.shown
+                 or (markers_only and not q.public and not (q.value == 0 and not led.zeros_sensitive))}
     comp = _components(led, variables)
     # a finite ceiling far above any count keeps HiGHS from "infeasible or unbounded"
     big = 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0

@@ -231,7 +231,11 @@ class Tables:
         totals = {"participants": "match:treated:matched_rows", "matched_controls": "match:control:matched_rows",
                   "eligible_pool": "match:control:all_rows"}
         for g, rows in self.overlap.groupby("group", sort=False):
-            keys = [self._add(f"ovl:{g}:{i}", r.n, r.persons, keep=0) for i, r in enumerate(rows.itertuples())]
+            # pool bins count (person, index month) rows: one person may stand for several
+            has = rows[rows.persons > 0]
+            mult = float(np.ceil((has.n / has.persons).max())) if len(has) else 1.0
+            kw = {"unit": (1.0, mult)} if mult > 1 else {}
+            keys = [self._add(f"ovl:{g}:{i}", r.n, r.persons, keep=0, **kw) for i, r in enumerate(rows.itertuples())]
             self._sum_if_holds(totals.get(g, ""), keys, f"overlap bins add up ({g})")
 
     def _hours(self, hw: pd.DataFrame):
@@ -581,7 +585,8 @@ def _balance_profile(bal, cov, ms, p: Protection, k: int, analysed: float, subgr
 
 def overlap_bins(fine: pd.DataFrame, k: int) -> pd.DataFrame:
     """Fine propensity-score bins merged left to right until, in every group, a bin holds
-    no one or at least min_cell persons (a last short bin joins the one before). A pool
+    no one or at least min_cell persons (a last short bin joins the bins before it until
+    it is not short). A pool
     person in several bins is counted in each, so the test uses each bin's own persons."""
     groups = list(dict.fromkeys(fine["group"]))
     persons = "persons" if "persons" in fine else "n"
@@ -604,6 +609,11 @@ def overlap_bins(fine: pd.DataFrame, k: int) -> pd.DataFrame:
             merged[-1][2] = merged[-1][2] + acc
         else:
             merged.append([lo, wide.index[-1][1], acc])
+    # a short last bin joined to an empty one is still short: keep joining backwards
+    while len(merged) > 1 and not ok(merged[-1][2]):
+        b_lo, b_hi, v = merged.pop()
+        merged[-1][1] = b_hi
+        merged[-1][2] = merged[-1][2] + v
     return pd.DataFrame([{"group": g, "bin_lo": round(float(a), 6), "bin_hi": round(float(b), 6),
                           "n": int(v[("n", g)]), "persons": int(v[(persons, g)])}
                          for g in groups for a, b, v in merged])

@@ -7,7 +7,9 @@ only on covariates the pipeline observes, and the programme moves a participant 
 would not have been in ordinary employment in the outcome month into it with probability
 ``effect``. ``write_scenario`` returns the cohort file, the expected outcome of the run
 (publish, or the one message the scenario must stop with) and, per participant, the
-counterfactual outcome from which the true effect on ordinary employment follows.
+counterfactual outcome from which the true effect on ordinary employment follows
+(``effect`` times the chance to switch; with ``all_one_status`` the programme holds every
+participant on benefit, and the effect is minus the counterfactual employment).
 
 Monthly labour-market states follow a Markov chain driven by an employability ``u``
 (traits plus noise) and are written as weekly DREAM codes, eIndkomst wages, vnds
@@ -192,10 +194,10 @@ def generate(sc: Scenario) -> dict:
         c0, co = start_m[j] - FIRST, out_m[j] - FIRST
         if co >= n_months:
             continue
-        if "all_one_status" in sc.pathologies:
-            S[i, c0:] = T
-            continue
         y0[j] = S[i, co]
+        if "all_one_status" in sc.pathologies:
+            S[i, c0:] = T          # the programme holds everyone on benefit: effect -1[y0 ordinary]
+            continue
         could_switch[j] = y0[j] not in (*ORDINARY, D, X)
         if could_switch[j] and rng.random() < sc.effect:
             effect_switch[j] = True
@@ -299,9 +301,11 @@ def generate(sc: Scenario) -> dict:
         "disclosure": {"min_cell": sc.min_cell},
     }
     # the true effect on ordinary employment of participant j is effect * could_switch[j]
-    truth = pd.DataFrame({"pnr": pnr[idx], "y0_ordinary": np.isin(y0, ORDINARY).astype(int),
-                          "could_switch": could_switch.astype(int), "switched": effect_switch.astype(int),
-                          "true_effect": sc.effect * could_switch})
+    y0_ordinary = np.isin(y0, ORDINARY).astype(int)
+    true_effect = (-y0_ordinary.astype(float) if "all_one_status" in sc.pathologies
+                   else sc.effect * could_switch)
+    truth = pd.DataFrame({"pnr": pnr[idx], "y0_ordinary": y0_ordinary, "could_switch": could_switch.astype(int),
+                          "switched": effect_switch.astype(int), "true_effect": true_effect})
     return {"files": files, "cohort": cohort, "truth": truth, "last_month": last_month}
 
 
