@@ -1,6 +1,7 @@
 """The whole workflow on many generated extracts with real-world pathologies.
 
     python bench/scenarios.py --seeds 50 [--first 1000] [--jobs 2] [--max-persons 200000]
+                              [--max-participants 1000]
 
 For every seed: a random scenario (sibeval.scenarios.random_scenario: size, delivery
 format, pathologies), the workflow up to the published tables, and the checks of
@@ -27,12 +28,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 START, END = "<!-- scenarios:start -->", "<!-- scenarios:end -->"
 
 
-def one(seed: int, max_persons: int, status_sample: int) -> dict:
+def one(seed: int, max_persons: int, status_sample: int, max_participants: int = 150) -> dict:
     from scenario_checks import check_run, run_scenario
 
     from sibeval.scenarios import random_scenario
 
-    sc = random_scenario(seed, max_persons=max_persons)
+    sc = random_scenario(seed, max_persons=max_persons, max_participants=max_participants)
     wd = Path(tempfile.mkdtemp(prefix=f"sibeval_scenario_{seed}_"))
     try:
         res = check_run(sc, run_scenario(sc, wd), status_sample=status_sample)
@@ -74,13 +75,15 @@ def main(argv=None) -> int:
     ap.add_argument("--first", type=int, default=1000)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--max-persons", type=int, default=20000)
+    ap.add_argument("--max-participants", type=int, default=150)
     ap.add_argument("--status-sample", type=int, default=100,
                     help="controls per run whose status is re-derived by the slow reference")
     ap.add_argument("--no-readme", action="store_true")
     a = ap.parse_args(argv)
     seeds = range(a.first, a.first + a.seeds)
     with ProcessPoolExecutor(a.jobs) as pool:
-        rows = list(pool.map(one, seeds, [a.max_persons] * a.seeds, [a.status_sample] * a.seeds))
+        rows = list(pool.map(one, seeds, [a.max_persons] * a.seeds, [a.status_sample] * a.seeds,
+                             [a.max_participants] * a.seeds))
     cmd = "python bench/scenarios.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = table(rows, cmd.strip())
     print(text)

@@ -62,3 +62,26 @@ def test_no_false_separation_message_on_overlapping_data():
     fit = propensity_model(pd.DataFrame({"x": x, "t": t}), "t", ["x"])
     ref = sm.Logit(t, sm.add_constant(x)).fit(disp=0)
     np.testing.assert_allclose(fit.params, ref.params, rtol=1e-8)
+
+
+def test_mahalanobis_ties_in_exact_arithmetic_stay_ties():
+    """Controls at ages a - 1 and a + 1 (same other covariate) are equally far from a
+    participant at a: their distances must be bit-identical, so MatchIt's order decides
+    between them on every machine, not the last bit of a transformed coordinate."""
+    from sibeval.matching import _mahalanobis_space
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        n = 400
+        X = np.column_stack([rng.integers(18, 65, n), rng.integers(0, 2, n)]).astype(float)
+        treat = rng.random(n) < 0.1
+        M = _mahalanobis_space(X, treat)
+        for t in np.flatnonzero(treat)[:10]:
+            a, e = X[t]
+            lo = np.flatnonzero((X[:, 0] == a - 1) & (X[:, 1] == e))
+            hi = np.flatnonzero((X[:, 0] == a + 1) & (X[:, 1] == e))
+            if not len(lo) or not len(hi):
+                continue
+            d = [(((M.raw[t] - M.raw[r]) / M.sd) @ M.inv @ ((M.raw[t] - M.raw[r]) / M.sd)) for r in (lo[0], hi[0])]
+            assert d[0] == d[1]
+

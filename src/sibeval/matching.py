@@ -12,10 +12,12 @@ the ``ratio`` best at once; ``exact`` strata; ``unit_id`` (MatchIt's unit.id: on
 is used, every row of its unit leaves the pool); ``mahvars`` (Mahalanobis distance on
 chosen covariates among the controls within the propensity caliper); a caliper in
 standard deviations of the distance when ``std_caliper``. Distances are compared exactly
-(MatchIt 4.5.1, Debian's package, truncated them with C's integer abs()). With mahvars on
-continuous covariates, two controls whose Mahalanobis distances are equal in exact
-arithmetic may differ in the last bit in R and here; then the choice between them can
-differ from MatchIt's.
+(MatchIt 4.5.1, Debian's package, truncated them with C's integer abs()). With mahvars,
+controls equally far in exact arithmetic (ages a - 1 and a + 1 of a participant at a) get
+bit-identical distances and MatchIt's order decides between them, on every machine. Limit:
+MatchIt computes on transformed coordinates, where R's rounding can break such a tie, so
+on tie-heavy data it may take the other member of an equally near pair
+(docs/statistics.md).
 """
 
 from __future__ import annotations
@@ -329,9 +331,10 @@ def _mahalanobis_space(X, treat):
     X = np.asarray(X, dtype=float)
     keep = np.abs(X.max(0) - X.min(0)) >= np.sqrt(np.finfo(float).eps)
     if not keep.any():
-        return X[:, :1].copy()
-    X = X[:, keep]
-    X = (X - X.mean(0)) / X.std(0, ddof=1)
+        return _MahSpace(X[:, :1].copy(), X[:, :1].copy(), np.ones(1), np.zeros((1, 1)))
+    raw = X[:, keep]
+    sd = raw.std(0, ddof=1)
+    X = (raw - raw.mean(0)) / sd
     C = X.copy()
     for g in (True, False):
         C[treat == g] -= C[treat == g].mean(0)
@@ -339,7 +342,19 @@ def _mahalanobis_space(X, treat):
     var = (C.T @ C) / (n - 1) * (n - 1) / (n - 2)
     inv = np.linalg.inv(var) if np.linalg.det(var) > 1e-8 else np.linalg.pinv(var, rcond=1e-8)
     ch, piv = _pivoted_cholesky(inv)
-    return X @ ch[:, np.argsort(piv)].T
+    return _MahSpace(X @ ch[:, np.argsort(piv)].T, raw, sd, inv)
+
+
+@dataclass(frozen=True)
+class _MahSpace:
+    """The transformed covariates (`coords`: MatchIt's search order runs along column 0) and
+    what the exact distance needs: the raw covariates, their SDs and the inverse pooled
+    covariance of the standardised covariates."""
+
+    coords: np.ndarray
+    raw: np.ndarray
+    sd: np.ndarray
+    inv: np.ndarray
 
 
 def _pivoted_cholesky(A, tol=None):
@@ -365,7 +380,7 @@ def _pivoted_cholesky(A, tol=None):
     return R, piv
 
 
-def _mah_candidates(t, pool, mv, M, dist, strata, eligible, cal, ratio, mine, window):
+def _mah_candidates(t, pool, M, dist, eligible, cal, ratio, mine, window):
     """MatchIt 4.7.2's Mahalanobis search (find_control_mahcovs) for treated row `t`:
     among usable controls of its exact stratum within the propensity caliper, the `ratio`
     smallest Mahalanobis distances; of equal distances the one MatchIt meets last wins
@@ -380,9 +395,11 @@ def _mah_candidates(t, pool, mv, M, dist, strata, eligible, cal, ratio, mine, wi
         rows = rows[np.abs(dist[rows] - dist[t]) <= cal]
     if len(rows) == 0:
         return []
-    d2 = np.zeros(len(rows))
-    for j in range(M.shape[1]):                              # summed in column order, as MatchIt
-        d2 += (M[t, j] - M[rows, j]) ** 2
+    # (x_t - x_c)' S^-1 (x_t - x_c) on the covariates' own differences: controls equally far
+    # in exact arithmetic (ages a - 1 and a + 1) get bit-identical distances, so MatchIt's
+    # order decides between them on every machine, not the last bit of a transformed value
+    delta = (M.raw[t] - M.raw[rows]) / M.sd
+    d2 = np.einsum("ij,jk,ik->i", delta, M.inv, delta)
     ok = np.isfinite(d2)
     rows, d2 = rows[ok], d2[ok]
     gap = pool.pos[rows] - pool.pos[t]
@@ -420,7 +437,7 @@ def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit, mah=No
         def find(t, k, mine):
             return _vec_candidates(t, pool, dist, strata, eligible, caliper, k, mine)
     else:
-        pool = _Pool(mah[:, 0], treat, strata, split)
+        pool = _Pool(mah.coords[:, 0], treat, strata, split)
         by_dist = {}
         for s in np.unique(strata[~treat]):
             rows = np.flatnonzero(~treat & (strata == s))
@@ -439,7 +456,7 @@ def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit, mah=No
             return rows[max(a - 1, 0):b + 1]
 
         def find(t, k, mine):
-            return _mah_candidates(t, pool, mah[:, 0], mah, dist, strata, eligible, caliper, k, mine, window)
+            return _mah_candidates(t, pool, mah, dist, eligible, caliper, k, mine, window)
 
     got = {int(t): [] for t in order}
     if not reuse:

@@ -66,7 +66,9 @@ class Scenario:
 
 
 def random_scenario(seed: int, max_persons: int = 5000, max_participants: int = 150) -> Scenario:
-    """A scenario drawn from `seed`: size, format and each pathology at random."""
+    """A scenario drawn from `seed`: size (2,000 to `max_persons` persons, 15 to
+    `max_participants` participants, log-uniform, at most one in 25 persons), delivery
+    format and each pathology at random."""
     rng = np.random.default_rng([seed, 20])
     persons = int(np.exp(rng.uniform(np.log(2000), np.log(max(2000, max_persons)))))
     lo = 5 * 3          # min_cell with room for a few exclusions
