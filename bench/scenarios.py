@@ -30,7 +30,6 @@ START, END = "<!-- scenarios:start -->", "<!-- scenarios:end -->"
 
 def one(seed: int, max_persons: int, status_sample: int, max_participants: int = 150) -> dict:
     from scenario_checks import check_run, run_scenario
-
     from sibeval.scenarios import random_scenario
 
     sc = random_scenario(seed, max_persons=max_persons, max_participants=max_participants)

@@ -94,7 +94,6 @@ def test_a_disagreement_between_tables_is_an_internal_error_naming_both():
 # ------------------------------------------------------------------ deliveries
 def test_questionnaires_of_other_municipalities_are_left_out_not_refused(tmp_path):
     from conftest import questionnaire_rows, write_extract
-
     from sibeval.errors import ExtractError
     from sibeval.registers import Extract
 
@@ -112,7 +111,6 @@ def test_questionnaires_of_other_municipalities_are_left_out_not_refused(tmp_pat
 
 def test_latin1_participant_list_is_read(tmp_path):
     from conftest import write_extract
-
     from sibeval.registers import Extract
 
     folder = write_extract(tmp_path / "ex")
@@ -126,7 +124,6 @@ def test_latin1_participant_list_is_read(tmp_path):
 
 def test_stata_upper_case_and_integer_codes(tmp_path):
     from conftest import write_extract
-
     from sibeval.registers import Extract
     from sibeval.scenarios import Scenario, generate, write_files
 

@@ -5,8 +5,8 @@ of the data contract; no person identifier leaves interim/. bench/scenarios.py r
 seeds and measures how often the headline CI covers the generator's true effect."""
 
 import pytest
-from scenario_checks import check_run, run_scenario
 
+from scenario_checks import check_run, run_scenario
 from sibeval.scenarios import PATHOLOGIES, Scenario, generate, random_scenario
 
 # Every pathology is on in at least one of these; each runs in 10-30 s.
