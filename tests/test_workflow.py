@@ -518,7 +518,11 @@ def test_the_note_re_renders_from_the_published_tables_alone(run):
         r = _snakemake(wd, "--allowed-rules", "report", "--forcerun", "report", str(note.relative_to(wd)), env=env)
         assert r.returncode == 0, r.stderr[-3000:]
         html = note.read_text(encoding="utf-8")
-        assert "34,5 %" in html and "17,9 %" in html and "27,3 %" in html and "13,8 %" in html
+        eff = pd.read_csv(_res(wd, "published", "effects.csv")).set_index("outcome")
+        for o in ("ordinary_employment", "self_supporting_or_education"):
+            for col in ("share_participants", "share_controls"):
+                shown = f"{100 * float(eff.at[o, col]):.1f}".replace(".", ",") + " %"
+                assert shown in html, (o, col, shown)
     finally:
         for i, p in enumerate(folders):
             shutil.move(str(moved / str(i)), str(p))
