@@ -10,13 +10,20 @@ from pathlib import Path
 from .errors import SibevalError
 
 
+def _occupied(out: Path, args) -> bool:
+    """True (with a message) when `out` holds files and --force was not given."""
+    if out.exists() and any(out.iterdir()) and not args.force:
+        print(f"sibeval {args.cmd}: {out} exists and is not empty; pass --force to overwrite it",
+              file=sys.stderr)
+        return True
+    return False
+
+
 def _demo(args) -> int:
     from .demo import generate
 
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.force:
-        print(f"sibeval demo: {out} exists and is not empty; pass --force to overwrite it",
-              file=sys.stderr)
+    if _occupied(out, args):
         return 2
     t0 = time.perf_counter()
     paths = generate(out, seed=args.seed, pool_size=args.pool_size, profile=args.profile,
@@ -130,9 +137,7 @@ def _scenario(args) -> int:
     from .scenarios import PATHOLOGIES, Scenario, random_scenario, write_scenario
 
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.force:
-        print(f"sibeval scenario: {out} exists and is not empty; pass --force to overwrite it",
-              file=sys.stderr)
+    if _occupied(out, args):
         return 2
     if args.random:
         sc = random_scenario(args.seed)
