@@ -52,3 +52,20 @@ def test_workflow_on_random_scenario(seed, tmp_path):
     sc = random_scenario(seed)
     res = check_run(sc, run_scenario(sc, tmp_path / "wd"), status_sample=120)
     assert res["failures"] == [], res
+
+
+def test_cli_writes_an_extract_and_its_cohort_file(tmp_path, capsys):
+    import yaml
+
+    from sibeval.cli import main
+
+    out, cohort = tmp_path / "try1", tmp_path / "try1.yaml"
+    assert main(["scenario", "--out", str(out), "--seed", "7", "--persons", "2000", "--participants", "20",
+                 "--pathology", "die_after_match", "--format", "csv", "--cohort-file", str(cohort)]) == 0
+    assert {p.name for p in out.iterdir()} >= {"dream.csv", "bef.csv", "eindkomst.csv", "participants.csv"}
+    assert (out / "dream.csv").read_bytes()[:3] == b"\xef\xbb\xbf"            # UTF-8 with BOM
+    c = yaml.safe_load(cohort.read_text())
+    assert c["extract"] == "try1" and c["municipalities"]
+    assert main(["scenario", "--out", str(tmp_path / "x"), "--pathology", "nope"]) == 2
+    assert "nope is not known" in capsys.readouterr().err
+    assert main(["scenario", "--out", str(out)]) == 2                          # not over an extract
