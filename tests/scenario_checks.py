@@ -122,6 +122,9 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
         return {**out, "publish": "no", "failures": [f"did not publish: {lines[:2]}"]}
     out["publish"] = "yes"
     res = wd / "results" / name
+    warn = sc.expected_warning()
+    if warn and warn not in (wd / "logs" / name / "match.log").read_text():
+        fail.append(f"the match log does not say '{warn}'")
     audit = pd.read_csv(res / "disclosure" / "audit.csv")
     out["audit"] = "pass" if audit["protected"].astype(str).str.lower().isin(["true", "1"]).all() else "FAIL"
     if out["audit"] != "pass":

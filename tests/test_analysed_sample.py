@@ -80,6 +80,28 @@ def test_without_such_persons_the_flow_keeps_its_shape():
     assert "controls_participant_observed" not in set(steps.step)
 
 
+def test_a_control_reused_in_two_sets_counts_once_per_set_and_once_as_a_person():
+    """Matching with replacement: one control person in two matched sets. The flow and
+    the weights count rows (as the effects' n_controls), the flow's persons count people,
+    and Table 1's weighted counts are on the same row scale as the effects'."""
+    rows = [("p1", "participant", 1, ""), ("c1", "control", 1, ""), ("c2", "control", 1, ""),
+            ("p2", "participant", 2, ""), ("c1", "control", 2, ""), ("c3", "control", 2, DIED)]
+    df = pd.DataFrame(rows, columns=["pnr", "role", "subclass", "excluded"])
+    df["status"] = np.where(df["excluded"] == "", "temporary_benefit", None)
+    df.loc[df.pnr == "c2", "status"] = "self_supporting_wage"
+    df = add_headlines(df)
+    df["weight"] = analysed_sample(df)["weight"]
+    c = df[df.role == "control"]
+    assert c["weight"].tolist() == pytest.approx([0.75, 0.75, 1.5, 0.0])   # 1/2, 1/2, 1/1 scaled to 3 rows
+    steps, reasons = flow_counts(pd.DataFrame({"step": ["referred"], "n": [2], "excluded": [0], "reason": [""]}), df)
+    s = steps.set_index("step")
+    assert (s.at["controls_matched", "n"], s.at["controls_matched", "persons"]) == (4, 3)
+    assert (s.at["controls_outcome_observed", "n"], s.at["controls_outcome_observed", "persons"]) == (3, 2)
+    t1 = table1(df, by="role", weight="weight").set_index(["role", "outcome"])
+    assert t1.at[("control", "self_supporting_wage"), "weighted_n"] == pytest.approx(0.75)
+    assert t1.at[("control", "self_supporting_wage"), "share"] == pytest.approx(0.25)
+
+
 def test_a_disagreement_between_tables_is_an_internal_error_naming_both():
     from sibeval.disclosure_audit import Ledger
 

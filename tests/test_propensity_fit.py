@@ -67,10 +67,12 @@ def test_no_false_separation_message_on_overlapping_data():
 def test_mahalanobis_ties_in_exact_arithmetic_stay_ties():
     """Controls at ages a - 1 and a + 1 (same other covariate) are equally far from a
     participant at a: their distances must be bit-identical, so MatchIt's order decides
-    between them on every machine, not the last bit of a transformed coordinate."""
-    from sibeval.matching import _mahalanobis_space
+    between them on every machine, not the last bit of a transformed coordinate (on the
+    transformed coordinates 95 of 118 such pairs differed in the last bit)."""
+    from sibeval.matching import _mah_d2, _mahalanobis_space
 
     rng = np.random.default_rng(11)
+    pairs = 0
     for _ in range(20):
         n = 400
         X = np.column_stack([rng.integers(18, 65, n), rng.integers(0, 2, n)]).astype(float)
@@ -80,8 +82,37 @@ def test_mahalanobis_ties_in_exact_arithmetic_stay_ties():
             a, e = X[t]
             lo = np.flatnonzero((X[:, 0] == a - 1) & (X[:, 1] == e))
             hi = np.flatnonzero((X[:, 0] == a + 1) & (X[:, 1] == e))
-            if not len(lo) or not len(hi):
-                continue
-            d = [(((M.raw[t] - M.raw[r]) / M.sd) @ M.inv @ ((M.raw[t] - M.raw[r]) / M.sd)) for r in (lo[0], hi[0])]
-            assert d[0] == d[1]
+            if len(lo) and len(hi):
+                d = _mah_d2(M, t, np.array([lo[0], hi[0]]))
+                assert d[0] == d[1]
+                pairs += 1
+    assert pairs > 50
 
+
+def test_separation_by_a_combination_of_covariates_is_not_a_fit():
+    """No single covariate separates, their sum does: the fit must not report convergence
+    after the separated rows' weights vanished."""
+    rng = np.random.default_rng(21)
+    n = 3000
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    s = x1 + x2
+    df = pd.DataFrame({"x1": x1, "x2": x2, "t": (s > 1.5).astype(int)})
+    df = df[(s > 1.7) | (s < 1.3)]                       # a gap: complete separation
+    with pytest.raises(SibevalError, match="did not converge.*predict participation perfectly"):
+        propensity_model(df, "t", ["x1", "x2"])
+
+
+def test_exact_on_constant_is_the_limit_of_the_logit():
+    from sibeval.matching import exact_on_constant
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    df = pd.DataFrame({"age": rng.integers(25, 64, n).astype(float),
+                       "psych": (rng.random(n) < 0.2).astype(float), "t": 0})
+    df.loc[rng.choice(np.flatnonzero(df["psych"] == 0), 15, replace=False), "t"] = 1
+    data, covs, dropped = exact_on_constant(df, "t", ["age", "psych"])
+    assert covs == ["age"] and dropped["psych"][0] == 0
+    assert dropped["psych"][1] == int((df["psych"] == 1).sum())
+    assert (data["psych"] == 0).all() and data["t"].sum() == 15
+    m = match(data, "t", covs, ratio=3)
+    assert m.matched_data()["psych"].eq(0).all()

@@ -59,8 +59,8 @@ def _loglik(eta, y):
 
 def _logit_newton(X, y, maxiter=100, tol=1e-7):
     """Maximum likelihood logit by Newton-Raphson on the full Hessian (statsmodels'
-    Logit(...).fit(method="newton")), with R glm.fit's safeguard: a step that lowers the
-    log-likelihood (or overflows) is halved until it does not. Newton converges
+    Logit(...).fit(method="newton")), safeguarded as R's glm2 (and glm.fit on overflow): a
+    step that lowers the log-likelihood (or overflows) is halved until it does not. Newton converges
     quadratically, so after a step of at most `tol` the coefficients are within about
     tol**2 of the maximum; stop there. The columns after the intercept are standardised
     while fitting (Newton's iterates do not depend on it, the conditioning of the Hessian
@@ -81,8 +81,9 @@ def _logit_newton(X, y, maxiter=100, tol=1e-7):
         p = 0.5 * (1.0 + np.tanh(0.5 * eta))   # the logistic function without overflow
         grad = Z.T @ (y - p)
         np.multiply(Z, np.sqrt(p * (1 - p))[:, None], out=Zw)
-        step = np.linalg.lstsq(Zw.T @ Zw, grad, rcond=None)[0]
-        for _ in range(40):                     # step-halving (R: "step size truncated")
+        full = np.linalg.lstsq(Zw.T @ Zw, grad, rcond=None)[0]
+        step = full
+        for _ in range(40):                     # step-halving (glm2's rule; glm.fit's on overflow)
             new = g + step
             eta_new = Z @ new
             ll_new = _loglik(eta_new, y)
@@ -92,7 +93,12 @@ def _logit_newton(X, y, maxiter=100, tol=1e-7):
         else:
             raise np.linalg.LinAlgError("the fit could not increase the likelihood")
         g, eta, ll = new, eta_new, ll_new
-        if np.max(np.abs(step)) < tol:
+        if np.max(np.abs(full)) < tol:          # converged: the full Newton step, not a halved one
+            if np.max(np.abs(g[1:]), initial=0.0) > 30.0:
+                # a coefficient of 30 per SD: the rows a combination of covariates separates
+                # reached probabilities of exactly 0 or 1, their weights vanished, and the fit
+                # stopped seeing them; that is no maximum (R: "fitted probabilities 0 or 1")
+                raise np.linalg.LinAlgError("the coefficients run off to infinity (separation)")
             beta = np.empty_like(g)
             beta[1:] = g[1:] / sd
             beta[0] = g[0] - float(np.sum(g[1:] * mu / sd))
@@ -116,6 +122,33 @@ def separating_covariates(X: np.ndarray, y: np.ndarray, names) -> list[str]:
         if one_sided or peaked:
             out.append(name)
     return out
+
+
+def constant_among_treated(data: pd.DataFrame, treatment: str, covariates) -> dict:
+    """Covariates with one value for every treated row but others among the controls,
+    {name: value}. The logit has no finite estimate with them (the controls with another
+    value would get a score of exactly 0); R's glm stops at a huge coefficient instead."""
+    t = data[treatment].to_numpy() == 1
+    out = {}
+    for c in covariates:
+        v = data.loc[t, c]
+        if v.nunique(dropna=False) == 1 and data.loc[~t, c].nunique(dropna=False) > 1:
+            out[c] = v.iloc[0]
+    return out
+
+
+def exact_on_constant(data: pd.DataFrame, treatment: str, covariates) -> tuple[pd.DataFrame, list, dict]:
+    """The limit of the logit when covariates are constant among the treated: matching is
+    exact on them. Returns the data without the control rows of other values, the
+    covariates left for the propensity model and {name: (value, control rows left out)}."""
+    const = constant_among_treated(data, treatment, covariates)
+    keep = np.ones(len(data), bool)
+    dropped = {}
+    for c, v in const.items():
+        other = (data[c] != v).to_numpy() & keep
+        dropped[c] = (v, int(other.sum()))
+        keep &= ~other
+    return data[keep], [c for c in covariates if c not in const], dropped
 
 
 def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) -> LogitFit:
@@ -326,8 +359,9 @@ def _vec_candidates(t, pool, dist, strata, eligible, cal, ratio, mine):
 
 def _mahalanobis_space(X, treat):
     """MatchIt's transform_covariates(method="mahalanobis"): standardise, invert the
-    pooled within-group covariance and multiply by its (pivoted) Cholesky factor, so
-    that squared Euclidean distances are Mahalanobis distances."""
+    pooled within-group covariance and multiply by its (pivoted) Cholesky factor. The
+    transformed coordinates give MatchIt's search order; the distances themselves are
+    computed from the standardised differences and the inverse (see _mah_d2)."""
     X = np.asarray(X, dtype=float)
     keep = np.abs(X.max(0) - X.min(0)) >= np.sqrt(np.finfo(float).eps)
     if not keep.any():
@@ -380,6 +414,15 @@ def _pivoted_cholesky(A, tol=None):
     return R, piv
 
 
+def _mah_d2(M: _MahSpace, t: int, rows) -> np.ndarray:
+    """Squared Mahalanobis distances of `rows` from row `t`, (x_t - x_c)' S^-1 (x_t - x_c) on
+    the covariates' own (standardised) differences: controls equally far in exact arithmetic
+    (ages a - 1 and a + 1) get bit-identical distances, so MatchIt's order decides between
+    them on every machine, not the last bit of a transformed coordinate."""
+    delta = (M.raw[t] - M.raw[rows]) / M.sd
+    return np.einsum("ij,jk,ik->i", delta, M.inv, delta)
+
+
 def _mah_candidates(t, pool, M, dist, eligible, cal, ratio, mine, window):
     """MatchIt 4.7.2's Mahalanobis search (find_control_mahcovs) for treated row `t`:
     among usable controls of its exact stratum within the propensity caliper, the `ratio`
@@ -395,11 +438,7 @@ def _mah_candidates(t, pool, M, dist, eligible, cal, ratio, mine, window):
         rows = rows[np.abs(dist[rows] - dist[t]) <= cal]
     if len(rows) == 0:
         return []
-    # (x_t - x_c)' S^-1 (x_t - x_c) on the covariates' own differences: controls equally far
-    # in exact arithmetic (ages a - 1 and a + 1) get bit-identical distances, so MatchIt's
-    # order decides between them on every machine, not the last bit of a transformed value
-    delta = (M.raw[t] - M.raw[rows]) / M.sd
-    d2 = np.einsum("ij,jk,ik->i", delta, M.inv, delta)
+    d2 = _mah_d2(M, t, rows)
     ok = np.isfinite(d2)
     rows, d2 = rows[ok], d2[ok]
     gap = pool.pos[rows] - pool.pos[t]

@@ -181,8 +181,8 @@ def analysed_sample(df: pd.DataFrame) -> pd.DataFrame:
     for participants the outcome reason, no control within the caliper, no control with
     an observed status; for controls their participant's missing status, then their own
     outcome reason) and `weight` (ATT weights, 0 for those not analysed: a control gets
-    1/k in a set of k analysed controls, summed over sets when reused, scaled so control
-    weights sum to the number of distinct analysed controls).
+    1/k in a set of k analysed controls, on each of a reused control's rows, scaled so the
+    control weights sum to the number of analysed control rows).
     """
     role = df["role"].to_numpy()
     part, ctrl = role == "participant", role == "control"
@@ -203,9 +203,10 @@ def analysed_sample(df: pd.DataFrame) -> pd.DataFrame:
     w[analysed & part] = 1.0
     k = sub[c_ok].value_counts()
     w[c_ok] = 1.0 / sub[c_ok].map(k).to_numpy(float)
-    n_c = df.loc[c_ok, "pnr"].nunique()
     if c_ok.any():
-        w[c_ok] *= n_c / w[c_ok].sum()
+        # on the scale of the analysed control rows, which the effects count as n_controls
+        # (equal to the persons unless a control is reused across matched sets)
+        w[c_ok] *= c_ok.sum() / w[c_ok].sum()
     return pd.DataFrame({"reason": pd.Series(reason, index=df.index, dtype=object), "weight": w})
 
 

@@ -145,8 +145,12 @@ class Tables:
             self._add(f"out:main:{g}:{r.outcome}", x, int(r.persons), group=g)
 
     def step_key(self, step: str) -> str:
-        return {"matched": "out:main:participant:N", "controls_outcome_observed": "out:main:control:N",
-                "controls_matched": "match:control:matched_rows"}.get(step, f"flow:{step}")
+        keys = {"matched": "out:main:participant:N", "controls_outcome_observed": "out:main:control:N"}
+        if not self.replace:
+            # without replacement each matched control row is one pair; with replacement the
+            # flow counts a reused control once per set, the match summary once
+            keys["controls_matched"] = "match:control:matched_rows"
+        return keys.get(step, f"flow:{step}")
 
     def _check_public(self, flow: pd.DataFrame):
         for s, v in self.public.items():
@@ -171,9 +175,10 @@ class Tables:
         where no small exclusion lies between it and the kept step before (see flow_shape)."""
         kept = flow_shape(steps, public, self.k)
         n = dict(zip(steps.step, steps.n))
+        persons = dict(zip(steps.step, steps["persons"] if "persons" in steps else steps.n))
         for s in steps.step:
             first = s == steps.step.iloc[0] and key_of(s).startswith("flow:")    # e.g. referred
-            self._add(key_of(s), n[s], int(n[s]), public=s in public, shown=s in kept,
+            self._add(key_of(s), n[s], int(persons[s]), public=s in public, shown=s in kept,
                       keep=2 if first or s == steps.step.iloc[-1] else 1)
         for a, b in zip(steps.step, steps.step[1:]):
             e = self._add(f"{key_of(b)}:excluded", n[a] - n[b], shown=False,
@@ -195,7 +200,8 @@ class Tables:
             if len(rs) > 1:
                 # each reason's count only when none of them is small; else the reasons alone
                 shown = not any(0 < x < self.k for x in rs.n)
-                parts = [self._add(f"{e}:reason:{slug(x.reason)}", x.n, int(x.n), keep=0, shown=shown)
+                parts = [self._add(f"{e}:reason:{slug(x.reason)}", x.n, int(getattr(x, "persons", x.n)),
+                                   keep=0, shown=shown)
                          for x in rs.itertuples()]
                 self.led.sums(e, parts, f"flow: reasons between {a} and {b} add up")
             shape.append((b, e, list(zip(rs.reason, parts)) if parts else list(zip(rs.reason, [None] * len(rs)))))

@@ -62,25 +62,32 @@ ALLOWED = {
 # ----------------------------------------------------------------------------- raw reading
 def csv_encoding(path: Path) -> str:
     """utf-8-sig (UTF-8, with or without a BOM, as the contract says) when the whole file
-    decodes as UTF-8; else cp1252, the Latin-1 superset that Danish Excel and SAS write."""
+    decodes as UTF-8; else cp1252 (what Danish Excel and SAS write) when it decodes as that;
+    else Latin-1. Read once per file and process."""
     st = Path(path).stat()
     return _encoding(str(path), st.st_mtime_ns, st.st_size)
 
 
 @functools.lru_cache(maxsize=64)
 def _encoding(path: str, mtime_ns: int, size: int) -> str:
-    dec = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as fh:
-            while block := fh.read(1 << 22):
-                dec.decode(block)
-            dec.decode(b"", final=True)
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        logging.getLogger("sibeval").warning(
-            "%s is not UTF-8; read as Windows-1252 (Latin-1). Deliver UTF-8 to be sure of the "
-            "letters", Path(path).name)
-        return "cp1252"
+    for enc in ("utf-8", "cp1252"):
+        dec = codecs.getincrementaldecoder(enc)()
+        try:
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 22):
+                    dec.decode(block)
+                dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        if enc == "utf-8":
+            return "utf-8-sig"
+        break
+    else:
+        enc = "latin-1"           # every byte is a letter in Latin-1: never a decode error
+    logging.getLogger("sibeval").warning(
+        "%s is not UTF-8; read as %s. Deliver UTF-8 to be sure of the letters", Path(path).name,
+        "Windows-1252" if enc == "cp1252" else "Latin-1")
+    return enc
 
 
 def _sniff_sep(path: Path) -> str:

@@ -29,7 +29,7 @@ def main(smk):
                         "have an observed outcome and matched controls")
     for role, g in status.groupby("role"):
         excl = g.loc[g.not_analysed != "", "not_analysed"].value_counts()
-        log.info("%s: %d classified, excluded: %s", role, int(g.status.notna().sum()),
+        log.info("%s: %d classified, not analysed: %s", role, int(g.status.notna().sum()),
                  "; ".join(f"{k} ({v})" for k, v in excl.items()) or "none")
     write_parquet(status, smk.output.status)
     # Table 1 rests on the compared persons only: an unmatched participant (weight 0) is out,

@@ -8,7 +8,7 @@ import pandas as pd
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.balance import balance_before_after, covariate_counts, score_bins
 from sibeval.errors import SibevalError, months, plain
-from sibeval.matching import match, with_squares
+from sibeval.matching import exact_on_constant, match, with_squares
 
 log = logging.getLogger("sibeval")
 
@@ -22,8 +22,22 @@ def main(smk):
     dropped = sorted(set(c["covariates"]) - set(covs))
     if dropped:
         log.warning("covariates without data in this extract, left out: %s", plain(dropped))
-    mahvars = covs if m["mahvars"] == "covariates" else [v for v in m["mahvars"] if v in covs]
-    data, model_covs = with_squares(cand, covs) if m["squares"] else (cand, covs)
+    same = [v for v in covs if cand[v].nunique() == 1]
+    if same:
+        log.warning("covariates with one value for every candidate (nothing to balance), left out: %s",
+                    plain(same))
+        covs = [v for v in covs if v not in same]
+    # a covariate with one value for every participant: the logit's limit is exact matching
+    # on it (controls with another value would get a score of 0), said in the log
+    cand, model_base, exact = exact_on_constant(cand, "treated", covs)
+    cand = cand.reset_index(drop=True)
+    for v, (value, _) in exact.items():
+        log.warning("covariate %s is %s for every participant: matching is exact on it (the eligible "
+                    "control rows with another value are left out) and it leaves the propensity model. "
+                    "To decide otherwise, drop %s from covariates: or restrict eligibility: in the "
+                    "cohort file", v, plain(value), v)
+    mahvars = model_base if m["mahvars"] == "covariates" else [v for v in m["mahvars"] if v in model_base]
+    data, model_covs = with_squares(cand, model_base) if m["squares"] else (cand, model_base)
     res = match(data, "treated", model_covs, mahvars=mahvars, method=None if m["method"] == "none" else m["method"], distance="logit", ratio=m["ratio"],
                 replace=m["replace"], caliper=m["caliper"], std_caliper=m["std_caliper"],
                 exact=["index_month"], m_order=m["m_order"],
