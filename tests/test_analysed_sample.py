@@ -100,6 +100,10 @@ def test_a_control_reused_in_two_sets_counts_once_per_set_and_once_as_a_person()
     t1 = table1(df, by="role", weight="weight").set_index(["role", "outcome"])
     assert t1.at[("control", "self_supporting_wage"), "weighted_n"] == pytest.approx(0.75)
     assert t1.at[("control", "self_supporting_wage"), "share"] == pytest.approx(0.25)
+    # disclosure control's range of one person's weight: c1 stands for 0.75 + 1.5
+    from sibeval.effects import with_persons
+    w = with_persons(pd.DataFrame({"outcome": ["temporary_benefit"]}), df)
+    assert (w.at[0, "w_min"], w.at[0, "w_max"]) == pytest.approx((0.75, 2.25))
 
 
 def test_a_disagreement_between_tables_is_an_internal_error_naming_both():

@@ -61,15 +61,21 @@ def outcome_effects(df: pd.DataFrame, primary_test: str, alpha: float, outcomes=
 def with_persons(frame: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     """Add what disclosure control needs beside the effects: the distinct persons with each
     outcome per group and the range of one control person's weight on the scale of
-    `x_controls` (weights scaled to sum to the number of analysed controls)."""
+    `x_controls` (weights scaled to sum to the number of analysed control rows)."""
     d = df[df["weight"] > 0]
     t = d["role"] == "participant"
     out = frame.copy()
     out["persons_participants"] = [int(d.loc[t & (d[o] == 1), "pnr"].nunique()) for o in out["outcome"]]
     out["persons_controls"] = [int(d.loc[~t & (d[o] == 1), "pnr"].nunique()) for o in out["outcome"]]
-    w = d.loc[~t, "weight"].to_numpy(float)
-    unit = w * len(w) / w.sum() if len(w) else np.array([1.0])
-    out["w_min"], out["w_max"] = float(unit.min()), float(unit.max())
+    c = d.loc[~t, ["pnr", "weight"]]
+    if len(c):
+        scale = len(c) / c["weight"].sum()
+        # one person's share of a weighted count: from its smallest row weight to the sum of
+        # its rows' weights (a control reused in several matched sets has several rows)
+        out["w_min"] = float(c["weight"].min() * scale)
+        out["w_max"] = float(c.groupby("pnr")["weight"].sum().max() * scale)
+    else:
+        out["w_min"], out["w_max"] = 1.0, 1.0
     return out
 
 
