@@ -86,35 +86,60 @@ def random_scenario(seed: int, max_persons: int = 5000, max_participants: int = 
                     ratio=int(rng.choice([1, 3, 5, 10])), pathologies=frozenset(on))
 
 
-def _simulate(rng, n, n_months, u, extra_death):
+# monthly moves out of the states other than T: (destination, probability)
+MOVES = {TW: ((W, 0.08), (T, 0.08)), W: ((T, 0.015), (U, 0.004)), U: ((T, 0.08), (W, 0.05)),
+         E: ((T, 0.02), (W, 0.02)), F: ((T, 0.01),), X: ((T, 0.02),)}
+T_DEST = (TW, W, U, E, F, P, X)
+DEATH = 0.0004
+
+
+def _t_rates(u) -> np.ndarray:
+    """Monthly probabilities of leaving benefit (T) for T_DEST, persons x 7."""
+    emp = np.exp(0.8 * np.asarray(u, float))
+    one = np.ones_like(emp)
+    return np.column_stack([0.015 * emp, 0.025 * emp, 0.01 * one, 0.004 * one, 0.003 * one,
+                            0.003 / emp, 0.001 * one])
+
+
+def _simulate(rng, n, n_months, u):
     """Monthly states (persons x months) from the chain."""
     S = np.empty((n, n_months), np.int8)
     S[:, 0] = rng.choice([T, W, U, E, P], n, p=[0.45, 0.4, 0.08, 0.04, 0.03])
-    emp = np.exp(0.8 * u)
+    cum = np.cumsum(_t_rates(u), axis=1)
     for m in range(1, n_months):
         prev = S[:, m - 1]
         r = rng.random(n)
-        nxt = prev.copy()
-        # from T: to TW, W, U, E, F, P, X
-        rates = np.column_stack([0.015 * emp, 0.025 * emp, np.full(n, 0.01), np.full(n, 0.004),
-                                 np.full(n, 0.003), 0.003 / emp, np.full(n, 0.001)])
-        cum = np.cumsum(rates, axis=1)
         k = (r[:, None] > cum).sum(axis=1)
-        dest = np.array([TW, W, U, E, F, P, X, T])[k]
-        nxt = np.where(prev == T, dest, nxt)
-        for s, moves in ((TW, ((W, 0.08), (T, 0.08))), (W, ((T, 0.015), (U, 0.004))),
-                         (U, ((T, 0.08), (W, 0.05))), (E, ((T, 0.02), (W, 0.02))),
-                         (F, ((T, 0.01),)), (X, ((T, 0.02),))):
+        nxt = np.where(prev == T, np.array([*T_DEST, T])[k], prev)
+        for s, moves in MOVES.items():
             at = prev == s
-            acc = np.zeros(n)
+            acc = 0.0
             for d, p in moves:
-                go = at & (r >= acc) & (r < acc + p)
-                nxt = np.where(go, d, nxt)
-                acc = acc + p
-        dies = rng.random(n) < 0.0004 + extra_death
-        nxt = np.where(dies | (prev == D), D, nxt)
-        S[:, m] = nxt
+                nxt = np.where(at & (r >= acc) & (r < acc + p), d, nxt)
+                acc += p
+        dies = rng.random(n) < DEATH
+        S[:, m] = np.where(dies | (prev == D), D, nxt)
     return S
+
+
+def expected_states(u: float, state: int, months: int) -> np.ndarray:
+    """The distribution over the 9 states `months` months after being in `state`, for a
+    person with employability `u` (the chain of _simulate, exactly)."""
+    M = np.zeros((9, 9))
+    M[T, list(T_DEST)] = _t_rates([u])[0]
+    M[T, T] = 1 - M[T].sum()
+    for s, moves in MOVES.items():
+        for d, p in moves:
+            M[s, d] += p
+        M[s, s] += 1 - sum(p for _, p in moves)
+    M[P, P] = 1.0
+    M = (1 - DEATH) * M
+    M[:, D] += DEATH
+    M[D] = 0.0
+    M[D, D] = 1.0
+    v = np.zeros(9)
+    v[state] = 1.0
+    return v @ np.linalg.matrix_power(M, months)
 
 
 def generate(sc: Scenario) -> dict:
@@ -134,7 +159,7 @@ def generate(sc: Scenario) -> dict:
     kom = np.where(rng.random(n) < 0.7, rng.choice(kom_pool, n), rng.choice(MUNICIPALITIES[3:], n))
     partner = (rng.random(n) < 0.45).astype(int)
     u = 0.4 * (sex == 1) - 0.02 * (2020 - birth_year - 40) - 0.4 * (ie_type == 2) + rng.normal(0, 1, n)
-    S = _simulate(rng, n, n_months, u, 0.0)
+    S = _simulate(rng, n, n_months, u)
     ordinary = np.isin(S, ORDINARY)
 
     # ---- participants: chosen month by month among persons on benefit, on observed traits
@@ -184,13 +209,16 @@ def generate(sc: Scenario) -> dict:
     # after matching (the index month), before the outcome month: deaths and emigrations
     # happen in both worlds, so they come first; then the programme's effect
     reach = (out_m - FIRST) < n_months
+    forced = set()                 # no effect possible in either world
     if "die_after_match" in sc.pathologies:
         for j in rng.choice(np.flatnonzero(reach), min(3, int(reach.sum())), replace=False):
             S[idx[j], out_m[j] - FIRST - 1:] = D
+            forced.add(int(j))
     if "emigrate_after_match" in sc.pathologies:
         for j in rng.choice(np.flatnonzero(reach), min(2, int(reach.sum())), replace=False):
             if S[idx[j], out_m[j] - FIRST] != D:
                 S[idx[j], out_m[j] - FIRST - 1:] = X
+                forced.add(int(j))
     effect_switch = np.zeros(len(idx), bool)
     could_switch = np.zeros(len(idx), bool)
     y0 = np.full(len(idx), -1)
@@ -305,10 +333,21 @@ def generate(sc: Scenario) -> dict:
         "progression": {"enabled": progression},
         "disclosure": {"min_cell": sc.min_cell},
     }
-    # the true effect on ordinary employment of participant j is effect * could_switch[j]
+    # the true effect on ordinary employment of participant j, given its state at the
+    # index month and its employability (the participant's own chance is in the CI):
+    # effect x P(counterfactual not employed, resident | alive), or, when the programme
+    # holds everyone on benefit, minus P(counterfactual employed | alive)
     y0_ordinary = np.isin(y0, ORDINARY).astype(int)
-    true_effect = (-y0_ordinary.astype(float) if "all_one_status" in sc.pathologies
-                   else sc.effect * could_switch)
+    true_effect = np.zeros(len(idx))
+    for j, i in enumerate(idx):
+        c0, co = start_m[j] - FIRST, out_m[j] - FIRST
+        if co >= n_months or j in forced:
+            continue
+        dist = expected_states(u[i], T, co - c0)
+        alive = 1 - dist[D]
+        employed = (dist[TW] + dist[W]) / alive
+        true_effect[j] = (-employed if "all_one_status" in sc.pathologies
+                          else sc.effect * (1 - employed - dist[X] / alive))
     truth = pd.DataFrame({"pnr": pnr[idx], "y0_ordinary": y0_ordinary, "could_switch": could_switch.astype(int),
                           "switched": effect_switch.astype(int), "true_effect": true_effect})
     return {"files": files, "cohort": cohort, "truth": truth, "last_month": last_month}
