@@ -48,7 +48,10 @@ def table(rows: list[dict], cmd: str) -> str:
     pub = [r for r in rows if r.get("publish") == "yes"]
     ok = [r for r in rows if not r["failures"]]
     cov = [r for r in pub if "covered" in r]
-    lines = [START, "", f"Measured with `{cmd}`.", "",
+    import datetime as dt
+    lines = [START, "", f"Measured with `{cmd}` on {dt.date.today().isoformat()} (2 cores; 2,000 to "
+             f"{max(r.get('persons', 0) for r in rows):,} persons, seeds {min(r['seed'] for r in rows)}-"
+             f"{max(r['seed'] for r in rows)}).", "",
              f"- runs as their scenario demands (publish, or the expected stop): **{len(ok)} of {len(rows)}**",
              f"- published: {len(pub)}; stopped as expected: "
              f"{sum(r.get('publish') == 'stop (expected)' for r in rows)}; audit passed on "

@@ -174,14 +174,16 @@ def generate(sc: Scenario) -> dict:
         kom_target[kom_pool[2]] = max(5, sc.participants // 3)
     rows = []
     female_only = "constant_covariate" in sc.pathologies
+    history = {}
     # fewer eligible controls than ratio asks for: every start in one month, ratio 20
     start_months = 1 if "few_controls" in sc.pathologies else sc.start_months
     for k_code, want in kom_target.items():
         months_k = START_FIRST + rng.integers(0, start_months, want)
         for m in np.sort(months_k):
             c = m - FIRST
-            emp24 = ordinary[:, c - 24:c].any(axis=1)
-            share36 = (~np.isin(S[:, c - 36:c], (W, U, E))).mean(axis=1)
+            if c not in history:           # employed in the 24 and on benefit in the 36 months before
+                history[c] = (ordinary[:, c - 24:c].any(axis=1), (~np.isin(S[:, c - 36:c], (W, U, E))).mean(axis=1))
+            emp24, share36 = history[c]
             ok = ((S[:, c] == T) & ~chosen & (kom == k_code) & (age_at(m) >= 26) & (age_at(m) <= 63))
             if female_only:
                 ok &= sex == 2
