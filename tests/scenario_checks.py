@@ -159,6 +159,11 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
     for a, va, b, vb in pairs:
         if va is not None and vb is not None and va != vb:
             fail.append(f"{a} = {va} but {b} = {vb}")
+    # the published flow names every reason anyone was left out for
+    shown = " ".join(pd.read_csv(pub / "flow.csv", dtype=str, keep_default_na=False)["reason"])
+    for why in pd.read_csv(res / "interim" / "tables" / "flow_reasons.csv").query("n > 0")["reason"]:
+        if why not in shown:
+            fail.append(f"the published flow does not name the reason '{why}'")
     # Table 1 against the slow re-implementation, person by person
     st = pd.read_parquet(res / "interim" / "status_month.parquet")
     check = st[st["weight"] > 0]

@@ -356,9 +356,9 @@ def test_single_cohort_runs_keep_the_other_cohorts_in_the_index(english_run):
 
 def _matched_counts(text, lang):
     pats = {"da": (r"Andelene er af de ([\d.]+) deltagere", r"([\d.]+) deltagere sammenlignes",
-                   r"Matchet med kontrolpersoner ([\d.]+)"),
+                   r"Analyseret: matchet og med observeret status ([\d.]+)"),
             "en": (r"Shares are of the ([\d,]+) analysed participants", r"([\d,]+) participants are compared",
-                   r"Matched with controls ([\d,]+)")}[lang]
+                   r"Analysed: matched, with observed status ([\d,]+)")}[lang]
     found = []
     for p in pats:
         m = re.findall(p, text)

@@ -205,7 +205,11 @@ class Tables:
                          for x in rs.itertuples()]
                 self.led.sums(e, parts, f"flow: reasons between {a} and {b} add up")
             shape.append((b, e, list(zip(rs.reason, parts)) if parts else list(zip(rs.reason, [None] * len(rs)))))
-        return [(kept[0], None, [])] + shape
+        # a first shown step that is not the flow's first (its exclusions were small and
+        # merged into it) names their reasons, without a count
+        before = list(steps.step[1:(steps.step.tolist().index(kept[0]) + 1)])
+        first = reasons[reasons.step.isin(before) & (reasons.n > 0)]
+        return [(kept[0], None, [(r, None) for r in first.reason])] + shape
 
     def _match(self, ms: pd.DataFrame, cov: pd.DataFrame):
         s = ms.set_index("sample")
