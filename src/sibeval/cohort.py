@@ -274,6 +274,18 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
     return df
 
 
+def referred_by(pnr, referred, index_month: int) -> np.ndarray:
+    """Mask over `pnr` of the persons who may not be controls at `index_month`: everyone in
+    `referred` when it is a set; when it maps pnr to the month index of their referral,
+    those referred in or before the index month (risk-set matching: a person referred later
+    is not yet treated, and leaving them out of the earlier pools would select controls on
+    their future, see docs/statistics.md)."""
+    if isinstance(referred, dict):
+        month = pd.Series(referred, dtype="float64")
+        return pd.Index(pnr).isin(month.index[month.to_numpy() <= index_month])
+    return pd.Index(pnr).isin(list(referred))
+
+
 def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: dict,
                        western, exclude_pnr, participant_municipalities=(), snapshot=None,
                        excluded=None) -> list:
@@ -304,8 +316,10 @@ def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligib
     rules.append(("resident_alive", "resident and alive", panel.resident[:, col] & ~panel.dead[:, col]))
     if e.get("no_employment_in_index_month", True):
         rules.append(("no_employment", "no ordinary employment in the index month", ~panel.ordinary[:, col]))
-    rules.append(("never_referred", "not in the participant list",
-                  ~(pd.Index(panel.pnr).isin(list(exclude_pnr)) if excluded is None else excluded)))
+    if excluded is None:
+        excluded = referred_by(panel.pnr, exclude_pnr, index_month)
+    rules.append(("never_referred", "not referred to the programme by the index month"
+                  if isinstance(exclude_pnr, dict) else "not in the participant list", ~excluded))
     if e.get("exclude_participant_municipalities"):
         rules.append(("outside_participant_municipalities", "lives outside the participants' municipalities",
                       ~snap["kom"].isin(list(participant_municipalities)).to_numpy()))
@@ -407,8 +421,8 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
     f = _Funnel(len(panel.pnr))
     index_months = sorted(treated["index_month"].unique())
     snapshots = {}     # one bef snapshot per index year, in panel row order
-    excluded = pd.Index(panel.pnr).isin(list(all_referred))
     for m in index_months:
+        excluded = referred_by(panel.pnr, all_referred, int(m))
         year = int(m) // 12
         if year not in snapshots:
             snapshots[year] = _snapshot(bef, year).reindex(panel.pnr)

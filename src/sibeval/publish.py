@@ -225,9 +225,10 @@ class Tables:
                               f"match summary: all = matched + unmatched ({g})")
         if "Distinct control persons" in s.index:
             v = int(s.at["Distinct control persons", "control"])
-            pk = self._add("match:control:persons", v, v)
+            self._add("match:control:persons", v, v)
             if not self.replace:
-                self.led.sums(pk, ["match:control:matched_rows"], "without replacement a control is matched once")
+                self._sum_if_holds("match:control:persons", ["match:control:matched_rows"],
+                                   "each matched control person is matched once")
         for r in cov.itertuples():
             n = self._add(f"cov:{r.group}:N", r.n_total, int(r.n_total), keep=1)
             x = self._add(f"cov:{r.group}:{r.covariate}", r.n_with, int(r.persons_with), keep=0)

@@ -352,7 +352,8 @@ def generate(sc: Scenario) -> dict:
                           else sc.effect * (1 - employed - dist[X] / alive))
     truth = pd.DataFrame({"pnr": pnr[idx], "y0_ordinary": y0_ordinary, "could_switch": could_switch.astype(int),
                           "switched": effect_switch.astype(int), "true_effect": true_effect})
-    return {"files": files, "cohort": cohort, "truth": truth, "last_month": last_month}
+    return {"files": files, "cohort": cohort, "truth": truth, "last_month": last_month,
+            "employability": pd.Series(u, index=pnr)}
 
 
 def _questionnaires(rng, part, start_only):

@@ -1,6 +1,8 @@
 """Participant flow, eligible candidates and covariates (rule build_candidates)."""
 import logging
 
+import numpy as np
+
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.cohort import (
     build_candidates,
@@ -12,6 +14,7 @@ from sibeval.cohort import (
 from sibeval.disclosure import small_counts
 from sibeval.panel_io import read_panel
 from sibeval.publish import flow_shape
+from sibeval.timegrid import month_of_dates
 
 log = logging.getLogger("sibeval")
 
@@ -30,8 +33,15 @@ def main(smk):
                     "below %d are suppressed in every table", len(analysed), ctx.min_cell)
     panel = read_panel(smk.input.panel, arrays=("group", "ordinary", "resident", "dead"))
     dream = ex.dream(codes, weeks=index_weeks_needed(analysed))
+    if c["eligibility"]["referred_later_as_controls"]:
+        # risk sets: a person is a candidate control until the month of their referral
+        ref = np.where(part_all["visitation_dato"].notna(), month_of_dates(part_all["visitation_dato"]),
+                       month_of_dates(part_all["start_dato"]))
+        referred = {p: (float(m) if m >= 0 else -np.inf) for p, m in zip(part_all["pnr"], ref)}
+    else:
+        referred = set(part_all["pnr"])
     cand, funnel = build_candidates(
-        analysed, set(part_all["pnr"]), panel, bef, codes, c["eligibility"],
+        analysed, referred, panel, bef, codes, c["eligibility"],
         set(c["non_western_countries_exempt"]), ex.vnds(), ex.udda(), ex.lpr(),
         week_lookup(dream), municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()),
         files=files,
