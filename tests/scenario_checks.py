@@ -6,6 +6,7 @@ rules, and whether the headline CI covers the generator's true effect."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import subprocess
 import sys
 import time
@@ -35,6 +36,7 @@ def run_scenario(sc: Scenario, wd: Path, cores: int = 1) -> dict:
 
 
 # ------------------------------------------------------------------ the contract, slowly
+@functools.lru_cache(maxsize=1)
 def _code_groups():
     """code -> group from config/dream_codes.yaml, ranges expanded; the group order."""
     cfg = yaml.safe_load((ROOT / "config" / "dream_codes.yaml").read_text())
@@ -145,6 +147,7 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
     eff = pd.read_csv(pub / "effects.csv", dtype=str).set_index("outcome")
     t1 = pd.read_csv(pub / "table1.csv", dtype=str)
     flow = pd.read_csv(res / "interim" / "tables" / "flow.csv").set_index("step")["n"]
+    exact_eff = pd.read_csv(res / "interim" / "tables" / "effects.csv")
     pflow = pd.read_csv(pub / "flow.csv", dtype=str).set_index("step")["n"]
     pairs = [("flow matched", _num(pflow.get("matched")), "effects n_participants", _num(eff["n_participants"].iloc[0])),
              ("flow controls", _num(pflow.get("controls_outcome_observed")), "effects n_controls",
@@ -153,9 +156,9 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
               _num(eff["n_participants"].iloc[0])),
              ("table1 controls", _num(t1["total_control"].iloc[0]), "effects n_controls", _num(eff["n_controls"].iloc[0])),
              ("exact flow matched", float(flow["matched"]), "exact effects",
-              float(pd.read_csv(res / "interim" / "tables" / "effects.csv")["n_participants"].iloc[0])),
+              float(exact_eff["n_participants"].iloc[0])),
              ("exact flow controls", float(flow["controls_outcome_observed"]), "exact effects",
-              float(pd.read_csv(res / "interim" / "tables" / "effects.csv")["n_controls"].iloc[0]))]
+              float(exact_eff["n_controls"].iloc[0]))]
     for a, va, b, vb in pairs:
         if va is not None and vb is not None and va != vb:
             fail.append(f"{a} = {va} but {b} = {vb}")
@@ -188,7 +191,7 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
         if int(by_status.get(s, 0)) != int(n):
             fail.append(f"Table 1 participants {s} = {n}, persons with that status {by_status.get(s, 0)}")
     # coverage of the true effect on ordinary employment
-    e = pd.read_csv(res / "interim" / "tables" / "effects.csv").set_index("outcome").loc["ordinary_employment"]
+    e = exact_eff.set_index("outcome").loc["ordinary_employment"]
     truth = g["truth"].set_index("pnr").loc[part["pnr"]]
     target = float(truth["true_effect"].mean())
     out.update(participants=len(part), controls=int((st["weight"] > 0).sum() - len(part)),

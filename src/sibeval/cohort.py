@@ -274,16 +274,15 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
     return df
 
 
-def referred_by(pnr, referred, index_month: int) -> np.ndarray:
-    """Mask over `pnr` of the persons who may not be controls at `index_month`: everyone in
-    `referred` when it is a set; when it maps pnr to the month index of their referral,
-    those referred in or before the index month (risk-set matching: a person referred later
-    is not yet treated, and leaving them out of the earlier pools would select controls on
-    their future, see docs/statistics.md)."""
-    if isinstance(referred, dict):
-        month = pd.Series(referred, dtype="float64")
-        return pd.Index(pnr).isin(month.index[month.to_numpy() <= index_month])
-    return pd.Index(pnr).isin(list(referred))
+def referral_months(pnr, referred) -> np.ndarray:
+    """Per person of `pnr`, the month index from which they may not be a control: -inf for
+    everyone in `referred` when it is a set; when it maps pnr to the month index of their
+    referral, that month (risk-set matching: a person referred later is not yet treated,
+    see docs/statistics.md); +inf for everyone else. Compare with `<= index_month`."""
+    if not isinstance(referred, dict):
+        referred = dict.fromkeys(referred, -np.inf)
+    month = pd.Series(referred, dtype="float64")
+    return month.reindex(pd.Index(pnr)).fillna(np.inf).to_numpy()
 
 
 def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: dict,
@@ -317,7 +316,7 @@ def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligib
     if e.get("no_employment_in_index_month", True):
         rules.append(("no_employment", "no ordinary employment in the index month", ~panel.ordinary[:, col]))
     if excluded is None:
-        excluded = referred_by(panel.pnr, exclude_pnr, index_month)
+        excluded = referral_months(panel.pnr, exclude_pnr) <= index_month
     rules.append(("never_referred", "not referred to the programme by the index month"
                   if isinstance(exclude_pnr, dict) else "not in the participant list", ~excluded))
     if e.get("exclude_participant_municipalities"):
@@ -421,8 +420,9 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
     f = _Funnel(len(panel.pnr))
     index_months = sorted(treated["index_month"].unique())
     snapshots = {}     # one bef snapshot per index year, in panel row order
+    referral = referral_months(panel.pnr, all_referred)
     for m in index_months:
-        excluded = referred_by(panel.pnr, all_referred, int(m))
+        excluded = referral <= int(m)
         year = int(m) // 12
         if year not in snapshots:
             snapshots[year] = _snapshot(bef, year).reindex(panel.pnr)

@@ -187,17 +187,15 @@ def analysed_sample(df: pd.DataFrame) -> pd.DataFrame:
     role = df["role"].to_numpy()
     part, ctrl = role == "participant", role == "control"
     own = df["excluded"].fillna("").astype(str).to_numpy()
+    observed = own == ""
     sub = df["subclass"]
-    observed_sets = set(sub[part & (own == "") & sub.notna().to_numpy()])
-    in_observed_set = sub.isin(observed_sets).to_numpy()
-    reason = np.full(len(df), "", dtype=object)
-    c_ok = ctrl & in_observed_set & (own == "")
+    in_set = sub.notna().to_numpy()
+    in_observed_set = sub.isin(set(sub[part & observed & in_set])).to_numpy()
+    reason = own.astype(object)                          # the person's own reason first
     reason[ctrl & ~in_observed_set] = PARTICIPANT_UNOBSERVED
-    reason[ctrl & in_observed_set & (own != "")] = own[ctrl & in_observed_set & (own != "")]
-    live = set(sub[c_ok])
-    reason[part & (own != "")] = own[part & (own != "")]
-    reason[part & (own == "") & sub.isna().to_numpy()] = NO_CONTROL_IN_CALIPER
-    reason[part & (own == "") & sub.notna().to_numpy() & ~sub.isin(live).to_numpy()] = NO_CONTROL_OBSERVED
+    c_ok = ctrl & in_observed_set & observed
+    reason[part & observed & ~in_set] = NO_CONTROL_IN_CALIPER
+    reason[part & observed & in_set & ~sub.isin(set(sub[c_ok])).to_numpy()] = NO_CONTROL_OBSERVED
     analysed = reason == ""
     w = pd.Series(0.0, index=df.index)
     w[analysed & part] = 1.0

@@ -38,13 +38,16 @@ def main(smk):
                     "cohort file", v, plain(value), v)
     mahvars = model_base if m["mahvars"] == "covariates" else [v for v in m["mahvars"] if v in model_base]
     data, model_covs = with_squares(cand, model_base) if m["squares"] else (cand, model_base)
-    # a person referred later may be a control before their own start (risk sets): the unit
-    # that is used once is the person as a control, apart from the same person as a participant
-    data = data.assign(unit=data["pnr"].astype(str).where(data["treated"] == 0, "participant:" + data["pnr"].astype(str)))
+    once = m["controls_once_across_index_months"]
+    if once:
+        # a person referred later may be a control before their own start (risk sets): the unit
+        # used once is the person as a control, apart from the same person as a participant
+        pnr = data["pnr"].astype(str)
+        data = data.assign(unit=pnr.where(data["treated"] == 0, "participant:" + pnr))
     res = match(data, "treated", model_covs, mahvars=mahvars, method=None if m["method"] == "none" else m["method"], distance="logit", ratio=m["ratio"],
                 replace=m["replace"], caliper=m["caliper"], std_caliper=m["std_caliper"],
                 exact=["index_month"], m_order=m["m_order"],
-                unit_id="unit" if m["controls_once_across_index_months"] else None)
+                unit_id="unit" if once else None)
     un = res.unmatched_treated()
     if len(un):
         log.warning("%d participant(s) found no control within the caliper (index months %s)",
