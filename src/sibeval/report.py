@@ -293,7 +293,8 @@ class NoteBuilder:
         if m["method"] == "nearest":
             cal = f.num(m["caliper"], 2).rstrip("0").rstrip(",.") if m.get("caliper") else None
             text.append(cat("method.nearest", ratio=m["ratio"],
-                            replace=cat(f"method.replace_{str(m['replace']).lower()}"),
+                            replace=cat("method.replace_true" if m["replace"] else "method.replace_false"
+                                        if m.get("controls_once_across_index_months") else "method.replace_per_month"),
                             caliper=cal if cal else cat("method.no_caliper"),
                             order=cat(f"method.order_{m['m_order']}")))
             shown = [v for v in self.t["balance"]["covariate"] if v != "distance"]
