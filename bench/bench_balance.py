@@ -13,8 +13,8 @@ import time
 
 import pandas as pd
 
-from sibeval.balance import balance_before_after
-from sibeval.matching import match, with_squares
+from sibeval.design.balance import balance_before_after
+from sibeval.design.matching import match, with_squares
 
 COVS = ["age", "age_50plus", "partner", "years_dk_lt7", "employed_24m", "benefit_share_36m",
         "primary_school_only", "passive_4w", "somatic_2y", "psych_2y"]

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from sibeval.matching import match
+from sibeval.design.matching import match
 
 
 def data(rows, treated, seed=1):

@@ -10,10 +10,10 @@ import resource
 import time
 from pathlib import Path
 
-from sibeval.codes import CodeTable
+from sibeval.extract.codes import CodeTable
 from sibeval.config import load_yaml
-from sibeval.panel import build_panel
-from sibeval.registers import Extract
+from sibeval.extract.panel import build_panel
+from sibeval.extract.readers import Extract
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ Part 1 is exact: each test rejects a fixed set of tables; its probability is sum
 56 x 551 tables (no Monte Carlo error). Sibeval's Boschloo p-value is non-decreasing in the
 Fisher p-value (the tails are nested), so its rejection set is {Fisher p <= c*}, with c* the
 largest level whose tail has supremum probability <= alpha; likewise for the others.
-Part 2 is a seeded Monte Carlo with the real functions (sibeval.exact2x2 and
+Part 2 is a seeded Monte Carlo with the real functions (sibeval.inference.exact2x2 and
 scipy.stats.boschloo_exact) confirming part 1.
 
     PYTHONPATH=src python bench/exact_tests.py [--reps 400]
@@ -20,7 +20,7 @@ import time
 import numpy as np
 from scipy import stats
 
-from sibeval.exact2x2 import _sup, _z_pooled_sq, exact_unconditional, fisher_pvalues
+from sibeval.inference.exact2x2 import _sup, _z_pooled_sq, exact_unconditional, fisher_pvalues
 
 N1, N2, P0, ALPHA = 55, 550, 0.16, 0.05
 EFFECTS = (0.0, -0.08, 0.10, 0.15, 0.20)      # participants' share minus the controls'

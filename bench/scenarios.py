@@ -3,7 +3,7 @@
     python bench/scenarios.py --seeds 50 [--first 1000] [--jobs 2] [--max-persons 200000]
                               [--max-participants 1000]
 
-For every seed: a random scenario (sibeval.scenarios.random_scenario: size, delivery
+For every seed: a random scenario (sibeval.demo.scenarios.random_scenario: size, delivery
 format, pathologies), the workflow up to the published tables, and the checks of
 tests/scenario_checks.py (publish or the expected stop, the disclosure audit, counts shown
 twice agree, Table 1 person by person against a slow re-implementation of the contract,
@@ -30,7 +30,7 @@ START, END = "<!-- scenarios:start -->", "<!-- scenarios:end -->"
 
 def one(seed: int, max_persons: int, status_sample: int, max_participants: int = 150) -> dict:
     from scenario_checks import check_run, run_scenario
-    from sibeval.scenarios import random_scenario
+    from sibeval.demo.scenarios import random_scenario
 
     sc = random_scenario(seed, max_persons=max_persons, max_participants=max_participants)
     wd = Path(tempfile.mkdtemp(prefix=f"sibeval_scenario_{seed}_"))

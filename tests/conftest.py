@@ -5,10 +5,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sibeval.codes import CodeTable
 from sibeval.config import load_yaml
-from sibeval.demo import generate
-from sibeval.timegrid import iso_weeks, week_column
+from sibeval.demo.generate import generate
+from sibeval.extract.codes import CodeTable
+from sibeval.extract.timegrid import iso_weeks, week_column
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def write_extract(folder: Path, dream=None, participants=None, bef=None, eindkom
 
 
 def questionnaire_rows(pnr, runde, bip=3, who=3, **items):
-    from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
+    from sibeval.extract.readers import BIP_ITEMS, WHO5_ITEMS
     r = {"pnr": pnr, "runde": runde, "dato": "2020-01-06"}
     r.update({c: bip for c in BIP_ITEMS})
     r.update({c: who for c in WHO5_ITEMS})

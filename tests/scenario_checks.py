@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sibeval.scenarios import Scenario, generate, prepare_workdir
+from sibeval.demo.scenarios import Scenario, generate, prepare_workdir
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from sibeval.errors import InconsistentTables
-from sibeval.outcomes import (
+from sibeval.outcomes.flow import flow_counts
+from sibeval.outcomes.status import (
     NO_CONTROL_IN_CALIPER,
     NO_CONTROL_OBSERVED,
     PARTICIPANT_UNOBSERVED,
@@ -15,7 +16,6 @@ from sibeval.outcomes import (
     analysed_sample,
     table1,
 )
-from sibeval.tables import flow_counts
 
 DIED = "died before the outcome month ended"
 PAST = "outcome month after the extract's coverage"
@@ -101,13 +101,13 @@ def test_a_control_reused_in_two_sets_counts_once_per_set_and_once_as_a_person()
     assert t1.at[("control", "self_supporting_wage"), "weighted_n"] == pytest.approx(0.75)
     assert t1.at[("control", "self_supporting_wage"), "share"] == pytest.approx(0.25)
     # disclosure control's range of one person's weight: c1 stands for 0.75 + 1.5
-    from sibeval.effects import with_persons
+    from sibeval.inference.effects import with_persons
     w = with_persons(pd.DataFrame({"outcome": ["temporary_benefit"]}), df)
     assert (w.at[0, "w_min"], w.at[0, "w_max"]) == pytest.approx((0.75, 2.25))
 
 
 def test_a_disagreement_between_tables_is_an_internal_error_naming_both():
-    from sibeval.disclosure_audit import Ledger
+    from sibeval.publish.ledger import Ledger
 
     led = Ledger(5)
     led.table = "effects"
@@ -121,7 +121,7 @@ def test_a_disagreement_between_tables_is_an_internal_error_naming_both():
 def test_questionnaires_of_other_municipalities_are_left_out_not_refused(tmp_path):
     from conftest import questionnaire_rows, write_extract
     from sibeval.errors import ExtractError
-    from sibeval.registers import Extract
+    from sibeval.extract.readers import Extract
 
     q = pd.DataFrame([questionnaire_rows("A", "start"), questionnaire_rows("B", "start")])
     ex = Extract(write_extract(tmp_path / "ex", questionnaires=q))
@@ -137,7 +137,7 @@ def test_questionnaires_of_other_municipalities_are_left_out_not_refused(tmp_pat
 
 def test_latin1_participant_list_is_read(tmp_path):
     from conftest import write_extract
-    from sibeval.registers import Extract
+    from sibeval.extract.readers import Extract
 
     folder = write_extract(tmp_path / "ex")
     p = pd.read_csv(folder / "participants.csv", sep=";", dtype=str, keep_default_na=False)
@@ -150,8 +150,8 @@ def test_latin1_participant_list_is_read(tmp_path):
 
 def test_stata_upper_case_and_integer_codes(tmp_path):
     from conftest import write_extract
-    from sibeval.registers import Extract
-    from sibeval.scenarios import Scenario, generate, write_files
+    from sibeval.demo.scenarios import Scenario, generate, write_files
+    from sibeval.extract.readers import Extract
 
     g = generate(Scenario(seed=3, persons=400, participants=15, pathologies=frozenset({"int_codes"})))
     assert str(g["files"]["dream"].dtypes.iloc[1]) == "Int64"

@@ -7,9 +7,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sibeval.demo import generate
-from sibeval.registers import BIP_ITEMS, SCHEMAS, WHO5_ITEMS, Extract, extract_summary
-from sibeval.timegrid import parse_week_column
+from sibeval.demo.generate import generate
+from sibeval.extract.readers import BIP_ITEMS, SCHEMAS, WHO5_ITEMS, Extract, extract_summary
+from sibeval.extract.timegrid import parse_week_column
 
 
 def _digests(folder):

@@ -4,9 +4,11 @@ hand-built adversarial tables (what the publish step registers for a cohort)."""
 import pandas as pd
 import pytest
 
-from sibeval.disclosure_audit import Ledger, audit, protect
 from sibeval.errors import SibevalError
-from sibeval.publish import csv_safe, flow_shape, overlap_bins
+from sibeval.publish.boundary import csv_safe
+from sibeval.publish.flows import flow_shape
+from sibeval.publish.ledger import Ledger, audit, protect
+from sibeval.publish.matching import overlap_bins
 
 
 def _status_table(led, prefix, counts, total_key=None, keep=1):

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sibeval import economics as ec
+from sibeval.economics import model as ec
 
 # Catalogue inputs, derived in docs/economics.md.
 CAT = ec.Inputs(effect=0.18, gross_share=0.35 * 10 / 19 + 0.65 * 9 / 36, provider_cost=74165,
@@ -158,9 +158,9 @@ def test_measured_inputs_from_effects_table():
 def test_note_economics_section_from_published_csvs(lang, tmp_path):
     """The note's economics section reads only the published economics tables, in the
     cohort's language, and states the payment and the loss probabilities."""
-    from sibeval.catalogue import Catalogue
-    from sibeval.formatting import Formatter
-    from sibeval.report import NoteBuilder
+    from sibeval.report.catalogue import Catalogue
+    from sibeval.report.formatting import Formatter
+    from sibeval.report.note import NoteBuilder
 
     inp = replace(CAT, effect_ci=(0.07, 0.30))
     tables = {"econ_account": ec.account(inp).to_frame(), "econ_break_even": ec.break_even(inp).to_frame(),

@@ -6,8 +6,8 @@ from dataclasses import replace
 import openpyxl
 import pytest
 
-from sibeval import economics as ec
-from sibeval.economics_workbook import CALC_ROWS, build
+from sibeval.economics import model as ec
+from sibeval.economics.workbook import CALC_ROWS, build
 from test_economics import CAT
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -65,7 +65,7 @@ def test_recalculated_figures_match(tmp_path):
 def test_workbook_bytes_are_reproducible(tmp_path):
     import time
 
-    from sibeval.economics_workbook import save
+    from sibeval.economics.workbook import save
     save(build(CAT), tmp_path / "a.xlsx")
     time.sleep(2.1)
     save(build(CAT), tmp_path / "b.xlsx")

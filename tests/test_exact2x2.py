@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from sibeval.errors import SibevalError
-from sibeval.exact2x2 import exact_unconditional, fisher_pvalues
+from sibeval.inference.exact2x2 import exact_unconditional, fisher_pvalues
 
 # (x1, n1, x2, n2, p) from barnard.test(n11, n12, n21, n22) with columns as samples
 BARNARD_POOLED = [

@@ -22,15 +22,15 @@ import pytest
 import yaml
 
 from conftest import ROOT, dream_frame, questionnaire_rows, write_extract
-from sibeval.cohort import (
+from sibeval.design.cohort import (
     build_candidates,
     eligibility_funnel,
     participant_flow,
     require_publishable,
 )
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
-from sibeval.panel import build_panel
-from sibeval.registers import Extract, extract_summary
+from sibeval.extract.panel import build_panel
+from sibeval.extract.readers import Extract, extract_summary
 
 N_PART, N_POOL = 8, 30
 PART = [f"01018{i:05d}" for i in range(N_PART)]            # CPR-shaped, so a leak is visible
@@ -60,7 +60,7 @@ def bef_frame(persons=PART + POOL, years=range(2016, 2022), foed_dag=None):
 
 
 def dream_all(persons=PART + POOL, code="132", years=(2016, 2021)):
-    from sibeval.timegrid import iso_weeks
+    from sibeval.extract.timegrid import iso_weeks
     return dream_frame({p: {w: code for w in iso_weeks(*years)} for p in persons}, years=years)
 
 
@@ -236,7 +236,7 @@ def test_11_messages_show_months_and_plain_numbers():
     assert plain({np.int64(3), np.int64(1)}) == "1, 3"
     assert file_rows("x/participants.csv", [0, 5]) == ["row 2", "row 7"]    # CSV line numbers
     assert file_rows("x/bef.parquet", np.array([0])) == ["row 1"]
-    from sibeval.matching import match
+    from sibeval.design.matching import match
     df = pd.DataFrame({"t": [1, 1], "x": [0.1, 0.2]})
     raises(lambda: match(df, "t", ["x"]), "found 1")
 
@@ -468,7 +468,7 @@ def test_9_readme_adding_a_cohort_works_as_written(tmp_path):
 # --------------------------------------------------------------------------- 7: small cohorts
 @pytest.fixture(scope="module")
 def kolding_small(tmp_path_factory):
-    from sibeval.demo import generate
+    from sibeval.demo.generate import generate
     out = tmp_path_factory.mktemp("kolding_small")
     generate(out, seed=20220629, pool_size=2000, profile="kolding_ny_start")
     return out

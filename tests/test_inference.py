@@ -3,9 +3,7 @@
 import numpy as np
 import pytest
 
-from sibeval.effects import outcome_effects
-from sibeval.exact2x2 import exact_unconditional
-from sibeval.inference import (
+from sibeval.inference.comparisons import (
     boschloo_p,
     compare_means,
     compare_shares,
@@ -17,6 +15,8 @@ from sibeval.inference import (
     status_distribution_test,
     wilson_ci,
 )
+from sibeval.inference.effects import outcome_effects
+from sibeval.inference.exact2x2 import exact_unconditional
 
 
 def test_newcombe_matches_the_published_example():
@@ -174,7 +174,7 @@ def test_design_diagnostics_power_and_warnings():
 def test_outcome_effects_on_a_matched_frame():
     import pandas as pd
 
-    from sibeval.outcomes import OUTCOMES
+    from sibeval.outcomes.status import OUTCOMES
     rng = np.random.default_rng(1)
     rows = []
     for s in range(40):
@@ -183,7 +183,7 @@ def test_outcome_effects_on_a_matched_frame():
         for j in range(3):
             rows.append({"pnr": f"c{s}_{j}", "role": "control", "subclass": s, "weight": 1.0,
                          "status": "self_supporting_wage" if rng.random() < 0.1 else "temporary_benefit"})
-    from sibeval.outcomes import add_headlines
+    from sibeval.outcomes.status import add_headlines
     df = add_headlines(pd.DataFrame(rows))
     res = outcome_effects(df, "boschloo", 0.05)
     assert [r.outcome for r in res] == list(OUTCOMES)
@@ -192,7 +192,7 @@ def test_outcome_effects_on_a_matched_frame():
 
 
 def test_statuses_are_holm_adjusted_headlines_are_not():
-    from sibeval.inference import adjust_family
+    from sibeval.inference.comparisons import adjust_family
     rng = np.random.default_rng(2)
     t = np.r_[np.ones(50), np.zeros(300)]
     res = [compare_shares(o, (rng.random(350) < 0.3).astype(float), t, np.ones(350), np.arange(350))

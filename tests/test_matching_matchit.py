@@ -1,4 +1,4 @@
-"""sibeval.matching against R's MatchIt 4.7.2 built from source (fixtures/matchit/).
+"""sibeval.design.matching against R's MatchIt 4.7.2 built from source (fixtures/matchit/).
 
 Regenerate with `R_LIBS=<lib> Rscript matchit_reference.R` from tests/fixtures (see its
 header). Every spec in fixtures/matchit/specs.csv (lalonde; a tie-heavy data set with
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sibeval.matching import match, propensity_model
+from sibeval.design.matching import match, propensity_model
 
 F = Path(__file__).parent / "fixtures" / "matchit"
 SPECS = pd.read_csv(F / "specs.csv", keep_default_na=False)

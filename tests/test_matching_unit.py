@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sibeval.balance import balance_before_after, balance_table
+from sibeval.design.balance import balance_before_after, balance_table
+from sibeval.design.matching import match
 from sibeval.errors import SibevalError
-from sibeval.matching import match
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_balance_smd_by_hand():
 
 
 def test_squares_of_the_non_binary_covariates_join_the_model_not_the_balance_table():
-    from sibeval.matching import with_squares
+    from sibeval.design.matching import with_squares
     rng = np.random.default_rng(5)
     n = 2000
     age = rng.integers(25, 65, n).astype(float)

@@ -8,10 +8,10 @@ import pytest
 
 from conftest import dream_frame, write_extract
 from sibeval.errors import ExtractError
-from sibeval.normalise import NormalisedExtract, cohort_summary, normalise
-from sibeval.panel import build_panel
-from sibeval.panel_io import read_panel, write_panel
-from sibeval.registers import Extract, extract_summary
+from sibeval.extract.normalise import NormalisedExtract, cohort_summary, normalise
+from sibeval.extract.panel import build_panel
+from sibeval.extract.panel_io import read_panel, write_panel
+from sibeval.extract.readers import Extract, extract_summary
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_dream_in_other_formats_is_converted_in_chunks(tmp_path, codes, fmt):
         dream.to_csv(ex / "dream.csv", sep=";", index=False)
     else:
         dream.astype({c: "float64" for c in dream.columns if c != "PNR"}).to_stata(ex / "dream.dta", write_index=False)
-    from sibeval.normalise import normalise_dream
+    from sibeval.extract.normalise import normalise_dream
     facts = normalise_dream(Extract(ex), codes, tmp_path / "dream.parquet", chunk_rows=3)
     assert facts["persons"] == 7 and facts["code_counts"]["132"] == 7 and facts["code_counts"]["140"] == 7
     d = Extract(tmp_path).dream(codes)
@@ -115,7 +115,7 @@ def test_panel_file_round_trip_projection_and_person_filter(normalised_demo, cod
 
 
 def test_chunked_eindkomst_counts_every_bad_row_and_sums_like_the_whole_file(tmp_path, codes):
-    from sibeval.normalise import normalise_chunked
+    from sibeval.extract.normalise import normalise_chunked
     ek = pd.DataFrame({"pnr": ["A", "B", "A", "B"], "maaned": ["2020-03", "2020-04", "2020-05", "2020-13"],
                        "loen": [1.0, 2.0, 3.0, 4.0], "timer": [1.0, 1.0, 1.0, 1.0]})
     ex = write_extract(tmp_path / "ex", eindkomst=ek)
@@ -133,8 +133,8 @@ def test_chunked_eindkomst_counts_every_bad_row_and_sums_like_the_whole_file(tmp
 
 
 def test_chunks_of_a_dictionary_column_carry_only_the_values_they_use(tmp_path):
-    from sibeval.normalise import normalise_chunked
-    from sibeval.registers import iter_raw
+    from sibeval.extract.normalise import normalise_chunked
+    from sibeval.extract.readers import iter_raw
     # pandas writes the whole dictionary into every row group: a million pnr per chunk at scale
     pnr = pd.Categorical(["A", None, "C", "B", "C"], categories=["A", "B", "C", "D"])
     ek = pd.DataFrame({"pnr": pnr, "maaned": ["2020-03"] * 5, "loen": [1.0] * 5, "timer": [1.0] * 5})

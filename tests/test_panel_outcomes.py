@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from conftest import dream_frame
-from sibeval.outcomes import classify_outcomes, table1
-from sibeval.panel import build_panel
-from sibeval.registers import DreamData
-from sibeval.timegrid import month_index
+from sibeval.extract.panel import build_panel
+from sibeval.extract.readers import DreamData
+from sibeval.extract.timegrid import month_index
+from sibeval.outcomes.status import classify_outcomes, table1
 
 JAN20 = int(month_index(2020, 1))
 

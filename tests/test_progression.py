@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from conftest import questionnaire_rows
-from sibeval import progression as pg
-from sibeval.registers import BIP_ITEMS
+from sibeval.extract.readers import BIP_ITEMS
+from sibeval.progression import analysis as pg
 
 
 def _part(n):

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from sibeval.design.matching import match, propensity_model, with_squares
 from sibeval.errors import SibevalError
-from sibeval.matching import match, propensity_model, with_squares
 
 
 def heavy_tailed(seed, n=10_150, n_treated=150):
@@ -69,7 +69,7 @@ def test_mahalanobis_ties_in_exact_arithmetic_stay_ties():
     participant at a: their distances must be bit-identical, so MatchIt's order decides
     between them on every machine, not the last bit of a transformed coordinate (on the
     transformed coordinates 95 of 118 such pairs differed in the last bit)."""
-    from sibeval.matching import _mah_d2, _mahalanobis_space
+    from sibeval.design.matching import _mah_d2, _mahalanobis_space
 
     rng = np.random.default_rng(11)
     pairs = 0
@@ -103,7 +103,7 @@ def test_separation_by_a_combination_of_covariates_is_not_a_fit():
 
 
 def test_exact_on_constant_is_the_limit_of_the_logit():
-    from sibeval.matching import exact_on_constant
+    from sibeval.design.matching import exact_on_constant
 
     rng = np.random.default_rng(5)
     n = 2000

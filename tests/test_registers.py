@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import dream_frame, questionnaire_rows, write_extract
-from sibeval.codes import CodeTable
 from sibeval.errors import ExtractError
-from sibeval.registers import Extract, extract_summary, read_raw
+from sibeval.extract.codes import CodeTable
+from sibeval.extract.readers import Extract, extract_summary, read_raw
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
 EXPECTED = pd.DataFrame({"pnr": ["0000000001", "0000000001", "0000000002"],

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from sibeval.catalogue import LOCALE_DIR, Catalogue, languages, load_strings, missing_keys
-from sibeval.cohort import COVARIATES
-from sibeval.formatting import Formatter, is_suppressed
-from sibeval.report import Labels, NoteBuilder
-from sibeval.workbook import write_workbook
+from sibeval.design.cohort import COVARIATES
+from sibeval.publish.cells import is_suppressed
+from sibeval.report.catalogue import LOCALE_DIR, Catalogue, languages, load_strings, missing_keys
+from sibeval.report.formatting import Formatter
+from sibeval.report.note import Labels, NoteBuilder
+from sibeval.report.workbook import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = yaml.safe_load((ROOT / "config" / "labels.yaml").read_text(encoding="utf-8"))

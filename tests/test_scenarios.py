@@ -1,4 +1,4 @@
-"""The whole workflow on extracts it was not tuned to (sibeval.scenarios): each run
+"""The whole workflow on extracts it was not tuned to (sibeval.demo.scenarios): each run
 publishes, or stops with the one message its scenario must give; the audit passes; counts
 shown in two places agree; every analysed person's status equals a slow re-implementation
 of the data contract; no person identifier leaves interim/. bench/scenarios.py runs fifty
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from scenario_checks import check_run, run_scenario
-from sibeval.scenarios import PATHOLOGIES, Scenario, generate, random_scenario
+from sibeval.demo.scenarios import PATHOLOGIES, Scenario, generate, random_scenario
 
 # Every pathology is on in at least one of these; each runs in 10-30 s.
 FIXED = {

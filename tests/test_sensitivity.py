@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sibeval.effects import sensitivity_table
 from sibeval.errors import SibevalError
-from sibeval.inference import compare_shares
-from sibeval.sensitivity import (
+from sibeval.inference.comparisons import compare_shares
+from sibeval.inference.effects import sensitivity_table
+from sibeval.inference.sensitivity import (
     critical_gamma,
     e_value,
     e_value_ci,

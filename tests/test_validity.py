@@ -13,7 +13,7 @@ bound would fail.
 import numpy as np
 import pytest
 
-from sibeval.inference import compare_shares
+from sibeval.inference.comparisons import compare_shares
 
 REPS = 300
 MC_SE = np.sqrt(0.05 * 0.95 / REPS)

@@ -300,7 +300,7 @@ def test_english_note_from_a_copied_cohort_file(run):
 def test_economics_only_where_enabled_and_from_the_measured_effect(run):
     import yaml
 
-    from sibeval import economics as ec
+    from sibeval.economics import model as ec
     wd, _ = run
     eff = pd.read_csv(_res(wd, "published", "effects.csv"))
     settings = yaml.safe_load((wd / "config" / "cohorts" / f"{COHORT}.yaml").read_text())["economics"]
@@ -476,8 +476,8 @@ def test_workbook_from_the_run(run):
 
 
 def test_every_small_cell_of_every_cohort_is_protected_and_the_audit_can_fail(run):
-    from sibeval.disclosure_audit import audit
-    from sibeval.publish import Tables
+    from sibeval.publish.boundary import Boundary
+    from sibeval.publish.ledger import audit
 
     wd, _ = run
     for cohort in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge"):
@@ -492,7 +492,7 @@ def test_every_small_cell_of_every_cohort_is_protected_and_the_audit_can_fail(ru
         tables["checksums"] = pd.DataFrame({"file": [], "sha256": []})
         import yaml
         c = yaml.safe_load((wd / "config" / "cohorts" / f"{cohort}.yaml").read_text())
-        tb = Tables(tables, {"min_cell": 5, **c.get("disclosure", {})}, False)
+        tb = Boundary(tables, {"min_cell": 5, **c.get("disclosure", {})}, False)
         p = tb.protect()
         assert set(p.hidden) == set(a["cell"][a.published_as != "(implied)"]), cohort
         if "complementary" in p.hidden.values():        # without the complements the audit fails

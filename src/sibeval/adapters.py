@@ -11,7 +11,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import SibevalError
+from sibeval.errors import SibevalError
 
 log = logging.getLogger("sibeval")
 
@@ -125,9 +125,9 @@ def context(smk):
     """
     from types import SimpleNamespace
 
-    from .codes import CodeTable
-    from .normalise import NormalisedExtract
-    from .registers import Extract
+    from sibeval.extract.codes import CodeTable
+    from sibeval.extract.normalise import NormalisedExtract
+    from sibeval.extract.readers import Extract
 
     p = smk.params.run
     c = p.get("cohort", {})

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import SibevalError
+from sibeval.errors import SibevalError
 
 
 def _occupied(out: Path, args) -> bool:
@@ -20,7 +20,7 @@ def _occupied(out: Path, args) -> bool:
 
 
 def _demo(args) -> int:
-    from .demo import generate
+    from sibeval.demo.generate import generate
 
     out = Path(args.out)
     if _occupied(out, args):
@@ -49,7 +49,7 @@ PAYMENT_OPTIONS = {  # option: (Inputs field, type, help)
 
 
 def _add_scenario_parser(sub) -> None:
-    from .scenarios import FORMATS, PATHOLOGIES
+    from sibeval.demo.scenarios import FORMATS, PATHOLOGIES
 
     sc = sub.add_parser(
         "scenario", help="write a test extract with the pathologies of real deliveries",
@@ -90,8 +90,8 @@ def _add_payment_parser(sub) -> None:
 def _payment(args) -> int:
     import yaml
 
-    from . import economics as ec
-    from .economics_workbook import build, save
+    from sibeval.economics import model as ec
+    from sibeval.economics.workbook import build, save
 
     cfg = {}
     if args.config:
@@ -134,7 +134,7 @@ def _payment(args) -> int:
 def _scenario(args) -> int:
     import yaml
 
-    from .scenarios import PATHOLOGIES, Scenario, random_scenario, write_scenario
+    from sibeval.demo.scenarios import PATHOLOGIES, Scenario, random_scenario, write_scenario
 
     out = Path(args.out)
     if _occupied(out, args):
@@ -159,8 +159,9 @@ def _scenario(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The `sibeval` command line (one subcommand per task)."""
+    from sibeval.demo.profiles import PROFILES
+
     from . import __version__
-    from .demo import PROFILES
 
     p = argparse.ArgumentParser(prog="sibeval", description=__doc__)
     p.add_argument("--version", action="version", version=f"sibeval {__version__}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .errors import ConfigError
+from sibeval.errors import ConfigError
 
 
 def _with_defaults(validator_cls):

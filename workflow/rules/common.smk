@@ -11,7 +11,7 @@ if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
     os.environ[_PATH_VAR] = os.pathsep.join(
         [str(Path(workflow.basedir) / "src"), *filter(None, [os.environ.get(_PATH_VAR)])])
 from sibeval.config import config_hash, load_validated, load_yaml, validate  # noqa: E402
-from sibeval.demo import demo_file_names  # noqa: E402
+from sibeval.demo.profiles import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"

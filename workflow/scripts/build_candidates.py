@@ -4,17 +4,17 @@ import logging
 import numpy as np
 
 from sibeval.adapters import context, run, write_csv, write_parquet
-from sibeval.cohort import (
+from sibeval.design.cohort import (
     build_candidates,
     index_weeks_needed,
     participant_flow,
     require_publishable,
     week_lookup,
 )
-from sibeval.disclosure import small_counts
-from sibeval.panel_io import read_panel
-from sibeval.publish import flow_shape
-from sibeval.timegrid import month_of_dates
+from sibeval.extract.panel_io import read_panel
+from sibeval.extract.timegrid import month_of_dates
+from sibeval.publish.flows import flow_shape
+from sibeval.publish.small_cells import small_counts
 
 log = logging.getLogger("sibeval")
 

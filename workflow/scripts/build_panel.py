@@ -3,8 +3,8 @@ import logging
 import time
 
 from sibeval.adapters import atomic_path, context, run
-from sibeval.panel import build_panel
-from sibeval.panel_io import write_panel
+from sibeval.extract.panel import build_panel
+from sibeval.extract.panel_io import write_panel
 
 
 def main(smk):

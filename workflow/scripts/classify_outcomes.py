@@ -4,10 +4,10 @@ import logging
 import pandas as pd
 
 from sibeval.adapters import context, run, write_csv, write_parquet
-from sibeval.cohort import require_publishable
-from sibeval.outcomes import analysed_sample, analysis_persons, classify_outcomes, table1
-from sibeval.panel_io import read_panel
-from sibeval.tables import flow_counts
+from sibeval.design.cohort import require_publishable
+from sibeval.extract.panel_io import read_panel
+from sibeval.outcomes.flow import flow_counts
+from sibeval.outcomes.status import analysed_sample, analysis_persons, classify_outcomes, table1
 
 log = logging.getLogger("sibeval")
 

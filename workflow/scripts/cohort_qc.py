@@ -2,8 +2,8 @@
 import logging
 
 from sibeval.adapters import context, run, write_csv
-from sibeval.disclosure import suppress_counts
-from sibeval.normalise import cohort_summary
+from sibeval.extract.normalise import cohort_summary
+from sibeval.publish.small_cells import suppress_counts
 
 
 def main(smk):

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from sibeval.adapters import run
-from sibeval.demo import generate
+from sibeval.demo.generate import generate
 
 
 def main(smk):

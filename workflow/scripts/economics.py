@@ -3,13 +3,12 @@ import logging
 
 import pandas as pd
 
-from sibeval import economics as ec
 from sibeval.adapters import atomic_path, run, write_csv
-from sibeval.economics_figures import tornado
-from sibeval.economics_workbook import build
-from sibeval.economics_workbook import save as save_workbook
+from sibeval.economics import model as ec
+from sibeval.economics.workbook import build
+from sibeval.economics.workbook import save as save_workbook
 from sibeval.errors import SibevalError
-from sibeval.figures import save
+from sibeval.report.figures import save, tornado
 
 log = logging.getLogger("sibeval")
 

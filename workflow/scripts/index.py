@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from sibeval.adapters import atomic_path, run
-from sibeval.report import render_index
+from sibeval.report.note import render_index
 
 
 def main(smk):

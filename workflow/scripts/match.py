@@ -6,9 +6,9 @@ import logging
 import pandas as pd
 
 from sibeval.adapters import context, run, write_csv, write_parquet
-from sibeval.balance import balance_before_after, covariate_counts, score_bins
+from sibeval.design.balance import balance_before_after, covariate_counts, score_bins
+from sibeval.design.matching import exact_on_constant, match, with_squares
 from sibeval.errors import SibevalError, months, plain
-from sibeval.matching import exact_on_constant, match, with_squares
 
 log = logging.getLogger("sibeval")
 

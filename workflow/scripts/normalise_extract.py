@@ -3,7 +3,7 @@ import logging
 from pathlib import Path
 
 from sibeval.adapters import context, run
-from sibeval.normalise import normalise
+from sibeval.extract.normalise import normalise
 
 
 def main(smk):

@@ -1,10 +1,10 @@
 """Progression analysis of the BIP and WHO-5 questionnaires (rule progression)."""
 import logging
 
-from sibeval import progression as pg
 from sibeval.adapters import context, run, write_csv
 from sibeval.errors import ExtractError
-from sibeval.registers import BIP_ITEMS, WHO5_ITEMS
+from sibeval.extract.readers import BIP_ITEMS, WHO5_ITEMS
+from sibeval.progression import analysis as pg
 
 log = logging.getLogger("sibeval")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from sibeval.adapters import context, run, write_csv, write_text
-from sibeval.publish import EMPTY_PROGRESSION, Tables, audit_summary, csv_safe, render
+from sibeval.publish.boundary import Boundary, audit_summary, csv_safe
 
 log = logging.getLogger("sibeval")
 
@@ -16,17 +16,16 @@ def main(smk):
     c = ctx.cohort
     tables = {name: pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str if name == "checksums" else None)
               for name, path in smk.input.items()}
-    tb = Tables(tables, c["disclosure"], c["matching"]["replace"])
+    tb = Boundary(tables, c["disclosure"], c["matching"]["replace"])
     protection = tb.protect()
     a = protection.audit
     log.info("disclosure: %d small cells, %d complementary cells, all protected: %s",
              int((a.rule == "primary").sum()), int((a.rule == "complementary").sum()), protection.safe)
-    published = render(tb, protection)
+    published = tb.publish(protection)
     for name in smk.output.keys():
         if name in ("audit", "summary"):
             continue
-        table = published.get(name, EMPTY_PROGRESSION.get(name))
-        write_csv(csv_safe(table), getattr(smk.output, name))
+        write_csv(csv_safe(published[name]), getattr(smk.output, name))
     write_csv(a, smk.output.audit)
     write_text(audit_summary(protection, tb.k, tb.public), smk.output.summary)
     log.info("published %d tables to %s", len(published), Path(smk.output.table1).parent)

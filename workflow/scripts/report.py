@@ -8,9 +8,9 @@ import pandas as pd
 
 from sibeval import __version__
 from sibeval.adapters import atomic_path, context, run
-from sibeval.catalogue import Catalogue
-from sibeval.report import Labels, cohort_summary, load_tables, render_note, run_date, run_time
-from sibeval.workbook import write_workbook
+from sibeval.report.catalogue import Catalogue
+from sibeval.report.note import Labels, cohort_summary, load_tables, render_note, run_date, run_time
+from sibeval.report.workbook import write_workbook
 
 log = logging.getLogger("sibeval")
 

@@ -6,7 +6,9 @@ import logging
 import pandas as pd
 
 from sibeval.adapters import context, run, write_csv
-from sibeval.effects import (
+from sibeval.extract.panel_io import read_panel
+from sibeval.inference.comparisons import results_frame
+from sibeval.inference.effects import (
     diagnostics,
     distribution,
     hours_and_wage,
@@ -17,8 +19,6 @@ from sibeval.effects import (
     with_covariates,
     with_persons,
 )
-from sibeval.inference import results_frame
-from sibeval.panel_io import read_panel
 
 log = logging.getLogger("sibeval")
 

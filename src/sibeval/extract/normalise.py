@@ -1,0 +1,371 @@
+"""The extract stage: validate a delivery once and keep it as typed, column-pruned Parquet.
+
+`normalise()` reads every register file of an extract folder (any format, in chunks, only
+the contract's columns), validates it with the readers of :mod:`sibeval.extract.readers` and
+writes one Parquet file per contract file plus the register part of the QC summary and
+the raw files' checksums. :class:`NormalisedExtract` reads that folder back with the
+interface of :class:`~sibeval.extract.readers.Extract`, so analysis rules never touch raw files.
+Participant lists and questionnaires belong to a cohort (each may name its own file) and
+are still read, small as they are, from the raw folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sibeval.errors import ExtractError, file_rows
+from sibeval.extract.codes import CodeTable
+from sibeval.extract.readers import (
+    SCHEMAS,
+    Extract,
+    _check_weeks,
+    _codes_as_text,
+    _coerce,
+    _resolve_columns,
+    check_unknown_codes,
+    dictionary_indices,
+    iter_raw,
+    raw_columns,
+)
+from sibeval.extract.timegrid import parse_week_column
+
+log = logging.getLogger("sibeval")
+
+REGISTERS = ("dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr")
+OPTIONAL = ("vnds", "dod", "udda", "lpr")
+DATE_COLUMNS = {"vnds": "haend_dato", "dod": "doddato", "udda": None, "lpr": "dato"}
+SUMMARY = "summary.csv"
+CHECKSUMS = "checksums.csv"
+
+
+def normalised_files(folder) -> list[str]:
+    """Every file `normalise()` writes into `folder`."""
+    folder = Path(folder)
+    return [str(folder / f"{n}.parquet") for n in REGISTERS] + [str(folder / SUMMARY), str(folder / CHECKSUMS)]
+
+
+def checksums(folder) -> pd.DataFrame:
+    """sha256 of every extract file in a raw folder (provenance)."""
+    rows = []
+    for f in sorted(Path(folder).iterdir()):
+        if f.is_file() and f.suffix.lower() in (".parquet", ".csv", ".sas7bdat", ".dta"):
+            h = hashlib.sha256()
+            with open(f, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 22), b""):
+                    h.update(block)
+            rows.append({"file": f.name, "sha256": h.hexdigest()})
+    return pd.DataFrame(rows, columns=["file", "sha256"])
+
+
+# ----------------------------------------------------------------------------- DREAM
+def _code_column(col) -> pa.Array:
+    """A week column as dictionary-encoded, stripped code text (numbers 130.0 -> '130')."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        values = col.dictionary
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            values = _codes_as_text(values)
+        values = pc.utf8_trim_whitespace(values.cast(pa.string()))
+        return pa.DictionaryArray.from_arrays(col.indices.cast(pa.int32()), values)
+    if pa.types.is_null(col.type):
+        col = col.cast(pa.string())
+    elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = _codes_as_text(col)
+    return pc.utf8_trim_whitespace(col.cast(pa.string())).dictionary_encode()
+
+
+def _dream_batches(f: Path, cols: list[str], rename, chunk_rows: int):
+    """Raw DREAM in row batches as Arrow tables with the (renamed) columns `cols`."""
+    if f.suffix.lower() == ".parquet":
+        pf = pq.ParquetFile(f)
+        by_final = {}
+        for n in pf.schema_arrow.names:
+            by_final.setdefault({k.lower(): v.lower() for k, v in (rename or {}).items()}.get(n.lower(), n.lower()), n)
+        for batch in pf.iter_batches(batch_size=chunk_rows, columns=[by_final[c] for c in cols]):
+            yield pa.Table.from_batches([batch]).rename_columns(cols)
+        return
+    for chunk in iter_raw(f, columns=cols, rename=rename, chunk_rows=chunk_rows):
+        yield pa.Table.from_pandas(chunk[cols].astype(object), preserve_index=False)
+
+
+def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 100_000) -> dict:
+    """Stream DREAM into `out` (pnr + weeks in calendar order, codes as text) and check it.
+
+    Returns the QC facts: persons, weeks, code counts, unknown codes.
+    """
+    f = ex.file("dream")
+    rename = ex.rename.get("dream")
+    names = list(_resolve_columns(raw_columns(f), None, rename))
+    weeks = _check_weeks(f, names)
+    by_week = {parse_week_column(n): n for n in names if n != "pnr"}
+    cols = ["pnr"] + [by_week[w] for w in weeks]
+    out_names = ["pnr"] + [f"y_{y % 100:02d}{w:02d}" for y, w in weeks]
+    counts: dict[str, int] = {}
+    seen: list[np.ndarray] = []
+    writer = None
+    n_rows = 0
+    try:
+        for raw in _dream_batches(f, cols, rename, chunk_rows):
+            pnr = raw.column("pnr")
+            if pnr.null_count:
+                raise ExtractError(f, "empty pnr", column="pnr", n=pnr.null_count)
+            pnr = pc.cast(pnr, pa.string()).combine_chunks()
+            week_cols = [_code_column(raw.column(c)) for c in cols[1:]]
+            table = pa.Table.from_arrays([pnr, *week_cols], names=out_names)
+            del raw
+            seen.append(np.asarray(pnr.to_numpy(zero_copy_only=False), dtype=object))
+            for col in week_cols:
+                dictionary = ["" if d is None else str(d) for d in col.dictionary.to_pylist()]
+                idx = dictionary_indices(col, -1).astype(np.int64)
+                for code, n in zip([""] + dictionary, np.bincount(idx + 1, minlength=len(dictionary) + 1)):
+                    if n:
+                        counts[code] = counts.get(code, 0) + int(n)
+            if writer is None:
+                # no min/max statistics for the week columns: nothing filters on them, and
+                # computing them was 40 % of the write time
+                writer = pq.ParquetWriter(out, table.schema, write_statistics=["pnr"])
+            writer.write_table(table)
+            n_rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if n_rows == 0:
+        raise ExtractError(f, "the file has no rows", n=0)
+    pnr = np.concatenate(seen)
+    dup = pd.Index(pnr).duplicated(keep=False)
+    if dup.any():
+        raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
+                           n=int(pd.Index(pnr[dup]).nunique()), examples=file_rows(f, np.flatnonzero(dup)))
+    _, unknown = codes.lookup(list(counts))
+    unknown_counts = {u: counts[u] for u in unknown if counts.get(u)}
+    check_unknown_codes(f, unknown_counts, codes)
+    return {"persons": len(pnr), "weeks": weeks, "code_counts": counts, "unknown_counts": unknown_counts}
+
+
+def normalise_chunked(ex: Extract, name: str, out: Path, chunk_rows: int = 2_000_000) -> dict:
+    """Validate and write a large long file (eIndkomst) chunk by chunk; returns its QC facts.
+
+    Every check of the contract is row-local, so chunks are checked as they come; when one
+    fails, the whole file is read once more so the error counts every bad row.
+    """
+    f = ex.file(name)
+    rename = ex.rename.get(name)
+    wanted = list(SCHEMAS[name])
+    required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
+    if not all(c in _resolve_columns(raw_columns(f), wanted, rename) for c in required):
+        getattr(ex, name)()                       # raises the missing-column error
+    rows, persons, months, writer, schema = 0, [], [], None, None
+    try:
+        for chunk in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows):
+            if not len(chunk):
+                continue
+            df = _coerce(chunk, f, name)
+            rows += len(df)
+            persons.append(np.asarray(pd.unique(df["pnr"]).astype(object), dtype=object))
+            m = df["maaned"]
+            if isinstance(m.dtype, pd.CategoricalDtype):
+                m = pd.Series(m.cat.categories[np.unique(m.cat.codes[m.cat.codes >= 0])])
+            months += [m.min(), m.max()]
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(out, schema)
+            writer.write_table(table.cast(schema))
+    except ExtractError:
+        if writer is not None:
+            writer.close()
+            writer = None
+        getattr(ex, name)()                       # the same check over the whole file
+        raise
+    finally:
+        if writer is not None:
+            writer.close()
+    if rows == 0:
+        getattr(ex, name)()                       # raises "the file has no rows"
+    return {"rows": rows, "persons": len(pd.unique(np.concatenate(persons))),
+            "first_month": min(months), "last_month": max(months)}
+
+
+# ----------------------------------------------------------------------------- the extract
+def normalise(ex: Extract, codes: CodeTable, out_dir) -> pd.DataFrame:
+    """Validate every register file of `ex` and write typed Parquet into `out_dir`.
+
+    Returns the register part of the QC summary (unsuppressed counts: it stays in the
+    secure area; each cohort's published summary is built from it and suppressed).
+    """
+    out_dir = Path(out_dir)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        rows = []
+
+        def add(file, item, value):
+            rows.append({"file": file, "item": item, "value": value})
+
+        t0 = time.perf_counter()
+        d = normalise_dream(ex, codes, tmp / "dream.parquet")
+        add("dream", "rows", d["persons"])
+        add("dream", "persons", d["persons"])
+        add("dream", "first_week", f"{d['weeks'][0][0]}-W{d['weeks'][0][1]:02d}")
+        add("dream", "last_week", f"{d['weeks'][-1][0]}-W{d['weeks'][-1][1]:02d}")
+        add("dream", "weeks", len(d["weeks"]))
+        for code, n in sorted(d["code_counts"].items()):
+            add("dream", f"code:{code or '(empty)'}", n)
+        for code, n in sorted(d["unknown_counts"].items()):
+            add("dream", f"unknown_code:{code}", n)
+        bef = ex.bef()
+        add("bef", "rows", len(bef))
+        add("bef", "persons", bef["pnr"].nunique())
+        add("bef", "first_year", int(bef["aar"].min()))
+        add("bef", "last_year", int(bef["aar"].max()))
+        _write(bef, tmp / "bef.parquet")
+        del bef
+        log.info("dream: %d persons x %d weeks (%.1f s)", d["persons"], len(d["weeks"]), time.perf_counter() - t0)
+        ek = normalise_chunked(ex, "eindkomst", tmp / "eindkomst.parquet")
+        add("eindkomst", "rows", ek["rows"])
+        add("eindkomst", "persons", ek["persons"])
+        add("eindkomst", "first_month", ek["first_month"])
+        add("eindkomst", "last_month", ek["last_month"])
+        log.info("eindkomst: %d rows (%.1f s)", ek["rows"], time.perf_counter() - t0)
+        for name in OPTIONAL:
+            df = getattr(ex, name)()
+            if df is None:
+                add(name, "present", "no")
+                df = _empty(name)
+            else:
+                add(name, "rows", len(df))
+                add(name, "persons", df["pnr"].nunique())
+                if DATE_COLUMNS[name]:
+                    add(name, "first_date", str(df[DATE_COLUMNS[name]].min().date()))
+                    add(name, "last_date", str(df[DATE_COLUMNS[name]].max().date()))
+            _write(df, tmp / f"{name}.parquet")
+        log.info("bef, vnds, dod, udda, lpr (%.1f s)", time.perf_counter() - t0)
+        summary = pd.DataFrame(rows)
+        summary["value"] = summary["value"].astype(str)
+        summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
+        checksums(ex.path).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for f in tmp.iterdir():
+            os.replace(f, out_dir / f.name)
+        return summary
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if "int" in t else "datetime64[ns]" if "date" in t else object)
+                         for c, t in SCHEMAS[name].items()})
+
+
+def _write(df: pd.DataFrame, path: Path) -> None:
+    df.to_parquet(path, index=False, row_group_size=1_000_000)
+
+
+def _retype(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The dtypes the raw readers return (text as object with None, Int64, datetime64[ns])."""
+    for col, typ in SCHEMAS[name].items():
+        if col not in df.columns:
+            continue
+        s = df[col]
+        base = typ.rstrip("?")
+        if base in ("str", "month") and not isinstance(s.dtype, pd.CategoricalDtype):
+            df[col] = s.astype(object).where(s.notna(), None)
+        elif base == "int":
+            df[col] = s.astype("Int64")
+        elif base == "date":
+            df[col] = s.astype("datetime64[ns]")
+    return df
+
+
+class NormalisedExtract(Extract):
+    """An extract read from its normalised folder (`results/extracts/interim/<extract>/`).
+
+    Register files come from the typed Parquet of the extract stage (already validated);
+    the cohort's participant list and questionnaires are read from the raw folder.
+    """
+
+    def __init__(self, folder, raw_path, rename=None, filenames=None):
+        super().__init__(raw_path, rename, filenames)
+        self.folder = Path(folder)
+        self._summary = None
+
+    def summary(self) -> pd.DataFrame:
+        if self._summary is None:
+            self._summary = pd.read_csv(self.folder / SUMMARY, dtype=str, keep_default_na=False)
+        return self._summary
+
+    def _present(self, name: str) -> bool:
+        s = self.summary()
+        return not ((s["file"] == name) & (s["item"] == "present") & (s["value"] == "no")).any()
+
+    def _read(self, name, required=True, columns=None, filters=None):
+        if name not in REGISTERS:
+            return super()._read(name, required)
+        if not self._present(name):
+            return None
+        df = pq.read_table(self.folder / f"{name}.parquet", columns=columns, filters=filters).to_pandas()
+        return _retype(df, name)
+
+    def bef(self, columns=None) -> pd.DataFrame:
+        return self._read("bef", columns=columns)
+
+    def eindkomst(self, columns=None) -> pd.DataFrame:
+        return self._read("eindkomst", columns=columns)
+
+    def eindkomst_chunks(self, columns=None):
+        """eIndkomst one row group at a time (bounded memory for the panel's sums)."""
+        pf = pq.ParquetFile(self.folder / "eindkomst.parquet")
+        for i in range(pf.num_row_groups):
+            yield _retype(pf.read_row_group(i, columns=columns).to_pandas(), "eindkomst")
+
+    def dream(self, codes: CodeTable, weeks=None):
+        return Extract(self.folder).dream(codes, weeks)
+
+    def dream_weeks(self):
+        return Extract(self.folder).dream_weeks()
+
+    def checksums(self) -> dict:
+        c = pd.read_csv(self.folder / CHECKSUMS, dtype=str)
+        return dict(zip(c["file"], c["sha256"]))
+
+
+def cohort_summary(registers: pd.DataFrame, part: pd.DataFrame, questionnaires, bef_pnr) -> pd.DataFrame:
+    """A cohort's QC summary: its participant list and questionnaires around the extract's
+    register summary (the row order of :func:`sibeval.extract.readers.extract_summary`)."""
+    rows = []
+
+    def add(file, item, value):
+        rows.append({"file": file, "item": item, "value": value})
+
+    add("participants", "rows", len(part))
+    add("participants", "persons", part["pnr"].nunique())
+    add("participants", "started", int(part["start_dato"].notna().sum()))
+    add("participants", "first_visitation", str(part["visitation_dato"].min().date()))
+    add("participants", "last_visitation", str(part["visitation_dato"].max().date()))
+    head = pd.DataFrame(rows)
+    reg = registers[["file", "item", "value"]]
+    before = reg[reg["file"].isin(["dream", "bef"])]
+    after = reg[~reg["file"].isin(["dream", "bef"])]
+    mid = pd.DataFrame([{"file": "participants", "item": "not_in_bef",
+                         "value": int((~part["pnr"].isin(set(bef_pnr))).sum())}])
+    if questionnaires is None:
+        tail = pd.DataFrame([{"file": "questionnaires", "item": "present", "value": "no"}])
+    else:
+        tail = pd.DataFrame([{"file": "questionnaires", "item": "rows", "value": len(questionnaires)},
+                             {"file": "questionnaires", "item": "persons", "value": questionnaires["pnr"].nunique()}])
+    out = pd.concat([head, before, mid, after, tail], ignore_index=True)
+    out["value"] = out["value"].astype(str)
+    return out

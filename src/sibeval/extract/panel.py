@@ -1,0 +1,210 @@
+"""Person x calendar-month panel: benefit group, wage, hours, ordinary employment,
+residence and death, from DREAM, eIndkomst, vnds and dod.
+
+Rules (DATA_CONTRACT.md): a week belongs to the month that holds its Thursday; the
+month's group is the group found in most of its weeks, empty weeks counting as `none`;
+a tie goes to the group listed first in the code table (the Table 1 precedence order).
+Ordinary employment is a wage > 0 in a month whose group is not in
+`wage_not_ordinary_groups` (subsidised job, flex job).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sibeval.extract.codes import CodeTable
+from sibeval.extract.readers import DreamData
+from sibeval.extract.timegrid import month_label, parse_month_label
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Wide person x month arrays (rows follow `pnr`, columns follow `months`)."""
+
+    pnr: np.ndarray
+    months: np.ndarray        # month indices, consecutive
+    covered: np.ndarray       # bool per month: every week of the month is in the extract
+    group: np.ndarray         # int8 group id
+    loen: np.ndarray          # float64 wage, summed over employers
+    timer: np.ndarray         # float64 hours
+    ordinary: np.ndarray      # bool ordinary employment
+    resident: np.ndarray      # bool: no open emigration (vnds) at the end of the month
+    dead: np.ndarray          # bool: died on or before the end of the month
+    groups: tuple             # group names by id
+
+    def row_of(self, pnr) -> np.ndarray:
+        """Row index of each pnr (-1 where the person is not in the panel)."""
+        return pd.Index(self.pnr).get_indexer(pd.Index(pnr))
+
+    def col_of(self, month_idx) -> np.ndarray:
+        """Column of each month index (-1 outside the panel)."""
+        m = np.asarray(month_idx, dtype=np.int64) - int(self.months[0])
+        return np.where((m >= 0) & (m < len(self.months)), m, -1)
+
+    def to_frame(self) -> pd.DataFrame:
+        n, M = self.group.shape
+        return pd.DataFrame({
+            "pnr": np.repeat(self.pnr, M),
+            "maaned": np.tile(np.array([month_label(m) for m in self.months]), n),
+            "group": pd.Categorical.from_codes(self.group.ravel(), categories=list(self.groups)),
+            "loen": self.loen.ravel(),
+            "timer": self.timer.ravel(),
+            "ordinary_employment": self.ordinary.ravel(),
+            "resident": self.resident.ravel(),
+            "dead": self.dead.ravel(),
+            "covered": np.tile(self.covered, n),
+        })
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> Panel:
+        """Inverse of :meth:`to_frame` (rows must be sorted by pnr, then month)."""
+        months_lbl = pd.unique(df["maaned"])
+        M = len(months_lbl)
+        n = len(df) // M
+        pnr = df["pnr"].to_numpy()[::M].astype(object)
+        cat = df["group"].astype("category")
+
+        def arr(col, dtype):
+            return df[col].to_numpy(dtype=dtype).reshape(n, M)
+
+        return cls(
+            pnr=pnr,
+            months=np.array([parse_month_label(m) for m in months_lbl], dtype=np.int64),
+            covered=df["covered"].to_numpy(dtype=bool)[:M],
+            group=cat.cat.codes.to_numpy().astype(np.int8).reshape(n, M),
+            loen=arr("loen", "float64"), timer=arr("timer", "float64"),
+            ordinary=arr("ordinary_employment", bool), resident=arr("resident", bool),
+            dead=arr("dead", bool), groups=tuple(cat.cat.categories),
+        )
+
+
+def month_groups(weekly: np.ndarray, week_months: np.ndarray):
+    """Majority group per person and month from weekly group ids.
+
+    Returns (months, groups[n, months], weeks_per_month). Ties go to the lower group id,
+    which is the earlier group of the code table.
+    """
+    months = np.arange(week_months.min(), week_months.max() + 1)
+    n = weekly.shape[0]
+    out = np.empty((n, len(months)), dtype=np.int8)
+    nweeks = np.zeros(len(months), dtype=int)
+    for j, m in enumerate(months):
+        cols = np.flatnonzero(week_months == m)
+        nweeks[j] = cols.size
+        if cols.size == 0:
+            out[:, j] = -1
+            continue
+        sub = weekly[:, cols]
+        best_score = np.full(n, -10**6, dtype=np.int32)
+        best = np.zeros(n, dtype=np.int8)
+        for a in range(cols.size):
+            cand = sub[:, a]
+            count = np.zeros(n, dtype=np.int32)
+            for b in range(cols.size):
+                count += sub[:, b] == cand
+            score = count * 128 - cand.astype(np.int32)
+            better = score > best_score
+            best_score = np.where(better, score, best_score)
+            best = np.where(better, cand, best)
+        out[:, j] = best
+    return months, out, nweeks
+
+
+def _thursdays_in_month(m: int) -> int:
+    y, mo = m // 12, m % 12 + 1
+    first = pd.Timestamp(year=y, month=mo, day=1)
+    days = pd.date_range(first, first + pd.offsets.MonthEnd(0))
+    return int((days.day_of_week == 3).sum())
+
+
+def _latest_event_state(rows, cols, when, values, n, M) -> np.ndarray:
+    """Per person-month, the value of the latest event so far (0 = no event yet).
+
+    Events before the first month count at the first month; a later event in the same
+    month overrides an earlier one.
+    """
+    ok = (rows >= 0) & (cols < M)
+    rows, cols, when, values = rows[ok], np.maximum(cols[ok], 0), when[ok], values[ok]
+    key = rows.astype(np.int64) * M + cols
+    o = np.lexsort((when, key))
+    key, values = key[o], values[o]
+    last = np.r_[key[1:] != key[:-1], True]
+    state = np.zeros(n * M, dtype=np.int8)
+    state[key[last]] = values[last]
+    state = state.reshape(n, M)
+    idx = np.where(state > 0, np.arange(M)[None, :], 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    return np.take_along_axis(state, idx, axis=1)
+
+
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """index.get_indexer(values), per category for dictionary-encoded columns (fast)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        pos = index.get_indexer(values.cat.categories)
+        return np.append(pos, -1)[values.cat.codes.to_numpy()]
+    return index.get_indexer(values)
+
+
+def build_panel(dream: DreamData, eindkomst, codes: CodeTable,
+                vnds: pd.DataFrame | None = None, dod: pd.DataFrame | None = None) -> Panel:
+    """The person x month panel for every person in DREAM.
+
+    `eindkomst` is a frame or an iterable of frames (chunks of rows, summed as they come).
+    """
+    week_months = dream.week_months
+    months, group, nweeks = month_groups(dream.groups, week_months)
+    covered = np.array([nweeks[j] == _thursdays_in_month(m) for j, m in enumerate(months)])
+    n, M = group.shape
+    pidx = pd.Index(dream.pnr)
+
+    loen = np.zeros(n * M)
+    timer = np.zeros(n * M)
+    for chunk in [eindkomst] if isinstance(eindkomst, pd.DataFrame) else eindkomst:
+        if not len(chunk):
+            continue
+        r = _positions(pidx, chunk["pnr"])
+        mcodes, muniq = pd.factorize(chunk["maaned"])
+        mo = np.array([parse_month_label(x) for x in muniq], dtype=np.int64)[mcodes] - months[0]
+        ok = (r >= 0) & (mo >= 0) & (mo < M)
+        flat = r[ok] * M + mo[ok]
+        if not len(flat):
+            continue
+        # sum over the span of cells this chunk touches (a file sorted by person touches a
+        # few), not over all n x M cells per chunk
+        lo = int(flat.min())
+        flat -= lo
+        for total, col in ((loen, "loen"), (timer, "timer")):
+            sums = np.bincount(flat, weights=chunk[col].to_numpy()[ok])
+            total[lo:lo + len(sums)] += sums
+    loen, timer = loen.reshape(n, M), timer.reshape(n, M)
+    not_ordinary = np.isin(group, codes.gids("wage_not_ordinary_groups"))
+    ordinary = (loen > 0) & ~not_ordinary
+
+    # residence at the end of each month: the latest vnds event (I=1, U=2) so far
+    if vnds is not None and len(vnds):
+        d = pd.to_datetime(vnds["haend_dato"])
+        rows = pidx.get_indexer(vnds["pnr"])
+        cols = (d.dt.year * 12 + d.dt.month - 1).to_numpy() - months[0]
+        vals = np.where(vnds["indud_kode"].to_numpy() == "U", 2, 1).astype(np.int8)
+        state = _latest_event_state(rows, cols, d.to_numpy().astype("int64"), vals, n, M)
+        resident = state != 2
+    else:
+        resident = np.ones((n, M), dtype=bool)
+
+    dead = np.isin(group, codes.gids("deceased_groups")) if "deceased_groups" in codes.classification \
+        else np.zeros((n, M), bool)
+    if dod is not None and len(dod):
+        d = pd.to_datetime(dod["doddato"])
+        rows = pidx.get_indexer(dod["pnr"])
+        cols = (d.dt.year * 12 + d.dt.month - 1).to_numpy() - months[0]
+        ok = rows >= 0
+        death_col = np.full(n, M + 1)
+        np.minimum.at(death_col, rows[ok], np.maximum(cols[ok], 0))
+        dead = dead | (np.arange(M)[None, :] >= death_col[:, None])
+    dead = np.logical_or.accumulate(dead, axis=1)
+    return Panel(pnr=np.asarray(dream.pnr, dtype=object), months=months, covered=covered,
+                 group=group, loen=loen, timer=timer, ordinary=ordinary, resident=resident,
+                 dead=dead, groups=codes.groups)

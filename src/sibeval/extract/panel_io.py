@@ -1,0 +1,134 @@
+"""The person-month panel on disk: written in blocks of persons, read back with column
+projection and a person filter, so a rule holds only the months of the persons it uses.
+
+The file has the columns of :meth:`Panel.to_frame` (one row per person and month, sorted
+by person then month); each row group holds whole persons, and the schema metadata
+records the months and groups so no rule has to scan the file to learn its shape.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sibeval.extract.panel import Panel
+from sibeval.extract.timegrid import month_label, parse_month_label
+
+ARRAYS = {"group": "group", "loen": "loen", "timer": "timer", "ordinary": "ordinary_employment",
+          "resident": "resident", "dead": "dead"}
+META = b"sibeval.panel"   # the file format's key (kept when the module moved)
+
+
+def write_panel(panel: Panel, path, persons_per_group: int = 20_000) -> None:
+    """Write `panel` to Parquet, one row group per block of persons."""
+    n, M = panel.group.shape
+    labels = np.array([month_label(m) for m in panel.months])
+    meta = {"months": labels.tolist(), "groups": list(panel.groups), "persons": int(n)}
+    # the schema (with pandas' metadata) of the frame Panel.to_frame gives; the blocks are
+    # built as Arrow arrays, without a Python string per person-month
+    one = Panel(pnr=np.array([""], dtype=object), months=panel.months, covered=panel.covered,
+                group=np.zeros((1, M), np.int8), loen=np.zeros((1, M)), timer=np.zeros((1, M)),
+                ordinary=np.zeros((1, M), bool), resident=np.zeros((1, M), bool),
+                dead=np.zeros((1, M), bool), groups=panel.groups)
+    schema = pa.Table.from_pandas(one.to_frame(), preserve_index=False).schema
+    schema = schema.with_metadata({**(schema.metadata or {}), META: json.dumps(meta).encode()})
+    pnr_all = pa.array(np.asarray(panel.pnr, dtype=object), type=pa.string())
+    month_labels = pa.array(labels, type=pa.string())
+    group_names = pa.array(list(panel.groups), type=pa.string())
+    # min/max statistics only for pnr (the person filter's column): the others cost 40 % of
+    # the write time and no reader filters on them
+    with pq.ParquetWriter(path, schema, write_statistics=["pnr"]) as writer:
+        for lo in range(0, max(n, 1), persons_per_group):
+            hi = min(n, lo + persons_per_group)
+            k = hi - lo
+            person = np.repeat(np.arange(k), M)
+            arrays = [
+                pnr_all.slice(lo, k).take(pa.array(person)),
+                month_labels.take(pa.array(np.tile(np.arange(M), k))),
+                _group_array(panel.group[lo:hi].ravel(), group_names),
+                pa.array(panel.loen[lo:hi].ravel()),
+                pa.array(panel.timer[lo:hi].ravel()),
+                pa.array(panel.ordinary[lo:hi].ravel()),
+                pa.array(panel.resident[lo:hi].ravel()),
+                pa.array(panel.dead[lo:hi].ravel()),
+                pa.array(np.tile(panel.covered, k)),
+            ]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=k * M or 1)
+
+
+def _group_array(ids: np.ndarray, names: pa.Array) -> pa.DictionaryArray:
+    """Group ids as the dictionary column pandas writes for a categorical (-1 -> null)."""
+    missing = ids < 0
+    indices = pa.array(np.where(missing, 0, ids).astype(np.int8), mask=missing if missing.any() else None)
+    return pa.DictionaryArray.from_arrays(indices, names)
+
+
+def panel_meta(path) -> dict:
+    return json.loads(pq.read_schema(path).metadata[META])
+
+
+def read_panel(path, arrays=tuple(ARRAYS), pnr=None) -> Panel:
+    """Read the panel: only the `arrays` named (the others are None) and, with `pnr`, only
+    those persons' months (persons absent from the panel are left out)."""
+    meta = panel_meta(path)
+    months_lbl = meta["months"]
+    M = len(months_lbl)
+    groups = tuple(meta["groups"])
+    wanted = [ARRAYS[a] for a in arrays]
+    pf = pq.ParquetFile(path)
+    if pnr is not None:
+        keep = pa.array(sorted({str(p) for p in pnr}), type=pa.string())
+        found, parts = [], {c: [] for c in wanted}
+        for i in range(pf.num_row_groups):
+            persons = pf.read_row_group(i, columns=["pnr"]).column(0).to_numpy(zero_copy_only=False)[::M]
+            hit = np.flatnonzero(pc.is_in(pa.array(persons, type=pa.string()), value_set=keep)
+                                 .to_numpy(zero_copy_only=False))
+            if not len(hit):
+                continue
+            found.append(persons[hit])
+            rows = (hit[:, None] * M + np.arange(M)[None, :]).ravel()
+            t = pf.read_row_group(i, columns=wanted).take(pa.array(rows))
+            for c in wanted:
+                parts[c].append(t.column(c))
+        person_pnr = np.asarray(np.concatenate(found) if found else np.array([], dtype=object), dtype=object)
+        n = len(person_pnr)
+        out = {a: (np.concatenate([_values(col, a, groups) for col in parts[ARRAYS[a]]]) if n
+                   else np.empty(0, dtype=np.int8 if a == "group" else np.float64 if a in ("loen", "timer") else bool)
+                   ).reshape(n, M) for a in arrays}
+        return _panel(person_pnr, months_lbl, groups, out, pf, M)
+    n = meta["persons"]
+    out = {a: np.empty((n, M), dtype=np.int8 if a == "group" else np.float64 if a in ("loen", "timer") else bool)
+           for a in arrays}
+    person_pnr = np.empty(n, dtype=object)
+    row = 0
+    for i in range(pf.num_row_groups):
+        t = pf.read_row_group(i, columns=["pnr", *wanted])
+        k = t.num_rows // M
+        person_pnr[row:row + k] = t.column("pnr").slice(0).to_numpy(zero_copy_only=False)[::M]
+        for a in arrays:
+            out[a][row:row + k] = _values(t.column(ARRAYS[a]), a, groups).reshape(k, M)
+        row += k
+    return _panel(person_pnr, months_lbl, groups, out, pf, M)
+
+
+def _values(col, a, groups) -> np.ndarray:
+    if a == "group":
+        col = col.combine_chunks()
+        lookup = np.array([groups.index(g) for g in col.dictionary.to_pylist()], dtype=np.int8)
+        return lookup[col.indices.to_numpy(zero_copy_only=False)]
+    return col.to_numpy()
+
+
+def _panel(person_pnr, months_lbl, groups, out, pf, M) -> Panel:
+    covered = pf.read_row_group(0, columns=["covered"]).column(0).to_numpy()[:M] if pf.num_row_groups \
+        else np.zeros(M, bool)
+    return Panel(
+        pnr=person_pnr, months=np.array([parse_month_label(m) for m in months_lbl], dtype=np.int64),
+        covered=np.asarray(covered, dtype=bool), group=out.get("group"), loen=out.get("loen"),
+        timer=out.get("timer"), ordinary=out.get("ordinary"), resident=out.get("resident"),
+        dead=out.get("dead"), groups=groups,
+    )

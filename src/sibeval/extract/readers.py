@@ -1,0 +1,674 @@
+"""Readers and validation for the raw extract files of DATA_CONTRACT.md.
+
+Every reader picks the format by extension (.parquet, .csv, .sas7bdat, .dta), matches
+column names case-insensitively, applies the cohort's rename map, checks types and
+rules, and raises :class:`ExtractError` naming the file, column, count and examples.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sibeval.errors import ExtractError, file_rows, plain
+from sibeval.extract.codes import CodeTable
+from sibeval.extract.timegrid import parse_week_column, week_month, week_thursday
+
+FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
+
+BIP_ITEMS = (
+    "bip_tro_paa_job", "bip_samarbejdsevne", "bip_helbredsmestring",
+    "bip_kompetencer_arbejdsplads", "bip_kontakt_nye_mennesker", "bip_viden_jobmuligheder",
+    "bip_motivation", "bip_arbejdsevne", "bip_transportevne", "bip_overskud_hverdag",
+    "bip_jobsoegning",
+)
+WHO5_ITEMS = ("who5_1", "who5_2", "who5_3", "who5_4", "who5_5")
+
+# column -> type; a trailing '?' allows empty values
+SCHEMAS = {
+    "participants": {"pnr": "str", "kommune": "int", "visitation_dato": "date",
+                     "start_dato": "date?", "slut_dato": "date?"},
+    "bef": {"pnr": "str", "aar": "int", "koen": "int", "foed_dag": "date", "ie_type": "int",
+            "opr_land": "str", "civst": "str", "samlev": "int", "kom": "int"},
+    "eindkomst": {"pnr": "str", "maaned": "month", "loen": "nonneg", "timer": "nonneg"},
+    "vnds": {"pnr": "str", "haend_dato": "date", "indud_kode": "str"},
+    "dod": {"pnr": "str", "doddato": "date"},
+    "udda": {"pnr": "str", "aar": "int", "hfaudd": "str"},
+    "lpr": {"pnr": "str", "dato": "date", "psyk": "int"},
+    "questionnaires": {"pnr": "str", "runde": "str", "dato": "date?",
+                       **{c: "int?" for c in BIP_ITEMS + WHO5_ITEMS}},
+}
+ALLOWED = {
+    ("bef", "koen"): {1, 2},
+    ("bef", "ie_type"): {1, 2, 3},
+    ("bef", "civst"): set("UGFEPOL"),
+    ("bef", "samlev"): {0, 1},
+    ("vnds", "indud_kode"): {"I", "U"},
+    ("lpr", "psyk"): {0, 1},
+    ("questionnaires", "runde"): {"start", "slut"},
+}
+
+
+# ----------------------------------------------------------------------------- raw reading
+def csv_encoding(path: Path) -> str:
+    """utf-8-sig (UTF-8, with or without a BOM, as the contract says) when the whole file
+    decodes as UTF-8; else cp1252 (what Danish Excel and SAS write) when it decodes as that;
+    else Latin-1. Read once per file and process."""
+    st = Path(path).stat()
+    return _encoding(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _encoding(path: str, mtime_ns: int, size: int) -> str:
+    for enc in ("utf-8", "cp1252"):
+        dec = codecs.getincrementaldecoder(enc)()
+        try:
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 22):
+                    dec.decode(block)
+                dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        if enc == "utf-8":
+            return "utf-8-sig"
+        break
+    else:
+        enc = "latin-1"           # every byte is a letter in Latin-1: never a decode error
+    logging.getLogger("sibeval").warning(
+        "%s is not UTF-8; read as %s. Deliver UTF-8 to be sure of the letters", Path(path).name,
+        "Windows-1252" if enc == "cp1252" else "Latin-1")
+    return enc
+
+
+def _sniff_sep(path: Path) -> str:
+    with open(path, encoding=csv_encoding(path)) as fh:
+        head = fh.readline()
+    return ";" if head.count(";") > head.count(",") else ","
+
+
+def _resolve_columns(available, wanted, rename):
+    """Map wanted (lower-case, post-rename) names to the file's actual column names."""
+    rename = {k.lower(): v.lower() for k, v in (rename or {}).items()}
+    by_final = {}
+    for col in available:
+        final = rename.get(col.lower(), col.lower())
+        by_final.setdefault(final, col)
+    if wanted is None:
+        return by_final
+    return {w: by_final[w] for w in wanted if w in by_final}
+
+
+CHUNK_ROWS = 500_000
+
+
+def raw_columns(path: str | Path) -> list[str]:
+    """The column names of a raw file as delivered (reads only the header/metadata)."""
+    path = Path(path)
+    suffix = _check_readable(path)
+    try:
+        if suffix == ".parquet":
+            return list(pq.read_schema(path).names)
+        if suffix == ".csv":
+            return list(pd.read_csv(path, sep=_sniff_sep(path), nrows=0, encoding=csv_encoding(path)).columns)
+        import pyreadstat
+
+        reader = pyreadstat.read_sas7bdat if suffix == ".sas7bdat" else pyreadstat.read_dta
+        _, meta = reader(str(path), metadataonly=True)
+        return list(meta.column_names)
+    except Exception as exc:  # a corrupt file: say which, never a deep traceback
+        raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
+
+
+def _check_readable(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ExtractError(path, f"unsupported format '{suffix}'", fix=f"deliver one of {plain(FORMATS)}")
+    if not path.exists():
+        raise ExtractError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise ExtractError(path, "the file is empty", n=0)
+    return suffix
+
+
+def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUNK_ROWS):
+    """Read one file in chunks of rows, only the wanted (post-rename, lower-case) columns.
+
+    Yields DataFrames with lower-case (renamed) columns; strings stay strings. SAS, Stata
+    and CSV are never held whole in memory by the reader itself.
+    """
+    path = Path(path)
+    suffix = _check_readable(path)
+    try:
+        names = raw_columns(path)
+        mapping = _resolve_columns(names, columns, rename)
+        actual = list(mapping.values())
+        final = list(mapping.keys())
+        if suffix == ".parquet":
+            pf = pq.ParquetFile(path)
+            for batch in pf.iter_batches(batch_size=chunk_rows, columns=actual):
+                batch = pa.RecordBatch.from_arrays([_used_dictionary(c) for c in batch.columns],
+                                                   names=batch.schema.names)
+                yield batch.to_pandas().set_axis(final, axis=1)
+            return
+        if suffix == ".csv":
+            chunks = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False,
+                                 na_values=[""], encoding=csv_encoding(path), usecols=actual,
+                                 chunksize=chunk_rows)
+        else:
+            import pyreadstat  # ReadStat: reads SAS files that pandas' reader mis-parses
+
+            if suffix == ".sas7bdat":
+                chunks = (df for df, _ in pyreadstat.read_file_in_chunks(
+                    pyreadstat.read_sas7bdat, str(path), chunksize=chunk_rows, usecols=actual))
+            else:
+                chunks = (df for df, _ in pyreadstat.read_file_in_chunks(
+                    pyreadstat.read_dta, str(path), chunksize=chunk_rows, usecols=actual,
+                    apply_value_formats=False))
+        for df in chunks:
+            yield df[actual].set_axis(final, axis=1)
+    except ExtractError:
+        raise
+    except Exception as exc:  # a corrupt file: say which, never a deep traceback
+        raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
+
+
+def dictionary_indices(col: pa.DictionaryArray, null: int) -> np.ndarray:
+    """The indices of a dictionary column as numpy, `null` where the value is null."""
+    if col.null_count == 0:
+        return col.indices.to_numpy(zero_copy_only=False)
+    return pc.fill_null(col.indices, null).to_numpy(zero_copy_only=False)
+
+
+def _used_dictionary(col: pa.Array) -> pa.Array:
+    """A dictionary column with only the values its rows use.
+
+    A Parquet writer may store a whole-file dictionary in every row group (pandas
+    categoricals do: a million pnr in each); checking and converting it per chunk would
+    cost that million every time.
+    """
+    if not pa.types.is_dictionary(col.type) or len(col.dictionary) <= 1:
+        return col
+    idx = dictionary_indices(col, 0)
+    valid = None if col.null_count == 0 else ~col.is_null().to_numpy(zero_copy_only=False)
+    used = np.flatnonzero(np.bincount(idx if valid is None else idx[valid], minlength=len(col.dictionary)))
+    if len(used) == len(col.dictionary):
+        return col
+    new_pos = np.zeros(len(col.dictionary), dtype=np.int32)
+    new_pos[used] = np.arange(len(used), dtype=np.int32)
+    indices = pa.array(new_pos[idx], mask=None if valid is None else ~valid)
+    return pa.DictionaryArray.from_arrays(indices, col.dictionary.take(pa.array(used)))
+
+
+def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
+    """Read one file by extension with lower-case (renamed) columns; strings stay strings.
+
+    `columns` projects to these (post-rename, lower-case) names where present; SAS, Stata
+    and CSV are read in chunks of only those columns.
+    """
+    path = Path(path)
+    suffix = _check_readable(path)
+    if suffix == ".parquet":
+        try:
+            names = pq.read_schema(path).names
+            mapping = _resolve_columns(names, columns, rename)
+            df = pq.read_table(path, columns=list(mapping.values())).to_pandas()
+            df = df.set_axis(list(mapping.keys()), axis=1)
+        except Exception as exc:  # a corrupt file: say which, never a deep traceback
+            raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
+    else:
+        chunks = list(iter_raw(path, columns, rename))
+        if not chunks:   # a header without rows
+            names = list(_resolve_columns(raw_columns(path), columns, rename))
+            chunks = [pd.DataFrame({c: pd.Series(dtype=object) for c in names})]
+        df = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+    if columns is not None:
+        df = df[[c for c in columns if c in df.columns]]
+    return df
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Text values, stripped. Categorical (dictionary-encoded) columns stay categorical and
+    are handled per category, which keeps 60M-row files fast; numbers (SAS/Stata) become
+    their integer text."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        txt = _as_text(pd.Series(cats)).astype(object).tolist()
+        if len(set(txt)) == len(txt):
+            return s.cat.rename_categories(txt)
+        s = s.astype(object)
+    if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
+        whole = s.dropna()
+        if (whole == np.floor(whole)).all():
+            return s.astype("Int64").astype("string").astype(object).where(s.notna(), None)
+        return s.astype("string").astype(object).where(s.notna(), None)
+    t = s.astype("string").str.strip()
+    return t.astype(object).where(t.notna(), None)
+
+
+def _text_null(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        empty_cat = np.array([c is None or str(c) == "" for c in s.cat.categories], dtype=bool)
+        codes = s.cat.codes.to_numpy()
+        return pd.Series((codes < 0) | np.append(empty_cat, True)[codes], index=s.index)
+    return s.isna() | (s == "")
+
+
+def _text_matches(s: pd.Series, pattern: str) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        ok = pd.Series(s.cat.categories).astype(str).str.fullmatch(pattern).to_numpy()
+        codes = s.cat.codes.to_numpy()
+        return pd.Series(np.append(ok, False)[codes], index=s.index)
+    return s.astype(str).str.fullmatch(pattern)
+
+
+def _examples(series, mask, n=2):
+    return [repr(v) for v in series[mask].head(n).tolist()]
+
+
+def _coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
+    """Check required columns and coerce each to its contract type."""
+    schema = SCHEMAS[name]
+    missing = [c for c, t in schema.items() if c not in df.columns and not t.endswith("?")]
+    if missing:
+        near = [c for c in df.columns if c not in schema]
+        raise ExtractError(
+            file, f"required column(s) missing: {', '.join(missing)}", column=missing[0],
+            fix=(f"the file has unexpected column(s) {near[:5]}; rename them in the cohort config "
+                 f"(columns: {{{name}: {{OLD: new}}}})" if near else "add the column"),
+        )
+    if len(df) == 0:
+        raise ExtractError(file, "the file has no rows", n=0)
+    out = {}
+    for col, typ in schema.items():
+        if col not in df.columns:
+            out[col] = pd.Series(pd.NA, index=df.index, dtype="Int64" if "int" in typ else object)
+            continue
+        s = df[col]
+        nullable = typ.endswith("?")
+        base = typ.rstrip("?")
+        if base in ("str", "month"):
+            s = _as_text(s)
+            isnull = _text_null(s)
+        else:
+            isnull = s.isna() | (s.astype("string").str.strip() == "") if s.dtype == object or \
+                pd.api.types.is_string_dtype(s) else s.isna()
+        if isnull.any() and not nullable:
+            raise ExtractError(file, "empty values where a value is required", column=col,
+                               n=int(isnull.sum()), examples=file_rows(file, np.flatnonzero(isnull)))
+        if base == "str":
+            out[col] = s
+        elif base in ("int", "nonneg"):
+            num = pd.to_numeric(s.where(~isnull), errors="coerce")
+            bad = num.isna() & ~isnull
+            if bad.any():
+                raise ExtractError(file, "values are not numbers", column=col, n=int(bad.sum()),
+                                   examples=_examples(s, bad), fix="deliver numbers only")
+            if base == "int":
+                frac = num.notna() & (num != np.floor(num.fillna(0)))
+                if frac.any():
+                    raise ExtractError(file, "values are not whole numbers", column=col,
+                                       n=int(frac.sum()), examples=_examples(s, frac))
+                out[col] = num.astype("Int64")
+            else:
+                neg = num < 0
+                if neg.any():
+                    raise ExtractError(file, "negative values (must be >= 0)", column=col,
+                                       n=int(neg.sum()), examples=_examples(s, neg))
+                out[col] = num.astype("float64")
+        elif base == "date":
+            if pd.api.types.is_datetime64_any_dtype(s):
+                d = s
+            else:
+                d = pd.to_datetime(s.where(~isnull), errors="coerce", format="ISO8601")
+            bad = d.isna() & ~isnull
+            if bad.any():
+                raise ExtractError(file, "values are not dates (YYYY-MM-DD)", column=col,
+                                   n=int(bad.sum()), examples=_examples(s, bad))
+            out[col] = pd.to_datetime(d).astype("datetime64[ns]")
+        elif base == "month":
+            bad = ~_text_matches(s, r"\d{4}-(0[1-9]|1[0-2])")
+            if bad.any():
+                raise ExtractError(file, "values are not months (YYYY-MM)", column=col,
+                                   n=int(bad.sum()), examples=_examples(s, bad))
+            out[col] = s
+        allowed = ALLOWED.get((name, col))
+        if allowed is not None:
+            vals = out[col]
+            badv = vals.notna() & ~vals.isin(list(allowed))
+            if badv.any():
+                raise ExtractError(file, f"values outside the allowed codes ({plain(sorted(allowed))})",
+                                   column=col, n=int(badv.sum()), examples=_examples(s, badv))
+    res = pd.DataFrame(out, index=df.index).reset_index(drop=True)
+    return res
+
+
+# ----------------------------------------------------------------------------- the extract
+@dataclass(frozen=True)
+class DreamData:
+    """DREAM weeks as benefit-group ids: one row per person, one column per ISO week."""
+
+    pnr: np.ndarray           # str, one per row
+    weeks: tuple              # ((iso_year, week), ...)
+    groups: np.ndarray        # int8 [persons, weeks]: index into CodeTable.groups
+    code_counts: dict         # code -> person-weeks
+    unknown_counts: dict      # unknown code -> person-weeks (only when mapped by config)
+
+    @property
+    def week_months(self) -> np.ndarray:
+        return np.array([week_month(y, w) for y, w in self.weeks], dtype=np.int64)
+
+
+class Extract:
+    """One extract folder. `rename` is the cohort's per-file column map; `filenames` names
+    a contract file differently from its default stem, e.g. {"participants": "ref.csv"}."""
+
+    def __init__(self, path, rename=None, filenames=None):
+        self.path = Path(path)
+        self.rename = {k.lower(): v for k, v in (rename or {}).items()}
+        self.filenames = dict(filenames or {})
+        if not self.path.is_dir():
+            raise ExtractError(self.path, "extract folder not found",
+                               fix="check `extracts:` in config/config.yaml")
+
+    # -- files
+    def file(self, name: str, required: bool = True) -> Path | None:
+        configured = self.filenames.get(name)
+        if configured and (self.path / configured).exists():
+            return self.path / configured
+        stem = Path(configured).stem if configured else name
+        found = [self.path / f"{stem}{ext}" for ext in FORMATS if (self.path / f"{stem}{ext}").exists()]
+        if len(found) > 1:
+            raise ExtractError(self.path, f"more than one file for '{stem}': {plain([f.name for f in found])}",
+                               fix="keep exactly one format per file")
+        if not found:
+            if required:
+                raise ExtractError(self.path / f"{stem}.*", f"required file '{stem}' is missing "
+                                   f"(looked for {', '.join(stem + e for e in FORMATS)})")
+            return None
+        return found[0]
+
+    def has(self, name: str) -> bool:
+        return self.file(name, required=False) is not None
+
+    def _read(self, name, required=True):
+        f = self.file(name, required)
+        if f is None:
+            return None
+        rename = self.rename.get(name)
+        wanted = list(SCHEMAS[name])
+        present = _resolve_columns(raw_columns(f), wanted, rename)
+        required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
+        # only the contract's columns; all of them when one is missing, so the error can
+        # name the delivered columns that may need a rename
+        df = read_raw(f, columns=wanted if all(c in present for c in required) else None,
+                      rename=rename)
+        return _coerce(df, f, name)
+
+    def checksums(self) -> dict:
+        out = {}
+        for f in sorted(self.path.iterdir()):
+            if f.is_file() and f.suffix.lower() in FORMATS:
+                out[f.name] = hashlib.sha256(f.read_bytes()).hexdigest()
+        return out
+
+    # -- typed readers
+    def participants(self) -> pd.DataFrame:
+        f = self.file("participants")
+        df = self._read("participants")
+        dup = df["pnr"].duplicated(keep=False)
+        if dup.any():
+            raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
+                               n=int(df.loc[dup, "pnr"].nunique()),
+                               examples=file_rows(f, np.flatnonzero(dup)))
+        before = df["slut_dato"].notna() & df["start_dato"].notna() & (df["slut_dato"] < df["start_dato"])
+        if before.any():
+            raise ExtractError(f, "slut_dato is before start_dato", column="slut_dato",
+                               n=int(before.sum()), examples=file_rows(f, np.flatnonzero(before)))
+        end_no_start = df["slut_dato"].notna() & df["start_dato"].isna()
+        if end_no_start.any():
+            raise ExtractError(f, "slut_dato given without start_dato", column="slut_dato",
+                               n=int(end_no_start.sum()),
+                               examples=file_rows(f, np.flatnonzero(end_no_start)))
+        return df
+
+    def bef(self) -> pd.DataFrame:
+        f = self.file("bef")
+        df = self._read("bef")
+        dup = df.duplicated(["pnr", "aar"], keep=False)
+        if dup.any():
+            raise ExtractError(f, "more than one row per person and year", column="aar",
+                               n=int(df.loc[dup, "pnr"].nunique()), examples=file_rows(f, np.flatnonzero(dup)))
+        return df
+
+    def eindkomst(self) -> pd.DataFrame:
+        return self._read("eindkomst")
+
+    def vnds(self):
+        return self._read("vnds", required=False)
+
+    def dod(self):
+        return self._read("dod", required=False)
+
+    def udda(self):
+        return self._read("udda", required=False)
+
+    def lpr(self):
+        return self._read("lpr", required=False)
+
+    def questionnaires(self, participants: pd.DataFrame | None = None, cohort: pd.DataFrame | None = None):
+        """The questionnaires, validated; every row must belong to a person of the participant
+        list (`participants`, the whole file). With `cohort` (the cohort's participants) only
+        their rows are kept: the rest belong to other cohorts on the same extract."""
+        f = self.file("questionnaires", required=False)
+        if f is None:
+            return None
+        df = self._read("questionnaires")
+        for items, lo, hi in ((BIP_ITEMS, 1, 5), (WHO5_ITEMS, 0, 5)):
+            for c in items:
+                v = df[c]
+                bad = v.notna() & ((v < lo) | (v > hi))
+                if bad.any():
+                    raise ExtractError(f, f"item outside {lo}-{hi}", column=c, n=int(bad.sum()),
+                                       examples=[f"{r}: {plain(v.iloc[i])}" for r, i in
+                                                 zip(file_rows(f, np.flatnonzero(bad)), np.flatnonzero(bad))])
+        dup = df.duplicated(["pnr", "runde"], keep=False)
+        if dup.any():
+            raise ExtractError(f, "more than one questionnaire per person and round", column="runde",
+                               n=int(df.loc[dup, "pnr"].nunique()),
+                               examples=file_rows(f, np.flatnonzero(dup)))
+        if participants is not None:
+            unknown = ~df["pnr"].isin(set(participants["pnr"]))
+            if unknown.any():
+                raise ExtractError(f, "questionnaire rows for persons not in the participant list",
+                                   column="pnr", n=int(df.loc[unknown, "pnr"].nunique()),
+                                   examples=file_rows(f, np.flatnonzero(unknown)))
+        if cohort is not None:
+            df = df[df["pnr"].isin(set(cohort["pnr"]))].reset_index(drop=True)
+        return df
+
+    def dream_weeks(self) -> list[tuple[int, int]]:
+        """All week columns of the DREAM file, checked for gaps."""
+        f = self.file("dream")
+        names = self._dream_names(f)
+        return _check_weeks(f, names)
+
+    def _dream_names(self, f) -> list[str]:
+        if f.suffix.lower() == ".parquet":
+            return list(_resolve_columns(pq.read_schema(f).names, None, self.rename.get("dream")))
+        return list(read_raw(f, rename=self.rename.get("dream")).columns)
+
+    def dream(self, codes: CodeTable, weeks=None) -> DreamData:
+        """Read DREAM as group ids; `weeks` ((year, week), ...) projects to those columns."""
+        f = self.file("dream")
+        all_weeks = _check_weeks(f, self._dream_names(f))
+        use = all_weeks if weeks is None else [w for w in all_weeks if w in set(weeks)]
+        cols = ["pnr"] + [f"y_{y % 100:02d}{w:02d}" for y, w in use]
+        if f.suffix.lower() == ".parquet":   # pnr now, the weeks in blocks (bounded memory)
+            mapping = _resolve_columns(pq.read_schema(f).names, cols, self.rename.get("dream"))
+            table = pq.read_table(f, columns=[mapping["pnr"]]).rename_columns(["pnr"])
+
+            def weeks_block(names):
+                return pq.read_table(f, columns=[mapping[c] for c in names]).rename_columns(names)
+        else:
+            df = read_raw(f, columns=cols, rename=self.rename.get("dream"))
+            table = pa.Table.from_pandas(df.astype(object), preserve_index=False)
+
+            def weeks_block(names):
+                return table.select(names)
+        if table.num_rows == 0:
+            raise ExtractError(f, "the file has no rows", n=0)
+        pnr_arr = table.column("pnr")
+        if pnr_arr.null_count:
+            empty = pc.is_null(pnr_arr).to_numpy(zero_copy_only=False)
+            raise ExtractError(f, "empty pnr", column="pnr", n=pnr_arr.null_count,
+                               examples=file_rows(f, np.flatnonzero(empty)))
+        pnr = np.asarray(pc.cast(pnr_arr, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+        dup = pd.Index(pnr).duplicated(keep=False)
+        if dup.any():
+            raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
+                               n=int(pd.Index(pnr[dup]).nunique()), examples=file_rows(f, np.flatnonzero(dup)))
+        groups = np.empty((table.num_rows, len(use)), dtype=np.int8)
+        counts: dict[str, int] = {}
+        unknown_total: dict[str, int] = {}
+        none_id = codes.none_id
+        block, block_start = None, -1
+        for j, (y, w) in enumerate(use):
+            if j // 40 != block_start:
+                block_start = j // 40
+                block = weeks_block([f"y_{yy % 100:02d}{ww:02d}" for yy, ww in use[j:j + 40]])
+            col = block.column(f"y_{y % 100:02d}{w:02d}").combine_chunks()
+            if not pa.types.is_dictionary(col.type):
+                if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)):
+                    col = _codes_as_text(col)
+                col = col.dictionary_encode()
+            dictionary = ["" if d is None else str(d).strip() for d in col.dictionary.to_pylist()]
+            ids, unknown = codes.lookup(dictionary)
+            idx = dictionary_indices(col, -1).astype(np.int64)
+            groups[:, j] = np.append(ids, np.int8(none_id))[idx]  # -1 (null) -> none
+            bc = np.bincount(idx + 1, minlength=len(dictionary) + 1)
+            for code, n in zip([""] + dictionary, bc):
+                if n:
+                    counts[code] = counts.get(code, 0) + int(n)
+            for u in unknown:
+                unknown_total[u] = unknown_total.get(u, 0) + int(bc[dictionary.index(u) + 1])
+        unknown_total = {k: v for k, v in unknown_total.items() if v}
+        check_unknown_codes(f, unknown_total, codes)
+        return DreamData(pnr, tuple(use), groups, counts, unknown_total)
+
+
+def check_unknown_codes(f, unknown_counts: dict, codes) -> None:
+    """Stop on DREAM codes missing from the code table (unless the table maps them)."""
+    if unknown_counts and codes.unknown_codes == "error":
+        listing = ", ".join(f"'{k}' ({v} person-weeks)" for k, v in sorted(unknown_counts.items()))
+        raise ExtractError(
+            f, f"unknown benefit code(s) not in the code table: {listing}", column="y_*",
+            n=sum(unknown_counts.values()),
+            fix="add them to config/dream_codes.yaml, or set unknown_codes to a group",
+        )
+
+
+def _codes_as_text(col: pa.Array) -> pa.Array:
+    """SAS/Stata may deliver codes as numbers: 130.0 -> '130'."""
+    vals = col.to_pylist()
+    out = [None if v is None or (isinstance(v, float) and np.isnan(v))
+           else (str(int(v)).zfill(3) if isinstance(v, (int, float)) else str(v)) for v in vals]
+    return pa.array(out, type=pa.string())
+
+
+def _check_weeks(f: Path, names: list[str]) -> list[tuple[int, int]]:
+    weeks = [parse_week_column(n) for n in names if n != "pnr"]
+    if "pnr" not in names:
+        raise ExtractError(f, "required column(s) missing: pnr", column="pnr")
+    bad = [n for n, w in zip([n for n in names if n != "pnr"], weeks) if w is None]
+    if bad:
+        raise ExtractError(f, "columns that are not ISO weeks y_YYWW", column=bad[0], n=len(bad),
+                           examples=bad, fix="rename them or drop them from the delivery")
+    if not weeks:
+        raise ExtractError(f, "no week columns y_YYWW", column="y_*")
+    try:
+        mondays = [week_thursday(y, w) for y, w in weeks]
+    except ValueError:
+        badw = [f"y_{y % 100:02d}{w:02d}" for y, w in weeks if not 1 <= w <= 53]
+        raise ExtractError(f, "week numbers that do not exist", column=badw[0] if badw else "y_*",
+                           examples=badw) from None
+    order = np.argsort(mondays)
+    weeks = [weeks[i] for i in order]
+    mondays = [mondays[i] for i in order]
+    gaps = [(weeks[i], weeks[i + 1]) for i in range(len(weeks) - 1)
+            if (mondays[i + 1] - mondays[i]).days != 7]
+    if gaps:
+        ex = [f"y_{a[0] % 100:02d}{a[1]:02d} -> y_{b[0] % 100:02d}{b[1]:02d}" for a, b in gaps]
+        raise ExtractError(f, "DREAM week columns have a gap (missing or duplicate weeks)",
+                           column="y_*", n=len(gaps), examples=ex,
+                           fix="deliver every ISO week between the first and the last")
+    return weeks
+
+
+# ----------------------------------------------------------------------------- QC summary
+def extract_summary(extract: Extract, codes: CodeTable) -> pd.DataFrame:
+    """Validate every file and summarise it: rows, persons, coverage and code counts."""
+    rows = []
+
+    def add(file, item, value):
+        rows.append({"file": file, "item": item, "value": value})
+
+    part = extract.participants()
+    add("participants", "rows", len(part))
+    add("participants", "persons", part["pnr"].nunique())
+    add("participants", "started", int(part["start_dato"].notna().sum()))
+    add("participants", "first_visitation", str(part["visitation_dato"].min().date()))
+    add("participants", "last_visitation", str(part["visitation_dato"].max().date()))
+    dream = extract.dream(codes)
+    add("dream", "rows", len(dream.pnr))
+    add("dream", "persons", len(dream.pnr))
+    add("dream", "first_week", f"{dream.weeks[0][0]}-W{dream.weeks[0][1]:02d}")
+    add("dream", "last_week", f"{dream.weeks[-1][0]}-W{dream.weeks[-1][1]:02d}")
+    add("dream", "weeks", len(dream.weeks))
+    for code, n in sorted(dream.code_counts.items()):
+        add("dream", f"code:{code or '(empty)'}", n)
+    for code, n in sorted(dream.unknown_counts.items()):
+        add("dream", f"unknown_code:{code}", n)
+    bef = extract.bef()
+    add("bef", "rows", len(bef))
+    add("bef", "persons", bef["pnr"].nunique())
+    add("bef", "first_year", int(bef["aar"].min()))
+    add("bef", "last_year", int(bef["aar"].max()))
+    missing_bef = ~part["pnr"].isin(set(bef["pnr"]))
+    add("participants", "not_in_bef", int(missing_bef.sum()))
+    ek = extract.eindkomst()
+    add("eindkomst", "rows", len(ek))
+    add("eindkomst", "persons", ek["pnr"].nunique())
+    months = ek["maaned"]
+    if isinstance(months.dtype, pd.CategoricalDtype):   # dictionary-encoded: the used categories
+        months = pd.Series(months.cat.categories[np.unique(months.cat.codes[months.cat.codes >= 0])])
+    add("eindkomst", "first_month", months.min())
+    add("eindkomst", "last_month", months.max())
+    for name, date_col in (("vnds", "haend_dato"), ("dod", "doddato"), ("udda", None), ("lpr", "dato")):
+        df = getattr(extract, name)()
+        if df is None:
+            add(name, "present", "no")
+            continue
+        add(name, "rows", len(df))
+        add(name, "persons", df["pnr"].nunique())
+        if date_col:
+            add(name, "first_date", str(df[date_col].min().date()))
+            add(name, "last_date", str(df[date_col].max().date()))
+    q = extract.questionnaires(part)
+    if q is None:
+        add("questionnaires", "present", "no")
+    else:
+        add("questionnaires", "rows", len(q))
+        add("questionnaires", "persons", q["pnr"].nunique())
+    out = pd.DataFrame(rows)
+    out["value"] = out["value"].astype(str)
+    return out

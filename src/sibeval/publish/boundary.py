@@ -1,0 +1,87 @@
+"""The publication boundary: the analysis tables of one cohort (in `interim/`, exact) become
+the published tables, the only thing the note, the workbook, the figures and the index read.
+
+Each family of tables (:mod:`sibeval.publish.outcomes`, `flows`, `matching`, `hours`,
+`progression`, `provenance`) registers every count its tables show, or that follows from
+them, in one `ledger.Ledger` with the relations an attacker can use; `protect()` chooses the
+hidden cells for all tables jointly and proves them safe, and `publish()` asks each family
+for its tables, with hidden counts as "<k" (small) or "x" (complementary), every number
+derived from a hidden count blanked, and the family's rounding.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sibeval.publish.cells import FORMULA_START, as_number
+from sibeval.publish.family import Context
+from sibeval.publish.flows import Flows
+from sibeval.publish.hours import HoursWage
+from sibeval.publish.ledger import Protection, protect
+from sibeval.publish.matching import Matching
+from sibeval.publish.outcomes import OutcomeTables
+from sibeval.publish.progression import EMPTY, Progression
+from sibeval.publish.provenance import Provenance
+
+# registration order is the ledger's order, which fixes the order of the repairs
+FAMILIES = (OutcomeTables, Flows, Matching, HoursWage, Progression, Provenance)
+
+
+class Boundary:
+    """The ledger of one cohort, built by every family that applies to its tables."""
+
+    def __init__(self, t: dict[str, pd.DataFrame], disclosure: dict, replace: bool):
+        self.ctx = Context.of(t, disclosure, replace)
+        self.families = [F() for F in FAMILIES if F.applies(t)]
+        for f in self.families:
+            f.register(self.ctx)
+
+    @property
+    def led(self):
+        return self.ctx.led
+
+    @property
+    def k(self) -> int:
+        return self.ctx.k
+
+    @property
+    def public(self) -> dict:
+        return self.ctx.public
+
+    def protect(self) -> Protection:
+        return protect(self.ctx.led)
+
+    def publish(self, p: Protection) -> dict[str, pd.DataFrame]:
+        """The published tables: same columns as the analysis tables, hidden cells as markers;
+        a family left out (no questionnaires) gives its tables empty."""
+        out = dict(EMPTY)
+        for f in self.families:
+            out |= f.published(self.ctx, p.hidden)
+        return out
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading
+    apostrophe; numbers are left alone."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_START)
+                                and as_number(v) is None else v)
+    return out
+
+
+def audit_summary(p: Protection, k: int, public: dict) -> str:
+    """A short account for an output checker."""
+    a = p.audit
+    prim = a[a.rule == "primary"]
+    lines = [f"Disclosure audit (min_cell = {k})", "",
+             f"Small cells (1 to {k - 1} persons, shown as '<{k}' or only implied): {len(prim)}",
+             f"Complementary cells hidden to protect them (shown as 'x'): {int((a.rule == 'complementary').sum())}",
+             f"Every small cell protected: {'yes' if p.safe else 'NO'}", "",
+             "For each small cell the attacker's tightest interval, derived by integer linear programming",
+             "from every published number and the relations between them, is in audit.csv;",
+             f"a cell is protected when that interval still covers 1 to {k - 1}."]
+    if public:
+        lines += ["", "Counts published as already public: " + ", ".join(f"{s} = {v}" for s, v in public.items())]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,108 @@
+"""A family of published tables: the counts it registers in the cohort's ledger and the
+tables it renders from the protection, side by side in one class.
+
+The boundary (:mod:`sibeval.publish.boundary`) registers every family in a fixed order,
+protects the ledger once for all of them, then asks each family for its tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sibeval.publish.ledger import Ledger
+
+
+@dataclass
+class Context:
+    """What the families of one cohort share: the exact analysis tables, the rule, the
+    ledger, and the range of one control person's weight."""
+
+    t: dict[str, pd.DataFrame]
+    k: int
+    public: dict[str, int]
+    replace: bool
+    led: Ledger
+    unit: tuple[float, float] = (1.0, 1.0)
+    integer_controls: bool = True
+
+    @classmethod
+    def of(cls, t: dict[str, pd.DataFrame], disclosure: dict, replace: bool) -> Context:
+        k = int(disclosure["min_cell"])
+        ctx = cls(t, k, {str(s): int(v) for s, v in (disclosure.get("public_counts") or {}).items()},
+                  replace, Ledger(k, bool(disclosure.get("zeros_sensitive", False))))
+        w = pd.concat([t[n][["w_min", "w_max"]] for n in ("effects", "subgroups", "placebo")
+                       if n in t and "w_min" in t[n]], ignore_index=True)
+        if len(w):
+            ctx.unit = (float(w["w_min"].min()), float(w["w_max"].max()))
+            ctx.integer_controls = bool(np.allclose(w.to_numpy(), 1.0))
+        return ctx
+
+    def add(self, key, value, persons=None, group="participant", **kw) -> str:
+        """A count; weighted (not a whole number) for controls with unequal weights."""
+        if (group == "control" and not self.integer_controls) or abs(float(value) - round(float(value))) > 1e-6:
+            kw.setdefault("unit", self.unit)
+            kw.setdefault("integer", False)
+        return self.led.add(key, value, persons, **kw)
+
+    def value(self, key: str) -> float:
+        return self.led.quantities[key].value
+
+    def sum_if_holds(self, total, parts, rule) -> None:
+        """`total` = sum of `parts` as a relation, when all are registered and it holds."""
+        q = self.led.quantities
+        if total in q and all(p in q for p in parts) and \
+                abs(q[total].value - sum(q[p].value for p in parts)) < 1e-6 * max(1.0, q[total].value):
+            self.led.sums(total, parts, rule)
+
+
+class Family:
+    """One family of published tables.
+
+    `inputs` are the analysis tables it reads (the family is left out when one is
+    missing, e.g. progression without questionnaires), `tables` the published tables it
+    renders, `rounding` the decimals of their columns (weighted statistics carry the
+    matched sets' sizes in their decimals, means a group's size in their denominators)."""
+
+    inputs: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    rounding: dict[str, dict[str, int]] = {}
+
+    @classmethod
+    def applies(cls, t: dict) -> bool:
+        return all(name in t for name in cls.inputs)
+
+    def register(self, ctx: Context) -> None:
+        """Every count the family's tables show or imply, with the relations between them."""
+
+    def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
+        """The family's published tables; `hidden` maps a ledger key to "primary" or
+        "complementary"."""
+        raise NotImplementedError
+
+    def published(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
+        out = self.render(ctx, hidden)
+        for name, digits in self.rounding.items():
+            if name in out and len(out[name]):
+                out[name] = coarsen(out[name], digits)
+        return out
+
+
+def coarsen(df: pd.DataFrame, digits: dict) -> pd.DataFrame:
+    """Round the named numeric columns (text markers stay)."""
+    out = df.copy()
+    for c, d in digits.items():
+        if c in out:
+            num = pd.to_numeric(out[c], errors="coerce")
+            out[c] = out[c].where(num.isna(), num.round(d))
+            if d == 0:
+                out[c] = out[c].map(lambda v: int(v) if isinstance(v, float) and v == v else v)
+    return out
+
+
+def significant(v, digits=2):
+    """A p-value to `digits` significant digits (zero and blanks as they are)."""
+    v = pd.to_numeric(v, errors="coerce")
+    return v if pd.isna(v) or v == 0 else float(f"{v:.{digits}g}")

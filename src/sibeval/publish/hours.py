@@ -1,0 +1,42 @@
+"""Hours and wages of those in ordinary employment, participants against their controls."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sibeval.publish.cells import MAIN, key, marker, outcome
+from sibeval.publish.family import Context, Family
+
+DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
+CONTROL_PERSONS = key("hours", "control", "persons")
+
+
+class HoursWage(Family):
+    inputs = ("hours_wage",)
+    tables = ("hours_wage",)
+
+    def register(self, ctx: Context) -> None:
+        ctx.led.table = "hours_wage"
+        for r in ctx.t["hours_wage"].itertuples():
+            ctx.add(outcome(MAIN, "participant", "ordinary_employment"), r.n_participants)
+            ctx.add(CONTROL_PERSONS, r.n_controls, int(r.n_controls), keep=0)
+
+    def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
+        hw, k = ctx.t["hours_wage"], ctx.k
+        out = hw.astype(object).copy()
+        for i, r in hw.iterrows():
+            mp = marker(hidden, outcome(MAIN, "participant", "ordinary_employment"), k)
+            mc = marker(hidden, CONTROL_PERSONS, k)
+            if mp:
+                out.at[i, "n_participants"] = mp
+            if mc:
+                out.at[i, "n_controls"] = mc
+            # a mean of amounts is published only when at least min_cell persons are behind it
+            few = {"participants": r["n_participants"] < k, "controls": r["n_controls"] < k}
+            for g, is_few in few.items():
+                if is_few:
+                    out.at[i, f"mean_{g}"] = ""
+            if any(few.values()):
+                for c in DERIVED:
+                    out.at[i, c] = ""
+        return {"hours_wage": out}

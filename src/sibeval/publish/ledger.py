@@ -1,0 +1,300 @@
+"""Joint small-cell protection of every number a cohort publishes, proved by an attacker.
+
+Every count a cohort publishes (or that follows from published counts, like an exclusion
+between two flow steps) is a *quantity* in a `Ledger`; every way an attacker can combine
+them (a total, a headline that sums statuses, consecutive flow steps, margins of a
+cross-table, subgroups that add up to the whole) is a linear *relation*. `protect()`
+hides the primary cells (1 to min_cell - 1 persons), then adds complementary cells until
+`audit()` finds every primary cell safe: by integer linear programming (HiGHS through
+`scipy.optimize.milp`) it computes the tightest interval an attacker can derive for each
+hidden cell from everything published, and a small cell is protected only when that
+interval still covers 1 to min_cell - 1 (the marker's own information, nothing more).
+
+Control counts are weighted (matched sets of unequal size); the rule counts distinct
+control *persons*, and the attacker's interval is computed for the weighted count, whose
+marker range is [w_min, (min_cell - 1) * w_max] for the control weights' range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from sibeval.errors import InconsistentTables, SibevalError
+
+TOL = 1e-6
+
+
+@dataclass
+class Quantity:
+    key: str
+    value: float            # the number (weighted for controls)
+    persons: int            # distinct persons behind it: what the rule counts
+    integer: bool = True    # an attacker may assume a whole number
+    shown: bool = True      # printed somewhere (False: only implied, e.g. n - x)
+    public: bool = False    # already public (disclosure.public_counts)
+    keep: int = 1           # cost of hiding it: 0 minor, 1 ordinary, 2 total/headline
+    unit: tuple[float, float] = (1.0, 1.0)   # range of one person's weight
+
+
+@dataclass
+class Ledger:
+    """Every published count of a cohort and the relations between them."""
+
+    min_cell: int
+    zeros_sensitive: bool = False
+    quantities: dict[str, Quantity] = field(default_factory=dict)
+    relations: list[tuple[dict[str, float], str]] = field(default_factory=list)
+    table: str = ""                                   # the table being registered
+    origin: dict[str, str] = field(default_factory=dict)
+
+    def add(self, key: str, value: float, persons: int | None = None, **kw) -> str:
+        value = float(value)
+        persons = int(round(value)) if persons is None else int(persons)
+        if key in self.quantities:
+            q = self.quantities[key]
+            if abs(q.value - value) > 1e-6 * max(1.0, abs(value)):
+                raise InconsistentTables(
+                    f"internal error: the analysis tables disagree on cell '{key}': table "
+                    f"'{self.origin.get(key, '?')}' gives {q.value:g} and table '{self.table or '?'}' "
+                    f"gives {value:g} (interim/tables/)")
+            q.shown = q.shown or kw.get("shown", True)
+            q.public = q.public or kw.get("public", False)
+            q.keep = max(q.keep, kw.get("keep", 1))
+            return key
+        self.quantities[key] = Quantity(key, value, persons, **kw)
+        self.origin[key] = self.table
+        return key
+
+    def relate(self, terms: dict[str, float], rule: str) -> None:
+        """sum(coef * quantity) == 0; every key must exist."""
+        missing = [k for k in terms if k not in self.quantities]
+        if missing:
+            raise SibevalError(f"disclosure: relation '{rule}' names unknown cells {missing}")
+        total = sum(c * self.quantities[k].value for k, c in terms.items())
+        if abs(total) > 1e-6 * max(1.0, max(abs(self.quantities[k].value) for k in terms)):
+            raise SibevalError(f"disclosure: relation '{rule}' does not hold ({total:g})")
+        self.relations.append((dict(terms), rule))
+
+    def sums(self, total: str, parts, rule: str) -> None:
+        self.relate({total: 1.0, **{p: -1.0 for p in parts}}, rule)
+
+    def small(self, q: Quantity) -> bool:
+        lo = 0 if self.zeros_sensitive else 1
+        return not q.public and lo <= q.persons <= self.min_cell - 1
+
+    def marker_range(self, q: Quantity) -> tuple[float, float]:
+        lo = 0 if self.zeros_sensitive else 1
+        return (lo * q.unit[0], (self.min_cell - 1) * q.unit[1])
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Which cells are hidden (key -> "primary" | "complementary") and the audit."""
+
+    hidden: dict
+    audit: pd.DataFrame
+
+    @property
+    def safe(self) -> bool:
+        return bool(self.audit["protected"].all()) if len(self.audit) else True
+
+
+def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
+    parent = {k: k for k in led.quantities}
+
+    def find(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+    for terms, _ in led.relations:
+        vs = [k for k in terms if k in variables]
+        for a, b in zip(vs, vs[1:]):
+            parent[find(a)] = find(b)
+    return {k: find(k) for k in led.quantities}
+
+
+def _bounds(led: Ledger, q: Quantity, hidden: dict) -> tuple[float, float]:
+    """What the attacker knows of an unpublished cell from its marker alone."""
+    if not q.shown or q.key not in hidden:
+        return (0.0, np.inf)
+    if hidden.get(q.key) == "primary":
+        return led.marker_range(q)
+    return (led.min_cell * q.unit[0], np.inf)          # "x": at least min_cell persons
+
+
+def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -> dict[str, tuple[float, float, str]]:
+    """Tightest [min, max] of each target an attacker can derive, with the relations used;
+    `markers_only`: from the suppression pattern alone, every unhidden number unknown
+    except the zeros a policy with `zeros_sensitive: false` prints."""
+    # a shown zero is part of the pattern when zeros are not sensitive (the policy prints
+    # them): a headline equal to its one non-zero status is then known from the pattern too
+    variables = {k for k, q in led.quantities.items()
+                 if k in hidden or not q.shown
+                 or (markers_only and not q.public and not (q.value == 0 and not led.zeros_sensitive))}
+    comp = _components(led, variables)
+    # a finite ceiling far above any count keeps HiGHS from "infeasible or unbounded"
+    big = 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0
+    out = {}
+    for t in targets:
+        vs = sorted(k for k in variables if comp[k] == comp[t])
+        idx = {k: i for i, k in enumerate(vs)}
+        rows, rhs, used = [], [], []
+        for terms, rule in led.relations:
+            if not any(k in idx for k in terms):
+                continue
+            row = np.zeros(len(vs))
+            const = 0.0
+            for k, c in terms.items():
+                if k in idx:
+                    row[idx[k]] += c
+                else:
+                    const += c * led.quantities[k].value
+            rows.append(row)
+            rhs.append(-const)
+            used.append(rule)
+        lo_b, hi_b = zip(*(_bounds(led, led.quantities[k], hidden) for k in vs))
+        hi_b = [min(h, big) for h in hi_b]
+        integrality = np.array([led.quantities[k].integer for k in vs], dtype=int)
+        cons = [LinearConstraint(np.array(rows), np.array(rhs) - TOL, np.array(rhs) + TOL)] if rows else []
+        ends = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(vs))
+            c[idx[t]] = sign
+            r = _solve(c, cons, integrality, Bounds(lo_b, hi_b))
+            if r.status == 0:
+                v = sign * r.fun
+                ends.append(np.inf if v >= big / 2 else v)
+            else:
+                raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' has no "
+                                   f"solution ({r.message}); the published relations are inconsistent")
+        out[t] = (ends[0], ends[1], "; ".join(sorted(set(used))) or "marker only")
+    return out
+
+
+def _solve(c, cons, integrality, bounds):
+    """HiGHS, retried without presolve if it reports a numerical failure."""
+    r = milp(c, constraints=cons, integrality=integrality, bounds=bounds)
+    if r.status == 4:
+        r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options={"presolve": False})
+    return r
+
+
+def audit(led: Ledger, hidden: dict) -> pd.DataFrame:
+    """One row per small cell: how it is published, the attacker's interval, protected or not."""
+    rows = []
+    targets = [k for k, q in led.quantities.items() if led.small(q)]
+    shown_small = [k for k in targets if led.quantities[k].shown and k not in hidden]
+    if shown_small:
+        raise SibevalError(f"disclosure: small cells would be printed: {shown_small[:5]}")
+    iv = _intervals(led, hidden, targets)
+    pattern = _intervals(led, hidden, targets, markers_only=True)
+    for k in targets:
+        q = led.quantities[k]
+        lo, hi, rules = iv[k]
+        p_lo, p_hi, _ = pattern[k]
+        rows.append({"cell": k, "published_as": f"<{led.min_cell}" if q.shown else "(implied)",
+                     "value_range_from_markers": f"{_r(p_lo)}-{_r(p_hi)}",
+                     "derivable_low": _r(lo), "derivable_high": _r(hi),
+                     "protected": _protected(led, q, (lo, hi), (p_lo, p_hi)), "rule": "primary",
+                     "relations": rules})
+    for k, why in sorted(hidden.items()):
+        if why == "complementary":
+            rows.append({"cell": k, "published_as": "x", "value_range_from_markers": "", "derivable_low": np.nan,
+                         "derivable_high": np.nan,
+                         "protected": True, "rule": "complementary", "relations": ""})
+    return pd.DataFrame(rows, columns=["cell", "published_as", "value_range_from_markers", "derivable_low",
+                                       "derivable_high", "protected", "rule", "relations"])
+
+
+def _protected(led: Ledger, q: Quantity, derived, pattern) -> bool:
+    """The published numbers add nothing to what the markers themselves say, and do not
+    pin the cell (a small sum of small cells, "<5", already bounds its members)."""
+    (lo, hi), (p_lo, p_hi) = derived, pattern
+    need_lo, need_hi = led.marker_range(q)
+    return bool(lo <= max(need_lo, p_lo) + TOL and hi >= min(need_hi, p_hi) - TOL and hi - lo >= q.unit[0] - TOL)
+
+
+def _cell_safe(led: Ledger, hidden: dict, key: str) -> bool:
+    lo, hi, _ = _intervals(led, hidden, [key])[key]
+    p_lo, p_hi, _ = _intervals(led, hidden, [key], markers_only=True)[key]
+    return _protected(led, led.quantities[key], (lo, hi), (p_lo, p_hi))
+
+
+def _r(v):
+    return v if not np.isfinite(v) else round(float(v), 4)
+
+
+def protect(led: Ledger, tries: int = 25) -> Protection:
+    """Primary suppression, then complementary cells until every small cell is safe.
+
+    Leaks are repaired one at a time, in a fixed order. For a leak the candidates are the
+    published cells related to it, cheapest first (minor, smallest, fewest relations, name);
+    the first that protects it alone is taken, else the one that widens the attacker's
+    interval most. Hiding a cell only widens intervals, so a protected cell stays protected;
+    a final audit checks everything again."""
+    hidden = {k: "primary" for k, q in led.quantities.items() if q.shown and led.small(q)}
+    degree = {k: 0 for k in led.quantities}
+    for terms, _ in led.relations:
+        for k in terms:
+            degree[k] += 1
+    first = audit(led, hidden)
+    for leak in first.loc[(first.rule == "primary") & ~first.protected, "cell"]:
+        while not _cell_safe(led, hidden, leak):
+            cands = _complements_for(led, hidden, leak, degree)[:tries]
+            if not cands:
+                iv = _intervals(led, hidden, [leak])[leak]
+                raise SibevalError(
+                    f"disclosure: the small cell '{leak}' can be worked out from published numbers "
+                    f"(between {_r(iv[0])} and {_r(iv[1])}) and no further cell can be hidden to protect "
+                    "it; nothing was published. Fix: merge small categories or leave the table out")
+            for pick in _repair(led, hidden, leak, cands, degree, tries):
+                hidden[pick] = "complementary"
+    final = audit(led, hidden)
+    if not final.loc[final.rule == "primary", "protected"].all():
+        raise SibevalError("disclosure: complementary suppression left a small cell unprotected; nothing was published")
+    return Protection(dict(sorted(hidden.items())), final)
+
+
+def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tries: int) -> list[str]:
+    """The cells to hide next for one leak: the cheapest that protects it alone; else the
+    cheapest pair that does; else the single cell that widens the attacker's interval most."""
+    widths = {}
+    for c in cands:
+        trial = hidden | {c: "complementary"}
+        if _cell_safe(led, trial, leak):
+            return [c]
+        lo, hi, _ = _intervals(led, trial, [leak])[leak]
+        widths[c] = hi - lo
+    for c in cands[:10]:
+        trial = hidden | {c: "complementary"}
+        for d in _complements_for(led, trial, leak, degree)[:tries]:
+            if _cell_safe(led, trial | {d: "complementary"}, leak):
+                return [c, d]
+    return [max(cands, key=lambda c: widths[c])]      # first of the cheapest among equals
+
+
+def _complements_for(led: Ledger, hidden: dict, leak: str, degree: dict) -> list[str]:
+    """Published cells related (directly or through hidden cells) to the leaking one,
+    cheapest first: minor, then smallest, then fewest relations, then name."""
+    unknown = {k for k, q in led.quantities.items() if k in hidden or not q.shown}
+    reach, frontier, cands = {leak}, [leak], set()
+    while frontier:
+        k = frontier.pop()
+        for terms, _ in led.relations:
+            if k not in terms:
+                continue
+            for other in terms:
+                if other in reach:
+                    continue
+                q = led.quantities[other]
+                if other in unknown:
+                    reach.add(other)
+                    frontier.append(other)
+                elif not q.public and q.persons >= led.min_cell:
+                    cands.add(other)
+    return sorted(cands, key=lambda k: (led.quantities[k].keep, led.quantities[k].value, degree[k], k))

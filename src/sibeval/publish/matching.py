@@ -1,0 +1,189 @@
+"""The matching tables: the match summary, the covariate counts behind balance and the
+participants' profile, and the propensity-score overlap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
+from sibeval.publish.family import Context, Family
+
+SIZES = {"All": "all_rows", "Matched": "matched_rows", "Unmatched": "unmatched_rows"}
+# means over a group give its size away through their denominators (k/65): two decimals
+DIGITS = {**{f"mean_{g}_{w}": 2 for g in ("treated", "control") for w in ("before", "after")},
+          **{f"{c}_{w}": 3 for c in ("diff_raw", "smd", "variance_ratio", "ecdf_max") for w in ("before", "after")},
+          "participants": 2, "eligible_pool": 2, "matched_controls": 2, "smd_before": 3, "smd_after": 3}
+
+
+def match_key(group: str, what: str) -> str:
+    """A count of the match summary: group treated/control, what all_rows/matched_rows/..."""
+    return key("match", group, what)
+
+
+class Matching(Family):
+    inputs = ("match_summary", "covariate_counts", "balance", "overlap")
+    tables = ("match_summary", "balance", "profile", "overlap")
+    rounding = {"balance": DIGITS, "profile": DIGITS}
+
+    def register(self, ctx: Context) -> None:
+        ctx.led.table = "match_summary"
+        self._summary(ctx, ctx.t["match_summary"], ctx.t["covariate_counts"])
+        ctx.led.table = "overlap"
+        self._overlap(ctx, ctx.t["overlap"])
+
+    @staticmethod
+    def _summary(ctx: Context, ms: pd.DataFrame, cov: pd.DataFrame) -> None:
+        s = ms.set_index("sample")
+        for g in ("treated", "control"):
+            keys = {}
+            for label, name in SIZES.items():
+                if label in s.index and pd.notna(s.at[label, g]):
+                    v = float(s.at[label, g])
+                    keys[name] = ctx.add(match_key(g, name), v, int(v), keep=0 if name == "unmatched_rows" else 1)
+            if len(keys) == 3:
+                ctx.led.sums(keys["all_rows"], [keys["matched_rows"], keys["unmatched_rows"]],
+                             f"match summary: all = matched + unmatched ({g})")
+        if "Distinct control persons" in s.index:
+            v = int(s.at["Distinct control persons", "control"])
+            ctx.add(match_key("control", "persons"), v, v)
+            if not ctx.replace:
+                ctx.sum_if_holds(match_key("control", "persons"), [match_key("control", "matched_rows")],
+                                 "each matched control person is matched once")
+        for r in cov.itertuples():
+            n = ctx.add(key("cov", r.group, "N"), r.n_total, int(r.n_total), keep=1)
+            x = ctx.add(key("cov", r.group, r.covariate), r.n_with, int(r.persons_with), keep=0)
+            c = ctx.add(key("cov", r.group, "not", r.covariate), r.n_total - r.n_with,
+                        int(r.persons_without), shown=False)
+            ctx.led.sums(n, [x, c], f"covariate {r.covariate}: with + without = n ({r.group})")
+
+    def _overlap(self, ctx: Context, fine: pd.DataFrame) -> None:
+        """Merged propensity-score bins add up to the match summary's counts."""
+        self.overlap = overlap_bins(fine, ctx.k)
+        totals = {"participants": match_key("treated", "matched_rows"),
+                  "matched_controls": match_key("control", "matched_rows"),
+                  "eligible_pool": match_key("control", "all_rows")}
+        for g, rows in self.overlap.groupby("group", sort=False):
+            # pool bins count (person, index month) rows: one person may stand for several
+            has = rows[rows.persons > 0]
+            mult = float(np.ceil((has.n / has.persons).max())) if len(has) else 1.0
+            kw = {"unit": (1.0, mult)} if mult > 1 else {}
+            keys = [ctx.add(key("ovl", g, i), r.n, r.persons, keep=0, **kw) for i, r in enumerate(rows.itertuples())]
+            ctx.sum_if_holds(totals.get(g, ""), keys, f"overlap bins add up ({g})")
+
+    def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
+        t, k = ctx.t, ctx.k
+        out = {"match_summary": _match_summary(t["match_summary"], hidden, k)}
+        sub_vars = set(t["subgroups"]["subgroup"]) if "subgroups" in t and len(t["subgroups"]) else set()
+        out["balance"], out["profile"] = _balance_profile(
+            t["balance"], t["covariate_counts"], t["match_summary"], hidden, k,
+            ctx.value(outcome(MAIN, "participant", "N")), sub_vars)
+        ov = self.overlap.astype(object).copy()
+        for g, rows in self.overlap.groupby("group", sort=False):
+            for i, idx in enumerate(rows.index):
+                ov.at[idx, "n"] = marker(hidden, key("ovl", g, i), k) or int(rows.at[idx, "n"])
+        out["overlap"] = ov.drop(columns="persons")
+        return out
+
+
+def _match_summary(ms: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
+    out = ms.astype(object).copy()
+    for i, r in ms.iterrows():                 # the smallest matched set is a count of persons
+        if str(r["sample"]).startswith("Controls per matched participant") and 0 < float(r["control"]) < k:
+            out.at[i, "control"] = f"<{k}"
+    for i, r in ms.iterrows():
+        for g in ("treated", "control"):
+            cell = match_key("control", "persons") if g == "control" and r["sample"] == "Distinct control persons" \
+                else None
+            cell = cell or (match_key(g, SIZES[r["sample"]]) if r["sample"] in SIZES else None)
+            m = marker(hidden, cell, k) if cell else None
+            if m:
+                out.at[i, g] = m
+    # the effective sample size of weighted controls, in whole persons; the participants'
+    # is their count (hidden with it)
+    ess = out["sample"] == "Matched (ESS)"
+    out.loc[ess, "control"] = out.loc[ess, "control"].map(lambda v: round(float(v)) if as_number(v) is not None else v)
+    matched = out["sample"] == "Matched"
+    if as_number(out.loc[matched, "treated"].iloc[0]) is None:
+        out.loc[ess, "treated"] = out.loc[matched, "treated"].iloc[0]
+    return out
+
+
+def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgroup_vars=()):
+    """Balance and the participant profile; a binary covariate's mean (and every SMD, ratio
+    and eCDF that uses it) is hidden where its count is hidden."""
+    b = bal.astype(object).copy()
+    # matched controls' means track the participants' (exactly so under exact matching)
+    grp_cols = {"participants": [c for c in b.columns if "treated" in c] + ["mean_control_after"],
+                "pool": ["mean_control_before"], "matched_controls": ["mean_control_after"]}
+    side = {"participants": ("before", "after"), "pool": ("before",), "matched_controls": ("after",)}
+    hid = {}
+    for r in cov.itertuples():
+        if key("cov", r.group, r.covariate) in hidden or key("cov", r.group, "not", r.covariate) in hidden \
+                or r.covariate in hid.get(r.group, set()):
+            hid.setdefault(r.group, set()).add(r.covariate)
+    s = ms.set_index("sample")
+    lost = float(s.at["All", "treated"]) - float(s.at["Matched", "treated"])
+    if 0 < lost < k:
+        # a few unmatched participants: before minus after would describe them one by one
+        for c in ("mean_treated_before", "diff_raw_before", "smd_before", "variance_ratio_before", "ecdf_max_before"):
+            b[c] = ""
+    if 0 < float(s.at["Matched", "treated"]) - analysed < k:
+        # a few matched participants without an outcome: the balance (matched) minus the
+        # subgroup tables (analysed) would describe them
+        hid.setdefault("participants", set()).update(subgroup_vars)
+    for g, covs in hid.items():
+        rows = b["covariate"].isin(covs)
+        for c in grp_cols[g]:
+            b.loc[rows, c] = ""
+        for when in side[g]:
+            for c in (f"diff_raw_{when}", f"smd_{when}", f"variance_ratio_{when}", f"ecdf_max_{when}",
+                      "balanced" if when == "after" else None):
+                if c and c in b:
+                    b.loc[rows, c] = ""
+    prof = pd.DataFrame({
+        "covariate": bal["covariate"], "type": bal["type"],
+        "participants": b["mean_treated_after"], "eligible_pool": b["mean_control_before"],
+        "matched_controls": b["mean_control_after"],
+        "n_participants": marker(hidden, match_key("treated", "matched_rows"), k) or s.at["Matched", "treated"],
+        "n_pool_rows": marker(hidden, match_key("control", "all_rows"), k) or s.at["All", "control"],
+        "n_matched_controls": marker(hidden, match_key("control", "matched_rows"), k) or s.at["Matched", "control"],
+        "smd_before": b["smd_before"], "smd_after": b["smd_after"]})
+    prof = prof[prof["covariate"] != "distance"].reset_index(drop=True)
+    return b, prof
+
+
+def overlap_bins(fine: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Fine propensity-score bins merged left to right until, in every group, a bin holds
+    no one or at least min_cell persons (a last short bin joins the bins before it until
+    it is not short). A pool person in several bins is counted in each, so the test uses
+    each bin's own persons."""
+    groups = list(dict.fromkeys(fine["group"]))
+    persons = "persons" if "persons" in fine else "n"
+    wide = fine.pivot_table(index=["bin_lo", "bin_hi"], columns="group", values=["n", persons],
+                            aggfunc="sum").fillna(0).sort_index()
+    merged, acc, lo = [], None, None
+
+    def ok(v):
+        p = v[persons]
+        return bool(((p == 0) | (p >= k)).all())
+    for (b_lo, b_hi), v in wide.iterrows():
+        acc = v.copy() if acc is None else acc + v
+        lo = b_lo if lo is None else lo
+        if ok(acc):
+            merged.append([lo, b_hi, acc])
+            acc, lo = None, None
+    if acc is not None:
+        if merged:
+            merged[-1][1] = wide.index[-1][1]
+            merged[-1][2] = merged[-1][2] + acc
+        else:
+            merged.append([lo, wide.index[-1][1], acc])
+    # a short last bin joined to an empty one is still short: keep joining backwards
+    while len(merged) > 1 and not ok(merged[-1][2]):
+        b_lo, b_hi, v = merged.pop()
+        merged[-1][1] = b_hi
+        merged[-1][2] = merged[-1][2] + v
+    return pd.DataFrame([{"group": g, "bin_lo": round(float(a), 6), "bin_hi": round(float(b), 6),
+                          "n": int(v[("n", g)]), "persons": int(v[(persons, g)])}
+                         for g in groups for a, b, v in merged])

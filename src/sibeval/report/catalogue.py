@@ -1,0 +1,66 @@
+"""The catalogue of every string a reader sees, one YAML file per language
+(src/sibeval/locale/<lang>.yaml). Adding a language is adding one file with the same keys."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+REFERENCE = "en"
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        elif isinstance(v, list):                  # [heading, description] -> key.0, key.1
+            out.update(_flatten(dict(enumerate(v)), key + "."))
+        else:
+            out[key] = str(v)
+    return out
+
+
+@cache
+def load_strings(lang: str, folder: str = str(LOCALE_DIR)) -> dict[str, str]:
+    path = Path(folder) / f"{lang}.yaml"
+    if not path.exists():
+        have = sorted(p.stem for p in Path(folder).glob("*.yaml"))
+        raise KeyError(f"no catalogue for language '{lang}' ({path}); available: {have}")
+    return _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def languages(folder=LOCALE_DIR) -> list[str]:
+    return sorted(p.stem for p in Path(folder).glob("*.yaml"))
+
+
+def missing_keys(lang: str, folder=LOCALE_DIR) -> list[str]:
+    """Keys of the reference catalogue that `lang` lacks (a new language must have them all)."""
+    return sorted(set(load_strings(REFERENCE, str(folder))) - set(load_strings(lang, str(folder))))
+
+
+class Catalogue:
+    """Strings of one language: ``cat("note.headline")``, ``cat("note.n_persons", n="55")``."""
+
+    def __init__(self, lang: str, folder=LOCALE_DIR):
+        self.lang = lang
+        self.strings = load_strings(lang, str(folder))
+
+    def __call__(self, key: str, **kw) -> str:
+        try:
+            s = self.strings[key]
+        except KeyError:
+            raise KeyError(f"catalogue {self.lang}.yaml has no key '{key}'") from None
+        return s.format(**kw) if kw else s
+
+    def get(self, key: str, default: str | None = None, **kw) -> str | None:
+        return self(key, **kw) if key in self.strings else default
+
+    def section(self, prefix: str) -> dict[str, str]:
+        """All entries under `prefix.` keyed by the rest of the key."""
+        n = len(prefix) + 1
+        return {k[n:]: v for k, v in self.strings.items() if k.startswith(prefix + ".")}

@@ -1,0 +1,237 @@
+"""Figures readable in black and white: markers and hatching carry the groups, not colour.
+Each function returns a matplotlib Figure; :func:`save` writes PNG and SVG."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+plt.rcParams.update({
+    "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+    "svg.hashsalt": "sibeval", "svg.fonttype": "none", "figure.dpi": 100,
+})
+GREYS = ("0.15", "0.55", "0.85")
+
+
+def save(fig, stem) -> list[str]:
+    """Write `stem`.png and `stem`.svg (deterministic metadata) and close the figure."""
+    out = []
+    for ext in ("png", "svg"):
+        path = f"{stem}.{ext}"
+        meta = {"Software": None} if ext == "png" else {"Date": None, "Creator": None}
+        fig.savefig(path, dpi=150, bbox_inches="tight", metadata=meta)
+        out.append(path)
+    plt.close(fig)
+    return out
+
+
+def love_plot(balance: pd.DataFrame, labels: dict, threshold=0.1, title="", before="Before", after="After",
+              xlabel="|SMD|", fmt=None):
+    """Absolute SMD per covariate before (open circle) and after (filled) matching."""
+    b = balance.iloc[::-1]
+    y = np.arange(len(b))
+    fig, ax = plt.subplots(figsize=(6, 0.35 * len(b) + 1.2))
+    b = b.assign(smd_before=pd.to_numeric(b["smd_before"], errors="coerce"),
+                 smd_after=pd.to_numeric(b["smd_after"], errors="coerce"))
+    ax.scatter(b["smd_before"].abs(), y, facecolors="none", edgecolors="black", label=before, zorder=3)
+    ax.scatter(b["smd_after"].abs(), y, color="black", marker="s", s=18, label=after, zorder=3)
+    ax.axvline(threshold, color="0.4", linestyle="--", linewidth=1)
+    ax.set_yticks(y, [labels.get(c, c) for c in b["covariate"]])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    _ticks(ax, fmt, digits=2)
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    ax.grid(axis="x", color="0.9")
+    return fig
+
+
+def overlap_edges(ps: pd.Series, n_bins: int = 10) -> np.ndarray:
+    """Few, wide equal-width bins over the observed propensity-score range (readable at
+    about 50 participants: several persons per bin)."""
+    hi = float(ps.max()) if len(ps) else 1.0
+    return np.linspace(0.0, hi * 1.0001 if hi > 0 else 1.0, n_bins + 1)
+
+
+def overlap_bins(table: pd.DataFrame, group_labels: dict, title="", xlabel="Propensity score",
+                 ylabel="%", fmt=None, suppressed_note=None):
+    """Share of each group per propensity-score bin from a published table (group, bin_lo,
+    bin_hi, n): one step line per group, legend outside the data. A suppressed bin count
+    (text) is left out of the line and named in `suppressed_note`."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    styles = {"participants": ("black", "-", 2.0), "matched_controls": ("0.35", "--", 1.6),
+              "eligible_pool": ("0.6", ":", 1.4)}
+    for g in [g for g in ("participants", "matched_controls", "eligible_pool") if g in set(table["group"])] + \
+            sorted(set(table["group"]) - set(styles)):
+        sub = table[table["group"] == g].sort_values("bin_lo")
+        n = pd.to_numeric(sub["n"], errors="coerce")
+        total = n.sum()
+        share = 100 * n / total if total else n
+        lo = pd.to_numeric(sub["bin_lo"]).to_numpy()
+        hi = pd.to_numeric(sub["bin_hi"]).to_numpy()
+        x = np.append(lo, hi[-1]) if len(lo) else lo
+        yv = np.append(share.to_numpy(), share.to_numpy()[-1]) if len(lo) else share.to_numpy()
+        color, ls, lw = styles.get(g, ("0.2", "-.", 1.2))
+        ax.step(x, yv, where="post", color=color, linestyle=ls, linewidth=lw, label=group_labels.get(g, g))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.set_ylim(bottom=0)
+    _ticks(ax, fmt, "x", digits="auto")
+    _ticks(ax, fmt, "y", digits=0)
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
+    if suppressed_note:
+        fig.text(0.01, -0.08, suppressed_note, fontsize=7, style="italic")
+    return fig
+
+
+def _ticks(ax, fmt, axis="x", digits=0, absolute=False):
+    """Locale-formatted tick labels (decimal comma in Danish, no negative zero); digits="auto"
+    uses as many decimals as the tick spacing needs."""
+    if fmt is None:
+        return
+    if digits == "auto":
+        a = ax.xaxis if axis == "x" else ax.yaxis
+        locs = a.get_major_locator()()
+        step = float(np.min(np.diff(locs))) if len(locs) > 1 else 1.0
+        digits = max(0, int(-np.floor(np.log10(step)))) if step > 0 else 0
+    f = matplotlib.ticker.FuncFormatter(lambda v, _: fmt.num(abs(v) if absolute else v, digits))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(f)
+
+
+def share_bars(table: pd.DataFrame, groups, group_labels, outcome_labels, title="", xlabel="%",
+               fmt=None, suppressed_label="suppressed"):
+    """Horizontal bars of shares per outcome, one hatch per group; `table` has columns
+    outcome, one share column per group (0-1). A missing (suppressed) share is drawn as a
+    dashed outline with `suppressed_label` written in it, never silently left out."""
+    t = table.iloc[::-1]
+    y = np.arange(len(t))
+    h = 0.8 / len(groups)
+    hatches = ("", "///", "..")
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(t) + 1.4))
+    for k, g in enumerate(groups):
+        vals = pd.to_numeric(t[g], errors="coerce")
+        pos = y + (k - (len(groups) - 1) / 2) * h
+        ax.barh(pos, 100 * vals.fillna(0), height=h, color=GREYS[k % 3], edgecolor="black",
+                hatch=hatches[k % 3], label=group_labels[k])
+        for yy, o in zip(pos[vals.isna().to_numpy()], t["outcome"][vals.isna().to_numpy()]):
+            text = suppressed_label.get((o, g), "") if isinstance(suppressed_label, dict) else suppressed_label
+            ax.barh(yy, 6, height=h, color="white", edgecolor="0.3", linestyle="--")
+            ax.text(7, yy, text, va="center", fontsize=7, style="italic")
+    ax.set_yticks(y, [outcome_labels.get(o, o) for o in t["outcome"]])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    _ticks(ax, fmt)
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(groups))
+    return fig
+
+
+def effect_plot(effects: pd.DataFrame, labels: dict, title="", xlabel="Percentage points", fmt=None,
+                suppressed_label="suppressed"):
+    """Risk differences with 95 % CIs (points and bars); a suppressed row is named, not drawn."""
+    e = effects.iloc[::-1].copy()
+    for col in ("estimate", "ci_low", "ci_high"):
+        e[col] = pd.to_numeric(e[col], errors="coerce")
+    y = np.arange(len(e))
+    fig, ax = plt.subplots(figsize=(6.5, 0.4 * len(e) + 1.2))
+    ax.errorbar(100 * e["estimate"], y, xerr=[100 * (e["estimate"] - e["ci_low"]), 100 * (e["ci_high"] - e["estimate"])],
+                fmt="o", color="black", capsize=3)
+    ax.axvline(0, color="0.4", linewidth=1)
+    for yy in y[e["estimate"].isna().to_numpy()]:
+        ax.text(0.5, yy, suppressed_label, va="center", fontsize=7, style="italic")
+    ax.set_yticks(y, [labels.get(o, o) for o in e["outcome"]])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    _ticks(ax, fmt)
+    return fig
+
+
+def diverging_bars(items: pd.DataFrame, labels: dict, title="", legend=("Down", "Same", "Up"), xlabel="%", fmt=None):
+    """Per item: share down (left of 0), unchanged (centred) and up (right)."""
+    t = items.iloc[::-1]
+    y = np.arange(len(t))
+    # a suppressed (NaN) share is not drawn
+    down, same, up = (100 * t[f"share_{k}"].astype(float).fillna(0) for k in ("down", "same", "up"))
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(t) + 1.3))
+    ax.barh(y, -down - same / 2, left=0, color=GREYS[0], edgecolor="black", label=legend[0])
+    ax.barh(y, same, left=-same / 2, color="white", edgecolor="black", hatch="..", label=legend[1])
+    ax.barh(y, up, left=same / 2, color=GREYS[1], edgecolor="black", hatch="//", label=legend[2])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [labels.get(i, i) for i in t["item"]])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    lim = max(100, float((down + same / 2).max()), float((up + same / 2).max()))
+    ax.set_xlim(-lim, lim)
+    if fmt is None:
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0f}"))
+    else:
+        _ticks(ax, fmt, absolute=True)
+    return fig
+
+
+def means_plot(table: pd.DataFrame, title="", start_label="Start", end_label="End", ylabel="WHO-5",
+               reference=None, reference_label="", fmt=None):
+    """Mean score at start and end with 95 % CIs per group; `table` columns: group, mean_start,
+    ci_start_low, ci_start_high, mean_end, ci_end_low, ci_end_high."""
+    x = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    for k, (col, lab, mk) in enumerate((("start", start_label, "o"), ("end", end_label, "s"))):
+        m, lo, hi = (pd.to_numeric(table[c], errors="coerce")
+                     for c in (f"mean_{col}", f"ci_{col}_low", f"ci_{col}_high"))
+        ax.errorbar(x + (k - 0.5) * 0.2, m, yerr=[m - lo, hi - m],
+                    fmt=mk, color="black", mfc="white" if k == 0 else "black", capsize=3, label=lab)
+    if reference is not None:
+        ax.axhline(reference, color="0.4", linestyle="--", linewidth=1, label=reference_label)
+    ax.set_xticks(x, table["group"])
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 100)
+    ax.set_title(title)
+    _ticks(ax, fmt, "y")
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
+    return fig
+
+
+def heatmap(matrix: pd.DataFrame, title="", xlabel="", ylabel=""):
+    """A count table as a grey heat map with the (display) values written in each cell."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.6))
+    vals = pd.to_numeric(matrix.stack(), errors="coerce").unstack().to_numpy(float)
+    ax.imshow(np.nan_to_num(vals), cmap="Greys", vmin=0, vmax=max(1.0, np.nanmax(vals) * 1.6 if np.isfinite(vals).any() else 1))
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            ax.text(j, i, str(matrix.iat[i, j]), ha="center", va="center", color="black")
+    ax.set_xticks(range(matrix.shape[1]), matrix.columns)
+    ax.set_yticks(range(matrix.shape[0]), matrix.index)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return fig
+
+
+def tornado(sens: pd.DataFrame, base: float, labels: dict | None = None,
+            xlabel: str = "Municipality's account per participant (kr)", title: str = "",
+            low_label: str = "low", high_label: str = "high", fmt=None):
+    """Tornado chart of the payment model's one-way sensitivity table: bars from the base account to the low (hatched) and high (filled) value per input."""
+    labels = labels or {}
+    s = sens.iloc[::-1]
+    y = np.arange(len(s))
+    fig, ax = plt.subplots(figsize=(6, 0.4 * len(s) + 1.2))
+    ax.barh(y, s["municipality_low"] - base, left=base, color="white", edgecolor="black",
+            hatch="///", label=low_label)
+    ax.barh(y, s["municipality_high"] - base, left=base, color="0.55", edgecolor="black", label=high_label)
+    ax.axvline(base, color="black", linewidth=1)
+    ax.axvline(0, color="0.4", linestyle="--", linewidth=1)
+    ax.set_yticks(y, [labels.get(p, p) for p in s["parameter"]])
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    if fmt is not None:
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.tick(v)))
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    fig.tight_layout()
+    return fig

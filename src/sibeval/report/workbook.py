@@ -1,0 +1,188 @@
+"""tables.xlsx: the published tables as an analyst wants them in Excel.
+
+Numbers are stored as numbers with a number format; a suppression marker ("<5", "x") is text
+in that cell only; headers are in the cohort's language (machine names listed on the README
+sheet); header row frozen, autofilter, fitted widths; provenance on its own sheet. Text that
+starts with = + - @ is stored as text, never as a formula. The bytes are identical on rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+
+import pandas as pd
+
+from sibeval.publish.cells import FORMULA_START, as_number, is_suppressed
+from sibeval.report.catalogue import Catalogue
+
+# columns whose values are machine codes: a label column in the language goes before them
+CODE_COLUMNS = ("outcome", "covariate", "item", "step", "group", "subgroup", "variable", "sample")
+SHARE_SHEETS = ("effects", "subgroups", "placebo", "sensitivity", "diagnostics")
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def number_format(sheet: str, col: str, values: list[float]) -> str:
+    """Excel number format of a numeric column, from its machine name."""
+    if col.startswith("p_") or col in ("p_value", "p_adjusted", "p_vs_target"):
+        return "0.000"
+    if col.startswith(("share", "ci_up", "ci_same", "ci_down")) or col in ("target", "power", "alpha"):
+        return "0.0%"
+    if sheet in SHARE_SHEETS and col in ("estimate", "ci_low", "ci_high", "regression_estimate",
+                                         "regression_se", "observed_difference",
+                                         "minimum_detectable_difference"):
+        return "0.0%"
+    if sheet == "table1" and col.startswith("share"):
+        return "0.0%"
+    if all(float(v).is_integer() for v in values):
+        return "#,##0"
+    if col.startswith(("smd", "diff_raw", "variance_ratio", "ecdf", "risk_ratio", "rr_ci")):
+        return "0.000"
+    return "#,##0.0" if max(abs(v) for v in values) >= 10 else "0.000"
+
+
+def _is_numeric_column(series: pd.Series) -> bool:
+    vals = [v for v in series if not (v is None or (isinstance(v, float) and pd.isna(v)) or str(v) == "")]
+    nums = [v for v in vals if as_number(v) is not None]
+    return bool(nums) and all(as_number(v) is not None or is_suppressed(v) for v in vals)
+
+
+def _cell_value(v, cat: Catalogue):
+    if v is None or (isinstance(v, float) and pd.isna(v)) or str(v) == "":
+        return None
+    if isinstance(v, bool) or str(v) in ("True", "False"):
+        return cat("common.yes") if str(v) == "True" else cat("common.no")
+    if hasattr(v, "item"):
+        v = v.item()
+    return v
+
+
+def with_labels(name: str, df: pd.DataFrame, label_of) -> pd.DataFrame:
+    """Insert a column of human labels before every code column."""
+    out = df.copy()
+    for col in [c for c in CODE_COLUMNS if c in out.columns][::-1]:
+        pos = list(out.columns).index(col)
+        out.insert(pos, f"{col}_label", [label_of(col, v) for v in out[col]])
+    return out
+
+
+def _header(cat: Catalogue, col: str, sheet: str = "") -> tuple[str, str]:
+    """(heading, description) of a column from the catalogue; a label column borrows its code's."""
+    if col.endswith("_label") and col[:-6] in CODE_COLUMNS:
+        return cat.get(f"columns.{col[:-6]}.0", col[:-6]), cat("workbook.label_desc", code=col[:-6])
+    label = cat.get(f"columns.{col}.0", col)
+    desc = cat.get(f"columns.{col}.1") or cat.get(f"sheet_columns.{sheet}", "", code=col)
+    if col in CODE_COLUMNS:
+        label = f"{label} ({cat('workbook.code_suffix')})"
+    return label, desc
+
+
+def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat: Catalogue,
+                   title: str, min_cell: int, label_of, when: dt.datetime) -> None:
+    """Write the workbook; `label_of(column, code)` gives the human label of a code."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.writer.excel import ExcelWriter
+
+    bold = Font(bold=True)
+    wb = Workbook()
+    readme = wb.active
+    readme.title = "README"
+    data = {name: with_labels(name, df, label_of) for name, df in sheets.items()}
+
+    rows = [[cat("workbook.readme_title")], [cat("workbook.readme_intro", title=title, k=min_cell)], [],
+            [cat("workbook.sheet"), cat("workbook.description")]]
+    rows += [[n, cat(f"sheets.{n}")] for n in ["README", "provenance", *data]]
+    rows += [[], [cat("workbook.sheet"), cat("workbook.column"), cat("workbook.code"), cat("workbook.description")]]
+    for name, df in data.items():
+        for col in df.columns:
+            head, desc = _header(cat, col, name)
+            rows.append([name, head, col, desc])
+    for r in rows:
+        readme.append(r)
+    for r in (1, 4, 4 + len(data) + 4):
+        for c in readme[r]:
+            c.font = bold
+    _no_formulas(readme)
+    _widths(readme, max_width=80)
+    for (c,) in readme.iter_rows(min_row=2, max_row=2, max_col=1):
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+
+    prov = wb.create_sheet("provenance")
+    prov.append([cat("workbook.item"), cat("workbook.value")])
+    for k, v in provenance.items():
+        prov.append([str(k), str(v)])
+    _finish(prov, bold)
+
+    for name, df in data.items():
+        ws = wb.create_sheet(name[:31])
+        ws.append([_header(cat, c, name)[0] for c in df.columns])
+        numeric = {c: _is_numeric_column(df[c]) for c in df.columns}
+        formats = {c: number_format(name, c, [as_number(v) for v in df[c] if as_number(v) is not None])
+                   for c in df.columns if numeric[c]}
+        for row in df.itertuples(index=False):
+            ws.append([_value(v, numeric[c], cat) for c, v in zip(df.columns, row)])
+        for j, c in enumerate(df.columns, start=1):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                    cell.number_format = formats.get(c) or ("#,##0" if float(cell.value).is_integer() else "0.000")
+        _finish(ws, bold)
+
+    wb.properties.creator = "sibeval"
+    wb.properties.created = when
+    wb.properties.modified = when
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        ExcelWriter(wb, z).write_data()
+    _fixed_zip(buf.getvalue(), path)
+
+
+def _value(v, numeric: bool, cat: Catalogue):
+    v = _cell_value(v, cat)
+    if v is None:
+        return None
+    x = as_number(v) if not isinstance(v, bool) else None
+    if x is not None and (numeric or not re.match(r"0\d", str(v).strip())):   # codes like 0101 stay text
+        return int(x) if float(x).is_integer() and abs(x) < 2 ** 53 else x
+    return str(v) if not isinstance(v, (int, float)) else v
+
+
+def _widths(ws, max_width=60):
+    widths = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is not None:
+                n = len(str(c.value)) if not isinstance(c.value, float) else 10
+                widths[c.column_letter] = max(widths.get(c.column_letter, 6), min(max_width, n + 2))
+    for col, w in widths.items():
+        ws.column_dimensions[col].width = w
+
+
+def _no_formulas(ws):
+    """Text starting with = + - @ stays text (openpyxl would store it as a formula)."""
+    for row in ws.iter_rows():
+        for c in row:
+            if isinstance(c.value, str) and c.value.startswith(FORMULA_START):
+                c.data_type = "s"
+
+
+def _finish(ws, bold):
+    _no_formulas(ws)
+    for c in ws[1]:
+        c.font = bold
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    _widths(ws)
+
+
+def _fixed_zip(data: bytes, path) -> None:
+    """Re-pack with fixed member timestamps (zip dates would otherwise be 'now')."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            out.writestr(zi, src.read(info.filename))

@@ -1,0 +1,100 @@
+"""The library's packages are the pipeline's stages: no stage imports a later one, and
+there is no import cycle between modules (read from the source, not by importing)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "sibeval"
+# the workflow's order; a stage may import itself and the stages before it
+STAGES = ("extract", "design", "outcomes", "inference", "progression", "publish", "economics", "report")
+# shared by every stage: no stage's code
+CORE = ("errors", "config")
+# glue around the stages (command line, workflow adapters) and the synthetic data generator
+OUTSIDE = ("cli", "adapters", "demo", "__init__")
+
+
+def _module(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every sibeval module this file imports (at any depth of the file)."""
+    mod = _module(path)
+    pkg = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = pkg.split(".")[: len(pkg.split(".")) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            if base.startswith("sibeval"):
+                for a in node.names:
+                    full = f"{base}.{a.name}"
+                    out.add(full if (SRC.parent / (full.replace(".", "/") + ".py")).exists()
+                            or (SRC.parent / full.replace(".", "/")).is_dir() else base)
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("sibeval")}
+    return out - {mod}
+
+
+GRAPH = {_module(p): _imports(p) for p in SRC.rglob("*.py")}
+
+
+def _top(mod: str) -> str:
+    parts = mod.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_every_module_belongs_to_a_stage_or_the_shared_core():
+    unknown = sorted(m for m in GRAPH if m != "sibeval" and _top(m) not in STAGES + CORE + OUTSIDE)
+    assert not unknown, f"modules outside the stage packages: {unknown}"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_stage_imports_a_later_stage(stage):
+    later = set(STAGES[STAGES.index(stage) + 1:]) | set(OUTSIDE)
+    bad = sorted(f"{m} imports {i}" for m, deps in GRAPH.items() if _top(m) == stage
+                 for i in deps if _top(i) in later)
+    assert not bad, bad
+
+
+def test_core_imports_no_stage():
+    bad = sorted(f"{m} imports {i}" for m, deps in GRAPH.items() if _top(m) in CORE
+                 for i in deps if _top(i) not in CORE)
+    assert not bad, bad
+
+
+def test_no_import_cycle():
+    modules = {m for m in GRAPH}
+
+    def deps(m):
+        return {d for d in GRAPH.get(m, ()) if d in modules}
+    state, cycles = {}, []
+
+    def visit(m, path):
+        state[m] = 1
+        for d in sorted(deps(m)):
+            if state.get(d) == 1:
+                cycles.append(path[path.index(d):] + [d] if d in path else [m, d])
+            elif d not in state:
+                visit(d, path + [d])
+        state[m] = 2
+    for m in sorted(modules):
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, cycles
+
+
+def test_the_workflow_parses_without_the_demo_generator():
+    """common.smk reads the demo's file names; the generator is imported by the demo rule only."""
+    profiles = GRAPH["sibeval.demo.profiles"]
+    assert not {d for d in profiles if d.startswith("sibeval.demo.") and d != "sibeval.demo"}, profiles
