@@ -13,6 +13,7 @@ if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
 from sibeval.config import config_hash, load_validated, load_yaml, validate  # noqa: E402
 from sibeval.demo.profiles import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
+from sibeval.publish import catalogue as TABLES  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
@@ -224,38 +225,18 @@ ECONOMICS_TABLES = ("inputs", "account", "break_even", "cash_flow", "risk", "sen
                     "subgroup_payments", "settlement")
 
 
-PROGRESSION_TABLES = ("progression_flow", "progression_items", "who5", "who5_bands")
-# in the order the workbook shows them; checksums feed the provenance only
-PUBLISHED = ("extract_summary", "flow", "table1", "effects", "status_distribution", "hours_wage", "subgroups",
-             "placebo", "diagnostics", "sensitivity", "balance", "match_summary", "profile", "overlap",
-             *PROGRESSION_TABLES, "checksums")
-PUBLISHED_CAPTIONS = {"table1": ("table1", "3. Outcomes"), "effects": ("effects", "4. Effects"),
-                      "hours_wage": ("hours_wage", "4. Effects"), "subgroups": ("subgroups", "4. Effects"),
-                      "placebo": ("placebo", "4. Effects"), "diagnostics": ("diagnostics", "4. Effects"),
-                      "sensitivity": ("sensitivity", "4. Effects"), "balance": ("balance", "2. Matching"),
-                      "match_summary": ("match_summary", "2. Matching"),
-                      "progression_items": ("progression_items", "5. Progression"),
-                      "who5": ("who5", "5. Progression")}
-
-
 def analysis_tables(wildcards):
     """The exact analysis tables of a cohort (interim/, never published): the only input
     of the publish rule, which turns them into the published tables."""
-    t = f"results/{wildcards.cohort}/interim/tables"
-    names = ["table1", "flow", "flow_reasons", "effects", "status_distribution", "hours_wage", "subgroups",
-             "placebo", "diagnostics", "sensitivity", "balance", "match_summary", "covariate_counts", "overlap"]
-    if COHORTS[wildcards.cohort]["progression"]["enabled"]:
-        names += PROGRESSION_TABLES
-    return {n: f"{t}/{n}.csv" for n in names} | {
-        "extract_summary": f"results/{wildcards.cohort}/qc/extract_summary.csv",
-        "checksums": normalised("checksums.csv")(wildcards)[0]}
+    c = COHORTS[wildcards.cohort]
+    return {t.name: f"results/{wildcards.cohort}/interim/tables/{t.name}.csv" for t in TABLES.ANALYSIS
+            if TABLES.enabled(t, c)} | {"checksums": normalised("checksums.csv")(wildcards)[0]}
 
 
-def published_output(name):
-    path = f"results/{{cohort}}/published/{name}.csv"
-    if name in PUBLISHED_CAPTIONS:
-        caption, category = PUBLISHED_CAPTIONS[name]
-        return report(path, caption=f"../report/{caption}.rst", category=category)
+def published_output(table):
+    path = TABLES.path(table)
+    if table.caption:
+        return report(path, caption=f"../report/{table.caption}.rst", category=table.category)
     return path
 
 
@@ -263,10 +244,10 @@ def published_tables(wildcards):
     """The published tables (name -> CSV path) after disclosure control: the ONLY input of
     the note, the workbook, the figures and the index. A suppressed cell holds its marker
     text ("<5" small, "x" complementary)."""
-    progression = COHORTS[wildcards.cohort]["progression"]["enabled"]
-    tables = {n: f"results/{wildcards.cohort}/published/{n}.csv" for n in PUBLISHED
-              if n != "checksums" and (progression or n not in PROGRESSION_TABLES)}
-    if COHORTS[wildcards.cohort]["economics"]["enabled"]:
+    c = COHORTS[wildcards.cohort]
+    tables = {t.name: TABLES.path(t, wildcards.cohort) for t in TABLES.PUBLISHED
+              if t.reader and TABLES.enabled(t, c)}
+    if c["economics"]["enabled"]:
         tables |= {f"econ_{n}": f"results/{wildcards.cohort}/economics/{n}.csv" for n in ECONOMICS_TABLES}
     return tables
 

@@ -50,19 +50,15 @@ rule normalise_extract:
 
 rule cohort_qc:
     """The cohort's QC summary: its participant list and questionnaires (validated) with the
-    extract's register summary; small counts suppressed."""
+    extract's register summary (exact; the publish rule writes qc/ with small counts hidden)."""
     input:
         cohort_files,
         summary=normalised("summary.csv"),
         bef=normalised("bef.parquet"),
     output:
-        report(
-            "results/{cohort}/qc/extract_summary.csv",
-            caption="../report/extract_summary.rst",
-            category="1. Data",
-        ),
+        "results/{cohort}/interim/tables/extract_summary.csv",
     params:
-        run=rule_params("participants_file", "progression.questionnaire_file", "disclosure.min_cell",
+        run=rule_params("participants_file", "progression.questionnaire_file",
                         extract=True),
     log:
         "logs/{cohort}/cohort_qc.log",

@@ -30,11 +30,7 @@ rule build_candidates:
         candidates="results/{cohort}/interim/candidates.parquet",
         participants="results/{cohort}/interim/participants.parquet",
         flow="results/{cohort}/interim/flow_participants.csv",
-        funnel=report(
-            "results/{cohort}/qc/eligibility_funnel.csv",
-            caption="../report/eligibility_funnel.rst",
-            category="1. Data",
-        ),
+        funnel="results/{cohort}/interim/tables/eligibility_funnel.csv",
     params:
         run=rule_params("participants_file", "municipalities", "eligibility", "non_western_countries_exempt",
                         "birth_date_problems", "disclosure.min_cell", codes=True, extract=True),

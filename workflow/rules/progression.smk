@@ -2,7 +2,7 @@ rule progression:
     """BIP and WHO-5 start vs end: item shares, WHO-5 scores, bands, figures."""
     input:
         cohort_files,
-        qc="results/{cohort}/qc/extract_summary.csv",
+        qc="results/{cohort}/interim/tables/extract_summary.csv",  # questionnaires validated first
     output:
         flow="results/{cohort}/interim/tables/progression_flow.csv",
         item_table="results/{cohort}/interim/tables/progression_items.csv",

@@ -4,7 +4,7 @@ rule publish:
     input:
         unpack(analysis_tables),
     output:
-        **{name: published_output(name) for name in PUBLISHED},
+        **{t.name: published_output(t) for t in TABLES.PUBLISHED},
         audit=report(
             "results/{cohort}/disclosure/audit.csv",
             caption="../report/audit.rst",

@@ -13,8 +13,6 @@ from sibeval.design.cohort import (
 )
 from sibeval.extract.panel_io import read_panel
 from sibeval.extract.timegrid import month_of_dates
-from sibeval.publish.flows import flow_shape
-from sibeval.publish.small_cells import small_counts
 
 log = logging.getLogger("sibeval")
 
@@ -52,11 +50,7 @@ def main(smk):
     write_parquet(cand, smk.output.candidates)
     write_parquet(analysed, smk.output.participants)
     write_csv(flow, smk.output.flow)
-    # the published funnel keeps a rule only where no small exclusion follows by subtraction
-    kept = flow_shape(funnel.rename(columns={"rule": "step"}), {}, ctx.min_cell, cols=("persons", "rows"))
-    funnel = funnel[funnel["rule"].isin(kept)]
-    write_csv(funnel.assign(persons=small_counts(funnel["persons"], ctx.min_cell),
-                            rows=small_counts(funnel["rows"], ctx.min_cell)), smk.output.funnel)
+    write_csv(funnel, smk.output.funnel)   # exact: the publish rule shapes and hides small counts
 
 
 run(snakemake, main)

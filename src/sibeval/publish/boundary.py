@@ -22,9 +22,10 @@ from sibeval.publish.matching import Matching
 from sibeval.publish.outcomes import OutcomeTables
 from sibeval.publish.progression import EMPTY, Progression
 from sibeval.publish.provenance import Provenance
+from sibeval.publish.qc import Qc
 
 # registration order is the ledger's order, which fixes the order of the repairs
-FAMILIES = (OutcomeTables, Flows, Matching, HoursWage, Progression, Provenance)
+FAMILIES = (OutcomeTables, Flows, Matching, HoursWage, Progression, Provenance, Qc)
 
 
 class Boundary:

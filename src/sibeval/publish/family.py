@@ -66,6 +66,7 @@ class Family:
     renders, `rounding` the decimals of their columns (weighted statistics carry the
     matched sets' sizes in their decimals, means a group's size in their denominators)."""
 
+    name: str = ""
     inputs: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     rounding: dict[str, dict[str, int]] = {}

@@ -92,6 +92,7 @@ def flow_rows(ctx: Context, shape, key_of, hidden: dict) -> pd.DataFrame:
 
 
 class Flows(Family):
+    name = "flows"
     inputs = ("flow", "flow_reasons")
     tables = ("flow",)
 

@@ -12,6 +12,7 @@ CONTROL_PERSONS = key("hours", "control", "persons")
 
 
 class HoursWage(Family):
+    name = "hours"
     inputs = ("hours_wage",)
     tables = ("hours_wage",)
 

@@ -22,6 +22,7 @@ def match_key(group: str, what: str) -> str:
 
 
 class Matching(Family):
+    name = "matching"
     inputs = ("match_summary", "covariate_counts", "balance", "overlap")
     tables = ("match_summary", "balance", "profile", "overlap")
     rounding = {"balance": DIGITS, "profile": DIGITS}

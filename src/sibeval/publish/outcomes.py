@@ -34,6 +34,7 @@ def _subgroup_of(row) -> str:
 
 
 class OutcomeTables(Family):
+    name = "outcomes"
     inputs = ("effects", "placebo", "subgroups", "table1", "diagnostics", "status_distribution", "sensitivity")
     tables = ("effects", "placebo", "subgroups", "table1", "diagnostics", "status_distribution", "sensitivity")
     rounding = {name: DIGITS for name in ("effects", "subgroups", "placebo", "diagnostics", "table1")}

@@ -23,6 +23,7 @@ def item_key(group, item, what) -> str:
 
 
 class Progression(Family):
+    name = "progression"
     inputs = ("progression_flow", "progression_items", "who5", "who5_bands")
     tables = inputs
     rounding = {"who5": WHO5_DIGITS}
