@@ -156,7 +156,7 @@ def _tables():
     return {"effects": eff,
             "diagnostics": pd.DataFrame({"outcome": ["ordinary_employment"], "minimum_detectable_difference": [0.11]}),
             "balance": pd.DataFrame({"covariate": ["age", "passive_4w", "distance"], "smd_after": [0.02, -0.13, 0.3]}),
-            "match_summary": pd.DataFrame({"sample": ["Matched (ESS)"], "control": [458.4], "treated": [129]})}
+            "match_summary": pd.DataFrame({"sample": ["matched_ess"], "control": [458.4], "treated": [129]})}
 
 
 def test_reading_aids_explain_ci_vs_test_holm_and_detectable_difference():

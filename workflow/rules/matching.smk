@@ -6,6 +6,7 @@ rule match:
         matched="results/{cohort}/interim/matched.parquet",
         balance="results/{cohort}/interim/tables/balance.csv",
         summary="results/{cohort}/interim/tables/match_summary.csv",
+        design="results/{cohort}/interim/tables/design.csv",
         covariate_counts="results/{cohort}/interim/tables/covariate_counts.csv",
         overlap="results/{cohort}/interim/tables/overlap.csv",
     params:

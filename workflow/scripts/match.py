@@ -8,6 +8,7 @@ import pandas as pd
 from sibeval.adapters import context, run, write_csv, write_parquet
 from sibeval.design.balance import balance_before_after, covariate_counts, score_bins
 from sibeval.design.matching import exact_on_constant, match, with_squares
+from sibeval.design.summary import design_record, match_summary
 from sibeval.errors import SibevalError, months, plain
 
 log = logging.getLogger("sibeval")
@@ -56,25 +57,14 @@ def main(smk):
     if md["treated"].sum() == 0:
         raise SibevalError("match: no participant was matched; widen the caliper or check eligibility")
     bal = balance_before_after(res, m["smd_threshold"], covariates=covs)
-    summ = res.summary()
     n_t = int((md.treated == 1).sum())
     n_c = int((md.treated == 0).sum())
-    per_set = res.pairs[res.pairs.treated == 0].groupby("subclass").size()
-    # rows about controls only: the treated column stays empty (not the participant count)
-    extra = pd.DataFrame([
-        {"sample": "Controls per matched participant (min)", "control": int(per_set.min()), "treated": None},
-        {"sample": "Controls per matched participant (max)", "control": int(per_set.max()), "treated": None},
-        {"sample": "Distinct control persons", "control": int(md.loc[md.treated == 0, "pnr"].nunique()), "treated": None},
-    ])
     covs_bal = bal[bal.covariate != "distance"]
     off = covs_bal[covs_bal["smd_after"].abs() >= m["smd_threshold"]]
     for row in off.itertuples():
         log.warning("covariate %s stays imbalanced after matching: SMD %.3f (threshold %.2f)",
                     row.covariate, row.smd_after, m["smd_threshold"])
-    extra = pd.concat([extra, pd.DataFrame([{
-        "sample": "Covariates out of balance after matching",
-        "control": len(off), "treated": None}])], ignore_index=True)
-    summ = pd.concat([summ, extra], ignore_index=True)
+    summ = match_summary(res, bal, m["smd_threshold"])
     log.info("matched %d participants with %d controls (mahvars: %s); max |SMD| after %.3f", n_t, n_c,
              mahvars or "none", covs_bal["smd_after"].abs().max())
     keep = ["pnr", "index_month", "index_week", "treated", "ps", "distance", "weights", *covs]
@@ -91,6 +81,8 @@ def main(smk):
     write_parquet(matched, smk.output.matched)
     write_csv(bal, smk.output.balance)
     write_csv(summ, smk.output.summary)
+    write_csv(design_record(res, m["smd_threshold"], {v: value for v, (value, _) in exact.items()},
+                            dropped + same), smk.output.design)
     write_csv(covariate_counts(res.data, covs), smk.output.covariate_counts)
     write_csv(score_bins(res.data), smk.output.overlap)
 

@@ -9,7 +9,7 @@ import pandas as pd
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
 from sibeval.publish.family import Context, Family
 
-SIZES = {"All": "all_rows", "Matched": "matched_rows", "Unmatched": "unmatched_rows"}
+SIZES = {"all": "all_rows", "matched": "matched_rows", "unmatched": "unmatched_rows"}
 # means over a group give its size away through their denominators (k/65): two decimals
 DIGITS = {**{f"mean_{g}_{w}": 2 for g in ("treated", "control") for w in ("before", "after")},
           **{f"{c}_{w}": 3 for c in ("diff_raw", "smd", "variance_ratio", "ecdf_max") for w in ("before", "after")},
@@ -23,8 +23,8 @@ def match_key(group: str, what: str) -> str:
 
 class Matching(Family):
     name = "matching"
-    inputs = ("match_summary", "covariate_counts", "balance", "overlap")
-    tables = ("match_summary", "balance", "profile", "overlap")
+    inputs = ("match_summary", "covariate_counts", "balance", "overlap", "design")
+    tables = ("match_summary", "design", "balance", "profile", "overlap")
     rounding = {"balance": DIGITS, "profile": DIGITS}
 
     def register(self, ctx: Context) -> None:
@@ -45,8 +45,8 @@ class Matching(Family):
             if len(keys) == 3:
                 ctx.led.sums(keys["all_rows"], [keys["matched_rows"], keys["unmatched_rows"]],
                              f"match summary: all = matched + unmatched ({g})")
-        if "Distinct control persons" in s.index:
-            v = int(s.at["Distinct control persons", "control"])
+        if "distinct_control_persons" in s.index:
+            v = int(s.at["distinct_control_persons", "control"])
             ctx.add(match_key("control", "persons"), v, v)
             if not ctx.replace:
                 ctx.sum_if_holds(match_key("control", "persons"), [match_key("control", "matched_rows")],
@@ -74,7 +74,8 @@ class Matching(Family):
 
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
         t, k = ctx.t, ctx.k
-        out = {"match_summary": _match_summary(t["match_summary"], hidden, k)}
+        # the design record holds settings, no counts
+        out = {"match_summary": _match_summary(t["match_summary"], hidden, k), "design": t["design"]}
         sub_vars = set(t["subgroups"]["subgroup"]) if "subgroups" in t and len(t["subgroups"]) else set()
         out["balance"], out["profile"] = _balance_profile(
             t["balance"], t["covariate_counts"], t["match_summary"], hidden, k,
@@ -90,11 +91,11 @@ class Matching(Family):
 def _match_summary(ms: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
     out = ms.astype(object).copy()
     for i, r in ms.iterrows():                 # the smallest matched set is a count of persons
-        if str(r["sample"]).startswith("Controls per matched participant") and 0 < float(r["control"]) < k:
+        if r["sample"] in ("controls_per_participant_min", "controls_per_participant_max") and 0 < float(r["control"]) < k:
             out.at[i, "control"] = f"<{k}"
     for i, r in ms.iterrows():
         for g in ("treated", "control"):
-            cell = match_key("control", "persons") if g == "control" and r["sample"] == "Distinct control persons" \
+            cell = match_key("control", "persons") if g == "control" and r["sample"] == "distinct_control_persons" \
                 else None
             cell = cell or (match_key(g, SIZES[r["sample"]]) if r["sample"] in SIZES else None)
             m = marker(hidden, cell, k) if cell else None
@@ -102,9 +103,9 @@ def _match_summary(ms: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
                 out.at[i, g] = m
     # the effective sample size of weighted controls, in whole persons; the participants'
     # is their count (hidden with it)
-    ess = out["sample"] == "Matched (ESS)"
+    ess = out["sample"] == "matched_ess"
     out.loc[ess, "control"] = out.loc[ess, "control"].map(lambda v: round(float(v)) if as_number(v) is not None else v)
-    matched = out["sample"] == "Matched"
+    matched = out["sample"] == "matched"
     if as_number(out.loc[matched, "treated"].iloc[0]) is None:
         out.loc[ess, "treated"] = out.loc[matched, "treated"].iloc[0]
     return out
@@ -124,12 +125,12 @@ def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgro
                 or r.covariate in hid.get(r.group, set()):
             hid.setdefault(r.group, set()).add(r.covariate)
     s = ms.set_index("sample")
-    lost = float(s.at["All", "treated"]) - float(s.at["Matched", "treated"])
+    lost = float(s.at["all", "treated"]) - float(s.at["matched", "treated"])
     if 0 < lost < k:
         # a few unmatched participants: before minus after would describe them one by one
         for c in ("mean_treated_before", "diff_raw_before", "smd_before", "variance_ratio_before", "ecdf_max_before"):
             b[c] = ""
-    if 0 < float(s.at["Matched", "treated"]) - analysed < k:
+    if 0 < float(s.at["matched", "treated"]) - analysed < k:
         # a few matched participants without an outcome: the balance (matched) minus the
         # subgroup tables (analysed) would describe them
         hid.setdefault("participants", set()).update(subgroup_vars)
@@ -146,9 +147,9 @@ def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgro
         "covariate": bal["covariate"], "type": bal["type"],
         "participants": b["mean_treated_after"], "eligible_pool": b["mean_control_before"],
         "matched_controls": b["mean_control_after"],
-        "n_participants": marker(hidden, match_key("treated", "matched_rows"), k) or s.at["Matched", "treated"],
-        "n_pool_rows": marker(hidden, match_key("control", "all_rows"), k) or s.at["All", "control"],
-        "n_matched_controls": marker(hidden, match_key("control", "matched_rows"), k) or s.at["Matched", "control"],
+        "n_participants": marker(hidden, match_key("treated", "matched_rows"), k) or s.at["matched", "treated"],
+        "n_pool_rows": marker(hidden, match_key("control", "all_rows"), k) or s.at["all", "control"],
+        "n_matched_controls": marker(hidden, match_key("control", "matched_rows"), k) or s.at["matched", "control"],
         "smd_before": b["smd_before"], "smd_after": b["smd_after"]})
     prof = prof[prof["covariate"] != "distance"].reset_index(drop=True)
     return b, prof

@@ -145,6 +145,10 @@ class NoteBuilder:
         self.k = cohort["disclosure"]["min_cell"]
         self.alpha = cohort["effects"]["alpha"]
         self.eff = tables["effects"].set_index("outcome", drop=False)
+        # the match's design record (the settings as applied); a published folder from
+        # before the record existed falls back to the cohort file
+        d = tables.get("design")
+        self.design = dict(zip(d["setting"], d["value"].fillna("").astype(str))) if d is not None else {}
 
     # ---------- counts used everywhere (one source: the effects table) ----------
     def n_participants(self) -> int | str:
@@ -167,7 +171,7 @@ class NoteBuilder:
                 if h in self.eff.index and _num(self.eff.loc[h, "n_eff_controls"]) is not None:
                     return _num(self.eff.loc[h, "n_eff_controls"])
         ms = self.t["match_summary"].set_index("sample")
-        return _num(ms.loc["Matched (ESS)", "control"]) if "Matched (ESS)" in ms.index else None
+        return _num(ms.loc["matched_ess", "control"]) if "matched_ess" in ms.index else None
 
     def test_name(self) -> str:
         return self.lb.get("methods", self.c["effects"]["primary_test"])
@@ -257,9 +261,20 @@ class NoteBuilder:
             out.append(text)
         return out
 
+    def smd_threshold(self) -> float:
+        return float(self.design.get("smd_threshold", self.c["matching"].get("smd_threshold", 0.1)))
+
+    def mahvars(self) -> list[str]:
+        """The covariates the Mahalanobis distance used, as the match records them."""
+        if "mahvars" in self.design:
+            return [v for v in self.design["mahvars"].split(";") if v]
+        m = self.c["matching"]
+        shown = [v for v in self.t["balance"]["covariate"] if v != "distance"]
+        return shown if m.get("mahvars") == "covariates" else list(m.get("mahvars") or [])
+
     def balance_check(self) -> tuple[list[str], str]:
         """Covariates missing the balance target after matching, and the sentence to show."""
-        thr = self.c["matching"].get("smd_threshold", 0.1)
+        thr = self.smd_threshold()
         b = self.t["balance"]
         b = b[b["covariate"] != "distance"]
         smd = b["smd_after"].map(_num).abs()
@@ -299,14 +314,14 @@ class NoteBuilder:
                             caliper=cal if cal else cat("method.no_caliper"),
                             order=cat(f"method.order_{m['m_order']}")))
             shown = [v for v in self.t["balance"]["covariate"] if v != "distance"]
-            mah = shown if m.get("mahvars") == "covariates" else [v for v in m.get("mahvars") or [] if v in shown]
+            mah = [v for v in self.mahvars() if v in shown]
             if mah:
                 text.append(cat("method.mahvars", covariates=self._join([self.lb.covariate(v) for v in mah], "and")))
         else:
             text.append(cat(f"method.{m['method']}"))
         ms = self.t["match_summary"].set_index("sample")
-        lo = ms.loc["Controls per matched participant (min)", "control"] if "Controls per matched participant (min)" in ms.index else ""
-        hi = ms.loc["Controls per matched participant (max)", "control"] if "Controls per matched participant (max)" in ms.index else ""
+        lo = ms.loc["controls_per_participant_min", "control"] if "controls_per_participant_min" in ms.index else ""
+        hi = ms.loc["controls_per_participant_max", "control"] if "controls_per_participant_max" in ms.index else ""
         text.append(cat("method.matched", n=f.int(self.n_participants()), n_c=f.int(self.n_controls()),
                         min=f.int(lo), max=f.int(hi)))
         paras.append(" ".join(text))
@@ -577,7 +592,7 @@ class NoteBuilder:
              cat("figures.suppressed_footnote", k=self.k, items=", ".join(hidden)) if hidden else "")
         bal = self.t["balance"]
         save("love_plot", fg.love_plot(bal, {c: lb.covariate(c) for c in bal["covariate"]},
-                                       self.c["matching"].get("smd_threshold", 0.1), cat("figures.love_title"),
+                                       self.smd_threshold(), cat("figures.love_title"),
                                        cat("figures.before"), cat("figures.after"), cat("figures.love_axis"), fmt=f),
              cat("figures.love_title"))
         ov = self.t.get("overlap")
