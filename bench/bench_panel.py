@@ -10,8 +10,8 @@ import resource
 import time
 from pathlib import Path
 
-from sibeval.extract.codes import CodeTable
 from sibeval.config import load_yaml
+from sibeval.extract.codes import CodeTable
 from sibeval.extract.panel import build_panel
 from sibeval.extract.readers import Extract
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def main(argv=None) -> int:
-    from sibeval.errors import SibevalError
     from sibeval.design.matching import propensity_model
+    from sibeval.errors import SibevalError
     from test_propensity_fit import heavy_tailed
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -67,6 +67,15 @@ def load_validated(path: str | Path, schema_path: str | Path) -> dict:
     return validate(load_yaml(path), load_yaml(schema_path), str(path))
 
 
+def overridden(base: dict, over: dict) -> dict:
+    """`base` with `over` applied: a non-empty mapping is merged key by key, anything else
+    (a list, a number, an empty mapping) replaces the value."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = overridden(out[k], v) if isinstance(v, dict) and v and isinstance(out.get(k), dict) else v
+    return out
+
+
 def config_hash(obj) -> str:
     """Stable short hash of a (validated) config, for provenance."""
     blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()

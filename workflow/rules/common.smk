@@ -10,7 +10,7 @@ _PATH_VAR = "PYTHONPATH"
 if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
     os.environ[_PATH_VAR] = os.pathsep.join(
         [str(Path(workflow.basedir) / "src"), *filter(None, [os.environ.get(_PATH_VAR)])])
-from sibeval.config import config_hash, load_validated, load_yaml, validate  # noqa: E402
+from sibeval.config import config_hash, load_yaml, overridden, validate  # noqa: E402
 from sibeval.demo.profiles import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
 from sibeval.publish import catalogue as TABLES  # noqa: E402
@@ -31,7 +31,8 @@ def _load_config():
             if not path.exists():
                 raise ConfigError(f"cohorts: '{name}' has no file {path}; available: "
                                   f"{sorted(p.stem for p in Path(config['cohort_dir']).glob('*.yaml'))}")
-            c = load_validated(path, SCHEMAS / "cohort.schema.yaml")
+            raw = overridden(load_yaml(path), config["cohort_overrides"].get(name, {}))
+            c = validate(raw, load_yaml(SCHEMAS / "cohort.schema.yaml"), str(path))
             if c["extract"] not in config["extracts"]:
                 raise ConfigError(f"{path}: extract: '{c['extract']}' is not in config.yaml extracts "
                                   f"({', '.join(config['extracts'])})")

@@ -33,9 +33,9 @@ class Context:
         k = int(disclosure["min_cell"])
         ctx = cls(t, k, {str(s): int(v) for s, v in (disclosure.get("public_counts") or {}).items()},
                   replace, Ledger(k, bool(disclosure.get("zeros_sensitive", False))))
-        w = pd.concat([t[n][["w_min", "w_max"]] for n in ("effects", "subgroups", "placebo")
-                       if n in t and "w_min" in t[n]], ignore_index=True)
-        if len(w):
+        ws = [t[n][["w_min", "w_max"]] for n in ("effects", "subgroups", "placebo") if n in t and "w_min" in t[n]]
+        w = pd.concat(ws, ignore_index=True) if ws else None
+        if w is not None and len(w):
             ctx.unit = (float(w["w_min"].min()), float(w["w_max"].max()))
             ctx.integer_controls = bool(np.allclose(w.to_numpy(), 1.0))
         return ctx

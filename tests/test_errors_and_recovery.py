@@ -118,20 +118,20 @@ def test_the_hand_built_world_gives_candidates_and_a_funnel(tmp_path, codes):
 
 
 # --------------------------------------------------------------------------- 1, 2, 9
-def test_1_no_participant_in_bef(tmp_path, codes):
+def test_no_participant_in_bef(tmp_path, codes):
     ex = world(tmp_path, bef=bef_frame(POOL))
     raises(lambda: candidates(ex, codes), "bef.parquet", "column 'pnr'",
            f"none of the {N_PART} started participants of", "participants.csv", f"({N_PART} row(s)",
            "participants.csv row 2", error=ExtractError)
 
 
-def test_2_every_participant_still_in_the_programme(tmp_path, codes):
+def test_every_participant_still_in_the_programme(tmp_path, codes):
     ex = world(tmp_path, participants=participants_frame(end=""))
     raises(lambda: candidates(ex, codes), "participants.csv", "column 'slut_dato'",
            "no participant has ended", f"({N_PART} row(s)", "need ended spells", error=ExtractError)
 
 
-def test_9_no_participant_from_the_cohort_municipalities(tmp_path, codes):
+def test_no_participant_from_the_cohort_municipalities(tmp_path, codes):
     ex = world(tmp_path, participants=participants_frame(kommune=621))
     raises(lambda: candidates(ex, codes, municipalities=(751,)), "participants.csv", "column 'kommune'",
            "none of the 8 referred participants", "(751)", "kommune 621 (8 participants)",
@@ -150,7 +150,7 @@ def _bad_birth(tmp_path):
     return world(tmp_path, bef=bef_frame(foed_dag=born))
 
 
-def test_3_birth_date_after_start_or_implausible_age_stops(tmp_path, codes):
+def test_birth_date_after_start_or_implausible_age_stops(tmp_path, codes):
     ex = _bad_birth(tmp_path)
     # bef rows are one per person and year 2016-2021: participant 2 (3rd person) has rows
     # 13-18, and its 2020 row (the start year) is row 17
@@ -159,21 +159,21 @@ def test_3_birth_date_after_start_or_implausible_age_stops(tmp_path, codes):
            "row 35 (participants.csv row 7)", "birth_date_problems: exclude", error=ExtractError)
 
 
-def test_3_birth_date_problems_exclude_with_a_flow_reason(tmp_path, codes):
+def test_birth_date_problems_exclude_with_a_flow_reason(tmp_path, codes):
     analysed, flow, cand, _ = candidates(_bad_birth(tmp_path), codes, birth="exclude")
     assert len(analysed) == N_PART - 2 and PART[2] not in set(cand.pnr) and PART[5] not in set(cand.pnr)
     row = flow.set_index("step").loc["valid_birth_date"]
     assert row["n"] == N_PART - 2 and row["excluded"] == 2 and "birth date" in row["reason"]
 
 
-def test_3_birth_date_option_is_in_the_schema_with_a_default():
+def test_birth_date_option_is_in_the_schema_with_a_default():
     s = yaml.safe_load((ROOT / "workflow" / "schemas" / "cohort.schema.yaml").read_text())
     opt = s["properties"]["birth_date_problems"]
     assert opt["default"] == "stop" and set(opt["enum"]) == {"stop", "exclude"} and opt["description"]
 
 
 # --------------------------------------------------------------------------- 4, 6
-def test_4_start_beyond_the_dream_weeks(tmp_path, codes):
+def test_start_beyond_the_dream_weeks(tmp_path, codes):
     p = participants_frame()
     p.loc[3, ["start_dato", "slut_dato"]] = ["2030-01-07", "2030-03-01"]
     ex = world(tmp_path, participants=p)
@@ -181,7 +181,7 @@ def test_4_start_beyond_the_dream_weeks(tmp_path, codes):
            "outside the months covered by", "dream.parquet", "row 5: 2030-01", error=ExtractError)
 
 
-def test_4_start_without_36_months_of_history(tmp_path, codes):
+def test_start_without_36_months_of_history(tmp_path, codes):
     p = participants_frame()
     p.loc[0, "start_dato"] = "2017-05-02"
     ex = world(tmp_path, participants=p)
@@ -189,14 +189,14 @@ def test_4_start_without_36_months_of_history(tmp_path, codes):
            "36 months", "row 2: 2017-05", error=ExtractError)
 
 
-def test_6_participant_missing_from_dream(tmp_path, codes):
+def test_participant_missing_from_dream(tmp_path, codes):
     ex = world(tmp_path, dream=dream_all([p for p in PART + POOL if p != PART[6]]))
     raises(lambda: candidates(ex, codes), "participants.csv", "column 'pnr'", "not found in",
            "dream.parquet", "(1 row(s)", "row 8", error=ExtractError)
 
 
 # --------------------------------------------------------------------------- 5
-def test_5_empty_eligible_pool_names_the_funnel(tmp_path, codes):
+def test_empty_eligible_pool_names_the_funnel(tmp_path, codes):
     ex = world(tmp_path)
     msg = raises(lambda: candidates(ex, codes, eligibility={**ELIGIBILITY, "age_min": 90, "age_max": 99}),
                  "no candidate met the eligibility rules", "1 index month(s) (2020-01)",
@@ -204,7 +204,7 @@ def test_5_empty_eligible_pool_names_the_funnel(tmp_path, codes):
     assert "treatment" not in msg
 
 
-def test_5_funnel_counts_each_rule_over_index_months(tmp_path, codes):
+def test_funnel_counts_each_rule_over_index_months(tmp_path, codes):
     ex = Extract(world(tmp_path))
     panel = build_panel(ex.dream(codes), ex.eindkomst(), codes)
     only_men = {**ELIGIBILITY, "sex": [1]}
@@ -222,7 +222,7 @@ def months_idx(label):
 
 
 # --------------------------------------------------------------------------- 7
-def test_7_fewer_participants_than_min_cell_publishes_nothing():
+def test_fewer_participants_than_min_cell_publishes_nothing():
     msg = raises(lambda: require_publishable(4, 5, "can be analysed"), "only 4 participant(s)",
                  "min_cell = 5", "nothing can be published")
     assert "'<5'" in msg
@@ -230,7 +230,7 @@ def test_7_fewer_participants_than_min_cell_publishes_nothing():
 
 
 # --------------------------------------------------------------------------- 11
-def test_11_messages_show_months_and_plain_numbers():
+def test_messages_show_months_and_plain_numbers():
     assert months(np.int64(24240)) == "2020-01" and months([24240, 24251]) == "2020-01, 2020-12"
     assert plain([np.int64(1), np.float64(2.0), np.float64(0.5)]) == "1, 2, 0.5"
     assert plain({np.int64(3), np.int64(1)}) == "1, 3"
@@ -368,7 +368,7 @@ def test_console_names_rule_cohort_and_log_and_the_log_has_the_message(tmp_path)
 
 
 @pytest.mark.workflow
-def test_8_unexpected_exception_reaches_the_log_with_traceback(tmp_path):
+def test_unexpected_exception_reaches_the_log_with_traceback(tmp_path):
     wd = _workflow(tmp_path, world(tmp_path))
     script = wd / "workflow" / "scripts" / "build_candidates.py"
     script.write_text(script.read_text().replace(
@@ -385,7 +385,7 @@ def test_8_unexpected_exception_reaches_the_log_with_traceback(tmp_path):
 
 
 @pytest.mark.workflow
-def test_5_funnel_is_published_in_qc_with_small_counts_hidden(tmp_path):
+def test_funnel_is_published_in_qc_with_small_counts_hidden(tmp_path):
     wd = _workflow(tmp_path, world(tmp_path), disclosure={"min_cell": 5},
                    eligibility={**ELIGIBILITY, "sex": [1]})
     r, out = _snakemake(wd, CANDIDATES)
@@ -399,7 +399,7 @@ def test_5_funnel_is_published_in_qc_with_small_counts_hidden(tmp_path):
 
 
 @pytest.mark.workflow
-def test_5_funnel_hides_counts_below_min_cell(tmp_path):
+def test_funnel_hides_counts_below_min_cell(tmp_path):
     p = participants_frame()
     wd = _workflow(tmp_path, world(tmp_path, participants=p, bef=bef_frame(PART + POOL[:3])),
                    disclosure={"min_cell": 5})
@@ -425,7 +425,7 @@ def _shell(line, wd):
 
 
 @pytest.mark.workflow
-def test_9_readme_adding_a_cohort_works_as_written(tmp_path):
+def test_readme_adding_a_cohort_works_as_written(tmp_path):
     steps = _readme_steps()
     assert [lang for lang, _ in steps] == ["bash", "yaml", "bash", "yaml", "bash"], steps
     wd = tmp_path / "wd"
@@ -487,7 +487,7 @@ def _few_participants(kolding_small, tmp_path, n):
 
 
 @pytest.mark.workflow
-def test_7_cohort_below_min_cell_says_nothing_can_be_published(kolding_small, tmp_path):
+def test_cohort_below_min_cell_says_nothing_can_be_published(kolding_small, tmp_path):
     wd = _few_participants(kolding_small, tmp_path, 4)
     r, out = _snakemake(wd)
     assert r.returncode != 0
@@ -497,7 +497,7 @@ def test_7_cohort_below_min_cell_says_nothing_can_be_published(kolding_small, tm
 
 
 @pytest.mark.workflow
-def test_7_small_cohort_above_min_cell_runs_with_warnings(kolding_small, tmp_path):
+def test_small_cohort_above_min_cell_runs_with_warnings(kolding_small, tmp_path):
     wd = _few_participants(kolding_small, tmp_path, 8)
     r, out = _snakemake(wd)
     assert r.returncode == 0, out[-4000:]
@@ -509,7 +509,7 @@ def test_7_small_cohort_above_min_cell_runs_with_warnings(kolding_small, tmp_pat
 
 # --------------------------------------------------------------------------- 10: interrupted run
 @pytest.mark.workflow
-def test_10_an_interrupted_run_is_resumed_with_rerun_incomplete(tmp_path):
+def test_an_interrupted_run_is_resumed_with_rerun_incomplete(tmp_path):
     """A run killed while a rule is writing its outputs leaves them marked incomplete; the
     plain rerun names --rerun-incomplete (README: Troubleshooting), which then completes."""
     wd = _workflow(tmp_path, world(tmp_path))
