@@ -65,7 +65,7 @@ def write_extract(folder: Path, dream=None, participants=None, bef=None, eindkom
 
 
 def questionnaire_rows(pnr, runde, bip=3, who=3, **items):
-    from sibeval.extract.readers import BIP_ITEMS, WHO5_ITEMS
+    from sibeval.extract.contract import BIP_ITEMS, WHO5_ITEMS
     r = {"pnr": pnr, "runde": runde, "dato": "2020-01-06"}
     r.update({c: bip for c in BIP_ITEMS})
     r.update({c: who for c in WHO5_ITEMS})

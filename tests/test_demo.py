@@ -8,7 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from sibeval.demo.generate import generate
-from sibeval.extract.readers import BIP_ITEMS, SCHEMAS, WHO5_ITEMS, Extract, extract_summary
+from sibeval.extract.contract import BIP_ITEMS, SCHEMAS, WHO5_ITEMS
+from sibeval.extract.qc import extract_summary
+from sibeval.extract.readers import Extract
 from sibeval.extract.timegrid import parse_week_column
 
 

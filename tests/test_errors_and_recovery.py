@@ -30,7 +30,8 @@ from sibeval.design.cohort import (
 )
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
 from sibeval.extract.panel import build_panel
-from sibeval.extract.readers import Extract, extract_summary
+from sibeval.extract.qc import extract_summary
+from sibeval.extract.readers import Extract
 
 N_PART, N_POOL = 8, 30
 PART = [f"01018{i:05d}" for i in range(N_PART)]            # CPR-shaped, so a leak is visible

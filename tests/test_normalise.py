@@ -8,10 +8,11 @@ import pytest
 
 from conftest import dream_frame, write_extract
 from sibeval.errors import ExtractError
-from sibeval.extract.normalise import NormalisedExtract, cohort_summary, normalise
+from sibeval.extract.normalise import NormalisedExtract, normalise
 from sibeval.extract.panel import build_panel
 from sibeval.extract.panel_io import read_panel, write_panel
-from sibeval.extract.readers import Extract, extract_summary
+from sibeval.extract.qc import cohort_summary, extract_summary
+from sibeval.extract.readers import Extract
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from conftest import questionnaire_rows
-from sibeval.extract.readers import BIP_ITEMS
+from sibeval.extract.contract import BIP_ITEMS
 from sibeval.progression import analysis as pg
 
 

@@ -9,7 +9,8 @@ import pytest
 from conftest import dream_frame, questionnaire_rows, write_extract
 from sibeval.errors import ExtractError
 from sibeval.extract.codes import CodeTable
-from sibeval.extract.readers import Extract, extract_summary, read_raw
+from sibeval.extract.qc import extract_summary
+from sibeval.extract.readers import Extract, read_raw
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
 EXPECTED = pd.DataFrame({"pnr": ["0000000001", "0000000001", "0000000002"],

@@ -34,7 +34,13 @@ def test_the_small_configuration_publishes_every_cohort_reproducibly(tmp_path):
         assert (res / cohort / "report" / "effect_note.html").stat().st_size > 10_000
         assert "Every small cell protected: yes" in (res / cohort / "disclosure" / "audit_summary.txt").read_text()
     first = _tree(res)
+    kept = {k: (res / k).read_bytes() for k in first if k.endswith(".html")}
     r = subprocess.run([*cmd, "--forceall"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     second = _tree(res)
-    assert first == second, sorted(k for k in first if first[k] != second.get(k))
+    changed = sorted(k for k in first if first[k] != second.get(k))
+    if changed and changed[0] in kept:
+        import difflib
+        a, b = kept[changed[0]].decode().splitlines(), (res / changed[0]).read_text().splitlines()
+        print("\n".join(list(difflib.unified_diff(a, b, lineterm="", n=0))[:20]))
+    assert not changed, changed

@@ -2,7 +2,7 @@
 import logging
 
 from sibeval.adapters import context, run, write_csv
-from sibeval.extract.normalise import cohort_summary
+from sibeval.extract.qc import cohort_summary
 
 
 def main(smk):

@@ -3,7 +3,7 @@ import logging
 
 from sibeval.adapters import context, run, write_csv
 from sibeval.errors import ExtractError
-from sibeval.extract.readers import BIP_ITEMS, WHO5_ITEMS
+from sibeval.extract.contract import BIP_ITEMS, WHO5_ITEMS
 from sibeval.progression import analysis as pg
 
 log = logging.getLogger("sibeval")

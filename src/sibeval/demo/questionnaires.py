@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sibeval.demo.profiles import EM
-from sibeval.extract.readers import BIP_ITEMS, WHO5_ITEMS
+from sibeval.extract.contract import BIP_ITEMS, WHO5_ITEMS
 
 HERNING, VIBORG = 657, 791
 N_PAIRS = {HERNING: 24, VIBORG: 20}

@@ -357,7 +357,7 @@ def generate(sc: Scenario) -> dict:
 
 
 def _questionnaires(rng, part, start_only):
-    from sibeval.extract.readers import BIP_ITEMS, WHO5_ITEMS
+    from sibeval.extract.contract import BIP_ITEMS, WHO5_ITEMS
     rows = []
     for r in part.itertuples():
         if rng.random() < 0.15:

@@ -325,16 +325,6 @@ def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligib
     return rules
 
 
-def eligible_at(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: dict,
-                western: set, exclude_pnr: set, participant_municipalities=()) -> np.ndarray:
-    """pnr of the persons eligible as controls in `index_month`."""
-    ok = np.ones(len(panel.pnr), dtype=bool)
-    for _, _, mask in _eligibility_rules(panel, bef, index_month, eligibility, western, exclude_pnr,
-                                         participant_municipalities):
-        ok &= mask
-    return panel.pnr[ok]
-
-
 class _Funnel:
     """Persons and (person, index month) rows left after each rule, accumulated over months."""
 

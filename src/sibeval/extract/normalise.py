@@ -29,16 +29,16 @@ from sibeval.extract.codes import CodeTable
 from sibeval.extract.readers import (
     SCHEMAS,
     Extract,
-    _check_weeks,
-    _codes_as_text,
-    _coerce,
-    _resolve_columns,
     check_unknown_codes,
+    check_weeks,
+    codes_as_text,
+    coerce,
     dictionary_indices,
     iter_raw,
     raw_columns,
+    resolve_columns,
 )
-from sibeval.extract.timegrid import parse_week_column
+from sibeval.extract.timegrid import parse_week_column, week_column
 
 log = logging.getLogger("sibeval")
 
@@ -47,12 +47,6 @@ OPTIONAL = ("vnds", "dod", "udda", "lpr")
 DATE_COLUMNS = {"vnds": "haend_dato", "dod": "doddato", "udda": None, "lpr": "dato"}
 SUMMARY = "summary.csv"
 CHECKSUMS = "checksums.csv"
-
-
-def normalised_files(folder) -> list[str]:
-    """Every file `normalise()` writes into `folder`."""
-    folder = Path(folder)
-    return [str(folder / f"{n}.parquet") for n in REGISTERS] + [str(folder / SUMMARY), str(folder / CHECKSUMS)]
 
 
 def checksums(folder) -> pd.DataFrame:
@@ -76,13 +70,13 @@ def _code_column(col) -> pa.Array:
     if pa.types.is_dictionary(col.type):
         values = col.dictionary
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-            values = _codes_as_text(values)
+            values = codes_as_text(values)
         values = pc.utf8_trim_whitespace(values.cast(pa.string()))
         return pa.DictionaryArray.from_arrays(col.indices.cast(pa.int32()), values)
     if pa.types.is_null(col.type):
         col = col.cast(pa.string())
     elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-        col = _codes_as_text(col)
+        col = codes_as_text(col)
     return pc.utf8_trim_whitespace(col.cast(pa.string())).dictionary_encode()
 
 
@@ -107,11 +101,11 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
     """
     f = ex.file("dream")
     rename = ex.rename.get("dream")
-    names = list(_resolve_columns(raw_columns(f), None, rename))
-    weeks = _check_weeks(f, names)
+    names = list(resolve_columns(raw_columns(f), None, rename))
+    weeks = check_weeks(f, names)
     by_week = {parse_week_column(n): n for n in names if n != "pnr"}
     cols = ["pnr"] + [by_week[w] for w in weeks]
-    out_names = ["pnr"] + [f"y_{y % 100:02d}{w:02d}" for y, w in weeks]
+    out_names = ["pnr"] + [week_column(y, w) for y, w in weeks]
     counts: dict[str, int] = {}
     seen: list[np.ndarray] = []
     writer = None
@@ -164,14 +158,14 @@ def normalise_chunked(ex: Extract, name: str, out: Path, chunk_rows: int = 2_000
     rename = ex.rename.get(name)
     wanted = list(SCHEMAS[name])
     required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
-    if not all(c in _resolve_columns(raw_columns(f), wanted, rename) for c in required):
+    if not all(c in resolve_columns(raw_columns(f), wanted, rename) for c in required):
         getattr(ex, name)()                       # raises the missing-column error
     rows, persons, months, writer, schema = 0, [], [], None, None
     try:
         for chunk in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows):
             if not len(chunk):
                 continue
-            df = _coerce(chunk, f, name)
+            df = coerce(chunk, f, name)
             rows += len(df)
             persons.append(np.asarray(pd.unique(df["pnr"]).astype(object), dtype=object))
             m = df["maaned"]
@@ -340,32 +334,3 @@ class NormalisedExtract(Extract):
     def checksums(self) -> dict:
         c = pd.read_csv(self.folder / CHECKSUMS, dtype=str)
         return dict(zip(c["file"], c["sha256"]))
-
-
-def cohort_summary(registers: pd.DataFrame, part: pd.DataFrame, questionnaires, bef_pnr) -> pd.DataFrame:
-    """A cohort's QC summary: its participant list and questionnaires around the extract's
-    register summary (the row order of :func:`sibeval.extract.readers.extract_summary`)."""
-    rows = []
-
-    def add(file, item, value):
-        rows.append({"file": file, "item": item, "value": value})
-
-    add("participants", "rows", len(part))
-    add("participants", "persons", part["pnr"].nunique())
-    add("participants", "started", int(part["start_dato"].notna().sum()))
-    add("participants", "first_visitation", str(part["visitation_dato"].min().date()))
-    add("participants", "last_visitation", str(part["visitation_dato"].max().date()))
-    head = pd.DataFrame(rows)
-    reg = registers[["file", "item", "value"]]
-    before = reg[reg["file"].isin(["dream", "bef"])]
-    after = reg[~reg["file"].isin(["dream", "bef"])]
-    mid = pd.DataFrame([{"file": "participants", "item": "not_in_bef",
-                         "value": int((~part["pnr"].isin(set(bef_pnr))).sum())}])
-    if questionnaires is None:
-        tail = pd.DataFrame([{"file": "questionnaires", "item": "present", "value": "no"}])
-    else:
-        tail = pd.DataFrame([{"file": "questionnaires", "item": "rows", "value": len(questionnaires)},
-                             {"file": "questionnaires", "item": "persons", "value": questionnaires["pnr"].nunique()}])
-    out = pd.concat([head, before, mid, after, tail], ignore_index=True)
-    out["value"] = out["value"].astype(str)
-    return out

@@ -22,41 +22,8 @@ import pyarrow.parquet as pq
 
 from sibeval.errors import ExtractError, file_rows, plain
 from sibeval.extract.codes import CodeTable
-from sibeval.extract.timegrid import parse_week_column, week_month, week_thursday
-
-FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
-
-BIP_ITEMS = (
-    "bip_tro_paa_job", "bip_samarbejdsevne", "bip_helbredsmestring",
-    "bip_kompetencer_arbejdsplads", "bip_kontakt_nye_mennesker", "bip_viden_jobmuligheder",
-    "bip_motivation", "bip_arbejdsevne", "bip_transportevne", "bip_overskud_hverdag",
-    "bip_jobsoegning",
-)
-WHO5_ITEMS = ("who5_1", "who5_2", "who5_3", "who5_4", "who5_5")
-
-# column -> type; a trailing '?' allows empty values
-SCHEMAS = {
-    "participants": {"pnr": "str", "kommune": "int", "visitation_dato": "date",
-                     "start_dato": "date?", "slut_dato": "date?"},
-    "bef": {"pnr": "str", "aar": "int", "koen": "int", "foed_dag": "date", "ie_type": "int",
-            "opr_land": "str", "civst": "str", "samlev": "int", "kom": "int"},
-    "eindkomst": {"pnr": "str", "maaned": "month", "loen": "nonneg", "timer": "nonneg"},
-    "vnds": {"pnr": "str", "haend_dato": "date", "indud_kode": "str"},
-    "dod": {"pnr": "str", "doddato": "date"},
-    "udda": {"pnr": "str", "aar": "int", "hfaudd": "str"},
-    "lpr": {"pnr": "str", "dato": "date", "psyk": "int"},
-    "questionnaires": {"pnr": "str", "runde": "str", "dato": "date?",
-                       **{c: "int?" for c in BIP_ITEMS + WHO5_ITEMS}},
-}
-ALLOWED = {
-    ("bef", "koen"): {1, 2},
-    ("bef", "ie_type"): {1, 2, 3},
-    ("bef", "civst"): set("UGFEPOL"),
-    ("bef", "samlev"): {0, 1},
-    ("vnds", "indud_kode"): {"I", "U"},
-    ("lpr", "psyk"): {0, 1},
-    ("questionnaires", "runde"): {"start", "slut"},
-}
+from sibeval.extract.contract import ALLOWED, BIP_ITEMS, FORMATS, SCHEMAS, WHO5_ITEMS
+from sibeval.extract.timegrid import parse_week_column, week_column, week_month, week_thursday
 
 
 # ----------------------------------------------------------------------------- raw reading
@@ -96,7 +63,7 @@ def _sniff_sep(path: Path) -> str:
     return ";" if head.count(";") > head.count(",") else ","
 
 
-def _resolve_columns(available, wanted, rename):
+def resolve_columns(available, wanted, rename):
     """Map wanted (lower-case, post-rename) names to the file's actual column names."""
     rename = {k.lower(): v.lower() for k, v in (rename or {}).items()}
     by_final = {}
@@ -150,7 +117,7 @@ def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUN
     suffix = _check_readable(path)
     try:
         names = raw_columns(path)
-        mapping = _resolve_columns(names, columns, rename)
+        mapping = resolve_columns(names, columns, rename)
         actual = list(mapping.values())
         final = list(mapping.keys())
         if suffix == ".parquet":
@@ -220,7 +187,7 @@ def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
     if suffix == ".parquet":
         try:
             names = pq.read_schema(path).names
-            mapping = _resolve_columns(names, columns, rename)
+            mapping = resolve_columns(names, columns, rename)
             df = pq.read_table(path, columns=list(mapping.values())).to_pandas()
             df = df.set_axis(list(mapping.keys()), axis=1)
         except Exception as exc:  # a corrupt file: say which, never a deep traceback
@@ -228,7 +195,7 @@ def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
     else:
         chunks = list(iter_raw(path, columns, rename))
         if not chunks:   # a header without rows
-            names = list(_resolve_columns(raw_columns(path), columns, rename))
+            names = list(resolve_columns(raw_columns(path), columns, rename))
             chunks = [pd.DataFrame({c: pd.Series(dtype=object) for c in names})]
         df = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
     if columns is not None:
@@ -275,7 +242,7 @@ def _examples(series, mask, n=2):
     return [repr(v) for v in series[mask].head(n).tolist()]
 
 
-def _coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
+def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
     """Check required columns and coerce each to its contract type."""
     schema = SCHEMAS[name]
     missing = [c for c, t in schema.items() if c not in df.columns and not t.endswith("?")]
@@ -283,8 +250,9 @@ def _coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
         near = [c for c in df.columns if c not in schema]
         raise ExtractError(
             file, f"required column(s) missing: {', '.join(missing)}", column=missing[0],
-            fix=(f"the file has unexpected column(s) {near[:5]}; rename them in the cohort config "
-                 f"(columns: {{{name}: {{OLD: new}}}})" if near else "add the column"),
+            fix=(f"the file has unexpected column(s) {near[:5]}; rename them in config/config.yaml under the "
+                 f"extract's entry (extracts.<extract>.columns: {{{name}: {{OLD: new}}}})" if near
+                 else "add the column"),
         )
     if len(df) == 0:
         raise ExtractError(file, "the file has no rows", n=0)
@@ -406,13 +374,13 @@ class Extract:
             return None
         rename = self.rename.get(name)
         wanted = list(SCHEMAS[name])
-        present = _resolve_columns(raw_columns(f), wanted, rename)
+        present = resolve_columns(raw_columns(f), wanted, rename)
         required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
         # only the contract's columns; all of them when one is missing, so the error can
         # name the delivered columns that may need a rename
         df = read_raw(f, columns=wanted if all(c in present for c in required) else None,
                       rename=rename)
-        return _coerce(df, f, name)
+        return coerce(df, f, name)
 
     def checksums(self) -> dict:
         out = {}
@@ -500,21 +468,21 @@ class Extract:
         """All week columns of the DREAM file, checked for gaps."""
         f = self.file("dream")
         names = self._dream_names(f)
-        return _check_weeks(f, names)
+        return check_weeks(f, names)
 
     def _dream_names(self, f) -> list[str]:
         if f.suffix.lower() == ".parquet":
-            return list(_resolve_columns(pq.read_schema(f).names, None, self.rename.get("dream")))
+            return list(resolve_columns(pq.read_schema(f).names, None, self.rename.get("dream")))
         return list(read_raw(f, rename=self.rename.get("dream")).columns)
 
     def dream(self, codes: CodeTable, weeks=None) -> DreamData:
         """Read DREAM as group ids; `weeks` ((year, week), ...) projects to those columns."""
         f = self.file("dream")
-        all_weeks = _check_weeks(f, self._dream_names(f))
+        all_weeks = check_weeks(f, self._dream_names(f))
         use = all_weeks if weeks is None else [w for w in all_weeks if w in set(weeks)]
-        cols = ["pnr"] + [f"y_{y % 100:02d}{w:02d}" for y, w in use]
+        cols = ["pnr"] + [week_column(y, w) for y, w in use]
         if f.suffix.lower() == ".parquet":   # pnr now, the weeks in blocks (bounded memory)
-            mapping = _resolve_columns(pq.read_schema(f).names, cols, self.rename.get("dream"))
+            mapping = resolve_columns(pq.read_schema(f).names, cols, self.rename.get("dream"))
             table = pq.read_table(f, columns=[mapping["pnr"]]).rename_columns(["pnr"])
 
             def weeks_block(names):
@@ -545,11 +513,11 @@ class Extract:
         for j, (y, w) in enumerate(use):
             if j // 40 != block_start:
                 block_start = j // 40
-                block = weeks_block([f"y_{yy % 100:02d}{ww:02d}" for yy, ww in use[j:j + 40]])
-            col = block.column(f"y_{y % 100:02d}{w:02d}").combine_chunks()
+                block = weeks_block([week_column(yy, ww) for yy, ww in use[j:j + 40]])
+            col = block.column(week_column(y, w)).combine_chunks()
             if not pa.types.is_dictionary(col.type):
                 if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)):
-                    col = _codes_as_text(col)
+                    col = codes_as_text(col)
                 col = col.dictionary_encode()
             dictionary = ["" if d is None else str(d).strip() for d in col.dictionary.to_pylist()]
             ids, unknown = codes.lookup(dictionary)
@@ -577,7 +545,7 @@ def check_unknown_codes(f, unknown_counts: dict, codes) -> None:
         )
 
 
-def _codes_as_text(col: pa.Array) -> pa.Array:
+def codes_as_text(col: pa.Array) -> pa.Array:
     """SAS/Stata may deliver codes as numbers: 130.0 -> '130'."""
     vals = col.to_pylist()
     out = [None if v is None or (isinstance(v, float) and np.isnan(v))
@@ -585,7 +553,7 @@ def _codes_as_text(col: pa.Array) -> pa.Array:
     return pa.array(out, type=pa.string())
 
 
-def _check_weeks(f: Path, names: list[str]) -> list[tuple[int, int]]:
+def check_weeks(f: Path, names: list[str]) -> list[tuple[int, int]]:
     weeks = [parse_week_column(n) for n in names if n != "pnr"]
     if "pnr" not in names:
         raise ExtractError(f, "required column(s) missing: pnr", column="pnr")
@@ -598,7 +566,7 @@ def _check_weeks(f: Path, names: list[str]) -> list[tuple[int, int]]:
     try:
         mondays = [week_thursday(y, w) for y, w in weeks]
     except ValueError:
-        badw = [f"y_{y % 100:02d}{w:02d}" for y, w in weeks if not 1 <= w <= 53]
+        badw = [week_column(y, w) for y, w in weeks if not 1 <= w <= 53]
         raise ExtractError(f, "week numbers that do not exist", column=badw[0] if badw else "y_*",
                            examples=badw) from None
     order = np.argsort(mondays)
@@ -607,68 +575,8 @@ def _check_weeks(f: Path, names: list[str]) -> list[tuple[int, int]]:
     gaps = [(weeks[i], weeks[i + 1]) for i in range(len(weeks) - 1)
             if (mondays[i + 1] - mondays[i]).days != 7]
     if gaps:
-        ex = [f"y_{a[0] % 100:02d}{a[1]:02d} -> y_{b[0] % 100:02d}{b[1]:02d}" for a, b in gaps]
+        ex = [f"{week_column(*a)} -> {week_column(*b)}" for a, b in gaps]
         raise ExtractError(f, "DREAM week columns have a gap (missing or duplicate weeks)",
                            column="y_*", n=len(gaps), examples=ex,
                            fix="deliver every ISO week between the first and the last")
     return weeks
-
-
-# ----------------------------------------------------------------------------- QC summary
-def extract_summary(extract: Extract, codes: CodeTable) -> pd.DataFrame:
-    """Validate every file and summarise it: rows, persons, coverage and code counts."""
-    rows = []
-
-    def add(file, item, value):
-        rows.append({"file": file, "item": item, "value": value})
-
-    part = extract.participants()
-    add("participants", "rows", len(part))
-    add("participants", "persons", part["pnr"].nunique())
-    add("participants", "started", int(part["start_dato"].notna().sum()))
-    add("participants", "first_visitation", str(part["visitation_dato"].min().date()))
-    add("participants", "last_visitation", str(part["visitation_dato"].max().date()))
-    dream = extract.dream(codes)
-    add("dream", "rows", len(dream.pnr))
-    add("dream", "persons", len(dream.pnr))
-    add("dream", "first_week", f"{dream.weeks[0][0]}-W{dream.weeks[0][1]:02d}")
-    add("dream", "last_week", f"{dream.weeks[-1][0]}-W{dream.weeks[-1][1]:02d}")
-    add("dream", "weeks", len(dream.weeks))
-    for code, n in sorted(dream.code_counts.items()):
-        add("dream", f"code:{code or '(empty)'}", n)
-    for code, n in sorted(dream.unknown_counts.items()):
-        add("dream", f"unknown_code:{code}", n)
-    bef = extract.bef()
-    add("bef", "rows", len(bef))
-    add("bef", "persons", bef["pnr"].nunique())
-    add("bef", "first_year", int(bef["aar"].min()))
-    add("bef", "last_year", int(bef["aar"].max()))
-    missing_bef = ~part["pnr"].isin(set(bef["pnr"]))
-    add("participants", "not_in_bef", int(missing_bef.sum()))
-    ek = extract.eindkomst()
-    add("eindkomst", "rows", len(ek))
-    add("eindkomst", "persons", ek["pnr"].nunique())
-    months = ek["maaned"]
-    if isinstance(months.dtype, pd.CategoricalDtype):   # dictionary-encoded: the used categories
-        months = pd.Series(months.cat.categories[np.unique(months.cat.codes[months.cat.codes >= 0])])
-    add("eindkomst", "first_month", months.min())
-    add("eindkomst", "last_month", months.max())
-    for name, date_col in (("vnds", "haend_dato"), ("dod", "doddato"), ("udda", None), ("lpr", "dato")):
-        df = getattr(extract, name)()
-        if df is None:
-            add(name, "present", "no")
-            continue
-        add(name, "rows", len(df))
-        add(name, "persons", df["pnr"].nunique())
-        if date_col:
-            add(name, "first_date", str(df[date_col].min().date()))
-            add(name, "last_date", str(df[date_col].max().date()))
-    q = extract.questionnaires(part)
-    if q is None:
-        add("questionnaires", "present", "no")
-    else:
-        add("questionnaires", "rows", len(q))
-        add("questionnaires", "persons", q["pnr"].nunique())
-    out = pd.DataFrame(rows)
-    out["value"] = out["value"].astype(str)
-    return out

@@ -26,6 +26,9 @@ HEADLINES = {
     "ordinary_employment": ("self_supporting_wage", "wage_with_benefit"),
 }
 OUTCOMES = STATUSES + tuple(HEADLINES)
+# the order a reader meets the headlines in (the payment outcome first)
+HEADLINE_ORDER = ("ordinary_employment", "self_supporting_or_education")
+assert set(HEADLINE_ORDER) == set(HEADLINES)
 
 
 def classify_status(group, ordinary, resident, codes: CodeTable) -> np.ndarray:

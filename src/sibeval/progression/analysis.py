@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sibeval.extract.readers import BIP_ITEMS, WHO5_ITEMS
+from sibeval.extract.contract import BIP_ITEMS, WHO5_ITEMS
 from sibeval.inference.comparisons import wilson_ci
 
 BANDS = ("0-35", "36-50", ">50")

@@ -49,13 +49,6 @@ def love_plot(balance: pd.DataFrame, labels: dict, threshold=0.1, title="", befo
     return fig
 
 
-def overlap_edges(ps: pd.Series, n_bins: int = 10) -> np.ndarray:
-    """Few, wide equal-width bins over the observed propensity-score range (readable at
-    about 50 participants: several persons per bin)."""
-    hi = float(ps.max()) if len(ps) else 1.0
-    return np.linspace(0.0, hi * 1.0001 if hi > 0 else 1.0, n_bins + 1)
-
-
 def overlap_bins(table: pd.DataFrame, group_labels: dict, title="", xlabel="Propensity score",
                  ylabel="%", fmt=None, suppressed_note=None):
     """Share of each group per propensity-score bin from a published table (group, bin_lo,

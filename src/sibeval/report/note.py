@@ -20,11 +20,11 @@ import jinja2
 import pandas as pd
 
 from sibeval import __version__
+from sibeval.outcomes.status import HEADLINE_ORDER as HEADLINES
 from sibeval.publish.cells import as_number, is_suppressed, slug
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.formatting import Formatter
 
-HEADLINES = ("ordinary_employment", "self_supporting_or_education")
 REQUIRED = ("flow", "table1", "effects", "diagnostics", "balance", "match_summary")
 TEMPLATES = Path(__file__).with_name("templates")
 
