@@ -11,15 +11,15 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+# one rule file per stage, named like the library's packages (src/sibeval/<stage>/)
 include: "workflow/rules/extract.smk"
-include: "workflow/rules/panel.smk"
-include: "workflow/rules/matching.smk"
+include: "workflow/rules/design.smk"
 include: "workflow/rules/outcomes.smk"
-include: "workflow/rules/effects.smk"
+include: "workflow/rules/inference.smk"
 include: "workflow/rules/progression.smk"
 include: "workflow/rules/publish.smk"
-include: "workflow/rules/report.smk"
 include: "workflow/rules/economics.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

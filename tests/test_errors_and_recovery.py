@@ -22,12 +22,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, dream_frame, questionnaire_rows, write_extract
-from sibeval.design.cohort import (
-    build_candidates,
-    eligibility_funnel,
-    participant_flow,
-    require_publishable,
-)
+from sibeval.design.candidates import build_candidates, eligibility_funnel
+from sibeval.design.cohort import participant_flow, require_publishable
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
 from sibeval.extract.panel import build_panel
 from sibeval.extract.qc import extract_summary

@@ -227,10 +227,10 @@ def _plan(wd, env, *args):
     ('title: "SIB Herning og Viborg 2020-2022"', 'title: "SIB Herning og Viborg (revideret)"',
      {"report", "index", "all"}),
     ("  age_max: 64", "  age_max: 63",
-     {"build_candidates", "match", "classify_outcomes", "test_effects", "economics", "publish",
+     {"build_candidates", "match", "classify_outcomes", "effects", "economics", "publish",
       "report", "index", "all"}),
     ("  caliper: 0.2", "  caliper: 0.25",
-     {"match", "classify_outcomes", "test_effects", "economics", "publish", "report", "index", "all"}),
+     {"match", "classify_outcomes", "effects", "economics", "publish", "report", "index", "all"}),
 ])
 def test_a_setting_change_reruns_only_the_rules_that_use_it(run, old, new, planned):
     wd, env = run

@@ -72,3 +72,25 @@ rule cohort_qc:
         "../envs/sibeval.yaml"
     script:
         "../scripts/cohort_qc.py"
+
+
+rule build_panel:
+    """Person x month panel of the extract: benefit group, wage, hours, residence, death."""
+    input:
+        normalised("dream.parquet", "eindkomst.parquet", "vnds.parquet", "dod.parquet", "summary.csv"),
+    output:
+        "results/extracts/interim/{extract}/panel.parquet",
+    params:
+        run=rule_params(codes=True, extract=True),
+    log:
+        "logs/extracts/{extract}/build_panel.log",
+    benchmark:
+        "benchmarks/extracts/{extract}/build_panel.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 12000),
+        runtime=runtime(10, 20),
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/build_panel.py"

@@ -4,13 +4,8 @@ import logging
 import numpy as np
 
 from sibeval.adapters import context, run, write_csv, write_parquet
-from sibeval.design.cohort import (
-    build_candidates,
-    index_weeks_needed,
-    participant_flow,
-    require_publishable,
-    week_lookup,
-)
+from sibeval.design.candidates import build_candidates, index_weeks_needed, week_lookup
+from sibeval.design.cohort import participant_flow, require_publishable
 from sibeval.extract.panel_io import read_panel
 from sibeval.extract.timegrid import month_of_dates
 

@@ -1,10 +1,6 @@
-"""The analysis cohort: participant flow, eligibility and covariates at an index month.
-
-Risk-set (calendar-time) design: each participant's start month is an index month; every
-person eligible in that month who was never referred is a candidate row (person, index
-month), with covariates measured relative to the index month exactly as for the
-participants at their own start.
-"""
+"""The analysis cohort: the participant flow from referral to an analysable programme
+(started, found in the population register, ended), and the covariates the design uses.
+The control candidates are built in :mod:`sibeval.design.candidates`."""
 
 from __future__ import annotations
 
@@ -13,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
-from sibeval.extract.panel import Panel
-from sibeval.extract.timegrid import month_of_dates, week_of_date, week_thursday
+from sibeval.errors import ExtractError, SibevalError, file_rows, plain
 
 # covariate -> what it measures (shown in the report's method section)
 COVARIATES = {
@@ -41,13 +35,13 @@ BIRTH_DATE_REASON = (f"birth date after the programme start or age outside "
                      f"{AGE_AT_START[0]}-{AGE_AT_START[1]} at start")
 
 
-def _name(files, key):
+def file_name(files, key):
     return str((files or {}).get(key, key))
 
 
-def _short(files, key):
+def short_name(files, key):
     """The file name alone, for a file mentioned inside another file's message."""
-    return Path(_name(files, key)).name
+    return Path(file_name(files, key)).name
 
 
 def participant_flow(part: pd.DataFrame, bef: pd.DataFrame, municipalities=(),
@@ -62,7 +56,7 @@ def participant_flow(part: pd.DataFrame, bef: pd.DataFrame, municipalities=(),
 
     Returns (analysed participants, index = row in `part`; flow rows [step, n, excluded, reason]).
     """
-    pf, bf = _name(files, "participants"), _name(files, "bef")
+    pf, bf = file_name(files, "participants"), file_name(files, "bef")
     flow = [("referred", len(part), "")]
     p = part
     if municipalities:
@@ -84,10 +78,10 @@ def participant_flow(part: pd.DataFrame, bef: pd.DataFrame, municipalities=(),
     n_started = len(p)
     in_bef = p["pnr"].isin(set(bef["pnr"]))
     if not in_bef.any():
-        raise ExtractError(bf, f"none of the {n_started} started participants of {_short(files, 'participants')} "
+        raise ExtractError(bf, f"none of the {n_started} started participants of {short_name(files, 'participants')} "
                            "is in this file",
                            column="pnr", n=n_started,
-                           examples=[f"{_short(files, 'participants')} {r}"
+                           examples=[f"{short_name(files, 'participants')} {r}"
                                      for r in file_rows(pf, _positions(part, p.index))],
                            fix="deliver bef rows for the participants, and check that pnr is written "
                                "the same way in both files (leading zeros, text not numbers)")
@@ -100,7 +94,7 @@ def participant_flow(part: pd.DataFrame, bef: pd.DataFrame, municipalities=(),
             raise ExtractError(bf, f"foed_dag is after start_dato or the age at start_dato is outside "
                                f"{AGE_AT_START[0]}-{AGE_AT_START[1]} for {int(bad.sum())} participant(s)",
                                column="foed_dag", n=int(bad.sum()),
-                               examples=[f"{b} ({_short(files, 'participants')} {r})" for b, r in
+                               examples=[f"{b} ({short_name(files, 'participants')} {r})" for b, r in
                                          zip(file_rows(bf, bef_rows), file_rows(pf, rows))],
                                fix="correct the birth date in bef or start_dato in the participant list, "
                                    "or set birth_date_problems: exclude in the cohort file")
@@ -164,297 +158,3 @@ def require_publishable(n: int, min_cell: int, what: str) -> None:
             f"every count of participants would be shown as '<{plain(min_cell)}', so nothing can be "
             "published for this cohort. Fix: evaluate the cohort when more participants have ended, "
             "or merge it with another cohort; see the flow in the rule's log for where participants were lost")
-
-
-def _snapshot(bef: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Each person's bef row for `year`, else the latest earlier one."""
-    b = bef[bef["aar"] <= year]
-    person, _ = pd.factorize(b["pnr"])
-    order = np.lexsort((b["aar"].to_numpy(), person))     # by person, then year
-    last = order[np.r_[person[order][1:] != person[order][:-1], True]] if len(order) else order
-    return b.iloc[np.sort(last)].set_index("pnr")
-
-
-def _index_week(index_month: int) -> tuple[int, int]:
-    """The first ISO week whose Thursday lies in the index month."""
-    y, m = index_month // 12, index_month % 12 + 1
-    first = pd.Timestamp(year=y, month=m, day=1)
-    thursday = first + pd.Timedelta(days=(3 - first.day_of_week) % 7)
-    return week_of_date(thursday)
-
-
-def week_minus(week: tuple[int, int], k: int) -> tuple[int, int]:
-    d = pd.Timestamp(week_thursday(*week)) - pd.Timedelta(weeks=k)
-    return week_of_date(d)
-
-
-def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
-                  vnds=None, udda=None, lpr=None, week_groups=None, passive_groups=(),
-                  participant_municipalities=(), western=frozenset(), snapshots=None) -> pd.DataFrame:
-    """Covariates for rows (pnr, index_month, index_week) relative to each row's index.
-
-    `week_groups(pnr, week) -> group ids` gives the DREAM group of a week (for passive_4w).
-    `snapshots` ({year: bef snapshot indexed by pnr}) may pass those computed already.
-    """
-    df = persons.reset_index(drop=True).copy()
-    rows = panel.row_of(df["pnr"])
-    if (rows < 0).any():
-        raise SibevalError(f"{int((rows < 0).sum())} of {len(df)} person rows are not in DREAM; "
-                           f"e.g. row(s) {plain(np.flatnonzero(rows < 0)[:2] + 1)} of the rows given")
-    cols = panel.col_of(df["index_month"])
-    if (cols < 36).any():
-        early = np.unique(df["index_month"].to_numpy()[cols < 36])
-        raise SibevalError(f"index month(s) {months(early[:3])} lie less than 36 months after the first "
-                           f"DREAM month {months(panel.months[0])}; the covariate windows need 36 "
-                           "months of history")
-    idx_date = pd.to_datetime({"year": df["index_month"] // 12, "month": df["index_month"] % 12 + 1, "day": 1})
-    year = (df["index_month"] // 12).to_numpy()
-    out = {}
-    # bef traits of the index year
-    snapshots = snapshots or {}
-    snap = pd.concat([(snapshots[y] if y in snapshots else _snapshot(bef, y))
-                      .reindex(df.loc[year == y, "pnr"]).set_index(df.index[year == y])
-                      for y in np.unique(year)]).sort_index()
-    age = (idx_date - pd.to_datetime(snap["foed_dag"])).dt.days / 365.25
-    out["age"] = np.floor(age).to_numpy()
-    out["age_50plus"] = (out["age"] >= 50).astype(float)
-    out["partner"] = snap["samlev"].to_numpy(dtype=float)
-    out["kom"] = snap["kom"].to_numpy(dtype=float)
-    out["herning_viborg"] = np.isin(out["kom"], list(participant_municipalities)).astype(float)
-    out["female"] = (snap["koen"].to_numpy(dtype=float) == 2).astype(float)
-    out["non_western"] = (~snap["opr_land"].isin(western).to_numpy()).astype(float)
-    # labour-market history from the panel
-    # (month sums over the persons of these rows only, not the whole panel)
-    used, rows = np.unique(rows, return_inverse=True)
-    ordinary_cs = np.concatenate([np.zeros((len(used), 1)), np.cumsum(panel.ordinary[used], axis=1)], axis=1)
-    benefit = ~np.isin(panel.group[used], np.concatenate([codes.gids("none_groups"), codes.gids("education_groups")]))
-    benefit_cs = np.concatenate([np.zeros((len(used), 1)), np.cumsum(benefit, axis=1)], axis=1)
-    out["employed_24m"] = ((ordinary_cs[rows, cols] - ordinary_cs[rows, cols - 24]) > 0).astype(float)
-    out["benefit_share_36m"] = (benefit_cs[rows, cols] - benefit_cs[rows, cols - 36]) / 36.0
-    # years in Denmark: since the latest immigration before the index date
-    if vnds is not None:
-        imm = vnds[vnds["indud_kode"] == "I"][["pnr", "haend_dato"]]
-        m = df[["pnr"]].assign(_i=df.index, _d=idx_date).merge(imm, on="pnr", how="left")
-        m = m[m["haend_dato"].isna() | (m["haend_dato"] < m["_d"])]
-        last = m.groupby("_i")["haend_dato"].max().reindex(df.index)
-        yrs = (idx_date - last).dt.days / 365.25
-        out["years_dk_lt7"] = (yrs < 7).fillna(False).astype(float).to_numpy()
-    else:
-        out["years_dk_lt7"] = np.full(len(df), np.nan)
-    # education: latest record at or before the index year; no record counts as primary
-    if udda is not None:
-        u = udda.sort_values(["pnr", "aar"])
-        m = df[["pnr"]].assign(_i=df.index, _y=year).merge(u, on="pnr", how="left")
-        m = m[m["aar"].isna() | (m["aar"] <= m["_y"])]
-        last = m.groupby("_i")["hfaudd"].last().reindex(df.index)
-        out["primary_school_only"] = (last.isna() | last.astype(str).str[:2].eq("10")).astype(float).to_numpy()
-    else:
-        out["primary_school_only"] = np.full(len(df), np.nan)
-    # hospital contacts in the two calendar years before the index year
-    for name, psyk in (("somatic_2y", 0), ("psych_2y", 1)):
-        if lpr is None:
-            out[name] = np.full(len(df), np.nan)
-            continue
-        c = lpr[lpr["psyk"] == psyk]
-        have = pd.MultiIndex.from_arrays([c["pnr"].astype(object),
-                                          pd.to_datetime(c["dato"]).dt.year.astype(np.int64)])
-        out[name] = np.zeros(len(df))
-        for back in (1, 2):
-            out[name][pd.MultiIndex.from_arrays([df["pnr"].astype(object), year - back]).isin(have)] = 1.0
-    # benefit group 4 weeks before the index week
-    if week_groups is not None:
-        before = {w: week_minus(w, 4) for w in set(df["index_week"])}
-        wk = [before[w] for w in df["index_week"]]
-        g = week_groups(df["pnr"].to_numpy(), wk)
-        out["passive_4w"] = np.isin(g, [codes.gid(x) for x in passive_groups]).astype(float)
-    else:
-        out["passive_4w"] = np.full(len(df), np.nan)
-    for k, v in out.items():
-        df[k] = v
-    return df
-
-
-def referral_months(pnr, referred) -> np.ndarray:
-    """Per person of `pnr`, the month index from which they may not be a control: -inf for
-    everyone in `referred` when it is a set; when it maps pnr to the month index of their
-    referral, that month (risk-set matching: a person referred later is not yet treated,
-    see docs/statistics.md); +inf for everyone else. Compare with `<= index_month`."""
-    if not isinstance(referred, dict):
-        referred = dict.fromkeys(referred, -np.inf)
-    month = pd.Series(referred, dtype="float64")
-    return month.reindex(pd.Index(pnr)).fillna(np.inf).to_numpy()
-
-
-def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: dict,
-                       western, exclude_pnr, participant_municipalities=(), snapshot=None,
-                       excluded=None) -> list:
-    """[(rule, condition, mask over panel.pnr)] in the order they are applied.
-
-    `snapshot` (the bef snapshot of the index year in panel row order) and `excluded` (a
-    mask of `exclude_pnr` over the panel rows) may be passed when computed once already.
-    """
-    col = int(panel.col_of([index_month])[0])
-    if col < 0:
-        raise SibevalError(f"index month {months(index_month)} is outside the DREAM months "
-                           f"{months(panel.months[0])} to {months(panel.months[-1])}")
-    snap = _snapshot(bef, index_month // 12).reindex(panel.pnr) if snapshot is None else snapshot
-    idx_date = pd.Timestamp(year=index_month // 12, month=index_month % 12 + 1, day=1)
-    age = np.floor((idx_date - pd.to_datetime(snap["foed_dag"])).dt.days / 365.25).to_numpy()
-    e = eligibility
-    rules = [("in_bef", "a bef row in or before the index year", snap["koen"].notna().to_numpy()),
-             ("sex", f"koen in [{plain(e['sex'])}]", snap["koen"].isin(e["sex"]).to_numpy())]
-    nw = e["non_western"]
-    if nw is not None:
-        is_nw = ~snap["opr_land"].isin(western).to_numpy() & snap["opr_land"].notna().to_numpy()
-        rules.append(("origin", "non-Western origin" if nw else "Danish or Western origin",
-                      is_nw if nw else ~is_nw))
-    rules.append(("age", f"aged {plain(e['age_min'])}-{plain(e['age_max'])}",
-                  (age >= e["age_min"]) & (age <= e["age_max"])))
-    rules.append(("benefit_group", f"month's benefit group in [{plain(e['benefit_groups'])}]",
-                  np.isin(panel.group[:, col], [panel.groups.index(g) for g in e["benefit_groups"]])))
-    rules.append(("resident_alive", "resident and alive", panel.resident[:, col] & ~panel.dead[:, col]))
-    if e.get("no_employment_in_index_month", True):
-        rules.append(("no_employment", "no ordinary employment in the index month", ~panel.ordinary[:, col]))
-    if excluded is None:
-        excluded = referral_months(panel.pnr, exclude_pnr) <= index_month
-    rules.append(("never_referred", "not referred to the programme by the index month"
-                  if isinstance(exclude_pnr, dict) else "not in the participant list", ~excluded))
-    if e.get("exclude_participant_municipalities"):
-        rules.append(("outside_participant_municipalities", "lives outside the participants' municipalities",
-                      ~snap["kom"].isin(list(participant_municipalities)).to_numpy()))
-    return rules
-
-
-class _Funnel:
-    """Persons and (person, index month) rows left after each rule, accumulated over months."""
-
-    def __init__(self, n_population: int):
-        self.n, self.months = n_population, 0
-        self.rules, self.persons, self.rows = [], [], []
-
-    def add(self, rules) -> np.ndarray:
-        """Add one index month's rules; returns the month's eligible mask."""
-        left = np.ones(self.n, dtype=bool)
-        for k, (rule, cond, mask) in enumerate(rules):
-            left &= mask
-            if k == len(self.rules):
-                self.rules.append((rule, cond))
-                self.persons.append(np.zeros(self.n, dtype=bool))
-                self.rows.append(0)
-            self.persons[k] |= left
-            self.rows[k] += int(left.sum())
-        self.months += 1
-        return left
-
-    def frame(self) -> pd.DataFrame:
-        out = [{"rule": "population", "condition": "every person in DREAM",
-                "persons": self.n, "rows": self.n * self.months}]
-        out += [{"rule": r, "condition": c, "persons": int(p.sum()), "rows": n}
-                for (r, c), p, n in zip(self.rules, self.persons, self.rows)]
-        return pd.DataFrame(out)
-
-
-def eligibility_funnel(panel: Panel, bef: pd.DataFrame, index_months, eligibility: dict,
-                       western: set, exclude_pnr: set, participant_municipalities=()) -> pd.DataFrame:
-    """How many persons and (person, index month) rows are left after each eligibility rule,
-    applied in order over all `index_months` (columns rule, condition, persons, rows)."""
-    f = _Funnel(len(panel.pnr))
-    for m in sorted(set(np.asarray(index_months).tolist())):
-        f.add(_eligibility_rules(panel, bef, int(m), eligibility, western, exclude_pnr,
-                                 participant_municipalities))
-    return f.frame()
-
-
-def _check_index_months(participants: pd.DataFrame, panel: Panel, files) -> None:
-    """Participants' start months must lie in DREAM with 36 months of history before them."""
-    pf = _name(files, "participants")
-    rows = panel.row_of(participants["pnr"])
-    if (rows < 0).any():
-        pos = participants.index[rows < 0]
-        raise ExtractError(pf, f"participant(s) not found in {_short(files, 'dream')}", column="pnr",
-                           n=int((rows < 0).sum()), examples=file_rows(pf, pos),
-                           fix="deliver DREAM rows for every participant (and check how pnr is written)")
-    m = month_of_dates(participants["start_dato"])
-    cols = panel.col_of(m)
-    first, last = months(panel.months[0]), months(panel.months[-1])
-    for bad, problem in (
-        (cols < 0, f"start_dato outside the months covered by {_short(files, 'dream')} ({first} to {last})"),
-        ((cols >= 0) & (cols < 36), f"start_dato less than 36 months after the first DREAM month {first}; "
-                                    "the covariates need 36 months of history"),
-    ):
-        if bad.any():
-            pos = participants.index[bad]
-            raise ExtractError(pf, problem, column="start_dato", n=int(bad.sum()),
-                               examples=[f"{r}: {months(mm)}" for r, mm in zip(file_rows(pf, pos), m[bad])],
-                               fix="check start_dato, or deliver DREAM weeks covering the programme")
-
-
-def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel, bef, codes,
-                     eligibility: dict, western: set, vnds=None, udda=None, lpr=None,
-                     week_groups=None, municipalities=(), files=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Participants (treated=1, at their start month) and eligible candidates (treated=0)
-    for each distinct start month, with covariates; and the eligibility funnel.
-
-    `participants` keeps the participant file's row order in its index (for messages);
-    `files` maps "participants"/"dream" to the paths named in messages.
-    Returns (candidates, funnel as :func:`eligibility_funnel`).
-    """
-    _check_index_months(participants, panel, files)
-    treated = pd.DataFrame({
-        "pnr": participants["pnr"].to_numpy(),
-        "index_month": month_of_dates(participants["start_dato"]),
-        "index_week": [week_of_date(d) for d in participants["start_dato"]],
-        "treated": 1,
-    })
-    parts = [treated]
-    f = _Funnel(len(panel.pnr))
-    index_months = sorted(treated["index_month"].unique())
-    snapshots = {}     # one bef snapshot per index year, in panel row order
-    referral = referral_months(panel.pnr, all_referred)
-    for m in index_months:
-        excluded = referral <= int(m)
-        year = int(m) // 12
-        if year not in snapshots:
-            snapshots[year] = _snapshot(bef, year).reindex(panel.pnr)
-        pnr = panel.pnr[f.add(_eligibility_rules(panel, bef, int(m), eligibility, western,
-                                                 all_referred, municipalities,
-                                                 snapshot=snapshots[year], excluded=excluded))]
-        w = _index_week(int(m))
-        parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr), "treated": 0}))
-    funnel = f.frame()
-    if sum(len(x) for x in parts[1:]) == 0:
-        steps = " -> ".join(f"{r.rule} {plain(r.persons)}" for r in funnel.itertuples())
-        raise SibevalError(
-            f"no candidate met the eligibility rules in any of the {len(index_months)} index month(s) "
-            f"({months(index_months[:3])}{', ...' if len(index_months) > 3 else ''}); persons left after "
-            f"each rule: {steps}. Fix: check eligibility: in the cohort file (sex, non_western, "
-            "age_min/age_max, benefit_groups) against the extract")
-    cand = pd.concat(parts, ignore_index=True)
-    cand = covariates_at(cand, panel, bef, codes, vnds, udda, lpr, week_groups,
-                         eligibility["benefit_groups"], municipalities, western, snapshots)
-    cand["index_week"] = [f"{y}-W{w:02d}" for y, w in cand["index_week"]]
-    return cand, funnel
-
-
-def index_weeks_needed(participants: pd.DataFrame, k: int = 4) -> list[tuple[int, int]]:
-    """The DREAM weeks the covariates read: k weeks before every index week."""
-    weeks = {week_minus(week_of_date(d), k) for d in participants["start_dato"]}
-    weeks |= {week_minus(_index_week(int(m)), k) for m in month_of_dates(participants["start_dato"])}
-    return sorted(weeks)
-
-
-def week_lookup(dream):
-    """A function (pnr array, [(year, week)]) -> group ids, from a projected DreamData."""
-    rows = pd.Index(dream.pnr)
-    cols = {w: j for j, w in enumerate(dream.weeks)}
-
-    def lookup(pnr, weeks):
-        r = rows.get_indexer(pnr)
-        c = np.array([cols.get(tuple(w), -1) for w in weeks])
-        if (r < 0).any() or (c < 0).any():
-            raise SibevalError("a week 4 weeks before an index week is outside the DREAM weeks "
-                               f"{dream.weeks[0][0]}-W{dream.weeks[0][1]:02d} to "
-                               f"{dream.weeks[-1][0]}-W{dream.weeks[-1][1]:02d}")
-        return dream.groups[r, c]
-
-    return lookup

@@ -1,25 +1,4 @@
-rule build_panel:
-    """Person x month panel of the extract: benefit group, wage, hours, residence, death."""
-    input:
-        normalised("dream.parquet", "eindkomst.parquet", "vnds.parquet", "dod.parquet", "summary.csv"),
-    output:
-        "results/extracts/interim/{extract}/panel.parquet",
-    params:
-        run=rule_params(codes=True, extract=True),
-    log:
-        "logs/extracts/{extract}/build_panel.log",
-    benchmark:
-        "benchmarks/extracts/{extract}/build_panel.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_mb(1000, 12000),
-        runtime=runtime(10, 20),
-    conda:
-        "../envs/sibeval.yaml"
-    script:
-        "../scripts/build_panel.py"
-
-
+# The design stage: eligible control candidates per index month and the propensity-score match.
 rule build_candidates:
     """Participant flow, eligible (person, index month) candidates and covariates."""
     input:
@@ -46,3 +25,30 @@ rule build_candidates:
         "../envs/sibeval.yaml"
     script:
         "../scripts/build_candidates.py"
+
+
+rule match:
+    """Propensity-score matching of participants to eligible candidates; balance."""
+    input:
+        candidates="results/{cohort}/interim/candidates.parquet",
+    output:
+        matched="results/{cohort}/interim/matched.parquet",
+        balance="results/{cohort}/interim/tables/balance.csv",
+        summary="results/{cohort}/interim/tables/match_summary.csv",
+        design="results/{cohort}/interim/tables/design.csv",
+        covariate_counts="results/{cohort}/interim/tables/covariate_counts.csv",
+        overlap="results/{cohort}/interim/tables/overlap.csv",
+    params:
+        run=rule_params("matching", "covariates"),
+    log:
+        "logs/{cohort}/match.log",
+    benchmark:
+        "benchmarks/{cohort}/match.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 4000),
+        runtime=runtime(10, 10),
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/match.py"

@@ -1,4 +1,4 @@
-"""Significance tests of participant vs control shares (rule test_effects).
+"""Significance tests of participant vs control shares (rule effects).
 
 Writes exact analysis tables to interim/tables/; the publish rule suppresses them."""
 import logging

@@ -1,4 +1,4 @@
-rule test_effects:
+rule effects:
     """Shares, differences, CIs and p-values; distribution, hours/wage, subgroups, placebo,
     sensitivity to hidden bias."""
     input:
@@ -16,9 +16,9 @@ rule test_effects:
     params:
         run=rule_params("effects", "covariates", codes=True),
     log:
-        "logs/{cohort}/test_effects.log",
+        "logs/{cohort}/effects.log",
     benchmark:
-        "benchmarks/{cohort}/test_effects.tsv"
+        "benchmarks/{cohort}/effects.tsv"
     threads: 1
     resources:
         mem_mb=mem_mb(500, 1000),
@@ -26,4 +26,4 @@ rule test_effects:
     conda:
         "../envs/sibeval.yaml"
     script:
-        "../scripts/test_effects.py"
+        "../scripts/effects.py"
