@@ -542,3 +542,18 @@ def test_the_note_re_renders_from_the_published_tables_alone(run):
     finally:
         for i, p in enumerate(folders):
             shutil.move(str(moved / str(i)), str(p))
+
+
+def test_a_script_runs_alone_with_its_rules_inputs_and_writes_the_same_tables(run):
+    """`python workflow/scripts/<rule>.py cohort=<name>` builds the job as Snakemake would
+    (for debugging a stage outside the workflow) and writes byte-identical outputs."""
+    wd, env = run
+    pub = wd / "results" / "viborg_unge" / "published"
+    before = {p.name: p.read_bytes() for p in pub.glob("*.csv")}
+    r = subprocess.run([sys.executable, "workflow/scripts/publish.py", "cohort=viborg_unge"], cwd=wd,
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert {p.name: p.read_bytes() for p in pub.glob("*.csv")} == before
+    r = subprocess.run([sys.executable, "workflow/scripts/match.py"], cwd=wd, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and "rule match needs cohort=<name>" in r.stderr

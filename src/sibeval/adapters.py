@@ -143,3 +143,36 @@ def context(smk):
         codes=CodeTable.from_config(p["dream_codes"]) if "dream_codes" in p else None,
         labels=p.get("labels"), extract=extract,
     )
+
+
+def standalone(script: str, argv: list[str] | None = None):
+    """The `snakemake` object a rule's job would get, for running its script alone (to debug
+    it, or step through it): ``python workflow/scripts/<rule>.py cohort=<name>`` (or
+    ``extract=<name>``) from the repository, after the job's inputs exist. The rule is named
+    like the script (``rule=<name>`` overrides); the job's inputs, outputs, settings and log
+    are Snakemake's own, read from the Snakefile and config/config.yaml of this folder.
+    (The idea of PyPSA-Eur's mock_snakemake.)"""
+    from snakemake.api import SnakemakeApi
+    from snakemake.dag import DAG
+    from snakemake.jobs import Job
+    from snakemake.settings.types import DAGSettings, OutputSettings, ResourceSettings
+
+    args = dict(a.split("=", 1) for a in (sys.argv[1:] if argv is None else argv) if "=" in a)
+    rule_name = args.pop("rule", Path(script).stem)
+    if not Path("Snakefile").exists():
+        raise SystemExit("run it from the repository (the folder with the Snakefile)")
+    with SnakemakeApi(OutputSettings(quiet=True)) as api:
+        wf = api.workflow(resource_settings=ResourceSettings(), snakefile=Path("Snakefile"),
+                          workdir=Path(".")).dag(DAGSettings()).workflow_api._workflow
+        try:
+            rule = wf.get_rule(rule_name)
+        except Exception:
+            raise SystemExit(f"no rule '{rule_name}'; the rules: {', '.join(sorted(r.name for r in wf.rules))}") from None
+        missing = sorted(set(rule.wildcard_names) - set(args))
+        if missing:
+            raise SystemExit(f"rule {rule_name} needs {' '.join(f'{w}=<name>' for w in missing)}")
+        job = Job(rule, DAG(wf, rules=[rule]), wildcards_dict=args)
+        from types import SimpleNamespace
+        return SimpleNamespace(input=job.input, output=job.output, params=job.params, log=job.log,
+                               wildcards=job.wildcards, rule=rule_name, threads=job.threads,
+                               resources=job.resources, config=wf.config)

@@ -1,9 +1,17 @@
-"""Participant flow, eligible candidates and covariates (rule build_candidates)."""
+"""Participant flow, eligible control candidates and covariates (rule build_candidates).
+
+Settings: cohort: participants_file, municipalities, eligibility, non_western_countries_exempt,
+  birth_date_problems, disclosure.min_cell; the code table; the extract (normalised)
+Inputs: the cohort's participant list; the normalised dream, bef, vnds, udda, lpr and summary; panel
+Outputs: interim/candidates.parquet (person x index month, covariates), interim/participants.parquet,
+  interim/flow_participants.csv, interim/tables/eligibility_funnel.csv (exact; published by publish)
+Run alone (after its inputs exist): python workflow/scripts/build_candidates.py cohort=<name>
+"""
 import logging
 
 import numpy as np
 
-from sibeval.adapters import context, run, write_csv, write_parquet
+from sibeval.adapters import context, run, standalone, write_csv, write_parquet
 from sibeval.design.candidates import build_candidates, index_weeks_needed, week_lookup
 from sibeval.design.cohort import participant_flow, require_publishable
 from sibeval.extract.panel_io import read_panel
@@ -48,4 +56,6 @@ def main(smk):
     write_csv(funnel, smk.output.funnel)   # exact: the publish rule shapes and hides small counts
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

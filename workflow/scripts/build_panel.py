@@ -1,8 +1,14 @@
-"""Build the person x month panel of an extract (rule build_panel)."""
+"""The person x month panel of an extract (rule build_panel).
+
+Settings: the code table; the extract (normalised)
+Inputs: the normalised dream, eindkomst, vnds, dod and summary of results/extracts/interim/<extract>/
+Outputs: results/extracts/interim/<extract>/panel.parquet
+Run alone (after its inputs exist): python workflow/scripts/build_panel.py extract=<name>
+"""
 import logging
 import time
 
-from sibeval.adapters import atomic_path, context, run
+from sibeval.adapters import atomic_path, context, run, standalone
 from sibeval.extract.panel import build_panel
 from sibeval.extract.panel_io import write_panel
 
@@ -18,4 +24,6 @@ def main(smk):
         write_panel(panel, tmp)
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

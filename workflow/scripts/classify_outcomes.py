@@ -1,9 +1,15 @@
-"""Status in the outcome month for participants and matched controls (rule classify_outcomes)."""
+"""Status in the outcome month for participants and matched controls (rule classify_outcomes).
+
+Settings: cohort: follow_up_months, control_dates, beyond_coverage, disclosure.min_cell; the code table
+Inputs: panel, interim/matched.parquet, interim/participants.parquet, interim/flow_participants.csv
+Outputs: interim/status_month.parquet, interim/tables/table1.csv, flow.csv, flow_reasons.csv (exact)
+Run alone (after its inputs exist): python workflow/scripts/classify_outcomes.py cohort=<name>
+"""
 import logging
 
 import pandas as pd
 
-from sibeval.adapters import context, run, write_csv, write_parquet
+from sibeval.adapters import context, run, standalone, write_csv, write_parquet
 from sibeval.design.cohort import require_publishable
 from sibeval.extract.panel_io import read_panel
 from sibeval.outcomes.flow import flow_counts
@@ -44,4 +50,6 @@ def main(smk):
     write_csv(reasons, smk.output.flow_reasons)
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

@@ -1,7 +1,13 @@
-"""The cohort's QC summary of its extract (rule cohort_qc)."""
+"""The cohort's QC summary of its extract (rule cohort_qc).
+
+Settings: cohort: participants_file, progression.questionnaire_file; the extract
+Inputs: the cohort's participant list and questionnaires; the normalised summary and bef
+Outputs: interim/tables/extract_summary.csv (exact; the publish rule writes qc/ with small counts hidden)
+Run alone (after its inputs exist): python workflow/scripts/cohort_qc.py cohort=<name>
+"""
 import logging
 
-from sibeval.adapters import context, run, write_csv
+from sibeval.adapters import context, run, standalone, write_csv
 from sibeval.extract.qc import cohort_summary
 
 
@@ -14,4 +20,6 @@ def main(smk):
     write_csv(summary, smk.output[0])   # exact: the publish rule hides small counts
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

@@ -1,9 +1,15 @@
-"""The payment model from the published effects tables (rule economics)."""
+"""The payment model from the published effects tables (rule economics).
+
+Settings: economics: the cohort file's economics section
+Inputs: published/effects.csv, published/subgroups.csv
+Outputs: economics/*.csv, economics/tornado.png and .svg, economics/payment_model.xlsx
+Run alone (after its inputs exist): python workflow/scripts/economics.py cohort=<name>
+"""
 import logging
 
 import pandas as pd
 
-from sibeval.adapters import atomic_path, run, write_csv
+from sibeval.adapters import atomic_path, run, standalone, write_csv
 from sibeval.economics import model as ec
 from sibeval.economics.workbook import build
 from sibeval.economics.workbook import save as save_workbook
@@ -41,4 +47,6 @@ def main(smk):
         save_workbook(build(inp), tmp)
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

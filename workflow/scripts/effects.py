@@ -1,11 +1,16 @@
 """Significance tests of participant vs control shares (rule effects).
 
-Writes exact analysis tables to interim/tables/; the publish rule suppresses them."""
+Settings: cohort: effects, covariates; the code table
+Inputs: interim/status_month.parquet, interim/matched.parquet, panel
+Outputs: interim/tables/effects.csv, status_distribution.csv, hours_wage.csv, subgroups.csv, placebo.csv,
+  diagnostics.csv, sensitivity.csv (exact; the publish rule suppresses them)
+Run alone (after its inputs exist): python workflow/scripts/effects.py cohort=<name>
+"""
 import logging
 
 import pandas as pd
 
-from sibeval.adapters import context, run, write_csv
+from sibeval.adapters import context, run, standalone, write_csv
 from sibeval.extract.panel_io import read_panel
 from sibeval.inference.comparisons import results_frame
 from sibeval.inference.effects import (
@@ -50,4 +55,6 @@ def main(smk):
     write_csv(diagnostics(res, e["power"], e["alpha"]), smk.output.diagnostics)
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

@@ -2,12 +2,17 @@
 
 The cohorts of this run come from the rule's inputs; cohorts run earlier keep their row
 (their summary.json on disk), as long as their cohort file still exists.
+
+Settings: language, labels, cohort_dir
+Inputs: report/summary.json of each cohort
+Outputs: results/index.html
+Run alone (after its inputs exist): python workflow/scripts/index.py
 """
 import json
 import os
 from pathlib import Path
 
-from sibeval.adapters import atomic_path, run
+from sibeval.adapters import atomic_path, run, standalone
 from sibeval.report.note import render_index
 
 
@@ -25,4 +30,6 @@ def main(smk):
                              encoding="utf-8")
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

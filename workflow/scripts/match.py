@@ -1,11 +1,16 @@
 """Propensity-score matching and balance (rule match).
 
-Writes exact tables to interim/tables/; the publish rule suppresses them."""
+Settings: cohort: matching, covariates
+Inputs: interim/candidates.parquet
+Outputs: interim/matched.parquet; interim/tables/balance.csv, match_summary.csv, design.csv,
+  covariate_counts.csv, overlap.csv (exact; the publish rule suppresses them)
+Run alone (after its inputs exist): python workflow/scripts/match.py cohort=<name>
+"""
 import logging
 
 import pandas as pd
 
-from sibeval.adapters import context, run, write_csv, write_parquet
+from sibeval.adapters import context, run, standalone, write_csv, write_parquet
 from sibeval.design.balance import balance_before_after, covariate_counts, score_bins
 from sibeval.design.matching import exact_on_constant, match, with_squares
 from sibeval.design.summary import design_record, match_summary
@@ -87,4 +92,6 @@ def main(smk):
     write_csv(score_bins(res.data), smk.output.overlap)
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

@@ -1,8 +1,14 @@
-"""Validate an extract once and write it as typed, column-pruned Parquet (rule normalise_extract)."""
+"""Validate an extract once and write it as typed, column-pruned Parquet (rule normalise_extract).
+
+Settings: the code table; the extract (raw folder, column renames)
+Inputs: the raw register files of the extract's folder
+Outputs: results/extracts/interim/<extract>/: one .parquet per register, summary.csv, checksums.csv
+Run alone (after its inputs exist): python workflow/scripts/normalise_extract.py extract=<name>
+"""
 import logging
 from pathlib import Path
 
-from sibeval.adapters import context, run
+from sibeval.adapters import context, run, standalone
 from sibeval.extract.normalise import normalise
 
 
@@ -12,4 +18,6 @@ def main(smk):
     logging.getLogger("sibeval").info("extract %s valid: %d summary rows", ctx.extract.path, len(summary))
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

@@ -1,7 +1,13 @@
-"""Progression analysis of the BIP and WHO-5 questionnaires (rule progression)."""
+"""Progression analysis of the BIP and WHO-5 questionnaires (rule progression).
+
+Settings: cohort: participants_file, progression, municipalities; item labels; the extract
+Inputs: the cohort's participant list and questionnaires (validated first by cohort_qc)
+Outputs: interim/tables/progression_flow.csv, progression_items.csv, who5.csv, who5_bands.csv (exact)
+Run alone (after its inputs exist): python workflow/scripts/progression.py cohort=<name>
+"""
 import logging
 
-from sibeval.adapters import context, run, write_csv
+from sibeval.adapters import context, run, standalone, write_csv
 from sibeval.errors import ExtractError
 from sibeval.extract.contract import BIP_ITEMS, WHO5_ITEMS
 from sibeval.progression import analysis as pg
@@ -36,4 +42,6 @@ def main(smk):
     write_csv(bands.reset_index(names="start_band"), smk.output.bands)
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

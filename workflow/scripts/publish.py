@@ -1,11 +1,17 @@
 """The publication boundary of one cohort (rule publish): analysis tables in, published
-tables and the disclosure audit out. Stops, writing nothing, if any small cell leaks."""
+tables and the disclosure audit out. Stops, writing nothing, if any small cell leaks.
+
+Settings: cohort: disclosure, matching.replace, progression.enabled
+Inputs: the analysis tables of sibeval.publish.catalogue.ANALYSIS (interim/tables/) and the checksums
+Outputs: published/*.csv, qc/*.csv, disclosure/audit.csv and audit_summary.txt
+Run alone (after its inputs exist): python workflow/scripts/publish.py cohort=<name>
+"""
 import logging
 from pathlib import Path
 
 import pandas as pd
 
-from sibeval.adapters import context, run, write_csv, write_text
+from sibeval.adapters import context, run, standalone, write_csv, write_text
 from sibeval.publish.boundary import Boundary, audit_summary, csv_safe
 
 log = logging.getLogger("sibeval")
@@ -31,4 +37,6 @@ def main(smk):
     log.info("published %d tables to %s", len(published), Path(smk.output.table1).parent)
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)

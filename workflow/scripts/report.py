@@ -1,4 +1,10 @@
-"""The effect note, the workbook and the figures folder from the published tables (rule report)."""
+"""The effect note, the workbook and the figures folder from the published tables (rule report).
+
+Settings: the whole cohort file, labels, config hash; the extract's folder (provenance)
+Inputs: the published tables (and the economics tables when enabled)
+Outputs: report/effect_note.html, report/tables.xlsx, report/figures/, report/summary.json
+Run alone (after its inputs exist): python workflow/scripts/report.py cohort=<name>
+"""
 import json
 import logging
 import shutil
@@ -7,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from sibeval import __version__
-from sibeval.adapters import atomic_path, context, run
+from sibeval.adapters import atomic_path, context, run, standalone
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.note import Labels, cohort_summary, load_tables, render_note, run_date, run_time
 from sibeval.report.workbook import write_workbook
@@ -44,4 +50,6 @@ def main(smk):
     log.info("report: %s (%d KiB)", smk.output.html, len(doc) // 1024)
 
 
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
 run(snakemake, main)
