@@ -28,11 +28,24 @@ def run_scenario(sc: Scenario, wd: Path, cores: int = 1) -> dict:
     name = info["name"]
     target = f"results/{name}/disclosure/audit_summary.txt"
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--directory", str(wd),
-                        "--snakefile", str(Path(wd) / "Snakefile"), target],
-                       capture_output=True, text=True, timeout=1800)
-    return {**info, "returncode": r.returncode, "output": r.stdout + r.stderr,
-            "seconds": time.perf_counter() - t0}
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--cores",
+            str(cores),
+            "--directory",
+            str(wd),
+            "--snakefile",
+            str(Path(wd) / "Snakefile"),
+            target,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    return {**info, "returncode": r.returncode, "output": r.stdout + r.stderr, "seconds": time.perf_counter() - t0}
 
 
 # ------------------------------------------------------------------ the contract, slowly
@@ -79,7 +92,7 @@ def slow_status(files: dict, pnr: str, year: int, month: int) -> str | None:
     if not counts:
         return None
     best = max(counts.values())
-    group = next(g for g in order if counts.get(g, 0) == best)     # ties: the earlier group
+    group = next(g for g in order if counts.get(g, 0) == best)  # ties: the earlier group
     ek = files["eindkomst"]
     wage = ek.loc[(ek["pnr"] == pnr) & (ek["maaned"] == f"{year:04d}-{month:02d}"), "loen"].sum()
     ordinary = wage > 0 and group not in cls["wage_not_ordinary_groups"]
@@ -110,8 +123,13 @@ def _num(v):
 def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict:
     """Every property of one run; returns a row for the bench table and a list of failures."""
     fail = []
-    out = {"seed": sc.seed, "persons": sc.persons, "fmt": sc.fmt,
-           "pathologies": " ".join(sorted(sc.pathologies)) or "-", "seconds": round(run["seconds"], 1)}
+    out = {
+        "seed": sc.seed,
+        "persons": sc.persons,
+        "fmt": sc.fmt,
+        "pathologies": " ".join(sorted(sc.pathologies)) or "-",
+        "seconds": round(run["seconds"], 1),
+    }
     expected = sc.expected_stop()
     wd, name = Path(run["workdir"]), run["name"]
     if expected:
@@ -149,16 +167,29 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
     flow = pd.read_csv(res / "interim" / "tables" / "flow.csv").set_index("step")["n"]
     exact_eff = pd.read_csv(res / "interim" / "tables" / "effects.csv")
     pflow = pd.read_csv(pub / "flow.csv", dtype=str).set_index("step")["n"]
-    pairs = [("flow matched", _num(pflow.get("matched")), "effects n_participants", _num(eff["n_participants"].iloc[0])),
-             ("flow controls", _num(pflow.get("controls_outcome_observed")), "effects n_controls",
-              _num(eff["n_controls"].iloc[0])),
-             ("table1 participants", _num(t1["total_participant"].iloc[0]), "effects n_participants",
-              _num(eff["n_participants"].iloc[0])),
-             ("table1 controls", _num(t1["total_control"].iloc[0]), "effects n_controls", _num(eff["n_controls"].iloc[0])),
-             ("exact flow matched", float(flow["matched"]), "exact effects",
-              float(exact_eff["n_participants"].iloc[0])),
-             ("exact flow controls", float(flow["controls_outcome_observed"]), "exact effects",
-              float(exact_eff["n_controls"].iloc[0]))]
+    pairs = [
+        ("flow matched", _num(pflow.get("matched")), "effects n_participants", _num(eff["n_participants"].iloc[0])),
+        (
+            "flow controls",
+            _num(pflow.get("controls_outcome_observed")),
+            "effects n_controls",
+            _num(eff["n_controls"].iloc[0]),
+        ),
+        (
+            "table1 participants",
+            _num(t1["total_participant"].iloc[0]),
+            "effects n_participants",
+            _num(eff["n_participants"].iloc[0]),
+        ),
+        ("table1 controls", _num(t1["total_control"].iloc[0]), "effects n_controls", _num(eff["n_controls"].iloc[0])),
+        ("exact flow matched", float(flow["matched"]), "exact effects", float(exact_eff["n_participants"].iloc[0])),
+        (
+            "exact flow controls",
+            float(flow["controls_outcome_observed"]),
+            "exact effects",
+            float(exact_eff["n_controls"].iloc[0]),
+        ),
+    ]
     for a, va, b, vb in pairs:
         if va is not None and vb is not None and va != vb:
             fail.append(f"{a} = {va} but {b} = {vb}")
@@ -172,8 +203,9 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
     check = st[st["weight"] > 0]
     if status_sample and len(check) > status_sample:
         ctrl = check[check.role == "control"]
-        check = pd.concat([check[check.role == "participant"],
-                           ctrl.sample(min(status_sample, len(ctrl)), random_state=sc.seed)])
+        check = pd.concat(
+            [check[check.role == "participant"], ctrl.sample(min(status_sample, len(ctrl)), random_state=sc.seed)]
+        )
     wrong = 0
     for r in check.itertuples():
         y, m = divmod(int(r.outcome_month), 12)
@@ -194,7 +226,12 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
     e = exact_eff.set_index("outcome").loc["ordinary_employment"]
     truth = g["truth"].set_index("pnr").loc[part["pnr"]]
     target = float(truth["true_effect"].mean())
-    out.update(participants=len(part), controls=int((st["weight"] > 0).sum() - len(part)),
-               estimate=round(float(e["estimate"]), 4), ci=f"{e['ci_low']:.3f} to {e['ci_high']:.3f}",
-               truth=round(target, 4), covered=bool(e["ci_low"] <= target <= e["ci_high"]))
+    out.update(
+        participants=len(part),
+        controls=int((st["weight"] > 0).sum() - len(part)),
+        estimate=round(float(e["estimate"]), 4),
+        ci=f"{e['ci_low']:.3f} to {e['ci_high']:.3f}",
+        truth=round(target, 4),
+        covered=bool(e["ci_low"] <= target <= e["ci_high"]),
+    )
     return {**out, "failures": fail}

@@ -18,14 +18,20 @@ from sibeval.design.matching import match, propensity_model
 
 F = Path(__file__).parent / "fixtures" / "matchit"
 SPECS = pd.read_csv(F / "specs.csv", keep_default_na=False)
-COVS = {"lalonde": ["age", "educ", "race_black", "race_hispan", "married", "nodegree", "re74", "re75"],
-        "ties": ["x1", "x2", "x3"], "ex1": ["dist"], "ex2": ["dist"]}
+COVS = {
+    "lalonde": ["age", "educ", "race_black", "race_hispan", "married", "nodegree", "re74", "re75"],
+    "ties": ["x1", "x2", "x3"],
+    "ex1": ["dist"],
+    "ex2": ["dist"],
+}
 
 
 def _sets(result):
     p = result.matched_pairs()
-    return {int(g.loc[g.treated == 1, "row"].iloc[0]): sorted(g.loc[g.treated == 0, "row"].tolist())
-            for _, g in p.groupby("subclass")}
+    return {
+        int(g.loc[g.treated == 1, "row"].iloc[0]): sorted(g.loc[g.treated == 0, "row"].tolist())
+        for _, g in p.groupby("subclass")
+    }
 
 
 def _ref_sets(name):
@@ -40,10 +46,19 @@ def _ref_sets(name):
 
 def _run(spec):
     data = pd.read_csv(F / f"{spec['data']}.csv")
-    return match(data, "treat", COVS[spec["data"]], distance=spec["distance"], ratio=int(spec["ratio"]),
-                 replace=str(spec["replace"]).upper() == "TRUE", caliper=float(spec["caliper"]) if spec["caliper"] else None,
-                 m_order=spec["m_order"], exact=[spec["exact"]] if spec["exact"] else None,
-                 mahvars=spec["mahvars"].split() or None, unit_id=spec["unit_id"] or None)
+    return match(
+        data,
+        "treat",
+        COVS[spec["data"]],
+        distance=spec["distance"],
+        ratio=int(spec["ratio"]),
+        replace=str(spec["replace"]).upper() == "TRUE",
+        caliper=float(spec["caliper"]) if spec["caliper"] else None,
+        m_order=spec["m_order"],
+        exact=[spec["exact"]] if spec["exact"] else None,
+        mahvars=spec["mahvars"].split() or None,
+        unit_id=spec["unit_id"] or None,
+    )
 
 
 def test_fixtures_come_from_matchit_472():

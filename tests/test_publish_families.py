@@ -31,40 +31,93 @@ def _effects(part: dict, ctrl: dict, n_c_rows=None, fam_cols=None) -> pd.DataFra
     rows = []
     for o in (*STATUSES, *HEADLINES):
         xp, xc = counts["p"].get(o, 0), counts["c"].get(o, 0)
-        rows.append({"outcome": o, "n_participants": n_p, "n_controls": n_c, "x_participants": xp,
-                     "x_controls": float(xc), "share_participants": xp / n_p, "share_controls": xc / n_c,
-                     "estimate": xp / n_p - xc / n_c, "ci_low": -0.5, "ci_high": 0.5, "p_value": 0.2,
-                     "p_adjusted": 0.4 if o in HEADLINES else "", "significant": False,
-                     "adjustment": "holm" if o in HEADLINES else "", "persons_participants": xp,
-                     "persons_controls": xc, "w_min": 1.0, "w_max": 1.0, **(fam_cols or {})})
+        rows.append(
+            {
+                "outcome": o,
+                "n_participants": n_p,
+                "n_controls": n_c,
+                "x_participants": xp,
+                "x_controls": float(xc),
+                "share_participants": xp / n_p,
+                "share_controls": xc / n_c,
+                "estimate": xp / n_p - xc / n_c,
+                "ci_low": -0.5,
+                "ci_high": 0.5,
+                "p_value": 0.2,
+                "p_adjusted": 0.4 if o in HEADLINES else "",
+                "significant": False,
+                "adjustment": "holm" if o in HEADLINES else "",
+                "persons_participants": xp,
+                "persons_controls": xc,
+                "w_min": 1.0,
+                "w_max": 1.0,
+                **(fam_cols or {}),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _table1(eff: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in eff[eff.outcome.isin(STATUSES + tuple(HEADLINES))].itertuples():
-        rows.append({"role": "participant", "outcome": r.outcome, "n": r.x_participants, "weighted_n": r.x_participants,
-                     "total": r.n_participants, "share": r.share_participants, "persons": r.persons_participants})
-        rows.append({"role": "control", "outcome": r.outcome, "n": int(r.x_controls), "weighted_n": r.x_controls,
-                     "total": r.n_controls, "share": r.share_controls, "persons": r.persons_controls})
+        rows.append(
+            {
+                "role": "participant",
+                "outcome": r.outcome,
+                "n": r.x_participants,
+                "weighted_n": r.x_participants,
+                "total": r.n_participants,
+                "share": r.share_participants,
+                "persons": r.persons_participants,
+            }
+        )
+        rows.append(
+            {
+                "role": "control",
+                "outcome": r.outcome,
+                "n": int(r.x_controls),
+                "weighted_n": r.x_controls,
+                "total": r.n_controls,
+                "share": r.share_controls,
+                "persons": r.persons_controls,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-PART = {"self_supporting_wage": 12, "wage_with_benefit": 8, "temporary_benefit": 30, "not_resident": 2,
-        "permanent_benefit": 8}
-CTRL = {"self_supporting_wage": 40, "wage_with_benefit": 30, "temporary_benefit": 200, "not_resident": 10,
-        "permanent_benefit": 40}
+PART = {
+    "self_supporting_wage": 12,
+    "wage_with_benefit": 8,
+    "temporary_benefit": 30,
+    "not_resident": 2,
+    "permanent_benefit": 8,
+}
+CTRL = {
+    "self_supporting_wage": 40,
+    "wage_with_benefit": 30,
+    "temporary_benefit": 200,
+    "not_resident": 10,
+    "permanent_benefit": 40,
+}
 
 
 def _outcome_tables(part=PART, ctrl=CTRL) -> dict:
     eff = _effects(part, ctrl)
-    return {"effects": eff, "placebo": eff.iloc[0:0], "subgroups": pd.DataFrame(columns=["subgroup", "level"]),
-            "table1": _table1(eff),
-            "diagnostics": eff[["outcome"]].assign(share_controls=eff.share_controls, observed_difference=0.1,
-                                                   minimum_detectable_difference=0.2, participants_needed=80,
-                                                   warnings=""),
-            "status_distribution": pd.DataFrame({"statistic": [3.2], "p_value": [0.4], "p_asymptotic": [0.41]}),
-            "sensitivity": eff[["outcome"]].assign(e_value=2.0)}
+    return {
+        "effects": eff,
+        "placebo": eff.iloc[0:0],
+        "subgroups": pd.DataFrame(columns=["subgroup", "level"]),
+        "table1": _table1(eff),
+        "diagnostics": eff[["outcome"]].assign(
+            share_controls=eff.share_controls,
+            observed_difference=0.1,
+            minimum_detectable_difference=0.2,
+            participants_needed=80,
+            warnings="",
+        ),
+        "status_distribution": pd.DataFrame({"statistic": [3.2], "p_value": [0.4], "p_asymptotic": [0.41]}),
+        "sensitivity": eff[["outcome"]].assign(e_value=2.0),
+    }
 
 
 def _registered(family, tables: dict, replace=False):
@@ -136,31 +189,43 @@ def test_outcomes_without_small_cells_publish_every_count_rounded():
 
 def test_outcome_tables_that_disagree_on_a_cell_are_an_internal_error():
     from sibeval.errors import InconsistentTables
+
     t = _outcome_tables()
     t["table1"].loc[(t["table1"].role == "participant") & (t["table1"].outcome == "not_resident"), "n"] = 3
-    with pytest.raises(InconsistentTables, match="'out:main:participant:not_resident'.*'effects' gives 2.*'table1' gives 3"):
+    with pytest.raises(
+        InconsistentTables, match="'out:main:participant:not_resident'.*'effects' gives 2.*'table1' gives 3"
+    ):
         _registered(OutcomeTables, t)
 
 
 # -- flows ------------------------------------------------------------------------------------
 def _flow_tables():
-    flow = pd.DataFrame({"step": ["referred", "started", "found_in_bef", "matched", "controls_matched",
-                                  "controls_outcome_observed"],
-                         "n": [70, 67, 64, 60, 600, 590], "persons": [70, 67, 64, 60, 500, 492]})
-    reasons = pd.DataFrame({"step": ["started", "found_in_bef", "matched", "controls_outcome_observed"],
-                            "reason": ["never started", "not in bef", "no control", "died"],
-                            "n": [3, 3, 4, 10], "persons": [3, 3, 4, 8]})
+    flow = pd.DataFrame(
+        {
+            "step": ["referred", "started", "found_in_bef", "matched", "controls_matched", "controls_outcome_observed"],
+            "n": [70, 67, 64, 60, 600, 590],
+            "persons": [70, 67, 64, 60, 500, 492],
+        }
+    )
+    reasons = pd.DataFrame(
+        {
+            "step": ["started", "found_in_bef", "matched", "controls_outcome_observed"],
+            "reason": ["never started", "not in bef", "no control", "died"],
+            "n": [3, 3, 4, 10],
+            "persons": [3, 3, 4, 8],
+        }
+    )
     return {"flow": flow, "flow_reasons": reasons}
 
 
 def test_a_flow_merges_small_exclusions_into_the_next_kept_step():
     t = _flow_tables()
     ctx, fam = _registered(Flows, t)
-    ctx.led.add(outcome("main", "participant", "N"), 60)   # registered by the outcomes family
+    ctx.led.add(outcome("main", "participant", "N"), 60)  # registered by the outcomes family
     out = fam.render(ctx, {})["flow"]
     steps = out["step"].tolist()
     assert steps[0] == "referred" and "matched" in steps
-    assert "started" not in steps                   # 3 never started: merged
+    assert "started" not in steps  # 3 never started: merged
     row = out.set_index("step").loc["found_in_bef"] if "found_in_bef" in steps else out.set_index("step").loc["matched"]
     assert "never started" in row["reason"]
     merged = out.set_index("step")
@@ -169,6 +234,7 @@ def test_a_flow_merges_small_exclusions_into_the_next_kept_step():
 
 def test_a_public_count_that_the_extract_contradicts_stops_publication():
     from sibeval.errors import SibevalError
+
     t = _flow_tables()
     ctx = Context.of(t, {"min_cell": K, "public_counts": {"referred": 71}}, False)
     with pytest.raises(SibevalError, match="referred = 71, but the extract gives 70"):
@@ -177,23 +243,65 @@ def test_a_public_count_that_the_extract_contradicts_stops_publication():
 
 # -- matching ---------------------------------------------------------------------------------
 def _matching_tables(matched_treated=60, per_set_min=3):
-    ms = pd.DataFrame({"sample": ["all", "matched_ess", "matched", "unmatched", "controls_per_participant_min",
-                                  "controls_per_participant_max", "distinct_control_persons", "covariates_imbalanced"],
-                       "control": [5000, 431.37, 600, 4400, per_set_min, 10, 500, 0],
-                       "treated": [62, matched_treated, matched_treated, 62 - matched_treated, None, None, None, None]})
-    cov = pd.DataFrame({"covariate": ["partner"] * 3, "group": ["participants", "pool", "matched_controls"],
-                        "n_total": [matched_treated, 5000, 600], "n_with": [3, 2000, 40],
-                        "persons_with": [3, 400, 38], "persons_without": [matched_treated - 3, 600, 462]})
-    bal = pd.DataFrame({"covariate": ["distance", "partner"], "type": ["continuous", "binary"],
-                        **{c: [0.1234567, 0.05] for c in ("mean_treated_before", "mean_control_before",
-                                                          "diff_raw_before", "smd_before", "variance_ratio_before",
-                                                          "ecdf_max_before", "mean_treated_after", "mean_control_after",
-                                                          "diff_raw_after", "smd_after", "variance_ratio_after",
-                                                          "ecdf_max_after")}, "balanced": [True, True]})
-    ov = pd.DataFrame({"group": ["participants"] * 2 + ["matched_controls"] * 2 + ["eligible_pool"] * 2,
-                       "bin_lo": [0, 0.5] * 3, "bin_hi": [0.5, 1] * 3,
-                       "n": [30, matched_treated - 30, 300, 300, 4000, 1000],
-                       "persons": [30, matched_treated - 30, 250, 250, 900, 300]})
+    ms = pd.DataFrame(
+        {
+            "sample": [
+                "all",
+                "matched_ess",
+                "matched",
+                "unmatched",
+                "controls_per_participant_min",
+                "controls_per_participant_max",
+                "distinct_control_persons",
+                "covariates_imbalanced",
+            ],
+            "control": [5000, 431.37, 600, 4400, per_set_min, 10, 500, 0],
+            "treated": [62, matched_treated, matched_treated, 62 - matched_treated, None, None, None, None],
+        }
+    )
+    cov = pd.DataFrame(
+        {
+            "covariate": ["partner"] * 3,
+            "group": ["participants", "pool", "matched_controls"],
+            "n_total": [matched_treated, 5000, 600],
+            "n_with": [3, 2000, 40],
+            "persons_with": [3, 400, 38],
+            "persons_without": [matched_treated - 3, 600, 462],
+        }
+    )
+    bal = pd.DataFrame(
+        {
+            "covariate": ["distance", "partner"],
+            "type": ["continuous", "binary"],
+            **{
+                c: [0.1234567, 0.05]
+                for c in (
+                    "mean_treated_before",
+                    "mean_control_before",
+                    "diff_raw_before",
+                    "smd_before",
+                    "variance_ratio_before",
+                    "ecdf_max_before",
+                    "mean_treated_after",
+                    "mean_control_after",
+                    "diff_raw_after",
+                    "smd_after",
+                    "variance_ratio_after",
+                    "ecdf_max_after",
+                )
+            },
+            "balanced": [True, True],
+        }
+    )
+    ov = pd.DataFrame(
+        {
+            "group": ["participants"] * 2 + ["matched_controls"] * 2 + ["eligible_pool"] * 2,
+            "bin_lo": [0, 0.5] * 3,
+            "bin_hi": [0.5, 1] * 3,
+            "n": [30, matched_treated - 30, 300, 300, 4000, 1000],
+            "persons": [30, matched_treated - 30, 250, 250, 900, 300],
+        }
+    )
     design = pd.DataFrame({"setting": ["method", "mahvars"], "value": ["nearest", "age"]})
     return {"match_summary": ms, "covariate_counts": cov, "balance": bal, "overlap": ov, "design": design}
 
@@ -203,15 +311,16 @@ def test_matching_hides_a_small_covariate_count_and_the_means_that_use_it():
     ctx, fam = _registered(Matching, t)
     ctx.led.add(outcome("main", "participant", "N"), 60)
     from sibeval.publish.ledger import protect
+
     p = protect(ctx.led)
     assert p.hidden["cov:participants:partner"] == "primary"
     out = fam.published(ctx, p.hidden)
     bal = out["balance"].set_index("covariate")
     assert bal.at["partner", "mean_treated_after"] == "" and bal.at["partner", "smd_after"] == ""
-    assert bal.at["distance", "mean_treated_after"] == 0.12       # means to two decimals
+    assert bal.at["distance", "mean_treated_after"] == 0.12  # means to two decimals
     ms = out["match_summary"].set_index("sample")
-    assert ms.at["controls_per_participant_min", "control"] == "<5"   # a matched set of 3 persons
-    assert ms.at["matched_ess", "control"] == 431                      # ESS in whole persons
+    assert ms.at["controls_per_participant_min", "control"] == "<5"  # a matched set of 3 persons
+    assert ms.at["matched_ess", "control"] == 431  # ESS in whole persons
     assert out["design"].equals(t["design"])
     assert out["profile"]["n_participants"].iloc[0] == 60
 
@@ -227,9 +336,22 @@ def test_matching_the_participants_ess_is_hidden_with_their_count():
 
 # -- hours and wages --------------------------------------------------------------------------
 def test_hours_means_only_on_at_least_min_cell_persons():
-    hw = pd.DataFrame({"variable": ["timer"], "n_participants": [4], "n_controls": [40], "mean_participants": [80.0],
-                       "mean_controls": [70.0], "estimate": [10.0], "ci_low": [-5.0], "ci_high": [25.0],
-                       "p_welch": [0.2], "p_mannwhitney": [0.3], "p_value": [0.2], "significant": [False]})
+    hw = pd.DataFrame(
+        {
+            "variable": ["timer"],
+            "n_participants": [4],
+            "n_controls": [40],
+            "mean_participants": [80.0],
+            "mean_controls": [70.0],
+            "estimate": [10.0],
+            "ci_low": [-5.0],
+            "ci_high": [25.0],
+            "p_welch": [0.2],
+            "p_mannwhitney": [0.3],
+            "p_value": [0.2],
+            "significant": [False],
+        }
+    )
     ctx, fam = _registered(HoursWage, {"hours_wage": hw})
     assert ctx.led.quantities["out:main:participant:ordinary_employment"].value == 4
     out = fam.render(ctx, {"out:main:participant:ordinary_employment": "primary"})["hours_wage"]
@@ -239,18 +361,34 @@ def test_hours_means_only_on_at_least_min_cell_persons():
 
 # -- progression ------------------------------------------------------------------------------
 def test_progression_withholds_an_items_municipality_rows_with_a_small_count():
-    pf = pd.DataFrame({"step": ["started", "start_form", "complete_pairs"], "n": [50, 46, 40],
-                       "excluded": [0, 4, 6], "reason": ["", "no start form", "no end form"]})
-    items = pd.DataFrame([
-        {"group": g, "item": i, "n": n, "n_up": u, "n_same": s, "n_down": n - u - s, "n_down_started_unsure": None}
-        for g, i, n, u, s in (("all", "who5_1", 40, 20, 12), (657, "who5_1", 22, 12, 7), (791, "who5_1", 18, 8, 5),
-                              ("all", "who5_2", 40, 10, 18), (657, "who5_2", 22, 5, 10), (791, "who5_2", 18, 5, 8))])
-    w5 = pd.DataFrame({"group": ["all"], "n": [40], "n_improved_meaningfully": [15], "mean_start": [44.4],
-                       "p_paired_t": [0.012345]})
+    pf = pd.DataFrame(
+        {
+            "step": ["started", "start_form", "complete_pairs"],
+            "n": [50, 46, 40],
+            "excluded": [0, 4, 6],
+            "reason": ["", "no start form", "no end form"],
+        }
+    )
+    items = pd.DataFrame(
+        [
+            {"group": g, "item": i, "n": n, "n_up": u, "n_same": s, "n_down": n - u - s, "n_down_started_unsure": None}
+            for g, i, n, u, s in (
+                ("all", "who5_1", 40, 20, 12),
+                (657, "who5_1", 22, 12, 7),
+                (791, "who5_1", 18, 8, 5),
+                ("all", "who5_2", 40, 10, 18),
+                (657, "who5_2", 22, 5, 10),
+                (791, "who5_2", 18, 5, 8),
+            )
+        ]
+    )
+    w5 = pd.DataFrame(
+        {"group": ["all"], "n": [40], "n_improved_meaningfully": [15], "mean_start": [44.4], "p_paired_t": [0.012345]}
+    )
     bands = pd.DataFrame({"start_band": ["low", "high"], "low": [10, 5], "high": [8, 17]})
     t = {"progression_flow": pf, "progression_items": items, "who5": w5, "who5_bands": bands}
     ctx, fam = _registered(Progression, t)
-    assert fam.withheld_items == {"who5_1"}             # 657 has 3 down
+    assert fam.withheld_items == {"who5_1"}  # 657 has 3 down
     out = fam.published(ctx, {})
     shown = out["progression_items"]
     assert set(shown.loc[shown.item == "who5_1", "group"].astype(str)) == {"all"}
@@ -262,11 +400,21 @@ def test_progression_withholds_an_items_municipality_rows_with_a_small_count():
 
 # -- quality control --------------------------------------------------------------------------
 def test_qc_tables_show_small_code_counts_as_markers_and_merge_small_funnel_steps():
-    es = pd.DataFrame({"file": ["dream", "dream", "dream"], "item": ["persons", "code:111", "unknown_code:999"],
-                       "value": [20000, 3, 12]})
-    funnel = pd.DataFrame({"rule": ["population", "in_bef", "sex", "origin"],
-                           "condition": ["all", "bef row", "men", "non-Western"],
-                           "persons": [1000, 998, 500, 200], "rows": [9000, 8990, 4500, 1800]})
+    es = pd.DataFrame(
+        {
+            "file": ["dream", "dream", "dream"],
+            "item": ["persons", "code:111", "unknown_code:999"],
+            "value": [20000, 3, 12],
+        }
+    )
+    funnel = pd.DataFrame(
+        {
+            "rule": ["population", "in_bef", "sex", "origin"],
+            "condition": ["all", "bef row", "men", "non-Western"],
+            "persons": [1000, 998, 500, 200],
+            "rows": [9000, 8990, 4500, 1800],
+        }
+    )
     ctx = Context.of({"extract_summary": es, "eligibility_funnel": funnel}, {"min_cell": K}, False)
     out = Qc().render(ctx, {})
     v = out["qc_extract_summary"].set_index("item")["value"]

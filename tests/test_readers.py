@@ -13,9 +13,14 @@ from sibeval.extract.qc import extract_summary
 from sibeval.extract.readers import Extract, read_raw
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
-EXPECTED = pd.DataFrame({"pnr": ["0000000001", "0000000001", "0000000002"],
-                         "maaned": ["2020-01", "2020-01", "2021-12"],
-                         "loen": [1000.5, 250.0, 0.0], "timer": [10.0, 2.5, 0.0]})
+EXPECTED = pd.DataFrame(
+    {
+        "pnr": ["0000000001", "0000000001", "0000000002"],
+        "maaned": ["2020-01", "2020-01", "2021-12"],
+        "loen": [1000.5, 250.0, 0.0],
+        "timer": [10.0, 2.5, 0.0],
+    }
+)
 
 
 def _ek(folder: Path):
@@ -26,7 +31,7 @@ def _ek(folder: Path):
 def test_all_four_formats_read_the_same(tmp_path, fmt):
     ex = write_extract(tmp_path / "ex")
     (ex / "eindkomst.parquet").unlink()
-    upper = EXPECTED.rename(columns=str.upper)   # SAS exports are often upper case
+    upper = EXPECTED.rename(columns=str.upper)  # SAS exports are often upper case
     if fmt == "parquet":
         upper.to_parquet(ex / "eindkomst.parquet", index=False)
     elif fmt.startswith("csv"):
@@ -86,23 +91,42 @@ def test_misspelled_column_names_the_column_and_the_fix(tmp_path):
 
 
 def test_text_in_loen(tmp_path):
-    ek = pd.DataFrame({"pnr": ["A", "B", "C"], "maaned": ["2020-01"] * 3,
-                       "loen": ["100", "12.000,50 kr", "n/a"], "timer": [1.0, 1.0, 1.0]})
+    ek = pd.DataFrame(
+        {
+            "pnr": ["A", "B", "C"],
+            "maaned": ["2020-01"] * 3,
+            "loen": ["100", "12.000,50 kr", "n/a"],
+            "timer": [1.0, 1.0, 1.0],
+        }
+    )
     ex = write_extract(tmp_path / "ex", eindkomst=ek)
     _raises(lambda: _ek(ex), "eindkomst.parquet", "column 'loen'", "not numbers", "(2 row(s)", "12.000,50 kr")
 
 
 def test_duplicate_pnr_in_participants(tmp_path):
-    p = pd.DataFrame({"pnr": ["A", "A", "B"], "kommune": [657, 657, 791],
-                      "visitation_dato": ["2020-01-02"] * 3, "start_dato": ["2020-01-06"] * 3,
-                      "slut_dato": ["2020-06-30"] * 3})
+    p = pd.DataFrame(
+        {
+            "pnr": ["A", "A", "B"],
+            "kommune": [657, 657, 791],
+            "visitation_dato": ["2020-01-02"] * 3,
+            "start_dato": ["2020-01-06"] * 3,
+            "slut_dato": ["2020-06-30"] * 3,
+        }
+    )
     ex = write_extract(tmp_path / "ex", participants=p)
     _raises(lambda: Extract(ex).participants(), "participants.csv", "pnr", "duplicate", "(1 row(s)/person(s))", "row 2")
 
 
 def test_end_before_start(tmp_path):
-    p = pd.DataFrame({"pnr": ["A", "B"], "kommune": [657, 791], "visitation_dato": ["2020-01-02"] * 2,
-                      "start_dato": ["2020-01-06", "2020-03-01"], "slut_dato": ["2020-06-30", "2020-02-01"]})
+    p = pd.DataFrame(
+        {
+            "pnr": ["A", "B"],
+            "kommune": [657, 791],
+            "visitation_dato": ["2020-01-02"] * 2,
+            "start_dato": ["2020-01-06", "2020-03-01"],
+            "slut_dato": ["2020-06-30", "2020-02-01"],
+        }
+    )
     ex = write_extract(tmp_path / "ex", participants=p)
     _raises(lambda: Extract(ex).participants(), "participants.csv", "slut_dato", "before start_dato", "row 3")
 
@@ -114,17 +138,24 @@ def test_dream_week_gap(tmp_path, codes):
 
 
 def test_unknown_dream_codes_listed_with_counts(tmp_path, codes):
-    d = dream_frame({"A": {(2020, 2): "999X", (2020, 3): "999X", (2020, 4): "132"},
-                     "B": {(2020, 2): "777"}})
+    d = dream_frame({"A": {(2020, 2): "999X", (2020, 3): "999X", (2020, 4): "132"}, "B": {(2020, 2): "777"}})
     ex = write_extract(tmp_path / "ex", dream=d)
-    msg = _raises(lambda: Extract(ex).dream(codes), "dream.parquet", "'777' (1 person-weeks)",
-                  "'999X' (2 person-weeks)", "dream_codes.yaml")
+    msg = _raises(
+        lambda: Extract(ex).dream(codes),
+        "dream.parquet",
+        "'777' (1 person-weeks)",
+        "'999X' (2 person-weeks)",
+        "dream_codes.yaml",
+    )
     assert "132" not in msg.split("unknown")[1].split("Fix")[0]
 
 
 def test_unknown_codes_mapped_by_config_are_counted(tmp_path, codes):
-    cfg = {"groups": {g: list(v) for g, v in _groups_cfg().items()}, "unknown_codes": "none",
-           "classification": {k: list(v) for k, v in codes.classification.items()}}
+    cfg = {
+        "groups": {g: list(v) for g, v in _groups_cfg().items()},
+        "unknown_codes": "none",
+        "classification": {k: list(v) for k, v in codes.classification.items()},
+    }
     lenient = CodeTable.from_config(cfg)
     d = dream_frame({"A": {(2020, 2): "777"}, "B": {}})
     ex = write_extract(tmp_path / "ex", dream=d)
@@ -135,6 +166,7 @@ def test_unknown_codes_mapped_by_config_are_counted(tmp_path, codes):
 def _groups_cfg():
     from conftest import ROOT
     from sibeval.config import load_yaml
+
     return load_yaml(ROOT / "config" / "dream_codes.yaml")["groups"]
 
 
@@ -150,7 +182,12 @@ def test_questionnaire_for_unknown_person(tmp_path):
     q = pd.DataFrame([questionnaire_rows("A", "start"), questionnaire_rows("ZZZ", "start")])
     ex = write_extract(tmp_path / "ex", questionnaires=q)
     e = Extract(ex)
-    _raises(lambda: e.questionnaires(e.participants()), "questionnaires.csv", "not in the participant list", "(1 row(s)/person(s))")
+    _raises(
+        lambda: e.questionnaires(e.participants()),
+        "questionnaires.csv",
+        "not in the participant list",
+        "(1 row(s)/person(s))",
+    )
 
 
 def test_empty_file(tmp_path):
@@ -179,5 +216,5 @@ def test_configured_file_names_for_participants_and_questionnaires(tmp_path, cod
     e = Extract(ex, filenames={"participants": "henvisninger_2022.csv", "questionnaires": "skemaer.csv"})
     assert len(e.questionnaires(e.participants())) == 2
     s = extract_summary(e, codes).set_index(["file", "item"])["value"]
-    assert s[("questionnaires", "rows")] == "2"          # the QC summary reads the same file
-    assert Extract(ex).questionnaires() is None          # without the name it is not found
+    assert s[("questionnaires", "rows")] == "2"  # the QC summary reads the same file
+    assert Extract(ex).questionnaires() is None  # without the name it is not found

@@ -12,9 +12,10 @@ import yaml
 
 from sibeval.design.cohort import COVARIATES
 from sibeval.publish.cells import is_suppressed
+from sibeval.report.base import Labels
 from sibeval.report.catalogue import LOCALE_DIR, Catalogue, languages, load_strings, missing_keys
 from sibeval.report.formatting import Formatter
-from sibeval.report.note import Labels, NoteBuilder
+from sibeval.report.note import NoteBuilder
 from sibeval.report.workbook import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,12 +56,23 @@ def test_labels_cover_every_covariate_status_and_municipality():
 
 
 # ---------- formatter ----------
-@pytest.mark.parametrize("lang, value, call, expected", [
-    ("da", 20057, "int", "20.057"), ("en", 20057, "int", "20,057"),
-    ("da", 0.2, "num", "0,2"), ("da", -0.00004, "num", "0,0"), ("da", -1.26, "num", "−1,3"),
-    ("da", 0.0004, "p", "< 0,001"), ("en", 0.0576, "p", "0.058"), ("da", 0.3455, "pct", "35 %"),
-    ("da", "<5", "int", "<5"), ("da", "x", "pct", "x"), ("da", None, "num", ""), ("da", 1234567.891, "num", "1.234.567,9"),
-])
+@pytest.mark.parametrize(
+    "lang, value, call, expected",
+    [
+        ("da", 20057, "int", "20.057"),
+        ("en", 20057, "int", "20,057"),
+        ("da", 0.2, "num", "0,2"),
+        ("da", -0.00004, "num", "0,0"),
+        ("da", -1.26, "num", "−1,3"),
+        ("da", 0.0004, "p", "< 0,001"),
+        ("en", 0.0576, "p", "0.058"),
+        ("da", 0.3455, "pct", "35 %"),
+        ("da", "<5", "int", "<5"),
+        ("da", "x", "pct", "x"),
+        ("da", None, "num", ""),
+        ("da", 1234567.891, "num", "1.234.567,9"),
+    ],
+)
 def test_formatter(lang, value, call, expected):
     assert getattr(Formatter(lang), call)(value) == expected
 
@@ -78,20 +90,42 @@ def test_suppression_markers_are_any_text_in_a_numeric_column():
 # ---------- workbook ----------
 def _sheets():
     return {
-        "table1": pd.DataFrame({"outcome": ["self_supporting_wage", "not_resident"], "n_participant": ["10", "<5"],
-                                "share_participant": [0.181818, None], "n_control": [30.8, 7.8]}),
-        "effects": pd.DataFrame({"outcome": ["ordinary_employment"], "estimate": [0.1828], "p_value": [0.0023],
-                                 "significant": [True], "method": ["=HYPERLINK(\"http://x\",\"Open\")"]}),
+        "table1": pd.DataFrame(
+            {
+                "outcome": ["self_supporting_wage", "not_resident"],
+                "n_participant": ["10", "<5"],
+                "share_participant": [0.181818, None],
+                "n_control": [30.8, 7.8],
+            }
+        ),
+        "effects": pd.DataFrame(
+            {
+                "outcome": ["ordinary_employment"],
+                "estimate": [0.1828],
+                "p_value": [0.0023],
+                "significant": [True],
+                "method": ['=HYPERLINK("http://x","Open")'],
+            }
+        ),
     }
 
 
 def _write(path):
-    write_workbook(path, _sheets(), {"cohort": "demo", "title": "+cmd|' /C calc'!A0"}, Catalogue("da"),
-                   "@SUM(1)", 5, Labels(LABELS, "da").of_column, pd.Timestamp("2023-11-14").to_pydatetime())
+    write_workbook(
+        path,
+        _sheets(),
+        {"cohort": "demo", "title": "+cmd|' /C calc'!A0"},
+        Catalogue("da"),
+        "@SUM(1)",
+        5,
+        Labels(LABELS, "da").of_column,
+        pd.Timestamp("2023-11-14").to_pydatetime(),
+    )
 
 
 def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
     from openpyxl import load_workbook
+
     _write(tmp_path / "t.xlsx")
     wb = load_workbook(tmp_path / "t.xlsx")
     assert wb.sheetnames[:2] == ["README", "provenance"]
@@ -135,28 +169,64 @@ def test_workbook_bytes_identical_on_rewrite(tmp_path):
 
 # ---------- note pieces ----------
 def _cohort(lang="da"):
-    return {"name": "t", "title": "T", "language": lang, "follow_up_months": 6, "control_dates": "matched",
-            "disclosure": {"min_cell": 5}, "effects": {"alpha": 0.05, "primary_test": "boschloo"},
-            "matching": {"method": "nearest", "ratio": 5, "replace": False, "caliper": 0.2, "m_order": "largest",
-                         "smd_threshold": 0.1},
-            "eligibility": {"sex": [1, 2], "non_western": None, "age_min": 18, "age_max": 30,
-                            "benefit_groups": ["uddannelseshjaelp", "kontanthjaelp"], "no_employment_in_index_month": True},
-            "progression": {"enabled": False}}
+    return {
+        "name": "t",
+        "title": "T",
+        "language": lang,
+        "follow_up_months": 6,
+        "control_dates": "matched",
+        "disclosure": {"min_cell": 5},
+        "effects": {"alpha": 0.05, "primary_test": "boschloo"},
+        "matching": {
+            "method": "nearest",
+            "ratio": 5,
+            "replace": False,
+            "caliper": 0.2,
+            "m_order": "largest",
+            "smd_threshold": 0.1,
+        },
+        "eligibility": {
+            "sex": [1, 2],
+            "non_western": None,
+            "age_min": 18,
+            "age_max": 30,
+            "benefit_groups": ["uddannelseshjaelp", "kontanthjaelp"],
+            "no_employment_in_index_month": True,
+        },
+        "progression": {"enabled": False},
+    }
 
 
 def _eff(outcome, est, lo, hi, p, padj, sig):
-    return {"outcome": outcome, "n_participants": 129, "n_controls": 554, "share_participants": 0.2, "share_controls": 0.13,
-            "estimate": est, "ci_low": lo, "ci_high": hi, "p_value": p, "p_adjusted": padj, "significant": sig,
-            "suppressed": False}
+    return {
+        "outcome": outcome,
+        "n_participants": 129,
+        "n_controls": 554,
+        "share_participants": 0.2,
+        "share_controls": 0.13,
+        "estimate": est,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": p,
+        "p_adjusted": padj,
+        "significant": sig,
+        "suppressed": False,
+    }
 
 
 def _tables():
-    eff = pd.DataFrame([_eff("ordinary_employment", 0.069, 0.001, 0.15, 0.058, 0.058, False),
-                        _eff("permanent_benefit", -0.08, -0.108, -0.013, 0.016, 0.095, False)])
-    return {"effects": eff,
-            "diagnostics": pd.DataFrame({"outcome": ["ordinary_employment"], "minimum_detectable_difference": [0.11]}),
-            "balance": pd.DataFrame({"covariate": ["age", "passive_4w", "distance"], "smd_after": [0.02, -0.13, 0.3]}),
-            "match_summary": pd.DataFrame({"sample": ["matched_ess"], "control": [458.4], "treated": [129]})}
+    eff = pd.DataFrame(
+        [
+            _eff("ordinary_employment", 0.069, 0.001, 0.15, 0.058, 0.058, False),
+            _eff("permanent_benefit", -0.08, -0.108, -0.013, 0.016, 0.095, False),
+        ]
+    )
+    return {
+        "effects": eff,
+        "diagnostics": pd.DataFrame({"outcome": ["ordinary_employment"], "minimum_detectable_difference": [0.11]}),
+        "balance": pd.DataFrame({"covariate": ["age", "passive_4w", "distance"], "smd_after": [0.02, -0.13, 0.3]}),
+        "match_summary": pd.DataFrame({"sample": ["matched_ess"], "control": [458.4], "treated": [129]}),
+    }
 
 
 def test_reading_aids_explain_ci_vs_test_holm_and_detectable_difference():

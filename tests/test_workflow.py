@@ -23,8 +23,18 @@ pytestmark = pytest.mark.workflow
 
 
 def _snakemake(wd, *args, env=None):
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(wd),
-           "--snakefile", str(wd / "Snakefile"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "2",
+        "--directory",
+        str(wd),
+        "--snakefile",
+        str(wd / "Snakefile"),
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
 
 
@@ -49,8 +59,16 @@ def test_table1_participants_exactly_as_published(run):
     st = pd.read_parquet(_res(wd, "interim", "status_month.parquet"))
     p = st[(st.role == "participant") & (st.excluded == "")]
     counts = p["status"].value_counts()
-    order = ["self_supporting_wage", "self_supporting_unknown", "wage_with_benefit", "education",
-             "flexjob_or_ledighedsydelse", "temporary_benefit", "permanent_benefit", "not_resident"]
+    order = [
+        "self_supporting_wage",
+        "self_supporting_unknown",
+        "wage_with_benefit",
+        "education",
+        "flexjob_or_ledighedsydelse",
+        "temporary_benefit",
+        "permanent_benefit",
+        "not_resident",
+    ]
     assert [int(counts.get(s, 0)) for s in order] == [10, 5, 9, 0, 0, 27, 0, 4]
     flow = pd.read_csv(_res(wd, "published", "flow.csv")).set_index("step")["n"]
     assert (flow["referred"], flow["started"], flow["matched"]) == (57, 56, 55)
@@ -70,7 +88,7 @@ def test_matching_balances_every_covariate(run, cohort):
         assert all(f"covariate {v} stays imbalanced" in log for v in off["covariate"]), log
         note = wd / "results" / cohort / "report" / "effect_note.html"
         assert "Balancemålet er ikke nået" in note.read_text(encoding="utf-8")
-    assert not bal["covariate"].str.endswith("_squared").any()   # the model's terms stay out
+    assert not bal["covariate"].str.endswith("_squared").any()  # the model's terms stay out
     if cohort != COHORT:
         return
     s = pd.read_csv(_res(wd, "interim", "tables", "match_summary.csv")).set_index("sample")
@@ -98,7 +116,7 @@ def test_headline_effects_as_published(run):
     assert not hw["significant"].any()
     pl = pd.read_csv(_res(wd, "published", "placebo.csv")).set_index("outcome")
     assert not pl.loc[["self_supporting_or_education", "ordinary_employment"], "significant"].any()
-    assert not pl["significant"].astype(str).eq("True").any()     # no status row either (Holm)
+    assert not pl["significant"].astype(str).eq("True").any()  # no status row either (Holm)
     sg = pd.read_csv(_res(wd, "published", "subgroups.csv"))
     sg = sg[sg.outcome == "ordinary_employment"].set_index("level")["share_participants"]
     assert abs(sg[1.0] - 0.53) < 0.02 and abs(sg[0.0] - 0.25) < 0.02
@@ -134,7 +152,11 @@ def test_progression_as_published(run):
     up = it["share_up"].astype(float)
     bip = up[up.index.str.startswith("bip")]
     assert bip.idxmax() == "bip_viden_jobmuligheder" and round(100 * bip.max()) == 66
-    assert [round(100 * up[i]) for i in ("bip_samarbejdsevne", "bip_helbredsmestring", "bip_tro_paa_job")] == [41, 30, 23]
+    assert [round(100 * up[i]) for i in ("bip_samarbejdsevne", "bip_helbredsmestring", "bip_tro_paa_job")] == [
+        41,
+        30,
+        23,
+    ]
     for i in ("bip_samarbejdsevne", "bip_helbredsmestring", "bip_tro_paa_job"):
         assert abs(float(it.loc[i, "share_down"]) - 0.2) < 0.02
     who = up[up.index.str.startswith("who5")]
@@ -144,15 +166,35 @@ def test_progression_as_published(run):
 def test_report_files_and_sections(run):
     wd, _ = run
     html = _res(wd, "report", "effect_note.html").read_text(encoding="utf-8")
-    for s in ("Hovedresultater", "Tabel 1", "Flow", "Placebotest", "Designdiagnostik", "Progression",
-              "Forbehold", "For 100 typiske deltagere", "sha256:dream.parquet", "min_cell = 5",
-              "Sådan læses hovedresultatet"):
+    for s in (
+        "Hovedresultater",
+        "Tabel 1",
+        "Flow",
+        "Placebotest",
+        "Designdiagnostik",
+        "Progression",
+        "Forbehold",
+        "For 100 typiske deltagere",
+        "sha256:dream.parquet",
+        "min_cell = 5",
+        "Sådan læses hovedresultatet",
+    ):
         assert s in html, s
     assert html.count("data:image/png;base64,") >= 8
     figs = {f.name for f in _res(wd, "report", "figures").iterdir()}
-    for stem in ("love_plot", "overlap", "table1_shares", "effects", "bip_items", "who5_items", "who5_means", "who5_bands"):
+    for stem in (
+        "love_plot",
+        "overlap",
+        "table1_shares",
+        "effects",
+        "bip_items",
+        "who5_items",
+        "who5_means",
+        "who5_bands",
+    ):
         assert {f"{stem}.png", f"{stem}.svg"} <= figs
     from openpyxl import load_workbook
+
     wb = load_workbook(_res(wd, "report", "tables.xlsx"))
     assert wb.sheetnames[0] == "README" and "table1" in wb.sheetnames and "effects" in wb.sheetnames
 
@@ -168,6 +210,7 @@ def test_no_person_identifier_outside_interim(run):
             continue
         if f.suffix == ".xlsx":
             from openpyxl import load_workbook
+
             text = " ".join(str(c.value) for ws in load_workbook(f) for row in ws.iter_rows() for c in row)
         elif f.suffix == ".parquet":
             text = pd.read_parquet(f).to_csv()
@@ -185,6 +228,7 @@ def test_rerun_is_byte_identical_and_raw_untouched(run):
 
     def book(path):
         return [[c.value for row in ws.iter_rows() for c in row] for ws in load_workbook(path)]
+
     xlsx = book(_res(wd, "report", "tables.xlsx"))
     xlsx_bytes = _res(wd, "report", "tables.xlsx").read_bytes()
     r = _snakemake(wd, "--forcerun", "normalise_extract", env=env)
@@ -198,7 +242,7 @@ def test_rerun_is_byte_identical_and_raw_untouched(run):
 def test_changing_one_cohort_reruns_only_that_cohort(run):
     wd, env = run
     notes = {c: _note(wd, c).stat().st_mtime_ns for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge")}
-    r = _snakemake(wd, env=env)                                    # nothing changed: nothing runs
+    r = _snakemake(wd, env=env)  # nothing changed: nothing runs
     assert r.returncode == 0 and "Nothing to be done" in r.stdout + r.stderr
     f = wd / "config" / "cohorts" / "kolding_ny_start.yaml"
     f.write_text(f.read_text().replace("min_cell: 5", "min_cell: 6"))
@@ -223,15 +267,36 @@ def _plan(wd, env, *args):
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
 
 
-@pytest.mark.parametrize("old, new, planned", [
-    ('title: "SIB Herning og Viborg 2020-2022"', 'title: "SIB Herning og Viborg (revideret)"',
-     {"report", "index", "all"}),
-    ("  age_max: 64", "  age_max: 63",
-     {"build_candidates", "match", "classify_outcomes", "effects", "economics", "publish",
-      "report", "index", "all"}),
-    ("  caliper: 0.2", "  caliper: 0.25",
-     {"match", "classify_outcomes", "effects", "economics", "publish", "report", "index", "all"}),
-])
+@pytest.mark.parametrize(
+    "old, new, planned",
+    [
+        (
+            'title: "SIB Herning og Viborg 2020-2022"',
+            'title: "SIB Herning og Viborg (revideret)"',
+            {"report", "index", "all"},
+        ),
+        (
+            "  age_max: 64",
+            "  age_max: 63",
+            {
+                "build_candidates",
+                "match",
+                "classify_outcomes",
+                "effects",
+                "economics",
+                "publish",
+                "report",
+                "index",
+                "all",
+            },
+        ),
+        (
+            "  caliper: 0.2",
+            "  caliper: 0.25",
+            {"match", "classify_outcomes", "effects", "economics", "publish", "report", "index", "all"},
+        ),
+    ],
+)
 def test_a_setting_change_reruns_only_the_rules_that_use_it(run, old, new, planned):
     wd, env = run
     f = wd / "config" / "cohorts" / f"{COHORT}.yaml"
@@ -272,27 +337,49 @@ def test_lint_and_snakemake_report(run):
 def test_note_renders_in_a_headless_browser(run, tmp_path):
     wd, _ = run
     shot = tmp_path / "note.png"
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", f"--user-data-dir={tmp_path / 'chr'}", "--window-size=1200,3000",
-                    f"--screenshot={shot}", _res(wd, "report", "effect_note.html").as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chr'}",
+            "--window-size=1200,3000",
+            f"--screenshot={shot}",
+            _res(wd, "report", "effect_note.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     from PIL import Image
+
     im = Image.open(shot).convert("L")
     assert im.size == (1200, 3000)
-    assert len(im.getcolors(maxcolors=1 << 16) or []) > 50   # text and figures, not a blank page
+    assert len(im.getcolors(maxcolors=1 << 16) or []) > 50  # text and figures, not a blank page
 
 
 def test_english_note_from_a_copied_cohort_file(run):
     wd, env = run
     src = wd / "config" / "cohorts" / "sib_herning_viborg.yaml"
     (wd / "config" / "cohorts" / "sib_english.yaml").write_text(
-        src.read_text(encoding="utf-8").replace("language: da", "language: en"), encoding="utf-8")
+        src.read_text(encoding="utf-8").replace("language: da", "language: en"), encoding="utf-8"
+    )
     r = _snakemake(wd, "--config", "cohorts=[sib_english]", env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     html = (wd / "results" / "sib_english" / "report" / "effect_note.html").read_text(encoding="utf-8")
-    for s in ("Headline results", "Table 1. Status in the calendar month 2 months", "For 100 typical participants",
-              "Ordinary employment", "Caveats", "Placebo test"):
+    for s in (
+        "Headline results",
+        "Table 1. Status in the calendar month 2 months",
+        "For 100 typical participants",
+        "Ordinary employment",
+        "Caveats",
+        "Placebo test",
+    ):
         assert s in html, s
     assert "Hovedresultater" not in html
 
@@ -301,6 +388,7 @@ def test_economics_only_where_enabled_and_from_the_measured_effect(run):
     import yaml
 
     from sibeval.economics import model as ec
+
     wd, _ = run
     eff = pd.read_csv(_res(wd, "published", "effects.csv"))
     settings = yaml.safe_load((wd / "config" / "cohorts" / f"{COHORT}.yaml").read_text())["economics"]
@@ -308,41 +396,99 @@ def test_economics_only_where_enabled_and_from_the_measured_effect(run):
     want = ec.account(ec.measured_inputs(settings, eff))
     acc = pd.read_csv(_res(wd, "economics", "account.csv")).set_index("item")["value"]
     assert acc["payment"] == pytest.approx(want.payment, abs=1e-3)
-    assert 0.15 < ec.measured_inputs(settings, eff).effect < 0.21         # about 18 points
-    for name in ("inputs", "break_even", "cash_flow", "risk", "sensitivity", "subgroup_payments",
-                 "settlement"):
+    assert 0.15 < ec.measured_inputs(settings, eff).effect < 0.21  # about 18 points
+    for name in ("inputs", "break_even", "cash_flow", "risk", "sensitivity", "subgroup_payments", "settlement"):
         assert _res(wd, "economics", f"{name}.csv").stat().st_size > 0
     assert _res(wd, "economics", "payment_model.xlsx").exists()
-    for other in ("kolding_ny_start", "viborg_unge"):                 # economics.enabled: false
+    for other in ("kolding_ny_start", "viborg_unge"):  # economics.enabled: false
         assert (wd / "results" / other / "published").exists()
         assert not (wd / "results" / other / "economics").exists()
 
 
 # ---------- the notes as a reader sees them (headless Chromium) ----------
 CHROMIUM = shutil.which("chromium")
-needs_browser = pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is None,
-                                   reason="chromium and poppler-utils needed (apt-get install chromium poppler-utils)")
-EN_OFFENDERS = ("the", "and", "with", "of", "participants", "participant", "controls", "control", "significant",
-                "weighted", "outcome", "difference", "suppressed", "density", "matched", "caliper", "reason",
-                "excluded", "covariate", "yes", "before", "after", "hours", "wage", "share", "item", "value",
-                "fewer", "died", "referred", "all", "per", "month", "months", "step", "warnings")
-CONFIG_CODES = ("kontanthjaelp", "uddannelseshjaelp", "shy", "m_order", "boschloo",
-                "657", "791", "621", "True", "False", "nan", "None")
+needs_browser = pytest.mark.skipif(
+    CHROMIUM is None or shutil.which("pdftoppm") is None,
+    reason="chromium and poppler-utils needed (apt-get install chromium poppler-utils)",
+)
+EN_OFFENDERS = (
+    "the",
+    "and",
+    "with",
+    "of",
+    "participants",
+    "participant",
+    "controls",
+    "control",
+    "significant",
+    "weighted",
+    "outcome",
+    "difference",
+    "suppressed",
+    "density",
+    "matched",
+    "caliper",
+    "reason",
+    "excluded",
+    "covariate",
+    "yes",
+    "before",
+    "after",
+    "hours",
+    "wage",
+    "share",
+    "item",
+    "value",
+    "fewer",
+    "died",
+    "referred",
+    "all",
+    "per",
+    "month",
+    "months",
+    "step",
+    "warnings",
+)
+CONFIG_CODES = (
+    "kontanthjaelp",
+    "uddannelseshjaelp",
+    "shy",
+    "m_order",
+    "boschloo",
+    "657",
+    "791",
+    "621",
+    "True",
+    "False",
+    "nan",
+    "None",
+)
 DA_CONFIG_WORDS = ("largest", "nearest", "replace", "matched", "mean_end_date")
 DA_NUMBER = re.compile(r"[1-9]\d{0,2}(\.\d{3})+(,\d+)?|\d+(,\d+)?")
 EN_COHORTS = {"sib_english": "sib_herning_viborg", "kolding_en": "kolding_ny_start", "unge_en": "viborg_unge"}
 
 
 def _browser(args, tmp_path, timeout=120):
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'chr'}", *args]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chr'}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, timeout=timeout)
 
 
 def _rendered_text(path, tmp_path):
     """Visible text of a page after Chromium rendered it, without <code> blocks."""
     import html as htmlmod
+
     dom = _browser(["--dump-dom", path.as_uri()], tmp_path).stdout.decode("utf-8")
     assert "<body" in dom
     dom = re.sub(r"<(style|script|code)[^>]*>.*?</\1>", " ", dom, flags=re.S)
@@ -356,8 +502,9 @@ def english_run(run):
     wd, env = run
     for en, da in EN_COHORTS.items():
         src = (wd / "config" / "cohorts" / f"{da}.yaml").read_text(encoding="utf-8")
-        (wd / "config" / "cohorts" / f"{en}.yaml").write_text(src.replace("language: da", "language: en"),
-                                                              encoding="utf-8")
+        (wd / "config" / "cohorts" / f"{en}.yaml").write_text(
+            src.replace("language: da", "language: en"), encoding="utf-8"
+        )
     r = _snakemake(wd, "--config", f"cohorts=[{','.join(EN_COHORTS)}]", env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     return wd
@@ -367,14 +514,22 @@ def test_single_cohort_runs_keep_the_other_cohorts_in_the_index(english_run):
     idx = (english_run / "results" / "index.html").read_text(encoding="utf-8")
     for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge", *EN_COHORTS):
         assert f'id="{c}"' in idx and f"{c}/report/effect_note.html" in idx, c
-    assert 'class="legend"' in idx and "procentpoint" in idx   # the configured language (da) with a legend
+    assert 'class="legend"' in idx and "procentpoint" in idx  # the configured language (da) with a legend
 
 
 def _matched_counts(text, lang):
-    pats = {"da": (r"Andelene er af de ([\d.]+) deltagere", r"([\d.]+) deltagere sammenlignes",
-                   r"Analyseret: matchet og med observeret status ([\d.]+)"),
-            "en": (r"Shares are of the ([\d,]+) analysed participants", r"([\d,]+) participants are compared",
-                   r"Analysed: matched, with observed status ([\d,]+)")}[lang]
+    pats = {
+        "da": (
+            r"Andelene er af de ([\d.]+) deltagere",
+            r"([\d.]+) deltagere sammenlignes",
+            r"Analyseret: matchet og med observeret status ([\d.]+)",
+        ),
+        "en": (
+            r"Shares are of the ([\d,]+) analysed participants",
+            r"([\d,]+) participants are compared",
+            r"Analysed: matched, with observed status ([\d,]+)",
+        ),
+    }[lang]
     found = []
     for p in pats:
         m = re.findall(p, text)
@@ -397,12 +552,15 @@ def test_every_note_reads_cleanly_in_its_language(english_run, tmp_path):
         row = re.search(rf'<tr id="{cohort}">(.*?)</tr>', idx_text, flags=re.S).group(1)
         assert re.search(rf"\b{n}\b", re.sub(r"<[^>]+>", " ", row)), cohort
         t1 = pd.read_csv(wd / "results" / cohort / "published" / "table1.csv")
-        assert set(t1["total_participant"]) == {n}, cohort          # Table 1 rests on the same persons
+        assert set(t1["total_participant"]) == {n}, cohort  # Table 1 rests on the same persons
         for code in CONFIG_CODES + (DA_CONFIG_WORDS if lang == "da" else ()):
             assert not re.search(rf"(?<![\w.,]){re.escape(code)}(?![\w.,])", text), (cohort, code)
-        assert not re.search(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text), (cohort, re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)[:5])
+        assert not re.search(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text), (
+            cohort,
+            re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)[:5],
+        )
         assert "-0,0" not in text and "−0,0 " not in text and "p = <" not in text
-        if "enabled: false" in yaml_cohort(wd, cohort):             # no progression caveat without progression
+        if "enabled: false" in yaml_cohort(wd, cohort):  # no progression caveat without progression
             assert "Progressionsmålingen" not in text and "progression analysis" not in text, cohort
         if lang == "da":
             words = set(re.findall(r"[A-Za-zÆØÅæøå]+", text.lower()))
@@ -428,23 +586,35 @@ def test_sib_note_prints_on_a4_without_split_tables(run, tmp_path):
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
     import numpy as np
     from PIL import Image
+
     pngs = sorted(tmp_path.glob("page-*.png"))
     assert len(pngs) == pages
-    for png in pngs:                                                 # every page renders something
+    for png in pngs:  # every page renders something
         ink = (np.asarray(Image.open(png).convert("L")) < 128).sum()
         assert ink > 100, (png.name, ink)
-    texts = [re.sub(r"\s+", " ", subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"],
-                                                 capture_output=True, text=True).stdout) for i in range(1, pages + 1)]
-    assert all(f"Side {i} / {pages}" in t for i, t in enumerate(texts, start=1))   # page numbers
+    texts = [
+        re.sub(
+            r"\s+",
+            " ",
+            subprocess.run(
+                ["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True, text=True
+            ).stdout,
+        )
+        for i in range(1, pages + 1)
+    ]
+    assert all(f"Side {i} / {pages}" in t for i, t in enumerate(texts, start=1))  # page numbers
     import html as htmlmod
+
     html = note.read_text(encoding="utf-8")
     tables = re.findall(r"<table>.*?</table>", html, flags=re.S)
     assert len(tables) >= 10
     for tab in tables:
-        firsts = [re.sub(r"\s+", " ", htmlmod.unescape(re.sub(r"<[^>]+>", "", c))).strip()[:12]
-                  for c in re.findall(r"<tr><td[^>]*>(.*?)</td>", tab, flags=re.S)]
+        firsts = [
+            re.sub(r"\s+", " ", htmlmod.unescape(re.sub(r"<[^>]+>", "", c))).strip()[:12]
+            for c in re.findall(r"<tr><td[^>]*>(.*?)</td>", tab, flags=re.S)
+        ]
         firsts = [f for f in firsts if len(f) >= 3]
-        assert any(all(f in t for f in firsts) for t in texts), firsts   # the whole table on one page
+        assert any(all(f in t for f in firsts) for t in texts), firsts  # the whole table on one page
 
 
 def test_workbook_from_the_run(run):
@@ -452,6 +622,7 @@ def test_workbook_from_the_run(run):
     markers are text in numeric columns, header frozen with a filter, README covers every sheet
     and column, no formulas."""
     from openpyxl import load_workbook
+
     wd, _ = run
     wb = load_workbook(_res(wd, "report", "tables.xlsx"))
     readme = [[c.value for c in r] for r in wb["README"].iter_rows()]
@@ -471,7 +642,7 @@ def test_workbook_from_the_run(run):
                     assert c.number_format != "General", (ws.title, c.coordinate)
     t1 = wb["table1"]
     marks = [c.value for row in t1.iter_rows(min_row=2) for c in row if c.value in ("<5", "x")]
-    assert marks                                        # suppressed cells kept as their marker text
+    assert marks  # suppressed cells kept as their marker text
     assert wb["effects"]["A1"].value == "Udfald" and wb["effects"]["B1"].value == "Udfald (kode)"
 
 
@@ -486,16 +657,19 @@ def test_every_small_cell_of_every_cohort_is_protected_and_the_audit_can_fail(ru
         assert len(primary) and primary["protected"].all(), cohort
         summary = (wd / "results" / cohort / "disclosure" / "audit_summary.txt").read_text()
         assert "Every small cell protected: yes" in summary
-        tables = {f.stem: pd.read_csv(f, keep_default_na=False, na_values=[""])
-                  for f in (wd / "results" / cohort / "interim" / "tables").glob("*.csv")}
+        tables = {
+            f.stem: pd.read_csv(f, keep_default_na=False, na_values=[""])
+            for f in (wd / "results" / cohort / "interim" / "tables").glob("*.csv")
+        }
         tables["extract_summary"] = pd.read_csv(wd / "results" / cohort / "qc" / "extract_summary.csv")
         tables["checksums"] = pd.DataFrame({"file": [], "sha256": []})
         import yaml
+
         c = yaml.safe_load((wd / "config" / "cohorts" / f"{cohort}.yaml").read_text())
         tb = Boundary(tables, {"min_cell": 5, **c.get("disclosure", {})}, False)
         p = tb.protect()
         assert set(p.hidden) == set(a["cell"][a.published_as != "(implied)"]), cohort
-        if "complementary" in p.hidden.values():        # without the complements the audit fails
+        if "complementary" in p.hidden.values():  # without the complements the audit fails
             stripped = {k: v for k, v in p.hidden.items() if v == "primary"}
             assert not audit(tb.led, stripped).protected.all(), cohort
 
@@ -506,17 +680,17 @@ def test_published_tables_show_no_small_count(run):
         if f.stem in ("checksums", "extract_summary", "overlap"):
             continue
         df = pd.read_csv(f, dtype=str, keep_default_na=False)
-        if "public" in df:                       # counts that were public anyway
+        if "public" in df:  # counts that were public anyway
             df = df[df["public"] != "True"]
         for col in [c for c in df.columns if c == "n" or c.startswith(("n_", "x_", "excluded"))]:
             if col.startswith(("n_eff", "n_down_started")) or col in ("n_control", "x_controls"):
-                continue                            # weighted: the rule counts control persons
+                continue  # weighted: the rule counts control persons
             vals = pd.to_numeric(df[col], errors="coerce")
             assert not ((vals > 0) & (vals < 5)).any(), (f, col, df[col].tolist())
     t1 = pd.read_csv(_res(wd, "published", "table1.csv")).set_index("outcome")
     assert t1.loc["not_resident", "n_participant"] == "<5" and t1.loc["temporary_benefit", "n_participant"] == "x"
     eff = pd.read_csv(_res(wd, "published", "effects.csv")).set_index("outcome")
-    assert pd.isna(eff.loc["temporary_benefit", "share_participants"])      # Table 1 hides it, so do the effects
+    assert pd.isna(eff.loc["temporary_benefit", "share_participants"])  # Table 1 hides it, so do the effects
     flow = pd.read_csv(_res(wd, "published", "flow.csv")).set_index("step")
     assert flow.loc[["referred", "started", "matched"], "public"].all()
 
@@ -550,10 +724,17 @@ def test_a_script_runs_alone_with_its_rules_inputs_and_writes_the_same_tables(ru
     wd, env = run
     pub = wd / "results" / "viborg_unge" / "published"
     before = {p.name: p.read_bytes() for p in pub.glob("*.csv")}
-    r = subprocess.run([sys.executable, "workflow/scripts/publish.py", "cohort=viborg_unge"], cwd=wd,
-                       env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "workflow/scripts/publish.py", "cohort=viborg_unge"],
+        cwd=wd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert {p.name: p.read_bytes() for p in pub.glob("*.csv")} == before
-    r = subprocess.run([sys.executable, "workflow/scripts/match.py"], cwd=wd, env=env,
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "workflow/scripts/match.py"], cwd=wd, env=env, capture_output=True, text=True, timeout=600
+    )
     assert r.returncode != 0 and "rule match needs cohort=<name>" in r.stderr

@@ -66,7 +66,7 @@ def run(smk, main) -> None:
         fh.setFormatter(_Formatter(traceback=True))
         handlers.append(fh)
     logging.basicConfig(level=logging.WARNING, handlers=handlers, force=True)
-    log.setLevel(logging.INFO)   # our messages; libraries stay at WARNING
+    log.setLevel(logging.INFO)  # our messages; libraries stay at WARNING
     see = f"; log: {log_file}" if log_file else ""
     try:
         main(smk)
@@ -74,10 +74,16 @@ def run(smk, main) -> None:
         log.error("%s stopped: %s%s", where(smk), exc, see)
         sys.exit(1)
     except Exception as exc:
-        log.error("%s failed with an unexpected error (%s: %s). This is a bug in sibeval or an "
-                  "input it does not check yet; the traceback is in %s. Please report it with "
-                  "that log", where(smk), type(exc).__name__, exc, log_file or "the console",
-                  exc_info=True)
+        log.error(
+            "%s failed with an unexpected error (%s: %s). This is a bug in sibeval or an "
+            "input it does not check yet; the traceback is in %s. Please report it with "
+            "that log",
+            where(smk),
+            type(exc).__name__,
+            exc,
+            log_file or "the console",
+            exc_info=True,
+        )
         sys.exit(1)
 
 
@@ -139,9 +145,13 @@ def context(smk):
         else:
             extract = NormalisedExtract(e["normalised"], e["path"], e["columns"], e.get("files"))
     return SimpleNamespace(
-        params=p, cohort=c, lang=c.get("language"), min_cell=c.get("disclosure", {}).get("min_cell"),
+        params=p,
+        cohort=c,
+        lang=c.get("language"),
+        min_cell=c.get("disclosure", {}).get("min_cell"),
         codes=CodeTable.from_config(p["dream_codes"]) if "dream_codes" in p else None,
-        labels=p.get("labels"), extract=extract,
+        labels=p.get("labels"),
+        extract=extract,
     )
 
 
@@ -162,17 +172,31 @@ def standalone(script: str, argv: list[str] | None = None):
     if not Path("Snakefile").exists():
         raise SystemExit("run it from the repository (the folder with the Snakefile)")
     with SnakemakeApi(OutputSettings(quiet=True)) as api:
-        wf = api.workflow(resource_settings=ResourceSettings(), snakefile=Path("Snakefile"),
-                          workdir=Path(".")).dag(DAGSettings()).workflow_api._workflow
+        wf = (
+            api.workflow(resource_settings=ResourceSettings(), snakefile=Path("Snakefile"), workdir=Path("."))
+            .dag(DAGSettings())
+            .workflow_api._workflow
+        )
         try:
             rule = wf.get_rule(rule_name)
         except Exception:
-            raise SystemExit(f"no rule '{rule_name}'; the rules: {', '.join(sorted(r.name for r in wf.rules))}") from None
+            raise SystemExit(
+                f"no rule '{rule_name}'; the rules: {', '.join(sorted(r.name for r in wf.rules))}"
+            ) from None
         missing = sorted(set(rule.wildcard_names) - set(args))
         if missing:
             raise SystemExit(f"rule {rule_name} needs {' '.join(f'{w}=<name>' for w in missing)}")
         job = Job(rule, DAG(wf, rules=[rule]), wildcards_dict=args)
         from types import SimpleNamespace
-        return SimpleNamespace(input=job.input, output=job.output, params=job.params, log=job.log,
-                               wildcards=job.wildcards, rule=rule_name, threads=job.threads,
-                               resources=job.resources, config=wf.config)
+
+        return SimpleNamespace(
+            input=job.input,
+            output=job.output,
+            params=job.params,
+            log=job.log,
+            wildcards=job.wildcards,
+            rule=rule_name,
+            threads=job.threads,
+            resources=job.resources,
+            config=wf.config,
+        )

@@ -14,8 +14,9 @@ import pandas as pd
 
 from sibeval import __version__
 from sibeval.adapters import atomic_path, context, run, standalone
+from sibeval.report.base import Labels, load_tables, run_date, run_time
 from sibeval.report.catalogue import Catalogue
-from sibeval.report.note import Labels, cohort_summary, load_tables, render_note, run_date, run_time
+from sibeval.report.note import cohort_summary, render_note
 from sibeval.report.workbook import write_workbook
 
 log = logging.getLogger("sibeval")

@@ -30,17 +30,31 @@ from sibeval.extract.timegrid import iso_weeks, week_column, week_month
 # chain states
 T, TW, W, U, E, F, P, X, D = range(9)
 ORDINARY = (TW, W)
-FIRST = 2016 * 12                 # first DREAM month (January 2016)
-START_FIRST = 2019 * 12 + 6       # first programme start month: 36 months of history
+FIRST = 2016 * 12  # first DREAM month (January 2016)
+START_FIRST = 2019 * 12 + 6  # first programme start month: 36 months of history
 NON_WESTERN = ("TUR", "IRQ", "SYR", "SOM", "AFG", "IRN", "PAK", "ERI")
 WESTERN = ("DEU", "POL", "SWE", "NOR", "GBR", "USA")
 MUNICIPALITIES = (751, 461, 101, 851, 561, 730)
 FORMATS = ("parquet", "csv", "csv_latin1", "stata")
-PATHOLOGIES = ("die_after_match", "emigrate_after_match", "outcome_past_coverage",
-               "no_eindkomst", "questionnaires", "start_questionnaire_only",
-               "all_one_status", "small_municipality", "extra_municipalities",
-               "tight_caliper", "few_controls", "binary_covariates", "never_started",
-               "int_codes", "constant_covariate", "odd_title", "replace")
+PATHOLOGIES = (
+    "die_after_match",
+    "emigrate_after_match",
+    "outcome_past_coverage",
+    "no_eindkomst",
+    "questionnaires",
+    "start_questionnaire_only",
+    "all_one_status",
+    "small_municipality",
+    "extra_municipalities",
+    "tight_caliper",
+    "few_controls",
+    "binary_covariates",
+    "never_started",
+    "int_codes",
+    "constant_covariate",
+    "odd_title",
+    "replace",
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +66,8 @@ class Scenario:
     participants: int = 60
     effect: float = 0.15
     fmt: str = "parquet"
-    months_after_start: int = 24          # DREAM months after the first start month
-    start_months: int = 12                # starts spread over this many months
+    months_after_start: int = 24  # DREAM months after the first start month
+    start_months: int = 12  # starts spread over this many months
     ratio: int = 5
     min_cell: int = 5
     pathologies: frozenset = field(default_factory=frozenset)
@@ -75,20 +89,33 @@ def random_scenario(seed: int, max_persons: int = 5000, max_participants: int = 
     format and each pathology at random."""
     rng = np.random.default_rng([seed, 20])
     persons = int(np.exp(rng.uniform(np.log(2000), np.log(max(2000, max_persons)))))
-    lo = 5 * 3          # min_cell with room for a few exclusions
-    participants = int(min(max_participants, persons // 25,
-                           max(lo, np.exp(rng.uniform(np.log(lo), np.log(max_participants))))))
+    lo = 5 * 3  # min_cell with room for a few exclusions
+    participants = int(
+        min(max_participants, persons // 25, max(lo, np.exp(rng.uniform(np.log(lo), np.log(max_participants)))))
+    )
     on = {p for p in PATHOLOGIES if rng.random() < 0.3}
     if "all_one_status" in on:
         on -= {"die_after_match", "emigrate_after_match"}
-    return Scenario(seed=seed, persons=persons, participants=participants,
-                    effect=float(rng.choice([0.0, 0.1, 0.2])), fmt=str(rng.choice(FORMATS)),
-                    ratio=int(rng.choice([1, 3, 5, 10])), pathologies=frozenset(on))
+    return Scenario(
+        seed=seed,
+        persons=persons,
+        participants=participants,
+        effect=float(rng.choice([0.0, 0.1, 0.2])),
+        fmt=str(rng.choice(FORMATS)),
+        ratio=int(rng.choice([1, 3, 5, 10])),
+        pathologies=frozenset(on),
+    )
 
 
 # monthly moves out of the states other than T: (destination, probability)
-MOVES = {TW: ((W, 0.08), (T, 0.08)), W: ((T, 0.015), (U, 0.004)), U: ((T, 0.08), (W, 0.05)),
-         E: ((T, 0.02), (W, 0.02)), F: ((T, 0.01),), X: ((T, 0.02),)}
+MOVES = {
+    TW: ((W, 0.08), (T, 0.08)),
+    W: ((T, 0.015), (U, 0.004)),
+    U: ((T, 0.08), (W, 0.05)),
+    E: ((T, 0.02), (W, 0.02)),
+    F: ((T, 0.01),),
+    X: ((T, 0.02),),
+}
 T_DEST = (TW, W, U, E, F, P, X)
 DEATH = 0.0004
 
@@ -97,8 +124,7 @@ def _t_rates(u) -> np.ndarray:
     """Monthly probabilities of leaving benefit (T) for T_DEST, persons x 7."""
     emp = np.exp(0.8 * np.asarray(u, float))
     one = np.ones_like(emp)
-    return np.column_stack([0.015 * emp, 0.025 * emp, 0.01 * one, 0.004 * one, 0.003 * one,
-                            0.003 / emp, 0.001 * one])
+    return np.column_stack([0.015 * emp, 0.025 * emp, 0.01 * one, 0.004 * one, 0.003 * one, 0.003 / emp, 0.001 * one])
 
 
 def _simulate(rng, n, n_months, u):
@@ -154,8 +180,9 @@ def generate(sc: Scenario) -> dict:
     birth_year = rng.integers(1956, 1997, n)
     birth = pd.to_datetime({"year": birth_year, "month": rng.integers(1, 13, n), "day": rng.integers(1, 29, n)})
     ie_type = rng.choice([1, 2, 3], n, p=[0.55, 0.35, 0.10])
-    land = np.where(ie_type == 1, "DNK", np.where(rng.random(n) < 0.75, rng.choice(NON_WESTERN, n),
-                                                   rng.choice(WESTERN, n)))
+    land = np.where(
+        ie_type == 1, "DNK", np.where(rng.random(n) < 0.75, rng.choice(NON_WESTERN, n), rng.choice(WESTERN, n))
+    )
     kom = np.where(rng.random(n) < 0.7, rng.choice(kom_pool, n), rng.choice(MUNICIPALITIES[3:], n))
     partner = (rng.random(n) < 0.45).astype(int)
     u = 0.4 * (sex == 1) - 0.02 * (2020 - birth_year - 40) - 0.4 * (ie_type == 2) + rng.normal(0, 1, n)
@@ -181,17 +208,16 @@ def generate(sc: Scenario) -> dict:
         months_k = START_FIRST + rng.integers(0, start_months, want)
         for m in np.sort(months_k):
             c = m - FIRST
-            if c not in history:           # employed in the 24 and on benefit in the 36 months before
-                history[c] = (ordinary[:, c - 24:c].any(axis=1), (~np.isin(S[:, c - 36:c], (W, U, E))).mean(axis=1))
+            if c not in history:  # employed in the 24 and on benefit in the 36 months before
+                history[c] = (ordinary[:, c - 24 : c].any(axis=1), (~np.isin(S[:, c - 36 : c], (W, U, E))).mean(axis=1))
             emp24, share36 = history[c]
-            ok = ((S[:, c] == T) & ~chosen & (kom == k_code) & (age_at(m) >= 26) & (age_at(m) <= 63))
+            ok = (S[:, c] == T) & ~chosen & (kom == k_code) & (age_at(m) >= 26) & (age_at(m) <= 63)
             if female_only:
                 ok &= sex == 2
             cand = np.flatnonzero(ok)
             if cand.size == 0:
                 continue
-            score = -0.9 * emp24[cand] + 1.2 * share36[cand] + 0.02 * (age_at(m)[cand] - 40) \
-                + 0.3 * (sex[cand] == 2)
+            score = -0.9 * emp24[cand] + 1.2 * share36[cand] + 0.02 * (age_at(m)[cand] - 40) + 0.3 * (sex[cand] == 2)
             p = np.exp(score - score.max())
             i = int(rng.choice(cand, p=p / p.sum()))
             chosen[i] = True
@@ -211,15 +237,15 @@ def generate(sc: Scenario) -> dict:
     # after matching (the index month), before the outcome month: deaths and emigrations
     # happen in both worlds, so they come first; then the programme's effect
     reach = (out_m - FIRST) < n_months
-    forced = set()                 # no effect possible in either world
+    forced = set()  # no effect possible in either world
     if "die_after_match" in sc.pathologies:
         for j in rng.choice(np.flatnonzero(reach), min(3, int(reach.sum())), replace=False):
-            S[idx[j], out_m[j] - FIRST - 1:] = D
+            S[idx[j], out_m[j] - FIRST - 1 :] = D
             forced.add(int(j))
     if "emigrate_after_match" in sc.pathologies:
         for j in rng.choice(np.flatnonzero(reach), min(2, int(reach.sum())), replace=False):
             if S[idx[j], out_m[j] - FIRST] != D:
-                S[idx[j], out_m[j] - FIRST - 1:] = X
+                S[idx[j], out_m[j] - FIRST - 1 :] = X
                 forced.add(int(j))
     effect_switch = np.zeros(len(idx), bool)
     could_switch = np.zeros(len(idx), bool)
@@ -230,7 +256,7 @@ def generate(sc: Scenario) -> dict:
             continue
         y0[j] = S[i, co]
         if "all_one_status" in sc.pathologies:
-            S[i, c0:] = T          # the programme holds everyone on benefit: effect -1[y0 ordinary]
+            S[i, c0:] = T  # the programme holds everyone on benefit: effect -1[y0 ordinary]
             continue
         could_switch[j] = y0[j] not in (*ORDINARY, D, X)
         if could_switch[j] and rng.random() < sc.effect:
@@ -258,8 +284,7 @@ def generate(sc: Scenario) -> dict:
     dream.insert(0, "pnr", pnr)
     dream = dream.replace("", None)
     if "int_codes" in sc.pathologies:
-        dream = pd.concat([dream[["pnr"]], dream.iloc[:, 1:].apply(lambda s: pd.to_numeric(s).astype("Int64"))],
-                          axis=1)
+        dream = pd.concat([dream[["pnr"]], dream.iloc[:, 1:].apply(lambda s: pd.to_numeric(s).astype("Int64"))], axis=1)
 
     pi, mi = np.nonzero(ordinary | (S == F))
     no_wage = set()
@@ -268,19 +293,41 @@ def generate(sc: Scenario) -> dict:
         never = [i for i in idx if not ordinary[i].any()][:3]
         no_wage = set(never)
     hours = np.clip(rng.normal(100, 40, pi.size), 5, 170).round(1)
-    eind = pd.DataFrame({"pnr": pnr[pi], "maaned": [f"{(FIRST + m) // 12:04d}-{(FIRST + m) % 12 + 1:02d}" for m in mi],
-                         "loen": (hours * rng.normal(180, 20, pi.size)).round(0), "timer": hours})
+    eind = pd.DataFrame(
+        {
+            "pnr": pnr[pi],
+            "maaned": [f"{(FIRST + m) // 12:04d}-{(FIRST + m) % 12 + 1:02d}" for m in mi],
+            "loen": (hours * rng.normal(180, 20, pi.size)).round(0),
+            "timer": hours,
+        }
+    )
     eind = eind[~pd.Series(pi).isin(no_wage).to_numpy()]
 
     years = range(2016, last_month // 12 + 2)
     alive_jan = {y: S[:, min(n_months - 1, (y * 12) - FIRST)] != D for y in years}
-    bef = pd.concat([pd.DataFrame({"pnr": pnr[a], "aar": y, "koen": sex[a], "foed_dag": birth[a].dt.date,
-                                   "ie_type": ie_type[a], "opr_land": land[a],
-                                   "civst": np.where(partner[a] == 1, "G", "U"), "samlev": partner[a],
-                                   "kom": kom[a]}) for y, a in alive_jan.items()], ignore_index=True)
+    bef = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "pnr": pnr[a],
+                    "aar": y,
+                    "koen": sex[a],
+                    "foed_dag": birth[a].dt.date,
+                    "ie_type": ie_type[a],
+                    "opr_land": land[a],
+                    "civst": np.where(partner[a] == 1, "G", "U"),
+                    "samlev": partner[a],
+                    "kom": kom[a],
+                }
+            )
+            for y, a in alive_jan.items()
+        ],
+        ignore_index=True,
+    )
 
     def day(m, d):
         return dt.date(int(m) // 12, int(m) % 12 + 1, int(d))
+
     vn = [(pnr[i], day(FIRST - 12 * int(rng.integers(1, 15)), 15), "I") for i in np.flatnonzero(ie_type == 2)]
     for i, m in zip(*np.nonzero((S[:, 1:] == X) & (S[:, :-1] != X))):
         vn.append((pnr[i], day(FIRST + m + 1, 3), "U"))
@@ -291,46 +338,92 @@ def generate(sc: Scenario) -> dict:
     dead = np.flatnonzero((S == D).any(axis=1))
     dod = pd.DataFrame({"pnr": pnr[dead], "doddato": [day(FIRST + first_d[i], 10) for i in dead]})
     has_udda = rng.random(n) < 0.8
-    udda = pd.DataFrame({"pnr": pnr[has_udda], "aar": 2015,
-                         "hfaudd": [f"{x}{y:02d}" for x, y in zip(rng.choice([10, 20, 35, 50], has_udda.sum()),
-                                                                   rng.integers(10, 99, has_udda.sum()))]})
+    udda = pd.DataFrame(
+        {
+            "pnr": pnr[has_udda],
+            "aar": 2015,
+            "hfaudd": [
+                f"{x}{y:02d}"
+                for x, y in zip(rng.choice([10, 20, 35, 50], has_udda.sum()), rng.integers(10, 99, has_udda.sum()))
+            ],
+        }
+    )
     lp = np.flatnonzero(rng.random(n) < 0.3)
-    lpr = pd.DataFrame({"pnr": pnr[lp], "dato": [day(FIRST + int(m), 5) for m in rng.integers(0, n_months, lp.size)],
-                        "psyk": rng.integers(0, 2, lp.size)})
+    lpr = pd.DataFrame(
+        {
+            "pnr": pnr[lp],
+            "dato": [day(FIRST + int(m), 5) for m in rng.integers(0, n_months, lp.size)],
+            "psyk": rng.integers(0, 2, lp.size),
+        }
+    )
 
     kom_of = np.array([r[1] for r in rows])
     never = np.zeros(len(idx), bool)
     if "never_started" in sc.pathologies:
         never[rng.choice(len(idx), min(2, len(idx)), replace=False)] = True
-    part = pd.DataFrame({
-        "pnr": pnr[idx], "kommune": kom_of,
-        "visitation_dato": [day(m - 1, 20) for m in start_m],
-        "start_dato": [None if nv else day(m, 1 + int(rng.integers(0, 10))) for m, nv in zip(start_m, never)],
-        "slut_dato": [None if nv else day(m, 15 + int(rng.integers(0, 10))) for m, nv in zip(end_m, never)],
-    })
-    files = {"participants": part, "dream": dream, "bef": bef, "eindkomst": eind, "vnds": vnds,
-             "dod": dod, "udda": udda, "lpr": lpr}
+    part = pd.DataFrame(
+        {
+            "pnr": pnr[idx],
+            "kommune": kom_of,
+            "visitation_dato": [day(m - 1, 20) for m in start_m],
+            "start_dato": [None if nv else day(m, 1 + int(rng.integers(0, 10))) for m, nv in zip(start_m, never)],
+            "slut_dato": [None if nv else day(m, 15 + int(rng.integers(0, 10))) for m, nv in zip(end_m, never)],
+        }
+    )
+    files = {
+        "participants": part,
+        "dream": dream,
+        "bef": bef,
+        "eindkomst": eind,
+        "vnds": vnds,
+        "dod": dod,
+        "udda": udda,
+        "lpr": lpr,
+    }
     progression = "questionnaires" in sc.pathologies or "start_questionnaire_only" in sc.pathologies
     if progression:
         files["questionnaires"] = _questionnaires(rng, part[~never], "start_questionnaire_only" in sc.pathologies)
 
-    covs = (["age_50plus", "female", "employed_24m", "partner"] if "binary_covariates" in sc.pathologies
-            else ["age", "age_50plus", "female", "partner", "employed_24m", "benefit_share_36m",
-                  "primary_school_only", "somatic_2y", "psych_2y"])
+    covs = (
+        ["age_50plus", "female", "employed_24m", "partner"]
+        if "binary_covariates" in sc.pathologies
+        else [
+            "age",
+            "age_50plus",
+            "female",
+            "partner",
+            "employed_24m",
+            "benefit_share_36m",
+            "primary_school_only",
+            "somatic_2y",
+            "psych_2y",
+        ]
+    )
     if female_only and "female" not in covs:
         covs.append("female")
     title = "Scenario " + str(sc.seed)
     if "odd_title" in sc.pathologies:
-        title = "=HYPERLINK(\"x\") <b>Ny start</b> & \"job\" – Æblegård " + "lang " * 12
+        title = '=HYPERLINK("x") <b>Ny start</b> & "job" – Æblegård ' + "lang " * 12
     cohort = {
-        "title": title, "extract": f"scenario_{sc.seed}", "municipalities": cohort_koms,
-        "follow_up_months": follow, "language": "da",
-        "eligibility": {"sex": [1, 2], "non_western": None, "age_min": 25, "age_max": 64,
-                        "benefit_groups": ["kontanthjaelp", "shy"]},
+        "title": title,
+        "extract": f"scenario_{sc.seed}",
+        "municipalities": cohort_koms,
+        "follow_up_months": follow,
+        "language": "da",
+        "eligibility": {
+            "sex": [1, 2],
+            "non_western": None,
+            "age_min": 25,
+            "age_max": 64,
+            "benefit_groups": ["kontanthjaelp", "shy"],
+        },
         "covariates": covs,
-        "matching": {"ratio": 20 if "few_controls" in sc.pathologies else sc.ratio, "caliper": 0.01 if "tight_caliper" in sc.pathologies else 0.2,
-                     **({"mahvars": []} if "binary_covariates" in sc.pathologies else {}),
-                     **({"replace": True} if "replace" in sc.pathologies else {})},
+        "matching": {
+            "ratio": 20 if "few_controls" in sc.pathologies else sc.ratio,
+            "caliper": 0.01 if "tight_caliper" in sc.pathologies else 0.2,
+            **({"mahvars": []} if "binary_covariates" in sc.pathologies else {}),
+            **({"replace": True} if "replace" in sc.pathologies else {}),
+        },
         "effects": {"subgroups": ["employed_24m"], "monte_carlo_reps": 2000},
         "progression": {"enabled": progression},
         "disclosure": {"min_cell": sc.min_cell},
@@ -348,27 +441,41 @@ def generate(sc: Scenario) -> dict:
         dist = expected_states(u[i], T, co - c0)
         alive = 1 - dist[D]
         employed = (dist[TW] + dist[W]) / alive
-        true_effect[j] = (-employed if "all_one_status" in sc.pathologies
-                          else sc.effect * (1 - employed - dist[X] / alive))
-    truth = pd.DataFrame({"pnr": pnr[idx], "y0_ordinary": y0_ordinary, "could_switch": could_switch.astype(int),
-                          "switched": effect_switch.astype(int), "true_effect": true_effect})
-    return {"files": files, "cohort": cohort, "truth": truth, "last_month": last_month,
-            "employability": pd.Series(u, index=pnr)}
+        true_effect[j] = (
+            -employed if "all_one_status" in sc.pathologies else sc.effect * (1 - employed - dist[X] / alive)
+        )
+    truth = pd.DataFrame(
+        {
+            "pnr": pnr[idx],
+            "y0_ordinary": y0_ordinary,
+            "could_switch": could_switch.astype(int),
+            "switched": effect_switch.astype(int),
+            "true_effect": true_effect,
+        }
+    )
+    return {
+        "files": files,
+        "cohort": cohort,
+        "truth": truth,
+        "last_month": last_month,
+        "employability": pd.Series(u, index=pnr),
+    }
 
 
 def _questionnaires(rng, part, start_only):
     from sibeval.extract.contract import BIP_ITEMS, WHO5_ITEMS
+
     rows = []
     for r in part.itertuples():
         if rng.random() < 0.15:
-            continue                       # no questionnaire at all
+            continue  # no questionnaire at all
         base = {c: int(rng.integers(1, 6)) for c in BIP_ITEMS} | {c: int(rng.integers(0, 6)) for c in WHO5_ITEMS}
         rows.append({"pnr": r.pnr, "runde": "start", "dato": r.start_dato, **base})
         if start_only and rng.random() < 0.5 or r.slut_dato is None:
             continue
         end = {c: int(np.clip(v + rng.integers(-1, 3), 1 if c in BIP_ITEMS else 0, 5)) for c, v in base.items()}
         if rng.random() < 0.1:
-            end[WHO5_ITEMS[0]] = None      # an incomplete answer
+            end[WHO5_ITEMS[0]] = None  # an incomplete answer
         rows.append({"pnr": r.pnr, "runde": "slut", "dato": r.slut_dato, **end})
     return pd.DataFrame(rows)
 
@@ -384,11 +491,13 @@ def write_files(files: dict, folder: Path, fmt: str) -> None:
     for name, df in files.items():
         if name in ("participants", "questionnaires"):
             if fmt == "csv_latin1":
-                df.assign(bemaerkning="særlig indsats – ø").to_csv(folder / f"{name}.csv", sep=",",
-                                                                      index=False, encoding="cp1252")
+                df.assign(bemaerkning="særlig indsats – ø").to_csv(
+                    folder / f"{name}.csv", sep=",", index=False, encoding="cp1252"
+                )
             else:
-                df.to_csv(folder / f"{name}.csv", sep=";", index=False,
-                          encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+                df.to_csv(
+                    folder / f"{name}.csv", sep=";", index=False, encoding="utf-8-sig" if fmt == "csv" else "utf-8"
+                )
         elif fmt == "parquet":
             df.to_parquet(folder / f"{name}.parquet", index=False)
         elif fmt in ("csv", "csv_latin1"):
@@ -411,8 +520,12 @@ def write_scenario(sc: Scenario, folder: Path) -> dict:
     (None: must publish) and the truth per participant."""
     g = generate(sc)
     write_files(g["files"], Path(folder), sc.fmt)
-    return {"cohort": g["cohort"], "expected_stop": sc.expected_stop(), "truth": g["truth"],
-            "scenario": {**asdict(sc), "pathologies": sorted(sc.pathologies)}}
+    return {
+        "cohort": g["cohort"],
+        "expected_stop": sc.expected_stop(),
+        "truth": g["truth"],
+        "scenario": {**asdict(sc), "pathologies": sorted(sc.pathologies)},
+    }
 
 
 def prepare_workdir(sc: Scenario, wd: Path, repo: Path) -> dict:
@@ -426,7 +539,9 @@ def prepare_workdir(sc: Scenario, wd: Path, repo: Path) -> dict:
     wd.mkdir(parents=True, exist_ok=True)
     for item in ("Snakefile", "config", "workflow"):
         src = Path(repo) / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, wd / item, **({"dirs_exist_ok": True} if src.is_dir() else {}))
+        (shutil.copytree if src.is_dir() else shutil.copy)(
+            src, wd / item, **({"dirs_exist_ok": True} if src.is_dir() else {})
+        )
     out = write_scenario(sc, wd / "data" / "raw" / f"scenario_{sc.seed}")
     name = f"scenario_{sc.seed}"
     cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())

@@ -15,7 +15,7 @@ def _wvar(x, w):
     """Weighted variance with the reliability-weights bias correction (as cobalt)."""
     sw = w.sum()
     m = np.sum(w * x) / sw
-    denom = sw - np.sum(w ** 2) / sw
+    denom = sw - np.sum(w**2) / sw
     return float(np.sum(w * (x - m) ** 2) / denom) if denom > 0 else np.nan
 
 
@@ -33,8 +33,14 @@ def _ecdf_max(xt, wt, xc, wc):
     return float(np.max(np.abs(_ecdf_at(xt, wt, vals) - _ecdf_at(xc, wc, vals))))
 
 
-def balance_table(data: pd.DataFrame, treatment: str, covariates, weights: str | None = None,
-                  estimand: str = "ATT", sd_data: pd.DataFrame | None = None) -> pd.DataFrame:
+def balance_table(
+    data: pd.DataFrame,
+    treatment: str,
+    covariates,
+    weights: str | None = None,
+    estimand: str = "ATT",
+    sd_data: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per covariate: means, SMD, raw difference, variance ratio, eCDF max.
 
     SMD = (mean treated - mean control) / SD of the treated (ATT), with the SD taken from
@@ -54,14 +60,18 @@ def balance_table(data: pd.DataFrame, treatment: str, covariates, weights: str |
         mt, mc = _wmean(xt, wt), _wmean(xc, wc)
         binary = set(np.unique(x[~np.isnan(x)])) <= {0.0, 1.0}
         vt, vc = _wvar(xt, wt), _wvar(xc, wc)
-        rows.append({
-            "covariate": c, "type": "binary" if binary else "continuous",
-            "mean_treated": mt, "mean_control": mc,
-            "diff_raw": mt - mc,
-            "smd": (mt - mc) / sd if sd > 0 else np.nan,
-            "variance_ratio": np.nan if binary or not vc else vt / vc,
-            "ecdf_max": _ecdf_max(xt, wt, xc, wc),
-        })
+        rows.append(
+            {
+                "covariate": c,
+                "type": "binary" if binary else "continuous",
+                "mean_treated": mt,
+                "mean_control": mc,
+                "diff_raw": mt - mc,
+                "smd": (mt - mc) / sd if sd > 0 else np.nan,
+                "variance_ratio": np.nan if binary or not vc else vt / vc,
+                "ecdf_max": _ecdf_max(xt, wt, xc, wc),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -87,8 +97,11 @@ def covariate_counts(data: pd.DataFrame, covariates, treatment: str = "treated")
     t = data[treatment].to_numpy() == 1
     w = data["weights"].to_numpy(float) if "weights" in data else np.ones(len(data))
     # participants as in the balance after matching (the profile's column)
-    groups = {"participants": (t & (w > 0), np.ones(len(data))), "pool": (~t, np.ones(len(data))),
-              "matched_controls": (~t & (w > 0), w)}
+    groups = {
+        "participants": (t & (w > 0), np.ones(len(data))),
+        "pool": (~t, np.ones(len(data))),
+        "matched_controls": (~t & (w > 0), w),
+    }
     rows = []
     for v in covariates:
         x = data[v].to_numpy(float)
@@ -98,9 +111,20 @@ def covariate_counts(data: pd.DataFrame, covariates, treatment: str = "treated")
             d = data.loc[sel]
             n_total = int(sel.sum())
             n_with = float(np.sum(x[sel] * wt[sel]) / np.sum(wt[sel]) * n_total) if n_total else 0.0
-            rows.append({"covariate": v, "group": g, "n_total": n_total, "n_with": n_with,
-                         "persons_with": int(d.loc[x[sel] == 1, "pnr"].nunique()) if "pnr" in d else int((x[sel] == 1).sum()),
-                         "persons_without": int(d.loc[x[sel] == 0, "pnr"].nunique()) if "pnr" in d else int((x[sel] == 0).sum())})
+            rows.append(
+                {
+                    "covariate": v,
+                    "group": g,
+                    "n_total": n_total,
+                    "n_with": n_with,
+                    "persons_with": int(d.loc[x[sel] == 1, "pnr"].nunique())
+                    if "pnr" in d
+                    else int((x[sel] == 1).sum()),
+                    "persons_without": int(d.loc[x[sel] == 0, "pnr"].nunique())
+                    if "pnr" in d
+                    else int((x[sel] == 0).sum()),
+                }
+            )
     return pd.DataFrame(rows, columns=["covariate", "group", "n_total", "n_with", "persons_with", "persons_without"])
 
 
@@ -117,6 +141,14 @@ def score_bins(data: pd.DataFrame, n_bins: int = 40, treatment: str = "treated")
     for g, sel in (("participants", t & (w > 0)), ("eligible_pool", ~t), ("matched_controls", ~t & (w > 0))):
         d = pd.DataFrame({"bin": b[sel], "pnr": pnr[sel]}).groupby("bin")["pnr"].agg(["size", "nunique"])
         d = d.reindex(range(n_bins), fill_value=0)
-        rows += [{"group": g, "bin_lo": round(float(edges[i]), 6), "bin_hi": round(float(edges[i + 1]), 6),
-                  "n": int(d.at[i, "size"]), "persons": int(d.at[i, "nunique"])} for i in range(n_bins)]
+        rows += [
+            {
+                "group": g,
+                "bin_lo": round(float(edges[i]), 6),
+                "bin_hi": round(float(edges[i + 1]), 6),
+                "n": int(d.at[i, "size"]),
+                "persons": int(d.at[i, "nunique"]),
+            }
+            for i in range(n_bins)
+        ]
     return pd.DataFrame(rows)

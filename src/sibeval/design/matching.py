@@ -44,7 +44,7 @@ def _check(name, value, allowed):
 class LogitFit:
     """An unpenalised logistic regression fitted by Newton's method (IRLS)."""
 
-    params: np.ndarray            # intercept first, then one per covariate
+    params: np.ndarray  # intercept first, then one per covariate
     linear_predictor: np.ndarray  # X @ params for every row
     iterations: int
     names: tuple = ()
@@ -73,17 +73,17 @@ def _logit_newton(X, y, maxiter=100, tol=1e-7):
     Z[:, 1:] = (X[:, 1:] - mu) / sd
     g = np.zeros(X.shape[1])
     ybar = y.mean()
-    g[0] = np.log(ybar / (1 - ybar))        # start at the intercept-only fit (X[:, 0] is 1)
+    g[0] = np.log(ybar / (1 - ybar))  # start at the intercept-only fit (X[:, 0] is 1)
     Zw = np.empty_like(Z)
     eta = Z @ g
     ll = _loglik(eta, y)
     for it in range(1, maxiter + 1):
-        p = 0.5 * (1.0 + np.tanh(0.5 * eta))   # the logistic function without overflow
+        p = 0.5 * (1.0 + np.tanh(0.5 * eta))  # the logistic function without overflow
         grad = Z.T @ (y - p)
         np.multiply(Z, np.sqrt(p * (1 - p))[:, None], out=Zw)
         full = np.linalg.lstsq(Zw.T @ Zw, grad, rcond=None)[0]
         step = full
-        for _ in range(40):                     # step-halving (glm2's rule; glm.fit's on overflow)
+        for _ in range(40):  # step-halving (glm2's rule; glm.fit's on overflow)
             new = g + step
             eta_new = Z @ new
             ll_new = _loglik(eta_new, y)
@@ -93,7 +93,7 @@ def _logit_newton(X, y, maxiter=100, tol=1e-7):
         else:
             raise np.linalg.LinAlgError("the fit could not increase the likelihood")
         g, eta, ll = new, eta_new, ll_new
-        if np.max(np.abs(full)) < tol:          # converged: the full Newton step, not a halved one
+        if np.max(np.abs(full)) < tol:  # converged: the full Newton step, not a halved one
             if np.max(np.abs(g[1:]), initial=0.0) > 30.0:
                 # a coefficient of 30 per SD: the rows a combination of covariates separates
                 # reached probabilities of exactly 0 or 1, their weights vanished, and the fit
@@ -158,8 +158,9 @@ def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) 
     nan = np.isnan(X)
     if nan.any():
         bad = [c for c, b in zip(covariates, nan.any(axis=0)) if b]
-        raise SibevalError(f"match(): covariate(s) {bad} have missing values "
-                           f"({int(nan.any(axis=1).sum())} rows); impute or drop them")
+        raise SibevalError(
+            f"match(): covariate(s) {bad} have missing values ({int(nan.any(axis=1).sum())} rows); impute or drop them"
+        )
     const = [c for j, c in enumerate(covariates) if np.all(X[:, j] == X[0, j])]
     if const:
         raise SibevalError(f"match(): covariate(s) {const} take a single value; drop them from covariates")
@@ -172,7 +173,8 @@ def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) 
             f"{int(y.sum())} participants and {int(len(y) - y.sum())} eligible control rows (e.g. one "
             "value for every participant), so the propensity model has no finite estimate. "
             "Fix: drop them from covariates: in the cohort file, or restrict eligibility: to "
-            "persons with the participants' values")
+            "persons with the participants' values"
+        )
     X1 = np.empty((len(X), X.shape[1] + 1))
     X1[:, 0] = 1.0
     X1[:, 1:] = X
@@ -180,9 +182,11 @@ def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) 
     try:
         beta, it = _logit_newton(X, y)
     except np.linalg.LinAlgError as exc:
-        raise SibevalError(f"match(): the propensity model did not converge ({exc}); a combination "
-                           f"of the covariates {covariates} may predict participation perfectly: "
-                           "drop or merge covariates in the cohort file") from None
+        raise SibevalError(
+            f"match(): the propensity model did not converge ({exc}); a combination "
+            f"of the covariates {covariates} may predict participation perfectly: "
+            "drop or merge covariates in the cohort file"
+        ) from None
     return LogitFit(params=beta, linear_predictor=X @ beta, iterations=it, names=("const", *covariates))
 
 
@@ -211,8 +215,8 @@ class MatchResult:
     estimand: str
     ratio: int
     replace: bool
-    caliper: float | None        # in distance units, as applied
-    caliper_sd: float | None     # as given
+    caliper: float | None  # in distance units, as applied
+    caliper_sd: float | None  # as given
     m_order: str
     exact: tuple
     covariates: tuple
@@ -243,9 +247,15 @@ class MatchResult:
         for label, mask in (("All", np.ones(len(d), bool)), ("Matched", w > 0), ("Unmatched", w == 0)):
             rows.append({"sample": label, "control": int((mask & ~t).sum()), "treated": int((mask & t).sum())})
         if self.method is not None:
-            ess = lambda x: float(x.sum() ** 2 / (x ** 2).sum()) if x.sum() > 0 else 0.0  # noqa: E731
-            rows.insert(1, {"sample": "Matched (ESS)", "control": round(ess(w[~t & (w > 0)]), 2),
-                            "treated": round(ess(w[t & (w > 0)]), 2)})
+            ess = lambda x: float(x.sum() ** 2 / (x**2).sum()) if x.sum() > 0 else 0.0  # noqa: E731
+            rows.insert(
+                1,
+                {
+                    "sample": "Matched (ESS)",
+                    "control": round(ess(w[~t & (w > 0)]), 2),
+                    "treated": round(ess(w[t & (w > 0)]), 2),
+                },
+            )
         return pd.DataFrame(rows)
 
 
@@ -301,9 +311,9 @@ class _Pool:
         self.order = np.lexsort((key, strata)) if split else np.argsort(key, kind="stable")
         self.pos = np.empty(n, dtype=np.int64)
         self.pos[self.order] = np.arange(n)
-        srt = self.order[~treat[self.order]]                 # control rows in search order
+        srt = self.order[~treat[self.order]]  # control rows in search order
         st = strata[srt]
-        by = np.argsort(st.astype(np.int16) if st.max() < 2 ** 15 else st, kind="stable")  # int16: radix sort
+        by = np.argsort(st.astype(np.int16) if st.max() < 2**15 else st, kind="stable")  # int16: radix sort
         st = st[by]
         cpos = self.pos[srt[by]]
         cuts = np.flatnonzero(np.diff(st)) + 1
@@ -350,7 +360,7 @@ def _vec_candidates(t, pool, dist, strata, eligible, cal, ratio, mine):
             got += 1
     if len(found) <= 1:
         return [f[2] for f in found]
-    found.sort(key=lambda f: (f[0], f[1]))                  # order met: fewer steps first, left first
+    found.sort(key=lambda f: (f[0], f[1]))  # order met: fewer steps first, left first
     if len(found) <= ratio:
         return [f[2] for f in found]
     keep = _heap_select([f[3] for f in found], ratio)
@@ -410,7 +420,7 @@ def _pivoted_cholesky(A, tol=None):
         R[:, [j, q]] = R[:, [q, j]]
         piv[[j, q]] = piv[[q, j]]
         R[j, j] = np.sqrt(A[j, j] - np.sum(R[:j, j] ** 2))
-        R[j, j + 1:] = (A[j, j + 1:] - R[:j, j] @ R[:j, j + 1:]) / R[j, j]
+        R[j, j + 1 :] = (A[j, j + 1 :] - R[:j, j] @ R[:j, j + 1 :]) / R[j, j]
     return R, piv
 
 
@@ -442,7 +452,7 @@ def _mah_candidates(t, pool, M, dist, eligible, cal, ratio, mine, window):
     ok = np.isfinite(d2)
     rows, d2 = rows[ok], d2[ok]
     gap = pool.pos[rows] - pool.pos[t]
-    o = np.lexsort((gap < 0, -np.abs(gap), d2))              # nearest; then met last: farther, right before left
+    o = np.lexsort((gap < 0, -np.abs(gap), d2))  # nearest; then met last: farther, right before left
     return [int(r) for r in rows[o[:ratio]]]
 
 
@@ -492,7 +502,7 @@ def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit, mah=No
                 return rows
             a, b = np.searchsorted(d, [dist[t] - caliper, dist[t] + caliper], side="left")
             b = np.searchsorted(d, dist[t] + caliper, side="right")
-            return rows[max(a - 1, 0):b + 1]
+            return rows[max(a - 1, 0) : b + 1]
 
         def find(t, k, mine):
             return _mah_candidates(t, pool, mah, dist, eligible, caliper, k, mine, window)
@@ -526,7 +536,7 @@ def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit, mah=No
             mine.append(int(k[0]))
             touched = [t, k[0]]
             if unit is not None:
-                touched = np.concatenate([by_unit[bounds[codes[x]]:bounds[codes[x] + 1]] for x in touched])
+                touched = np.concatenate([by_unit[bounds[codes[x]] : bounds[codes[x] + 1]] for x in touched])
             for x in touched:
                 if not eligible[x]:
                     continue
@@ -553,11 +563,22 @@ def _att_weights(n, treat, matched):
     return w
 
 
-def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "nearest",
-          distance: str = "logit", ratio: int = 1, replace: bool = False,
-          caliper: float | None = None, std_caliper: bool = True, exact=None,
-          m_order: str = "largest", estimand: str = "ATT", unit_id: str | None = None,
-          mahvars=None) -> MatchResult:
+def match(
+    data: pd.DataFrame,
+    treatment: str,
+    covariates,
+    method: str | None = "nearest",
+    distance: str = "logit",
+    ratio: int = 1,
+    replace: bool = False,
+    caliper: float | None = None,
+    std_caliper: bool = True,
+    exact=None,
+    m_order: str = "largest",
+    estimand: str = "ATT",
+    unit_id: str | None = None,
+    mahvars=None,
+) -> MatchResult:
     """Match treated rows to control rows on a propensity score.
 
     distance: "logit" matches on the linear predictor (MatchIt link="linear.logit"),
@@ -574,13 +595,18 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
     _check("m_order", m_order, M_ORDERS)
     covariates = list(covariates)
     mahvars = list(mahvars or [])
-    missing = [c for c in [treatment, *covariates, *(exact or []), *mahvars, *([unit_id] if unit_id else [])]
-               if c not in data.columns]
+    missing = [
+        c
+        for c in [treatment, *covariates, *(exact or []), *mahvars, *([unit_id] if unit_id else [])]
+        if c not in data.columns
+    ]
     if missing:
         raise SibevalError(f"match(): column(s) {missing} are not in data; columns are {list(data.columns)[:20]}")
     tvals = set(pd.unique(data[treatment]))
     if not tvals <= {0, 1} or len(tvals) < 2:
-        raise SibevalError(f"match(): treatment={treatment!r} must be 0/1 with both values present; found {plain(sorted(tvals)[:5])}")
+        raise SibevalError(
+            f"match(): treatment={treatment!r} must be 0/1 with both values present; found {plain(sorted(tvals)[:5])}"
+        )
     if not isinstance(ratio, (int, np.integer)) or ratio < 1:
         raise SibevalError(f"match(): ratio={ratio!r} must be a whole number >= 1")
     if caliper is not None and caliper <= 0:
@@ -616,13 +642,16 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
         d["subclass"] = np.nan
     else:
         if exact:
-            strata = pd.Series(list(zip(*[d[c] for c in exact]))).factorize()[0] if len(exact) > 1 \
+            strata = (
+                pd.Series(list(zip(*[d[c] for c in exact]))).factorize()[0]
+                if len(exact) > 1
                 else d[exact[0]].factorize()[0]
+            )
         else:
             strata = np.zeros(len(d), dtype=int)
         unit = d[unit_id].to_numpy() if unit_id and not replace else None
         if unit is not None and pd.Series(unit[treat]).is_unique and pd.Series(unit[~treat]).is_unique:
-            unit = None                        # one row per unit: unit ids change nothing (as MatchIt)
+            unit = None  # one row per unit: unit ids change nothing (as MatchIt)
         mah = None
         if mahvars:
             X = d[mahvars].to_numpy(dtype=float)
@@ -630,8 +659,18 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
                 raise SibevalError(f"match(): mahvars {mahvars} have missing values; impute or drop them")
             mah = _mahalanobis_space(X, treat)
         # with mahvars MatchIt matches each exact stratum on its own (unless unit ids tie them)
-        matched = _nearest(dist, treat, np.asarray(strata), int(ratio), replace, cal, m_order, unit, mah,
-                           split=bool(exact) and unit is None)
+        matched = _nearest(
+            dist,
+            treat,
+            np.asarray(strata),
+            int(ratio),
+            replace,
+            cal,
+            m_order,
+            unit,
+            mah,
+            split=bool(exact) and unit is None,
+        )
         d["weights"] = _att_weights(len(d), treat, matched)
         sub = np.full(len(d), np.nan)
         prow = []
@@ -648,8 +687,20 @@ def match(data: pd.DataFrame, treatment: str, covariates, method: str | None = "
                 prow.append((k, c, 0))
         d["subclass"] = sub
         pairs = pd.DataFrame(prow, columns=["subclass", "row", "treated"])
-    return MatchResult(method=method, distance=distance, estimand=estimand, ratio=int(ratio),
-                       replace=bool(replace), caliper=cal, caliper_sd=caliper, m_order=m_order,
-                       exact=tuple(exact or ()), covariates=tuple(covariates), treatment=treatment,
-                       mahvars=tuple(mahvars),
-                       data=d, pairs=pairs, model=model)
+    return MatchResult(
+        method=method,
+        distance=distance,
+        estimand=estimand,
+        ratio=int(ratio),
+        replace=bool(replace),
+        caliper=cal,
+        caliper_sd=caliper,
+        m_order=m_order,
+        exact=tuple(exact or ()),
+        covariates=tuple(covariates),
+        treatment=treatment,
+        mahvars=tuple(mahvars),
+        data=d,
+        pairs=pairs,
+        model=model,
+    )

@@ -50,10 +50,12 @@ def _encoding(path: str, mtime_ns: int, size: int) -> str:
             return "utf-8-sig"
         break
     else:
-        enc = "latin-1"           # every byte is a letter in Latin-1: never a decode error
+        enc = "latin-1"  # every byte is a letter in Latin-1: never a decode error
     logging.getLogger("sibeval").warning(
-        "%s is not UTF-8; read as %s. Deliver UTF-8 to be sure of the letters", Path(path).name,
-        "Windows-1252" if enc == "cp1252" else "Latin-1")
+        "%s is not UTF-8; read as %s. Deliver UTF-8 to be sure of the letters",
+        Path(path).name,
+        "Windows-1252" if enc == "cp1252" else "Latin-1",
+    )
     return enc
 
 
@@ -123,24 +125,39 @@ def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUN
         if suffix == ".parquet":
             pf = pq.ParquetFile(path)
             for batch in pf.iter_batches(batch_size=chunk_rows, columns=actual):
-                batch = pa.RecordBatch.from_arrays([_used_dictionary(c) for c in batch.columns],
-                                                   names=batch.schema.names)
+                batch = pa.RecordBatch.from_arrays(
+                    [_used_dictionary(c) for c in batch.columns], names=batch.schema.names
+                )
                 yield batch.to_pandas().set_axis(final, axis=1)
             return
         if suffix == ".csv":
-            chunks = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False,
-                                 na_values=[""], encoding=csv_encoding(path), usecols=actual,
-                                 chunksize=chunk_rows)
+            chunks = pd.read_csv(
+                path,
+                sep=_sniff_sep(path),
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding=csv_encoding(path),
+                usecols=actual,
+                chunksize=chunk_rows,
+            )
         else:
             import pyreadstat  # ReadStat: reads SAS files that pandas' reader mis-parses
 
             if suffix == ".sas7bdat":
-                chunks = (df for df, _ in pyreadstat.read_file_in_chunks(
-                    pyreadstat.read_sas7bdat, str(path), chunksize=chunk_rows, usecols=actual))
+                chunks = (
+                    df
+                    for df, _ in pyreadstat.read_file_in_chunks(
+                        pyreadstat.read_sas7bdat, str(path), chunksize=chunk_rows, usecols=actual
+                    )
+                )
             else:
-                chunks = (df for df, _ in pyreadstat.read_file_in_chunks(
-                    pyreadstat.read_dta, str(path), chunksize=chunk_rows, usecols=actual,
-                    apply_value_formats=False))
+                chunks = (
+                    df
+                    for df, _ in pyreadstat.read_file_in_chunks(
+                        pyreadstat.read_dta, str(path), chunksize=chunk_rows, usecols=actual, apply_value_formats=False
+                    )
+                )
         for df in chunks:
             yield df[actual].set_axis(final, axis=1)
     except ExtractError:
@@ -194,7 +211,7 @@ def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
             raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
     else:
         chunks = list(iter_raw(path, columns, rename))
-        if not chunks:   # a header without rows
+        if not chunks:  # a header without rows
             names = list(resolve_columns(raw_columns(path), columns, rename))
             chunks = [pd.DataFrame({c: pd.Series(dtype=object) for c in names})]
         df = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
@@ -249,10 +266,15 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
     if missing:
         near = [c for c in df.columns if c not in schema]
         raise ExtractError(
-            file, f"required column(s) missing: {', '.join(missing)}", column=missing[0],
-            fix=(f"the file has unexpected column(s) {near[:5]}; rename them in config/config.yaml under the "
-                 f"extract's entry (extracts.<extract>.columns: {{{name}: {{OLD: new}}}})" if near
-                 else "add the column"),
+            file,
+            f"required column(s) missing: {', '.join(missing)}",
+            column=missing[0],
+            fix=(
+                f"the file has unexpected column(s) {near[:5]}; rename them in config/config.yaml under the "
+                f"extract's entry (extracts.<extract>.columns: {{{name}: {{OLD: new}}}})"
+                if near
+                else "add the column"
+            ),
         )
     if len(df) == 0:
         raise ExtractError(file, "the file has no rows", n=0)
@@ -268,30 +290,46 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
             s = _as_text(s)
             isnull = _text_null(s)
         else:
-            isnull = s.isna() | (s.astype("string").str.strip() == "") if s.dtype == object or \
-                pd.api.types.is_string_dtype(s) else s.isna()
+            isnull = (
+                s.isna() | (s.astype("string").str.strip() == "")
+                if s.dtype == object or pd.api.types.is_string_dtype(s)
+                else s.isna()
+            )
         if isnull.any() and not nullable:
-            raise ExtractError(file, "empty values where a value is required", column=col,
-                               n=int(isnull.sum()), examples=file_rows(file, np.flatnonzero(isnull)))
+            raise ExtractError(
+                file,
+                "empty values where a value is required",
+                column=col,
+                n=int(isnull.sum()),
+                examples=file_rows(file, np.flatnonzero(isnull)),
+            )
         if base == "str":
             out[col] = s
         elif base in ("int", "nonneg"):
             num = pd.to_numeric(s.where(~isnull), errors="coerce")
             bad = num.isna() & ~isnull
             if bad.any():
-                raise ExtractError(file, "values are not numbers", column=col, n=int(bad.sum()),
-                                   examples=_examples(s, bad), fix="deliver numbers only")
+                raise ExtractError(
+                    file,
+                    "values are not numbers",
+                    column=col,
+                    n=int(bad.sum()),
+                    examples=_examples(s, bad),
+                    fix="deliver numbers only",
+                )
             if base == "int":
                 frac = num.notna() & (num != np.floor(num.fillna(0)))
                 if frac.any():
-                    raise ExtractError(file, "values are not whole numbers", column=col,
-                                       n=int(frac.sum()), examples=_examples(s, frac))
+                    raise ExtractError(
+                        file, "values are not whole numbers", column=col, n=int(frac.sum()), examples=_examples(s, frac)
+                    )
                 out[col] = num.astype("Int64")
             else:
                 neg = num < 0
                 if neg.any():
-                    raise ExtractError(file, "negative values (must be >= 0)", column=col,
-                                       n=int(neg.sum()), examples=_examples(s, neg))
+                    raise ExtractError(
+                        file, "negative values (must be >= 0)", column=col, n=int(neg.sum()), examples=_examples(s, neg)
+                    )
                 out[col] = num.astype("float64")
         elif base == "date":
             if pd.api.types.is_datetime64_any_dtype(s):
@@ -300,22 +338,29 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
                 d = pd.to_datetime(s.where(~isnull), errors="coerce", format="ISO8601")
             bad = d.isna() & ~isnull
             if bad.any():
-                raise ExtractError(file, "values are not dates (YYYY-MM-DD)", column=col,
-                                   n=int(bad.sum()), examples=_examples(s, bad))
+                raise ExtractError(
+                    file, "values are not dates (YYYY-MM-DD)", column=col, n=int(bad.sum()), examples=_examples(s, bad)
+                )
             out[col] = pd.to_datetime(d).astype("datetime64[ns]")
         elif base == "month":
             bad = ~_text_matches(s, r"\d{4}-(0[1-9]|1[0-2])")
             if bad.any():
-                raise ExtractError(file, "values are not months (YYYY-MM)", column=col,
-                                   n=int(bad.sum()), examples=_examples(s, bad))
+                raise ExtractError(
+                    file, "values are not months (YYYY-MM)", column=col, n=int(bad.sum()), examples=_examples(s, bad)
+                )
             out[col] = s
         allowed = ALLOWED.get((name, col))
         if allowed is not None:
             vals = out[col]
             badv = vals.notna() & ~vals.isin(list(allowed))
             if badv.any():
-                raise ExtractError(file, f"values outside the allowed codes ({plain(sorted(allowed))})",
-                                   column=col, n=int(badv.sum()), examples=_examples(s, badv))
+                raise ExtractError(
+                    file,
+                    f"values outside the allowed codes ({plain(sorted(allowed))})",
+                    column=col,
+                    n=int(badv.sum()),
+                    examples=_examples(s, badv),
+                )
     res = pd.DataFrame(out, index=df.index).reset_index(drop=True)
     return res
 
@@ -325,11 +370,11 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
 class DreamData:
     """DREAM weeks as benefit-group ids: one row per person, one column per ISO week."""
 
-    pnr: np.ndarray           # str, one per row
-    weeks: tuple              # ((iso_year, week), ...)
-    groups: np.ndarray        # int8 [persons, weeks]: index into CodeTable.groups
-    code_counts: dict         # code -> person-weeks
-    unknown_counts: dict      # unknown code -> person-weeks (only when mapped by config)
+    pnr: np.ndarray  # str, one per row
+    weeks: tuple  # ((iso_year, week), ...)
+    groups: np.ndarray  # int8 [persons, weeks]: index into CodeTable.groups
+    code_counts: dict  # code -> person-weeks
+    unknown_counts: dict  # unknown code -> person-weeks (only when mapped by config)
 
     @property
     def week_months(self) -> np.ndarray:
@@ -345,8 +390,7 @@ class Extract:
         self.rename = {k.lower(): v for k, v in (rename or {}).items()}
         self.filenames = dict(filenames or {})
         if not self.path.is_dir():
-            raise ExtractError(self.path, "extract folder not found",
-                               fix="check `extracts:` in config/config.yaml")
+            raise ExtractError(self.path, "extract folder not found", fix="check `extracts:` in config/config.yaml")
 
     # -- files
     def file(self, name: str, required: bool = True) -> Path | None:
@@ -356,12 +400,17 @@ class Extract:
         stem = Path(configured).stem if configured else name
         found = [self.path / f"{stem}{ext}" for ext in FORMATS if (self.path / f"{stem}{ext}").exists()]
         if len(found) > 1:
-            raise ExtractError(self.path, f"more than one file for '{stem}': {plain([f.name for f in found])}",
-                               fix="keep exactly one format per file")
+            raise ExtractError(
+                self.path,
+                f"more than one file for '{stem}': {plain([f.name for f in found])}",
+                fix="keep exactly one format per file",
+            )
         if not found:
             if required:
-                raise ExtractError(self.path / f"{stem}.*", f"required file '{stem}' is missing "
-                                   f"(looked for {', '.join(stem + e for e in FORMATS)})")
+                raise ExtractError(
+                    self.path / f"{stem}.*",
+                    f"required file '{stem}' is missing (looked for {', '.join(stem + e for e in FORMATS)})",
+                )
             return None
         return found[0]
 
@@ -378,8 +427,7 @@ class Extract:
         required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
         # only the contract's columns; all of them when one is missing, so the error can
         # name the delivered columns that may need a rename
-        df = read_raw(f, columns=wanted if all(c in present for c in required) else None,
-                      rename=rename)
+        df = read_raw(f, columns=wanted if all(c in present for c in required) else None, rename=rename)
         return coerce(df, f, name)
 
     def checksums(self) -> dict:
@@ -395,18 +443,31 @@ class Extract:
         df = self._read("participants")
         dup = df["pnr"].duplicated(keep=False)
         if dup.any():
-            raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
-                               n=int(df.loc[dup, "pnr"].nunique()),
-                               examples=file_rows(f, np.flatnonzero(dup)))
+            raise ExtractError(
+                f,
+                "duplicate pnr (one row per person expected)",
+                column="pnr",
+                n=int(df.loc[dup, "pnr"].nunique()),
+                examples=file_rows(f, np.flatnonzero(dup)),
+            )
         before = df["slut_dato"].notna() & df["start_dato"].notna() & (df["slut_dato"] < df["start_dato"])
         if before.any():
-            raise ExtractError(f, "slut_dato is before start_dato", column="slut_dato",
-                               n=int(before.sum()), examples=file_rows(f, np.flatnonzero(before)))
+            raise ExtractError(
+                f,
+                "slut_dato is before start_dato",
+                column="slut_dato",
+                n=int(before.sum()),
+                examples=file_rows(f, np.flatnonzero(before)),
+            )
         end_no_start = df["slut_dato"].notna() & df["start_dato"].isna()
         if end_no_start.any():
-            raise ExtractError(f, "slut_dato given without start_dato", column="slut_dato",
-                               n=int(end_no_start.sum()),
-                               examples=file_rows(f, np.flatnonzero(end_no_start)))
+            raise ExtractError(
+                f,
+                "slut_dato given without start_dato",
+                column="slut_dato",
+                n=int(end_no_start.sum()),
+                examples=file_rows(f, np.flatnonzero(end_no_start)),
+            )
         return df
 
     def bef(self) -> pd.DataFrame:
@@ -414,8 +475,13 @@ class Extract:
         df = self._read("bef")
         dup = df.duplicated(["pnr", "aar"], keep=False)
         if dup.any():
-            raise ExtractError(f, "more than one row per person and year", column="aar",
-                               n=int(df.loc[dup, "pnr"].nunique()), examples=file_rows(f, np.flatnonzero(dup)))
+            raise ExtractError(
+                f,
+                "more than one row per person and year",
+                column="aar",
+                n=int(df.loc[dup, "pnr"].nunique()),
+                examples=file_rows(f, np.flatnonzero(dup)),
+            )
         return df
 
     def eindkomst(self) -> pd.DataFrame:
@@ -446,20 +512,35 @@ class Extract:
                 v = df[c]
                 bad = v.notna() & ((v < lo) | (v > hi))
                 if bad.any():
-                    raise ExtractError(f, f"item outside {lo}-{hi}", column=c, n=int(bad.sum()),
-                                       examples=[f"{r}: {plain(v.iloc[i])}" for r, i in
-                                                 zip(file_rows(f, np.flatnonzero(bad)), np.flatnonzero(bad))])
+                    raise ExtractError(
+                        f,
+                        f"item outside {lo}-{hi}",
+                        column=c,
+                        n=int(bad.sum()),
+                        examples=[
+                            f"{r}: {plain(v.iloc[i])}"
+                            for r, i in zip(file_rows(f, np.flatnonzero(bad)), np.flatnonzero(bad))
+                        ],
+                    )
         dup = df.duplicated(["pnr", "runde"], keep=False)
         if dup.any():
-            raise ExtractError(f, "more than one questionnaire per person and round", column="runde",
-                               n=int(df.loc[dup, "pnr"].nunique()),
-                               examples=file_rows(f, np.flatnonzero(dup)))
+            raise ExtractError(
+                f,
+                "more than one questionnaire per person and round",
+                column="runde",
+                n=int(df.loc[dup, "pnr"].nunique()),
+                examples=file_rows(f, np.flatnonzero(dup)),
+            )
         if participants is not None:
             unknown = ~df["pnr"].isin(set(participants["pnr"]))
             if unknown.any():
-                raise ExtractError(f, "questionnaire rows for persons not in the participant list",
-                                   column="pnr", n=int(df.loc[unknown, "pnr"].nunique()),
-                                   examples=file_rows(f, np.flatnonzero(unknown)))
+                raise ExtractError(
+                    f,
+                    "questionnaire rows for persons not in the participant list",
+                    column="pnr",
+                    n=int(df.loc[unknown, "pnr"].nunique()),
+                    examples=file_rows(f, np.flatnonzero(unknown)),
+                )
         if cohort is not None:
             df = df[df["pnr"].isin(set(cohort["pnr"]))].reset_index(drop=True)
         return df
@@ -481,7 +562,7 @@ class Extract:
         all_weeks = check_weeks(f, self._dream_names(f))
         use = all_weeks if weeks is None else [w for w in all_weeks if w in set(weeks)]
         cols = ["pnr"] + [week_column(y, w) for y, w in use]
-        if f.suffix.lower() == ".parquet":   # pnr now, the weeks in blocks (bounded memory)
+        if f.suffix.lower() == ".parquet":  # pnr now, the weeks in blocks (bounded memory)
             mapping = resolve_columns(pq.read_schema(f).names, cols, self.rename.get("dream"))
             table = pq.read_table(f, columns=[mapping["pnr"]]).rename_columns(["pnr"])
 
@@ -493,18 +574,25 @@ class Extract:
 
             def weeks_block(names):
                 return table.select(names)
+
         if table.num_rows == 0:
             raise ExtractError(f, "the file has no rows", n=0)
         pnr_arr = table.column("pnr")
         if pnr_arr.null_count:
             empty = pc.is_null(pnr_arr).to_numpy(zero_copy_only=False)
-            raise ExtractError(f, "empty pnr", column="pnr", n=pnr_arr.null_count,
-                               examples=file_rows(f, np.flatnonzero(empty)))
+            raise ExtractError(
+                f, "empty pnr", column="pnr", n=pnr_arr.null_count, examples=file_rows(f, np.flatnonzero(empty))
+            )
         pnr = np.asarray(pc.cast(pnr_arr, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
         dup = pd.Index(pnr).duplicated(keep=False)
         if dup.any():
-            raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
-                               n=int(pd.Index(pnr[dup]).nunique()), examples=file_rows(f, np.flatnonzero(dup)))
+            raise ExtractError(
+                f,
+                "duplicate pnr (one row per person expected)",
+                column="pnr",
+                n=int(pd.Index(pnr[dup]).nunique()),
+                examples=file_rows(f, np.flatnonzero(dup)),
+            )
         groups = np.empty((table.num_rows, len(use)), dtype=np.int8)
         counts: dict[str, int] = {}
         unknown_total: dict[str, int] = {}
@@ -513,10 +601,12 @@ class Extract:
         for j, (y, w) in enumerate(use):
             if j // 40 != block_start:
                 block_start = j // 40
-                block = weeks_block([week_column(yy, ww) for yy, ww in use[j:j + 40]])
+                block = weeks_block([week_column(yy, ww) for yy, ww in use[j : j + 40]])
             col = block.column(week_column(y, w)).combine_chunks()
             if not pa.types.is_dictionary(col.type):
-                if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)):
+                if not (
+                    pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)
+                ):
                     col = codes_as_text(col)
                 col = col.dictionary_encode()
             dictionary = ["" if d is None else str(d).strip() for d in col.dictionary.to_pylist()]
@@ -539,7 +629,9 @@ def check_unknown_codes(f, unknown_counts: dict, codes) -> None:
     if unknown_counts and codes.unknown_codes == "error":
         listing = ", ".join(f"'{k}' ({v} person-weeks)" for k, v in sorted(unknown_counts.items()))
         raise ExtractError(
-            f, f"unknown benefit code(s) not in the code table: {listing}", column="y_*",
+            f,
+            f"unknown benefit code(s) not in the code table: {listing}",
+            column="y_*",
             n=sum(unknown_counts.values()),
             fix="add them to config/dream_codes.yaml, or set unknown_codes to a group",
         )
@@ -548,8 +640,12 @@ def check_unknown_codes(f, unknown_counts: dict, codes) -> None:
 def codes_as_text(col: pa.Array) -> pa.Array:
     """SAS/Stata may deliver codes as numbers: 130.0 -> '130'."""
     vals = col.to_pylist()
-    out = [None if v is None or (isinstance(v, float) and np.isnan(v))
-           else (str(int(v)).zfill(3) if isinstance(v, (int, float)) else str(v)) for v in vals]
+    out = [
+        None
+        if v is None or (isinstance(v, float) and np.isnan(v))
+        else (str(int(v)).zfill(3) if isinstance(v, (int, float)) else str(v))
+        for v in vals
+    ]
     return pa.array(out, type=pa.string())
 
 
@@ -559,24 +655,35 @@ def check_weeks(f: Path, names: list[str]) -> list[tuple[int, int]]:
         raise ExtractError(f, "required column(s) missing: pnr", column="pnr")
     bad = [n for n, w in zip([n for n in names if n != "pnr"], weeks) if w is None]
     if bad:
-        raise ExtractError(f, "columns that are not ISO weeks y_YYWW", column=bad[0], n=len(bad),
-                           examples=bad, fix="rename them or drop them from the delivery")
+        raise ExtractError(
+            f,
+            "columns that are not ISO weeks y_YYWW",
+            column=bad[0],
+            n=len(bad),
+            examples=bad,
+            fix="rename them or drop them from the delivery",
+        )
     if not weeks:
         raise ExtractError(f, "no week columns y_YYWW", column="y_*")
     try:
         mondays = [week_thursday(y, w) for y, w in weeks]
     except ValueError:
         badw = [week_column(y, w) for y, w in weeks if not 1 <= w <= 53]
-        raise ExtractError(f, "week numbers that do not exist", column=badw[0] if badw else "y_*",
-                           examples=badw) from None
+        raise ExtractError(
+            f, "week numbers that do not exist", column=badw[0] if badw else "y_*", examples=badw
+        ) from None
     order = np.argsort(mondays)
     weeks = [weeks[i] for i in order]
     mondays = [mondays[i] for i in order]
-    gaps = [(weeks[i], weeks[i + 1]) for i in range(len(weeks) - 1)
-            if (mondays[i + 1] - mondays[i]).days != 7]
+    gaps = [(weeks[i], weeks[i + 1]) for i in range(len(weeks) - 1) if (mondays[i + 1] - mondays[i]).days != 7]
     if gaps:
         ex = [f"{week_column(*a)} -> {week_column(*b)}" for a, b in gaps]
-        raise ExtractError(f, "DREAM week columns have a gap (missing or duplicate weeks)",
-                           column="y_*", n=len(gaps), examples=ex,
-                           fix="deliver every ISO week between the first and the last")
+        raise ExtractError(
+            f,
+            "DREAM week columns have a gap (missing or duplicate weeks)",
+            column="y_*",
+            n=len(gaps),
+            examples=ex,
+            fix="deliver every ISO week between the first and the last",
+        )
     return weeks

@@ -24,10 +24,15 @@ def pairs(q: pd.DataFrame, participants: pd.DataFrame, mode: str = "complete"):
     s = q[q["runde"] == "start"].set_index("pnr")[items]
     e = q[q["runde"] == "slut"].set_index("pnr")[items]
     both = s.index.intersection(e.index)
-    flow = [{"step": "started", "n": len(started), "reason": ""},
-            {"step": "start_questionnaire", "n": int(started["pnr"].isin(s.index).sum()),
-             "reason": "no start questionnaire"},
-            {"step": "both_questionnaires", "n": len(both), "reason": "no end questionnaire"}]
+    flow = [
+        {"step": "started", "n": len(started), "reason": ""},
+        {
+            "step": "start_questionnaire",
+            "n": int(started["pnr"].isin(s.index).sum()),
+            "reason": "no start questionnaire",
+        },
+        {"step": "both_questionnaires", "n": len(both), "reason": "no end questionnaire"},
+    ]
     wide = s.loc[both].add_suffix("_start").join(e.loc[both].add_suffix("_end"))
     complete = wide.notna().all(axis=1)
     if mode == "complete":
@@ -46,8 +51,14 @@ def _groups(wide, by):
             yield str(k), g
 
 
-def item_changes(wide: pd.DataFrame, items, targets: dict | None = None, by: str | None = "kommune",
-                 indicators=(), unsure_max: int = 2) -> pd.DataFrame:
+def item_changes(
+    wide: pd.DataFrame,
+    items,
+    targets: dict | None = None,
+    by: str | None = "kommune",
+    indicators=(),
+    unsure_max: int = 2,
+) -> pd.DataFrame:
     """Per item (and group): shares up / same / down with Wilson CIs, the exact binomial
     test of the positive share against its target, and the 'opposing tendencies' columns."""
     rows = []
@@ -58,15 +69,22 @@ def item_changes(wide: pd.DataFrame, items, targets: dict | None = None, by: str
             d = (b[ok] - a[ok]).to_numpy(float)
             n = int(ok.sum())
             up, same, down = int((d > 0).sum()), int((d == 0).sum()), int((d < 0).sum())
-            row = {"group": group, "item": it, "indicator": it in indicators, "n": n,
-                   "n_up": up, "n_same": same, "n_down": down}
+            row = {
+                "group": group,
+                "item": it,
+                "indicator": it in indicators,
+                "n": n,
+                "n_up": up,
+                "n_same": same,
+                "n_down": down,
+            }
             for k, x in (("up", up), ("same", same), ("down", down)):
                 lo, hi = wilson_ci(x, n) if n else (np.nan, np.nan)
                 row[f"share_{k}"] = x / n if n else np.nan
                 row[f"ci_{k}_low"], row[f"ci_{k}_high"] = lo, hi
             target = (targets or {}).get(it)
             row["target"] = target
-            row["p_vs_target"] = (float(stats.binomtest(up, n, target).pvalue) if n and target is not None else np.nan)
+            row["p_vs_target"] = float(stats.binomtest(up, n, target).pvalue) if n and target is not None else np.nan
             row["target_reached"] = bool(n and target is not None and up / n >= target)
             starts = a[ok].to_numpy(float)
             row["n_down_started_unsure"] = int(((d < 0) & (starts <= unsure_max)).sum())
@@ -92,7 +110,7 @@ def _mean_ci(x):
     x = np.asarray(x, float)
     if len(x) < 2:
         return (np.nan, np.nan)
-    if np.all(x == x[0]):          # no spread: the interval is the point
+    if np.all(x == x[0]):  # no spread: the interval is the point
         return (float(x[0]), float(x[0]))
     ci = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
     return (float(ci[0]), float(ci[1]))
@@ -106,20 +124,28 @@ def who5_summary(scores: pd.DataFrame, population_mean=68.0, meaningful=10, by="
         s, e = g["score_start"].to_numpy(float), g["score_end"].to_numpy(float)
         d = e - s
         n = len(d)
-        row = {"group": group, "n": n, "mean_start": s.mean() if n else np.nan, "mean_end": e.mean() if n else np.nan,
-               "mean_change": d.mean() if n else np.nan}
+        row = {
+            "group": group,
+            "n": n,
+            "mean_start": s.mean() if n else np.nan,
+            "mean_end": e.mean() if n else np.nan,
+            "mean_change": d.mean() if n else np.nan,
+        }
         row["ci_start_low"], row["ci_start_high"] = _mean_ci(s)
         row["ci_end_low"], row["ci_end_high"] = _mean_ci(e)
         row["ci_change_low"], row["ci_change_high"] = _mean_ci(d)
         row["p_paired_t"] = float(stats.ttest_rel(e, s).pvalue) if n > 1 and d.std() > 0 else np.nan
         nz = d[d != 0]
         row["p_wilcoxon"] = float(stats.wilcoxon(nz, method="auto").pvalue) if len(nz) > 0 else np.nan
-        row["wilcoxon_method"] = "exact" if len(nz) <= 50 and len(np.unique(np.abs(nz))) == len(nz) else "normal approximation"
+        row["wilcoxon_method"] = (
+            "exact" if len(nz) <= 50 and len(np.unique(np.abs(nz))) == len(nz) else "normal approximation"
+        )
         row["n_improved_meaningfully"] = int((d >= meaningful).sum())
         row["share_improved_meaningfully"] = float((d >= meaningful).mean()) if n else np.nan
         row["population_mean"] = population_mean
-        row["p_end_vs_population"] = (float(stats.ttest_1samp(e, population_mean).pvalue)
-                                      if n > 1 and e.std() > 0 else np.nan)
+        row["p_end_vs_population"] = (
+            float(stats.ttest_1samp(e, population_mean).pvalue) if n > 1 and e.std() > 0 else np.nan
+        )
         row["significant_change"] = bool(row["p_paired_t"] < 0.05) if n > 1 else False
         rows.append(row)
     return pd.DataFrame(rows)

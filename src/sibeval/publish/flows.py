@@ -43,9 +43,15 @@ def register_flow(ctx: Context, steps: pd.DataFrame, reasons: pd.DataFrame, key_
     persons = dict(zip(steps.step, steps["persons"] if "persons" in steps else steps.n))
     order = steps.step.tolist()
     for s in steps.step:
-        first = s == order[0] and key_of(s).startswith("flow:")    # e.g. referred
-        ctx.add(key_of(s), n[s], int(persons[s]), public=s in public, shown=s in kept,
-                keep=2 if first or s == order[-1] else 1)
+        first = s == order[0] and key_of(s).startswith("flow:")  # e.g. referred
+        ctx.add(
+            key_of(s),
+            n[s],
+            int(persons[s]),
+            public=s in public,
+            shown=s in kept,
+            keep=2 if first or s == order[-1] else 1,
+        )
     for a, b in zip(steps.step, steps.step[1:]):
         e = ctx.add(key(key_of(b), "excluded"), n[a] - n[b], shown=False, public=a in public and b in public)
         ctx.led.sums(key_of(a), [key_of(b), e], f"flow: {a} = {b} + excluded")
@@ -56,7 +62,7 @@ def register_flow(ctx: Context, steps: pd.DataFrame, reasons: pd.DataFrame, key_
         ctx.add(match_key("treated", "all_rows"), n[before], int(n[before]), keep=1, shown=False)
         ctx.led.sums(key_of(before), [match_key("treated", "all_rows")], "the participants matched are those analysed")
     for a, b in zip(kept, kept[1:]):
-        between = order[order.index(a) + 1:order.index(b) + 1]
+        between = order[order.index(a) + 1 : order.index(b) + 1]
         e = ctx.add(key(key_of(b), "excluded_since", a), n[a] - n[b], keep=0, public=a in public and b in public)
         ctx.led.sums(key_of(a), [key_of(b), e], f"flow: {a} = {b} + excluded")
         rs = reasons[reasons.step.isin(between) & (reasons.n > 0)]
@@ -64,14 +70,15 @@ def register_flow(ctx: Context, steps: pd.DataFrame, reasons: pd.DataFrame, key_
         if len(rs) > 1:
             # each reason's count only when none of them is small; else the reasons alone
             shown = not any(0 < x < ctx.k for x in rs.n)
-            parts = [ctx.add(key(e, "reason", slug(x.reason)), x.n, int(getattr(x, "persons", x.n)),
-                             keep=0, shown=shown)
-                     for x in rs.itertuples()]
+            parts = [
+                ctx.add(key(e, "reason", slug(x.reason)), x.n, int(getattr(x, "persons", x.n)), keep=0, shown=shown)
+                for x in rs.itertuples()
+            ]
             ctx.led.sums(e, parts, f"flow: reasons between {a} and {b} add up")
         shape.append((b, e, list(zip(rs.reason, parts)) if parts else list(zip(rs.reason, [None] * len(rs)))))
     # a first shown step that is not the flow's first (its exclusions were small and
     # merged into it) names their reasons, without a count
-    first = reasons[reasons.step.isin(order[1:order.index(kept[0]) + 1]) & (reasons.n > 0)]
+    first = reasons[reasons.step.isin(order[1 : order.index(kept[0]) + 1]) & (reasons.n > 0)]
     return [(kept[0], None, [(r, None) for r in first.reason])] + shape
 
 
@@ -82,12 +89,19 @@ def flow_rows(ctx: Context, shape, key_of, hidden: dict) -> pd.DataFrame:
     rows = []
     for step, ek, reasons in shape:
         cell = key_of(step)
-        parts = [f"{r} ({marker(hidden, rk, k) or int(q[rk].value)})" if rk and q[rk].shown else str(r)
-                 for r, rk in reasons]
-        rows.append({"step": step, "n": marker(hidden, cell, k) or int(q[cell].value),
-                     # a flow's first shown step has nothing before it to be excluded from
-                     "excluded": (marker(hidden, ek, k) or int(q[ek].value)) if ek else "",
-                     "reason": "; ".join(parts), "public": bool(q[cell].public)})
+        parts = [
+            f"{r} ({marker(hidden, rk, k) or int(q[rk].value)})" if rk and q[rk].shown else str(r) for r, rk in reasons
+        ]
+        rows.append(
+            {
+                "step": step,
+                "n": marker(hidden, cell, k) or int(q[cell].value),
+                # a flow's first shown step has nothing before it to be excluded from
+                "excluded": (marker(hidden, ek, k) or int(q[ek].value)) if ek else "",
+                "reason": "; ".join(parts),
+                "public": bool(q[cell].public),
+            }
+        )
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
 
@@ -98,7 +112,10 @@ class Flows(Family):
 
     def step_key(self, step: str) -> str:
         """The ledger key of a flow step; the analysed steps are the outcome tables' n."""
-        keys = {"matched": outcome(MAIN, "participant", "N"), "controls_outcome_observed": outcome(MAIN, "control", "N")}
+        keys = {
+            "matched": outcome(MAIN, "participant", "N"),
+            "controls_outcome_observed": outcome(MAIN, "control", "N"),
+        }
         if not self.replace:
             # without replacement each matched control row is one pair; with replacement the
             # flow counts a reused control once per set, the match summary once
@@ -113,19 +130,28 @@ class Flows(Family):
         self.shapes = {}
         for controls, part in flow.groupby(flow.step.str.startswith("controls"), sort=True):
             self.shapes["controls" if controls else "participants"] = register_flow(
-                ctx, part.reset_index(drop=True), reasons, self.step_key, ctx.public)
+                ctx, part.reset_index(drop=True), reasons, self.step_key, ctx.public
+            )
 
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
-        return {"flow": pd.concat([flow_rows(ctx, self.shapes[g], self.step_key, hidden)
-                                   for g in ("participants", "controls")], ignore_index=True)}
+        return {
+            "flow": pd.concat(
+                [flow_rows(ctx, self.shapes[g], self.step_key, hidden) for g in ("participants", "controls")],
+                ignore_index=True,
+            )
+        }
 
 
 def _check_public(flow: pd.DataFrame, public: dict) -> None:
     for s, v in public.items():
         got = flow.loc[flow.step == s, "n"]
         if got.empty:
-            raise SibevalError(f"disclosure.public_counts names the step '{s}', which the flow does not "
-                               f"have; allowed: {', '.join(flow.step)}")
+            raise SibevalError(
+                f"disclosure.public_counts names the step '{s}', which the flow does not "
+                f"have; allowed: {', '.join(flow.step)}"
+            )
         if int(got.iloc[0]) != v:
-            raise SibevalError(f"disclosure.public_counts gives {s} = {v}, but the extract gives "
-                               f"{int(got.iloc[0])}; fix the cohort file or the extract")
+            raise SibevalError(
+                f"disclosure.public_counts gives {s} = {v}, but the extract gives "
+                f"{int(got.iloc[0])}; fix the cohort file or the extract"
+            )

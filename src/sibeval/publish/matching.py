@@ -11,9 +11,15 @@ from sibeval.publish.family import Context, Family
 
 SIZES = {"all": "all_rows", "matched": "matched_rows", "unmatched": "unmatched_rows"}
 # means over a group give its size away through their denominators (k/65): two decimals
-DIGITS = {**{f"mean_{g}_{w}": 2 for g in ("treated", "control") for w in ("before", "after")},
-          **{f"{c}_{w}": 3 for c in ("diff_raw", "smd", "variance_ratio", "ecdf_max") for w in ("before", "after")},
-          "participants": 2, "eligible_pool": 2, "matched_controls": 2, "smd_before": 3, "smd_after": 3}
+DIGITS = {
+    **{f"mean_{g}_{w}": 2 for g in ("treated", "control") for w in ("before", "after")},
+    **{f"{c}_{w}": 3 for c in ("diff_raw", "smd", "variance_ratio", "ecdf_max") for w in ("before", "after")},
+    "participants": 2,
+    "eligible_pool": 2,
+    "matched_controls": 2,
+    "smd_before": 3,
+    "smd_after": 3,
+}
 
 
 def match_key(group: str, what: str) -> str:
@@ -43,27 +49,36 @@ class Matching(Family):
                     v = float(s.at[label, g])
                     keys[name] = ctx.add(match_key(g, name), v, int(v), keep=0 if name == "unmatched_rows" else 1)
             if len(keys) == 3:
-                ctx.led.sums(keys["all_rows"], [keys["matched_rows"], keys["unmatched_rows"]],
-                             f"match summary: all = matched + unmatched ({g})")
+                ctx.led.sums(
+                    keys["all_rows"],
+                    [keys["matched_rows"], keys["unmatched_rows"]],
+                    f"match summary: all = matched + unmatched ({g})",
+                )
         if "distinct_control_persons" in s.index:
             v = int(s.at["distinct_control_persons", "control"])
             ctx.add(match_key("control", "persons"), v, v)
             if not ctx.replace:
-                ctx.sum_if_holds(match_key("control", "persons"), [match_key("control", "matched_rows")],
-                                 "each matched control person is matched once")
+                ctx.sum_if_holds(
+                    match_key("control", "persons"),
+                    [match_key("control", "matched_rows")],
+                    "each matched control person is matched once",
+                )
         for r in cov.itertuples():
             n = ctx.add(key("cov", r.group, "N"), r.n_total, int(r.n_total), keep=1)
             x = ctx.add(key("cov", r.group, r.covariate), r.n_with, int(r.persons_with), keep=0)
-            c = ctx.add(key("cov", r.group, "not", r.covariate), r.n_total - r.n_with,
-                        int(r.persons_without), shown=False)
+            c = ctx.add(
+                key("cov", r.group, "not", r.covariate), r.n_total - r.n_with, int(r.persons_without), shown=False
+            )
             ctx.led.sums(n, [x, c], f"covariate {r.covariate}: with + without = n ({r.group})")
 
     def _overlap(self, ctx: Context, fine: pd.DataFrame) -> None:
         """Merged propensity-score bins add up to the match summary's counts."""
         self.overlap = overlap_bins(fine, ctx.k)
-        totals = {"participants": match_key("treated", "matched_rows"),
-                  "matched_controls": match_key("control", "matched_rows"),
-                  "eligible_pool": match_key("control", "all_rows")}
+        totals = {
+            "participants": match_key("treated", "matched_rows"),
+            "matched_controls": match_key("control", "matched_rows"),
+            "eligible_pool": match_key("control", "all_rows"),
+        }
         for g, rows in self.overlap.groupby("group", sort=False):
             # pool bins count (person, index month) rows: one person may stand for several
             has = rows[rows.persons > 0]
@@ -78,8 +93,14 @@ class Matching(Family):
         out = {"match_summary": _match_summary(t["match_summary"], hidden, k), "design": t["design"]}
         sub_vars = set(t["subgroups"]["subgroup"]) if "subgroups" in t and len(t["subgroups"]) else set()
         out["balance"], out["profile"] = _balance_profile(
-            t["balance"], t["covariate_counts"], t["match_summary"], hidden, k,
-            ctx.value(outcome(MAIN, "participant", "N")), sub_vars)
+            t["balance"],
+            t["covariate_counts"],
+            t["match_summary"],
+            hidden,
+            k,
+            ctx.value(outcome(MAIN, "participant", "N")),
+            sub_vars,
+        )
         ov = self.overlap.astype(object).copy()
         for g, rows in self.overlap.groupby("group", sort=False):
             for i, idx in enumerate(rows.index):
@@ -90,13 +111,19 @@ class Matching(Family):
 
 def _match_summary(ms: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
     out = ms.astype(object).copy()
-    for i, r in ms.iterrows():                 # the smallest matched set is a count of persons
-        if r["sample"] in ("controls_per_participant_min", "controls_per_participant_max") and 0 < float(r["control"]) < k:
+    for i, r in ms.iterrows():  # the smallest matched set is a count of persons
+        if (
+            r["sample"] in ("controls_per_participant_min", "controls_per_participant_max")
+            and 0 < float(r["control"]) < k
+        ):
             out.at[i, "control"] = f"<{k}"
     for i, r in ms.iterrows():
         for g in ("treated", "control"):
-            cell = match_key("control", "persons") if g == "control" and r["sample"] == "distinct_control_persons" \
+            cell = (
+                match_key("control", "persons")
+                if g == "control" and r["sample"] == "distinct_control_persons"
                 else None
+            )
             cell = cell or (match_key(g, SIZES[r["sample"]]) if r["sample"] in SIZES else None)
             m = marker(hidden, cell, k) if cell else None
             if m:
@@ -116,13 +143,19 @@ def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgro
     and eCDF that uses it) is hidden where its count is hidden."""
     b = bal.astype(object).copy()
     # matched controls' means track the participants' (exactly so under exact matching)
-    grp_cols = {"participants": [c for c in b.columns if "treated" in c] + ["mean_control_after"],
-                "pool": ["mean_control_before"], "matched_controls": ["mean_control_after"]}
+    grp_cols = {
+        "participants": [c for c in b.columns if "treated" in c] + ["mean_control_after"],
+        "pool": ["mean_control_before"],
+        "matched_controls": ["mean_control_after"],
+    }
     side = {"participants": ("before", "after"), "pool": ("before",), "matched_controls": ("after",)}
     hid = {}
     for r in cov.itertuples():
-        if key("cov", r.group, r.covariate) in hidden or key("cov", r.group, "not", r.covariate) in hidden \
-                or r.covariate in hid.get(r.group, set()):
+        if (
+            key("cov", r.group, r.covariate) in hidden
+            or key("cov", r.group, "not", r.covariate) in hidden
+            or r.covariate in hid.get(r.group, set())
+        ):
             hid.setdefault(r.group, set()).add(r.covariate)
     s = ms.set_index("sample")
     lost = float(s.at["all", "treated"]) - float(s.at["matched", "treated"])
@@ -139,18 +172,29 @@ def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgro
         for c in grp_cols[g]:
             b.loc[rows, c] = ""
         for when in side[g]:
-            for c in (f"diff_raw_{when}", f"smd_{when}", f"variance_ratio_{when}", f"ecdf_max_{when}",
-                      "balanced" if when == "after" else None):
+            for c in (
+                f"diff_raw_{when}",
+                f"smd_{when}",
+                f"variance_ratio_{when}",
+                f"ecdf_max_{when}",
+                "balanced" if when == "after" else None,
+            ):
                 if c and c in b:
                     b.loc[rows, c] = ""
-    prof = pd.DataFrame({
-        "covariate": bal["covariate"], "type": bal["type"],
-        "participants": b["mean_treated_after"], "eligible_pool": b["mean_control_before"],
-        "matched_controls": b["mean_control_after"],
-        "n_participants": marker(hidden, match_key("treated", "matched_rows"), k) or s.at["matched", "treated"],
-        "n_pool_rows": marker(hidden, match_key("control", "all_rows"), k) or s.at["all", "control"],
-        "n_matched_controls": marker(hidden, match_key("control", "matched_rows"), k) or s.at["matched", "control"],
-        "smd_before": b["smd_before"], "smd_after": b["smd_after"]})
+    prof = pd.DataFrame(
+        {
+            "covariate": bal["covariate"],
+            "type": bal["type"],
+            "participants": b["mean_treated_after"],
+            "eligible_pool": b["mean_control_before"],
+            "matched_controls": b["mean_control_after"],
+            "n_participants": marker(hidden, match_key("treated", "matched_rows"), k) or s.at["matched", "treated"],
+            "n_pool_rows": marker(hidden, match_key("control", "all_rows"), k) or s.at["all", "control"],
+            "n_matched_controls": marker(hidden, match_key("control", "matched_rows"), k) or s.at["matched", "control"],
+            "smd_before": b["smd_before"],
+            "smd_after": b["smd_after"],
+        }
+    )
     prof = prof[prof["covariate"] != "distance"].reset_index(drop=True)
     return b, prof
 
@@ -162,13 +206,17 @@ def overlap_bins(fine: pd.DataFrame, k: int) -> pd.DataFrame:
     each bin's own persons."""
     groups = list(dict.fromkeys(fine["group"]))
     persons = "persons" if "persons" in fine else "n"
-    wide = fine.pivot_table(index=["bin_lo", "bin_hi"], columns="group", values=["n", persons],
-                            aggfunc="sum").fillna(0).sort_index()
+    wide = (
+        fine.pivot_table(index=["bin_lo", "bin_hi"], columns="group", values=["n", persons], aggfunc="sum")
+        .fillna(0)
+        .sort_index()
+    )
     merged, acc, lo = [], None, None
 
     def ok(v):
         p = v[persons]
         return bool(((p == 0) | (p >= k)).all())
+
     for (b_lo, b_hi), v in wide.iterrows():
         acc = v.copy() if acc is None else acc + v
         lo = b_lo if lo is None else lo
@@ -186,6 +234,16 @@ def overlap_bins(fine: pd.DataFrame, k: int) -> pd.DataFrame:
         b_lo, b_hi, v = merged.pop()
         merged[-1][1] = b_hi
         merged[-1][2] = merged[-1][2] + v
-    return pd.DataFrame([{"group": g, "bin_lo": round(float(a), 6), "bin_hi": round(float(b), 6),
-                          "n": int(v[("n", g)]), "persons": int(v[(persons, g)])}
-                         for g in groups for a, b, v in merged])
+    return pd.DataFrame(
+        [
+            {
+                "group": g,
+                "bin_lo": round(float(a), 6),
+                "bin_hi": round(float(b), 6),
+                "n": int(v[("n", g)]),
+                "persons": int(v[(persons, g)]),
+            }
+            for g in groups
+            for a, b, v in merged
+        ]
+    )

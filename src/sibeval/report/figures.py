@@ -10,10 +10,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-plt.rcParams.update({
-    "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-    "svg.hashsalt": "sibeval", "svg.fonttype": "none", "figure.dpi": 100,
-})
+plt.rcParams.update(
+    {
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.hashsalt": "sibeval",
+        "svg.fonttype": "none",
+        "figure.dpi": 100,
+    }
+)
 GREYS = ("0.15", "0.55", "0.85")
 
 
@@ -29,14 +35,24 @@ def save(fig, stem) -> list[str]:
     return out
 
 
-def love_plot(balance: pd.DataFrame, labels: dict, threshold=0.1, title="", before="Before", after="After",
-              xlabel="|SMD|", fmt=None):
+def love_plot(
+    balance: pd.DataFrame,
+    labels: dict,
+    threshold=0.1,
+    title="",
+    before="Before",
+    after="After",
+    xlabel="|SMD|",
+    fmt=None,
+):
     """Absolute SMD per covariate before (open circle) and after (filled) matching."""
     b = balance.iloc[::-1]
     y = np.arange(len(b))
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(b) + 1.2))
-    b = b.assign(smd_before=pd.to_numeric(b["smd_before"], errors="coerce"),
-                 smd_after=pd.to_numeric(b["smd_after"], errors="coerce"))
+    b = b.assign(
+        smd_before=pd.to_numeric(b["smd_before"], errors="coerce"),
+        smd_after=pd.to_numeric(b["smd_after"], errors="coerce"),
+    )
     ax.scatter(b["smd_before"].abs(), y, facecolors="none", edgecolors="black", label=before, zorder=3)
     ax.scatter(b["smd_after"].abs(), y, color="black", marker="s", s=18, label=after, zorder=3)
     ax.axvline(threshold, color="0.4", linestyle="--", linewidth=1)
@@ -49,16 +65,27 @@ def love_plot(balance: pd.DataFrame, labels: dict, threshold=0.1, title="", befo
     return fig
 
 
-def overlap_bins(table: pd.DataFrame, group_labels: dict, title="", xlabel="Propensity score",
-                 ylabel="%", fmt=None, suppressed_note=None):
+def overlap_bins(
+    table: pd.DataFrame,
+    group_labels: dict,
+    title="",
+    xlabel="Propensity score",
+    ylabel="%",
+    fmt=None,
+    suppressed_note=None,
+):
     """Share of each group per propensity-score bin from a published table (group, bin_lo,
     bin_hi, n): one step line per group, legend outside the data. A suppressed bin count
     (text) is left out of the line and named in `suppressed_note`."""
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    styles = {"participants": ("black", "-", 2.0), "matched_controls": ("0.35", "--", 1.6),
-              "eligible_pool": ("0.6", ":", 1.4)}
-    for g in [g for g in ("participants", "matched_controls", "eligible_pool") if g in set(table["group"])] + \
-            sorted(set(table["group"]) - set(styles)):
+    styles = {
+        "participants": ("black", "-", 2.0),
+        "matched_controls": ("0.35", "--", 1.6),
+        "eligible_pool": ("0.6", ":", 1.4),
+    }
+    for g in [g for g in ("participants", "matched_controls", "eligible_pool") if g in set(table["group"])] + sorted(
+        set(table["group"]) - set(styles)
+    ):
         sub = table[table["group"] == g].sort_values("bin_lo")
         n = pd.to_numeric(sub["n"], errors="coerce")
         total = n.sum()
@@ -95,8 +122,16 @@ def _ticks(ax, fmt, axis="x", digits=0, absolute=False):
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(f)
 
 
-def share_bars(table: pd.DataFrame, groups, group_labels, outcome_labels, title="", xlabel="%",
-               fmt=None, suppressed_label="suppressed"):
+def share_bars(
+    table: pd.DataFrame,
+    groups,
+    group_labels,
+    outcome_labels,
+    title="",
+    xlabel="%",
+    fmt=None,
+    suppressed_label="suppressed",
+):
     """Horizontal bars of shares per outcome, one hatch per group; `table` has columns
     outcome, one share column per group (0-1). A missing (suppressed) share is drawn as a
     dashed outline with `suppressed_label` written in it, never silently left out."""
@@ -108,8 +143,15 @@ def share_bars(table: pd.DataFrame, groups, group_labels, outcome_labels, title=
     for k, g in enumerate(groups):
         vals = pd.to_numeric(t[g], errors="coerce")
         pos = y + (k - (len(groups) - 1) / 2) * h
-        ax.barh(pos, 100 * vals.fillna(0), height=h, color=GREYS[k % 3], edgecolor="black",
-                hatch=hatches[k % 3], label=group_labels[k])
+        ax.barh(
+            pos,
+            100 * vals.fillna(0),
+            height=h,
+            color=GREYS[k % 3],
+            edgecolor="black",
+            hatch=hatches[k % 3],
+            label=group_labels[k],
+        )
         for yy, o in zip(pos[vals.isna().to_numpy()], t["outcome"][vals.isna().to_numpy()]):
             text = suppressed_label.get((o, g), "") if isinstance(suppressed_label, dict) else suppressed_label
             ax.barh(yy, 6, height=h, color="white", edgecolor="0.3", linestyle="--")
@@ -122,16 +164,23 @@ def share_bars(table: pd.DataFrame, groups, group_labels, outcome_labels, title=
     return fig
 
 
-def effect_plot(effects: pd.DataFrame, labels: dict, title="", xlabel="Percentage points", fmt=None,
-                suppressed_label="suppressed"):
+def effect_plot(
+    effects: pd.DataFrame, labels: dict, title="", xlabel="Percentage points", fmt=None, suppressed_label="suppressed"
+):
     """Risk differences with 95 % CIs (points and bars); a suppressed row is named, not drawn."""
     e = effects.iloc[::-1].copy()
     for col in ("estimate", "ci_low", "ci_high"):
         e[col] = pd.to_numeric(e[col], errors="coerce")
     y = np.arange(len(e))
     fig, ax = plt.subplots(figsize=(6.5, 0.4 * len(e) + 1.2))
-    ax.errorbar(100 * e["estimate"], y, xerr=[100 * (e["estimate"] - e["ci_low"]), 100 * (e["ci_high"] - e["estimate"])],
-                fmt="o", color="black", capsize=3)
+    ax.errorbar(
+        100 * e["estimate"],
+        y,
+        xerr=[100 * (e["estimate"] - e["ci_low"]), 100 * (e["ci_high"] - e["estimate"])],
+        fmt="o",
+        color="black",
+        capsize=3,
+    )
     ax.axvline(0, color="0.4", linewidth=1)
     for yy in y[e["estimate"].isna().to_numpy()]:
         ax.text(0.5, yy, suppressed_label, va="center", fontsize=7, style="italic")
@@ -166,17 +215,34 @@ def diverging_bars(items: pd.DataFrame, labels: dict, title="", legend=("Down", 
     return fig
 
 
-def means_plot(table: pd.DataFrame, title="", start_label="Start", end_label="End", ylabel="WHO-5",
-               reference=None, reference_label="", fmt=None):
+def means_plot(
+    table: pd.DataFrame,
+    title="",
+    start_label="Start",
+    end_label="End",
+    ylabel="WHO-5",
+    reference=None,
+    reference_label="",
+    fmt=None,
+):
     """Mean score at start and end with 95 % CIs per group; `table` columns: group, mean_start,
     ci_start_low, ci_start_high, mean_end, ci_end_low, ci_end_high."""
     x = np.arange(len(table))
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     for k, (col, lab, mk) in enumerate((("start", start_label, "o"), ("end", end_label, "s"))):
-        m, lo, hi = (pd.to_numeric(table[c], errors="coerce")
-                     for c in (f"mean_{col}", f"ci_{col}_low", f"ci_{col}_high"))
-        ax.errorbar(x + (k - 0.5) * 0.2, m, yerr=[m - lo, hi - m],
-                    fmt=mk, color="black", mfc="white" if k == 0 else "black", capsize=3, label=lab)
+        m, lo, hi = (
+            pd.to_numeric(table[c], errors="coerce") for c in (f"mean_{col}", f"ci_{col}_low", f"ci_{col}_high")
+        )
+        ax.errorbar(
+            x + (k - 0.5) * 0.2,
+            m,
+            yerr=[m - lo, hi - m],
+            fmt=mk,
+            color="black",
+            mfc="white" if k == 0 else "black",
+            capsize=3,
+            label=lab,
+        )
     if reference is not None:
         ax.axhline(reference, color="0.4", linestyle="--", linewidth=1, label=reference_label)
     ax.set_xticks(x, table["group"])
@@ -192,7 +258,12 @@ def heatmap(matrix: pd.DataFrame, title="", xlabel="", ylabel=""):
     """A count table as a grey heat map with the (display) values written in each cell."""
     fig, ax = plt.subplots(figsize=(4.5, 3.6))
     vals = pd.to_numeric(matrix.stack(), errors="coerce").unstack().to_numpy(float)
-    ax.imshow(np.nan_to_num(vals), cmap="Greys", vmin=0, vmax=max(1.0, np.nanmax(vals) * 1.6 if np.isfinite(vals).any() else 1))
+    ax.imshow(
+        np.nan_to_num(vals),
+        cmap="Greys",
+        vmin=0,
+        vmax=max(1.0, np.nanmax(vals) * 1.6 if np.isfinite(vals).any() else 1),
+    )
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             ax.text(j, i, str(matrix.iat[i, j]), ha="center", va="center", color="black")
@@ -204,16 +275,23 @@ def heatmap(matrix: pd.DataFrame, title="", xlabel="", ylabel=""):
     return fig
 
 
-def tornado(sens: pd.DataFrame, base: float, labels: dict | None = None,
-            xlabel: str = "Municipality's account per participant (kr)", title: str = "",
-            low_label: str = "low", high_label: str = "high", fmt=None):
-    """Tornado chart of the payment model's one-way sensitivity table: bars from the base account to the low (hatched) and high (filled) value per input."""
+def tornado(
+    sens: pd.DataFrame,
+    base: float,
+    labels: dict | None = None,
+    xlabel: str = "Municipality's account per participant (kr)",
+    title: str = "",
+    low_label: str = "low",
+    high_label: str = "high",
+    fmt=None,
+):
+    """Tornado chart of the payment model's one-way sensitivity table: bars from the base
+    account to the low (hatched) and high (filled) value per input."""
     labels = labels or {}
     s = sens.iloc[::-1]
     y = np.arange(len(s))
     fig, ax = plt.subplots(figsize=(6, 0.4 * len(s) + 1.2))
-    ax.barh(y, s["municipality_low"] - base, left=base, color="white", edgecolor="black",
-            hatch="///", label=low_label)
+    ax.barh(y, s["municipality_low"] - base, left=base, color="white", edgecolor="black", hatch="///", label=low_label)
     ax.barh(y, s["municipality_high"] - base, left=base, color="0.55", edgecolor="black", label=high_label)
     ax.axvline(base, color="black", linewidth=1)
     ax.axvline(0, color="0.4", linestyle="--", linewidth=1)
@@ -223,6 +301,7 @@ def tornado(sens: pd.DataFrame, base: float, labels: dict | None = None,
         ax.set_title(title)
     if fmt is not None:
         from matplotlib.ticker import FuncFormatter, MaxNLocator
+
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.tick(v)))
     ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)

@@ -1,0 +1,178 @@
+"""What every part of the note shares: the published tables read as given (markers stay text),
+the labels of codes, the note's table and figure elements, and `NoteBase`: the cohort's
+settings, catalogue, formatter and the counts every section uses (one source: the effects
+table)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sibeval.outcomes.status import HEADLINE_ORDER as HEADLINES
+from sibeval.publish.cells import as_number
+from sibeval.report.catalogue import Catalogue
+from sibeval.report.formatting import Formatter
+
+REQUIRED = ("flow", "table1", "effects", "diagnostics", "balance", "match_summary")
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def load_tables(paths: dict) -> dict[str, pd.DataFrame]:
+    """Read published tables {name: csv path}; text stays text (a suppressed cell such as
+    "<5" in a numeric column is kept as given)."""
+    out = {}
+    for name, path in paths.items():
+        if isinstance(path, (list, tuple)):
+            continue
+        out[name] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    missing = [n for n in REQUIRED if n not in out]
+    if missing:
+        raise KeyError(f"published tables missing: {missing}")
+    return out
+
+
+def run_date() -> str:
+    """Today, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    return run_time().date().isoformat()
+
+
+def run_time() -> dt.datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    d = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    return d.replace(tzinfo=None, microsecond=0)
+
+
+class Labels:
+    """Human labels of machine codes (config/labels.yaml) in one language."""
+
+    def __init__(self, labels: dict, lang: str):
+        self.labels, self.lang = labels, lang
+
+    def get(self, section: str, code) -> str:
+        entry = self.labels.get(section, {}).get(str(code))
+        if entry is None and isinstance(code, float) and code.is_integer():
+            entry = self.labels.get(section, {}).get(str(int(code)))
+        return entry[self.lang] if entry else str(code)
+
+    def status(self, c):
+        return self.get("status", c)
+
+    def covariate(self, c):
+        return self.get("covariates", c)
+
+    def item(self, c):
+        return self.get("items", c)
+
+    def group(self, c):
+        s = str(c)
+        if s in self.labels.get("municipalities", {}) or (
+            s.endswith(".0") and s[:-2] in self.labels.get("municipalities", {})
+        ):
+            return self.get("municipalities", s[:-2] if s.endswith(".0") else s)
+        return self.get("groups", s)
+
+    def of_column(self, col: str, code) -> str:
+        """Label of a code found in a published table column (workbook label columns)."""
+        section = {
+            "outcome": "status",
+            "covariate": "covariates",
+            "subgroup": "covariates",
+            "item": "items",
+            "sample": "samples",
+        }.get(col)
+        if col == "group":
+            return self.group(code)
+        if section:
+            return self.get(section, code)
+        return str(code)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    header: list
+    rows: list
+    note: str = ""
+    figures: list = field(default_factory=list)
+
+    @property
+    def text_cols(self) -> set[int]:
+        """Columns of words (left-aligned, may wrap): the first, and any holding long text."""
+        out = {0}
+        for j in range(1, len(self.header)):
+            cells = [str(r[j]) for r in self.rows if j < len(r)]
+            if any(len(re.sub(r"[\d\s,.%<>−+-]", "", c)) > 6 for c in cells):
+                out.add(j)
+        return out
+
+
+@dataclass
+class Figure:
+    key: str
+    caption: str
+    png: str
+    footnote: str = ""
+    number: int = 0
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(Path(self.png).read_bytes()).decode()
+
+
+def is_true(v) -> bool:
+    """A published boolean (read back from CSV as text or bool)."""
+    return str(v) == "True"
+
+
+class NoteBase:
+    """The published tables of one cohort with the cohort's settings, wording and number format."""
+
+    def __init__(self, tables: dict, cohort: dict, labels: dict, lang: str | None = None):
+        self.t = tables
+        self.c = cohort
+        self.lang = lang or cohort.get("language", "da")
+        self.cat = Catalogue(self.lang)
+        self.f = Formatter(self.lang)
+        self.lb = Labels(labels, self.lang)
+        self.k = cohort["disclosure"]["min_cell"]
+        self.alpha = cohort["effects"]["alpha"]
+        self.eff = tables["effects"].set_index("outcome", drop=False)
+        # the match's design record (the settings as applied); a published folder from
+        # before the record existed falls back to the cohort file
+        d = tables.get("design")
+        self.design = dict(zip(d["setting"], d["value"].fillna("").astype(str))) if d is not None else {}
+
+    # ---------- counts used everywhere (one source: the effects table) ----------
+    def n_participants(self) -> int | str:
+        for h in HEADLINES:
+            if h in self.eff.index and as_number(self.eff.loc[h, "n_participants"]) is not None:
+                return int(as_number(self.eff.loc[h, "n_participants"]))
+        v = self.eff["n_participants"].iloc[0]
+        return int(as_number(v)) if as_number(v) is not None else str(v)  # hidden: its marker
+
+    def n_controls(self) -> int | str:
+        for h in HEADLINES:
+            if h in self.eff.index and as_number(self.eff.loc[h, "n_controls"]) is not None:
+                return int(as_number(self.eff.loc[h, "n_controls"]))
+        v = self.eff["n_controls"].iloc[0]
+        return int(as_number(v)) if as_number(v) is not None else str(v)
+
+    def n_eff_controls(self) -> float | None:
+        if "n_eff_controls" in self.eff:
+            for h in HEADLINES:
+                if h in self.eff.index and as_number(self.eff.loc[h, "n_eff_controls"]) is not None:
+                    return as_number(self.eff.loc[h, "n_eff_controls"])
+        ms = self.t["match_summary"].set_index("sample")
+        return as_number(ms.loc["matched_ess", "control"]) if "matched_ess" in ms.index else None
+
+    def test_name(self) -> str:
+        return self.lb.get("methods", self.c["effects"]["primary_test"])
+
+    def alpha_text(self) -> str:
+        return self.f.pct(self.alpha, 0 if round(100 * self.alpha, 6).is_integer() else 1)

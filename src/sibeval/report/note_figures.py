@@ -1,0 +1,172 @@
+"""The note's figures (PNG and SVG for pasting, embedded in the note), from the published tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sibeval.outcomes.status import HEADLINE_ORDER as HEADLINES
+from sibeval.publish.cells import as_number, is_suppressed
+from sibeval.report.base import Figure, NoteBase
+
+
+class NoteFigures(NoteBase):
+    """The figures of the note."""
+
+    # ---------- figures ----------
+    def figures(self, out_dir) -> dict[str, Figure]:
+        """Draw every figure of the note from the published tables into `out_dir` (PNG + SVG)."""
+        from sibeval.report import figures as fg
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        cat, f, lb = self.cat, self.f, self.lb
+        supp = cat("figures.suppressed_bar", marker=f"<{self.k}")
+        figs = {}
+
+        def save(key, fig, caption, footnote=""):
+            fg.save(fig, out_dir / key)
+            figs[key] = Figure(key, caption, str(out_dir / f"{key}.png"), footnote)
+
+        t1 = self.t["table1"]
+        t1 = t1[~t1["outcome"].isin(HEADLINES)]
+        bars = pd.DataFrame(
+            {
+                "outcome": t1["outcome"],
+                "p": [
+                    None if is_suppressed(n) else as_number(s)
+                    for n, s in zip(t1["n_participant"], t1["share_participant"])
+                ],
+                "c": [None if is_suppressed(n) else as_number(s) for n, s in zip(t1["n_control"], t1["share_control"])],
+            }
+        )
+        hidden = [lb.status(o) for o, a, b in zip(bars["outcome"], bars["p"], bars["c"]) if a is None or b is None]
+        marks = {
+            (o, g): cat("figures.suppressed_bar", marker=str(m).strip())
+            for g, col in (("p", "n_participant"), ("c", "n_control"))
+            for o, m in zip(t1["outcome"], t1[col])
+            if is_suppressed(m)
+        }
+        save(
+            "table1_shares",
+            fg.share_bars(
+                bars,
+                ["p", "c"],
+                [cat("common.participants"), cat("common.controls")],
+                {o: lb.status(o) for o in bars["outcome"]},
+                cat("figures.table1_title"),
+                cat("figures.share_axis"),
+                fmt=f,
+                suppressed_label=marks,
+            ),
+            cat("figures.table1_title"),
+            cat("figures.suppressed_footnote", k=self.k, items=", ".join(hidden)) if hidden else "",
+        )
+        eff = self.t["effects"]
+        hidden = [lb.status(o) for o, e in zip(eff["outcome"], eff["estimate"]) if as_number(e) is None]
+        save(
+            "effects",
+            fg.effect_plot(
+                eff,
+                {o: lb.status(o) for o in eff["outcome"]},
+                cat("figures.effects_title"),
+                cat("figures.pp_axis"),
+                fmt=f,
+                suppressed_label=supp,
+            ),
+            cat("figures.effects_title"),
+            cat("figures.suppressed_footnote", k=self.k, items=", ".join(hidden)) if hidden else "",
+        )
+        bal = self.t["balance"]
+        save(
+            "love_plot",
+            fg.love_plot(
+                bal,
+                {c: lb.covariate(c) for c in bal["covariate"]},
+                self.smd_threshold(),
+                cat("figures.love_title"),
+                cat("figures.before"),
+                cat("figures.after"),
+                cat("figures.love_axis"),
+                fmt=f,
+            ),
+            cat("figures.love_title"),
+        )
+        ov = self.t.get("overlap")
+        if ov is not None and len(ov):
+            hidden_bins = int(sum(is_suppressed(v) for v in ov["n"]))
+            save(
+                "overlap",
+                fg.overlap_bins(
+                    ov,
+                    {g: lb.group(g) for g in ov["group"].unique()},
+                    cat("figures.overlap_title"),
+                    cat("figures.overlap_axis"),
+                    cat("figures.overlap_share"),
+                    fmt=f,
+                ),
+                cat("figures.overlap_title"),
+                cat("figures.suppressed_footnote", k=self.k, items=f.int(hidden_bins)) if hidden_bins else "",
+            )
+        it = self.t.get("progression_items")
+        if it is not None:
+            allg = it[it["group"].astype(str) == "all"]
+            legend = (cat("figures.down"), cat("figures.same"), cat("figures.up"))
+            items = {i: lb.item(i) for i in allg["item"]}
+            for key, prefix, title in (
+                ("bip_items", "bip", "figures.bip_title"),
+                ("who5_items", "who5", "figures.who5_items_title"),
+            ):
+                sub = allg[allg["item"].str.startswith(prefix)]
+                hidden = [lb.item(i) for i, s in zip(sub["item"], sub["share_up"]) if as_number(s) is None]
+                save(
+                    key,
+                    fg.diverging_bars(sub, items, cat(title), legend, "%", fmt=f),
+                    cat(title),
+                    cat("figures.suppressed_footnote", k=self.k, items=", ".join(hidden)) if hidden else "",
+                )
+        w5 = self.t.get("who5")
+        if w5 is not None:
+            save(
+                "who5_means",
+                fg.means_plot(
+                    w5.assign(group=w5["group"].map(lb.group)),
+                    cat("figures.who5_means_title"),
+                    cat("figures.start"),
+                    cat("figures.end"),
+                    cat("figures.who5_score"),
+                    reference=as_number(w5["population_mean"].iloc[0]) if "population_mean" in w5 else None,
+                    reference_label=cat("figures.population_mean"),
+                    fmt=f,
+                ),
+                cat("figures.who5_means_title"),
+            )
+        b = self.t.get("who5_bands")
+        if b is not None:
+            m = b.set_index(b.columns[0])
+            save(
+                "who5_bands",
+                fg.heatmap(m, cat("figures.who5_bands_title"), cat("figures.end"), cat("figures.start")),
+                cat("figures.who5_bands_title"),
+            )
+        sens = self.t.get("econ_sensitivity")
+        if sens is not None and len(sens):
+            from sibeval.report.figures import tornado
+
+            base = as_number(self.t["econ_account"].set_index("item")["value"]["municipality_account"])
+            save(
+                "tornado",
+                tornado(
+                    sens.assign(**{c: pd.to_numeric(sens[c]) for c in sens.columns if c != "parameter"}),
+                    base,
+                    {p: cat.get(f"economics.parameters.{p}", p) for p in sens["parameter"]},
+                    xlabel=cat("economics.tornado_axis"),
+                    title=cat("economics.tornado_title"),
+                    low_label=cat("economics.low"),
+                    high_label=cat("economics.high"),
+                    fmt=f,
+                ),
+                cat("economics.tornado_caption"),
+            )
+        return figs

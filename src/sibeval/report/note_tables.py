@@ -1,0 +1,322 @@
+"""The note's tables: flow, profile, Table 1, effects, hours and wages, diagnostics, progression."""
+
+from __future__ import annotations
+
+import re
+
+from sibeval.publish.cells import as_number, is_suppressed, slug
+from sibeval.report.base import NoteBase, Table, is_true
+
+
+class NoteTables(NoteBase):
+    """The tables of the note, each from one published table."""
+
+    # ---------- tables ----------
+    def col(self, code: str) -> str:
+        return self.cat.get(f"columns.{code}.0", code)
+
+    def flow_table(self, name="flow", title_key="note.flow") -> Table:
+        fl = self.t[name]
+        rows = []
+        for _, r in fl.iterrows():
+            public = " †" if is_true(r.get("public", False)) else ""
+            rows.append(
+                [
+                    self.cat.get(f"flow_steps.{r['step']}", str(r["step"])),
+                    self.f.int(r["n"]) + public,
+                    "" if as_number(r.get("excluded")) == 0 else self.f.int(r.get("excluded")),
+                    self.reason(r.get("reason", "")),
+                ]
+            )
+        return Table(
+            name,
+            self.cat(title_key),
+            [self.col("step"), self.col("n"), self.col("excluded"), self.col("reason")],
+            rows,
+            self.cat("note.flow_note", k=self.k),
+        )
+
+    def reason(self, text) -> str:
+        """Translate an analysis reason ("a (3); b (<5)"); a lone reason drops its count,
+        which the excluded column already shows."""
+        if text is None or str(text) in ("", "nan"):
+            return ""
+        parts = [p.strip() for p in str(text).split(";") if p.strip()]
+        out = []
+        for p in parts:
+            base, count = p, ""
+            if p.endswith(")") and "(" in p:
+                head, _, tail = p.rpartition("(")
+                inner = tail[:-1]
+                if re.fullmatch(r"\d+|<\d+|x", inner.strip()):
+                    base, count = head.strip(), inner
+            word = self.cat.get(f"reasons.{slug(base)}", base)
+            out.append(
+                f"{word} ({self.f.int(count) if count.isdigit() else count})" if count and len(parts) > 1 else word
+            )
+        return "; ".join(out)
+
+    def profile_table(self) -> Table | None:
+        pr = self.t.get("profile")
+        if pr is None:
+            return None
+        rows = []
+        for _, r in pr.iterrows():
+            vals = [
+                as_number(r[c])
+                for c in ("participants", "eligible_pool", "matched_controls")
+                if as_number(r[c]) is not None
+            ]
+            cont = r.get("type") == "continuous" and not all(0 <= v <= 1 for v in vals)
+            show = (lambda v: self.f.num(v, 1)) if cont else (lambda v: self.f.pct(v, 0))
+            rows.append(
+                [
+                    self.lb.covariate(r["covariate"]),
+                    show(r["participants"]),
+                    show(r["eligible_pool"]),
+                    show(r["matched_controls"]),
+                    self.f.num(r.get("smd_before"), 2),
+                    self.f.num(r.get("smd_after"), 2),
+                ]
+            )
+        return Table(
+            "profile",
+            self.cat("note.profile"),
+            [
+                self.col("covariate"),
+                self.cat("common.participants"),
+                self.cat("common.pool"),
+                self.cat("common.controls"),
+                self.col("smd_before"),
+                self.col("smd_after"),
+            ],
+            rows,
+            self.cat("note.profile_note"),
+        )
+
+    def table1(self) -> Table:
+        t1 = self.t["table1"]
+        ess = self.n_eff_controls()
+        rows = [
+            [
+                self.lb.status(r["outcome"]),
+                self.f.int(r["n_participant"]),
+                self.f.pct(r["share_participant"]) if not is_suppressed(r["n_participant"]) else "",
+                self.f.pct(r["share_control"]) if not is_suppressed(r["n_control"]) else str(r["n_control"]),
+            ]
+            for _, r in t1.iterrows()
+        ]
+        n_c = self.n_controls()
+        return Table(
+            "table1",
+            self.cat("note.table1", months=self.c["follow_up_months"]),
+            [
+                self.col("outcome"),
+                f"{self.cat('common.participants')} (n)",
+                f"{self.cat('common.participants')} (%)",
+                f"{self.cat('common.controls')} (%)",
+            ],
+            rows,
+            self.cat("note.table1_note", n_c=self.f.int(n_c), ess=self.f.num(ess, 0) if ess else ""),
+        )
+
+    def effects_table(self, df, key, title, note="") -> Table:
+        cols = [("share_participants", self.f.pct, 1), ("share_controls", self.f.pct, 1)]
+        header = [self.col("outcome")]
+        if "months_before_index" in df:
+            header.append(self.col("months_before_index"))
+        if "subgroup" in df:
+            header = [self.col("subgroup")] + header
+        header += [self.col(c) for c, _, _ in cols] + [f"{self.col('estimate')} (pp)", self.cat("common.ci95")]
+        pcols = [c for c in ("p_boschloo", "p_fisher", "p_regression", "p_adjusted") if c in df]
+        header += [self.col(c) for c in pcols] + [self.col("significant")]
+        rows = []
+        for _, r in df.iterrows():
+            row = [self.lb.status(r["outcome"])]
+            if "months_before_index" in df:
+                row.append(self.f.int(r["months_before_index"]))
+            if "subgroup" in df:
+                lvl = self.cat("common.yes") if as_number(r["level"]) == 1 else self.cat("common.no")
+                row = [f"{self.lb.covariate(r['subgroup'])}: {lvl}"] + row
+            row += [fn(r[c], d) for c, fn, d in cols]
+            lo, hi = self.f.pp(r["ci_low"]), self.f.pp(r["ci_high"])
+            row += [self.f.pp(r["estimate"]), f"{lo} {self.cat('common.to')} {hi}" if lo and hi else ""]
+            row += [self.f.p(r[c]) for c in pcols]
+            row.append(
+                ""
+                if str(r["significant"]) in ("", "nan")
+                else self.cat("common.yes" if is_true(r["significant"]) else "common.no")
+            )
+            rows.append(row)
+        return Table(key, title, header, rows, note)
+
+    def hours_wage(self) -> Table:
+        hw = self.t["hours_wage"]
+        rows = [
+            [
+                self.cat.get(f"variables.{r['variable']}", r["variable"]),
+                self.f.int(r["n_participants"]),
+                self.f.num(r["mean_participants"], 1),
+                self.f.int(r["n_controls"]),
+                self.f.num(r["mean_controls"], 1),
+                self.f.p(r["p_welch"]),
+                self.f.p(r["p_mannwhitney"]),
+            ]
+            for _, r in hw.iterrows()
+        ]
+        return Table(
+            "hours_wage",
+            self.cat("note.hours_wage"),
+            [
+                self.col("variable"),
+                self.col("n_participants"),
+                self.col("mean_participants"),
+                self.col("n_controls"),
+                self.col("mean_controls"),
+                self.col("p_welch"),
+                self.col("p_mannwhitney"),
+            ],
+            rows,
+        )
+
+    def diagnostics(self) -> Table:
+        dg = self.t["diagnostics"]
+        rows = [
+            [
+                self.lb.status(r["outcome"]),
+                self.f.pp(r["minimum_detectable_difference"]),
+                self.f.pp(r["observed_difference"]),
+                self.f.int(r["participants_needed"]),
+                self.warnings(r.get("warnings", "")),
+            ]
+            for _, r in dg.iterrows()
+        ]
+        return Table(
+            "diagnostics",
+            self.cat("note.diagnostics"),
+            [
+                self.col("outcome"),
+                f"{self.col('minimum_detectable_difference')} (pp)",
+                f"{self.col('observed_difference')} (pp)",
+                self.col("participants_needed"),
+                self.col("warnings"),
+            ],
+            rows,
+        )
+
+    def warnings(self, text) -> str:
+        if text is None or str(text) in ("", "nan"):
+            return ""
+        return "; ".join(self.cat.get(f"warnings.{slug(w)}", w) for w in str(text).split("; "))
+
+    def generic(self, key, title) -> Table | None:
+        """A published table the note does not know in detail (e.g. sensitivity): labelled
+        headers, locale-formatted numbers."""
+        df = self.t.get(key)
+        if df is None or not len(df):
+            return None
+        rows = []
+        for _, r in df.iterrows():
+            row = []
+            for c in df.columns:
+                v = r[c]
+                if c == "outcome":
+                    row.append(self.lb.status(v))
+                elif c.startswith("p_") or c == "p_value":
+                    row.append(self.f.p(v))
+                elif c.startswith(("share", "estimate", "ci_")):
+                    row.append(self.f.pp(v) if c.startswith(("estimate", "ci_")) else self.f.pct(v, 1))
+                elif as_number(v) is not None and not isinstance(v, bool):
+                    row.append(self.f.num(v, 0 if float(as_number(v)).is_integer() else 2))
+                elif str(v) in ("True", "False"):
+                    row.append(self.cat("common.yes" if is_true(v) else "common.no"))
+                else:
+                    row.append("" if str(v) == "nan" else str(v))
+            rows.append(row)
+        keep = [
+            i
+            for i, c in enumerate(df.columns)
+            if c not in ("method", "adjustment", "primary_test", "alpha", "suppressed")
+        ]
+        return Table(key, title, [self.col(df.columns[i]) for i in keep], [[r[i] for i in keep] for r in rows])
+
+    def progression_tables(self) -> list[Table]:
+        out = []
+        if "progression_flow" in self.t:
+            out.append(self.flow_table("progression_flow", "note.progression_flow"))
+        it = self.t.get("progression_items")
+        if it is not None:
+            ia = it[it["group"].astype(str) == "all"]
+            rows = [
+                [
+                    self.lb.item(r["item"]) + (" *" if is_true(r["indicator"]) else ""),
+                    self.f.int(r["n"]),
+                    self.f.pct(r["share_up"]),
+                    self.f.pct(r["share_same"]),
+                    self.f.pct(r["share_down"]),
+                    self.f.pct(r["target"]),
+                    self.f.p(r["p_vs_target"]),
+                    self.f.pct(r["share_of_down_started_unsure"]),
+                ]
+                for _, r in ia.iterrows()
+            ]
+            out.append(
+                Table(
+                    "progression_items",
+                    self.cat("note.progression_items"),
+                    [
+                        self.col("item"),
+                        self.col("n"),
+                        self.col("share_up"),
+                        self.col("share_same"),
+                        self.col("share_down"),
+                        self.col("target"),
+                        self.col("p_vs_target"),
+                        self.col("share_of_down_started_unsure"),
+                    ],
+                    rows,
+                    self.cat("note.progression_items_note"),
+                )
+            )
+        w5 = self.t.get("who5")
+        if w5 is not None:
+            rows = [
+                [
+                    self.lb.group(r["group"]),
+                    self.f.int(r["n"]),
+                    self.f.num(r["mean_start"], 0),
+                    self.f.num(r["mean_end"], 0),
+                    f"{self.f.num(r['mean_change'], 1)} ({self.f.num(r['ci_change_low'], 1)} "
+                    f"{self.cat('common.to')} {self.f.num(r['ci_change_high'], 1)})",
+                    self.f.p(r["p_paired_t"]),
+                    self.f.p(r["p_wilcoxon"]),
+                    self.f.pct(r["share_improved_meaningfully"]),
+                ]
+                for _, r in w5.iterrows()
+            ]
+            out.append(
+                Table(
+                    "who5",
+                    self.cat("note.who5"),
+                    [
+                        self.col("group"),
+                        self.col("n"),
+                        self.col("mean_start"),
+                        self.col("mean_end"),
+                        f"{self.col('mean_change')} ({self.cat('common.ci95')})",
+                        self.col("p_paired_t"),
+                        self.col("p_wilcoxon"),
+                        self.col("share_improved_meaningfully"),
+                    ],
+                    rows,
+                )
+            )
+        b = self.t.get("who5_bands")
+        if b is not None:
+            rows = [[str(r.iloc[0])] + [self.f.int(v) for v in r.iloc[1:]] for _, r in b.iterrows()]
+            out.append(
+                Table(
+                    "who5_bands", self.cat("note.who5_bands"), [self.col("start_band"), *map(str, b.columns[1:])], rows
+                )
+            )
+        return out

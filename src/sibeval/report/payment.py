@@ -1,0 +1,98 @@
+"""The note's payment section: the payment model's tables from results/<cohort>/economics/."""
+
+from __future__ import annotations
+
+from sibeval.publish.cells import as_number
+from sibeval.report.base import NoteBase, Table
+
+
+class PaymentSection(NoteBase):
+    """The payment model's section of the note."""
+
+    def economics(self) -> dict | None:
+        """The economics section (payment model) from the published economics tables."""
+        acc = self.t.get("econ_account")
+        if acc is None or not len(acc):
+            return None
+        cat, f = self.cat, self.f
+        a = acc.set_index("item")["value"]
+        b = self.t["econ_break_even"].set_index("item")["value"]
+        inp = self.t["econ_inputs"].set_index("input")["value"]
+        risk = self.t["econ_risk"].set_index("point")
+        money = [
+            k
+            for k in (
+                "effort_saving",
+                "benefits_saving",
+                "tax_gain",
+                "municipal_saving",
+                "provider_cost",
+                "surplus",
+                "investor_share",
+                "payment",
+                "municipality_account",
+                "payment_per_employed",
+            )
+            if k in a.index
+        ]
+        rows = [[cat(f"economics.items.{k}"), f.num(a[k], 0)] for k in money]
+        rows.append([cat("economics.items.investor_return"), f.pct(a["investor_return"], 1)])
+        account = Table(
+            "econ_account", cat("economics.account"), [cat("economics.item"), cat("economics.amount")], rows
+        )
+        be_rows = []
+        for k in b.index:
+            v = b[k]
+            shown = f.pp(v) if k.endswith("_effect") else f.pct(v, 1)
+            be_rows.append([cat(f"economics.break_even_items.{k}"), shown])
+        break_even = Table(
+            "econ_break_even", cat("economics.break_even"), [cat("economics.item"), cat("economics.value")], be_rows
+        )
+        r_rows = [
+            [
+                cat(f"economics.points.{k}"),
+                f.pp(risk.at[k, "effect"]),
+                f.num(risk.at[k, "surplus"], 0),
+                f.num(risk.at[k, "municipality_account"], 0),
+                f.pct(risk.at[k, "investor_return"], 1),
+            ]
+            for k in ("ci_low", "estimate", "ci_high")
+            if k in risk.index
+        ]
+        cf = self.t["econ_cash_flow"]
+        positive = [
+            int(as_number(y))
+            for y, c in zip(cf["year"], cf["cumulative"])
+            if as_number(c) is not None and as_number(c) >= 0
+        ]
+        probs = {
+            "p_mun": f.pct(risk.at["p_municipality_negative", "probability"], 1),
+            "p_inv": f.pct(risk.at["p_investor_loses", "probability"], 1),
+        }
+        note = (
+            cat("economics.risk_note", years=positive[0], **probs)
+            if positive
+            else cat("economics.risk_note_never", **probs)
+        )
+        risk_t = Table(
+            "econ_risk",
+            cat("economics.risk"),
+            [
+                cat("economics.point"),
+                self.col("effect"),
+                self.col("surplus"),
+                self.col("municipality_account"),
+                self.col("investor_return"),
+            ],
+            r_rows,
+            note,
+        )
+        intro = cat(
+            "economics.intro",
+            effect=f.pp(inp["effect"]),
+            low=f.pp(inp.get("effect_ci_low")),
+            high=f.pp(inp.get("effect_ci_high")),
+            gross=f.pct(inp["gross_share"], 1),
+            price_year=str(int(as_number(inp.get("price_year", self.c.get("economics", {}).get("price_year"))))),
+        )
+        return {"title": cat("economics.title"), "intro": intro, "tables": [account, break_even, risk_t]}
