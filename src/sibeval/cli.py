@@ -188,7 +188,21 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_demo)
     _add_scenario_parser(sub)
     _add_payment_parser(sub)
+    c = sub.add_parser("config-docs", help="write config/README.md from the workflow's schemas",
+                       description="Write the settings reference (config/README.md) from the descriptions "
+                                   "in workflow/schemas/; run from the repository after changing a schema.")
+    c.add_argument("--schemas", default="workflow/schemas", metavar="DIR", help="default: %(default)s")
+    c.add_argument("--out", default="config/README.md", metavar="FILE", help="default: %(default)s")
+    c.set_defaults(func=_config_docs)
     return p
+
+
+def _config_docs(args) -> int:
+    from sibeval.config import config_readme
+
+    Path(args.out).write_text(config_readme(args.schemas), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
 
 
 def main(argv=None) -> int:

@@ -80,3 +80,63 @@ def config_hash(obj) -> str:
     """Stable short hash of a (validated) config, for provenance."""
     blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def schema_reference(schema: dict, title: str, intro: str = "") -> str:
+    """A Markdown reference of a JSON schema: one row per setting (dotted key), with its
+    type or allowed values, default and description."""
+    rows = []
+
+    def walk(s: dict, prefix: str) -> None:
+        required = set(s.get("required", ()))
+        for key, sub in (s.get("properties") or {}).items():
+            name = f"{prefix}{key}"
+            rows.append((name, _kind(sub), "(required)" if key in required else _default(sub),
+                         " ".join(str(sub.get("description", "")).split())))
+            if "properties" in sub:
+                walk(sub, name + ".")
+            elif isinstance(sub.get("additionalProperties"), dict) and "properties" in sub["additionalProperties"]:
+                walk(sub["additionalProperties"], name + ".<name>.")
+    walk(schema, "")
+    esc = lambda v: str(v).replace("|", "\\|")  # noqa: E731
+    lines = [f"# {title}", "", *([intro, ""] if intro else []),
+             "| setting | type / allowed | default | what it does |", "|---|---|---|---|"]
+    lines += [f"| `{n}` | {esc(k)} | {esc(d)} | {esc(w)} |" for n, k, d, w in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _kind(s: dict) -> str:
+    if "enum" in s:
+        return " / ".join(f"`{json.dumps(v)}`" for v in s["enum"])
+    if "oneOf" in s:
+        return " or ".join(_kind(o) for o in s["oneOf"])
+    if "const" in s:
+        return f"`{json.dumps(s['const'])}`"
+    t = s.get("type", "")
+    t = " or ".join(t) if isinstance(t, list) else t
+    if t == "array" and "items" in s:
+        return f"list of {_kind(s['items'])}"
+    bounds = [f"{op} {s[k]}" for k, op in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤")) if k in s]
+    return t + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def _default(s: dict) -> str:
+    if "default" not in s or s["default"] == {} and "properties" in s:
+        return ""
+    return f"`{json.dumps(s['default'], ensure_ascii=False)}`"
+
+
+def config_readme(schemas: str | Path) -> str:
+    """config/README.md: the reference of config.yaml and of a cohort file, from the schemas'
+    descriptions (regenerate with `sibeval config-docs`; a test checks it is current)."""
+    schemas = Path(schemas)
+    top = schema_reference(
+        load_yaml(schemas / "config.schema.yaml"), "Settings reference",
+        "Generated from `workflow/schemas/` by `sibeval config-docs`; do not edit by hand.\n\n"
+        "## config/config.yaml\n\nWhich cohorts run and where their extracts are. Override one setting "
+        "for a run with `snakemake --config key=value`.")
+    cohort = schema_reference(
+        load_yaml(schemas / "cohort.schema.yaml"), "",
+        "One file per cohort (`config/cohorts/<name>.yaml`); every setting not given takes its default. "
+        "`cohort_overrides:` in config.yaml replaces settings without editing the file.")
+    return top + "\n" + cohort.replace("# \n", "## config/cohorts/<name>.yaml\n", 1)
