@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium")
 COHORT = "sib_herning_viborg"
 pytestmark = pytest.mark.workflow
 
@@ -333,29 +334,12 @@ def test_lint_and_snakemake_report(run):
     assert (wd / "results" / "report.html").stat().st_size > 10000
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed (apt-get install chromium)")
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
 def test_note_renders_in_a_headless_browser(run, tmp_path):
     wd, _ = run
     shot = tmp_path / "note.png"
-    subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'chr'}",
-            "--window-size=1200,3000",
-            f"--screenshot={shot}",
-            _res(wd, "report", "effect_note.html").as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-    )
+    _browser(["--window-size=1200,3000", f"--screenshot={shot}", _res(wd, "report", "effect_note.html").as_uri()],
+             tmp_path)
     from PIL import Image
 
     im = Image.open(shot).convert("L")
@@ -406,7 +390,6 @@ def test_economics_only_where_enabled_and_from_the_measured_effect(run):
 
 
 # ---------- the notes as a reader sees them (headless Chromium) ----------
-CHROMIUM = shutil.which("chromium")
 needs_browser = pytest.mark.skipif(
     CHROMIUM is None or shutil.which("pdftoppm") is None,
     reason="chromium and poppler-utils needed (apt-get install chromium poppler-utils)",
