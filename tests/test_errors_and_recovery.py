@@ -348,6 +348,7 @@ def _snakemake(wd, *targets):
 
 
 CANDIDATES = "results/hand/interim/candidates.parquet"
+FUNNEL = "results/hand/qc/eligibility_funnel.csv"   # through the boundary (rule publish_qc)
 
 
 @pytest.mark.workflow
@@ -385,7 +386,7 @@ def test_unexpected_exception_reaches_the_log_with_traceback(tmp_path):
 def test_funnel_is_published_in_qc_with_small_counts_hidden(tmp_path):
     wd = _workflow(tmp_path, world(tmp_path), disclosure={"min_cell": 5},
                    eligibility={**ELIGIBILITY, "sex": [1]})
-    r, out = _snakemake(wd, CANDIDATES)
+    r, out = _snakemake(wd, FUNNEL)
     assert r.returncode == 0, out[-3000:]
     f = pd.read_csv(wd / "results" / "hand" / "qc" / "eligibility_funnel.csv", dtype=str).set_index("rule")
     assert f.loc["population", "persons"] == "38" and f.loc["never_referred", "persons"] == "15"
@@ -400,7 +401,7 @@ def test_funnel_hides_counts_below_min_cell(tmp_path):
     p = participants_frame()
     wd = _workflow(tmp_path, world(tmp_path, participants=p, bef=bef_frame(PART + POOL[:3])),
                    disclosure={"min_cell": 5})
-    r, out = _snakemake(wd, CANDIDATES)
+    r, out = _snakemake(wd, FUNNEL)
     assert r.returncode == 0, out[-3000:]
     f = pd.read_csv(wd / "results" / "hand" / "qc" / "eligibility_funnel.csv", dtype=str).set_index("rule")
     assert f.loc["never_referred", "persons"] == "<5" and f.loc["population", "persons"] == "38"

@@ -420,3 +420,24 @@ def test_qc_tables_show_small_code_counts_as_markers_and_merge_small_funnel_step
     v = out["qc_extract_summary"].set_index("item")["value"]
     assert v["code:111"] == "<5" and v["unknown_code:999"] == 12 and v["persons"] == 20000
     assert out["eligibility_funnel"]["rule"].tolist() == ["population", "sex", "origin"]
+
+
+def test_a_new_column_must_be_declared_before_it_can_be_published():
+    from sibeval.errors import UndeclaredColumns
+    t = _outcome_tables()
+    t["effects"] = t["effects"].assign(odds_ratio=1.7)
+    with pytest.raises(UndeclaredColumns, match=r"'effects' has column.*'odds_ratio'.*sibeval.publish.outcomes"):
+        _registered(OutcomeTables, t)
+
+
+def test_a_hidden_group_size_is_hidden_in_every_table_that_repeats_it():
+    t = _outcome_tables()
+    t["diagnostics"] = t["diagnostics"].assign(n_participants=64, n_controls=320)
+    t["status_distribution"] = t["status_distribution"].assign(n_participants=64, n_controls=320)
+    t["sensitivity"] = t["sensitivity"].assign(matched_sets=64)
+    ctx, fam = _registered(OutcomeTables, t)
+    hidden = {outcome("main", "participant", "N"): "complementary", outcome("main", "control", "N"): "complementary"}
+    out = fam.render(ctx, hidden)
+    for name in ("effects", "diagnostics", "status_distribution"):
+        assert set(out[name]["n_participants"]) == {"x"} and set(out[name]["n_controls"]) == {"x"}, name
+    assert 64 not in set(out["sensitivity"]["matched_sets"])     # blanked with its row, or "x"

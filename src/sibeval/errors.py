@@ -24,6 +24,11 @@ class InconsistentTables(Exception):
     problem of the input (deliberately not a SibevalError, so it is reported as one)."""
 
 
+class UndeclaredColumns(Exception):
+    """An analysis table has a column its publish family does not declare: a bug in sibeval
+    (a new column must say how it is published before it can leave)."""
+
+
 def plain(value) -> str:
     """A value as a user writes it: numpy scalars as plain numbers, lists comma-separated."""
     if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):

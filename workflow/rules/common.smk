@@ -226,12 +226,21 @@ ECONOMICS_TABLES = ("inputs", "account", "break_even", "cash_flow", "risk", "sen
                     "subgroup_payments", "settlement")
 
 
-def analysis_tables(wildcards):
-    """The exact analysis tables of a cohort (interim/, never published): the only input
-    of the publish rule, which turns them into the published tables."""
-    c = COHORTS[wildcards.cohort]
-    return {t.name: f"results/{wildcards.cohort}/interim/tables/{t.name}.csv" for t in TABLES.ANALYSIS
-            if TABLES.enabled(t, c)} | {"checksums": normalised("checksums.csv")(wildcards)[0]}
+def boundary_inputs(boundary):
+    """Input function of the boundary (publish or publish_qc), the exact analysis tables it
+    reads (interim/, never published) and, for publish, the raw files' checksums."""
+    def inputs(wildcards):
+        c = COHORTS[wildcards.cohort]
+        out = {t.name: f"results/{wildcards.cohort}/interim/tables/{t.name}.csv" for t in TABLES.ANALYSIS
+               if boundary in t.readers and TABLES.enabled(t, c)}
+        if boundary == "publish":
+            out["checksums"] = normalised("checksums.csv")(wildcards)[0]
+        return out
+    return inputs
+
+
+def boundary_outputs(boundary):
+    return {t.name: published_output(t) for t in TABLES.PUBLISHED if t.rule == boundary}
 
 
 def published_output(table):
@@ -260,5 +269,6 @@ def economics_targets():
 
 
 def all_targets():
+    qc = [TABLES.path(t, c) for t in TABLES.PUBLISHED if t.rule == "publish_qc" for c in COHORTS]
     return ([f"results/{c}/report/effect_note.html" for c in COHORTS] + ["results/index.html"]
-            + economics_targets())
+            + economics_targets() + qc)

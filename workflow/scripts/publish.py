@@ -1,13 +1,12 @@
-"""The publication boundary of one cohort (rule publish): analysis tables in, published
-tables and the disclosure audit out. Stops, writing nothing, if any small cell leaks.
+"""The publication boundary of one cohort (rules publish and publish_qc): analysis tables in,
+published tables and the disclosure audit out. Stops, writing nothing, if any small cell leaks.
 
-Settings: cohort: disclosure, matching.replace, progression.enabled
+Settings: cohort: disclosure, matching.replace (publish: also progression.enabled)
 Inputs: the analysis tables of sibeval.publish.catalogue.ANALYSIS (interim/tables/) and the checksums
-Outputs: published/*.csv, qc/*.csv, disclosure/audit.csv and audit_summary.txt
+Outputs: publish: published/*.csv, disclosure/audit.csv and audit_summary.txt; publish_qc: qc/*.csv
 Run alone (after its inputs exist): python workflow/scripts/publish.py cohort=<name>
 """
 import logging
-from pathlib import Path
 
 import pandas as pd
 
@@ -32,9 +31,10 @@ def main(smk):
         if name in ("audit", "summary"):
             continue
         write_csv(csv_safe(published[name]), getattr(smk.output, name))
-    write_csv(a, smk.output.audit)
-    write_text(audit_summary(protection, tb.k, tb.public), smk.output.summary)
-    log.info("published %d tables to %s", len(published), Path(smk.output.table1).parent)
+    if "audit" in smk.output.keys():
+        write_csv(a, smk.output.audit)
+        write_text(audit_summary(protection, tb.k, tb.public), smk.output.summary)
+    log.info("published %s", ", ".join(str(f) for f in smk.output))
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

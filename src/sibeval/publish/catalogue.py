@@ -18,6 +18,7 @@ class AnalysisTable:
     name: str
     rule: str                       # the rule that writes it
     needs: str | None = None        # a cohort switch it needs, e.g. "progression.enabled"
+    readers: tuple[str, ...] = ("publish",)     # the boundary rules that read it
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,12 @@ class PublishedTable:
     category: str | None = None
     needs: str | None = None
     reader: bool = True             # read by the note and the workbook (else provenance only)
+    rule: str = "publish"           # publish, or publish_qc (QC: written even when the analysis stops)
 
 
 ANALYSIS = (
-    AnalysisTable("extract_summary", "cohort_qc"),
-    AnalysisTable("eligibility_funnel", "build_candidates"),
+    AnalysisTable("extract_summary", "cohort_qc", readers=("publish", "publish_qc")),
+    AnalysisTable("eligibility_funnel", "build_candidates", readers=("publish_qc",)),
     AnalysisTable("flow", "classify_outcomes"),
     AnalysisTable("flow_reasons", "classify_outcomes"),
     AnalysisTable("table1", "classify_outcomes"),
@@ -81,9 +83,9 @@ PUBLISHED = (
     PublishedTable("who5_bands", "progression", needs="progression.enabled"),
     PublishedTable("checksums", "provenance", reader=False),
     PublishedTable("qc_extract_summary", "qc", folder="qc", caption="extract_summary", category="1. Data",
-                   reader=False),
+                   reader=False, rule="publish_qc"),
     PublishedTable("eligibility_funnel", "qc", folder="qc", caption="eligibility_funnel", category="1. Data",
-                   reader=False),
+                   reader=False, rule="publish_qc"),
 )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sibeval.errors import UndeclaredColumns
 from sibeval.publish.ledger import Ledger
 
 
@@ -89,6 +90,17 @@ class Family:
             if name in out and len(out[name]):
                 out[name] = coarsen(out[name], digits)
         return out
+
+
+def check_columns(table: str, df: pd.DataFrame, declared, module: str) -> None:
+    """Every column of an analysis table is declared by its family (how it is published);
+    a new column without a declaration stops the boundary instead of leaving unchecked."""
+    unknown = [c for c in df.columns if c not in set(declared)]
+    if unknown:
+        raise UndeclaredColumns(
+            f"internal error: the analysis table '{table}' has column(s) {unknown} that {module} "
+            "does not declare; declare each as a count, a number derived from the row's counts "
+            "(hidden with them) or a number that does not depend on them")
 
 
 def coarsen(df: pd.DataFrame, digits: dict) -> pd.DataFrame:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from sibeval.publish.cells import MAIN, key, marker, outcome
-from sibeval.publish.family import Context, Family
+from sibeval.publish.family import Context, Family, check_columns
 
 DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
 CONTROL_PERSONS = key("hours", "control", "persons")
+COLUMNS = ("variable", "n_participants", "n_controls", "mean_participants", "mean_controls", *DERIVED, "method")
 
 
 class HoursWage(Family):
@@ -18,6 +19,7 @@ class HoursWage(Family):
 
     def register(self, ctx: Context) -> None:
         ctx.led.table = "hours_wage"
+        check_columns("hours_wage", ctx.t["hours_wage"], COLUMNS, __name__)
         for r in ctx.t["hours_wage"].itertuples():
             ctx.add(outcome(MAIN, "participant", "ordinary_employment"), r.n_participants)
             ctx.add(CONTROL_PERSONS, r.n_controls, int(r.n_controls), keep=0)

@@ -26,6 +26,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from sibeval.errors import InconsistentTables, SibevalError
 
 TOL = 1e-6
+AUDIT_COLUMNS = ["cell", "published_as", "value_range_from_markers", "derivable_low", "derivable_high", "protected",
+                 "rule", "relations"]
 
 
 @dataclass
@@ -207,8 +209,7 @@ def audit(led: Ledger, hidden: dict) -> pd.DataFrame:
             rows.append({"cell": k, "published_as": "x", "value_range_from_markers": "", "derivable_low": np.nan,
                          "derivable_high": np.nan,
                          "protected": True, "rule": "complementary", "relations": ""})
-    return pd.DataFrame(rows, columns=["cell", "published_as", "value_range_from_markers", "derivable_low",
-                                       "derivable_high", "protected", "rule", "relations"])
+    return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
 
 
 def _protected(led: Ledger, q: Quantity, derived, pattern) -> bool:
@@ -237,6 +238,8 @@ def protect(led: Ledger, tries: int = 25) -> Protection:
     the first that protects it alone is taken, else the one that widens the attacker's
     interval most. Hiding a cell only widens intervals, so a protected cell stays protected;
     a final audit checks everything again."""
+    if not led.quantities:                 # nothing counted (e.g. the QC tables alone)
+        return Protection({}, pd.DataFrame(columns=AUDIT_COLUMNS))
     hidden = {k: "primary" for k, q in led.quantities.items() if q.shown and led.small(q)}
     degree = {k: 0 for k in led.quantities}
     for terms, _ in led.relations:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, marker, outcome, subgroup
-from sibeval.publish.family import Context, Family
+from sibeval.publish.family import Context, Family, check_columns
 
 # per group: the count and share columns of an effects row
 GROUP_COLS = {"participant": ("x_participants", "share_participants"),
@@ -17,6 +17,18 @@ ROW_DERIVED = ("estimate", "ci_low", "ci_high", "risk_ratio", "rr_ci_low", "rr_c
                "regression_estimate", "regression_se", "p_boschloo", "p_fisher", "p_regression",
                "p_value", "significant", "p_adjusted", "p_z_pooled", "adjusted_estimate",
                "adjusted_se", "adjusted_ci_low", "adjusted_ci_high", "p_adjusted_regression")
+# the rest of an effects-shaped table: row keys, and numbers that do not depend on the
+# row's counts (the design, the method, the matched sets' effective sizes)
+ROW_KEYS = ("outcome", "subgroup", "level", "months_before_index")
+CONSTANT = ("primary_test", "alpha", "method", "adjustment", "adjusted_for", "n_eff_participants", "n_eff_controls")
+PERSONS = ("persons_participants", "persons_controls", "w_min", "w_max")   # used, never published
+EFFECTS_COLUMNS = (*ROW_KEYS, "n_participants", "n_controls", *(c for cols in GROUP_COLS.values() for c in cols),
+                   *ROW_DERIVED, *CONSTANT, *PERSONS)
+# diagnostics: counts, what the controls' share gives, what both shares give, constants
+DIAGNOSTICS_COLUMNS = ("outcome", "n_participants", "n_controls", "share_controls", "minimum_detectable_difference",
+                       "observed_difference", "participants_needed", "warnings", "power", "alpha")
+SENSITIVITY_COLUMNS = ("outcome", "risk_ratio", "rr_ci_low", "rr_ci_high", "e_value", "e_value_ci", "p_rosenbaum",
+                       "gamma_critical", "matched_sets", "alpha", "method")
 # Holm-adjusted p-values rank a family's p-values: with a hidden member, every member's
 # adjusted p (and the flag it sets) would tell where the hidden one ranks
 FAMILY_COLS = ("p_adjusted", "significant")
@@ -46,6 +58,11 @@ class OutcomeTables(Family):
     # -- registration ---------------------------------------------------------------------
     def register(self, ctx: Context) -> None:
         t = ctx.t
+        for name in ("effects", "placebo", "subgroups"):
+            check_columns(name, t[name], EFFECTS_COLUMNS, __name__)
+        check_columns("diagnostics", t["diagnostics"], DIAGNOSTICS_COLUMNS, __name__)
+        if "sensitivity" in t:
+            check_columns("sensitivity", t["sensitivity"], SENSITIVITY_COLUMNS, __name__)
         ctx.led.table = "effects"
         self._outcomes(ctx, MAIN, t["effects"], keep_headline=True)
         if len(t["placebo"]):
@@ -109,7 +126,9 @@ class OutcomeTables(Family):
         out["placebo"] = effects_rows(t["placebo"], lambda r: "placebo", hidden, k) if len(t["placebo"]) \
             else t["placebo"]
         out["table1"] = _table1(t["table1"], hidden, k)
-        dg = t["diagnostics"].astype(object).copy()
+        n_markers = {col: marker(hidden, outcome(MAIN, g, "N"), k)
+                     for g, col in (("participant", "n_participants"), ("control", "n_controls"))}
+        dg = _with_n_markers(t["diagnostics"], n_markers)
         hide = dg["outcome"].isin(hidden_outcomes)
         for c in ("observed_difference", "participants_needed", "warnings"):
             dg.loc[hide, c] = ""
@@ -118,19 +137,29 @@ class OutcomeTables(Family):
             dg.loc[ctrl_hidden, c] = ""
         dg["suppressed"] = hide
         out["diagnostics"] = dg
-        sd = t["status_distribution"].astype(object).copy()
+        sd = _with_n_markers(t["status_distribution"], n_markers)
         if any(outcome(MAIN, g, s) in hidden for g in GROUPS for s in STATUSES):
             for c in ("statistic", "p_value", "p_asymptotic"):
                 sd[c] = ""              # the chi-square statistic would give the hidden cells back
         out["status_distribution"] = sd
         if "sensitivity" in t:
-            s = t["sensitivity"].astype(object).copy()
+            # one matched set per analysed participant
+            s = _with_n_markers(t["sensitivity"], {"matched_sets": n_markers["n_participants"]})
             hid = s["outcome"].isin(hidden_outcomes)
             for c in s.columns:
                 if c != "outcome":
                     s.loc[hid, c] = ""
             out["sensitivity"] = s
         return out
+
+
+def _with_n_markers(df: pd.DataFrame, markers: dict) -> pd.DataFrame:
+    """A copy with each group size column replaced by its marker where the size is hidden."""
+    out = df.astype(object).copy()
+    for col, m in markers.items():
+        if m and col in out:
+            out[col] = m
+    return out
 
 
 def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int) -> pd.DataFrame:
