@@ -4,6 +4,7 @@ there is no import cycle between modules (read from the source, not by importing
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "sibeval"
 # the workflow's order; a stage may import itself and the stages before it
 STAGES = ("extract", "design", "outcomes", "inference", "progression", "publish", "economics", "report")
 # shared by every stage: no stage's code
-CORE = ("errors", "config")
+CORE = ("errors", "config", "plotting")
 # glue around the stages (command line, workflow adapters) and the synthetic data generator
-OUTSIDE = ("cli", "adapters", "demo", "__init__")
+OUTSIDE = ("cli", "adapters", "demo")
 
 
 def _module(path: Path) -> str:
@@ -27,8 +28,8 @@ def _module(path: Path) -> str:
 
 def _imports(path: Path) -> set[str]:
     """Every sibeval module this file imports (at any depth of the file)."""
-    mod = _module(path)
-    pkg = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+    mod = _module(path) if SRC in path.parents else path.stem
+    pkg = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
     out = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
@@ -56,6 +57,7 @@ def _top(mod: str) -> str:
 
 def test_every_module_belongs_to_a_stage_or_the_shared_core():
     unknown = sorted(m for m in GRAPH if m != "sibeval" and _top(m) not in STAGES + CORE + OUTSIDE)
+    assert GRAPH.keys() >= {f"sibeval.{s}" for s in STAGES}, "a stage package is missing"
     assert not unknown, f"modules outside the stage packages: {unknown}"
 
 
@@ -98,3 +100,32 @@ def test_the_workflow_parses_without_the_demo_generator():
     """common.smk reads the demo's file names; the generator is imported by the demo rule only."""
     profiles = GRAPH["sibeval.demo.profiles"]
     assert not {d for d in profiles if d.startswith("sibeval.demo.") and d != "sibeval.demo"}, profiles
+
+
+WORKFLOW = SRC.parents[1] / "workflow"
+
+
+def _script_stages() -> dict[str, str]:
+    """Each workflow script and the stage of the rule file that runs it."""
+    out = {}
+    for smk in (WORKFLOW / "rules").glob("*.smk"):
+        for script in re.findall(r'"\.\./scripts/(\w+)\.py"', smk.read_text(encoding="utf-8")):
+            out[script] = smk.stem
+    return out
+
+
+def test_rule_files_are_the_stages_and_every_script_belongs_to_one():
+    stages = _script_stages()
+    assert {p.stem for p in (WORKFLOW / "rules").glob("*.smk")} == set(STAGES) | {"common"}
+    scripts = {p.stem for p in (WORKFLOW / "scripts").glob("*.py")}
+    assert scripts == set(stages), scripts ^ set(stages)
+
+
+def test_no_workflow_script_imports_a_later_stage():
+    bad = []
+    for script, stage in _script_stages().items():
+        later = set(STAGES[STAGES.index(stage) + 1:]) if stage in STAGES else set()
+        for dep in _imports(WORKFLOW / "scripts" / f"{script}.py"):
+            if _top(dep) in later:
+                bad.append(f"{script}.py (stage {stage}) imports {dep}")
+    assert not bad, bad

@@ -361,8 +361,8 @@ def test_console_names_rule_cohort_and_log_and_the_log_has_the_message(tmp_path)
     no_pnr(out)
     logged = (wd / "logs" / "hand" / "build_candidates.log").read_text()
     assert "none of the 8 started participants" in logged
-    assert not (wd / CANDIDATES).exists()
-    assert not (wd / "results" / "hand" / "qc" / "eligibility_funnel.csv").exists()
+    assert not (wd / CANDIDATES).exists()          # a stopped rule leaves none of its outputs
+    assert not (wd / "results" / "hand" / "interim" / "tables" / "eligibility_funnel.csv").exists()
 
 
 @pytest.mark.workflow

@@ -123,6 +123,7 @@ def _outcome_tables(part=PART, ctrl=CTRL) -> dict:
 def _registered(family, tables: dict, replace=False):
     ctx = Context.of(tables, {"min_cell": K}, replace)
     fam = family()
+    fam.check(tables)
     fam.register(ctx)
     return ctx, fam
 
@@ -223,13 +224,14 @@ def test_a_flow_merges_small_exclusions_into_the_next_kept_step():
     ctx, fam = _registered(Flows, t)
     ctx.led.add(outcome("main", "participant", "N"), 60)  # registered by the outcomes family
     out = fam.render(ctx, {})["flow"]
-    steps = out["step"].tolist()
-    assert steps[0] == "referred" and "matched" in steps
-    assert "started" not in steps  # 3 never started: merged
-    row = out.set_index("step").loc["found_in_bef"] if "found_in_bef" in steps else out.set_index("step").loc["matched"]
-    assert "never started" in row["reason"]
-    merged = out.set_index("step")
-    assert all(int(v) >= K for v in merged["excluded"] if v != "")
+    # 3 never started and 3 not in bef (each small) and 4 without a control: the steps between
+    # are left out, and the three reasons are named without their (small) counts
+    assert out["step"].tolist() == ["referred", "matched", "controls_matched", "controls_outcome_observed"]
+    matched = out.set_index("step").loc["matched"]
+    assert matched["n"] == 60 and matched["excluded"] == 10
+    assert matched["reason"] == "never started; not in bef; no control"
+    died = out.set_index("step").loc["controls_outcome_observed"]
+    assert died["excluded"] == 10 and died["reason"] == "died"
 
 
 def test_a_public_count_that_the_extract_contradicts_stops_publication():
@@ -385,7 +387,7 @@ def test_progression_withholds_an_items_municipality_rows_with_a_small_count():
     w5 = pd.DataFrame(
         {"group": ["all"], "n": [40], "n_improved_meaningfully": [15], "mean_start": [44.4], "p_paired_t": [0.012345]}
     )
-    bands = pd.DataFrame({"start_band": ["low", "high"], "low": [10, 5], "high": [8, 17]})
+    bands = pd.DataFrame({"start_band": ["0-35", ">50"], "0-35": [10, 5], ">50": [8, 17]})
     t = {"progression_flow": pf, "progression_items": items, "who5": w5, "who5_bands": bands}
     ctx, fam = _registered(Progression, t)
     assert fam.withheld_items == {"who5_1"}  # 657 has 3 down
@@ -432,12 +434,10 @@ def test_a_new_column_must_be_declared_before_it_can_be_published():
 
 def test_a_hidden_group_size_is_hidden_in_every_table_that_repeats_it():
     t = _outcome_tables()
-    t["diagnostics"] = t["diagnostics"].assign(n_participants=64, n_controls=320)
-    t["status_distribution"] = t["status_distribution"].assign(n_participants=64, n_controls=320)
-    t["sensitivity"] = t["sensitivity"].assign(matched_sets=64)
+    t["diagnostics"] = t["diagnostics"].assign(n_participants=60, n_controls=320)
+    t["status_distribution"] = t["status_distribution"].assign(n_participants=60, n_controls=320)
     ctx, fam = _registered(OutcomeTables, t)
-    hidden = {outcome("main", "participant", "N"): "complementary", outcome("main", "control", "N"): "complementary"}
-    out = fam.render(ctx, hidden)
+    out = fam.render(ctx, {outcome("main", "control", "N"): "complementary"})
     for name in ("effects", "diagnostics", "status_distribution"):
-        assert set(out[name]["n_participants"]) == {"x"} and set(out[name]["n_controls"]) == {"x"}, name
-    assert 64 not in set(out["sensitivity"]["matched_sets"])     # blanked with its row, or "x"
+        assert set(out[name]["n_controls"]) == {"x"}, name
+        assert set(out[name]["n_participants"]) == {60}, name

@@ -226,6 +226,7 @@ def _tables():
         "diagnostics": pd.DataFrame({"outcome": ["ordinary_employment"], "minimum_detectable_difference": [0.11]}),
         "balance": pd.DataFrame({"covariate": ["age", "passive_4w", "distance"], "smd_after": [0.02, -0.13, 0.3]}),
         "match_summary": pd.DataFrame({"sample": ["matched_ess"], "control": [458.4], "treated": [129]}),
+        "design": pd.DataFrame({"setting": ["smd_threshold", "mahvars"], "value": ["0.1", "age"]}),
     }
 
 

@@ -186,6 +186,10 @@ def standalone(script: str, argv: list[str] | None = None):
         missing = sorted(set(rule.wildcard_names) - set(args))
         if missing:
             raise SystemExit(f"rule {rule_name} needs {' '.join(f'{w}=<name>' for w in missing)}")
+        known = {"cohort": list(wf.config["cohorts"]), "extract": list(wf.config["extracts"])}
+        for w, v in args.items():
+            if w in known and v not in known[w]:
+                raise SystemExit(f"{w}={v} is not in config/config.yaml; allowed: {', '.join(known[w])}")
         job = Job(rule, DAG(wf, rules=[rule]), wildcards_dict=args)
         from types import SimpleNamespace
 

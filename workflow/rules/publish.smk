@@ -27,24 +27,27 @@ rule publish:
         "../scripts/publish.py"
 
 
-rule publish_qc:
-    """The QC tables through the same boundary: the extract summary and the eligibility
-    funnel with small counts hidden, written even when the analysis stops."""
-    input:
-        unpack(boundary_inputs("publish_qc")),
-    output:
-        **boundary_outputs("publish_qc"),
-    params:
-        run=rule_params("disclosure", "matching.replace"),
-    log:
-        "logs/{cohort}/publish_qc.log",
-    benchmark:
-        "benchmarks/{cohort}/publish_qc.tsv"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    conda:
-        "../envs/sibeval.yaml"
-    script:
-        "../scripts/publish.py"
+# One job per QC table (the same boundary), so each is written even when the analysis stops.
+for _qc in [t for t in TABLES.PUBLISHED if t.rule == "publish_qc"]:
+
+    rule:
+        name:
+            f"publish_qc_{_qc.source}"
+        input:
+            **{_qc.source: f"results/{{cohort}}/interim/tables/{_qc.source}.csv"},
+        output:
+            **{_qc.name: published_output(_qc)},
+        params:
+            run=rule_params("disclosure", "matching.replace"),
+        log:
+            f"logs/{{cohort}}/publish_qc_{_qc.source}.log",
+        benchmark:
+            f"benchmarks/{{cohort}}/publish_qc_{_qc.source}.tsv"
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        conda:
+            "../envs/sibeval.yaml"
+        script:
+            "../scripts/publish.py"

@@ -11,10 +11,11 @@ import pandas as pd
 
 from sibeval.adapters import atomic_path, run, standalone, write_csv
 from sibeval.economics import model as ec
+from sibeval.economics.figures import tornado
 from sibeval.economics.workbook import build
 from sibeval.economics.workbook import save as save_workbook
 from sibeval.errors import SibevalError
-from sibeval.report.figures import save, tornado
+from sibeval.plotting import save
 
 log = logging.getLogger("sibeval")
 

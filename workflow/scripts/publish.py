@@ -1,10 +1,11 @@
-"""The publication boundary of one cohort (rules publish and publish_qc): analysis tables in,
+"""The publication boundary of one cohort (rules publish and publish_qc_*): analysis tables in,
 published tables and the disclosure audit out. Stops, writing nothing, if any small cell leaks.
 
 Settings: cohort: disclosure, matching.replace (publish: also progression.enabled)
 Inputs: the analysis tables of sibeval.publish.catalogue.ANALYSIS (interim/tables/) and the checksums
-Outputs: publish: published/*.csv, disclosure/audit.csv and audit_summary.txt; publish_qc: qc/*.csv
+Outputs: publish: published/*.csv, disclosure/audit.csv and audit_summary.txt; publish_qc_<table>: qc/<table>.csv
 Run alone (after its inputs exist): python workflow/scripts/publish.py cohort=<name>
+  (a QC table: add rule=publish_qc_extract_summary or rule=publish_qc_eligibility_funnel)
 """
 import logging
 

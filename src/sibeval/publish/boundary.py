@@ -2,17 +2,19 @@
 the published tables, the only thing the note, the workbook, the figures and the index read.
 
 Each family of tables (:mod:`sibeval.publish.outcomes`, `flows`, `matching`, `hours`,
-`progression`, `provenance`) registers every count its tables show, or that follows from
-them, in one `ledger.Ledger` with the relations an attacker can use; `protect()` chooses the
-hidden cells for all tables jointly and proves them safe, and `publish()` asks each family
-for its tables, with hidden counts as "<k" (small) or "x" (complementary), every number
-derived from a hidden count blanked, and the family's rounding.
+`progression`, `provenance`, `qc`) declares the columns of its analysis tables, registers
+every count its tables show, or that follows from them, in one `ledger.Ledger` with the
+relations an attacker can use; `protect()` chooses the hidden cells for all tables jointly
+and proves them safe, and `publish()` asks each family for its tables, with hidden counts as
+"<k" (small) or "x" (complementary), every number derived from a hidden count blanked, and
+the family's rounding.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from sibeval.errors import InconsistentTables
 from sibeval.publish.cells import FORMULA_START, as_number
 from sibeval.publish.family import Context
 from sibeval.publish.flows import Flows
@@ -34,6 +36,14 @@ class Boundary:
     def __init__(self, t: dict[str, pd.DataFrame], disclosure: dict, replace: bool):
         self.ctx = Context.of(t, disclosure, replace)
         self.families = [F() for F in FAMILIES if F.applies(t)]
+        done = set()
+        for f in self.families:
+            missing = set(f.requires) - done
+            if missing:
+                raise InconsistentTables(f"internal error: the {f.name} tables need the {', '.join(sorted(missing))} "
+                                         "tables registered before them; check FAMILIES and the analysis tables")
+            done.add(f.name)
+            f.check(t)
         for f in self.families:
             f.register(self.ctx)
 

@@ -32,11 +32,12 @@ class PublishedTable:
     category: str | None = None
     needs: str | None = None
     reader: bool = True             # read by the note and the workbook (else provenance only)
-    rule: str = "publish"           # publish, or publish_qc (QC: written even when the analysis stops)
+    rule: str = "publish"           # publish, or publish_qc (QC: one job each, written even when the analysis stops)
+    source: str | None = None       # for a QC table: the analysis table it is built from
 
 
 ANALYSIS = (
-    AnalysisTable("extract_summary", "cohort_qc", readers=("publish", "publish_qc")),
+    AnalysisTable("extract_summary", "cohort_qc"),
     AnalysisTable("eligibility_funnel", "build_candidates", readers=("publish_qc",)),
     AnalysisTable("flow", "classify_outcomes"),
     AnalysisTable("flow_reasons", "classify_outcomes"),
@@ -83,9 +84,9 @@ PUBLISHED = (
     PublishedTable("who5_bands", "progression", needs="progression.enabled"),
     PublishedTable("checksums", "provenance", reader=False),
     PublishedTable("qc_extract_summary", "qc", folder="qc", caption="extract_summary", category="1. Data",
-                   reader=False, rule="publish_qc"),
+                   reader=False, rule="publish_qc", source="extract_summary"),
     PublishedTable("eligibility_funnel", "qc", folder="qc", caption="eligibility_funnel", category="1. Data",
-                   reader=False, rule="publish_qc"),
+                   reader=False, rule="publish_qc", source="eligibility_funnel"),
 )
 
 

@@ -22,10 +22,10 @@ def key(*parts) -> str:
     return ":".join(f"{p:g}" if isinstance(p, float) else str(p) for p in parts)
 
 
-def outcome(fam: str, group: str, what: str) -> str:
+def outcome(fam: str, group: str, what: str, complement: bool = False) -> str:
     """A count of an outcome (or `N`, the group's size) in an outcome family
-    (`main`, `placebo`, `sub:<variable>:<level>`)."""
-    return key("out", fam, group, what)
+    (`main`, `placebo`, `sub:<variable>:<level>`); `complement`: those without it."""
+    return key("out", fam, group, "not", what) if complement else key("out", fam, group, what)
 
 
 def subgroup(variable: str, level) -> str:

@@ -71,10 +71,19 @@ class Family:
     inputs: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     rounding: dict[str, dict[str, int]] = {}
+    # every column of each input: how it is published is decided by the family's code, so a
+    # new column must be declared here (and handled) before it can leave
+    columns: dict[str, tuple[str, ...]] = {}
+    requires: tuple[str, ...] = ()      # families whose counts this one reads (registered before it)
 
     @classmethod
     def applies(cls, t: dict) -> bool:
         return all(name in t for name in cls.inputs)
+
+    def check(self, t: dict) -> None:
+        for name in self.inputs:
+            if name in t:
+                check_columns(name, t[name], self.columns[name], type(self).__module__)
 
     def register(self, ctx: Context) -> None:
         """Every count the family's tables show or imply, with the relations between them."""

@@ -109,6 +109,7 @@ class Flows(Family):
     name = "flows"
     inputs = ("flow", "flow_reasons")
     tables = ("flow",)
+    columns = {"flow": ("step", "n", "excluded", "persons"), "flow_reasons": ("step", "reason", "n", "persons")}
 
     def step_key(self, step: str) -> str:
         """The ledger key of a flow step; the analysed steps are the outcome tables' n."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sibeval.publish.cells import MAIN, key, marker, outcome
-from sibeval.publish.family import Context, Family, check_columns
+from sibeval.publish.family import Context, Family
 
 DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
 CONTROL_PERSONS = key("hours", "control", "persons")
@@ -16,10 +16,10 @@ class HoursWage(Family):
     name = "hours"
     inputs = ("hours_wage",)
     tables = ("hours_wage",)
+    columns = {"hours_wage": COLUMNS}
 
     def register(self, ctx: Context) -> None:
         ctx.led.table = "hours_wage"
-        check_columns("hours_wage", ctx.t["hours_wage"], COLUMNS, __name__)
         for r in ctx.t["hours_wage"].itertuples():
             ctx.add(outcome(MAIN, "participant", "ordinary_employment"), r.n_participants)
             ctx.add(CONTROL_PERSONS, r.n_controls, int(r.n_controls), keep=0)

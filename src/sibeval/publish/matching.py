@@ -32,6 +32,16 @@ class Matching(Family):
     inputs = ("match_summary", "covariate_counts", "balance", "overlap", "design")
     tables = ("match_summary", "design", "balance", "profile", "overlap")
     rounding = {"balance": DIGITS, "profile": DIGITS}
+    columns = {
+        "match_summary": ("sample", "control", "treated"), "design": ("setting", "value"),
+        "covariate_counts": ("covariate", "group", "n_total", "n_with", "persons_with", "persons_without"),
+        "overlap": ("group", "bin_lo", "bin_hi", "n", "persons"),
+        "balance": ("covariate", "type", "balanced", *(f"{c}_{w}" for w in ("before", "after") for c in (
+            "mean_treated", "mean_control", "diff_raw", "smd", "variance_ratio", "ecdf_max"))),
+    }
+    # render reads the analysed participants (a count the outcome tables register) and the
+    # subgroup variables: a few matched but not analysed would be described by their difference
+    requires = ("outcomes",)
 
     def register(self, ctx: Context) -> None:
         ctx.led.table = "match_summary"

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, marker, outcome, subgroup
-from sibeval.publish.family import Context, Family, check_columns
+from sibeval.publish.family import Context, Family
 
 # per group: the count and share columns of an effects row
 GROUP_COLS = {"participant": ("x_participants", "share_participants"),
@@ -50,6 +50,11 @@ class OutcomeTables(Family):
     inputs = ("effects", "placebo", "subgroups", "table1", "diagnostics", "status_distribution", "sensitivity")
     tables = ("effects", "placebo", "subgroups", "table1", "diagnostics", "status_distribution", "sensitivity")
     rounding = {name: DIGITS for name in ("effects", "subgroups", "placebo", "diagnostics", "table1")}
+    columns = {"effects": EFFECTS_COLUMNS, "placebo": EFFECTS_COLUMNS, "subgroups": EFFECTS_COLUMNS,
+               "diagnostics": DIAGNOSTICS_COLUMNS, "sensitivity": SENSITIVITY_COLUMNS,
+               "table1": ("role", "outcome", "n", "weighted_n", "total", "share", "persons"),
+               "status_distribution": ("statistic", "df", "p_value", "p_asymptotic", "reps", "seed", "n_participants",
+                                       "n_controls", "method")}
 
     @classmethod
     def applies(cls, t: dict) -> bool:
@@ -58,11 +63,6 @@ class OutcomeTables(Family):
     # -- registration ---------------------------------------------------------------------
     def register(self, ctx: Context) -> None:
         t = ctx.t
-        for name in ("effects", "placebo", "subgroups"):
-            check_columns(name, t[name], EFFECTS_COLUMNS, __name__)
-        check_columns("diagnostics", t["diagnostics"], DIAGNOSTICS_COLUMNS, __name__)
-        if "sensitivity" in t:
-            check_columns("sensitivity", t["sensitivity"], SENSITIVITY_COLUMNS, __name__)
         ctx.led.table = "effects"
         self._outcomes(ctx, MAIN, t["effects"], keep_headline=True)
         if len(t["placebo"]):
@@ -90,7 +90,7 @@ class OutcomeTables(Family):
                 x, persons = float(e.at[o, xc]), int(e.at[o, pc])
                 keep = 2 if (keep_headline and o in HEADLINES) else (1 if fam == MAIN else 0)
                 xk = ctx.add(outcome(fam, g, o), x, persons, group=g, keep=keep)
-                ck = ctx.add(outcome(fam, g, f"not:{o}"), N - x, N - persons, group=g, shown=False)
+                ck = ctx.add(outcome(fam, g, o, complement=True), N - x, N - persons, group=g, shown=False)
                 ctx.led.sums(nkey, [xk, ck], f"{fam}: {o} + not {o} = n ({g})")
             statuses = [outcome(fam, g, s) for s in STATUSES if s in e.index]
             if len(statuses) == len(STATUSES):
@@ -143,8 +143,7 @@ class OutcomeTables(Family):
                 sd[c] = ""              # the chi-square statistic would give the hidden cells back
         out["status_distribution"] = sd
         if "sensitivity" in t:
-            # one matched set per analysed participant
-            s = _with_n_markers(t["sensitivity"], {"matched_sets": n_markers["n_participants"]})
+            s = t["sensitivity"].astype(object).copy()
             hid = s["outcome"].isin(hidden_outcomes)
             for c in s.columns:
                 if c != "outcome":

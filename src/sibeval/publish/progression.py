@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sibeval.progression.analysis import BANDS
 from sibeval.publish.cells import key, marker
 from sibeval.publish.family import Context, Family, significant
 from sibeval.publish.flows import FLOW_COLUMNS, flow_rows, register_flow
@@ -27,6 +28,18 @@ class Progression(Family):
     inputs = ("progression_flow", "progression_items", "who5", "who5_bands")
     tables = inputs
     rounding = {"who5": WHO5_DIGITS}
+    columns = {
+        "progression_flow": ("step", "n", "reason", "excluded"),
+        "progression_items": ("group", "item", "indicator", "n", *(f"n_{d}" for d in DIRECTIONS),
+                              *(f"{c}" for d in DIRECTIONS for c in (f"share_{d}", f"ci_{d}_low", f"ci_{d}_high")),
+                              "target", "p_vs_target", "target_reached", "n_down_started_unsure",
+                              "share_of_down_started_unsure"),
+        "who5": ("group", "n", "mean_start", "mean_end", "mean_change", "ci_start_low", "ci_start_high", "ci_end_low",
+                 "ci_end_high", "ci_change_low", "ci_change_high", "p_paired_t", "p_wilcoxon", "wilcoxon_method",
+                 "n_improved_meaningfully", "share_improved_meaningfully", "population_mean", "p_end_vs_population",
+                 "significant_change"),
+        "who5_bands": ("start_band", *BANDS),
+    }
 
     def key_of(self, step: str) -> str:
         """The questionnaire flow's first step is the main flow's when they count the same."""

@@ -6,17 +6,14 @@ from __future__ import annotations
 import pandas as pd
 
 from sibeval.publish.family import Context, Family
-from sibeval.publish.small_cells import suppress_counts
+from sibeval.publish.qc import public_summary
 
 
 class Provenance(Family):
     name = "provenance"
     inputs = ("extract_summary", "checksums")
     tables = inputs
+    columns = {"extract_summary": ("file", "item", "value"), "checksums": ("file", "sha256")}
 
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
-        es = suppress_counts(ctx.t["extract_summary"], ctx.k)
-        numeric = pd.to_numeric(es["value"], errors="coerce").notna()
-        return {"extract_summary": es[~(es["file"].isin(["participants", "questionnaires"]) & numeric)]
-                .reset_index(drop=True),
-                "checksums": ctx.t["checksums"]}
+        return {"extract_summary": public_summary(ctx.t["extract_summary"], ctx.k), "checksums": ctx.t["checksums"]}

@@ -1,5 +1,7 @@
 """The quality-control tables that may leave with the results: the cohort's extract summary
-and the eligibility funnel of the control pool, small counts shown as "<k"."""
+and the eligibility funnel of the control pool, small counts shown as "<k". Each is
+published by its own job (rules publish_qc_*), so it is there even when the analysis stops.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +12,39 @@ from sibeval.publish.flows import flow_shape
 from sibeval.publish.small_cells import small_counts, suppress_counts
 
 
+def public_summary(summary: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The extract summary as it may leave: code counts below k as "<k", and without the
+    participants' and questionnaires' counts (the flows publish those, protected with the
+    analysis tables; here a difference such as persons - started would be a count of one)."""
+    es = suppress_counts(summary, k)
+    numeric = pd.to_numeric(es["value"], errors="coerce").notna()
+    return es[~(es["file"].isin(["participants", "questionnaires"]) & numeric)].reset_index(drop=True)
+
+
+def public_funnel(funnel: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The eligibility funnel keeps a rule only where no small exclusion follows by
+    subtraction; persons and rows below k as "<k"."""
+    kept = flow_shape(funnel.rename(columns={"rule": "step"}), {}, k, cols=("persons", "rows"))
+    funnel = funnel[funnel["rule"].isin(kept)]
+    return funnel.assign(persons=small_counts(funnel["persons"], k), rows=small_counts(funnel["rows"], k))
+
+
 class Qc(Family):
     name = "qc"
     inputs = ("extract_summary", "eligibility_funnel")
     tables = ("qc_extract_summary", "eligibility_funnel")
+    columns = {"extract_summary": ("file", "item", "value"),
+               "eligibility_funnel": ("rule", "condition", "persons", "rows")}
+
+    @classmethod
+    def applies(cls, t: dict) -> bool:
+        return any(name in t for name in cls.inputs)    # one QC table per job
 
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
-        k = ctx.k
-        funnel = ctx.t["eligibility_funnel"]
-        # the published funnel keeps a rule only where no small exclusion follows by subtraction
-        kept = flow_shape(funnel.rename(columns={"rule": "step"}), {}, k, cols=("persons", "rows"))
-        funnel = funnel[funnel["rule"].isin(kept)]
-        return {"qc_extract_summary": suppress_counts(ctx.t["extract_summary"], k),
-                "eligibility_funnel": funnel.assign(persons=small_counts(funnel["persons"], k),
-                                                    rows=small_counts(funnel["rows"], k))}
+        t, k = ctx.t, ctx.k
+        out = {}
+        if "extract_summary" in t:
+            out["qc_extract_summary"] = public_summary(t["extract_summary"], k)
+        if "eligibility_funnel" in t:
+            out["eligibility_funnel"] = public_funnel(t["eligibility_funnel"], k)
+        return out

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sibeval.outcomes.status import HEADLINE_ORDER as HEADLINES
+from sibeval.errors import SibevalError
+from sibeval.outcomes.status import HEADLINE_ORDER
 from sibeval.publish.cells import as_number
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.formatting import Formatter
 
-REQUIRED = ("flow", "table1", "effects", "diagnostics", "balance", "match_summary")
+REQUIRED = ("flow", "table1", "effects", "diagnostics", "balance", "match_summary", "design")
 TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -33,7 +34,8 @@ def load_tables(paths: dict) -> dict[str, pd.DataFrame]:
         out[name] = pd.read_csv(path, keep_default_na=False, na_values=[""])
     missing = [n for n in REQUIRED if n not in out]
     if missing:
-        raise KeyError(f"published tables missing: {missing}")
+        raise SibevalError(f"published tables missing: {', '.join(missing)} (expected as <name>.csv beside "
+                           f"{', '.join(sorted(out))[:200]}); rerun the publish rule of this cohort")
     return out
 
 
@@ -143,21 +145,20 @@ class NoteBase:
         self.k = cohort["disclosure"]["min_cell"]
         self.alpha = cohort["effects"]["alpha"]
         self.eff = tables["effects"].set_index("outcome", drop=False)
-        # the match's design record (the settings as applied); a published folder from
-        # before the record existed falls back to the cohort file
-        d = tables.get("design")
-        self.design = dict(zip(d["setting"], d["value"].fillna("").astype(str))) if d is not None else {}
+        # the match's design record: the settings as the match applied them
+        d = tables["design"]
+        self.design = dict(zip(d["setting"], d["value"].fillna("").astype(str)))
 
     # ---------- counts used everywhere (one source: the effects table) ----------
     def n_participants(self) -> int | str:
-        for h in HEADLINES:
+        for h in HEADLINE_ORDER:
             if h in self.eff.index and as_number(self.eff.loc[h, "n_participants"]) is not None:
                 return int(as_number(self.eff.loc[h, "n_participants"]))
         v = self.eff["n_participants"].iloc[0]
         return int(as_number(v)) if as_number(v) is not None else str(v)  # hidden: its marker
 
     def n_controls(self) -> int | str:
-        for h in HEADLINES:
+        for h in HEADLINE_ORDER:
             if h in self.eff.index and as_number(self.eff.loc[h, "n_controls"]) is not None:
                 return int(as_number(self.eff.loc[h, "n_controls"]))
         v = self.eff["n_controls"].iloc[0]
@@ -165,7 +166,7 @@ class NoteBase:
 
     def n_eff_controls(self) -> float | None:
         if "n_eff_controls" in self.eff:
-            for h in HEADLINES:
+            for h in HEADLINE_ORDER:
                 if h in self.eff.index and as_number(self.eff.loc[h, "n_eff_controls"]) is not None:
                     return as_number(self.eff.loc[h, "n_eff_controls"])
         ms = self.t["match_summary"].set_index("sample")

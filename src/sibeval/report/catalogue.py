@@ -1,5 +1,5 @@
 """The catalogue of every string a reader sees, one YAML file per language
-(src/sibeval/locale/<lang>.yaml). Adding a language is adding one file with the same keys."""
+(src/sibeval/report/locale/<lang>.yaml). Adding a language is adding one file with the same keys."""
 
 from __future__ import annotations
 

@@ -1,38 +1,13 @@
 """Figures readable in black and white: markers and hatching carry the groups, not colour.
-Each function returns a matplotlib Figure; :func:`save` writes PNG and SVG."""
+Each function returns a matplotlib Figure; :func:`sibeval.plotting.save` writes PNG and SVG."""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-plt.rcParams.update(
-    {
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "svg.hashsalt": "sibeval",
-        "svg.fonttype": "none",
-        "figure.dpi": 100,
-    }
-)
-GREYS = ("0.15", "0.55", "0.85")
-
-
-def save(fig, stem) -> list[str]:
-    """Write `stem`.png and `stem`.svg (deterministic metadata) and close the figure."""
-    out = []
-    for ext in ("png", "svg"):
-        path = f"{stem}.{ext}"
-        meta = {"Software": None} if ext == "png" else {"Date": None, "Creator": None}
-        fig.savefig(path, dpi=150, bbox_inches="tight", metadata=meta)
-        out.append(path)
-    plt.close(fig)
-    return out
+from sibeval.plotting import GREYS, plt
 
 
 def love_plot(
@@ -272,38 +247,4 @@ def heatmap(matrix: pd.DataFrame, title="", xlabel="", ylabel=""):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    return fig
-
-
-def tornado(
-    sens: pd.DataFrame,
-    base: float,
-    labels: dict | None = None,
-    xlabel: str = "Municipality's account per participant (kr)",
-    title: str = "",
-    low_label: str = "low",
-    high_label: str = "high",
-    fmt=None,
-):
-    """Tornado chart of the payment model's one-way sensitivity table: bars from the base
-    account to the low (hatched) and high (filled) value per input."""
-    labels = labels or {}
-    s = sens.iloc[::-1]
-    y = np.arange(len(s))
-    fig, ax = plt.subplots(figsize=(6, 0.4 * len(s) + 1.2))
-    ax.barh(y, s["municipality_low"] - base, left=base, color="white", edgecolor="black", hatch="///", label=low_label)
-    ax.barh(y, s["municipality_high"] - base, left=base, color="0.55", edgecolor="black", label=high_label)
-    ax.axvline(base, color="black", linewidth=1)
-    ax.axvline(0, color="0.4", linestyle="--", linewidth=1)
-    ax.set_yticks(y, [labels.get(p, p) for p in s["parameter"]])
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title)
-    if fmt is not None:
-        from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.tick(v)))
-    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
-    fig.tight_layout()
     return fig

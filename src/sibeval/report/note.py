@@ -1,9 +1,10 @@
 """The effect note, its figures and the cohort index, built from the published tables only.
 
-`load_tables` reads the published CSVs; everything else takes DataFrames. Wording comes from
-the catalogue (:mod:`sibeval.report.catalogue`), numbers from one formatter
-(:mod:`sibeval.report.formatting`), human labels from config/labels.yaml, layout from the Jinja2
-templates in ``sibeval/templates``.
+`sibeval.report.base.load_tables` reads the published CSVs; everything else takes DataFrames.
+The note's parts are one module each (sentences, note_tables, note_figures, payment); this
+module assembles them. Wording comes from the catalogue (:mod:`sibeval.report.catalogue`),
+numbers from one formatter (:mod:`sibeval.report.formatting`), human labels from
+config/labels.yaml, layout from the Jinja2 templates in ``sibeval/report/templates``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import jinja2
 
 from sibeval import __version__
-from sibeval.outcomes.status import HEADLINE_ORDER as HEADLINES
+from sibeval.outcomes.status import HEADLINE_ORDER
 from sibeval.publish.cells import as_number
 from sibeval.report.base import TEMPLATES, Labels, Table, is_true, run_date
 from sibeval.report.catalogue import Catalogue
@@ -118,7 +119,7 @@ def cohort_summary(tables: dict, cohort: dict, labels: dict) -> dict:
     """One row of results/index.html (numbers only; wording is added when rendering)."""
     b = NoteBuilder(tables, cohort, labels)
     heads = {}
-    for h in HEADLINES:
+    for h in HEADLINE_ORDER:
         if h not in b.eff.index:
             continue
         r = b.eff.loc[h]
@@ -144,7 +145,7 @@ def render_index(summaries: list[dict], lang: str, labels: dict, note_links: dic
     rows = []
     for s in summaries:
         cells = []
-        for h in HEADLINES:
+        for h in HEADLINE_ORDER:
             e = s["effects"].get(h)
             if not e:
                 cells.append(None)
@@ -176,7 +177,7 @@ def render_index(summaries: list[dict], lang: str, labels: dict, note_links: dic
             lang=lang,
             cat=cat,
             rows=rows,
-            heads=[lb.status(h) for h in HEADLINES],
+            heads=[lb.status(h) for h in HEADLINE_ORDER],
             legend=cat("index.legend", months_text=months_text),
             version=__version__,
             date=run_date(),

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sibeval.outcomes.status import HEADLINE_ORDER as HEADLINES
+from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.plotting import save as write_figure
 from sibeval.publish.cells import as_number, is_suppressed
 from sibeval.report.base import Figure, NoteBase
 
@@ -26,11 +27,11 @@ class NoteFigures(NoteBase):
         figs = {}
 
         def save(key, fig, caption, footnote=""):
-            fg.save(fig, out_dir / key)
+            write_figure(fig, out_dir / key)
             figs[key] = Figure(key, caption, str(out_dir / f"{key}.png"), footnote)
 
         t1 = self.t["table1"]
-        t1 = t1[~t1["outcome"].isin(HEADLINES)]
+        t1 = t1[~t1["outcome"].isin(HEADLINE_ORDER)]
         bars = pd.DataFrame(
             {
                 "outcome": t1["outcome"],
@@ -152,7 +153,7 @@ class NoteFigures(NoteBase):
             )
         sens = self.t.get("econ_sensitivity")
         if sens is not None and len(sens):
-            from sibeval.report.figures import tornado
+            from sibeval.economics.figures import tornado
 
             base = as_number(self.t["econ_account"].set_index("item")["value"]["municipality_account"])
             save(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from sibeval.outcomes.status import HEADLINE_ORDER as HEADLINES
+from sibeval.outcomes.status import HEADLINE_ORDER
 from sibeval.publish.cells import as_number
 from sibeval.report.base import NoteBase, is_true
 
@@ -15,7 +15,7 @@ class Sentences(NoteBase):
     # ---------- headline ----------
     def headlines(self) -> list[str]:
         out = []
-        for h in HEADLINES:
+        for h in HEADLINE_ORDER:
             if h not in self.eff.index:
                 continue
             r = self.eff.loc[h]
@@ -51,7 +51,7 @@ class Sentences(NoteBase):
     # ---------- reading aids ----------
     def reading_aids(self) -> list[str]:
         aids = []
-        statuses = [o for o in self.eff.index if o not in HEADLINES]
+        statuses = [o for o in self.eff.index if o not in HEADLINE_ORDER]
         for o, r in self.eff.iterrows():
             if is_true(r.get("suppressed")) or as_number(r["estimate"]) is None:
                 continue
@@ -95,7 +95,7 @@ class Sentences(NoteBase):
                 )
         aids += self.sensitivity_sentences()
         dg = self.t["diagnostics"].set_index("outcome")
-        for h in HEADLINES:
+        for h in HEADLINE_ORDER:
             if h not in self.eff.index or h not in dg.index:
                 continue
             r = self.eff.loc[h]
@@ -121,7 +121,7 @@ class Sentences(NoteBase):
             return []
         out = []
         sens = sens.set_index("outcome")
-        for h in HEADLINES:
+        for h in HEADLINE_ORDER:
             if h not in sens.index or is_true(sens.loc[h].get("suppressed")):
                 continue
             r = sens.loc[h]
@@ -144,15 +144,11 @@ class Sentences(NoteBase):
         return out
 
     def smd_threshold(self) -> float:
-        return float(self.design.get("smd_threshold", self.c["matching"].get("smd_threshold", 0.1)))
+        return float(self.design["smd_threshold"])
 
     def mahvars(self) -> list[str]:
         """The covariates the Mahalanobis distance used, as the match records them."""
-        if "mahvars" in self.design:
-            return [v for v in self.design["mahvars"].split(";") if v]
-        m = self.c["matching"]
-        shown = [v for v in self.t["balance"]["covariate"] if v != "distance"]
-        return shown if m.get("mahvars") == "covariates" else list(m.get("mahvars") or [])
+        return [v for v in self.design["mahvars"].split(";") if v]
 
     def balance_check(self) -> tuple[list[str], str]:
         """Covariates missing the balance target after matching, and the sentence to show."""
