@@ -286,6 +286,7 @@ def _plan(wd, env, *args):
                 "effects",
                 "economics",
                 "publish",
+                "publish_qc_eligibility_funnel",   # the funnel changes with eligibility
                 "report",
                 "index",
                 "all",
