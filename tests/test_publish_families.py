@@ -441,3 +441,30 @@ def test_a_hidden_group_size_is_hidden_in_every_table_that_repeats_it():
     for name in ("effects", "diagnostics", "status_distribution"):
         assert set(out[name]["n_controls"]) == {"x"}, name
         assert set(out[name]["n_participants"]) == {60}, name
+
+
+def test_the_placebo_counts_the_same_persons_so_its_n_is_the_main_n():
+    t = _outcome_tables()
+    t["placebo"] = t["effects"].assign(months_before_index=12)
+    ctx, fam = _registered(OutcomeTables, t)
+    rules = [rule for _, rule in ctx.led.relations]
+    assert "placebo n = n (control)" in rules and "placebo n = n (participant)" in rules
+
+
+def test_sensitivity_ratios_are_published_at_two_decimals():
+    t = _outcome_tables({**PART, "not_resident": 6}, CTRL)
+    t["sensitivity"] = t["effects"][["outcome"]].assign(risk_ratio=2.005943536, rr_ci_low=1.240240174,
+                                                        e_value=3.426459617, p_rosenbaum=0.009641722789)
+    ctx, fam = _registered(OutcomeTables, t)
+    s = fam.published(ctx, {})["sensitivity"].iloc[0]
+    assert (s["risk_ratio"], s["rr_ci_low"], s["e_value"], s["p_rosenbaum"]) == (2.01, 1.24, 3.43, 0.0096)
+
+
+def test_the_qc_summary_leaves_out_participants_counts_and_single_persons_dates():
+    es = pd.DataFrame({"file": ["participants", "participants", "participants", "dod", "dod", "dream", "eindkomst"],
+                       "item": ["persons", "started", "first_visitation", "rows", "first_date", "first_week",
+                                "first_month"],
+                       "value": ["57", "56", "2020-01-02", "120", "2016-03-04", "2015-W01", "2015-01"]})
+    ctx = Context.of({"extract_summary": es}, {"min_cell": K}, False)
+    out = Qc().render(ctx, {})["qc_extract_summary"]
+    assert out["item"].tolist() == ["rows", "first_week", "first_month"]

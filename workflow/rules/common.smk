@@ -268,7 +268,20 @@ def economics_targets():
             if v["economics"]["enabled"]]
 
 
+def release_files():
+    """Every file that may leave the research environment: what the release manifest lists."""
+    out = ["results/index.html"]
+    for c, v in COHORTS.items():
+        out += [TABLES.path(t, c) for t in TABLES.PUBLISHED if TABLES.enabled(t, v)]
+        out += [f"results/{c}/report/{f}" for f in ("effect_note.html", "tables.xlsx", "figures")]
+        out += [f"results/{c}/disclosure/{f}" for f in ("audit.csv", "audit_summary.txt")]
+        if v["economics"]["enabled"]:
+            out += [f"results/{c}/economics/{f}" for f in (*(f"{n}.csv" for n in ECONOMICS_TABLES),
+                                                           "tornado.png", "tornado.svg", "payment_model.xlsx")]
+    return out
+
+
 def all_targets():
     qc = [TABLES.path(t, c) for t in TABLES.PUBLISHED if t.rule == "publish_qc" for c in COHORTS]
     return ([f"results/{c}/report/effect_note.html" for c in COHORTS] + ["results/index.html"]
-            + economics_targets() + qc)
+            + economics_targets() + qc + ["results/release.csv"])

@@ -54,3 +54,24 @@ rule index:
         "../envs/sibeval.yaml"
     script:
         "../scripts/index.py"
+
+
+rule release:
+    """The release manifest: every file that may leave (published and QC tables, notes,
+    workbooks, figures, payment models, disclosure audits, the index), with sha256."""
+    input:
+        release_files(),
+    output:
+        "results/release.csv",
+    log:
+        "logs/release.log",
+    benchmark:
+        "benchmarks/release.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/release.py"

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, marker, outcome, subgroup
-from sibeval.publish.family import Context, Family
+from sibeval.publish.family import Context, Family, significant
 
 # per group: the count and share columns of an effects row
 GROUP_COLS = {"participant": ("x_participants", "share_participants"),
@@ -49,7 +49,11 @@ class OutcomeTables(Family):
     name = "outcomes"
     inputs = ("effects", "placebo", "subgroups", "table1", "diagnostics", "status_distribution", "sensitivity")
     tables = ("effects", "placebo", "subgroups", "table1", "diagnostics", "status_distribution", "sensitivity")
-    rounding = {name: DIGITS for name in ("effects", "subgroups", "placebo", "diagnostics", "table1")}
+    rounding = {**{name: DIGITS for name in ("effects", "subgroups", "placebo", "diagnostics", "table1")},
+                # ratios and E-values at the precision a reader uses: unrounded, a risk ratio and
+                # its CI give the controls' effective size (and the matched sets) away
+                "sensitivity": {c: 2 for c in ("risk_ratio", "rr_ci_low", "rr_ci_high", "e_value", "e_value_ci",
+                                               "gamma_critical")}}
     columns = {"effects": EFFECTS_COLUMNS, "placebo": EFFECTS_COLUMNS, "subgroups": EFFECTS_COLUMNS,
                "diagnostics": DIAGNOSTICS_COLUMNS, "sensitivity": SENSITIVITY_COLUMNS,
                "table1": ("role", "outcome", "n", "weighted_n", "total", "share", "persons"),
@@ -68,6 +72,8 @@ class OutcomeTables(Family):
         if len(t["placebo"]):
             ctx.led.table = "placebo"
             self._outcomes(ctx, "placebo", t["placebo"])
+            for g in GROUPS:       # the placebo compares the analysed persons earlier: the same n
+                ctx.sum_if_holds(outcome(MAIN, g, "N"), [outcome("placebo", g, "N")], f"placebo n = n ({g})")
         ctx.led.table = "subgroups"
         self._subgroups(ctx, t["subgroups"])
         ctx.led.table = "table1"
@@ -148,6 +154,8 @@ class OutcomeTables(Family):
             for c in s.columns:
                 if c != "outcome":
                     s.loc[hid, c] = ""
+            if "p_rosenbaum" in s:
+                s["p_rosenbaum"] = s["p_rosenbaum"].map(significant)
             out["sensitivity"] = s
         return out
 

@@ -11,14 +11,20 @@ from sibeval.publish.family import Context, Family
 from sibeval.publish.flows import flow_shape
 from sibeval.publish.small_cells import small_counts, suppress_counts
 
+# the earliest and latest date of an event register or of the referrals is one person's date
+PERSON_DATES = ("first_date", "last_date", "first_visitation", "last_visitation")
+
 
 def public_summary(summary: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The extract summary as it may leave: code counts below k as "<k", and without the
+    """The extract summary as it may leave: code counts below k as "<k"; without the
     participants' and questionnaires' counts (the flows publish those, protected with the
-    analysis tables; here a difference such as persons - started would be a count of one)."""
+    analysis tables; here a difference such as persons - started would be a count of one)
+    and without single persons' dates (the registers' coverage in weeks, months and years
+    stays: it is the delivery's, not a person's)."""
     es = suppress_counts(summary, k)
     numeric = pd.to_numeric(es["value"], errors="coerce").notna()
-    return es[~(es["file"].isin(["participants", "questionnaires"]) & numeric)].reset_index(drop=True)
+    drop = (es["file"].isin(["participants", "questionnaires"]) & numeric) | es["item"].isin(PERSON_DATES)
+    return es[~drop].reset_index(drop=True)
 
 
 def public_funnel(funnel: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -215,6 +215,10 @@ class NoteTables(NoteBase):
         df = self.t.get(key)
         if df is None or not len(df):
             return None
+        # decimals by column, not by value: a ratio of 2.00 is shown as 2,00 beside 1,33
+        nums = {c: [as_number(v) for v in df[c] if as_number(v) is not None and not isinstance(v, bool)]
+                for c in df.columns}
+        digits = {c: 0 if all(float(x).is_integer() for x in xs) else 2 for c, xs in nums.items()}
         rows = []
         for _, r in df.iterrows():
             row = []
@@ -227,7 +231,7 @@ class NoteTables(NoteBase):
                 elif c.startswith(("share", "estimate", "ci_")):
                     row.append(self.f.pp(v) if c.startswith(("estimate", "ci_")) else self.f.pct(v, 1))
                 elif as_number(v) is not None and not isinstance(v, bool):
-                    row.append(self.f.num(v, 0 if float(as_number(v)).is_integer() else 2))
+                    row.append(self.f.num(v, digits[c]))
                 elif str(v) in ("True", "False"):
                     row.append(self.cat("common.yes" if is_true(v) else "common.no"))
                 else:

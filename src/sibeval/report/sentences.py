@@ -131,8 +131,8 @@ class Sentences(NoteBase):
             text = self.cat(
                 "note.aid_evalue",
                 label=self.lb.status(h),
-                e=self.f.num(e, 1),
-                e_ci=self.f.num(e_ci, 1),
+                e=self.f.num(e, 2),
+                e_ci=self.f.num(e_ci, 2),
                 rr=self.f.num(rr, 2),
             )
             g = as_number(r.get("gamma_critical"))
