@@ -468,3 +468,40 @@ def test_the_qc_summary_leaves_out_participants_counts_and_single_persons_dates(
     ctx = Context.of({"extract_summary": es}, {"min_cell": K}, False)
     out = Qc().render(ctx, {})["qc_extract_summary"]
     assert out["item"].tolist() == ["rows", "first_week", "first_month"]
+
+
+def _four_single_exclusions():
+    steps = ["referred", "started", "found_in_bef", "ended", "outcome_observed", "matched"]
+    flow = pd.DataFrame({"step": steps + ["controls_matched", "controls_outcome_observed"],
+                         "n": [70, 66, 65, 64, 63, 62, 620, 620], "persons": [70, 66, 65, 64, 63, 62, 600, 600]})
+    reasons = pd.DataFrame({"step": steps[2:], "reason": ["not in bef", "no end date", "died", "no control"],
+                            "n": [1, 1, 1, 1], "persons": [1, 1, 1, 1]})
+    return {"flow": flow, "flow_reasons": reasons}
+
+
+def test_named_reasons_that_would_each_be_one_person_are_grouped(monkeypatch):
+    """Started 66 and matched 62 are public: four named reasons for four persons would say one
+    each. The flow names them as a group, and the audit (a named reason is at least one person)
+    agrees that nothing can be worked out; naming them one by one is caught by the audit."""
+    from sibeval.publish import flows
+    from sibeval.publish.ledger import audit
+    disclosure = {"min_cell": K, "public_counts": {"started": 66, "matched": 62}}
+
+    def shaped():
+        ctx = Context.of(_four_single_exclusions(), disclosure, False)
+        ctx.led.add(outcome("main", "participant", "N"), 62)
+        ctx.led.add(outcome("main", "control", "N"), 620)
+        fam = Flows()
+        fam.register(ctx)
+        return ctx, fam
+    ctx, fam = shaped()
+    row = fam.render(ctx, {})["flow"].set_index("step").loc["matched"]
+    assert row["reason"] == flows.GROUPED_REASON and row["excluded"] == 4
+    assert audit(ctx.led, {}).empty or audit(ctx.led, {})["protected"].all()
+    monkeypatch.setattr(flows, "_nameable", lambda total, reasons, k: True)
+    ctx, fam = shaped()
+    assert fam.render(ctx, {})["flow"].set_index("step").loc["matched", "reason"] == \
+        "not in bef; no end date; died; no control"
+    a = audit(ctx.led, {})
+    named = a[a["cell"].str.contains(":reason:")]
+    assert len(named) == 4 and not named["protected"].any()      # each is pinned to 1

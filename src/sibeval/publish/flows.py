@@ -12,6 +12,14 @@ from sibeval.publish.family import Context, Family
 from sibeval.publish.matching import match_key
 
 FLOW_COLUMNS = ["step", "n", "excluded", "reason", "public"]
+# named instead of reasons that, each at least one person, would add up to their small total
+GROUPED_REASON = "several reasons, each too few persons to name"
+
+
+def _nameable(total: float, reasons: int, k: int) -> bool:
+    """Whether naming `reasons` reasons (each at least one person) of an exclusion of `total`
+    persons leaves each of them anywhere from 1 to k - 1, as a "<k" would."""
+    return reasons <= 1 or total - (reasons - 1) >= k - 1
 
 
 def flow_shape(steps: pd.DataFrame, public: dict, k: int, cols=("n",)) -> list[str]:
@@ -67,11 +75,16 @@ def register_flow(ctx: Context, steps: pd.DataFrame, reasons: pd.DataFrame, key_
         ctx.led.sums(key_of(a), [key_of(b), e], f"flow: {a} = {b} + excluded")
         rs = reasons[reasons.step.isin(between) & (reasons.n > 0)]
         parts = []
+        if len(rs) > 1 and any(0 < x < ctx.k for x in rs.n) and not _nameable(n[a] - n[b], len(rs), ctx.k):
+            shape.append((b, e, [(GROUPED_REASON, None)]))
+            continue
         if len(rs) > 1:
             # each reason's count only when none of them is small; else the reasons alone
             shown = not any(0 < x < ctx.k for x in rs.n)
+            # a named reason is at least one person, even where its count is not shown
             parts = [
-                ctx.add(key(e, "reason", slug(x.reason)), x.n, int(getattr(x, "persons", x.n)), keep=0, shown=shown)
+                ctx.add(key(e, "reason", slug(x.reason)), x.n, int(getattr(x, "persons", x.n)), keep=0, shown=shown,
+                        at_least=1.0)
                 for x in rs.itertuples()
             ]
             ctx.led.sums(e, parts, f"flow: reasons between {a} and {b} add up")
@@ -79,6 +92,16 @@ def register_flow(ctx: Context, steps: pd.DataFrame, reasons: pd.DataFrame, key_
     # a first shown step that is not the flow's first (its exclusions were small and
     # merged into it) names their reasons, without a count
     first = reasons[reasons.step.isin(order[1 : order.index(kept[0]) + 1]) & (reasons.n > 0)]
+    if order[0] in public and not _nameable(n[order[0]] - n[kept[0]], len(first), ctx.k):
+        return [(kept[0], None, [(GROUPED_REASON, None)])] + shape
+    if len(first) and abs(first.n.sum() - (n[order[0]] - n[kept[0]])) < 1e-9:
+        # each named reason is at least one person, and together they are what the first
+        # step (unshown) held more than the first shown one
+        named = [ctx.add(key(key_of(kept[0]), "named_before", i, slug(x.reason)), x.n,
+                         int(getattr(x, "persons", x.n)), keep=0, shown=False, at_least=1.0)
+                 for i, x in enumerate(first.itertuples())]
+        ctx.led.relate({key_of(order[0]): 1.0, key_of(kept[0]): -1.0, **{p: -1.0 for p in named}},
+                       f"flow: reasons named at {kept[0]} add up")
     return [(kept[0], None, [(r, None) for r in first.reason])] + shape
 
 

@@ -40,6 +40,7 @@ class Quantity:
     public: bool = False    # already public (disclosure.public_counts)
     keep: int = 1           # cost of hiding it: 0 minor, 1 ordinary, 2 total/headline
     unit: tuple[float, float] = (1.0, 1.0)   # range of one person's weight
+    at_least: float = 0.0   # what a reader knows without a number, e.g. 1 for a reason the flow names
 
 
 @dataclass
@@ -123,10 +124,11 @@ def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
 def _bounds(led: Ledger, q: Quantity, hidden: dict) -> tuple[float, float]:
     """What the attacker knows of an unpublished cell from its marker alone."""
     if not q.shown or q.key not in hidden:
-        return (0.0, np.inf)
+        return (q.at_least, np.inf)
     if hidden.get(q.key) == "primary":
-        return led.marker_range(q)
-    return (led.min_cell * q.unit[0], np.inf)          # "x": at least min_cell persons
+        lo, hi = led.marker_range(q)
+        return (max(lo, q.at_least), hi)
+    return (max(led.min_cell * q.unit[0], q.at_least), np.inf)          # "x": at least min_cell persons
 
 
 def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -> dict[str, tuple[float, float, str]]:
