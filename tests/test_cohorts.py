@@ -96,3 +96,28 @@ def test_column_renames_move_to_the_extract_and_the_cohort_place_warns(wd):
     f.write_text(f.read_text().replace("LOENBELOB: loen", "KOM_KODE: kommune").replace("eindkomst", "bef"))
     r = dry(wd, "--config", "cohorts=[viborg_unge]")
     assert r.returncode != 0 and "columns.bef.KOM_KODE" in r.stdout + r.stderr
+
+
+def test_a_cohort_nested_in_another_on_the_same_extract_is_refused(wd):
+    """Herning + Viborg minus Herning would be Viborg's tables, which neither cohort's own
+    protection covers: the overlapping cohort file stops the run at start, even when only the
+    other cohort runs (releases of earlier runs meet too)."""
+    sib = (wd / "config" / "cohorts" / "sib_herning_viborg.yaml").read_text(encoding="utf-8")
+    (wd / "config" / "cohorts" / "sib_herning.yaml").write_text(
+        sib.replace("municipalities: [657, 791]", "municipalities: [657]"), encoding="utf-8")
+    r = dry(wd, "--config", "cohorts=[sib_herning_viborg]")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert "'sib_herning' (municipalities 657) and 'sib_herning_viborg' (municipalities 657, 791)" in out
+    assert "Publish one of them" in out and "Traceback" not in out
+
+
+def test_cohorts_with_the_same_or_disjoint_municipalities_may_share_an_extract():
+    from sibeval.config import overlapping_cohorts
+    base = {"extract": "demo", "participants_file": "participants.csv"}
+    assert not overlapping_cohorts({"a": {**base, "municipalities": [657, 791]},
+                                    "b": {**base, "municipalities": [791, 657]},     # same persons
+                                    "c": {"extract": "other", "municipalities": [657]}})
+    assert not overlapping_cohorts({"h": {**base, "municipalities": [657]}, "v": {**base, "municipalities": [791]}})
+    assert len(overlapping_cohorts({"all": {**base, "municipalities": []},
+                                    "h": {**base, "municipalities": [657]}})) == 1

@@ -505,3 +505,23 @@ def test_named_reasons_that_would_each_be_one_person_are_grouped(monkeypatch):
     a = audit(ctx.led, {})
     named = a[a["cell"].str.contains(":reason:")]
     assert len(named) == 4 and not named["protected"].any()      # each is pinned to 1
+
+
+def test_means_of_amounts_are_published_at_the_precision_the_note_shows():
+    hw = pd.DataFrame({"variable": ["timer", "loen"], "n_participants": [19, 19], "n_controls": [94, 94],
+                       "mean_participants": [85.31578947, 14957.94737], "mean_controls": [73.34042553, 12543.54255],
+                       "estimate": [11.97536394, 2414.404815], "ci_low": [-12.96821344, -2116.051869],
+                       "ci_high": [36.91894132, 6944.8615], "p_welch": [0.3324239328, 0.28306], "p_mannwhitney": [0.35, 0.2],
+                       "p_value": [0.3324239328, 0.28306], "significant": [False, False]})
+    ctx, fam = _registered(HoursWage, {"hours_wage": hw})
+    out = fam.render(ctx, {})["hours_wage"].set_index("variable")
+    assert out.at["timer", "mean_participants"] == 85.3 and out.at["loen", "mean_participants"] == 14958.0
+    assert out.at["loen", "ci_high"] == 6945.0 and out.at["timer", "p_value"] == 0.33
+
+
+def test_table1_hides_the_shares_of_a_group_whose_n_is_hidden():
+    t = _outcome_tables()
+    ctx, fam = _registered(OutcomeTables, t)
+    t1 = fam.render(ctx, {outcome("main", "control", "N"): "complementary"})["table1"].set_index("outcome")
+    assert set(t1["total_control"]) == {"x"} and set(t1["share_control"]) == {""}
+    assert (t1["share_participant"] != "").all()

@@ -140,3 +140,31 @@ def config_readme(schemas: str | Path) -> str:
         "One file per cohort (`config/cohorts/<name>.yaml`); every setting not given takes its default. "
         "`cohort_overrides:` in config.yaml replaces settings without editing the file.")
     return top + "\n" + cohort.replace("# \n", "## config/cohorts/<name>.yaml\n", 1)
+
+
+def overlapping_cohorts(cohorts: dict[str, dict]) -> list[str]:
+    """Pairs of cohorts whose published tables could be differenced: on the same extract and
+    participant list, with municipality selections that overlap without being equal (an
+    empty selection is every municipality). Equal selections describe the same persons and
+    disjoint ones different persons; a nested or overlapping pair gives the part where they
+    differ by subtraction (e.g. Herning + Viborg minus Herning = Viborg), which each cohort's
+    own protection does not see."""
+    out = []
+    names = sorted(cohorts)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ca, cb = cohorts[a], cohorts[b]
+            if (ca.get("extract"), ca.get("participants_file", "participants.csv")) != \
+                    (cb.get("extract"), cb.get("participants_file", "participants.csv")):
+                continue
+            ma, mb = set(ca.get("municipalities") or ()), set(cb.get("municipalities") or ())
+            if ma == mb or (ma and mb and not ma & mb):
+                continue
+            shown = lambda m: ", ".join(map(str, sorted(m))) or "all"  # noqa: E731
+            out.append(f"cohorts '{a}' (municipalities {shown(ma)}) and '{b}' (municipalities {shown(mb)}) "
+                       f"draw on the same participant list of extract '{ca.get('extract')}': subtracting one's "
+                       "published tables from the other's would give the counts of the municipalities where "
+                       "they differ, which neither cohort's protection covers. Publish one of them: move the "
+                       f"other's file out of the cohort folder (joint protection of overlapping cohorts is not "
+                       "supported yet)")
+    return out

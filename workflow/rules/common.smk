@@ -10,7 +10,7 @@ _PATH_VAR = "PYTHONPATH"
 if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
     os.environ[_PATH_VAR] = os.pathsep.join(
         [str(Path(workflow.basedir) / "src"), *filter(None, [os.environ.get(_PATH_VAR)])])
-from sibeval.config import config_hash, load_yaml, overridden, validate  # noqa: E402
+from sibeval.config import config_hash, load_yaml, overlapping_cohorts, overridden, validate  # noqa: E402
 from sibeval.demo.profiles import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
 from sibeval.publish import catalogue as TABLES  # noqa: E402
@@ -39,6 +39,11 @@ def _load_config():
             c["name"] = name
             c["source"] = str(path)
             cohorts[name] = c
+        # every cohort file in the folder counts, run now or earlier: their releases meet
+        others = {p.stem: load_yaml(p) for p in Path(config["cohort_dir"]).glob("*.yaml") if p.stem not in cohorts}
+        clashes = overlapping_cohorts({**{n: o for n, o in others.items() if isinstance(o, dict)}, **cohorts})
+        if clashes:
+            raise ConfigError(clashes[0])
         return cohorts
     except ConfigError as exc:
         raise WorkflowError(str(exc)) from None

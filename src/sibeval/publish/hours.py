@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sibeval.publish.cells import MAIN, key, marker, outcome
-from sibeval.publish.family import Context, Family
+from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
+from sibeval.publish.family import Context, Family, significant
 
 DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
 CONTROL_PERSONS = key("hours", "control", "persons")
+# means of amounts at the precision a reader uses: at full precision a mean times n must lie on
+# the amounts' grid (0.1 hour, 0.01 kr), which pins a hidden n
+MEAN_DIGITS = {"timer": 1, "loen": 0}
+AMOUNTS = ("mean_participants", "mean_controls", "estimate", "ci_low", "ci_high")
 COLUMNS = ("variable", "n_participants", "n_controls", "mean_participants", "mean_controls", *DERIVED, "method")
 
 
@@ -42,4 +46,10 @@ class HoursWage(Family):
             if any(few.values()):
                 for c in DERIVED:
                     out.at[i, c] = ""
+            digits = MEAN_DIGITS.get(r["variable"], 1)
+            for c in AMOUNTS:
+                if as_number(out.at[i, c]) is not None:
+                    out.at[i, c] = round(float(out.at[i, c]), digits)
+            for c in ("p_welch", "p_mannwhitney", "p_value"):
+                out.at[i, c] = significant(out.at[i, c]) if as_number(out.at[i, c]) is not None else out.at[i, c]
         return {"hours_wage": out}

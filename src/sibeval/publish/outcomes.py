@@ -214,9 +214,11 @@ def _table1(t1: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
                 continue
             r = sub.iloc[0]
             m = marker(hidden, outcome(MAIN, g, o), k)
+            mn = marker(hidden, outcome(MAIN, g, "N"), k)
             row[f"n_{g}"] = m or (round(float(r["weighted_n"]), 1) if g == "control" else int(r["n"]))
-            row[f"share_{g}"] = "" if m else round(float(r["share"]), 6)
-            row[f"total_{g}"] = marker(hidden, outcome(MAIN, g, "N"), k) or int(r["total"])
+            # with the group's n hidden, a count beside its share would give the n back
+            row[f"share_{g}"] = "" if m or mn else round(float(r["share"]), 6)
+            row[f"total_{g}"] = mn or int(r["total"])
             row[f"suppressed_{g}"] = bool(m)
         rows.append(row)
     return pd.DataFrame(rows)

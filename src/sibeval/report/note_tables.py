@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from sibeval.publish.cells import as_number, is_suppressed, slug
+from sibeval.publish.hours import MEAN_DIGITS
 from sibeval.report.base import NoteBase, Table, is_true
 
 
@@ -156,9 +157,9 @@ class NoteTables(NoteBase):
             [
                 self.cat.get(f"variables.{r['variable']}", r["variable"]),
                 self.f.int(r["n_participants"]),
-                self.f.num(r["mean_participants"], 1),
+                self.f.num(r["mean_participants"], MEAN_DIGITS.get(r["variable"], 1)),
                 self.f.int(r["n_controls"]),
-                self.f.num(r["mean_controls"], 1),
+                self.f.num(r["mean_controls"], MEAN_DIGITS.get(r["variable"], 1)),
                 self.f.p(r["p_welch"]),
                 self.f.p(r["p_mannwhitney"]),
             ]
