@@ -511,7 +511,8 @@ def test_means_of_amounts_are_published_at_the_precision_the_note_shows():
     hw = pd.DataFrame({"variable": ["timer", "loen"], "n_participants": [19, 19], "n_controls": [94, 94],
                        "mean_participants": [85.31578947, 14957.94737], "mean_controls": [73.34042553, 12543.54255],
                        "estimate": [11.97536394, 2414.404815], "ci_low": [-12.96821344, -2116.051869],
-                       "ci_high": [36.91894132, 6944.8615], "p_welch": [0.3324239328, 0.28306], "p_mannwhitney": [0.35, 0.2],
+                       "ci_high": [36.91894132, 6944.8615], "p_welch": [0.3324239328, 0.28306],
+                       "p_mannwhitney": [0.35, 0.2],
                        "p_value": [0.3324239328, 0.28306], "significant": [False, False]})
     ctx, fam = _registered(HoursWage, {"hours_wage": hw})
     out = fam.render(ctx, {})["hours_wage"].set_index("variable")
