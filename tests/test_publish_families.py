@@ -245,6 +245,7 @@ def test_a_public_count_that_the_extract_contradicts_stops_publication():
 
 # -- matching ---------------------------------------------------------------------------------
 def _matching_tables(matched_treated=60, per_set_min=3):
+    rows = 10 * (matched_treated - 1) + per_set_min      # one small set, the others of 10
     ms = pd.DataFrame(
         {
             "sample": [
@@ -257,7 +258,7 @@ def _matching_tables(matched_treated=60, per_set_min=3):
                 "distinct_control_persons",
                 "covariates_imbalanced",
             ],
-            "control": [5000, 431.37, 600, 4400, per_set_min, 10, 500, 0],
+            "control": [5000, 431.37, rows, 5000 - rows, per_set_min, 10, 500, 0],
             "treated": [62, matched_treated, matched_treated, 62 - matched_treated, None, None, None, None],
         }
     )
@@ -300,12 +301,16 @@ def _matching_tables(matched_treated=60, per_set_min=3):
             "group": ["participants"] * 2 + ["matched_controls"] * 2 + ["eligible_pool"] * 2,
             "bin_lo": [0, 0.5] * 3,
             "bin_hi": [0.5, 1] * 3,
-            "n": [30, matched_treated - 30, 300, 300, 4000, 1000],
+            "n": [30, matched_treated - 30, 300, rows - 300, 4000, 1000],
             "persons": [30, matched_treated - 30, 250, 250, 900, 300],
         }
     )
-    design = pd.DataFrame({"setting": ["method", "mahvars"], "value": ["nearest", "age"]})
-    return {"match_summary": ms, "covariate_counts": cov, "balance": bal, "overlap": ov, "design": design}
+    design = pd.DataFrame({"setting": ["method", "ratio", "mahvars"], "value": ["nearest", "10", "age"]})
+    # the matched sets: one of per_set_min controls, the others of 10
+    sizes = {per_set_min: 1, 10: matched_treated - 1}
+    set_sizes = pd.DataFrame({"size": list(sizes), "sets": list(sizes.values())})
+    return {"match_summary": ms, "covariate_counts": cov, "balance": bal, "overlap": ov, "design": design,
+            "set_sizes": set_sizes}
 
 
 def test_matching_hides_a_small_covariate_count_and_the_means_that_use_it():

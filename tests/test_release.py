@@ -13,13 +13,14 @@ def test_manifest_lists_files_with_kind_size_and_checksum(tmp_path, monkeypatch)
     for f, data in files.items():
         (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / f).write_bytes(data)
+    (tmp_path / "results/c/report/figures/.snakemake_timestamp").write_bytes(b"")
     (tmp_path / "results/c/interim").mkdir()
     (tmp_path / "results/c/interim/status.parquet").write_bytes(b"secret")
     m = manifest(["results/c/published/effects.csv", "results/c/report/figures", "results/c/qc/eligibility_funnel.csv",
                   "results/index.html"])
     assert m["file"].tolist() == sorted(files)
     row = m.set_index("file").loc["results/c/report/figures/a.png"]
-    assert row["kind"] == "effect note, workbook, figure" and row["bytes"] == 4
+    assert row["kind"] == "figure" and row["bytes"] == 4
     assert row["sha256"] == hashlib.sha256(b"\x89PNG").hexdigest()
     assert m.set_index("file").loc["results/index.html", "kind"] == "index of cohorts"
     assert not m["file"].str.contains("interim").any()

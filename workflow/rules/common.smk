@@ -277,7 +277,7 @@ def release_files():
     """Every file that may leave the research environment: what the release manifest lists."""
     out = ["results/index.html"]
     for c, v in COHORTS.items():
-        out += [TABLES.path(t, c) for t in TABLES.PUBLISHED if TABLES.enabled(t, v)]
+        out += [TABLES.path(t, c) for t in TABLES.PUBLISHED]     # a switched-off table is written empty
         out += [f"results/{c}/report/{f}" for f in ("effect_note.html", "tables.xlsx", "figures")]
         out += [f"results/{c}/disclosure/{f}" for f in ("audit.csv", "audit_summary.txt")]
         if v["economics"]["enabled"]:

@@ -36,6 +36,7 @@ rule match:
         balance="results/{cohort}/interim/tables/balance.csv",
         summary="results/{cohort}/interim/tables/match_summary.csv",
         design="results/{cohort}/interim/tables/design.csv",
+        set_sizes="results/{cohort}/interim/tables/set_sizes.csv",
         covariate_counts="results/{cohort}/interim/tables/covariate_counts.csv",
         overlap="results/{cohort}/interim/tables/overlap.csv",
     params:

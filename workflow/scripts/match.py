@@ -2,7 +2,7 @@
 
 Settings: cohort: matching, covariates
 Inputs: interim/candidates.parquet
-Outputs: interim/matched.parquet; interim/tables/balance.csv, match_summary.csv, design.csv,
+Outputs: interim/matched.parquet; interim/tables/balance.csv, match_summary.csv, design.csv, set_sizes.csv,
   covariate_counts.csv, overlap.csv (exact; the publish rule suppresses them)
 Run alone (after its inputs exist): python workflow/scripts/match.py cohort=<name>
 """
@@ -14,7 +14,7 @@ import pandas as pd
 from sibeval.adapters import context, run, standalone, write_csv, write_parquet
 from sibeval.design.balance import balance_before_after, covariate_counts, score_bins
 from sibeval.design.matching import exact_on_constant, match, with_squares
-from sibeval.design.summary import design_record, match_summary
+from sibeval.design.summary import design_record, match_summary, set_sizes
 from sibeval.errors import SibevalError, months, plain
 
 log = logging.getLogger("sibeval")
@@ -115,6 +115,7 @@ def main(smk):
     write_parquet(matched, smk.output.matched)
     write_csv(bal, smk.output.balance)
     write_csv(summ, smk.output.summary)
+    write_csv(set_sizes(res), smk.output.set_sizes)
     write_csv(
         design_record(res, m["smd_threshold"], {v: value for v, (value, _) in exact.items()}, dropped + same),
         smk.output.design,

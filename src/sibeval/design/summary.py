@@ -58,3 +58,11 @@ def design_record(res: MatchResult, smd_threshold: float, exact_on: dict | None 
         "smd_threshold": smd_threshold,
     }
     return pd.DataFrame({"setting": list(rows), "value": [str(v) for v in rows.values()]})
+
+
+def set_sizes(res: MatchResult) -> pd.DataFrame:
+    """How many matched sets have each number of controls (size, sets): what the match summary's
+    counts, smallest and largest set imply, so that the disclosure ledger can model it."""
+    per_set = res.pairs[res.pairs.treated == 0].groupby("subclass").size()
+    counts = per_set.value_counts().sort_index()
+    return pd.DataFrame({"size": counts.index.astype(int), "sets": counts.to_numpy().astype(int)})

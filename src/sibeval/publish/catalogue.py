@@ -45,6 +45,7 @@ ANALYSIS = (
     AnalysisTable("balance", "match"),
     AnalysisTable("match_summary", "match"),
     AnalysisTable("design", "match"),
+    AnalysisTable("set_sizes", "match"),
     AnalysisTable("covariate_counts", "match"),
     AnalysisTable("overlap", "match"),
     AnalysisTable("effects", "effects"),

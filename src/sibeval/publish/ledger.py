@@ -41,6 +41,7 @@ class Quantity:
     keep: int = 1           # cost of hiding it: 0 minor, 1 ordinary, 2 total/headline
     unit: tuple[float, float] = (1.0, 1.0)   # range of one person's weight
     at_least: float = 0.0   # what a reader knows without a number, e.g. 1 for a reason the flow names
+    sensitive: bool = True  # False: an unknown that constrains others but is not itself protected
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Ledger:
 
     def small(self, q: Quantity) -> bool:
         lo = 0 if self.zeros_sensitive else 1
-        return not q.public and lo <= q.persons <= self.min_cell - 1
+        return q.sensitive and not q.public and lo <= q.persons <= self.min_cell - 1
 
     def marker_range(self, q: Quantity) -> tuple[float, float]:
         lo = 0 if self.zeros_sensitive else 1
@@ -259,10 +260,27 @@ def protect(led: Ledger, tries: int = 25) -> Protection:
                     "it; nothing was published. Fix: merge small categories or leave the table out")
             for pick in _repair(led, hidden, leak, cands, degree, tries):
                 hidden[pick] = "complementary"
+    hidden = _prune(led, hidden)
     final = audit(led, hidden)
     if not final.loc[final.rule == "primary", "protected"].all():
         raise SibevalError("disclosure: complementary suppression left a small cell unprotected; nothing was published")
     return Protection(dict(sorted(hidden.items())), final)
+
+
+def _all_safe(led: Ledger, hidden: dict) -> bool:
+    a = audit(led, hidden)
+    return bool(a.loc[a.rule == "primary", "protected"].all())
+
+
+def _prune(led: Ledger, hidden: dict) -> dict:
+    """Show again every complementary cell the others make unnecessary (a repair may pick a
+    cell that a later one makes redundant, e.g. a step whose exclusion of 0 is shown), last
+    chosen first; the result protects every small cell as before."""
+    for k in [k for k, why in reversed(list(hidden.items())) if why == "complementary"]:
+        trial = {c: w for c, w in hidden.items() if c != k}
+        if _all_safe(led, trial):
+            hidden = trial
+    return hidden
 
 
 def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tries: int) -> list[str]:

@@ -29,11 +29,12 @@ def match_key(group: str, what: str) -> str:
 
 class Matching(Family):
     name = "matching"
-    inputs = ("match_summary", "covariate_counts", "balance", "overlap", "design")
+    inputs = ("match_summary", "covariate_counts", "balance", "overlap", "design", "set_sizes")
     tables = ("match_summary", "design", "balance", "profile", "overlap")
     rounding = {"balance": DIGITS, "profile": DIGITS}
     columns = {
         "match_summary": ("sample", "control", "treated"), "design": ("setting", "value"),
+        "set_sizes": ("size", "sets"),
         "covariate_counts": ("covariate", "group", "n_total", "n_with", "persons_with", "persons_without"),
         "overlap": ("group", "bin_lo", "bin_hi", "n", "persons"),
         "balance": ("covariate", "type", "balanced", *(f"{c}_{w}" for w in ("before", "after") for c in (
@@ -46,6 +47,7 @@ class Matching(Family):
     def register(self, ctx: Context) -> None:
         ctx.led.table = "match_summary"
         self._summary(ctx, ctx.t["match_summary"], ctx.t["covariate_counts"])
+        self._set_sizes(ctx, ctx.t["set_sizes"], ctx.t["match_summary"], ctx.t["design"])
         ctx.led.table = "overlap"
         self._overlap(ctx, ctx.t["overlap"])
 
@@ -80,6 +82,36 @@ class Matching(Family):
                 key("cov", r.group, "not", r.covariate), r.n_total - r.n_with, int(r.persons_without), shown=False
             )
             ctx.led.sums(n, [x, c], f"covariate {r.covariate}: with + without = n ({r.group})")
+
+    @staticmethod
+    def _set_sizes(ctx: Context, sizes: pd.DataFrame, ms: pd.DataFrame, design: pd.DataFrame) -> None:
+        """The matched sets by number of controls: unpublished counts of participants that a
+        reader bounds with the match summary (sets add up to the matched participants, their
+        controls to the matched control rows), the design's ratio (no set is larger) and the
+        smallest and largest set when they are shown (no set outside them, one at each)."""
+        have = dict(zip(sizes["size"].astype(int), sizes["sets"].astype(int)))
+        d = dict(zip(design["setting"], design["value"].astype(str)))
+        ratio = int(float(d.get("ratio", max(have, default=1)))) if d.get("method", "nearest") == "nearest" else 0
+        top = max([ratio, *have])
+        if not top:
+            return
+        s = ms.set_index("sample")["control"]
+        lo, hi = (as_number(s.get(f"controls_per_participant_{e}")) for e in ("min", "max"))
+        known_zero = {z for z in range(1, top + 1) if (lo is not None and z < lo) or (hi is not None and z > hi)}
+        cells = {}
+        for z in range(1, top + 1):
+            v = have.get(z, 0)
+            # the structure of the match, not a property of persons: not protected itself, but
+            # what it implies for the hidden counts is
+            cells[z] = ctx.add(key("sets", z), v, v, keep=0, shown=z in known_zero, public=z in known_zero,
+                               at_least=1.0 if z in (lo, hi) else 0.0, sensitive=False)
+        ctx.sum_if_holds(match_key("treated", "matched_rows"), list(cells.values()),
+                         "the matched sets are the matched participants")
+        rows = match_key("control", "matched_rows")
+        q = ctx.led.quantities
+        if not ctx.replace and rows in q and abs(q[rows].value - sum(z * have.get(z, 0) for z in cells)) < 1e-6:
+            ctx.led.relate({rows: 1.0, **{c: -float(z) for z, c in cells.items()}},
+                           "the matched control rows are the sets' sizes added up")
 
     def _overlap(self, ctx: Context, fine: pd.DataFrame) -> None:
         """Merged propensity-score bins add up to the match summary's counts."""
@@ -138,13 +170,18 @@ def _match_summary(ms: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
             m = marker(hidden, cell, k) if cell else None
             if m:
                 out.at[i, g] = m
-    # the effective sample size of weighted controls, in whole persons; the participants'
-    # is their count (hidden with it)
+    # the effective sample size of weighted controls, in whole persons; an ESS is at most its
+    # count and equals it when the sets are equal, so it is hidden with the count (the
+    # participants' ESS is their count)
     ess = out["sample"] == "matched_ess"
     out.loc[ess, "control"] = out.loc[ess, "control"].map(lambda v: round(float(v)) if as_number(v) is not None else v)
     matched = out["sample"] == "matched"
-    if as_number(out.loc[matched, "treated"].iloc[0]) is None:
-        out.loc[ess, "treated"] = out.loc[matched, "treated"].iloc[0]
+    for g in ("treated", "control"):
+        if as_number(out.loc[matched, g].iloc[0]) is None:
+            out.loc[ess, g] = out.loc[matched, g].iloc[0]
+    # counts as whole numbers (a column holding a marker is read back as floats)
+    for g in ("treated", "control"):
+        out[g] = out[g].map(lambda v: int(v) if isinstance(v, float) and v == v and v.is_integer() else v)
     return out
 
 

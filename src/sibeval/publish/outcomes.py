@@ -183,6 +183,10 @@ def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int) -> pd.DataFrame
             nm = marker(hidden, outcome(fam, g, "N"), k)
             if nm:
                 out.at[i, "n_participants" if g == "participant" else "n_controls"] = nm
+                # an effective size is at most the count and equals it with equal weights
+                eff_col = "n_eff_participants" if g == "participant" else "n_eff_controls"
+                if eff_col in out:
+                    out.at[i, eff_col] = nm
             if m or nm:
                 any_hidden = True
                 out.at[i, xc] = m or "x"

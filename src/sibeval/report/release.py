@@ -12,7 +12,6 @@ import pandas as pd
 
 # what a released file is, by the folder it sits in
 KINDS = {"published": "published table", "qc": "quality control (small counts hidden)",
-         "report": "effect note, workbook, figure", "economics": "payment model",
          "disclosure": "disclosure audit"}
 
 
@@ -30,11 +29,19 @@ def manifest(files, root: str | Path = ".") -> pd.DataFrame:
     paths = []
     for f in files:
         p = Path(f)
-        paths += sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+        # a folder's files, without Snakemake's bookkeeping (.snakemake_timestamp)
+        paths += sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith(".")) if p.is_dir() else [p]
     rows = []
     for p in sorted(set(paths), key=lambda x: x.as_posix()):
         rel = p.relative_to(root) if p.is_absolute() else p
         folder = rel.parts[2] if len(rel.parts) > 3 and rel.parts[0] == "results" else ""
-        rows.append({"file": rel.as_posix(), "kind": KINDS.get(folder, "index of cohorts"),
+        kind = KINDS.get(folder, "index of cohorts")
+        if folder == "report":
+            kind = {".html": "effect note", ".xlsx": "workbook of the published tables"}.get(p.suffix, "figure")
+        elif folder == "economics":
+            kind = {".xlsx": "payment workbook", ".csv": "payment model table"}.get(p.suffix, "payment model figure")
+        elif p.name == "checksums.csv":
+            kind = "provenance: sha256 of the raw files"
+        rows.append({"file": rel.as_posix(), "kind": kind,
                      "bytes": p.stat().st_size, "sha256": _sha256(p)})
     return pd.DataFrame(rows, columns=["file", "kind", "bytes", "sha256"])
