@@ -531,3 +531,35 @@ def test_table1_hides_the_shares_of_a_group_whose_n_is_hidden():
     t1 = fam.render(ctx, {outcome("main", "control", "N"): "complementary"})["table1"].set_index("outcome")
     assert set(t1["total_control"]) == {"x"} and set(t1["share_control"]) == {""}
     assert (t1["share_participant"] != "").all()
+
+
+def test_equal_matched_sets_give_a_hidden_participant_count_back_unless_the_rows_are_hidden_too():
+    """Kolding: 325 matched control rows in sets of exactly 5 say 65 matched participants; with
+    62 analysed, the 3 without an outcome would follow. The sets are in the ledger, so the
+    protection hides the rows as well as the participants' count."""
+    from sibeval.publish.ledger import protect
+    ms = pd.DataFrame({"sample": ["all", "matched_ess", "matched", "unmatched", "controls_per_participant_min",
+                                  "controls_per_participant_max", "distinct_control_persons", "covariates_imbalanced"],
+                       "control": [11099, 325, 325, 10774, 5, 5, 299, 0],
+                       "treated": [None, 65, 65, None, None, None, None, None]})   # only the matched shown
+    t = {"match_summary": ms, "design": pd.DataFrame({"setting": ["method", "ratio"], "value": ["nearest", "5"]}),
+         "set_sizes": pd.DataFrame({"size": [5], "sets": [65]}),
+         "covariate_counts": pd.DataFrame(columns=["covariate", "group", "n_total", "n_with", "persons_with",
+                                                   "persons_without"]),
+         "balance": pd.DataFrame(columns=["covariate", "type"]),
+         "overlap": pd.DataFrame(columns=["group", "bin_lo", "bin_hi", "n", "persons"])}
+    ctx = Context.of(t, {"min_cell": K}, False)
+    n = ctx.led.add(outcome("main", "participant", "N"), 62)
+    Matching()._summary(ctx, ms, t["covariate_counts"])
+    lost = ctx.led.add("flow:outcome_observed:excluded", 3, shown=False)
+    ctx.led.sums("match:treated:matched_rows", [n, lost], "matched = analysed + without outcome")
+    ctx.led.quantities["match:treated:matched_rows"].shown = True
+    Matching._set_sizes(ctx, t["set_sizes"], ms, t["design"])
+    from sibeval.publish.ledger import audit
+    from sibeval.publish.matching import _match_summary
+    # hiding the participants' count alone is not enough: 325 rows in sets of 5 say 65
+    a = audit(ctx.led, {"match:treated:matched_rows": "complementary"})
+    assert not a.loc[a.cell == lost, "protected"].all()
+    assert protect(ctx.led).safe
+    out = _match_summary(ms, {"match:control:matched_rows": "complementary"}, ctx.k).set_index("sample")
+    assert out.loc["matched_ess", "control"] == "x"          # an ESS of equal sets is the count
