@@ -462,7 +462,7 @@ def test_sensitivity_ratios_are_published_at_two_decimals():
                                                         e_value=3.426459617, p_rosenbaum=0.009641722789)
     ctx, fam = _registered(OutcomeTables, t)
     s = fam.published(ctx, {})["sensitivity"].iloc[0]
-    assert (s["risk_ratio"], s["rr_ci_low"], s["e_value"], s["p_rosenbaum"]) == (2.01, 1.24, 3.43, 0.0096)
+    assert (s["risk_ratio"], s["rr_ci_low"], s["e_value"], s["p_rosenbaum"]) == (2.01, 1.24, 3.43, 0.01)
 
 
 def test_the_qc_summary_leaves_out_participants_counts_and_single_persons_dates():
@@ -522,7 +522,7 @@ def test_means_of_amounts_are_published_at_the_precision_the_note_shows():
     ctx, fam = _registered(HoursWage, {"hours_wage": hw})
     out = fam.render(ctx, {})["hours_wage"].set_index("variable")
     assert out.at["timer", "mean_participants"] == 85.3 and out.at["loen", "mean_participants"] == 14958.0
-    assert out.at["loen", "ci_high"] == 6945.0 and out.at["timer", "p_value"] == 0.33
+    assert out.at["loen", "ci_high"] == 6945.0 and out.at["timer", "p_value"] == 0.332
 
 
 def test_table1_hides_the_shares_of_a_group_whose_n_is_hidden():
@@ -563,3 +563,12 @@ def test_equal_matched_sets_give_a_hidden_participant_count_back_unless_the_rows
     assert protect(ctx.led).safe
     out = _match_summary(ms, {"match:control:matched_rows": "complementary"}, ctx.k).set_index("sample")
     assert out.loc["matched_ess", "control"] == "x"          # an ESS of equal sets is the count
+
+
+def test_p_values_are_published_as_the_note_shows_them():
+    from sibeval.publish.family import p_published
+    from sibeval.report.formatting import Formatter
+    f = Formatter("da")
+    for exact in (0.36653, 0.0305, 0.02349, 0.00964, 0.049999, 0.00012, 0.5):
+        assert f.p(p_published(exact)) == f.p(exact), exact     # no second rounding
+    assert p_published(0.00012345) == 0.00012 and p_published(0.0) == 0.0

@@ -274,7 +274,7 @@ def _plan(wd, env, *args):
         (
             'title: "SIB Herning og Viborg 2020-2022"',
             'title: "SIB Herning og Viborg (revideret)"',
-            {"report", "index", "all"},
+            {"report", "index", "release", "all"},
         ),
         (
             "  age_max: 64",
@@ -289,13 +289,14 @@ def _plan(wd, env, *args):
                 "publish_qc_eligibility_funnel",   # the funnel changes with eligibility
                 "report",
                 "index",
+                "release",
                 "all",
             },
         ),
         (
             "  caliper: 0.2",
             "  caliper: 0.25",
-            {"match", "classify_outcomes", "effects", "economics", "publish", "report", "index", "all"},
+            {"match", "classify_outcomes", "effects", "economics", "publish", "report", "index", "release", "all"},
         ),
     ],
 )

@@ -124,7 +124,11 @@ def coarsen(df: pd.DataFrame, digits: dict) -> pd.DataFrame:
     return out
 
 
-def significant(v, digits=2):
-    """A p-value to `digits` significant digits (zero and blanks as they are)."""
-    v = pd.to_numeric(v, errors="coerce")
-    return v if pd.isna(v) or v == 0 else float(f"{v:.{digits}g}")
+def p_published(v):
+    """A p-value at the precision the note shows: three decimals, and two significant digits
+    below 0.001 (shown as "< 0,001"). The note then rounds nothing again, and the decimals
+    an exact test's p-value would carry (the effective sizes) stay inside."""
+    x = pd.to_numeric(v, errors="coerce")
+    if pd.isna(x) or x == 0:
+        return x
+    return round(float(x), 3) if x >= 0.001 else float(f"{x:.2g}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
-from sibeval.publish.family import Context, Family, significant
+from sibeval.publish.family import Context, Family, p_published
 
 DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
 CONTROL_PERSONS = key("hours", "control", "persons")
@@ -51,5 +51,5 @@ class HoursWage(Family):
                 if as_number(out.at[i, c]) is not None:
                     out.at[i, c] = round(float(out.at[i, c]), digits)
             for c in ("p_welch", "p_mannwhitney", "p_value"):
-                out.at[i, c] = significant(out.at[i, c]) if as_number(out.at[i, c]) is not None else out.at[i, c]
+                out.at[i, c] = p_published(out.at[i, c]) if as_number(out.at[i, c]) is not None else out.at[i, c]
         return {"hours_wage": out}

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, marker, outcome, subgroup
-from sibeval.publish.family import Context, Family, significant
+from sibeval.publish.family import Context, Family, p_published
 
 # per group: the count and share columns of an effects row
 GROUP_COLS = {"participant": ("x_participants", "share_participants"),
@@ -29,6 +29,8 @@ DIAGNOSTICS_COLUMNS = ("outcome", "n_participants", "n_controls", "share_control
                        "observed_difference", "participants_needed", "warnings", "power", "alpha")
 SENSITIVITY_COLUMNS = ("outcome", "risk_ratio", "rr_ci_low", "rr_ci_high", "e_value", "e_value_ci", "p_rosenbaum",
                        "gamma_critical", "matched_sets", "alpha", "method")
+# p-values at the precision the note shows (see family.p_published)
+P_COLUMNS = ("p_boschloo", "p_fisher", "p_regression", "p_value", "p_adjusted", "p_z_pooled", "p_adjusted_regression")
 # Holm-adjusted p-values rank a family's p-values: with a hidden member, every member's
 # adjusted p (and the flag it sets) would tell where the hidden one ranks
 FAMILY_COLS = ("p_adjusted", "significant")
@@ -123,6 +125,14 @@ class OutcomeTables(Family):
                                      f"subgroups of {var} add up for {o} ({g})")
 
     # -- rendering ------------------------------------------------------------------------
+    def published(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
+        out = super().published(ctx, hidden)
+        for name in ("effects", "subgroups", "placebo"):
+            for c in P_COLUMNS:
+                if name in out and c in out[name]:
+                    out[name][c] = out[name][c].map(p_published)
+        return out
+
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
         t, k = ctx.t, ctx.k
         out = {"effects": effects_rows(t["effects"], lambda r: MAIN, hidden, k)}
@@ -155,7 +165,7 @@ class OutcomeTables(Family):
                 if c != "outcome":
                     s.loc[hid, c] = ""
             if "p_rosenbaum" in s:
-                s["p_rosenbaum"] = s["p_rosenbaum"].map(significant)
+                s["p_rosenbaum"] = s["p_rosenbaum"].map(p_published)
             out["sensitivity"] = s
         return out
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sibeval.progression.analysis import BANDS
 from sibeval.publish.cells import key, marker
-from sibeval.publish.family import Context, Family, significant
+from sibeval.publish.family import Context, Family, p_published
 from sibeval.publish.flows import FLOW_COLUMNS, flow_rows, register_flow
 
 DIRECTIONS = ("up", "same", "down")
@@ -157,7 +157,7 @@ class Progression(Family):
                 w5.at[i, "share_improved_meaningfully"] = ""
         for c in WHO5_P:
             if c in w5:
-                w5[c] = w5[c].map(significant)
+                w5[c] = w5[c].map(p_published)
         out["who5"] = w5
         b = t["who5_bands"].set_index("start_band").astype(object)
         for s in b.index:

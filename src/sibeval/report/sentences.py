@@ -237,7 +237,10 @@ class Sentences(NoteBase):
         paras.append(" ".join(text))
         dist = self.t.get("status_distribution")
         dist_p = f.p(dist["p_value"].iloc[0]) if dist is not None and len(dist) else ""
-        dist_p = dist_p if dist_p.startswith("<") else f"= {dist_p}"
+        # a hidden status cell blanks the test of the whole distribution (its statistic would
+        # give the cell back): the sentence says so instead of printing "p = ."
+        dist_p = cat("method.dist_p_hidden") if not dist_p or dist_p == "." else \
+            (dist_p if dist_p.startswith("<") else f"= {dist_p}")
         paras.append(
             cat("method.outcome", months=c["follow_up_months"], dates=cat(f"method.dates_{c['control_dates']}"))
             + " "
