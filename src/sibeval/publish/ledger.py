@@ -26,6 +26,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from sibeval.errors import InconsistentTables, SibevalError
 
 TOL = 1e-6
+# the pairs of cells a repair tries when no single cell protects a leak (cheapest first)
+PAIR_FIRST, PAIR_SECOND = 5, 10
 AUDIT_COLUMNS = ["cell", "published_as", "value_range_from_markers", "derivable_low", "derivable_high", "protected",
                  "rule", "relations"]
 
@@ -276,11 +278,16 @@ def _prune(led: Ledger, hidden: dict) -> dict:
     """Show again every complementary cell the others make unnecessary (a repair may pick a
     cell that a later one makes redundant, e.g. a step whose exclusion of 0 is shown), last
     chosen first; the result protects every small cell as before."""
+    before = hidden
+    targets = [t for t, q in led.quantities.items() if led.small(q)]
     for k in [k for k, why in reversed(list(hidden.items())) if why == "complementary"]:
         trial = {c: w for c, w in hidden.items() if c != k}
-        if _all_safe(led, trial):
+        # only the small cells linked to k (through unpublished cells) can be affected
+        variables = {c for c, q in led.quantities.items() if c in hidden or not q.shown}
+        comp = _components(led, variables)
+        if all(_cell_safe(led, trial, t) for t in targets if comp[t] == comp[k]):
             hidden = trial
-    return hidden
+    return hidden if _all_safe(led, hidden) else before
 
 
 def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tries: int) -> list[str]:
@@ -289,13 +296,14 @@ def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tri
     widths = {}
     for c in cands:
         trial = hidden | {c: "complementary"}
-        if _cell_safe(led, trial, leak):
+        lo, hi, _ = _intervals(led, trial, [leak])[leak]       # once: for the test and the width
+        p_lo, p_hi, _ = _intervals(led, trial, [leak], markers_only=True)[leak]
+        if _protected(led, led.quantities[leak], (lo, hi), (p_lo, p_hi)):
             return [c]
-        lo, hi, _ = _intervals(led, trial, [leak])[leak]
         widths[c] = hi - lo
-    for c in cands[:10]:
+    for c in cands[:PAIR_FIRST]:
         trial = hidden | {c: "complementary"}
-        for d in _complements_for(led, trial, leak, degree)[:tries]:
+        for d in _complements_for(led, trial, leak, degree)[:PAIR_SECOND]:
             if _cell_safe(led, trial | {d: "complementary"}, leak):
                 return [c, d]
     return [max(cands, key=lambda c: widths[c])]      # first of the cheapest among equals
