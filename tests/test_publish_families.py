@@ -427,6 +427,9 @@ def test_qc_tables_show_small_code_counts_as_markers_and_merge_small_funnel_step
     v = out["qc_extract_summary"].set_index("item")["value"]
     assert v["code:111"] == "<5" and v["unknown_code:999"] == 12 and v["persons"] == 20000
     assert out["eligibility_funnel"]["rule"].tolist() == ["population", "sex", "origin"]
+    few = funnel.assign(persons=[1000, 998, 500, 3], rows=[9000, 8990, 4500, 3])
+    shown = Qc().render(Context.of({"eligibility_funnel": few}, {"min_cell": K}, False), {})["eligibility_funnel"]
+    assert shown.set_index("rule").loc["origin", "persons"] == "<5"
 
 
 def test_a_new_column_must_be_declared_before_it_can_be_published():

@@ -27,9 +27,16 @@ def public_summary(summary: pd.DataFrame, k: int) -> pd.DataFrame:
     return es[~drop].reset_index(drop=True)
 
 
+# the rule that removes the participants: its exclusion counts referred persons who were
+# eligible in some month, which the flows' reasons would narrow (e.g. to "not in bef" <= 1)
+PARTICIPANTS_RULE = "never_referred"
+
+
 def public_funnel(funnel: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The eligibility funnel keeps a rule only where no small exclusion follows by
-    subtraction; persons and rows below k as "<k"."""
+    """The eligibility funnel of the control pool, without the rule that removes the
+    participants (the match summary gives the pool's rows); a rule is kept only where no
+    small exclusion follows by subtraction; persons and rows below k as "<k"."""
+    funnel = funnel[funnel["rule"] != PARTICIPANTS_RULE]
     kept = flow_shape(funnel.rename(columns={"rule": "step"}), {}, k, cols=("persons", "rows"))
     funnel = funnel[funnel["rule"].isin(kept)]
     return funnel.assign(persons=small_counts(funnel["persons"], k), rows=small_counts(funnel["rows"], k))
