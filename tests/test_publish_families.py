@@ -523,7 +523,7 @@ def test_means_of_amounts_are_published_at_the_precision_the_note_shows():
                        "p_mannwhitney": [0.35, 0.2],
                        "p_value": [0.3324239328, 0.28306], "significant": [False, False]})
     ctx, fam = _registered(HoursWage, {"hours_wage": hw})
-    out = fam.render(ctx, {})["hours_wage"].set_index("variable")
+    out = fam.published(ctx, {})["hours_wage"].set_index("variable")
     assert out.at["timer", "mean_participants"] == 85.3 and out.at["loen", "mean_participants"] == 14958.0
     assert out.at["loen", "ci_high"] == 6945.0 and out.at["timer", "p_value"] == 0.332
 

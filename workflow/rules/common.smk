@@ -231,21 +231,13 @@ ECONOMICS_TABLES = ("inputs", "account", "break_even", "cash_flow", "risk", "sen
                     "subgroup_payments", "settlement")
 
 
-def boundary_inputs(boundary):
-    """Input function of the boundary (publish or publish_qc), the exact analysis tables it
-    reads (interim/, never published) and, for publish, the raw files' checksums."""
-    def inputs(wildcards):
-        c = COHORTS[wildcards.cohort]
-        out = {t.name: f"results/{wildcards.cohort}/interim/tables/{t.name}.csv" for t in TABLES.ANALYSIS
-               if boundary in t.readers and TABLES.enabled(t, c)}
-        if boundary == "publish":
-            out["checksums"] = normalised("checksums.csv")(wildcards)[0]
-        return out
-    return inputs
-
-
-def boundary_outputs(boundary):
-    return {t.name: published_output(t) for t in TABLES.PUBLISHED if t.rule == boundary}
+def publish_inputs(wildcards):
+    """The publish rule's inputs: the exact analysis tables it reads (interim/, never
+    published) and the raw files' checksums. (Each QC job reads its one table.)"""
+    c = COHORTS[wildcards.cohort]
+    return {t.name: f"results/{wildcards.cohort}/interim/tables/{t.name}.csv" for t in TABLES.ANALYSIS
+            if "publish" in t.readers and TABLES.enabled(t, c)} | {
+        "checksums": normalised("checksums.csv")(wildcards)[0]}
 
 
 def published_output(table):

@@ -2,9 +2,9 @@ rule publish:
     """The publication boundary: joint primary and complementary suppression of every
     table of a cohort, proved by the attacker audit; nothing is written if a cell leaks."""
     input:
-        unpack(boundary_inputs("publish")),
+        unpack(publish_inputs),
     output:
-        **boundary_outputs("publish"),
+        **{t.name: published_output(t) for t in TABLES.PUBLISHED if t.rule == "publish"},
         # for the output checker, not in the release nor in `snakemake --report`
         audit="results/{cohort}/disclosure/audit.csv",
         summary="results/{cohort}/disclosure/audit_summary.txt",

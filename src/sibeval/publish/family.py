@@ -71,6 +71,7 @@ class Family:
     inputs: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     rounding: dict[str, dict[str, int]] = {}
+    p_values: dict[str, tuple[str, ...]] = {}    # published table -> its p-value columns (p_published)
     # every column of each input: how it is published is decided by the family's code, so a
     # new column must be declared here (and handled) before it can leave
     columns: dict[str, tuple[str, ...]] = {}
@@ -98,6 +99,10 @@ class Family:
         for name, digits in self.rounding.items():
             if name in out and len(out[name]):
                 out[name] = coarsen(out[name], digits)
+        for name, cols in self.p_values.items():
+            for c in cols:
+                if name in out and c in out[name]:
+                    out[name][c] = out[name][c].map(p_published)
         return out
 
 

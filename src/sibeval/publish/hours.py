@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
-from sibeval.publish.family import Context, Family, p_published
+from sibeval.publish.family import Context, Family
 
 DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
 CONTROL_PERSONS = key("hours", "control", "persons")
@@ -21,6 +21,7 @@ class HoursWage(Family):
     inputs = ("hours_wage",)
     tables = ("hours_wage",)
     columns = {"hours_wage": COLUMNS}
+    p_values = {"hours_wage": ("p_welch", "p_mannwhitney", "p_value")}
 
     def register(self, ctx: Context) -> None:
         ctx.led.table = "hours_wage"
@@ -50,6 +51,4 @@ class HoursWage(Family):
             for c in AMOUNTS:
                 if as_number(out.at[i, c]) is not None:
                     out.at[i, c] = round(float(out.at[i, c]), digits)
-            for c in ("p_welch", "p_mannwhitney", "p_value"):
-                out.at[i, c] = p_published(out.at[i, c]) if as_number(out.at[i, c]) is not None else out.at[i, c]
         return {"hours_wage": out}

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, marker, outcome, subgroup
-from sibeval.publish.family import Context, Family, p_published
+from sibeval.publish.family import Context, Family
 
 # per group: the count and share columns of an effects row
 GROUP_COLS = {"participant": ("x_participants", "share_participants"),
@@ -56,6 +56,7 @@ class OutcomeTables(Family):
                 # its CI give the controls' effective size (and the matched sets) away
                 "sensitivity": {c: 2 for c in ("risk_ratio", "rr_ci_low", "rr_ci_high", "e_value", "e_value_ci",
                                                "gamma_critical")}}
+    p_values = {"effects": P_COLUMNS, "subgroups": P_COLUMNS, "placebo": P_COLUMNS, "sensitivity": ("p_rosenbaum",)}
     columns = {"effects": EFFECTS_COLUMNS, "placebo": EFFECTS_COLUMNS, "subgroups": EFFECTS_COLUMNS,
                "diagnostics": DIAGNOSTICS_COLUMNS, "sensitivity": SENSITIVITY_COLUMNS,
                "table1": ("role", "outcome", "n", "weighted_n", "total", "share", "persons"),
@@ -125,14 +126,6 @@ class OutcomeTables(Family):
                                      f"subgroups of {var} add up for {o} ({g})")
 
     # -- rendering ------------------------------------------------------------------------
-    def published(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
-        out = super().published(ctx, hidden)
-        for name in ("effects", "subgroups", "placebo"):
-            for c in P_COLUMNS:
-                if name in out and c in out[name]:
-                    out[name][c] = out[name][c].map(p_published)
-        return out
-
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
         t, k = ctx.t, ctx.k
         out = {"effects": effects_rows(t["effects"], lambda r: MAIN, hidden, k)}
@@ -164,8 +157,6 @@ class OutcomeTables(Family):
             for c in s.columns:
                 if c != "outcome":
                     s.loc[hid, c] = ""
-            if "p_rosenbaum" in s:
-                s["p_rosenbaum"] = s["p_rosenbaum"].map(p_published)
             out["sensitivity"] = s
         return out
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sibeval.progression.analysis import BANDS
 from sibeval.publish.cells import key, marker
-from sibeval.publish.family import Context, Family, p_published
+from sibeval.publish.family import Context, Family
 from sibeval.publish.flows import FLOW_COLUMNS, flow_rows, register_flow
 
 DIRECTIONS = ("up", "same", "down")
@@ -28,6 +28,7 @@ class Progression(Family):
     inputs = ("progression_flow", "progression_items", "who5", "who5_bands")
     tables = inputs
     rounding = {"who5": WHO5_DIGITS}
+    p_values = {"who5": WHO5_P}
     columns = {
         "progression_flow": ("step", "n", "reason", "excluded"),
         "progression_items": ("group", "item", "indicator", "n", *(f"n_{d}" for d in DIRECTIONS),
@@ -155,9 +156,6 @@ class Progression(Family):
             if m:
                 w5.at[i, "n_improved_meaningfully"] = m
                 w5.at[i, "share_improved_meaningfully"] = ""
-        for c in WHO5_P:
-            if c in w5:
-                w5[c] = w5[c].map(p_published)
         out["who5"] = w5
         b = t["who5_bands"].set_index("start_band").astype(object)
         for s in b.index:

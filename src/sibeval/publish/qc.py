@@ -11,6 +11,7 @@ from sibeval.publish.family import Context, Family
 from sibeval.publish.flows import flow_shape
 from sibeval.publish.small_cells import small_counts, suppress_counts
 
+SUMMARY_COLUMNS = ("file", "item", "value")
 # the earliest and latest date of an event register or of the referrals is one person's date
 PERSON_DATES = ("first_date", "last_date", "first_visitation", "last_visitation")
 
@@ -46,7 +47,7 @@ class Qc(Family):
     name = "qc"
     inputs = ("extract_summary", "eligibility_funnel")
     tables = ("qc_extract_summary", "eligibility_funnel")
-    columns = {"extract_summary": ("file", "item", "value"),
+    columns = {"extract_summary": SUMMARY_COLUMNS,
                "eligibility_funnel": ("rule", "condition", "persons", "rows")}
 
     @classmethod
