@@ -203,3 +203,19 @@ def test_statuses_are_holm_adjusted_headlines_are_not():
     assert min(r.p_adjusted for r in adj.values() if r.outcome != "headline") == pytest.approx(min(1, 3 * ps[0]))
     assert adj["headline"].p_adjusted == adj["headline"].p_value
     assert adj["headline"].adjustment.startswith("none")
+
+
+def test_regression_without_residual_degrees_of_freedom_gives_no_estimate():
+    """A small subgroup with as many covariates as persons (or a single matched set) has no
+    cluster-robust SE; statsmodels would divide by zero (found on a generated extract)."""
+    import math
+
+    from sibeval.inference.comparisons import regression_difference
+    y, t, w = [1, 0, 1, 0], [1, 1, 0, 0], [1.0, 1.0, 1.0, 1.0]
+    cov = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], float)
+    r = regression_difference(y, t, w, [1, 2, 1, 2], covariates=cov, names=["a", "b"])
+    assert math.isnan(r.estimate) and math.isnan(r.p_value) and r.n == 4
+    one = regression_difference(y, t, w, [7, 7, 7, 7])
+    assert math.isnan(one.se)
+    ok = regression_difference([1, 0, 1, 0, 0, 1], [1, 1, 1, 0, 0, 0], [1.0] * 6, [1, 2, 3, 1, 2, 3])
+    assert not math.isnan(ok.se)

@@ -127,6 +127,12 @@ def regression_difference(y, treated, weights, clusters, alpha: float = 0.05,
     kind = "matched set and person" if groups.ndim == 2 else "matched set"
     if np.all(y[keep] == y[keep][0]):
         return RegressionEstimate(0.0, 0.0, 0.0, 0.0, 1.0, kind, int(keep.sum()), tuple(used))
+    n = int(keep.sum())
+    if n <= X.shape[1] or min(len(np.unique(g)) for g in groups.reshape(n, -1).T) < 2:
+        # no residual degrees of freedom, or one cluster: the cluster-robust SE is not defined
+        # (statsmodels divides by zero); a small subgroup gets no regression estimate
+        nan = float("nan")
+        return RegressionEstimate(nan, nan, nan, nan, nan, kind, n, tuple(used))
     fit = sm.WLS(y[keep], X[keep], weights=w[keep]).fit(cov_type="cluster", cov_kwds={"groups": groups})
     est, se = float(fit.params[1]), float(fit.bse[1])
     z = stats.norm.ppf(1 - alpha / 2)
