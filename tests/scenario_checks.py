@@ -143,7 +143,7 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
     out["publish"] = "yes"
     res = wd / "results" / name
     warn = sc.expected_warning()
-    if warn and warn not in (wd / "logs" / name / "match.log").read_text():
+    if warn and warn not in (wd / "results" / name / "interim" / "logs" / "match.log").read_text():
         fail.append(f"the match log does not say '{warn}'")
     audit = pd.read_csv(res / "disclosure" / "audit.csv")
     out["audit"] = "pass" if audit["protected"].astype(str).str.lower().isin(["true", "1"]).all() else "FAIL"
@@ -157,7 +157,7 @@ def check_run(sc: Scenario, run: dict, status_sample: int | None = None) -> dict
             text = f.read_text(errors="ignore")
             if any(p in text for p in ids):
                 fail.append(f"a person identifier in {f.relative_to(wd)}")
-    for f in (wd / "logs").rglob("*.log"):
+    for f in (wd / "results").rglob("*.log"):
         if any(p in f.read_text(errors="ignore") for p in ids):
             fail.append(f"a person identifier in {f.relative_to(wd)}")
     # counts published in two places agree (where both are shown)

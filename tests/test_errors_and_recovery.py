@@ -356,10 +356,11 @@ def test_console_names_rule_cohort_and_log_and_the_log_has_the_message(tmp_path)
     wd = _workflow(tmp_path, world(tmp_path, bef=bef_frame(POOL + PART[:0])))
     r, out = _snakemake(wd, CANDIDATES)
     assert r.returncode != 0
-    assert "rule build_candidates, cohort hand stopped" in out and "log: logs/hand/build_candidates.log" in out
+    assert "rule build_candidates, cohort hand stopped" in out
+    assert "log: results/hand/interim/logs/build_candidates.log" in out
     assert "none of the 8 started participants" in out and "Traceback" not in out
     no_pnr(out)
-    logged = (wd / "logs" / "hand" / "build_candidates.log").read_text()
+    logged = (wd / "results" / "hand" / "interim" / "logs" / "build_candidates.log").read_text()
     assert "none of the 8 started participants" in logged
     assert not (wd / CANDIDATES).exists()          # a stopped rule leaves none of its outputs
     assert not (wd / "results" / "hand" / "interim" / "tables" / "eligibility_funnel.csv").exists()
@@ -375,9 +376,9 @@ def test_unexpected_exception_reaches_the_log_with_traceback(tmp_path):
     r, out = _snakemake(wd, CANDIDATES)
     assert r.returncode != 0
     assert "rule build_candidates, cohort hand failed with an unexpected error" in out
-    assert "ValueError: No objects to concatenate" in out and "logs/hand/build_candidates.log" in out
+    assert "ValueError: No objects to concatenate" in out and "results/hand/interim/logs/build_candidates.log" in out
     assert "Traceback" not in out and "0101800003" not in out
-    logged = (wd / "logs" / "hand" / "build_candidates.log").read_text()
+    logged = (wd / "results" / "hand" / "interim" / "logs" / "build_candidates.log").read_text()
     assert "Traceback (most recent call last)" in logged and "build_candidates.py" in logged
     assert "0101800003" not in logged and "<pnr>" in logged
 
@@ -597,8 +598,9 @@ def test_the_console_shows_the_message_without_traceback_or_pnr(tmp_path, case):
     wd = _workflow(tmp_path, world(tmp_path, **files()), **cohort)
     r, out = _snakemake(wd, CANDIDATES)
     assert r.returncode != 0
-    assert "rule build_candidates, cohort hand stopped: " in out and "logs/hand/build_candidates.log" in out
+    assert "rule build_candidates, cohort hand stopped: " in out
+    assert "results/hand/interim/logs/build_candidates.log" in out
     for n in needles:
         assert n in out, f"{n!r} not in console:\n{out[-3000:]}"
     no_pnr(out)
-    no_pnr((wd / "logs" / "hand" / "build_candidates.log").read_text())
+    no_pnr((wd / "results" / "hand" / "interim" / "logs" / "build_candidates.log").read_text())

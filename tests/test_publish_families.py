@@ -326,7 +326,11 @@ def test_matching_hides_a_small_covariate_count_and_the_means_that_use_it():
     assert bal.at["partner", "mean_treated_after"] == "" and bal.at["partner", "smd_after"] == ""
     assert bal.at["distance", "mean_treated_after"] == 0.12  # means to two decimals
     ms = out["match_summary"].set_index("sample")
-    assert ms.at["controls_per_participant_min", "control"] == "<5"  # a matched set of 3 persons
+    # the smallest set (3 controls) is the design's structure, published on purpose with the
+    # sets' counts, so that the ESS and the min/max rows carry nothing more
+    assert ms.at["controls_per_participant_min", "control"] == 3
+    sets = out["matched_sets"].set_index("controls_in_set")["sets"].to_dict()
+    assert sets == {3: 1, 10: 59}
     assert ms.at["matched_ess", "control"] == 431  # ESS in whole persons
     assert out["design"].equals(t["design"])
     assert out["profile"]["n_participants"].iloc[0] == 60

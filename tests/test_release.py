@@ -1,5 +1,5 @@
 """The release manifest lists every file that may leave, expanded from folders, with its kind,
-size and sha256; files outside it (interim/, logs/) are never listed."""
+size and sha256; files outside it (interim/, which holds the logs) are never listed."""
 
 import hashlib
 

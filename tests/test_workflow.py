@@ -85,7 +85,7 @@ def test_matching_balances_every_covariate(run, cohort):
     off = bal[(bal["covariate"] != "distance") & (bal["smd_after"].abs() >= 0.1)]
     assert len(off) <= (0 if cohort == COHORT else 1) and (off["smd_after"].abs() < 0.12).all(), off
     if len(off):
-        log = (wd / "logs" / cohort / "match.log").read_text()
+        log = (wd / "results" / cohort / "interim" / "logs" / "match.log").read_text()
         assert all(f"covariate {v} stays imbalanced" in log for v in off["covariate"]), log
         note = wd / "results" / cohort / "report" / "effect_note.html"
         assert "Balancemålet er ikke nået" in note.read_text(encoding="utf-8")
@@ -219,6 +219,17 @@ def test_no_person_identifier_outside_interim(run):
             text = f.read_bytes().decode("utf-8", errors="ignore")
         leaks += [(f.name, m) for m in set(pattern.findall(text)) if m in pnrs]
     assert not leaks, leaks[:5]
+
+
+def test_every_log_is_inside_interim(run):
+    """Way 8 of #22: logs print exact counts ("matched 65 participants with 324 controls"),
+    so every rule's log lives under an interim/ folder and nothing else writes one."""
+    wd, _ = run
+    logs = [f for f in wd.rglob("*.log") if ".snakemake" not in f.parts]
+    assert logs and all("interim" in f.relative_to(wd).parts for f in logs), [
+        str(f.relative_to(wd)) for f in logs if "interim" not in f.parts][:5]
+    assert not (wd / "logs").exists()
+    assert any("matched" in f.read_text() for f in logs if f.name == "match.log")
 
 
 def test_rerun_is_byte_identical_and_raw_untouched(run):

@@ -14,7 +14,7 @@ rule build_candidates:
         run=rule_params("participants_file", "municipalities", "eligibility", "non_western_countries_exempt",
                         "birth_date_problems", "disclosure.min_cell", codes=True, extract=True),
     log:
-        "logs/{cohort}/build_candidates.log",
+        "results/{cohort}/interim/logs/build_candidates.log",
     benchmark:
         "benchmarks/{cohort}/build_candidates.tsv"
     threads: 1
@@ -42,7 +42,7 @@ rule match:
     params:
         run=rule_params("matching", "covariates"),
     log:
-        "logs/{cohort}/match.log",
+        "results/{cohort}/interim/logs/match.log",
     benchmark:
         "benchmarks/{cohort}/match.tsv"
     threads: 1

@@ -26,7 +26,7 @@ rule economics:
     params:
         economics=lambda wc: COHORTS[wc.cohort]["economics"],
     log:
-        "logs/{cohort}/economics.log",
+        "results/{cohort}/interim/logs/economics.log",
     benchmark:
         "benchmarks/{cohort}/economics.tsv"
     threads: 1

@@ -10,7 +10,7 @@ for _name in DEMO_EXTRACTS:
         params:
             demo=config["extracts"][_name]["demo"],
         log:
-            f"logs/demo_extract/{_name}.log",
+            f"results/extracts/interim/logs/demo/{_name}.log",
         benchmark:
             f"benchmarks/extracts/{_name}/demo_extract.tsv"
         threads: 1
@@ -35,7 +35,7 @@ rule normalise_extract:
     params:
         run=rule_params(codes=True, extract="raw"),
     log:
-        "logs/extracts/{extract}/normalise_extract.log",
+        "results/extracts/interim/logs/{extract}/normalise_extract.log",
     benchmark:
         "benchmarks/extracts/{extract}/normalise_extract.tsv"
     threads: 1
@@ -61,7 +61,7 @@ rule cohort_qc:
         run=rule_params("participants_file", "progression.questionnaire_file",
                         extract=True),
     log:
-        "logs/{cohort}/cohort_qc.log",
+        "results/{cohort}/interim/logs/cohort_qc.log",
     benchmark:
         "benchmarks/{cohort}/cohort_qc.tsv"
     threads: 1
@@ -83,7 +83,7 @@ rule build_panel:
     params:
         run=rule_params(codes=True, extract=True),
     log:
-        "logs/extracts/{extract}/build_panel.log",
+        "results/extracts/interim/logs/{extract}/build_panel.log",
     benchmark:
         "benchmarks/extracts/{extract}/build_panel.tsv"
     threads: 1

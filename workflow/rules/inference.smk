@@ -16,7 +16,7 @@ rule effects:
     params:
         run=rule_params("effects", "covariates", codes=True),
     log:
-        "logs/{cohort}/effects.log",
+        "results/{cohort}/interim/logs/effects.log",
     benchmark:
         "benchmarks/{cohort}/effects.tsv"
     threads: 1

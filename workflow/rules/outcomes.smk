@@ -14,7 +14,7 @@ rule classify_outcomes:
         run=rule_params("follow_up_months", "control_dates", "beyond_coverage", "disclosure.min_cell",
                         codes=True),
     log:
-        "logs/{cohort}/classify_outcomes.log",
+        "results/{cohort}/interim/logs/classify_outcomes.log",
     benchmark:
         "benchmarks/{cohort}/classify_outcomes.tsv"
     threads: 1

@@ -12,7 +12,7 @@ rule progression:
         run=rule_params("participants_file", "progression", "municipalities", labels=("items",),
                         extract=True),
     log:
-        "logs/{cohort}/progression.log",
+        "results/{cohort}/interim/logs/progression.log",
     benchmark:
         "benchmarks/{cohort}/progression.tsv"
     threads: 1

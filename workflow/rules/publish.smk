@@ -11,7 +11,7 @@ rule publish:
     params:
         run=rule_params("disclosure", "matching.replace", "progression.enabled"),
     log:
-        "logs/{cohort}/publish.log",
+        "results/{cohort}/interim/logs/publish.log",
     benchmark:
         "benchmarks/{cohort}/publish.tsv"
     threads: 1
@@ -37,7 +37,7 @@ for _qc in [t for t in TABLES.PUBLISHED if t.rule == "publish_qc"]:
         params:
             run=rule_params("disclosure", "matching.replace"),
         log:
-            f"logs/{{cohort}}/publish_qc_{_qc.source}.log",
+            f"results/{{cohort}}/interim/logs/publish_qc_{_qc.source}.log",
         benchmark:
             f"benchmarks/{{cohort}}/publish_qc_{_qc.source}.tsv"
         threads: 1

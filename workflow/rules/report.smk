@@ -19,7 +19,7 @@ rule report:
     params:
         run=rule_params(labels=True, extract=True, whole=True),
     log:
-        "logs/{cohort}/report.log",
+        "results/{cohort}/interim/logs/report.log",
     benchmark:
         "benchmarks/{cohort}/report.tsv"
     threads: 1
@@ -43,7 +43,7 @@ rule index:
         labels=LABELS,
         cohort_dir=config["cohort_dir"],
     log:
-        "logs/index.log",
+        "results/interim/logs/index.log",
     benchmark:
         "benchmarks/index.tsv"
     threads: 1
@@ -64,7 +64,7 @@ rule release:
     output:
         "results/release.csv",
     log:
-        "logs/release.log",
+        "results/interim/logs/release.log",
     benchmark:
         "benchmarks/release.tsv"
     threads: 1

@@ -248,7 +248,7 @@ def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="bo
     uniform = np.allclose(w[cw], w[cw][0])
     method = ("Newcombe hybrid score CI; two-sided Boschloo (Fisher-p ordering), Suissa-Shuster "
               "z-pooled and Fisher exact tests"
-              + ("" if uniform else f" on Kish effective sizes (controls {n2} persons, effective {ne2:.1f})")
+              + ("" if uniform else " on Kish effective sizes (n_eff)")
               + f"; WLS with cluster-robust SE by {reg.clusters}")
     extra = {}
     if adj is not None:

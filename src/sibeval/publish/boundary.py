@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sibeval.errors import InconsistentTables
+from sibeval.errors import InconsistentTables, SibevalError
 from sibeval.publish.cells import FORMULA_START, as_number
 from sibeval.publish.family import Context
 from sibeval.publish.flows import Flows
 from sibeval.publish.hours import HoursWage
-from sibeval.publish.ledger import Protection, protect
+from sibeval.publish.ledger import REFINED, Protection, audit, protect
 from sibeval.publish.matching import Matching
 from sibeval.publish.outcomes import OutcomeTables
 from sibeval.publish.progression import EMPTY, Progression
@@ -60,7 +60,7 @@ class Boundary:
         return self.ctx.public
 
     def protect(self) -> Protection:
-        return protect(self.ctx.led)
+        return protect_refined(self.ctx, self.families)
 
     def publish(self, p: Protection) -> dict[str, pd.DataFrame]:
         """The published tables: same columns as the analysis tables, hidden cells as markers;
@@ -69,6 +69,24 @@ class Boundary:
         for f in self.families:
             out |= f.published(self.ctx, p.hidden)
         return out
+
+
+def protect_refined(ctx: Context, families, rounds: int = 4) -> Protection:
+    """Protect, then let each family add the relations its published precision implies under
+    that protection (`Family.refine`) and audit again; while that finds a leak, protect again
+    with them. Refinements are redone for each protection."""
+    led = ctx.led
+    p = protect(led)
+    for _ in range(rounds):
+        led.bounds = [b for b in led.bounds if not b[3].startswith(REFINED)]
+        for f in families:
+            f.refine(ctx, p.hidden)
+        a = audit(led, p.hidden)
+        if bool(a.loc[a.rule == "primary", "protected"].all()):
+            return Protection(p.hidden, a)
+        p = protect(led)
+    raise SibevalError("disclosure: the published precision keeps revealing small cells after "
+                       f"{rounds} rounds of protection; nothing was published")
 
 
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:

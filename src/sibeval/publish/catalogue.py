@@ -75,6 +75,7 @@ PUBLISHED = (
     PublishedTable("sensitivity", "outcomes", caption="sensitivity", category="4. Effects"),
     PublishedTable("balance", "matching", caption="balance", category="2. Matching"),
     PublishedTable("match_summary", "matching", caption="match_summary", category="2. Matching"),
+    PublishedTable("matched_sets", "matching"),
     PublishedTable("design", "matching"),
     PublishedTable("profile", "matching"),
     PublishedTable("overlap", "matching"),

@@ -89,6 +89,11 @@ class Family:
     def register(self, ctx: Context) -> None:
         """Every count the family's tables show or imply, with the relations between them."""
 
+    def refine(self, ctx: Context, hidden: dict) -> None:
+        """Relations that depend on the protection: a number published at a precision chosen
+        from what is hidden (a share of a hidden n, coarser) adds its rounding interval here as
+        `ctx.led.bound(...)`; the boundary audits again with them."""
+
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
         """The family's published tables; `hidden` maps a ledger key to "primary" or
         "complementary"."""

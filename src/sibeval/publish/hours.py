@@ -6,12 +6,16 @@ import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
 from sibeval.publish.family import Context, Family
+from sibeval.publish.ledger import derivable
 
 DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
 CONTROL_PERSONS = key("hours", "control", "persons")
 # means of amounts at the precision a reader uses: at full precision a mean times n must lie on
 # the amounts' grid (0.1 hour, 0.01 kr), which pins a hidden n
 MEAN_DIGITS = {"timer": 1, "loen": 0}
+# over a group whose n is hidden, the step at which a mean of whole hours (or kroner) fits every
+# n the reader cannot rule out (step * n >= 1)
+HIDDEN_N_STEPS = (0.1, 0.2, 0.5, 1.0)
 AMOUNTS = ("mean_participants", "mean_controls", "estimate", "ci_low", "ci_high")
 COLUMNS = ("variable", "n_participants", "n_controls", "mean_participants", "mean_controls", *DERIVED, "method")
 
@@ -51,4 +55,21 @@ class HoursWage(Family):
             for c in AMOUNTS:
                 if as_number(out.at[i, c]) is not None:
                     out.at[i, c] = round(float(out.at[i, c]), digits)
+            coarse = False
+            for g, cell in (("participants", outcome(MAIN, "participant", "ordinary_employment")),
+                            ("controls", CONTROL_PERSONS)):
+                m = as_number(out.at[i, f"mean_{g}"])
+                if cell in hidden and m is not None:
+                    lo = derivable(ctx.led, hidden, cell)[0]
+                    step = max(next((s for s in HIDDEN_N_STEPS if s * lo >= 1), HIDDEN_N_STEPS[-1]), 10.0 ** -digits)
+                    out.at[i, f"mean_{g}"] = round(round(m / step) * step, 6)
+                    coarse = True
+            est = as_number(out.at[i, "estimate"])
+            if coarse and est is not None:
+                # the difference and its interval around the printed means' difference (the
+                # exact one would give the coarse mean back)
+                d = round(float(out.at[i, "mean_participants"]) - float(out.at[i, "mean_controls"]), 6)
+                half = (float(out.at[i, "ci_high"]) - float(out.at[i, "ci_low"])) / 2
+                out.at[i, "estimate"] = d
+                out.at[i, "ci_low"], out.at[i, "ci_high"] = round(d - half, digits), round(d + half, digits)
         return {"hours_wage": out}

@@ -26,6 +26,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from sibeval.errors import InconsistentTables, SibevalError
 
 TOL = 1e-6
+# the rule names of relations a family adds after a protection (Family.refine) start with this
+REFINED = "as published: "
 # the pairs of cells a repair tries when no single cell protects a leak (cheapest first)
 PAIR_FIRST, PAIR_SECOND = 5, 10
 AUDIT_COLUMNS = ["cell", "published_as", "value_range_from_markers", "derivable_low", "derivable_high", "protected",
@@ -54,6 +56,9 @@ class Ledger:
     zeros_sensitive: bool = False
     quantities: dict[str, Quantity] = field(default_factory=dict)
     relations: list[tuple[dict[str, float], str]] = field(default_factory=list)
+    # lo <= sum(coef * quantity) <= hi: what a rounded number says of its counts (a share
+    # k/n printed as m to a step s puts k - n(m - s/2) >= 0 and k - n(m + s/2) <= 0)
+    bounds: list[tuple[dict[str, float], float, float, str]] = field(default_factory=list)
     table: str = ""                                   # the table being registered
     origin: dict[str, str] = field(default_factory=dict)
 
@@ -84,6 +89,23 @@ class Ledger:
         if abs(total) > 1e-6 * max(1.0, max(abs(self.quantities[k].value) for k in terms)):
             raise SibevalError(f"disclosure: relation '{rule}' does not hold ({total:g})")
         self.relations.append((dict(terms), rule))
+
+    def bound(self, terms: dict[str, float], lo: float, hi: float, rule: str) -> None:
+        """lo <= sum(coef * quantity) <= hi (an end may be infinite); every key must exist."""
+        missing = [k for k in terms if k not in self.quantities]
+        if missing:
+            raise SibevalError(f"disclosure: relation '{rule}' names unknown cells {missing}")
+        total = sum(c * self.quantities[k].value for k, c in terms.items())
+        slack = 1e-6 * max(1.0, max(abs(c * self.quantities[k].value) for k, c in terms.items()))
+        if not lo - slack <= total <= hi + slack:
+            raise SibevalError(f"disclosure: relation '{rule}' does not hold ({total:g} not in [{lo:g}, {hi:g}])")
+        self.bounds.append((dict(terms), float(lo), float(hi), rule))
+
+    def links(self):
+        """(terms, rule) of every relation, equal or bounded: what ties cells together."""
+        yield from self.relations
+        for terms, _, _, rule in self.bounds:
+            yield terms, rule
 
     def sums(self, total: str, parts, rule: str) -> None:
         self.relate({total: 1.0, **{p: -1.0 for p in parts}}, rule)
@@ -117,7 +139,7 @@ def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
             parent[k] = parent[parent[k]]
             k = parent[k]
         return k
-    for terms, _ in led.relations:
+    for terms, _ in led.links():
         vs = [k for k in terms if k in variables]
         for a, b in zip(vs, vs[1:]):
             parent[find(a)] = find(b)
@@ -126,8 +148,8 @@ def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
 
 def _bounds(led: Ledger, q: Quantity, hidden: dict) -> tuple[float, float]:
     """What the attacker knows of an unpublished cell from its marker alone."""
-    if not q.shown or q.key not in hidden:
-        return (q.at_least, np.inf)
+    if not q.shown or q.key not in hidden or not q.sensitive:
+        return (q.at_least, np.inf)     # a hidden structural count ("x") may be small
     if hidden.get(q.key) == "primary":
         lo, hi = led.marker_range(q)
         return (max(lo, q.at_least), hi)
@@ -150,8 +172,8 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
     for t in targets:
         vs = sorted(k for k in variables if comp[k] == comp[t])
         idx = {k: i for i, k in enumerate(vs)}
-        rows, rhs, used = [], [], []
-        for terms, rule in led.relations:
+        rows, lows, highs, used = [], [], [], []
+        for terms, lo, hi, rule in [(t_, 0.0, 0.0, r_) for t_, r_ in led.relations] + led.bounds:
             if not any(k in idx for k in terms):
                 continue
             row = np.zeros(len(vs))
@@ -162,12 +184,13 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
                 else:
                     const += c * led.quantities[k].value
             rows.append(row)
-            rhs.append(-const)
+            lows.append(lo - const - TOL)
+            highs.append(hi - const + TOL)
             used.append(rule)
         lo_b, hi_b = zip(*(_bounds(led, led.quantities[k], hidden) for k in vs))
         hi_b = [min(h, big) for h in hi_b]
         integrality = np.array([led.quantities[k].integer for k in vs], dtype=int)
-        cons = [LinearConstraint(np.array(rows), np.array(rhs) - TOL, np.array(rhs) + TOL)] if rows else []
+        cons = [LinearConstraint(np.array(rows), np.array(lows), np.array(highs))] if rows else []
         ends = []
         for sign in (1.0, -1.0):
             c = np.zeros(len(vs))
@@ -225,6 +248,15 @@ def _protected(led: Ledger, q: Quantity, derived, pattern) -> bool:
     return bool(lo <= max(need_lo, p_lo) + TOL and hi >= min(need_hi, p_hi) - TOL and hi - lo >= q.unit[0] - TOL)
 
 
+def derivable(led: Ledger, hidden: dict, key: str) -> tuple[float, float]:
+    """The tightest interval an attacker can derive for one cell from what is published."""
+    q = led.quantities[key]
+    if q.shown and key not in hidden:
+        return q.value, q.value
+    lo, hi, _ = _intervals(led, hidden, [key])[key]
+    return lo, hi
+
+
 def _cell_safe(led: Ledger, hidden: dict, key: str) -> bool:
     lo, hi, _ = _intervals(led, hidden, [key])[key]
     p_lo, p_hi, _ = _intervals(led, hidden, [key], markers_only=True)[key]
@@ -247,7 +279,7 @@ def protect(led: Ledger, tries: int = 25) -> Protection:
         return Protection({}, pd.DataFrame(columns=AUDIT_COLUMNS))
     hidden = {k: "primary" for k, q in led.quantities.items() if q.shown and led.small(q)}
     degree = {k: 0 for k in led.quantities}
-    for terms, _ in led.relations:
+    for terms, _ in led.links():
         for k in terms:
             degree[k] += 1
     first = audit(led, hidden)
@@ -316,7 +348,7 @@ def _complements_for(led: Ledger, hidden: dict, leak: str, degree: dict) -> list
     reach, frontier, cands = {leak}, [leak], set()
     while frontier:
         k = frontier.pop()
-        for terms, _ in led.relations:
+        for terms, _ in led.links():
             if k not in terms:
                 continue
             for other in terms:
@@ -326,6 +358,6 @@ def _complements_for(led: Ledger, hidden: dict, leak: str, degree: dict) -> list
                 if other in unknown:
                     reach.add(other)
                     frontier.append(other)
-                elif not q.public and q.persons >= led.min_cell:
+                elif not q.public and (q.persons >= led.min_cell or not q.sensitive):
                     cands.add(other)
     return sorted(cands, key=lambda k: (led.quantities[k].keep, led.quantities[k].value, degree[k], k))

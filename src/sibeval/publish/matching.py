@@ -8,6 +8,7 @@ import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
 from sibeval.publish.family import Context, Family
+from sibeval.publish.ledger import REFINED, derivable
 
 SIZES = {"all": "all_rows", "matched": "matched_rows", "unmatched": "unmatched_rows"}
 # means over a group give its size away through their denominators (k/65): two decimals
@@ -21,6 +22,18 @@ DIGITS = {
     "smd_after": 3,
 }
 
+# the covariate counts' groups and the match summary count that is their size
+GROUP_SIZE = {"participants": ("treated", "matched_rows"), "pool": ("control", "all_rows"),
+              "matched_controls": ("control", "matched_rows")}
+# the balance means of each group, and the sides (before/after) whose statistics use them
+GROUP_MEANS = {"participants": ("mean_treated_after", "mean_treated_before"), "pool": ("mean_control_before",),
+               "matched_controls": ("mean_control_after",)}
+GROUP_SIDES = {"participants": ("before", "after"), "pool": ("before",), "matched_controls": ("after",)}
+# a mean over a group whose size is hidden is printed to the first step at which every size the
+# reader cannot rule out still fits it (step * n >= 1: some count k, or some sum of whole
+# years, lies within the rounding for every such n)
+STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
 
 def match_key(group: str, what: str) -> str:
     """A count of the match summary: group treated/control, what all_rows/matched_rows/..."""
@@ -30,11 +43,11 @@ def match_key(group: str, what: str) -> str:
 class Matching(Family):
     name = "matching"
     inputs = ("match_summary", "covariate_counts", "balance", "overlap", "design", "set_sizes")
-    tables = ("match_summary", "design", "balance", "profile", "overlap")
+    tables = ("match_summary", "matched_sets", "design", "balance", "profile", "overlap")
     rounding = {"balance": DIGITS, "profile": DIGITS}
     columns = {
         "match_summary": ("sample", "control", "treated"), "design": ("setting", "value"),
-        "set_sizes": ("size", "sets"),
+        "set_sizes": ("size", "sets"),  # published as matched_sets (controls, participants)
         "covariate_counts": ("covariate", "group", "n_total", "n_with", "persons_with", "persons_without"),
         "overlap": ("group", "bin_lo", "bin_hi", "n", "persons"),
         "balance": ("covariate", "type", "balanced", *(f"{c}_{w}" for w in ("before", "after") for c in (
@@ -76,12 +89,16 @@ class Matching(Family):
                     "each matched control person is matched once",
                 )
         for r in cov.itertuples():
-            n = ctx.add(key("cov", r.group, "N"), r.n_total, int(r.n_total), keep=1)
+            # a group's size is printed as the match summary's count (related below)
+            n = ctx.add(key("cov", r.group, "N"), r.n_total, int(r.n_total), shown=False)
             x = ctx.add(key("cov", r.group, r.covariate), r.n_with, int(r.persons_with), keep=0)
             c = ctx.add(
                 key("cov", r.group, "not", r.covariate), r.n_total - r.n_with, int(r.persons_without), shown=False
             )
             ctx.led.sums(n, [x, c], f"covariate {r.covariate}: with + without = n ({r.group})")
+        for g in dict.fromkeys(cov["group"]):
+            if g in GROUP_SIZE:
+                ctx.sum_if_holds(match_key(*GROUP_SIZE[g]), [key("cov", g, "N")], f"covariate counts: n = {g}")
 
     @staticmethod
     def _set_sizes(ctx: Context, sizes: pd.DataFrame, ms: pd.DataFrame, design: pd.DataFrame) -> None:
@@ -101,9 +118,10 @@ class Matching(Family):
         cells = {}
         for z in range(1, top + 1):
             v = have.get(z, 0)
-            # the structure of the match, not a property of persons: not protected itself, but
-            # what it implies for the hidden counts is
-            cells[z] = ctx.add(key("sets", z), v, v, keep=0, shown=z in known_zero, public=z in known_zero,
+            # the structure of the match, published on purpose (table matched_sets), not a
+            # property of persons: not protected itself, but hidden ("x") where it would give a
+            # hidden count back
+            cells[z] = ctx.add(key("sets", z), v, v, keep=0, public=z in known_zero,
                                at_least=1.0 if z in (lo, hi) else 0.0, sensitive=False)
         ctx.sum_if_holds(match_key("treated", "matched_rows"), list(cells.values()),
                          "the matched sets are the matched participants")
@@ -112,6 +130,47 @@ class Matching(Family):
         if not ctx.replace and rows in q and abs(q[rows].value - sum(z * have.get(z, 0) for z in cells)) < 1e-6:
             ctx.led.relate({rows: 1.0, **{c: -float(z) for z, c in cells.items()}},
                            "the matched control rows are the sets' sizes added up")
+
+    def refine(self, ctx: Context, hidden: dict) -> None:
+        """The step of each group's means (coarser where its size is hidden), and what each
+        printed share of a binary covariate says of its count: k/n within half a step."""
+        self.steps, unsized = {}, set()
+        for g, size in GROUP_SIZE.items():
+            n_key = match_key(*size)
+            if n_key in hidden:
+                unsized.add(g)
+                lo = derivable(ctx.led, hidden, n_key)[0]
+                self.steps[g] = next((s for s in STEPS if s * lo >= 1), STEPS[-1])
+        bal, _ = self._balance(ctx, hidden)
+        cov = ctx.t["covariate_counts"]
+        # the counts are printed only as means: over a group of printed size they are known, over
+        # a hidden one only through the coarse mean (the bounds below)
+        for r in cov.itertuples():
+            k_key = key("cov", r.group, r.covariate)
+            if k_key not in hidden:
+                ctx.led.quantities[k_key].shown = r.group not in unsized
+        lost = _lost(ctx.t["match_summary"])
+        for r in cov.itertuples():
+            row = bal[(bal["covariate"] == r.covariate) & (bal["type"] == "binary")]
+            k_key, n_key = key("cov", r.group, r.covariate), key("cov", r.group, "N")
+            if not len(row) or r.group not in GROUP_MEANS or k_key in hidden:
+                continue
+            for col in GROUP_MEANS[r.group]:
+                m = as_number(row[col].iloc[0])
+                if m is None or (col == "mean_treated_before" and lost):
+                    continue
+                h = self.steps.get(r.group, STEPS[0]) / 2 + 1e-9
+                k_val, n_val = ctx.value(k_key), ctx.value(n_key)
+                if n_val and abs(k_val / n_val - m) <= h:       # the mean is this count's share
+                    ctx.led.bound({k_key: 1.0, n_key: -(m - h)}, 0.0, np.inf, f"{REFINED}{col} {r.covariate}")
+                    ctx.led.bound({k_key: 1.0, n_key: -(m + h)}, -np.inf, 0.0, f"{REFINED}{col} {r.covariate}")
+
+    def _balance(self, ctx: Context, hidden: dict):
+        t = ctx.t
+        sub_vars = set(t["subgroups"]["subgroup"]) if "subgroups" in t and len(t["subgroups"]) else set()
+        steps = getattr(self, "steps", {})
+        return _balance_profile(t["balance"], t["covariate_counts"], t["match_summary"], hidden, ctx.k,
+                                ctx.value(outcome(MAIN, "participant", "N")), sub_vars, steps)
 
     def _overlap(self, ctx: Context, fine: pd.DataFrame) -> None:
         """Merged propensity-score bins add up to the match summary's counts."""
@@ -132,17 +191,9 @@ class Matching(Family):
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
         t, k = ctx.t, ctx.k
         # the design record holds settings, no counts
-        out = {"match_summary": _match_summary(t["match_summary"], hidden, k), "design": t["design"]}
-        sub_vars = set(t["subgroups"]["subgroup"]) if "subgroups" in t and len(t["subgroups"]) else set()
-        out["balance"], out["profile"] = _balance_profile(
-            t["balance"],
-            t["covariate_counts"],
-            t["match_summary"],
-            hidden,
-            k,
-            ctx.value(outcome(MAIN, "participant", "N")),
-            sub_vars,
-        )
+        out = {"match_summary": _match_summary(t["match_summary"], hidden, k), "design": t["design"],
+               "matched_sets": _matched_sets(ctx, hidden)}
+        out["balance"], out["profile"] = self._balance(ctx, hidden)
         ov = self.overlap.astype(object).copy()
         for g, rows in self.overlap.groupby("group", sort=False):
             for i, idx in enumerate(rows.index):
@@ -151,14 +202,21 @@ class Matching(Family):
         return out
 
 
+def _matched_sets(ctx: Context, hidden: dict) -> pd.DataFrame:
+    """Matched participants by their number of controls (sizes with none left out): the
+    design's structure, published so that the ESS and the smallest set carry nothing more; a
+    size whose count would give a hidden count back is "x"."""
+    rows = []
+    for k_, q in ctx.led.quantities.items():
+        if k_.startswith("sets:") and q.value > 0:
+            rows.append({"controls_in_set": int(k_.split(":")[1]), "sets": "x" if k_ in hidden else int(q.value)})
+    return pd.DataFrame(rows, columns=["controls_in_set", "sets"]).sort_values("controls_in_set", ignore_index=True)
+
+
 def _match_summary(ms: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
     out = ms.astype(object).copy()
-    for i, r in ms.iterrows():  # the smallest matched set is a count of persons
-        if (
-            r["sample"] in ("controls_per_participant_min", "controls_per_participant_max")
-            and 0 < float(r["control"]) < k
-        ):
-            out.at[i, "control"] = f"<{k}"
+    # the smallest and largest set are printed as they are: the ledger knows them (_set_sizes)
+    sets_hidden = any(c.startswith("sets:") for c in hidden)
     for i, r in ms.iterrows():
         for g in ("treated", "control"):
             cell = (
@@ -175,6 +233,8 @@ def _match_summary(ms: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
     # participants' ESS is their count)
     ess = out["sample"] == "matched_ess"
     out.loc[ess, "control"] = out.loc[ess, "control"].map(lambda v: round(float(v)) if as_number(v) is not None else v)
+    if sets_hidden:         # the controls' ESS follows from the sets' sizes
+        out.loc[ess, "control"] = "x"
     matched = out["sample"] == "matched"
     for g in ("treated", "control"):
         if as_number(out.loc[matched, g].iloc[0]) is None:
@@ -185,9 +245,48 @@ def _match_summary(ms: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
     return out
 
 
-def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgroup_vars=()):
+def _lost(ms: pd.DataFrame) -> float:
+    """Participants left unmatched (all minus matched)."""
+    s = ms.set_index("sample")
+    return float(s.at["all", "treated"]) - float(s.at["matched", "treated"])
+
+
+def _coarse(b: pd.DataFrame, bal: pd.DataFrame, steps: dict) -> pd.DataFrame:
+    """Means of a group whose size is hidden to their group's step; the differences and SMDs
+    that use them computed from the printed means (so they add nothing to them), the SMD
+    of a continuous covariate (its SD is not printed) to two decimals, and the variance
+    ratio and eCDF (which count persons at each value) left out."""
+    coarse = dict(steps)
+    if not coarse:
+        return b
+    for g, s in coarse.items():
+        for col in GROUP_MEANS[g]:
+            b[col] = b[col].map(lambda v, s=s: round(round(float(v) / s) * s, 10) if as_number(v) is not None else v)
+    for g in set(GROUP_MEANS) - set(coarse):       # the other group's means as printed (two decimals)
+        for col in GROUP_MEANS[g]:
+            b[col] = b[col].map(lambda v: round(float(v), 2) if as_number(v) is not None else v)
+    sides = {w for g in coarse for w in GROUP_SIDES[g]}
+    binary = bal["type"] == "binary"
+    for w in sides:
+        mt, mc = (pd.to_numeric(b[f"mean_{g}_{w}"], errors="coerce") for g in ("treated", "control"))
+        shown = mt.notna() & mc.notna()
+        diff = (mt - mc).round(10)
+        b[f"diff_raw_{w}"] = b[f"diff_raw_{w}"].where(~shown, diff)
+        pt = pd.to_numeric(b["mean_treated_before"], errors="coerce").fillna(mt)
+        sd = np.sqrt((pt * (1 - pt)).where(binary & pt.between(0, 1)))
+        smd = (diff / sd.where(sd > 0)).round(3)
+        true_smd = pd.to_numeric(bal[f"smd_{w}"], errors="coerce").round(2)
+        b[f"smd_{w}"] = np.where(~shown, b[f"smd_{w}"], np.where(binary, smd, true_smd))
+        b[f"smd_{w}"] = b[f"smd_{w}"].map(lambda v: "" if isinstance(v, float) and v != v else v)
+        for c in (f"variance_ratio_{w}", f"ecdf_max_{w}"):
+            b[c] = ""
+    return b
+
+
+def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgroup_vars=(), steps=None):
     """Balance and the participant profile; a binary covariate's mean (and every SMD, ratio
-    and eCDF that uses it) is hidden where its count is hidden."""
+    and eCDF that uses it) is hidden where its count is hidden, and a group's means are
+    printed to its step (`steps`, coarser where its size is hidden)."""
     b = bal.astype(object).copy()
     # matched controls' means track the participants' (exactly so under exact matching)
     grp_cols = {
@@ -205,7 +304,7 @@ def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgro
         ):
             hid.setdefault(r.group, set()).add(r.covariate)
     s = ms.set_index("sample")
-    lost = float(s.at["all", "treated"]) - float(s.at["matched", "treated"])
+    lost = _lost(ms)
     if 0 < lost < k:
         # a few unmatched participants: before minus after would describe them one by one
         for c in ("mean_treated_before", "diff_raw_before", "smd_before", "variance_ratio_before", "ecdf_max_before"):
@@ -228,6 +327,7 @@ def _balance_profile(bal, cov, ms, hidden: dict, k: int, analysed: float, subgro
             ):
                 if c and c in b:
                     b.loc[rows, c] = ""
+    b = _coarse(b, bal, steps or {})
     prof = pd.DataFrame(
         {
             "covariate": bal["covariate"],
