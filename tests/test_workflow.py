@@ -670,6 +670,35 @@ def test_every_small_cell_of_every_cohort_is_protected_and_the_audit_can_fail(ru
             assert not audit(tb.led, stripped).protected.all(), cohort
 
 
+def test_the_attacker_cannot_narrow_a_hidden_matched_count_from_the_published_balance(run):
+    """The project's attacker (tests/attacker.py) on each demo cohort's published balance: where
+    the matched participants are 'x' (Kolding: 3 of them without an outcome), their means leave
+    every size from analysed + 1 to analysed + 4, as the audit says. The attacker takes the
+    coarsest step the printed means allow (a finer one could exclude the truth)."""
+    from attacker import sizes_fitting_means
+
+    from sibeval.publish.matching import STEPS
+
+    wd, _ = run
+    tried = 0
+    for cohort in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge"):
+        pub = wd / "results" / cohort / "published"
+        ms = pd.read_csv(pub / "match_summary.csv", dtype=str).set_index("sample")
+        if ms.at["matched", "treated"] != "x":
+            continue
+        tried += 1
+        analysed = int(pd.read_csv(pub / "effects.csv")["n_participants"].iloc[0])
+        bal = pd.read_csv(pub / "balance.csv")
+        means = pd.to_numeric(bal.loc[bal["type"] == "binary", "mean_treated_after"], errors="coerce").dropna()
+        assert len(means) >= 5, cohort
+        step = max(s for s in STEPS if all(abs(m / s - round(m / s)) < 1e-6 for m in means))
+        allowed = list(range(analysed + 1, analysed + 5))
+        assert sizes_fitting_means([(m, step) for m in means], allowed) == allowed, cohort
+        audit = pd.read_csv(wd / "results" / cohort / "disclosure" / "audit.csv").set_index("cell")
+        assert audit.at["flow:outcome_observed:excluded", "derivable_high"] >= 4
+    assert tried, "no demo cohort hides its matched participants any more: the test checks nothing"
+
+
 def test_published_tables_show_no_small_count(run):
     wd, _ = run
     for f in (wd / "results").glob("*/published/*.csv"):
