@@ -676,7 +676,6 @@ def test_the_attacker_cannot_narrow_a_hidden_matched_count_from_the_published_ba
     every size from analysed + 1 to analysed + 4, as the audit says. The attacker takes the
     coarsest step the printed means allow (a finer one could exclude the truth)."""
     from attacker import sizes_fitting_means
-
     from sibeval.publish.matching import STEPS
 
     wd, _ = run
@@ -697,6 +696,42 @@ def test_the_attacker_cannot_narrow_a_hidden_matched_count_from_the_published_ba
         audit = pd.read_csv(wd / "results" / cohort / "disclosure" / "audit.csv").set_index("cell")
         assert audit.at["flow:outcome_observed:excluded", "derivable_high"] >= 4
     assert tried, "no demo cohort hides its matched participants any more: the test checks nothing"
+
+
+def test_the_readers_audit_maps_every_outcome_cell_of_every_note_to_its_published_cell(run):
+    """#23: every share, difference and marker of Table 1, the effects, the placebo and the
+    subgroups in each demo note (both languages for SIB) equals its published cell at the
+    displayed precision; a hidden count shows its own marker, a number computed from one a
+    dash, never a blank. Cells made wrong on purpose are caught."""
+    from reader import audit_outcome_table, audit_table1, note_tables
+
+    wd, _ = run
+    notes = [(c, wd / "results" / c / "report" / "effect_note.html")
+             for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge")]
+    for cohort, path in notes:
+        t = note_tables(path.read_text())
+        pub = wd / "results" / cohort / "published"
+        read = lambda name, pub=pub: pd.read_csv(pub / f"{name}.csv", dtype=str, keep_default_na=False)  # noqa: E731
+        assert audit_table1(t["table1"][1], read("table1")) == [], cohort
+        for key, first in (("effects", 1), ("placebo", 2), ("subgroups", 2)):
+            if key in t:
+                assert audit_outcome_table(t[key][1], read(key), first) == [], (cohort, key)
+        # the provenance in the reader's words, not machine keys
+        labels = [r[0] for r in [t["provenance"][0], *t["provenance"][1]]]
+        assert not [x for x in labels if "_" in x or x.startswith("sha256:")], labels
+    # made wrong on purpose: a share, a marker, a dash turned blank
+    html = notes[0][1].read_text()
+    t = note_tables(html)
+    eff = pd.read_csv(wd / "results" / COHORT / "published" / "effects.csv", dtype=str, keep_default_na=False)
+    rows = [list(r) for r in t["effects"][1]]
+    hidden = next(i for i, r in enumerate(rows) if r[1] in ("x", "<5") or r[2] in ("x", "<5"))
+    col = 1 if rows[hidden][1] in ("x", "<5") else 2
+    wrong = [list(r) for r in rows]
+    wrong[0][1] = wrong[0][1].replace(",", "9,", 1)
+    wrong[hidden][col] = "<5" if rows[hidden][col] == "x" else "x"
+    wrong[hidden][3] = ""
+    found = audit_outcome_table(wrong, eff, 1)
+    assert len(found) >= 3 and any("row 1 " in f for f in found), found
 
 
 def test_published_tables_show_no_small_count(run):

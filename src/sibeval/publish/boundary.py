@@ -77,6 +77,8 @@ def protect_refined(ctx: Context, families, rounds: int = 4) -> Protection:
     with them. Refinements are redone for each protection."""
     led = ctx.led
     p = protect(led)
+    if not led.quantities:              # nothing counted (e.g. a QC table alone)
+        return p
     for _ in range(rounds):
         led.bounds = [b for b in led.bounds if not b[3].startswith(REFINED)]
         for f in families:

@@ -27,6 +27,17 @@ class NoteBuilder(Sentences, NoteTables, NoteFigures, PaymentSection):
     """Turns the published tables of one cohort into the note's context and figures: the
     sentences, tables, figures and payment section (one module each), assembled here."""
 
+    def provenance_rows(self, provenance: dict) -> list[tuple[str, str]]:
+        """(label, value) per provenance entry, in the catalogue's words; a raw file's checksum
+        is labelled with its file name."""
+        rows = []
+        for k, v in sorted(provenance.items()):
+            if k.startswith("sha256:"):
+                rows.append((self.cat("provenance_keys.sha256", file=k.split(":", 1)[1]), v))
+            else:
+                rows.append((self.cat(f"provenance_keys.{k}"), v))
+        return rows
+
     # ---------- assemble ----------
     def context(self, figures: dict, provenance: dict) -> dict:
         cat = self.cat
@@ -81,6 +92,7 @@ class NoteBuilder(Sentences, NoteTables, NoteFigures, PaymentSection):
             "title": self.c["title"],
             "version": __version__,
             "provenance": provenance,
+            "provenance_rows": self.provenance_rows(provenance),
             "headlines": self.headlines(),
             "legend": self.legend(),
             "aids": self.reading_aids(),

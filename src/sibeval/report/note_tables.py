@@ -8,6 +8,8 @@ from sibeval.publish.cells import as_number, is_suppressed, slug
 from sibeval.publish.hours import MEAN_DIGITS
 from sibeval.report.base import NoteBase, Table, is_true
 
+DASH = "–"      # not shown: computed from a hidden count (the table's note says so)
+
 
 class NoteTables(NoteBase):
     """The tables of the note, each from one published table."""
@@ -102,8 +104,8 @@ class NoteTables(NoteBase):
             [
                 self.lb.status(r["outcome"]),
                 self.f.int(r["n_participant"]),
-                self.f.pct(r["share_participant"]) if not is_suppressed(r["n_participant"]) else "",
-                self.f.pct(r["share_control"]) if not is_suppressed(r["n_control"]) else str(r["n_control"]),
+                str(r["n_participant"]) if is_suppressed(r["n_participant"]) else self.f.pct(r["share_participant"]),
+                str(r["n_control"]) if is_suppressed(r["n_control"]) else self.f.pct(r["share_control"]),
             ]
             for _, r in t1.iterrows()
         ]
@@ -139,16 +141,21 @@ class NoteTables(NoteBase):
             if "subgroup" in df:
                 lvl = self.cat("common.yes") if as_number(r["level"]) == 1 else self.cat("common.no")
                 row = [f"{self.lb.covariate(r['subgroup'])}: {lvl}"] + row
-            row += [fn(r[c], d) for c, fn, d in cols]
+            # a share whose count is hidden shows the count's marker; a number computed from a
+            # hidden count (or, for Holm, from hidden rows) shows a dash, explained below
+            row += [str(r[n]) if n in r and is_suppressed(r[n]) else fn(r[c], d)
+                    for (c, fn, d), n in zip(cols, ("x_participants", "x_controls"))]
             lo, hi = self.f.pp(r["ci_low"]), self.f.pp(r["ci_high"])
-            row += [self.f.pp(r["estimate"]), f"{lo} {self.cat('common.to')} {hi}" if lo and hi else ""]
-            row += [self.f.p(r[c]) for c in pcols]
+            row += [self.f.pp(r["estimate"]) or DASH, f"{lo} {self.cat('common.to')} {hi}" if lo and hi else DASH]
+            row += [self.f.p(r[c]) or DASH for c in pcols]
             row.append(
-                ""
+                DASH
                 if str(r["significant"]) in ("", "nan")
                 else self.cat("common.yes" if is_true(r["significant"]) else "common.no")
             )
             rows.append(row)
+        if any(DASH in row for row in rows):
+            note = f"{note} {self.cat('note.dash_hidden')}".strip()
         return Table(key, title, header, rows, note)
 
     def hours_wage(self) -> Table:
@@ -182,16 +189,14 @@ class NoteTables(NoteBase):
 
     def diagnostics(self) -> Table:
         dg = self.t["diagnostics"]
-        rows = [
-            [
-                self.lb.status(r["outcome"]),
-                self.f.pp(r["minimum_detectable_difference"]),
-                self.f.pp(r["observed_difference"]),
-                self.f.int(r["participants_needed"]),
-                self.warnings(r.get("warnings", "")),
-            ]
-            for _, r in dg.iterrows()
-        ]
+        rows = []
+        for _, r in dg.iterrows():
+            # a row whose difference is hidden (its status has a hidden count) shows dashes
+            hidden = as_number(r["observed_difference"]) is None
+            cells = [self.f.pp(r["minimum_detectable_difference"]), self.f.pp(r["observed_difference"]),
+                     self.f.int(r["participants_needed"])]
+            rows.append([self.lb.status(r["outcome"]), *[(c or DASH) if hidden else c for c in cells],
+                         self.warnings(r.get("warnings", ""))])
         return Table(
             "diagnostics",
             self.cat("note.diagnostics"),
@@ -203,6 +208,7 @@ class NoteTables(NoteBase):
                 self.col("warnings"),
             ],
             rows,
+            self.cat("note.dash_hidden") if any(DASH in row for row in rows) else "",
         )
 
     def warnings(self, text) -> str:

@@ -227,7 +227,7 @@ class Sentences(NoteBase):
         hi = ms.loc["controls_per_participant_max", "control"] if "controls_per_participant_max" in ms.index else ""
         text.append(
             cat(
-                "method.matched",
+                "method.matched_equal" if str(lo) == str(hi) else "method.matched",
                 n=f.int(self.n_participants()),
                 n_c=f.int(self.n_controls()),
                 min=f.int(lo),
