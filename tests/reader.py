@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-MARKERS = ("<5", "x")
 DASH = "–"
 
 
@@ -66,7 +65,8 @@ def _number(text: str) -> float | None:
 
 
 def _is_hidden(v) -> bool:
-    return str(v).strip() in MARKERS
+    t = str(v).strip()
+    return t == "x" or t.startswith("<")
 
 
 def audit_outcome_table(rows: list[list[str]], published: pd.DataFrame, first: int) -> list[str]:

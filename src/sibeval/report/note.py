@@ -29,11 +29,11 @@ class NoteBuilder(Sentences, NoteTables, NoteFigures, PaymentSection):
 
     def provenance_rows(self, provenance: dict) -> list[tuple[str, str]]:
         """(label, value) per provenance entry, in the catalogue's words; a raw file's checksum
-        is labelled with its file name."""
+        shows the file's name beside it."""
         rows = []
         for k, v in sorted(provenance.items()):
-            if k.startswith("sha256:"):
-                rows.append((self.cat("provenance_keys.sha256", file=k.split(":", 1)[1]), v))
+            if k.startswith("sha256:"):         # the file's name with its checksum, as code
+                rows.append((self.cat("provenance_keys.sha256"), f"{k.split(':', 1)[1]}: {v}"))
             else:
                 rows.append((self.cat(f"provenance_keys.{k}"), v))
         return rows

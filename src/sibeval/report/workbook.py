@@ -113,9 +113,10 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     prov = wb.create_sheet("provenance")
     prov.append([cat("workbook.item"), cat("workbook.value")])
     for k, v in provenance.items():
-        label = cat.get("provenance_keys.sha256", file=k.split(":", 1)[1]) if k.startswith("sha256:") else \
-            cat.get(f"provenance_keys.{k}")
-        prov.append([label or str(k), str(v)])
+        if k.startswith("sha256:"):
+            prov.append([cat("provenance_keys.sha256"), f"{k.split(':', 1)[1]}: {v}"])
+        else:
+            prov.append([cat.get(f"provenance_keys.{k}") or str(k), str(v)])
     _finish(prov, bold)
 
     for name, df in data.items():
