@@ -760,7 +760,8 @@ def test_the_note_re_renders_from_the_published_tables_alone(run):
     wd, env = run
     moved = wd.parent / f"{wd.name}_interim"
     moved.mkdir()
-    folders = [p for p in (wd / "results").glob("*/interim")] + [wd / "results" / "extracts"]
+    folders = [p for p in (wd / "results").glob("*/interim") if p.parent.name != "extracts"]
+    folders.append(wd / "results" / "extracts")
     for i, p in enumerate(folders):
         shutil.move(str(p), str(moved / str(i)))
     note = _res(wd, "report", "effect_note.html")
