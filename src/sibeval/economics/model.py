@@ -14,6 +14,8 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.stats import norm
 
+from sibeval.results import OneRow
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -278,7 +280,7 @@ def sensitivity(inp: Inputs) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class Settlement:
+class Settlement(OneRow):
     """Payment due: per outcome (count x price) or on the effect over the control group."""
 
     basis: str
@@ -288,9 +290,6 @@ class Settlement:
     estimate: float
     ci_low: float
     ci_high: float
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(self)])
 
 
 def settle_per_outcome(n: int, outcomes: int, price: float) -> Settlement:

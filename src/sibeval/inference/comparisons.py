@@ -7,7 +7,7 @@ and the group sizes, and a ``to_frame()``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from sibeval.errors import SibevalError
 from sibeval.inference.exact2x2 import exact_unconditional, fisher_pvalues
+from sibeval.results import OneRow
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -141,7 +142,7 @@ def regression_difference(y, treated, weights, clusters, alpha: float = 0.05,
 
 
 @dataclass(frozen=True)
-class ProportionComparison:
+class ProportionComparison(OneRow):
     """Participant vs control share of one outcome.
 
     `estimate` is the risk difference (participants - controls) with a Newcombe 95 % CI;
@@ -184,9 +185,6 @@ class ProportionComparison:
     adjusted_ci_high: float = np.nan
     p_adjusted_regression: float = np.nan
     adjusted_for: str = ""
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(self)])
 
 
 def adjust_family(results, members, alpha: float = 0.05, method: str = "holm"):
@@ -266,7 +264,7 @@ def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="bo
 
 
 @dataclass(frozen=True)
-class DistributionTest:
+class DistributionTest(OneRow):
     """Participants vs controls across all statuses: Pearson chi-square with a seeded
     Monte Carlo p-value (margins fixed, as R's chisq.test(simulate.p.value=TRUE))."""
 
@@ -279,9 +277,6 @@ class DistributionTest:
     n_participants: int
     n_controls: int
     method: str = "Pearson chi-square, Monte Carlo p-value with fixed margins"
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(self)])
 
 
 def _chi2(table):
@@ -312,7 +307,7 @@ def status_distribution_test(status, treated, reps=20000, seed=20221101) -> Dist
 
 
 @dataclass(frozen=True)
-class MeanComparison:
+class MeanComparison(OneRow):
     """Mean of a continuous outcome, participants vs controls (Welch t; Mann-Whitney)."""
 
     variable: str
@@ -328,9 +323,6 @@ class MeanComparison:
     p_value: float
     significant: bool
     method: str = "Welch t-test (CI of the difference); Mann-Whitney U alongside"
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(self)])
 
 
 def compare_means(variable, x_participants, x_controls, alpha=0.05) -> MeanComparison:
@@ -349,7 +341,7 @@ def compare_means(variable, x_participants, x_controls, alpha=0.05) -> MeanCompa
 
 
 @dataclass(frozen=True)
-class DesignDiagnostics:
+class DesignDiagnostics(OneRow):
     """Power diagnostics in the style of the UK Justice Data Lab for one outcome."""
 
     outcome: str
@@ -362,9 +354,6 @@ class DesignDiagnostics:
     power: float
     alpha: float
     warnings: str
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(self)])
 
 
 def design_diagnostics(c: ProportionComparison, power=0.8, alpha=0.05) -> DesignDiagnostics:

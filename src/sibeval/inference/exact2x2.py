@@ -23,15 +23,15 @@ a bounded Brent search (as R Exact's ``ref.pvalue``); the p-value is a polynomia
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 from scipy import optimize, stats
 from scipy.special import gammaln
 
 from sibeval.errors import SibevalError
+from sibeval.results import OneRow
 
 METHODS = ("boschloo", "z_pooled")
 # R's fisher.test and Exact treat p-values/statistics equal within this relative error as ties
@@ -132,7 +132,7 @@ def _sup_cached(x1, n1, x2, n2, method, alternative, grid):
 
 
 @dataclass(frozen=True)
-class ExactTest:
+class ExactTest(OneRow):
     """Result of an exact unconditional test of p1 = p2."""
 
     method: str
@@ -144,9 +144,6 @@ class ExactTest:
     statistic: float        # Fisher p-value (boschloo) or pooled z (z_pooled) of the table
     p_value: float
     nuisance: float         # the pi at which the supremum is attained
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(self)])
 
 
 def exact_unconditional(x1: int, n1: int, x2: int, n2: int, method: str = "boschloo",

@@ -18,13 +18,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
 from sibeval.errors import SibevalError
+from sibeval.results import OneRow
 
 
 def e_value(rr: float) -> float:
@@ -95,7 +96,7 @@ def critical_gamma(n, m, t_obs: int, alpha: float, upper: bool = True, gamma_max
 
 
 @dataclass(frozen=True)
-class Sensitivity:
+class Sensitivity(OneRow):
     """E-values and the Rosenbaum critical Gamma of one outcome."""
 
     outcome: str
@@ -111,9 +112,6 @@ class Sensitivity:
     method: str = ("E-value (VanderWeele & Ding 2017) of the risk ratio and of its CI limit closest "
                    "to 1; Rosenbaum bound for matched sets with a binary outcome: smallest hidden "
                    "bias Gamma at which the worst-case one-sided p-value reaches alpha/2")
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(self)])
 
 
 def sensitivity(outcome: str, y, treated, sets, rr: float, rr_lo: float, rr_hi: float,

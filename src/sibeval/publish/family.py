@@ -134,6 +134,12 @@ def coarsen(df: pd.DataFrame, digits: dict) -> pd.DataFrame:
     return out
 
 
+def step_fitting(lo: float, steps) -> float:
+    """The first of `steps` at which a mean over a group of at least `lo` members (a count, or
+    a sum of whole units) fits every such size: step * n >= 1; else the coarsest."""
+    return next((s for s in steps if s * lo >= 1), steps[-1])
+
+
 def p_published(v):
     """A p-value at the precision the note shows: three decimals, and two significant digits
     below 0.001 (shown as "< 0,001"). The note then rounds nothing again, and the decimals

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
-from sibeval.publish.family import Context, Family
+from sibeval.publish.family import Context, Family, step_fitting
 from sibeval.publish.ledger import derivable
 
 DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
@@ -61,7 +61,7 @@ class HoursWage(Family):
                 m = as_number(out.at[i, f"mean_{g}"])
                 if cell in hidden and m is not None:
                     lo = derivable(ctx.led, hidden, cell)[0]
-                    step = max(next((s for s in HIDDEN_N_STEPS if s * lo >= 1), HIDDEN_N_STEPS[-1]), 10.0 ** -digits)
+                    step = max(step_fitting(lo, HIDDEN_N_STEPS), 10.0 ** -digits)
                     out.at[i, f"mean_{g}"] = round(round(m / step) * step, 6)
                     coarse = True
             est = as_number(out.at[i, "estimate"])

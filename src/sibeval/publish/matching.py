@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
-from sibeval.publish.family import Context, Family
+from sibeval.publish.family import Context, Family, step_fitting
 from sibeval.publish.ledger import REFINED, derivable
 
 SIZES = {"all": "all_rows", "matched": "matched_rows", "unmatched": "unmatched_rows"}
@@ -140,7 +140,7 @@ class Matching(Family):
             if n_key in hidden:
                 unsized.add(g)
                 lo = derivable(ctx.led, hidden, n_key)[0]
-                self.steps[g] = next((s for s in STEPS if s * lo >= 1), STEPS[-1])
+                self.steps[g] = step_fitting(lo, STEPS)
         bal, _ = self._balance(ctx, hidden)
         cov = ctx.t["covariate_counts"]
         # the counts are printed only as means: over a group of printed size they are known, over
@@ -256,16 +256,15 @@ def _coarse(b: pd.DataFrame, bal: pd.DataFrame, steps: dict) -> pd.DataFrame:
     that use them computed from the printed means (so they add nothing to them), the SMD
     of a continuous covariate (its SD is not printed) to two decimals, and the variance
     ratio and eCDF (which count persons at each value) left out."""
-    coarse = dict(steps)
-    if not coarse:
+    if not steps:
         return b
-    for g, s in coarse.items():
+    for g, s in steps.items():
         for col in GROUP_MEANS[g]:
             b[col] = b[col].map(lambda v, s=s: round(round(float(v) / s) * s, 10) if as_number(v) is not None else v)
-    for g in set(GROUP_MEANS) - set(coarse):       # the other group's means as printed (two decimals)
+    for g in set(GROUP_MEANS) - set(steps):       # the other group's means as printed (two decimals)
         for col in GROUP_MEANS[g]:
             b[col] = b[col].map(lambda v: round(float(v), 2) if as_number(v) is not None else v)
-    sides = {w for g in coarse for w in GROUP_SIDES[g]}
+    sides = {w for g in steps for w in GROUP_SIDES[g]}
     binary = bal["type"] == "binary"
     for w in sides:
         mt, mc = (pd.to_numeric(b[f"mean_{g}_{w}"], errors="coerce") for g in ("treated", "control"))
