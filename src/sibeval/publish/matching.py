@@ -29,6 +29,10 @@ GROUP_SIZE = {"participants": ("treated", "matched_rows"), "pool": ("control", "
 GROUP_MEANS = {"participants": ("mean_treated_after", "mean_treated_before"), "pool": ("mean_control_before",),
                "matched_controls": ("mean_control_after",)}
 GROUP_SIDES = {"participants": ("before", "after"), "pool": ("before",), "matched_controls": ("after",)}
+# the balance column that is each group's count over its size (the treated 'before' mean is over
+# all participants, which equals this one or is not a share of these counts)
+GROUP_SHARE = {"participants": "mean_treated_after", "pool": "mean_control_before",
+               "matched_controls": "mean_control_after"}
 # a mean over a group whose size is hidden is printed to the first step at which every size the
 # reader cannot rule out still fits it (step * n >= 1: some count k, or some sum of whole
 # years, lies within the rounding for every such n)
@@ -149,21 +153,21 @@ class Matching(Family):
             k_key = key("cov", r.group, r.covariate)
             if k_key not in hidden:
                 ctx.led.quantities[k_key].shown = r.group not in unsized
-        lost = _lost(ctx.t["match_summary"])
         for r in cov.itertuples():
             row = bal[(bal["covariate"] == r.covariate) & (bal["type"] == "binary")]
             k_key, n_key = key("cov", r.group, r.covariate), key("cov", r.group, "N")
-            if not len(row) or r.group not in GROUP_MEANS or k_key in hidden:
+            if not len(row) or r.group not in GROUP_SHARE or k_key in hidden:
                 continue
-            for col in GROUP_MEANS[r.group]:
-                m = as_number(row[col].iloc[0])
-                if m is None or (col == "mean_treated_before" and lost):
-                    continue
-                h = self.steps.get(r.group, STEPS[0]) / 2 + 1e-9
-                k_val, n_val = ctx.value(k_key), ctx.value(n_key)
-                if n_val and abs(k_val / n_val - m) <= h:       # the mean is this count's share
-                    ctx.led.bound({k_key: 1.0, n_key: -(m - h)}, 0.0, np.inf, f"{REFINED}{col} {r.covariate}")
-                    ctx.led.bound({k_key: 1.0, n_key: -(m + h)}, -np.inf, 0.0, f"{REFINED}{col} {r.covariate}")
+            col = GROUP_SHARE[r.group]
+            m = as_number(row[col].iloc[0])
+            if m is None:
+                continue
+            step = self.steps.get(r.group, STEPS[0])
+            m, h = round(round(m / step) * step, 10), step / 2 + 1e-9        # as printed, and its rounding
+            k_val, n_val = ctx.value(k_key), ctx.value(n_key)
+            if n_val and abs(k_val / n_val - m) <= h:       # the mean is this count's share
+                ctx.led.bound({k_key: 1.0, n_key: -(m - h)}, 0.0, np.inf, f"{REFINED}{col} {r.covariate}")
+                ctx.led.bound({k_key: 1.0, n_key: -(m + h)}, -np.inf, 0.0, f"{REFINED}{col} {r.covariate}")
 
     def _balance(self, ctx: Context, hidden: dict):
         t = ctx.t
