@@ -114,7 +114,7 @@ def _write(path):
     write_workbook(
         path,
         _sheets(),
-        {"cohort": "demo", "title": "+cmd|' /C calc'!A0"},
+        {"cohort": "demo", "cohort_file": "+cmd|' /C calc'!A0"},
         Catalogue("da"),
         "@SUM(1)",
         5,

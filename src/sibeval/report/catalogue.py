@@ -60,6 +60,17 @@ class Catalogue:
     def get(self, key: str, default: str | None = None, **kw) -> str | None:
         return self(key, **kw) if key in self.strings else default
 
+    def provenance_rows(self, provenance: dict) -> list[tuple[str, str]]:
+        """(label, value) per provenance entry, in its order, in the catalogue's words; a raw
+        file's checksum (key `sha256:<file>`) shows the file's name beside it."""
+        rows = []
+        for k, v in provenance.items():
+            if k.startswith("sha256:"):
+                rows.append((self("provenance_keys.sha256"), f"{k.split(':', 1)[1]}: {v}"))
+            else:
+                rows.append((self(f"provenance_keys.{k}"), str(v)))
+        return rows
+
     def section(self, prefix: str) -> dict[str, str]:
         """All entries under `prefix.` keyed by the rest of the key."""
         n = len(prefix) + 1

@@ -27,17 +27,6 @@ class NoteBuilder(Sentences, NoteTables, NoteFigures, PaymentSection):
     """Turns the published tables of one cohort into the note's context and figures: the
     sentences, tables, figures and payment section (one module each), assembled here."""
 
-    def provenance_rows(self, provenance: dict) -> list[tuple[str, str]]:
-        """(label, value) per provenance entry, in the catalogue's words; a raw file's checksum
-        shows the file's name beside it."""
-        rows = []
-        for k, v in sorted(provenance.items()):
-            if k.startswith("sha256:"):         # the file's name with its checksum, as code
-                rows.append((self.cat("provenance_keys.sha256"), f"{k.split(':', 1)[1]}: {v}"))
-            else:
-                rows.append((self.cat(f"provenance_keys.{k}"), v))
-        return rows
-
     # ---------- assemble ----------
     def context(self, figures: dict, provenance: dict) -> dict:
         cat = self.cat
@@ -92,7 +81,7 @@ class NoteBuilder(Sentences, NoteTables, NoteFigures, PaymentSection):
             "title": self.c["title"],
             "version": __version__,
             "provenance": provenance,
-            "provenance_rows": self.provenance_rows(provenance),
+            "provenance_rows": cat.provenance_rows(dict(sorted(provenance.items()))),
             "headlines": self.headlines(),
             "legend": self.legend(),
             "aids": self.reading_aids(),

@@ -112,11 +112,8 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
 
     prov = wb.create_sheet("provenance")
     prov.append([cat("workbook.item"), cat("workbook.value")])
-    for k, v in provenance.items():
-        if k.startswith("sha256:"):
-            prov.append([cat("provenance_keys.sha256"), f"{k.split(':', 1)[1]}: {v}"])
-        else:
-            prov.append([cat.get(f"provenance_keys.{k}") or str(k), str(v)])
+    for label, value in cat.provenance_rows(provenance):
+        prov.append([label, value])
     _finish(prov, bold)
 
     for name, df in data.items():
