@@ -40,9 +40,3 @@ def sizes_fitting_differences(rows, candidates, ratio: int) -> list[int]:
             out.append(n)
     return out
 
-
-def step_of(value) -> float:
-    """The precision a printed number shows by its decimals (0.44 -> 0.01, 46.6 -> 0.1)."""
-    text = repr(float(value))
-    decimals = len(text.split(".")[1].rstrip("0")) if "." in text else 0
-    return 10.0 ** -max(decimals, 0)
