@@ -93,16 +93,14 @@ class Matching(Family):
                     "each matched control person is matched once",
                 )
         for r in cov.itertuples():
-            # a group's size is printed as the match summary's count (related below)
+            # a group's size is printed as the match summary's count (related in refine, where
+            # it is hidden: only then do the means tie the two together)
             n = ctx.add(key("cov", r.group, "N"), r.n_total, int(r.n_total), shown=False)
             x = ctx.add(key("cov", r.group, r.covariate), r.n_with, int(r.persons_with), keep=0)
             c = ctx.add(
                 key("cov", r.group, "not", r.covariate), r.n_total - r.n_with, int(r.persons_without), shown=False
             )
             ctx.led.sums(n, [x, c], f"covariate {r.covariate}: with + without = n ({r.group})")
-        for g in dict.fromkeys(cov["group"]):
-            if g in GROUP_SIZE:
-                ctx.sum_if_holds(match_key(*GROUP_SIZE[g]), [key("cov", g, "N")], f"covariate counts: n = {g}")
 
     @staticmethod
     def _set_sizes(ctx: Context, sizes: pd.DataFrame, ms: pd.DataFrame, design: pd.DataFrame) -> None:
@@ -141,10 +139,13 @@ class Matching(Family):
         self.steps, unsized = {}, set()
         for g, size in GROUP_SIZE.items():
             n_key = match_key(*size)
-            if n_key in hidden:
+            cov_n = key("cov", g, "N")
+            if n_key in hidden and cov_n in ctx.led.quantities:
                 unsized.add(g)
                 lo = derivable(ctx.led, hidden, n_key)[0]
                 self.steps[g] = step_fitting(lo, STEPS)
+                if abs(ctx.value(n_key) - ctx.value(cov_n)) < 1e-6:
+                    ctx.led.bound({n_key: 1.0, cov_n: -1.0}, 0.0, 0.0, f"{REFINED}covariate counts: n = {g}")
         bal, _ = self._balance(ctx, hidden)
         cov = ctx.t["covariate_counts"]
         # the counts are printed only as means: over a group of printed size they are known, over
