@@ -40,3 +40,10 @@ def sizes_fitting_differences(rows, candidates, ratio: int) -> list[int]:
             out.append(n)
     return out
 
+
+
+def excluded_between_set_bounds(analysed: int, smallest: int, largest: int, controls_observed: int) -> tuple[int, int]:
+    """Controls of the analysed participants dropped before the outcome (e.g. died): every
+    analysed participant has `smallest` to `largest` controls (the match summary's rows), so
+    between smallest * analysed - observed and largest * analysed - observed of them left."""
+    return max(smallest * analysed - controls_observed, 0), largest * analysed - controls_observed
