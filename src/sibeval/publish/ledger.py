@@ -17,6 +17,7 @@ marker range is [w_min, (min_cell - 1) * w_max] for the control weights' range.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,10 +208,16 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
 
 
 def _solve(c, cons, integrality, bounds):
-    """HiGHS, retried without presolve if it reports a numerical failure."""
+    """HiGHS, retried without presolve if it reports a numerical failure, and then with a MIP
+    feasibility tolerance of 1e-5 (HiGHS's default 1e-6 fails on repeated equalities held to
+    TOL; 1e-5 changes no whole count)."""
     r = milp(c, constraints=cons, integrality=integrality, bounds=bounds)
-    if r.status == 4:
-        r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options={"presolve": False})
+    for options in ({"presolve": False}, {"presolve": False, "mip_feasibility_tolerance": 1e-5}):
+        if r.status != 4:
+            break
+        with warnings.catch_warnings():     # scipy passes the HiGHS option on, with a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=options)
     return r
 
 
