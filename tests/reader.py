@@ -118,3 +118,18 @@ def audit_table1(rows: list[list[str]], published: pd.DataFrame) -> list[str]:
             elif _number(cell) is None or abs(_number(cell) - round(100 * float(r[col]))) > 1e-9:
                 problems.append(f"{where}: {col} shows '{cell}', published {r[col]}")
     return problems
+
+
+def paragraphs(html: str) -> list[str]:
+    """The running text of the note: every <p>, tags stripped."""
+    import re
+    from html import unescape
+
+    return [unescape(re.sub(r"<[^>]+>", "", m)) for m in re.findall(r"<p[^>]*>(.*?)</p>", html, flags=re.S)]
+
+
+def p_without_value(text: str) -> list[str]:
+    """Places where running text names a p-value ("p") without giving it (= or < next)."""
+    import re
+
+    return [text[max(m.start() - 40, 0): m.end() + 20] for m in re.finditer(r"(?<![\w(])p(?![\w)\-])(?!\s*[=<])", text)]

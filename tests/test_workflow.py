@@ -704,7 +704,7 @@ def test_the_readers_audit_maps_every_outcome_cell_of_every_note_to_its_publishe
     subgroups in each demo note (both languages for SIB) equals its published cell at the
     displayed precision; a hidden count shows its own marker, a number computed from one a
     dash, never a blank. Cells made wrong on purpose are caught."""
-    from reader import audit_outcome_table, audit_table1, note_tables
+    from reader import audit_outcome_table, audit_table1, note_tables, p_without_value, paragraphs
 
     wd, _ = run
     notes = [(c, wd / "results" / c / "report" / "effect_note.html")
@@ -717,6 +717,8 @@ def test_the_readers_audit_maps_every_outcome_cell_of_every_note_to_its_publishe
         for key, first in (("effects", 1), ("placebo", 2), ("subgroups", 2)):
             if key in t:
                 assert audit_outcome_table(t[key][1], read(key), first) == [], (cohort, key)
+        # every p the running text names comes with its value ("har p (ikke vist ...)" did not)
+        assert not [x for t in paragraphs(path.read_text()) for x in p_without_value(t)], cohort
         # the provenance in the reader's words, not machine keys
         labels = [r[0] for r in [t["provenance"][0], *t["provenance"][1]]]
         assert not [x for x in labels if "_" in x or ":" in x], labels

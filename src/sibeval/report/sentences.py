@@ -238,13 +238,13 @@ class Sentences(NoteBase):
         dist = self.t.get("status_distribution")
         dist_p = f.p(dist["p_value"].iloc[0]) if dist is not None and len(dist) else ""
         # a hidden status cell blanks the test of the whole distribution (its statistic would
-        # give the cell back): the sentence says so instead of printing "p = ."
-        dist_p = cat("method.dist_p_hidden") if not dist_p or dist_p == "." else \
-            (dist_p if dist_p.startswith("<") else f"= {dist_p}")
+        # give the cell back): the sentence then says so in its own words
+        dist_text = cat("method.dist_hidden") if not dist_p or dist_p == "." else \
+            cat("method.dist_shown", p=dist_p if dist_p.startswith("<") else f"= {dist_p}")
         paras.append(
             cat("method.outcome", months=c["follow_up_months"], dates=cat(f"method.dates_{c['control_dates']}"))
             + " "
-            + cat("method.tests", test=self.test_name(), alpha=f.num(self.alpha, 2), dist_p=dist_p)
+            + cat("method.tests", test=self.test_name(), alpha=f.num(self.alpha, 2), dist=dist_text)
         )
         return paras
 
