@@ -244,3 +244,38 @@ def test_flow_reason_translated_and_lone_count_dropped():
     assert b.reason("died before the outcome month ended (<5)") == "død før opfølgningsmånedens udløb"
     two = b.reason("outcome month after the extract's coverage (12); died before the outcome month ended (<5)")
     assert two == "opfølgningsmåned efter registerudtrækkets periode (12); død før opfølgningsmånedens udløb (<5)"
+
+
+def test_economics_sheets_show_shares_as_percent_years_as_years_and_kroner_whole(tmp_path):
+    """#23: one column of econ_inputs held the effect 0.1725, the discount rate 0.035 and the
+    price year 2021, all as #,##0.0 ("0,2", "0,0", "2.021,0")."""
+    from openpyxl import load_workbook
+
+    sheets = {
+        "econ_inputs": pd.DataFrame({
+            "input": ["effect", "discount_rate", "price_year", "provider_cost", "investor_share"],
+            "value": [0.1725, 0.035, 2021, 74165.4, 0.5], "source": ["m", "c", "c", "c", "c"]}),
+        "econ_account": pd.DataFrame({"item": ["investor_share", "investor_return"], "value": [12567.6, 0.1695]}),
+        "econ_sensitivity": pd.DataFrame({"parameter": ["horizon", "decay"], "base": [10, 0.15], "low": [5, 0.05],
+                                          "high": [20, 0.3], "range": [31427.9, 46219.2]}),
+        "econ_settlement": pd.DataFrame({"basis": ["on_effect"], "n": [55], "outcomes": [9.4875], "price": [502797.6]}),
+    }
+    path = tmp_path / "t.xlsx"
+    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue("da"), "T", 5, Labels(LABELS, "da").of_column,
+                   pd.Timestamp("2023-11-14").to_pydatetime())
+    wb = load_workbook(path)
+
+    def fmt(sheet, key, col):
+        ws = wb[sheet]
+        head = [c.value for c in ws[1]]
+        keys = {ws.cell(row=r, column=head.index(h) + 1).value: r for r in range(2, ws.max_row + 1)
+                for h in head if h in ("Input", "Punkt (kode)", "Forudsætning", "Grundlag")}
+        return ws.cell(row=keys[key], column=head.index(col) + 1).number_format
+
+    assert fmt("econ_inputs", "effect", "Værdi") == "0.0%" and fmt("econ_inputs", "discount_rate", "Værdi") == "0.0%"
+    assert fmt("econ_inputs", "price_year", "Værdi") == "0" and fmt("econ_inputs", "provider_cost", "Værdi") == "#,##0"
+    assert fmt("econ_inputs", "investor_share", "Værdi") == "0.0%"          # an input share
+    assert fmt("econ_account", "investor_share", "Værdi") == "#,##0"         # kroner in the account
+    assert fmt("econ_account", "investor_return", "Værdi") == "0.0%"
+    assert fmt("econ_sensitivity", "horizon", "Lav") == "0" and fmt("econ_sensitivity", "decay", "Høj") == "0.0%"
+    assert fmt("econ_settlement", "on_effect", "Resultater") != "#,##0"      # 9.4875 outcomes keep a decimal

@@ -238,6 +238,28 @@ def risk(inp: Inputs) -> pd.DataFrame:
     return out
 
 
+# the kind of each quantity the economics tables name (as a row or a column), for display:
+# shares and rates as percentages, whole years as years; every other amount is kroner
+SHARES = frozenset({
+    "effect", "gross_share", "effort_saving_share", "discount_rate", "decay",
+    "effect_ci_low", "effect_ci_high", "alpha", "investor_return", "investor_gross_share", "investor_effect",
+    "surplus_effect", "municipality_effect", "municipality_decay", "municipality_savings_share", "annual_gain",
+    "se", "probability", "participant_share",
+})
+YEARS = frozenset({"price_year", "horizon", "constant_years", "year"})
+COUNTS = frozenset({"n", "outcomes", "n_participants", "level"})
+# the investor's share of the surplus is an input (a share); in the account it is kroner
+INPUT_SHARES = frozenset({"investor_share"})
+
+
+def kind(name: str, table: str = "") -> str | None:
+    """'share', 'years', 'count' or None (kroner) for a quantity of an economics table
+    (`table`: inputs, account, ...)."""
+    if name in SHARES or (table == "inputs" and name in INPUT_SHARES):
+        return "share"
+    return "years" if name in YEARS else "count" if name in COUNTS else None
+
+
 SENSITIVITY = {
     "effect": ("effect", lambda v: (v * 0.5, v * 1.5)),
     "decay": ("decay", lambda v: (0.05, 0.30)),

@@ -15,6 +15,7 @@ import zipfile
 
 import pandas as pd
 
+from sibeval.economics.model import kind as econ_kind
 from sibeval.publish.cells import FORMULA_START, as_number, is_suppressed
 from sibeval.report.catalogue import Catalogue
 
@@ -22,6 +23,10 @@ from sibeval.report.catalogue import Catalogue
 CODE_COLUMNS = ("outcome", "covariate", "item", "step", "group", "subgroup", "variable", "sample")
 SHARE_SHEETS = ("effects", "subgroups", "placebo", "sensitivity", "diagnostics")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+ECON = "econ_"
+# the economics sheets' row names, and the columns whose kind is their row's
+ECON_ROW_KEYS = ("input", "item", "parameter", "point")
+ECON_VALUE_COLUMNS = ("value", "base", "low", "high")
 
 
 def number_format(sheet: str, col: str, values: list[float]) -> str:
@@ -128,6 +133,8 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                     cell.number_format = formats.get(c) or ("#,##0" if float(cell.value).is_integer() else "0.000")
+        if name.startswith(ECON):
+            _economics_formats(ws, df, name.removeprefix(ECON))
         _finish(ws, bold)
 
     wb.properties.creator = "sibeval"
@@ -137,6 +144,23 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         ExcelWriter(wb, z).write_data()
     _fixed_zip(buf.getvalue(), path)
+
+
+def _economics_formats(ws, df: pd.DataFrame, table: str) -> None:
+    """An economics sheet mixes shares, years and kroner in one column (inputs, account,
+    sensitivity): each number gets the format of its row's quantity, else its column's;
+    kroner are whole, counts keep their column's format."""
+    key_col = next((c for c in df.columns if c in ECON_ROW_KEYS), None)
+    for i, row in enumerate(df.itertuples(index=False), start=2):
+        key = str(getattr(row, key_col)) if key_col else ""
+        for j, c in enumerate(df.columns, start=1):
+            cell = ws.cell(row=i, column=j)
+            if c == key_col or not isinstance(cell.value, (int, float)) or isinstance(cell.value, bool):
+                continue
+            k = econ_kind(key, table) if c in ECON_VALUE_COLUMNS else None
+            k = k or econ_kind(c, table)
+            if k != "count":                    # counts keep their column's format
+                cell.number_format = {"share": "0.0%", "years": "0"}.get(k, "#,##0")
 
 
 def _value(v, numeric: bool, cat: Catalogue):
