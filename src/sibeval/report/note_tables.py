@@ -27,7 +27,7 @@ class NoteTables(NoteBase):
                 [
                     self.cat.get(f"flow_steps.{r['step']}", str(r["step"])),
                     self.f.int(r["n"]) + public,
-                    "" if as_number(r.get("excluded")) == 0 else self.f.int(r.get("excluded")),
+                    self.f.int(r.get("excluded")),
                     self.reason(r.get("reason", "")),
                 ]
             )
@@ -36,8 +36,14 @@ class NoteTables(NoteBase):
             self.cat(title_key),
             [self.col("step"), self.col("n"), self.col("excluded"), self.col("reason")],
             rows,
-            self.cat("note.flow_note", k=self.k),
+            self.with_marker_note(self.cat("note.flow_note", k=self.k), rows),
         )
+
+    def with_marker_note(self, note: str, rows) -> str:
+        """The note of a table, with what "<k" and "x" mean when a cell shows one."""
+        if any(str(v).strip() in ("x", f"<{self.k}") for row in rows for v in row):
+            return f"{note} {self.cat('note.suppressed_note', k=self.k)}".strip()
+        return note
 
     def reason(self, text) -> str:
         """Translate an analysis reason ("a (3); b (<5)"); a lone reason drops its count,
@@ -120,7 +126,8 @@ class NoteTables(NoteBase):
                 f"{self.cat('common.controls')} (%)",
             ],
             rows,
-            self.cat("note.table1_note", n_c=self.f.int(n_c), ess=self.f.num(ess, 0) if ess else ""),
+            self.with_marker_note(
+                self.cat("note.table1_note", n_c=self.f.int(n_c), ess=self.f.num(ess, 0) if ess else ""), rows),
         )
 
     def effects_table(self, df, key, title, note="") -> Table:
@@ -156,7 +163,7 @@ class NoteTables(NoteBase):
             rows.append(row)
         if any(DASH in row for row in rows):
             note = f"{note} {self.cat('note.dash_hidden')}".strip()
-        return Table(key, title, header, rows, note)
+        return Table(key, title, header, rows, self.with_marker_note(note, rows))
 
     def hours_wage(self) -> Table:
         hw = self.t["hours_wage"]
@@ -195,6 +202,8 @@ class NoteTables(NoteBase):
             hidden = as_number(r["observed_difference"]) is None
             cells = [self.f.pp(r["minimum_detectable_difference"]), self.f.pp(r["observed_difference"]),
                      self.f.int(r["participants_needed"])]
+            if not hidden and not cells[2]:         # no positive difference: no n can be "needed"
+                cells[2] = self.cat("note.not_applicable")
             rows.append([self.lb.status(r["outcome"]), *[(c or DASH) if hidden else c for c in cells],
                          self.warnings(r.get("warnings", ""))])
         return Table(
