@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attacker import sizes_fitting_differences, sizes_fitting_means
+from attacker import excluded_between_set_bounds, sizes_fitting_differences, sizes_fitting_means
 from sibeval.publish.boundary import protect_refined
 from sibeval.publish.cells import outcome
 from sibeval.publish.family import Context
@@ -160,3 +160,52 @@ def test_without_the_coarser_step_a_mean_of_whole_hours_gives_the_hidden_n_back(
     row = _hours(hidden=True)
     assert row["n_participants"] == "x"
     assert sizes_fitting_means([(float(row["mean_participants"]), 1e-6)], range(K, 3 * K)) == [8]
+
+
+DIED = "out:main:control:N:excluded"
+
+
+def _dead_controls():
+    """Kolding's control flow: the 62 analysed participants' sets of exactly 5 hold 310 control
+    rows, 2 of them died before the outcome month ('<5', named as the step's reason), 308 are
+    analysed. Registered with the matching family, protected and audited."""
+    t = _kolding_like(0)
+    ctx = Context.of(t, {"min_cell": K}, False)
+    fam = Matching()
+    n = ctx.led.add(outcome("main", "participant", "N"), ANALYSED, public=True)
+    nc = ctx.led.add(outcome("main", "control", "N"), ANALYSED * RATIO - 2, keep=2)
+    sets_of = ctx.led.add("flow:controls_participant_observed", ANALYSED * RATIO, shown=False)
+    died = ctx.led.add(DIED, 2, shown=False, at_least=1.0)
+    ctx.led.sums(sets_of, [nc, died], "flow: controls_participant_observed = controls_outcome_observed + excluded")
+    fam.register(ctx)
+    lost = ctx.led.add(LOST, MATCHED - ANALYSED, shown=False)
+    ctx.led.sums("match:treated:matched_rows", [n, lost], "matched = analysed + without outcome")
+    return ctx, protect_refined(ctx, [fam])
+
+
+def test_equal_sets_do_not_give_the_dead_controls_back():
+    """With min = max = 5 shown, 5 x 62 - 308 = 2: the analysed controls' count is hidden, and
+    the audit and the attacker agree that the dead controls could be anything from 1 to 4."""
+    ctx, p = _dead_controls()
+    nc = outcome("main", "control", "N")
+    lo, hi = derivable(ctx.led, p.hidden, DIED)
+    assert lo <= 1 and hi >= K - 1, (lo, hi)
+    assert nc in p.hidden
+    # what the attacker would find if that count were printed
+    assert excluded_between_set_bounds(ANALYSED, RATIO, RATIO, int(ctx.value(nc))) == (2, 2)
+
+
+def test_without_the_set_bounds_the_audit_misses_the_dead_controls(monkeypatch):
+    """The relation switched off (the main before this fix): the control count is printed and
+    the audit calls the dead controls protected, while the attacker finds exactly 2."""
+    from sibeval.publish.ledger import Ledger
+
+    bound = Ledger.bound
+    monkeypatch.setattr(Ledger, "bound", lambda self, terms, lo, hi, rule: None
+                        if "analysed participants' sets" in rule else bound(self, terms, lo, hi, rule))
+    ctx, p = _dead_controls()
+    nc = outcome("main", "control", "N")
+    assert nc not in p.hidden and p.safe
+    lo, hi = derivable(ctx.led, p.hidden, DIED)
+    assert hi - lo > 2
+    assert excluded_between_set_bounds(ANALYSED, RATIO, RATIO, int(ctx.value(nc))) == (2, 2)

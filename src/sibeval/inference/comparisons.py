@@ -263,6 +263,29 @@ def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="bo
         **extra)
 
 
+
+def compare_published(outcome: str, p1: float, ne1: float, p2: float, ne2: float, primary_test="boschloo",
+                      alpha: float = 0.05) -> ProportionComparison:
+    """The comparison of two shares from published numbers only: each group's share as printed
+    and an effective size the reader can compute (for a group whose count is hidden, the
+    smallest count the published tables allow). The CI, risk ratio and exact tests are those
+    of compare_shares; the regression estimates, which need the persons, are left out (NaN),
+    and a regression primary test falls back to Boschloo's."""
+    lo, hi = newcombe_ci(p1 * ne1, ne1, p2 * ne2, ne2, alpha)
+    rr = risk_ratio(p1 * ne1, ne1, p2 * ne2, ne2, alpha)
+    (k1, m1), (k2, m2) = exact_counts(p1, ne1), exact_counts(p2, ne2)
+    pb, pf, pz = boschloo_p(k1, m1, k2, m2), fisher_p(k1, m1, k2, m2), z_pooled_p(k1, m1, k2, m2)
+    test = primary_test if primary_test != "regression" else "boschloo"
+    primary = {"boschloo": pb, "z_pooled": pz, "fisher": pf}[test]
+    return ProportionComparison(
+        outcome=outcome, n_participants=m1, n_controls=m2, x_participants=p1 * ne1, x_controls=p2 * ne2,
+        share_participants=p1, share_controls=p2, estimate=p1 - p2, ci_low=lo, ci_high=hi,
+        risk_ratio=rr[0], rr_ci_low=rr[1], rr_ci_high=rr[2], p_boschloo=pb, p_fisher=pf,
+        regression_estimate=np.nan, regression_se=np.nan, p_regression=np.nan, primary_test=test,
+        p_value=primary, significant=bool(primary < alpha), alpha=alpha,
+        method="Newcombe hybrid score CI and exact tests from the published shares",
+        n_eff_participants=ne1, n_eff_controls=ne2, p_z_pooled=pz)
+
 @dataclass(frozen=True)
 class DistributionTest(OneRow):
     """Participants vs controls across all statuses: Pearson chi-square with a seeded

@@ -134,6 +134,27 @@ def coarsen(df: pd.DataFrame, digits: dict) -> pd.DataFrame:
     return out
 
 
+# a share of a group whose size is hidden is printed to the first of these steps at which every
+# size the reader cannot rule out still fits it (see step_fitting)
+SHARE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def on_step(v: float, step: float) -> float:
+    """`v` rounded to a multiple of `step` (as printed)."""
+    return round(round(float(v) / step) * step, 10)
+
+
+def share_bounds(ctx: Context, count: str, n: str, step: float, rule: str) -> None:
+    """What a share count/n printed to `step` tells a reader: n(m - step/2) <= count <=
+    n(m + step/2), m the printed share; nothing when the count is not that share of n."""
+    c, size = ctx.value(count), ctx.value(n)
+    if not size:
+        return
+    m, h = on_step(c / size, step), step / 2 + 1e-9
+    ctx.led.bound({count: 1.0, n: -(m - h)}, 0.0, np.inf, rule)
+    ctx.led.bound({count: 1.0, n: -(m + h)}, -np.inf, 0.0, rule)
+
+
 def step_fitting(lo: float, steps) -> float:
     """The first of `steps` at which a mean over a group of at least `lo` members (a count, or
     a sum of whole units) fits every such size: step * n >= 1; else the coarsest."""

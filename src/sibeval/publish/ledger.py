@@ -266,6 +266,8 @@ def derivable(led: Ledger, hidden: dict, key: str) -> tuple[float, float]:
 
 def _cell_safe(led: Ledger, hidden: dict, key: str) -> bool:
     lo, hi, _ = _intervals(led, hidden, [key])[key]
+    if _protected(led, led.quantities[key], (lo, hi), (-np.inf, np.inf)):
+        return True             # covers the whole marker range: whatever the pattern says
     p_lo, p_hi, _ = _intervals(led, hidden, [key], markers_only=True)[key]
     return _protected(led, led.quantities[key], (lo, hi), (p_lo, p_hi))
 
@@ -332,18 +334,29 @@ def _prune(led: Ledger, hidden: dict) -> dict:
 def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tries: int) -> list[str]:
     """The cells to hide next for one leak: the cheapest that protects it alone; else the
     cheapest pair that does; else the single cell that widens the attacker's interval most."""
+    q = led.quantities[leak]
+    # hiding a non-zero cell only narrows the interval the markers alone give (an "x" is at
+    # least min_cell), so the pattern with all such candidates hidden bounds, from inside, the
+    # pattern of every trial that hides some of them: a trial that fails against it fails
+    narrowing = {c for c in cands if led.quantities[c].value != 0 or led.zeros_sensitive}
+    inner = _intervals(led, hidden | {c: "complementary" for c in narrowing}, [leak], markers_only=True)[leak]
+
+    def safe(trial) -> tuple[bool, float]:
+        lo, hi, _ = _intervals(led, trial, [leak])[leak]
+        if set(trial) - set(hidden) <= narrowing and not _protected(led, q, (lo, hi), inner[:2]):
+            return False, hi - lo
+        p_lo, p_hi, _ = _intervals(led, trial, [leak], markers_only=True)[leak]
+        return _protected(led, q, (lo, hi), (p_lo, p_hi)), hi - lo
+
     widths = {}
     for c in cands:
-        trial = hidden | {c: "complementary"}
-        lo, hi, _ = _intervals(led, trial, [leak])[leak]       # once: for the test and the width
-        p_lo, p_hi, _ = _intervals(led, trial, [leak], markers_only=True)[leak]
-        if _protected(led, led.quantities[leak], (lo, hi), (p_lo, p_hi)):
+        ok, widths[c] = safe(hidden | {c: "complementary"})
+        if ok:
             return [c]
-        widths[c] = hi - lo
     for c in cands[:PAIR_FIRST]:
         trial = hidden | {c: "complementary"}
         for d in _complements_for(led, trial, leak, degree)[:PAIR_SECOND]:
-            if _cell_safe(led, trial | {d: "complementary"}, leak):
+            if safe(trial | {d: "complementary"})[0]:
                 return [c, d]
     return [max(cands, key=lambda c: widths[c])]      # first of the cheapest among equals
 

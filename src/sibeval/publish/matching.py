@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
-from sibeval.publish.family import Context, Family, step_fitting
+from sibeval.publish.family import SHARE_STEPS as STEPS
+from sibeval.publish.family import Context, Family, on_step, share_bounds, step_fitting
 from sibeval.publish.ledger import REFINED, derivable
 
 SIZES = {"all": "all_rows", "matched": "matched_rows", "unmatched": "unmatched_rows"}
@@ -33,10 +34,6 @@ GROUP_SIDES = {"participants": ("before", "after"), "pool": ("before",), "matche
 # all participants, which equals this one or is not a share of these counts)
 GROUP_SHARE = {"participants": "mean_treated_after", "pool": "mean_control_before",
                "matched_controls": "mean_control_after"}
-# a mean over a group whose size is hidden is printed to the first step at which every size the
-# reader cannot rule out still fits it (step * n >= 1: some count k, or some sum of whole
-# years, lies within the rounding for every such n)
-STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 def match_key(group: str, what: str) -> str:
@@ -132,6 +129,23 @@ class Matching(Family):
         if not ctx.replace and rows in q and abs(q[rows].value - sum(z * have.get(z, 0) for z in cells)) < 1e-6:
             ctx.led.relate({rows: 1.0, **{c: -float(z) for z, c in cells.items()}},
                            "the matched control rows are the sets' sizes added up")
+        # the flow counts each control once per set it is in: the sets' sizes added up
+        flow_rows = key("flow", "controls_matched")
+        if flow_rows in q and abs(q[flow_rows].value - sum(z * have.get(z, 0) for z in cells)) < 1e-6:
+            ctx.led.relate({flow_rows: 1.0, **{c: -float(z) for z, c in cells.items()}},
+                           "the flow's matched controls are the sets' sizes added up")
+        # the analysed participants' sets hold between smallest x n and largest x n controls:
+        # with equal sets (lo = hi) the controls before their own exclusions (deaths) are known,
+        # and the analysed controls then tell how many were excluded
+        sets_of_analysed, n_p = key("flow", "controls_participant_observed"), outcome(MAIN, "participant", "N")
+        if sets_of_analysed in q and n_p in q:
+            small, large = lo if lo is not None else 1.0, hi if hi is not None else float(top)
+            v, n = q[sets_of_analysed].value, q[n_p].value
+            if small * n - 1e-6 <= v <= large * n + 1e-6:
+                ctx.led.bound({sets_of_analysed: 1.0, n_p: -float(small)}, 0.0, np.inf,
+                              "the analysed participants' sets hold at least the smallest set's controls each")
+                ctx.led.bound({sets_of_analysed: 1.0, n_p: -float(large)}, -np.inf, 0.0,
+                              "the analysed participants' sets hold at most the largest set's controls each")
 
     def refine(self, ctx: Context, hidden: dict) -> None:
         """The step of each group's means (coarser where its size is hidden), and what each
@@ -164,11 +178,9 @@ class Matching(Family):
             if m is None:
                 continue
             step = self.steps.get(r.group, STEPS[0])
-            m, h = round(round(m / step) * step, 10), step / 2 + 1e-9        # as printed, and its rounding
             k_val, n_val = ctx.value(k_key), ctx.value(n_key)
-            if n_val and abs(k_val / n_val - m) <= h:       # the mean is this count's share
-                ctx.led.bound({k_key: 1.0, n_key: -(m - h)}, 0.0, np.inf, f"{REFINED}{col} {r.covariate}")
-                ctx.led.bound({k_key: 1.0, n_key: -(m + h)}, -np.inf, 0.0, f"{REFINED}{col} {r.covariate}")
+            if n_val and abs(k_val / n_val - on_step(m, step)) <= step / 2 + 1e-9:   # the mean is this share
+                share_bounds(ctx, k_key, n_key, step, f"{REFINED}{col} {r.covariate}")
 
     def _balance(self, ctx: Context, hidden: dict):
         t = ctx.t
@@ -265,7 +277,7 @@ def _coarse(b: pd.DataFrame, bal: pd.DataFrame, steps: dict) -> pd.DataFrame:
         return b
     for g, s in steps.items():
         for col in GROUP_MEANS[g]:
-            b[col] = b[col].map(lambda v, s=s: round(round(float(v) / s) * s, 10) if as_number(v) is not None else v)
+            b[col] = b[col].map(lambda v, s=s: on_step(v, s) if as_number(v) is not None else v)
     for g in set(GROUP_MEANS) - set(steps):       # the other group's means as printed (two decimals)
         for col in GROUP_MEANS[g]:
             b[col] = b[col].map(lambda v: round(float(v), 2) if as_number(v) is not None else v)

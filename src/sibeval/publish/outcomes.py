@@ -3,11 +3,17 @@ same counts (diagnostics, the status distribution's test, the sensitivity analys
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
+from sibeval.inference.comparisons import compare_published, design_diagnostics
+from sibeval.inference.sensitivity import e_value, e_value_ci
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, marker, outcome, subgroup
-from sibeval.publish.family import Context, Family
+from sibeval.publish.family import SHARE_STEPS, Context, Family, on_step, share_bounds, step_fitting
+from sibeval.publish.ledger import REFINED, derivable
 
 # per group: the count and share columns of an effects row
 GROUP_COLS = {"participant": ("x_participants", "share_participants"),
@@ -45,6 +51,27 @@ DIGITS = {"n_eff_participants": 0, "n_eff_controls": 0, "x_controls": 1, "share_
 
 def _subgroup_of(row) -> str:
     return subgroup(row["subgroup"], row["level"])
+
+
+# the method text of a row compared from its published numbers (a group's count hidden)
+COARSE_METHOD = ("; {group} count hidden: its share printed to {step:g}, and the CI and exact tests computed "
+                 "from the published shares with {n:g} as its effective size (the smallest count the published "
+                 "tables allow, times the weights' design effect {rho:g})")
+
+
+@dataclass(frozen=True)
+class Coarse:
+    """How a group whose size is hidden (complementary, at least min_cell) is published in one
+    family of rows: its shares to `step`, its comparisons computed with `n_eff` (from what a
+    reader can compute)."""
+
+    step: float
+    n_lo: float
+    rho: float
+
+    @property
+    def n_eff(self) -> float:
+        return round(self.n_lo * self.rho, 6)
 
 
 class OutcomeTables(Family):
@@ -125,16 +152,51 @@ class OutcomeTables(Family):
                     ctx.sum_if_holds(outcome(MAIN, g, o), [outcome(f, g, o) for f in fams],
                                      f"subgroups of {var} add up for {o} ({g})")
 
+    def _rows(self, t: dict):
+        """(family, its effects-shaped rows) of every family of outcome rows."""
+        yield MAIN, t["effects"]
+        if len(t["placebo"]):
+            yield "placebo", t["placebo"]
+        if len(t["subgroups"]):
+            for (var, lv), rows in t["subgroups"].groupby(["subgroup", "level"], sort=True):
+                yield subgroup(var, lv), rows
+
+    def refine(self, ctx: Context, hidden: dict) -> None:
+        """A group whose size is hidden as a complement (at least min_cell persons) keeps its
+        shares, printed to the step at which every size the reader cannot rule out fits them,
+        with their counts hidden; each printed share bounds its count."""
+        self.coarse = {}
+        q = ctx.led.quantities
+        for fam, rows in self._rows(ctx.t):
+            for g in GROUP_COLS:
+                nkey = outcome(fam, g, "N")
+                c = None
+                if hidden.get(nkey) == "complementary":
+                    lo = derivable(ctx.led, hidden, nkey)[0]
+                    eff = "n_eff_participants" if g == "participant" else "n_eff_controls"
+                    n_eff = pd.to_numeric(rows[eff], errors="coerce").iloc[0]
+                    # the weights' design effect, rounded down to a hundredth
+                    rho = float(np.floor(n_eff / ctx.value(nkey) * 100 + 1e-9) / 100) if n_eff == n_eff else 1.0
+                    c = self.coarse[(fam, g)] = Coarse(step_fitting(lo, SHARE_STEPS), lo, max(rho, 0.01))
+                for o in rows["outcome"]:
+                    xk = outcome(fam, g, o)
+                    if xk in hidden:
+                        continue
+                    q[xk].shown = c is None
+                    if c is not None:
+                        share_bounds(ctx, xk, nkey, c.step, f"{REFINED}{fam}: share of {o} ({g})")
+
     # -- rendering ------------------------------------------------------------------------
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
         t, k = ctx.t, ctx.k
-        out = {"effects": effects_rows(t["effects"], lambda r: MAIN, hidden, k)}
+        coarse = getattr(self, "coarse", {})
+        out = {"effects": effects_rows(t["effects"], lambda r: MAIN, hidden, k, coarse)}
         hidden_outcomes = set(out["effects"].loc[out["effects"]["suppressed"].astype(bool), "outcome"])
-        out["subgroups"] = effects_rows(t["subgroups"], _subgroup_of, hidden, k) if len(t["subgroups"]) \
+        out["subgroups"] = effects_rows(t["subgroups"], _subgroup_of, hidden, k, coarse) if len(t["subgroups"]) \
             else t["subgroups"]
-        out["placebo"] = effects_rows(t["placebo"], lambda r: "placebo", hidden, k) if len(t["placebo"]) \
+        out["placebo"] = effects_rows(t["placebo"], lambda r: "placebo", hidden, k, coarse) if len(t["placebo"]) \
             else t["placebo"]
-        out["table1"] = _table1(t["table1"], hidden, k)
+        out["table1"] = _table1(t["table1"], hidden, k, coarse)
         n_markers = {col: marker(hidden, outcome(MAIN, g, "N"), k)
                      for g, col in (("participant", "n_participants"), ("control", "n_controls"))}
         dg = _with_n_markers(t["diagnostics"], n_markers)
@@ -145,9 +207,28 @@ class OutcomeTables(Family):
         for c in ("share_controls", "minimum_detectable_difference"):
             dg.loc[ctrl_hidden, c] = ""
         dg["suppressed"] = hide
+        main_coarse = any((MAIN, g) in coarse for g in GROUPS)
+        if main_coarse:
+            # the power over a hidden group size, from the published comparison
+            # the power over a hidden group size, from the published numbers (a hidden
+            # participants' share only leaves out the observed difference and what it needs)
+            eff = {r["outcome"]: r for _, r in out["effects"].iterrows()}
+            for i, r in dg.iterrows():
+                e = eff.get(r["outcome"])
+                if e is None or e["share_controls"] == "":
+                    continue
+                e = e.copy()
+                e["share_participants"] = e["share_participants"] if e["share_participants"] != "" else 0.0
+                pub = _published_comparison(e, MAIN, coarse)
+                d = design_diagnostics(pub, float(r["power"]), float(r["alpha"]))
+                dg.at[i, "share_controls"] = pub.share_controls
+                dg.at[i, "minimum_detectable_difference"] = d.minimum_detectable_difference
+                if not hide[i]:
+                    dg.at[i, "observed_difference"] = pub.estimate
+                    dg.at[i, "participants_needed"] = d.participants_needed
         out["diagnostics"] = dg
         sd = _with_n_markers(t["status_distribution"], n_markers)
-        if any(outcome(MAIN, g, s) in hidden for g in GROUPS for s in STATUSES):
+        if main_coarse or any(outcome(MAIN, g, s) in hidden for g in GROUPS for s in STATUSES):
             for c in ("statistic", "p_value", "p_asymptotic"):
                 sd[c] = ""              # the chi-square statistic would give the hidden cells back
         out["status_distribution"] = sd
@@ -157,6 +238,17 @@ class OutcomeTables(Family):
             for c in s.columns:
                 if c != "outcome":
                     s.loc[hid, c] = ""
+            if main_coarse:
+                # the ratio and its E-values from the published comparison; the Rosenbaum bound
+                # reads each matched set's controls, so it is left out
+                eff = {r["outcome"]: r for _, r in out["effects"].iterrows()}
+                for i, r in s[~hid].iterrows():
+                    e = eff[r["outcome"]]
+                    rr, lo, hi = (float(e[c]) if e[c] != "" else np.nan
+                                  for c in ("risk_ratio", "rr_ci_low", "rr_ci_high"))
+                    s.loc[i, ["risk_ratio", "rr_ci_low", "rr_ci_high"]] = [rr, lo, hi]
+                    s.at[i, "e_value"], s.at[i, "e_value_ci"] = e_value(rr), e_value_ci(rr, lo, hi)
+                    s.at[i, "p_rosenbaum"] = s.at[i, "gamma_critical"] = ""
             out["sensitivity"] = s
         return out
 
@@ -170,33 +262,67 @@ def _with_n_markers(df: pd.DataFrame, markers: dict) -> pd.DataFrame:
     return out
 
 
-def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int) -> pd.DataFrame:
+def _published_comparison(row, fam: str, coarse: dict):
+    """The comparison of one published effects row from its published numbers: a group's share
+    as printed (four decimals, or its coarse step) with its published effective size, or, where
+    its size is hidden, the effective size a reader can compute (Coarse.n_eff)."""
+    args = []
+    for g, (_, sc) in GROUP_COLS.items():
+        c = coarse.get((fam, g))
+        eff = "n_eff_participants" if g == "participant" else "n_eff_controls"
+        args += [float(row[sc]), c.n_eff if c else float(np.floor(float(row[eff]) + 0.5))]
+    return compare_published(row["outcome"], *args, row["primary_test"], float(row["alpha"]))
+
+
+def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | None = None) -> pd.DataFrame:
     """An effects-shaped table with each hidden count as its marker, its share and every
     number computed from the row's counts blanked, and Holm families with a hidden member
-    without their adjusted p-values."""
+    without their adjusted p-values. A group whose size is hidden as a complement (`coarse`)
+    keeps its share at its step, and the row's comparison is computed from the published
+    numbers (see _published_comparison)."""
+    coarse = coarse or {}
     out = df.astype(object).copy()
-    hidden_row = []
+    hidden_row, coarse_row = [], []
     for i, r in df.iterrows():
         fam = fam_of(r)
         any_hidden = False
         for g, (xc, sc) in GROUP_COLS.items():
             m = marker(hidden, outcome(fam, g, r["outcome"]), k)
             nm = marker(hidden, outcome(fam, g, "N"), k)
+            c = coarse.get((fam, g))
             if nm:
                 out.at[i, "n_participants" if g == "participant" else "n_controls"] = nm
                 # an effective size is at most the count and equals it with equal weights
                 eff_col = "n_eff_participants" if g == "participant" else "n_eff_controls"
                 if eff_col in out:
                     out.at[i, eff_col] = nm
-            if m or nm:
+            if m or (nm and c is None):
                 any_hidden = True
                 out.at[i, xc] = m or "x"
                 out.at[i, sc] = ""
+            elif c is not None:
+                out.at[i, xc] = "x"
+                out.at[i, sc] = on_step(r[sc], c.step)
+        is_coarse = not any_hidden and any((fam, g) in coarse for g in GROUPS)
         if any_hidden:
             for c in ROW_DERIVED:
                 if c in out:
                     out.at[i, c] = ""
+        elif is_coarse:
+            pub = _published_comparison(out.loc[i], fam, coarse)
+            for c in ROW_DERIVED:
+                v = getattr(pub, c, np.nan)
+                out.at[i, c] = "" if isinstance(v, float) and v != v else v
+            out.at[i, "estimate"] = round(pub.share_participants - pub.share_controls, 10)
+            out.at[i, "primary_test"] = pub.primary_test
+            out.at[i, "p_adjusted"] = pub.p_value
+            for g in GROUPS:
+                c = coarse.get((fam, g))
+                if c:
+                    out.at[i, "method"] = str(r["method"]) + COARSE_METHOD.format(
+                        group=g, step=c.step, n=c.n_eff, rho=c.rho)
         hidden_row.append(any_hidden)
+        coarse_row.append(is_coarse)
     out["suppressed"] = hidden_row
     fam = out["adjustment"].astype(str).str.startswith("holm") if "adjustment" in out else pd.Series(False, out.index)
     keys = df.apply(fam_of, axis=1)
@@ -205,10 +331,27 @@ def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int) -> pd.DataFrame
         for c in FAMILY_COLS:
             if c in out:
                 out.loc[rows, c] = ""
+    _holm_again(out, fam & pd.Series(coarse_row, out.index) & ~out["suppressed"].astype(bool), keys)
     return out.drop(columns=[c for c in ("persons_participants", "persons_controls", "w_min", "w_max") if c in out])
 
 
-def _table1(t1: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
+def _holm_again(out: pd.DataFrame, coarse_holm: pd.Series, keys: pd.Series) -> None:
+    """Holm families whose p-values were computed from published numbers: adjusted again
+    from those p-values, with `significant` from the adjusted ones."""
+    from statsmodels.stats.multitest import multipletests
+
+    for key in keys[coarse_holm].unique():
+        rows = (keys == key) & out["adjustment"].astype(str).str.startswith("holm")
+        p = pd.to_numeric(out.loc[rows, "p_value"], errors="coerce")
+        if p.isna().any():
+            continue
+        adj = multipletests(p.to_numpy(float), method="holm")[1]
+        out.loc[rows, "p_adjusted"] = adj
+        out.loc[rows, "significant"] = [bool(a < float(al)) for a, al in zip(adj, out.loc[rows, "alpha"])]
+
+
+def _table1(t1: pd.DataFrame, hidden: dict, k: int, coarse: dict | None = None) -> pd.DataFrame:
+    coarse = coarse or {}
     rows = []
     for o in OUTCOMES:
         row = {"outcome": o}
@@ -220,9 +363,12 @@ def _table1(t1: pd.DataFrame, hidden: dict, k: int) -> pd.DataFrame:
             r = sub.iloc[0]
             m = marker(hidden, outcome(MAIN, g, o), k)
             mn = marker(hidden, outcome(MAIN, g, "N"), k)
-            row[f"n_{g}"] = m or (round(float(r["weighted_n"]), 1) if g == "control" else int(r["n"]))
-            # with the group's n hidden, a count beside its share would give the n back
-            row[f"share_{g}"] = "" if m or mn else round(float(r["share"]), 6)
+            c = coarse.get((MAIN, g))
+            row[f"n_{g}"] = m or ("x" if c else round(float(r["weighted_n"]), 1) if g == "control" else int(r["n"]))
+            # with the group's n hidden, a count beside its share would give the n back: the
+            # share alone, to its step, where the n is a complement; nothing where it is small
+            row[f"share_{g}"] = "" if m or (mn and not c) else on_step(r["share"], c.step) if c \
+                else round(float(r["share"]), 6)
             row[f"total_{g}"] = mn or int(r["total"])
             row[f"suppressed_{g}"] = bool(m)
         rows.append(row)

@@ -164,6 +164,11 @@ class NoteBase:
         v = self.eff["n_controls"].iloc[0]
         return int(as_number(v)) if as_number(v) is not None else str(v)
 
+    def n_controls_text(self) -> str:
+        """The number of controls for running text: the count, or words saying it is hidden."""
+        n = self.n_controls()
+        return self.f.int(n) if as_number(n) is not None else self.cat("common.hidden_number", marker=n)
+
     def n_eff_controls(self) -> float | None:
         if "n_eff_controls" in self.eff:
             for h in HEADLINE_ORDER:

@@ -35,19 +35,16 @@ class NoteFigures(NoteBase):
         bars = pd.DataFrame(
             {
                 "outcome": t1["outcome"],
-                "p": [
-                    None if is_suppressed(n) else as_number(s)
-                    for n, s in zip(t1["n_participant"], t1["share_participant"])
-                ],
-                "c": [None if is_suppressed(n) else as_number(s) for n, s in zip(t1["n_control"], t1["share_control"])],
+                "p": [as_number(s) for s in t1["share_participant"]],
+                "c": [as_number(s) for s in t1["share_control"]],
             }
         )
         hidden = [lb.status(o) for o, a, b in zip(bars["outcome"], bars["p"], bars["c"]) if a is None or b is None]
         marks = {
             (o, g): cat("figures.suppressed_bar", marker=str(m).strip())
             for g, col in (("p", "n_participant"), ("c", "n_control"))
-            for o, m in zip(t1["outcome"], t1[col])
-            if is_suppressed(m)
+            for o, m, s in zip(t1["outcome"], t1[col], t1[col.replace("n_", "share_")])
+            if is_suppressed(m) and as_number(s) is None
         }
         save(
             "table1_shares",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from sibeval.publish.cells import as_number, is_suppressed, slug
 from sibeval.publish.hours import MEAN_DIGITS
 from sibeval.report.base import NoteBase, Table, is_true
@@ -43,6 +45,21 @@ class NoteTables(NoteBase):
         """The note of a table, with what "<k" and "x" mean when a cell shows one."""
         if any(str(v).strip() in ("x", f"<{self.k}") for row in rows for v in row):
             return f"{note} {self.cat('note.suppressed_note', k=self.k)}".strip()
+        return note
+
+    def share_cell(self, share, count, n, digits: int) -> str:
+        """A published share: to `digits` decimals, or to whole percent where its group's n is
+        hidden (it is then printed to a coarser step); the count's marker where the share
+        itself is hidden."""
+        if as_number(share) is not None:
+            return self.f.pct(share, 0 if is_suppressed(n) else digits)
+        return str(count) if is_suppressed(count) else self.f.pct(share, digits)
+
+    def coarse_note(self, df: pd.DataFrame, note: str) -> str:
+        """A table with a share over a hidden n says how it was printed and compared."""
+        if any(as_number(r.get(f"share_{g}")) is not None and is_suppressed(r.get(f"n_{g}"))
+               for _, r in df.iterrows() for g in ("controls", "participants", "control", "participant")):
+            return f"{note} {self.cat('note.coarse_shares')}".strip()
         return note
 
     def reason(self, text) -> str:
@@ -110,8 +127,8 @@ class NoteTables(NoteBase):
             [
                 self.lb.status(r["outcome"]),
                 self.f.int(r["n_participant"]),
-                str(r["n_participant"]) if is_suppressed(r["n_participant"]) else self.f.pct(r["share_participant"]),
-                str(r["n_control"]) if is_suppressed(r["n_control"]) else self.f.pct(r["share_control"]),
+                self.share_cell(r["share_participant"], r["n_participant"], r["total_participant"], 0),
+                self.share_cell(r["share_control"], r["n_control"], r["total_control"], 0),
             ]
             for _, r in t1.iterrows()
         ]
@@ -126,8 +143,9 @@ class NoteTables(NoteBase):
                 f"{self.cat('common.controls')} (%)",
             ],
             rows,
-            self.with_marker_note(
-                self.cat("note.table1_note", n_c=self.f.int(n_c), ess=self.f.num(ess, 0) if ess else ""), rows),
+            self.with_marker_note(self.coarse_note(t1, self.cat(
+                "note.table1_note" if as_number(n_c) is not None else "note.table1_note_hidden",
+                n_c=self.f.int(n_c), ess=self.f.num(ess, 0) if ess else "")), rows),
         )
 
     def effects_table(self, df, key, title, note="") -> Table:
@@ -150,8 +168,9 @@ class NoteTables(NoteBase):
                 row = [f"{self.lb.covariate(r['subgroup'])}: {lvl}"] + row
             # a share whose count is hidden shows the count's marker; a number computed from a
             # hidden count (or, for Holm, from hidden rows) shows a dash, explained below
-            row += [str(r[n]) if n in r and is_suppressed(r[n]) else fn(r[c], d)
-                    for (c, fn, d), n in zip(cols, ("x_participants", "x_controls"))]
+            row += [self.share_cell(r[c], r.get(x), r.get(n), d)
+                    for (c, _, d), x, n in zip(cols, ("x_participants", "x_controls"),
+                                               ("n_participants", "n_controls"))]
             lo, hi = self.f.pp(r["ci_low"]), self.f.pp(r["ci_high"])
             row += [self.f.pp(r["estimate"]) or DASH, f"{lo} {self.cat('common.to')} {hi}" if lo and hi else DASH]
             row += [self.f.p(r[c]) or DASH for c in pcols]
@@ -163,7 +182,7 @@ class NoteTables(NoteBase):
             rows.append(row)
         if any(DASH in row for row in rows):
             note = f"{note} {self.cat('note.dash_hidden')}".strip()
-        return Table(key, title, header, rows, self.with_marker_note(note, rows))
+        return Table(key, title, header, rows, self.with_marker_note(self.coarse_note(df, note), rows))
 
     def hours_wage(self) -> Table:
         hw = self.t["hours_wage"]

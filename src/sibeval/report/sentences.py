@@ -107,7 +107,7 @@ class Sentences(NoteBase):
                     "note.aid_mdd",
                     label=self.lb.status(h),
                     n=self.f.int(self.n_participants()),
-                    n_c=self.f.int(self.n_controls()),
+                    n_c=self.n_controls_text(),
                     mdd=self.f.pp(mdd, 0),
                     obs=self.f.pp(obs),
                 )
@@ -229,7 +229,7 @@ class Sentences(NoteBase):
             cat(
                 "method.matched_equal" if str(lo) == str(hi) else "method.matched",
                 n=f.int(self.n_participants()),
-                n_c=f.int(self.n_controls()),
+                n_c=self.n_controls_text(),
                 min=f.int(lo),
                 max=f.int(hi),
             )
