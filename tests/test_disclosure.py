@@ -146,3 +146,46 @@ def test_a_numerically_hard_attacker_problem_is_retried_until_highs_solves_it():
     assert milp(c, constraints=cons, integrality=integ, bounds=bounds).status == 4      # the failure itself
     r = _solve(c, cons, integ, bounds)
     assert r.status == 0 and abs(-r.fun - 2.0) < 1e-4          # the largest value the attacker can derive
+
+
+def _kolding_flow(started: int):
+    """Kolding's participants: 70 referred, `started`, 1 not in bef, 3 without an outcome month
+    in the extract, 62 analysed."""
+    steps = ["referred", "in_cohort_municipalities", "started", "found_in_bef", "ended", "outcome_observed", "matched"]
+    n = [70, 70, started, started - 1, started - 1, started - 4, started - 4]
+    flow = pd.DataFrame({"step": steps, "n": n, "excluded": [0] + [a - b for a, b in zip(n, n[1:])], "persons": n})
+    reasons = pd.DataFrame({"step": ["started", "found_in_bef", "outcome_observed"],
+                            "reason": ["referred but never started", "not found in the population register (bef)",
+                                       "outcome month after the extract's coverage"],
+                            "n": [70 - started, 1, 3], "persons": [70 - started, 1, 3]})
+    return flow, reasons
+
+
+def test_which_steps_a_flow_shows_does_not_say_which_exclusion_was_small():
+    """#22 (the fresh-eyes attacker): with a missing step meaning a small exclusion next to it, a
+    reader who knows the rule learns which exclusion was small (Kolding: the step 'outcome
+    observed' was shown only when never started + not in bef were at most 4, so its absence
+    put those at 5 or more). The person flow's shape is now the same either way."""
+    small, large = (_kolding_flow(s)[0] for s in (66, 68))
+    assert flow_shape(small, {}, 5, fixed=True) == flow_shape(large, {}, 5, fixed=True) == ["referred", "matched"]
+    # the data-dependent shape (the QC funnel's) told them apart
+    assert flow_shape(small, {}, 5) != flow_shape(large, {}, 5)
+
+
+def test_the_reasons_name_their_steps_in_the_ledger():
+    """The reasons listed under a merged exclusion name their steps: a step without one excluded
+    nobody. With the matched participants bounded from elsewhere (65 or more, e.g. by overlap
+    bins of at least 5), the reader gets 'outcome month after the coverage' >= 65 - 62 = 3,
+    and so must the ledger."""
+    from sibeval.publish.family import Context
+    from sibeval.publish.flows import Flows
+    from sibeval.publish.ledger import derivable
+
+    flow, reasons = _kolding_flow(66)
+    ctx = Context.of({"flow": flow, "flow_reasons": reasons}, {"min_cell": 5}, False)
+    Flows().register(ctx)
+    ctx.led.add("bins", 65, keep=0, shown=False)
+    ctx.led.bound({"match:treated:all_rows": 1.0}, 65, float("inf"), "the matched participants' bins: 65 or more")
+    late = next(k for k in ctx.led.quantities if k.endswith("outcome_month_after_the_extract_s_coverage"))
+    assert derivable(ctx.led, {}, late) == (3, 6)
+    assert derivable(ctx.led, {}, "flow:ended:excluded") == (0, 0)

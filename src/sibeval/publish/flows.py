@@ -22,12 +22,18 @@ def _nameable(total: float, reasons: int, k: int) -> bool:
     return reasons <= 1 or total - (reasons - 1) >= k - 1
 
 
-def flow_shape(steps: pd.DataFrame, public: dict, k: int, cols=("n",)) -> list[str]:
+def flow_shape(steps: pd.DataFrame, public: dict, k: int, cols=("n",), fixed: bool = False) -> list[str]:
     """The steps a published flow keeps. A small exclusion (1 to k - 1 persons, in any of
     `cols`) between two kept steps is merged into the next step's by leaving out the step
     after it (for the last step, the one before it), unless both ends are already public;
-    zero exclusions are kept."""
-    kept = list(steps.step)
+    zero exclusions are kept.
+
+    `fixed`: only the first step, the public ones and the last are candidates, whatever the
+    counts. Which steps a flow shows then says nothing about which exclusion was small (a
+    reader who knows the rule would otherwise learn it from the missing step); the first step
+    is left out only where the whole exclusion is small, which its marker would say anyway."""
+    order = list(steps.step)
+    kept = [s for i, s in enumerate(order) if not fixed or i in (0, len(order) - 1) or s in public]
     n = {c: dict(zip(steps.step, steps[c])) for c in cols}
     changed = True
     while changed:
@@ -46,7 +52,7 @@ def flow_shape(steps: pd.DataFrame, public: dict, k: int, cols=("n",)) -> list[s
 def register_flow(ctx: Context, steps: pd.DataFrame, reasons: pd.DataFrame, key_of, public: dict) -> list:
     """Every step and exclusion as quantities; returns the published shape: (kept step,
     key of the exclusion since the kept step before, [(reason, key of its count)])."""
-    kept = flow_shape(steps, public, ctx.k)
+    kept = flow_shape(steps, public, ctx.k, fixed=True)
     n = dict(zip(steps.step, steps.n))
     persons = dict(zip(steps.step, steps["persons"] if "persons" in steps else steps.n))
     order = steps.step.tolist()
@@ -88,6 +94,7 @@ def register_flow(ctx: Context, steps: pd.DataFrame, reasons: pd.DataFrame, key_
                 for x in rs.itertuples()
             ]
             ctx.led.sums(e, parts, f"flow: reasons between {a} and {b} add up")
+        _reasons_name_their_steps(ctx, between, rs, parts or ([e] if len(rs) == 1 else []), key_of)
         shape.append((b, e, list(zip(rs.reason, parts)) if parts else list(zip(rs.reason, [None] * len(rs)))))
     # a first shown step that is not the flow's first (its exclusions were small and
     # merged into it) names their reasons, without a count
@@ -102,7 +109,28 @@ def register_flow(ctx: Context, steps: pd.DataFrame, reasons: pd.DataFrame, key_
                  for i, x in enumerate(first.itertuples())]
         ctx.led.relate({key_of(order[0]): 1.0, key_of(kept[0]): -1.0, **{p: -1.0 for p in named}},
                        f"flow: reasons named at {kept[0]} add up")
+        _reasons_name_their_steps(ctx, order[1 : order.index(kept[0]) + 1], first, named, key_of)
     return [(kept[0], None, [(r, None) for r in first.reason])] + shape
+
+
+def _reasons_name_their_steps(ctx: Context, steps, rs: pd.DataFrame, counts: list, key_of) -> None:
+    """A reason names its step (the reader maps "died before the outcome month" to the step
+    that excludes for it): each step's exclusion is its named reasons' counts added up, and
+    a step whose reason is not named excluded nobody. `counts` are the ledger keys of `rs`'s
+    rows (or none, when the reasons go unnamed)."""
+    if len(rs) and len(counts) != len(rs):
+        return
+    q = ctx.led.quantities
+    by_step = {}
+    for step, c in zip(rs.step, counts):
+        by_step.setdefault(step, []).append(c)
+    for s in steps:
+        ex = key(key_of(s), "excluded")
+        parts = by_step.get(s, [])
+        if ex in q and abs(q[ex].value - sum(q[p].value for p in parts)) < 1e-9:
+            ctx.led.relate({ex: 1.0, **{p: -1.0 for p in parts}}, f"flow: the reasons named at {s} are its exclusion")
+            if parts and all(q[p].public for p in parts):
+                q[ex].public = True         # e.g. between two counts that were public anyway
 
 
 def flow_rows(ctx: Context, shape, key_of, hidden: dict) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 from sibeval.inference.comparisons import compare_published, design_diagnostics
 from sibeval.inference.sensitivity import e_value, e_value_ci
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
-from sibeval.publish.cells import GROUPS, MAIN, marker, outcome, subgroup
+from sibeval.publish.cells import GROUPS, MAIN, as_number, marker, outcome, subgroup
 from sibeval.publish.family import SHARE_STEPS, Context, Family, on_step, share_bounds, step_fitting
 from sibeval.publish.ledger import REFINED, derivable
 
@@ -56,22 +56,34 @@ def _subgroup_of(row) -> str:
 # the method text of a row compared from its published numbers (a group's count hidden)
 COARSE_METHOD = ("; {group} count hidden: its share printed to {step:g}, and the CI and exact tests computed "
                  "from the published shares with {n:g} as its effective size (the smallest count the published "
-                 "tables allow, times the weights' design effect {rho:g})")
+                 "tables allow{rho})")
+COARSE_RHO = ", times {rho:g}, the least effective share that sets of {lo:g} to {hi:g} controls allow"
 
 
 @dataclass(frozen=True)
 class Coarse:
     """How a group whose size is hidden (complementary, at least min_cell) is published in one
-    family of rows: its shares to `step`, its comparisons computed with `n_eff` (from what a
-    reader can compute)."""
+    family of rows: its shares to `step`, its comparisons computed with `n_eff`, from what a
+    reader can compute (the smallest size the published tables allow, `n_lo`, and the least
+    Kish ratio that the published smallest and largest set allow, `rho`)."""
 
     step: float
     n_lo: float
-    rho: float
+    rho: float = 1.0
+    sets: tuple = ("", "")
 
     @property
     def n_eff(self) -> float:
-        return round(self.n_lo * self.rho, 6)
+        return round(self.n_lo * self.rho, 1)
+
+
+def least_kish_ratio(smallest, largest) -> float:
+    """The least n_eff / n of weights between 1/largest and 1/smallest (Kantorovich: 4ab/(a+b)^2);
+    1 without both sizes."""
+    if smallest is None or largest is None or not smallest or not largest:
+        return 1.0
+    a, b = 1.0 / float(largest), 1.0 / float(smallest)
+    return 4 * a * b / (a + b) ** 2
 
 
 class OutcomeTables(Family):
@@ -167,17 +179,17 @@ class OutcomeTables(Family):
         with their counts hidden; each printed share bounds its count."""
         self.coarse = {}
         q = ctx.led.quantities
+        sets = _set_range(ctx.t.get("match_summary"))
         for fam, rows in self._rows(ctx.t):
             for g in GROUP_COLS:
                 nkey = outcome(fam, g, "N")
                 c = None
                 if hidden.get(nkey) == "complementary":
                     lo = derivable(ctx.led, hidden, nkey)[0]
-                    eff = "n_eff_participants" if g == "participant" else "n_eff_controls"
-                    n_eff = pd.to_numeric(rows[eff], errors="coerce").iloc[0]
-                    # the weights' design effect, rounded down to a hundredth
-                    rho = float(np.floor(n_eff / ctx.value(nkey) * 100 + 1e-9) / 100) if n_eff == n_eff else 1.0
-                    c = self.coarse[(fam, g)] = Coarse(step_fitting(lo, SHARE_STEPS), lo, max(rho, 0.01))
+                    # controls are weighted by their sets: the published smallest and largest set
+                    # bound how unequal (a number from the data would tell which sets lost whom)
+                    rho = least_kish_ratio(*sets) if g == "control" else 1.0
+                    c = self.coarse[(fam, g)] = Coarse(step_fitting(lo, SHARE_STEPS), lo, rho, sets)
                 for o in rows["outcome"]:
                     xk = outcome(fam, g, o)
                     if xk in hidden:
@@ -253,6 +265,14 @@ class OutcomeTables(Family):
         return out
 
 
+def _set_range(ms) -> tuple:
+    """The smallest and largest matched set as the match summary prints them (None if not)."""
+    if ms is None:
+        return (None, None)
+    s = ms.set_index("sample")["control"]
+    return tuple(as_number(s.get(f"controls_per_participant_{e}")) for e in ("min", "max"))
+
+
 def _with_n_markers(df: pd.DataFrame, markers: dict) -> pd.DataFrame:
     """A copy with each group size column replaced by its marker where the size is hidden."""
     out = df.astype(object).copy()
@@ -319,8 +339,9 @@ def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | 
             for g in GROUPS:
                 c = coarse.get((fam, g))
                 if c:
-                    out.at[i, "method"] = str(r["method"]) + COARSE_METHOD.format(
-                        group=g, step=c.step, n=c.n_eff, rho=c.rho)
+                    rho = COARSE_RHO.format(rho=round(c.rho, 4), lo=c.sets[0], hi=c.sets[1]) if c.rho < 1 else ""
+                    out.at[i, "method"] = str(r["method"]) + COARSE_METHOD.format(group=g, step=c.step, n=c.n_eff,
+                                                                                  rho=rho)
         hidden_row.append(any_hidden)
         coarse_row.append(is_coarse)
     out["suppressed"] = hidden_row
