@@ -16,7 +16,7 @@ from sibeval.report.base import Labels
 from sibeval.report.catalogue import LOCALE_DIR, Catalogue, languages, load_strings, missing_keys
 from sibeval.report.formatting import Formatter
 from sibeval.report.note import NoteBuilder
-from sibeval.report.workbook import write_workbook
+from sibeval.report.workbook import sheet_tab, write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = yaml.safe_load((ROOT / "config" / "labels.yaml").read_text(encoding="utf-8"))
@@ -128,15 +128,15 @@ def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
 
     _write(tmp_path / "t.xlsx")
     wb = load_workbook(tmp_path / "t.xlsx")
-    assert wb.sheetnames[:2] == ["README", "provenance"]
-    t1 = wb["table1"]
+    assert wb.sheetnames[:2] == ["Læs mig", "Datagrundlag"]
+    t1 = wb["Tabel 1"]
     head = [c.value for c in t1[1]]
     assert head[:2] == ["Udfald", "Udfald (kode)"] and t1["B2"].value == "self_supporting_wage"
     assert t1["A2"].value == LABELS["status"]["self_supporting_wage"]["da"]
     assert t1["C2"].value == 10 and t1["C2"].number_format == "#,##0"
     assert t1["C3"].value == "<5" and t1["C3"].data_type == "s"
     assert t1["D2"].number_format == "0.0%" and t1.freeze_panes == "A2" and t1.auto_filter.ref
-    eff = wb["effects"]
+    eff = wb["Effekter"]
     p_col = head_index(eff, "p")
     assert eff.cell(2, p_col).number_format == "0.000"
     for ws in wb:
@@ -145,13 +145,16 @@ def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
                 assert c.data_type != "f", (ws.title, c.coordinate, c.value)
                 if isinstance(c.value, str) and c.value not in ("<5", "x"):
                     assert not re.fullmatch(r"-?\d+(\.\d+)?", c.value), (ws.title, c.coordinate)
-    readme = [[c.value for c in r] for r in wb["README"].iter_rows()]
-    described = {(r[0], r[2]) for r in readme if len(r) >= 4 and r[2]}
+    readme = [[c.value for c in r] for r in wb["Læs mig"].iter_rows()]
+    described = {(r[0], r[2]) for r in readme if len(r) >= 4 and r[2] and r[3]}
+    cat = Catalogue("da")
     for name, df in _sheets().items():
         for col in df.columns:
-            assert (name, col) in described, (name, col)
-    assert all(r[3] for r in readme if len(r) >= 4 and r[2] and r[0] != "Ark")
-    assert {r[0] for r in readme if r[1] and not r[2]} >= {"README", "provenance", "table1", "effects"}
+            assert (sheet_tab(cat, name), col) in described, (name, col)
+    # the sheet list: tab, description and the table's code (its CSV file)
+    sheets = {r[2]: r[0] for r in readme if r[1] and r[2] and not r[3]}
+    assert {"README", "provenance", "table1", "effects"} <= set(sheets) and sheets["table1"] == "Tabel 1"
+    assert set(wb.sheetnames) <= set(sheets.values())
 
 
 def head_index(ws, heading):
@@ -266,7 +269,7 @@ def test_economics_sheets_show_shares_as_percent_years_as_years_and_kroner_whole
     wb = load_workbook(path)
 
     def fmt(sheet, key, col):
-        ws = wb[sheet]
+        ws = wb[sheet_tab(Catalogue("da"), sheet)]
         head = [c.value for c in ws[1]]
         keys = {ws.cell(row=r, column=head.index(h) + 1).value: r for r in range(2, ws.max_row + 1)
                 for h in head if h in ("Input", "Punkt (kode)", "Forudsætning", "Grundlag")}
@@ -279,3 +282,48 @@ def test_economics_sheets_show_shares_as_percent_years_as_years_and_kroner_whole
     assert fmt("econ_account", "investor_return", "Værdi") == "0.0%"
     assert fmt("econ_sensitivity", "horizon", "Lav") == "0" and fmt("econ_sensitivity", "decay", "Høj") == "0.0%"
     assert fmt("econ_settlement", "on_effect", "Resultater") != "#,##0"      # 9.4875 outcomes keep a decimal
+
+
+def test_a_danish_workbook_has_danish_tabs_a_print_setup_and_its_own_headers(tmp_path):
+    """#23: the tabs were the tables' codes (English in a Danish workbook), nothing was set up
+    for print (159 A4 pages), and econ_settlement put the total payment under "Forskel" and
+    "95 % KI" (the effects' headings)."""
+    from openpyxl import load_workbook
+
+    sheets = {**_sheets(), "econ_settlement": pd.DataFrame({
+        "basis": ["per_outcome", "on_effect"], "n": [55, 55], "outcomes": [19, 9.49], "price": [251035.0, 502797.6],
+        "estimate": [4769664.2, 4770291.8], "ci_low": [4769664.2, 1537554.9], "ci_high": [4769664.2, 8511859.8]})}
+    for lang, tabs in (("da", {"Læs mig", "Datagrundlag", "Tabel 1", "Effekter", "Økonomi – afregning"}),
+                       ("en", {"README", "Provenance", "Table 1", "Effects", "Economics – settlement"})):
+        path = tmp_path / f"{lang}.xlsx"
+        write_workbook(path, sheets, {"cohort": "demo"}, Catalogue(lang), "T", 5, Labels(LABELS, lang).of_column,
+                       pd.Timestamp("2023-11-14").to_pydatetime())
+        wb = load_workbook(path)
+        assert tabs <= set(wb.sheetnames), wb.sheetnames
+        assert not {"table1", "effects", "econ_settlement", "provenance"} & set(wb.sheetnames)
+        for ws in wb:
+            assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1, ws.title
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, ws.title
+        assert wb[sheet_tab(Catalogue(lang), "effects")].print_title_rows == "$1:$1"
+        head = [c.value for c in wb[sheet_tab(Catalogue(lang), "econ_settlement")][1]]
+        payment = {"da": "Betaling i alt (kr.)", "en": "Total payment (DKK)"}[lang]
+        assert payment in head and not {"Forskel", "Difference", "95 % KI nedre"} & set(head), head
+
+
+def test_a_hidden_balance_row_shows_a_dash_and_the_text_does_not_claim_it():
+    """#23: Kolding's profile rows 'Kvinde' and 'Beskæftiget inden for 2 år' (hidden: with the
+    subgroups they would describe the 3 matched participants without an outcome) were blank,
+    while the text said every covariate meets |SMD| < 0,10."""
+    t = _tables()
+    t["balance"] = pd.DataFrame({"covariate": ["age", "female", "distance"], "smd_after": [0.02, "", 0.3]})
+    t["profile"] = pd.DataFrame({"covariate": ["age", "female"], "type": ["continuous", "binary"],
+                                 "participants": [46.6, ""], "eligible_pool": [44.5, 0.31],
+                                 "matched_controls": [46.5, ""], "smd_before": [0.19, ""], "smd_after": [0.0, ""]})
+    b = NoteBuilder(t, _cohort("da"), LABELS)
+    missed, text = b.balance_check()
+    female = LABELS["covariates"]["female"]["da"]
+    assert not missed and "alle viste" in text and female in text and "alle baggrundsforhold" not in text
+    table = b.profile_table()
+    row = next(r for r in table.rows if r[0] == female)
+    assert row[1] == row[3] == row[4] == row[5] == "–" and row[2] == "31 %"
+    assert "–: ikke vist" in table.note

@@ -201,7 +201,7 @@ def test_report_files_and_sections(run):
     from openpyxl import load_workbook
 
     wb = load_workbook(_res(wd, "report", "tables.xlsx"))
-    assert wb.sheetnames[0] == "README" and "table1" in wb.sheetnames and "effects" in wb.sheetnames
+    assert wb.sheetnames[0] == "Læs mig" and "Tabel 1" in wb.sheetnames and "Effekter" in wb.sheetnames
 
 
 def test_no_person_identifier_outside_interim(run):
@@ -625,13 +625,13 @@ def test_workbook_from_the_run(run):
 
     wd, _ = run
     wb = load_workbook(_res(wd, "report", "tables.xlsx"))
-    readme = [[c.value for c in r] for r in wb["README"].iter_rows()]
-    sheets_described = {r[0] for r in readme if r[0] and r[1] and not r[2]}
+    readme = [[c.value for c in r] for r in wb["Læs mig"].iter_rows()]
+    sheets_described = {r[0] for r in readme if r[0] and r[1] and r[2] and not r[3]}
     columns_described = {(r[0], r[2]) for r in readme if len(r) >= 4 and r[2] and r[3]}
-    assert {"provenance", "table1", "effects", "flow", "who5"} <= sheets_described
+    assert {"Datagrundlag", "Tabel 1", "Effekter", "Flow", "WHO-5"} <= sheets_described
     for ws in wb.worksheets[2:]:
         assert ws.title in sheets_described and ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
-        codes = [r[2] for r in readme if r[0] == ws.title and len(r) >= 4 and r[2]]
+        codes = [r[2] for r in readme if r[0] == ws.title and len(r) >= 4 and r[2] and r[3]]
         assert len(codes) == ws.max_column and all((ws.title, c) in columns_described for c in codes), ws.title
         for row in ws.iter_rows(min_row=2):
             for c in row:
@@ -640,10 +640,10 @@ def test_workbook_from_the_run(run):
                     assert not re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", c.value), (ws.title, c.coordinate, c.value)
                 elif isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
                     assert c.number_format != "General", (ws.title, c.coordinate)
-    t1 = wb["table1"]
+    t1 = wb["Tabel 1"]
     marks = [c.value for row in t1.iter_rows(min_row=2) for c in row if c.value in ("<5", "x")]
     assert marks  # suppressed cells kept as their marker text
-    assert wb["effects"]["A1"].value == "Udfald" and wb["effects"]["B1"].value == "Udfald (kode)"
+    assert wb["Effekter"]["A1"].value == "Udfald" and wb["Effekter"]["B1"].value == "Udfald (kode)"
 
 
 def test_every_small_cell_of_every_cohort_is_protected_and_the_audit_can_fail(run):

@@ -94,17 +94,21 @@ class NoteTables(NoteBase):
                 if as_number(r[c]) is not None
             ]
             cont = r.get("type") == "continuous" and not all(0 <= v <= 1 for v in vals)
-            show = (lambda v: self.f.num(v, 1)) if cont else (lambda v: self.f.pct(v, 0))
+            # a hidden mean or SMD (it would describe a few persons) shows a dash, explained below
+            show = (lambda v: self.f.num(v, 1) or DASH) if cont else (lambda v: self.f.pct(v, 0) or DASH)
             rows.append(
                 [
                     self.lb.covariate(r["covariate"]),
                     show(r["participants"]),
                     show(r["eligible_pool"]),
                     show(r["matched_controls"]),
-                    self.f.num(r.get("smd_before"), 2),
-                    self.f.num(r.get("smd_after"), 2),
+                    self.f.num(r.get("smd_before"), 2) or DASH,
+                    self.f.num(r.get("smd_after"), 2) or DASH,
                 ]
             )
+        note = self.cat("note.profile_note")
+        if any(DASH in row for row in rows):
+            note = f"{note} {self.cat('note.dash_small')}"
         return Table(
             "profile",
             self.cat("note.profile"),
@@ -117,7 +121,7 @@ class NoteTables(NoteBase):
                 self.col("smd_after"),
             ],
             rows,
-            self.cat("note.profile_note"),
+            note,
         )
 
     def table1(self) -> Table:

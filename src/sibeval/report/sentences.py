@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+import pandas as pd
+
 from sibeval.outcomes.status import HEADLINE_ORDER
 from sibeval.publish.cells import as_number
 from sibeval.report.base import NoteBase, is_true
@@ -159,6 +161,10 @@ class Sentences(NoteBase):
         missed = [self.lb.covariate(c) for c, v in zip(b["covariate"], smd) if v is not None and v >= thr]
         if missed:
             return missed, self.cat("note.balance_warning", threshold=self.f.num(thr, 2), covariates=", ".join(missed))
+        hidden = [self.lb.covariate(c) for c, v in zip(b["covariate"], smd) if v is None or pd.isna(v)]
+        if hidden:      # "all covariates" would claim what the reader cannot see
+            return [], self.cat("note.balance_ok_hidden", threshold=self.f.num(thr, 2),
+                                max_smd=self.f.num(smd.max(), 3), covariates=", ".join(hidden))
         return [], self.cat("note.balance_ok", threshold=self.f.num(thr, 2), max_smd=self.f.num(smd.max(), 3))
 
     # ---------- method ----------

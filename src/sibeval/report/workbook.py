@@ -77,8 +77,10 @@ def _header(cat: Catalogue, col: str, sheet: str = "") -> tuple[str, str]:
     """(heading, description) of a column from the catalogue; a label column borrows its code's."""
     if col.endswith("_label") and col[:-6] in CODE_COLUMNS:
         return cat.get(f"columns.{col[:-6]}.0", col[:-6]), cat("workbook.label_desc", code=col[:-6])
-    label = cat.get(f"columns.{col}.0", col)
-    desc = cat.get(f"columns.{col}.1") or cat.get(f"sheet_columns.{sheet}", "", code=col)
+    # a column whose meaning is its sheet's (the settlement's "estimate" is a payment)
+    label = cat.get(f"sheet_headers.{sheet}.{col}.0") or cat.get(f"columns.{col}.0", col)
+    desc = (cat.get(f"sheet_headers.{sheet}.{col}.1") or cat.get(f"columns.{col}.1")
+            or cat.get(f"sheet_columns.{sheet}", "", code=col))
     if col in CODE_COLUMNS:
         label = f"{label} ({cat('workbook.code_suffix')})"
     return label, desc
@@ -94,17 +96,18 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     bold = Font(bold=True)
     wb = Workbook()
     readme = wb.active
-    readme.title = "README"
+    readme.title = sheet_tab(cat, "README")
     data = {name: with_labels(name, df, label_of) for name, df in sheets.items()}
 
+    # the README is the one sheet that names the tables' codes (the published CSV files)
     rows = [[cat("workbook.readme_title")], [cat("workbook.readme_intro", title=title, k=min_cell)], [],
-            [cat("workbook.sheet"), cat("workbook.description")]]
-    rows += [[n, cat(f"sheets.{n}")] for n in ["README", "provenance", *data]]
+            [cat("workbook.sheet"), cat("workbook.description"), cat("workbook.code")]]
+    rows += [[sheet_tab(cat, n), cat(f"sheets.{n}"), n] for n in ["README", "provenance", *data]]
     rows += [[], [cat("workbook.sheet"), cat("workbook.column"), cat("workbook.code"), cat("workbook.description")]]
     for name, df in data.items():
         for col in df.columns:
             head, desc = _header(cat, col, name)
-            rows.append([name, head, col, desc])
+            rows.append([sheet_tab(cat, name), head, col, desc])
     for r in rows:
         readme.append(r)
     for r in (1, 4, 4 + len(data) + 4):
@@ -114,15 +117,16 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     _widths(readme, max_width=80)
     for (c,) in readme.iter_rows(min_row=2, max_row=2, max_col=1):
         c.alignment = Alignment(wrap_text=True, vertical="top")
+    _print_setup(readme, header_rows=None)
 
-    prov = wb.create_sheet("provenance")
+    prov = wb.create_sheet(sheet_tab(cat, "provenance"))
     prov.append([cat("workbook.item"), cat("workbook.value")])
     for label, value in cat.provenance_rows(provenance):
         prov.append([label, value])
     _finish(prov, bold)
 
     for name, df in data.items():
-        ws = wb.create_sheet(name[:31])
+        ws = wb.create_sheet(sheet_tab(cat, name))
         ws.append([_header(cat, c, name)[0] for c in df.columns])
         numeric = {c: _is_numeric_column(df[c]) for c in df.columns}
         formats = {c: number_format(name, c, [as_number(v) for v in df[c] if as_number(v) is not None])
@@ -163,6 +167,11 @@ def _economics_formats(ws, df: pd.DataFrame, table: str) -> None:
                 cell.number_format = {"share": "0.0%", "years": "0"}.get(k, "#,##0")
 
 
+def sheet_tab(cat: Catalogue, name: str) -> str:
+    """A sheet's tab in the workbook's language (Excel allows 31 characters)."""
+    return cat.get(f"sheet_tabs.{name}", name)[:31]
+
+
 def _value(v, numeric: bool, cat: Catalogue):
     v = _cell_value(v, cat)
     if v is None:
@@ -199,6 +208,18 @@ def _finish(ws, bold):
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     _widths(ws)
+    _print_setup(ws)
+
+
+def _print_setup(ws, header_rows: str = "1:1") -> None:
+    """Printed on A4 landscape, as wide as the page, the header row on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if header_rows:
+        ws.print_title_rows = header_rows
 
 
 def _fixed_zip(data: bytes, path) -> None:
