@@ -327,3 +327,27 @@ def test_a_hidden_balance_row_shows_a_dash_and_the_text_does_not_claim_it():
     row = next(r for r in table.rows if r[0] == female)
     assert row[1] == row[3] == row[4] == row[5] == "–" and row[2] == "31 %"
     assert "–: ikke vist" in table.note
+
+
+def test_progression_rows_show_markers_and_dashes_never_blanks():
+    """#23: the SIB note's BIP row 'viden om jobmuligheder' had blank 'same' and 'down' cells
+    where the CSV has 'x' and '<5', and 'Negative, der startede usikre' was blank where the
+    breakdown was withheld."""
+    t = _tables()
+    t["progression_items"] = pd.DataFrame([
+        {"group": "all", "item": "bip_viden_jobmuligheder", "indicator": False, "n": 44, "n_up": 29, "n_same": "x",
+         "n_down": "<5", "share_up": 0.659, "share_same": "", "share_down": "", "target": 0.75, "p_vs_target": 0.166,
+         "n_down_started_unsure": "x", "share_of_down_started_unsure": ""},
+        {"group": "all", "item": "bip_tro_paa_job", "indicator": True, "n": 44, "n_up": 10, "n_same": 25, "n_down": 9,
+         "share_up": 0.227, "share_same": 0.568, "share_down": 0.205, "target": 0.75, "p_vs_target": 5e-13,
+         "n_down_started_unsure": "", "share_of_down_started_unsure": ""},
+        {"group": "all", "item": "bip_samarbejdsevne", "indicator": True, "n": 44, "n_up": 44, "n_same": 0,
+         "n_down": 0, "share_up": 1.0, "share_same": 0.0, "share_down": 0.0, "target": 0.75, "p_vs_target": 1e-5,
+         "n_down_started_unsure": 0, "share_of_down_started_unsure": ""}])
+    b = NoteBuilder(t, _cohort("da"), LABELS)
+    table = next(x for x in b.progression_tables() if x.key == "progression_items")
+    first, second, third = table.rows
+    assert first[2:5] == ["66 %", "x", "<5"] and first[7] == "x"
+    assert second[7] == "–" and third[7] == "ikke relevant"
+    assert not [v for row in table.rows for v in row if v == ""]
+    assert '"x"' in table.note and "–: ikke vist" in table.note

@@ -283,6 +283,18 @@ class NoteTables(NoteBase):
         ]
         return Table(key, title, [self.col(df.columns[i]) for i in keep], [[r[i] for i in keep] for r in rows])
 
+    def _down_unsure(self, r) -> str:
+        """The share of those who went down who started unsure: 'not applicable' where nobody
+        went down; its marker, or a dash, where the breakdown is withheld (one part is small)."""
+        if as_number(r["share_of_down_started_unsure"]) is not None:
+            return self.f.pct(r["share_of_down_started_unsure"])
+        if is_suppressed(r.get("n_down_started_unsure")):
+            return str(r["n_down_started_unsure"])
+        return self.cat("note.not_applicable") if as_number(r["n_down"]) == 0 else DASH
+
+    def _dash_note(self, note: str, rows) -> str:
+        return f"{note} {self.cat('note.dash_small')}".strip() if any(DASH in row for row in rows) else note
+
     def progression_tables(self) -> list[Table]:
         out = []
         if "progression_flow" in self.t:
@@ -294,12 +306,10 @@ class NoteTables(NoteBase):
                 [
                     self.lb.item(r["item"]) + (" *" if is_true(r["indicator"]) else ""),
                     self.f.int(r["n"]),
-                    self.f.pct(r["share_up"]),
-                    self.f.pct(r["share_same"]),
-                    self.f.pct(r["share_down"]),
+                    *(self.share_cell(r[f"share_{d}"], r[f"n_{d}"], r["n"], 0) for d in ("up", "same", "down")),
                     self.f.pct(r["target"]),
-                    self.f.p(r["p_vs_target"]),
-                    self.f.pct(r["share_of_down_started_unsure"]),
+                    self.f.p(r["p_vs_target"]) or DASH,
+                    self._down_unsure(r),
                 ]
                 for _, r in ia.iterrows()
             ]
@@ -318,7 +328,7 @@ class NoteTables(NoteBase):
                         self.col("share_of_down_started_unsure"),
                     ],
                     rows,
-                    self.cat("note.progression_items_note"),
+                    self.with_marker_note(self._dash_note(self.cat("note.progression_items_note"), rows), rows),
                 )
             )
         w5 = self.t.get("who5")
