@@ -80,14 +80,17 @@ def audit_outcome_table(rows: list[list[str]], published: pd.DataFrame, first: i
         for j, (share, count) in enumerate((("share_participants", "x_participants"),
                                             ("share_controls", "x_controls"))):
             shown = row[first + j]
-            if _is_hidden(r[count]):
+            # a share is shown wherever it is published (over a hidden n too: to whole percent);
+            # else the count's marker, else a dash
+            value = pd.to_numeric(r[share], errors="coerce")
+            if pd.notna(value):
+                if _number(shown) is None or abs(_number(shown) - round(100 * float(value), 1)) > 1e-9:
+                    problems.append(f"{where}: {share} shows '{shown}', published {float(value):.4f}")
+            elif _is_hidden(r[count]):
                 if shown != str(r[count]).strip():
                     problems.append(f"{where}: {share} shows '{shown}', the published count is '{r[count]}'")
-            elif pd.isna(pd.to_numeric(r[share], errors="coerce")):
-                if shown != DASH:
-                    problems.append(f"{where}: {share} is not published but shows '{shown}'")
-            elif _number(shown) is None or abs(_number(shown) - round(100 * float(r[share]), 1)) > 1e-9:
-                problems.append(f"{where}: {share} shows '{shown}', published {float(r[share]):.4f}")
+            elif shown != DASH:
+                problems.append(f"{where}: {share} is not published but shows '{shown}'")
         est = row[first + 2]
         if pd.isna(pd.to_numeric(r["estimate"], errors="coerce")):
             if est != DASH:
@@ -112,11 +115,15 @@ def audit_table1(rows: list[list[str]], published: pd.DataFrame) -> list[str]:
             problems.append(f"{where}: n shows '{n}', published '{r['n_participant']}'")
         for col, count, cell in (("share_participant", "n_participant", row[2]),
                                  ("share_control", "n_control", row[3])):
-            if _is_hidden(r[count]):
+            value = pd.to_numeric(r[col], errors="coerce")
+            if pd.notna(value):
+                if _number(cell) is None or abs(_number(cell) - round(100 * float(value))) > 1e-9:
+                    problems.append(f"{where}: {col} shows '{cell}', published {r[col]}")
+            elif _is_hidden(r[count]):
                 if cell != str(r[count]).strip():
                     problems.append(f"{where}: {col} shows '{cell}', the published count is '{r[count]}'")
-            elif _number(cell) is None or abs(_number(cell) - round(100 * float(r[col]))) > 1e-9:
-                problems.append(f"{where}: {col} shows '{cell}', published {r[col]}")
+            else:
+                problems.append(f"{where}: {col} shows '{cell}' with neither a share nor a marker published")
     return problems
 
 

@@ -219,3 +219,20 @@ def test_regression_without_residual_degrees_of_freedom_gives_no_estimate():
     assert math.isnan(one.se)
     ok = regression_difference([1, 0, 1, 0, 0, 1], [1, 1, 1, 0, 0, 0], [1.0] * 6, [1, 2, 3, 1, 2, 3])
     assert not math.isnan(ok.se)
+
+
+def test_no_regression_p_value_when_a_group_has_one_outcome_value_for_all():
+    """#23: with no participant in education (0 of 55) the cluster-robust Wald SE rests on the
+    controls alone: SIB printed p (regression) = 4e-8 beside Boschloo's 0.02, which reads as
+    a highly significant effect. The estimate stands; its SE, CI and p are undefined, and a
+    regression primary test falls back to Boschloo."""
+    rng = np.random.default_rng(3)
+    y = np.r_[np.zeros(55), (rng.random(550) < 0.08).astype(float)]
+    t = np.r_[np.ones(55), np.zeros(550)]
+    sets = np.r_[np.arange(55), np.repeat(np.arange(55), 10)]
+    r = compare_shares("education", y, t, np.ones(605), sets, primary_test="regression")
+    assert r.regression_estimate == pytest.approx(-y[55:].mean())
+    assert np.isnan(r.regression_se) and np.isnan(r.p_regression)
+    assert r.primary_test == "boschloo" and r.p_value == r.p_boschloo and r.p_boschloo > 1e-4
+    both = compare_shares("education", np.r_[y[:54], [1.0], y[55:]], t, np.ones(605), sets)
+    assert np.isfinite(both.p_regression)          # one participant with the outcome: defined again

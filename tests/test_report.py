@@ -351,3 +351,13 @@ def test_progression_rows_show_markers_and_dashes_never_blanks():
     assert second[7] == "–" and third[7] == "ikke relevant"
     assert not [v for row in table.rows for v in row if v == ""]
     assert '"x"' in table.note and "–: ikke vist" in table.note
+
+
+def test_an_undefined_regression_p_says_so_instead_of_a_dash_for_a_hidden_count():
+    t = _tables()
+    t["effects"] = t["effects"].assign(p_regression=["", 0.02], p_boschloo=[0.5, 0.02], p_fisher=[0.6, 0.03])
+    b = NoteBuilder(t, _cohort("da"), LABELS)
+    table = b.effects_table(b.t["effects"], "effects", "E")
+    col = table.header.index("p (regression)")
+    assert table.rows[0][col] == "ikke defineret" and table.rows[1][col] == "0,020"
+    assert "ikke defineret, hvor alle i den ene gruppe" in table.note

@@ -134,6 +134,14 @@ def regression_difference(y, treated, weights, clusters, alpha: float = 0.05,
         # (statsmodels divides by zero); a small subgroup gets no regression estimate
         nan = float("nan")
         return RegressionEstimate(nan, nan, nan, nan, nan, kind, n, tuple(used))
+    t = np.asarray(treated, float)[keep] > 0
+    if any(np.ptp(y[keep][m]) == 0 for m in (t, ~t)):
+        # everyone in one group has the same outcome (no participant in education): that group
+        # adds no variance, so the Wald SE rests on the other group alone and its p-value is far
+        # too small (p = 4e-8 beside Boschloo's 0.02); the estimate stands, its SE is undefined
+        est = float(sm.WLS(y[keep], X[keep], weights=w[keep]).fit().params[1])
+        nan = float("nan")
+        return RegressionEstimate(est, nan, nan, nan, nan, kind, n, tuple(used))
     fit = sm.WLS(y[keep], X[keep], weights=w[keep]).fit(cov_type="cluster", cov_kwds={"groups": groups})
     est, se = float(fit.params[1]), float(fit.bse[1])
     z = stats.norm.ppf(1 - alpha / 2)
@@ -242,12 +250,14 @@ def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="bo
     reg = regression_difference(y, t, w, clusters, alpha)
     adj = (regression_difference(y, t, w, clusters, alpha, covariates, covariate_names)
            if covariates is not None else None)
-    primary = {"boschloo": pb, "z_pooled": pz, "fisher": pf, "regression": reg.p_value}[primary_test]
+    test = primary_test if primary_test != "regression" or np.isfinite(reg.p_value) else "boschloo"
+    primary = {"boschloo": pb, "z_pooled": pz, "fisher": pf, "regression": reg.p_value}[test]
     uniform = np.allclose(w[cw], w[cw][0])
     method = ("Newcombe hybrid score CI; two-sided Boschloo (Fisher-p ordering), Suissa-Shuster "
               "z-pooled and Fisher exact tests"
               + ("" if uniform else " on Kish effective sizes (n_eff)")
-              + f"; WLS with cluster-robust SE by {reg.clusters}")
+              + f"; WLS with cluster-robust SE by {reg.clusters}"
+              + ("" if np.isfinite(reg.se) else " (no SE where a group has one outcome value for all)"))
     extra = {}
     if adj is not None:
         extra = dict(adjusted_estimate=adj.estimate, adjusted_se=adj.se, adjusted_ci_low=adj.ci_low,
@@ -258,7 +268,7 @@ def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="bo
         share_participants=p1, share_controls=p2, estimate=p1 - p2, ci_low=lo, ci_high=hi,
         risk_ratio=rr[0], rr_ci_low=rr[1], rr_ci_high=rr[2], p_boschloo=pb, p_fisher=pf,
         regression_estimate=reg.estimate, regression_se=reg.se, p_regression=reg.p_value,
-        primary_test=primary_test, p_value=primary, significant=bool(primary < alpha),
+        primary_test=test, p_value=primary, significant=bool(primary < alpha),
         alpha=alpha, method=method, n_eff_participants=ne1, n_eff_controls=ne2, p_z_pooled=pz,
         **extra)
 

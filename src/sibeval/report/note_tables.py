@@ -177,7 +177,9 @@ class NoteTables(NoteBase):
                                                ("n_participants", "n_controls"))]
             lo, hi = self.f.pp(r["ci_low"]), self.f.pp(r["ci_high"])
             row += [self.f.pp(r["estimate"]) or DASH, f"{lo} {self.cat('common.to')} {hi}" if lo and hi else DASH]
-            row += [self.f.p(r[c]) or DASH for c in pcols]
+            # a regression p without a hidden count is undefined (a group with one outcome for all)
+            undefined = self.cat("note.undefined") if not is_true(r.get("suppressed")) else DASH
+            row += [self.f.p(r[c]) or (undefined if c == "p_regression" else DASH) for c in pcols]
             row.append(
                 DASH
                 if str(r["significant"]) in ("", "nan")
@@ -186,6 +188,8 @@ class NoteTables(NoteBase):
             rows.append(row)
         if any(DASH in row for row in rows):
             note = f"{note} {self.cat('note.dash_hidden')}".strip()
+        if any(self.cat("note.undefined") in row for row in rows):
+            note = f"{note} {self.cat('note.regression_undefined')}".strip()
         return Table(key, title, header, rows, self.with_marker_note(self.coarse_note(df, note), rows))
 
     def hours_wage(self) -> Table:
