@@ -579,3 +579,60 @@ def test_p_values_are_published_as_the_note_shows_them():
     for exact in (0.36653, 0.0305, 0.02349, 0.00964, 0.049999, 0.00012, 0.5):
         assert f.p(p_published(exact)) == f.p(exact), exact     # no second rounding
     assert p_published(0.00012345) == 0.00012 and p_published(0.0) == 0.0
+
+
+def _lost_control_tables():
+    """Sets of exactly 5 controls (the match summary prints min = max = 5); of 60 analysed
+    participants' 300 controls one died, in the sets of subgroup level 0: 5 x 30 - 149 = 1."""
+    ctrl = {"self_supporting_wage": 40, "wage_with_benefit": 30, "temporary_benefit": 179, "not_resident": 10,
+            "permanent_benefit": 40}
+    half = {k: v // 2 for k, v in PART.items()}
+    c0 = {"self_supporting_wage": 20, "wage_with_benefit": 15, "temporary_benefit": 89, "not_resident": 5,
+          "permanent_benefit": 20}
+    c1 = {k: ctrl[k] - c0[k] for k in ctrl}
+    t = _outcome_tables(PART, ctrl)
+    t["effects"]["controls_in_sets"] = 300
+    levels = []
+    for lv, c in ((0, c0), (1, c1)):
+        e = _effects(half, c)
+        e = e[e.outcome.isin(["ordinary_employment", "self_supporting_or_education"])]
+        levels.append(e.assign(subgroup="female", level=lv, controls_in_sets=150))
+    t["subgroups"] = pd.concat(levels, ignore_index=True)
+    for name in ("effects", "subgroups"):
+        e = t[name]
+        t[name] = e.assign(n_eff_participants=e.n_participants, n_eff_controls=e.n_controls, primary_test="boschloo",
+                           alpha=0.05, method="m", risk_ratio=1.5, rr_ci_low=1.0, rr_ci_high=2.0)
+    t["diagnostics"] = t["diagnostics"].assign(power=0.8, alpha=0.05)
+    t["match_summary"] = pd.DataFrame({"sample": ["controls_per_participant_min", "controls_per_participant_max"],
+                                       "control": [5, 5], "treated": [None, None]})
+    return t
+
+
+def _published_with(t):
+    b = Boundary.__new__(Boundary)
+    b.ctx, fam = _registered(OutcomeTables, t)
+    b.families = [fam]
+    p = b.protect()
+    return b, p, b.publish(p)
+
+
+def test_a_subgroup_level_does_not_give_its_dead_controls_back():
+    """#22 (the second attacker): with equal sets, a subgroup level's participants x 5 minus its
+    analysed controls is the number of its controls who died. The level's control count is
+    hidden ('x') and its shares are still printed, to a step every possible count fits."""
+    b, p, out = _published_with(_lost_control_tables())
+    lost = "out:sub:female:0:control:N:lost_after_matching"
+    row = p.audit.set_index("cell").loc[lost]
+    assert row.protected and row.derivable_low <= 1 and row.derivable_high >= K - 1
+    sg = out["subgroups"]
+    assert (sg.loc[sg.level == 0, "n_controls"] == "x").all()
+    assert pd.to_numeric(sg["share_controls"], errors="coerce").notna().all()
+    assert out["effects"]["n_participants"].iloc[0] == 60
+
+
+def test_without_the_set_bounds_a_subgroup_prints_its_dead_controls(monkeypatch):
+    monkeypatch.setattr(OutcomeTables, "_set_bounds", lambda self, ctx: None)
+    b, p, out = _published_with(_lost_control_tables())
+    sg = out["subgroups"]
+    n_p, n_c = (int(sg.loc[sg.level == 0, c].iloc[0]) for c in ("n_participants", "n_controls"))
+    assert p.safe and 5 * n_p - n_c == 1        # the audit says safe; the reader finds exactly 1

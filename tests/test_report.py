@@ -361,3 +361,21 @@ def test_an_undefined_regression_p_says_so_instead_of_a_dash_for_a_hidden_count(
     col = table.header.index("p (regression)")
     assert table.rows[0][col] == "ikke defineret" and table.rows[1][col] == "0,020"
     assert "ikke defineret, hvor alle i den ene gruppe" in table.note
+
+
+def test_a_hidden_share_has_no_bar_only_its_label():
+    """#23: Kolding's Figure 3 drew each hidden share as a dashed bar 6 units long, which
+    reads as about 6 %."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.patches import Rectangle
+
+    from sibeval.report.figures import share_bars
+
+    t = pd.DataFrame({"outcome": ["a", "b"], "p": [0.3, None], "c": [0.2, 0.07]})
+    fig = share_bars(t, ["p", "c"], ["P", "C"], {"a": "A", "b": "B"}, suppressed_label={("b", "p"): "skjult (x)"})
+    ax = fig.axes[0]
+    bars = [r for r in ax.patches if isinstance(r, Rectangle) and r.get_width() > 0]
+    assert sorted(round(r.get_width(), 6) for r in bars) == [7.0, 20.0, 30.0]
+    assert [x.get_text() for x in ax.texts] == ["skjult (x)"]

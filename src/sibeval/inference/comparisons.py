@@ -252,10 +252,10 @@ def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="bo
            if covariates is not None else None)
     test = primary_test if primary_test != "regression" or np.isfinite(reg.p_value) else "boschloo"
     primary = {"boschloo": pb, "z_pooled": pz, "fisher": pf, "regression": reg.p_value}[test]
-    uniform = np.allclose(w[cw], w[cw][0])
+    # one text whatever the weights: "on effective sizes" only where they differ would say
+    # whether a subgroup lost a control
     method = ("Newcombe hybrid score CI; two-sided Boschloo (Fisher-p ordering), Suissa-Shuster "
-              "z-pooled and Fisher exact tests"
-              + ("" if uniform else " on Kish effective sizes (n_eff)")
+              "z-pooled and Fisher exact tests on Kish effective sizes (n_eff; the counts when weights are equal)"
               + f"; WLS with cluster-robust SE by {reg.clusters}"
               + ("" if np.isfinite(reg.se) else " (no SE where a group has one outcome value for all)"))
     extra = {}

@@ -67,6 +67,10 @@ def with_persons(frame: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["persons_participants"] = [int(d.loc[t & (d[o] == 1), "pnr"].nunique()) for o in out["outcome"]]
     out["persons_controls"] = [int(d.loc[~t & (d[o] == 1), "pnr"].nunique()) for o in out["outcome"]]
+    # the controls matched to the analysed participants, before their own exclusions (death):
+    # with sets of known size a reader bounds it by the participants' count (see the ledger)
+    sets = df.loc[(df["role"] == "participant") & (df["weight"] > 0), "subclass"]
+    out["controls_in_sets"] = int(((df["role"] == "control") & df["subclass"].isin(sets)).sum())
     c = d.loc[~t, ["pnr", "weight"]]
     if len(c):
         scale = len(c) / c["weight"].sum()

@@ -31,6 +31,7 @@ TOL = 1e-6
 REFINED = "as published: "
 # the pairs of cells a repair tries when no single cell protects a leak (cheapest first)
 PAIR_FIRST, PAIR_SECOND = 5, 10
+KEEP_ALWAYS = 3         # a cell hidden only when no other can protect a leak
 AUDIT_COLUMNS = ["cell", "published_as", "value_range_from_markers", "derivable_low", "derivable_high", "protected",
                  "rule", "relations"]
 
@@ -43,7 +44,7 @@ class Quantity:
     integer: bool = True    # an attacker may assume a whole number
     shown: bool = True      # printed somewhere (False: only implied, e.g. n - x)
     public: bool = False    # already public (disclosure.public_counts)
-    keep: int = 1           # cost of hiding it: 0 minor, 1 ordinary, 2 total/headline
+    keep: int = 1           # cost of hiding it: 0 minor, 1 ordinary, 2 total/headline, 3 last resort
     unit: tuple[float, float] = (1.0, 1.0)   # range of one person's weight
     at_least: float = 0.0   # what a reader knows without a number, e.g. 1 for a reason the flow names
     sensitive: bool = True  # False: an unknown that constrains others but is not itself protected
@@ -62,6 +63,14 @@ class Ledger:
     bounds: list[tuple[dict[str, float], float, float, str]] = field(default_factory=list)
     table: str = ""                                   # the table being registered
     origin: dict[str, str] = field(default_factory=dict)
+    # a count printed only beside its group's size: where that size is hidden as a complement,
+    # the count is not printed either (its share is, to a coarser step: see Family.refine)
+    shown_with: dict[str, str] = field(default_factory=dict)
+
+    def unknown(self, key: str, hidden: dict) -> bool:
+        """Whether a reader does not see this cell's value."""
+        return key in hidden or not self.quantities[key].shown or \
+            hidden.get(self.shown_with.get(key, "")) == "complementary"
 
     def add(self, key: str, value: float, persons: int | None = None, **kw) -> str:
         value = float(value)
@@ -164,7 +173,7 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
     # a shown zero is part of the pattern when zeros are not sensitive (the policy prints
     # them): a headline equal to its one non-zero status is then known from the pattern too
     variables = {k for k, q in led.quantities.items()
-                 if k in hidden or not q.shown
+                 if led.unknown(k, hidden)
                  or (markers_only and not q.public and not (q.value == 0 and not led.zeros_sensitive))}
     comp = _components(led, variables)
     # a finite ceiling far above any count keeps HiGHS from "infeasible or unbounded"
@@ -234,9 +243,12 @@ def audit(led: Ledger, hidden: dict) -> pd.DataFrame:
         q = led.quantities[k]
         lo, hi, rules = iv[k]
         p_lo, p_hi, _ = pattern[k]
+        # a weighted count's interval in whole units, rounded outward: its exact ends are the
+        # range of one control's weight, which tells which sets lost a control
+        out_lo, out_hi = (_r, _r) if q.integer else (_floor, _ceil)
         rows.append({"cell": k, "published_as": f"<{led.min_cell}" if q.shown else "(implied)",
-                     "value_range_from_markers": f"{_r(p_lo)}-{_r(p_hi)}",
-                     "derivable_low": _r(lo), "derivable_high": _r(hi),
+                     "value_range_from_markers": f"{out_lo(p_lo)}-{out_hi(p_hi)}",
+                     "derivable_low": out_lo(lo), "derivable_high": out_hi(hi),
                      "protected": _protected(led, q, (lo, hi), (p_lo, p_hi)), "rule": "primary",
                      "relations": rules})
     for k, why in sorted(hidden.items()):
@@ -274,6 +286,14 @@ def _cell_safe(led: Ledger, hidden: dict, key: str) -> bool:
 
 def _r(v):
     return v if not np.isfinite(v) else round(float(v), 4)
+
+
+def _floor(v):
+    return v if not np.isfinite(v) else float(np.floor(v + 1e-9))
+
+
+def _ceil(v):
+    return v if not np.isfinite(v) else float(np.ceil(v - 1e-9))
 
 
 def protect(led: Ledger, tries: int = 25) -> Protection:
@@ -324,7 +344,7 @@ def _prune(led: Ledger, hidden: dict) -> dict:
     for k in [k for k, why in reversed(list(hidden.items())) if why == "complementary"]:
         trial = {c: w for c, w in hidden.items() if c != k}
         # only the small cells linked to k (through unpublished cells) can be affected
-        variables = {c for c, q in led.quantities.items() if c in hidden or not q.shown}
+        variables = {c for c in led.quantities if led.unknown(c, hidden)}
         comp = _components(led, variables)
         if all(_cell_safe(led, trial, t) for t in targets if comp[t] == comp[k]):
             hidden = trial
@@ -358,13 +378,17 @@ def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tri
         for d in _complements_for(led, trial, leak, degree)[:PAIR_SECOND]:
             if safe(trial | {d: "complementary"})[0]:
                 return [c, d]
-    return [max(cands, key=lambda c: widths[c])]      # first of the cheapest among equals
+    # else the cheapest cell that widens the interval at all (costly cells, a headline's n,
+    # only where nothing cheaper helps; the final _prune drops what turns out unneeded)
+    lo, hi, _ = _intervals(led, hidden, [leak])[leak]
+    wider = [c for c in cands if widths[c] > hi - lo + TOL]
+    return [wider[0]] if wider else [max(cands, key=lambda c: widths[c])]
 
 
 def _complements_for(led: Ledger, hidden: dict, leak: str, degree: dict) -> list[str]:
     """Published cells related (directly or through hidden cells) to the leaking one,
     cheapest first: minor, then smallest, then fewest relations, then name."""
-    unknown = {k for k, q in led.quantities.items() if k in hidden or not q.shown}
+    unknown = {k for k in led.quantities if led.unknown(k, hidden)}
     reach, frontier, cands = {leak}, [leak], set()
     while frontier:
         k = frontier.pop()
@@ -380,4 +404,7 @@ def _complements_for(led: Ledger, hidden: dict, leak: str, degree: dict) -> list
                     frontier.append(other)
                 elif not q.public and (q.persons >= led.min_cell or not q.sensitive):
                     cands.add(other)
-    return sorted(cands, key=lambda k: (led.quantities[k].keep, led.quantities[k].value, degree[k], k))
+    ranked = sorted(cands, key=lambda k: (led.quantities[k].keep, led.quantities[k].value, degree[k], k))
+    # a cell kept at all costs (the analysed participants' n) only when nothing else is left
+    cheap = [k for k in ranked if led.quantities[k].keep < KEEP_ALWAYS]
+    return cheap or ranked

@@ -27,7 +27,7 @@ ROW_DERIVED = ("estimate", "ci_low", "ci_high", "risk_ratio", "rr_ci_low", "rr_c
 # row's counts (the design, the method, the matched sets' effective sizes)
 ROW_KEYS = ("outcome", "subgroup", "level", "months_before_index")
 CONSTANT = ("primary_test", "alpha", "method", "adjustment", "adjusted_for", "n_eff_participants", "n_eff_controls")
-PERSONS = ("persons_participants", "persons_controls", "w_min", "w_max")   # used, never published
+PERSONS = ("persons_participants", "persons_controls", "w_min", "w_max", "controls_in_sets")   # never published
 EFFECTS_COLUMNS = (*ROW_KEYS, "n_participants", "n_controls", *(c for cols in GROUP_COLS.values() for c in cols),
                    *ROW_DERIVED, *CONSTANT, *PERSONS)
 # diagnostics: counts, what the controls' share gives, what both shares give, constants
@@ -118,6 +118,7 @@ class OutcomeTables(Family):
                 ctx.sum_if_holds(outcome(MAIN, g, "N"), [outcome("placebo", g, "N")], f"placebo n = n ({g})")
         ctx.led.table = "subgroups"
         self._subgroups(ctx, t["subgroups"])
+        self._set_bounds(ctx)
         ctx.led.table = "table1"
         for r in t["table1"].itertuples():
             g = r.role
@@ -133,11 +134,16 @@ class OutcomeTables(Family):
             pc = "persons_participants" if g == "participant" else "persons_controls"
             nc = "n_participants" if g == "participant" else "n_controls"
             N = int(e[nc].iloc[0])
-            nkey = ctx.add(outcome(fam, g, "N"), N, N, group=g, keep=2 if fam == MAIN else 0)
+            # hiding a group's size costs: the analysed participants most (the headline n), a
+            # control count least (its shares are still printed, to a coarser step)
+            cost = {(True, "participant"): 3, (True, "control"): 2, (False, "participant"): 1, (False, "control"): 0}
+            whole = fam in (MAIN, "placebo")        # the placebo compares the same persons
+            nkey = ctx.add(outcome(fam, g, "N"), N, N, group=g, keep=cost[(whole, g)])
             for o in e.index:
                 x, persons = float(e.at[o, xc]), int(e.at[o, pc])
                 keep = 2 if (keep_headline and o in HEADLINES) else (1 if fam == MAIN else 0)
                 xk = ctx.add(outcome(fam, g, o), x, persons, group=g, keep=keep)
+                ctx.led.shown_with[xk] = nkey
                 ck = ctx.add(outcome(fam, g, o, complement=True), N - x, N - persons, group=g, shown=False)
                 ctx.led.sums(nkey, [xk, ck], f"{fam}: {o} + not {o} = n ({g})")
             statuses = [outcome(fam, g, s) for s in STATUSES if s in e.index]
@@ -147,6 +153,33 @@ class OutcomeTables(Family):
                 if h in e.index and all(m in e.index for m in members):
                     ctx.led.sums(outcome(fam, g, h), [outcome(fam, g, m) for m in members],
                                  f"{fam}: {h} = sum of its statuses ({g})")
+
+    def _set_bounds(self, ctx: Context) -> None:
+        """Each family's controls lost after matching (died before the outcome month): the
+        analysed participants' sets hold between smallest x n and largest x n controls (the
+        match summary prints both), so a family's analysed controls bound how many it lost.
+        Registered as a count of persons, with the subgroup levels adding up to the whole."""
+        lo, hi = _set_range(ctx.t.get("match_summary"))
+        if lo is None or hi is None:
+            return
+        lost = {}
+        for fam, rows in self._rows(ctx.t):
+            if "controls_in_sets" not in rows or fam == "placebo":
+                continue
+            n_p, n_c = outcome(fam, "participant", "N"), outcome(fam, "control", "N")
+            in_sets = float(rows["controls_in_sets"].iloc[0])
+            if not lo * ctx.value(n_p) - 1e-6 <= in_sets <= hi * ctx.value(n_p) + 1e-6:
+                continue
+            d = in_sets - ctx.value(n_c)
+            lost[fam] = ctx.led.add(f"{n_c}:lost_after_matching", d, int(round(d)), shown=False)
+            ctx.led.bound({n_c: 1.0, lost[fam]: 1.0, n_p: -lo}, 0.0, np.inf,
+                          f"{fam}: the sets hold at least the smallest set's controls each")
+            ctx.led.bound({n_c: 1.0, lost[fam]: 1.0, n_p: -hi}, -np.inf, 0.0,
+                          f"{fam}: the sets hold at most the largest set's controls each")
+        for var in (ctx.t["subgroups"]["subgroup"].unique() if len(ctx.t["subgroups"]) else []):
+            levels = [f for f in lost if f.startswith(subgroup(var, ""))]
+            if MAIN in lost and levels:
+                ctx.sum_if_holds(lost[MAIN], [lost[f] for f in levels], f"controls lost: subgroups of {var} add up")
 
     def _subgroups(self, ctx: Context, sg: pd.DataFrame) -> None:
         if not len(sg):
@@ -178,7 +211,6 @@ class OutcomeTables(Family):
         shares, printed to the step at which every size the reader cannot rule out fits them,
         with their counts hidden; each printed share bounds its count."""
         self.coarse = {}
-        q = ctx.led.quantities
         sets = _set_range(ctx.t.get("match_summary"))
         for fam, rows in self._rows(ctx.t):
             for g in GROUP_COLS:
@@ -192,10 +224,8 @@ class OutcomeTables(Family):
                     c = self.coarse[(fam, g)] = Coarse(step_fitting(lo, SHARE_STEPS), lo, rho, sets)
                 for o in rows["outcome"]:
                     xk = outcome(fam, g, o)
-                    if xk in hidden:
-                        continue
-                    q[xk].shown = c is None
-                    if c is not None:
+                    # the count is not printed beside a hidden n (Ledger.shown_with), its share is
+                    if c is not None and xk not in hidden:
                         share_bounds(ctx, xk, nkey, c.step, f"{REFINED}{fam}: share of {o} ({g})")
 
     # -- rendering ------------------------------------------------------------------------
@@ -330,12 +360,13 @@ def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | 
                     out.at[i, c] = ""
         elif is_coarse:
             pub = _published_comparison(out.loc[i], fam, coarse)
-            for c in ROW_DERIVED:
+            for c in [c for c in ROW_DERIVED if c in out]:
                 v = getattr(pub, c, np.nan)
                 out.at[i, c] = "" if isinstance(v, float) and v != v else v
             out.at[i, "estimate"] = round(pub.share_participants - pub.share_controls, 10)
             out.at[i, "primary_test"] = pub.primary_test
-            out.at[i, "p_adjusted"] = pub.p_value
+            if "p_adjusted" in out:
+                out.at[i, "p_adjusted"] = pub.p_value
             for g in GROUPS:
                 c = coarse.get((fam, g))
                 if c:
@@ -353,7 +384,7 @@ def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | 
             if c in out:
                 out.loc[rows, c] = ""
     _holm_again(out, fam & pd.Series(coarse_row, out.index) & ~out["suppressed"].astype(bool), keys)
-    return out.drop(columns=[c for c in ("persons_participants", "persons_controls", "w_min", "w_max") if c in out])
+    return out.drop(columns=[c for c in PERSONS if c in out])
 
 
 def _holm_again(out: pd.DataFrame, coarse_holm: pd.Series, keys: pd.Series) -> None:

@@ -48,10 +48,13 @@ def overlap_bins(
     ylabel="%",
     fmt=None,
     suppressed_note=None,
+    totals=None,
 ):
     """Share of each group per propensity-score bin from a published table (group, bin_lo,
     bin_hi, n): one step line per group, legend outside the data. A suppressed bin count
-    (text) is left out of the line and named in `suppressed_note`."""
+    (text) is a gap in its line; shares are of the group's published total (`totals`), or of
+    its shown bins where the total is hidden (say so in the caption)."""
+    totals = totals or {}
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     styles = {
         "participants": ("black", "-", 2.0),
@@ -63,7 +66,7 @@ def overlap_bins(
     ):
         sub = table[table["group"] == g].sort_values("bin_lo")
         n = pd.to_numeric(sub["n"], errors="coerce")
-        total = n.sum()
+        total = totals.get(g) or n.sum()
         share = 100 * n / total if total else n
         lo = pd.to_numeric(sub["bin_lo"]).to_numpy()
         hi = pd.to_numeric(sub["bin_hi"]).to_numpy()
@@ -108,8 +111,9 @@ def share_bars(
     suppressed_label="suppressed",
 ):
     """Horizontal bars of shares per outcome, one hatch per group; `table` has columns
-    outcome, one share column per group (0-1). A missing (suppressed) share is drawn as a
-    dashed outline with `suppressed_label` written in it, never silently left out."""
+    outcome, one share column per group (0-1). A missing (suppressed) share has no bar (an
+    outline of any length reads as a share) but `suppressed_label` at the axis, never silently
+    left out."""
     t = table.iloc[::-1]
     y = np.arange(len(t))
     h = 0.8 / len(groups)
@@ -129,8 +133,7 @@ def share_bars(
         )
         for yy, o in zip(pos[vals.isna().to_numpy()], t["outcome"][vals.isna().to_numpy()]):
             text = suppressed_label.get((o, g), "") if isinstance(suppressed_label, dict) else suppressed_label
-            ax.barh(yy, 6, height=h, color="white", edgecolor="0.3", linestyle="--")
-            ax.text(7, yy, text, va="center", fontsize=7, style="italic")
+            ax.text(0.5, yy, text, va="center", fontsize=7, style="italic")
     ax.set_yticks(y, [outcome_labels.get(o, o) for o in t["outcome"]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)

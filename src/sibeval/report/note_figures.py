@@ -13,6 +13,16 @@ from sibeval.report.base import Figure, NoteBase
 
 
 class NoteFigures(NoteBase):
+    def overlap_totals(self) -> dict:
+        """Each overlap group's published total (the match summary's rows), None where hidden."""
+        ms = self.t.get("match_summary")
+        if ms is None:
+            return {}
+        s = ms.set_index("sample")
+        cell = {"participants": ("matched", "treated"), "matched_controls": ("matched", "control"),
+                "eligible_pool": ("all", "control")}
+        return {g: as_number(s.at[r, c]) if r in s.index else None for g, (r, c) in cell.items()}
+
     """The figures of the note."""
 
     # ---------- figures ----------
@@ -93,19 +103,27 @@ class NoteFigures(NoteBase):
         )
         ov = self.t.get("overlap")
         if ov is not None and len(ov):
-            hidden_bins = int(sum(is_suppressed(v) for v in ov["n"]))
+            totals = self.overlap_totals()
+            groups = {g: lb.group(g) for g in ov["group"].unique()}
+            notes = []
+            for g, rows in ov.groupby("group", sort=False):
+                hidden_bins = int(sum(is_suppressed(v) for v in rows["n"]))
+                if hidden_bins:
+                    key = "figures.overlap_hidden" if totals.get(g) else "figures.overlap_hidden_total"
+                    notes.append(cat(key, group=groups[g], bins=f.int(hidden_bins)))
             save(
                 "overlap",
                 fg.overlap_bins(
                     ov,
-                    {g: lb.group(g) for g in ov["group"].unique()},
+                    groups,
                     cat("figures.overlap_title"),
                     cat("figures.overlap_axis"),
                     cat("figures.overlap_share"),
                     fmt=f,
+                    totals=totals,
                 ),
                 cat("figures.overlap_title"),
-                cat("figures.suppressed_footnote", k=self.k, items=f.int(hidden_bins)) if hidden_bins else "",
+                " ".join(notes),
             )
         it = self.t.get("progression_items")
         if it is not None:
