@@ -6,6 +6,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -379,3 +380,23 @@ def test_a_hidden_share_has_no_bar_only_its_label():
     bars = [r for r in ax.patches if isinstance(r, Rectangle) and r.get_width() > 0]
     assert sorted(round(r.get_width(), 6) for r in bars) == [7.0, 20.0, 30.0]
     assert [x.get_text() for x in ax.texts] == ["skjult (x)"]
+
+
+def test_overlap_shares_are_of_the_published_total_and_a_hidden_bin_is_a_gap():
+    """#23: Kolding's overlap figure gave shares of the shown bins only and a caption 'Ikke vist: 2'."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sibeval.report.figures import overlap_bins
+
+    ov = pd.DataFrame({"group": ["participants"] * 3 + ["eligible_pool"] * 3, "bin_lo": [0, 0.1, 0.2] * 2,
+                       "bin_hi": [0.1, 0.2, 0.3] * 2, "n": [10, "x", 30, 500, 300, 200]})
+    fig = overlap_bins(ov, {"participants": "P", "eligible_pool": "E"}, totals={"eligible_pool": 1000})
+    lines = {ln.get_label(): ln.get_ydata() for ln in fig.axes[0].get_lines()}
+    assert list(lines["E"][:3]) == [50.0, 30.0, 20.0]
+    assert lines["P"][0] == 25.0 and np.isnan(lines["P"][1])      # no total: of the shown bins
+    t = _tables()
+    t["overlap"] = ov
+    t["match_summary"] = pd.DataFrame({"sample": ["matched", "all"], "control": ["x", 1000], "treated": ["x", 60]})
+    b = NoteBuilder(t, _cohort("da"), LABELS)
+    assert b.overlap_totals() == {"participants": None, "matched_controls": None, "eligible_pool": 1000}
