@@ -139,7 +139,7 @@ def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
     assert t1["D2"].number_format == "0.0%" and t1.freeze_panes == "A2" and t1.auto_filter.ref
     eff = wb["Effekter"]
     p_col = head_index(eff, "p")
-    assert eff.cell(2, p_col).number_format == "0.000"
+    assert eff.cell(2, p_col).number_format == '[<0.001]"< 0,001";0.000'
     for ws in wb:
         for row in ws.iter_rows():
             for c in row:
@@ -400,3 +400,25 @@ def test_overlap_shares_are_of_the_published_total_and_a_hidden_bin_is_a_gap():
     t["match_summary"] = pd.DataFrame({"sample": ["matched", "all"], "control": ["x", 1000], "treated": ["x", 60]})
     b = NoteBuilder(t, _cohort("da"), LABELS)
     assert b.overlap_totals() == {"participants": None, "matched_controls": None, "eligible_pool": 1000}
+
+
+def test_workbook_p_values_below_a_thousandth_seeds_and_hidden_numbers_read_as_in_the_note(tmp_path):
+    """#23: tables.xlsx showed p = 0.00012 as 0,000, the seed 20221101 as 20.221.101, and the
+    numbers computed from a hidden count as bare blanks."""
+    from openpyxl import load_workbook
+
+    sheets = {"effects": pd.DataFrame({"outcome": ["a", "b"], "x_participants": [12, "<5"], "estimate": [0.2, None],
+                                       "p_value": [0.00012, None], "suppressed": [False, True]}),
+              "status_distribution": pd.DataFrame({"statistic": [3.2], "seed": [20221101], "reps": [20000]})}
+    path = tmp_path / "t.xlsx"
+    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue("da"), "T", 5, Labels(LABELS, "da").of_column,
+                   pd.Timestamp("2023-11-14").to_pydatetime())
+    wb = load_workbook(path)
+    eff, sd = wb["Effekter"], wb["Statusfordeling"]
+    head = [c.value for c in eff[1]]
+    p = eff.cell(2, head.index("p") + 1)
+    assert p.value == 0.00012 and p.number_format == '[<0.001]"< 0,001";0.000'
+    assert eff.cell(3, head.index("p") + 1).value == "–" and eff.cell(3, head.index("Forskel") + 1).value == "–"
+    assert eff.cell(3, head.index("Deltagere med udfaldet") + 1).value == "<5"
+    seed = sd.cell(2, [c.value for c in sd[1]].index("Frø") + 1)
+    assert seed.value == 20221101 and seed.number_format == "0"

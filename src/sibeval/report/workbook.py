@@ -23,16 +23,24 @@ from sibeval.report.catalogue import Catalogue
 CODE_COLUMNS = ("outcome", "covariate", "item", "step", "group", "subgroup", "variable", "sample")
 SHARE_SHEETS = ("effects", "subgroups", "placebo", "sensitivity", "diagnostics")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+DASH = "–"          # not shown: computed from a hidden count
 ECON = "econ_"
 # the economics sheets' row names, and the columns whose kind is their row's
 ECON_ROW_KEYS = ("input", "item", "parameter", "point")
 ECON_VALUE_COLUMNS = ("value", "base", "low", "high")
 
 
-def number_format(sheet: str, col: str, values: list[float]) -> str:
-    """Excel number format of a numeric column, from its machine name."""
+# identifiers and settings written as plain integers (a seed of 20221101 is not 20.221.101)
+PLAIN_INTEGERS = ("seed", "reps", "df", "price_year", "months_before_index", "level")
+
+
+def number_format(sheet: str, col: str, values: list[float], below: str = "< 0.001") -> str:
+    """Excel number format of a numeric column, from its machine name; `below` is how a p
+    under 0.001 reads in the workbook's language (as in the note, never "0.000")."""
     if col.startswith("p_") or col in ("p_value", "p_adjusted", "p_vs_target"):
-        return "0.000"
+        return f'[<0.001]"{below}";0.000'
+    if col in PLAIN_INTEGERS:
+        return "0"
     if col.startswith(("share", "ci_up", "ci_same", "ci_down")) or col in ("target", "power", "alpha"):
         return "0.0%"
     if sheet in SHARE_SHEETS and col in ("estimate", "ci_low", "ci_high", "regression_estimate",
@@ -129,10 +137,15 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
         ws = wb.create_sheet(sheet_tab(cat, name))
         ws.append([_header(cat, c, name)[0] for c in df.columns])
         numeric = {c: _is_numeric_column(df[c]) for c in df.columns}
-        formats = {c: number_format(name, c, [as_number(v) for v in df[c] if as_number(v) is not None])
+        below = cat("workbook.p_below")
+        formats = {c: number_format(name, c, [as_number(v) for v in df[c] if as_number(v) is not None], below)
                    for c in df.columns if numeric[c]}
-        for row in df.itertuples(index=False):
-            ws.append([_value(v, numeric[c], cat) for c, v in zip(df.columns, row)])
+        hidden_rows = df["suppressed"].astype(str).eq("True") if "suppressed" in df else pd.Series(False, df.index)
+        for hid, row in zip(hidden_rows, df.itertuples(index=False)):
+            # a number left out because it is computed from a hidden count: a dash, as in the
+            # note (the README says so), never a bare blank beside the row's markers
+            ws.append([DASH if hid and numeric[c] and _cell_value(v, cat) is None else _value(v, numeric[c], cat)
+                       for c, v in zip(df.columns, row)])
         for j, c in enumerate(df.columns, start=1):
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
