@@ -181,7 +181,7 @@ def test_report_files_and_sections(run):
         "For 100 typiske deltagere",
         "dream.parquet: ",
         "Kontrolsum (sha256) af rå fil",
-        "min_cell = 5",
+        "Antal under 5 personer vises ikke",
         "Sådan læses hovedresultatet",
     ):
         assert s in html, s
@@ -269,7 +269,7 @@ def test_changing_one_cohort_reruns_only_that_cohort(run):
     assert after["sib_herning_viborg"] == notes["sib_herning_viborg"]
     assert after["viborg_unge"] == notes["viborg_unge"]
     html = _note(wd, "kolding_ny_start").read_text(encoding="utf-8")
-    assert "min_cell = 6" in html and "&lt;6" in html
+    assert "Antal under 6 personer vises ikke" in html and "&lt;6" in html
 
 
 def _plan(wd, env, *args):
@@ -729,9 +729,16 @@ def test_the_readers_audit_maps_every_outcome_cell_of_every_note_to_its_publishe
                 assert f"&#34;{m.replace('<', '&lt;')}&#34;" in section, (cohort, key, m)
         # every p the running text names comes with its value ("har p (ikke vist ...)" did not)
         assert not [x for t in paragraphs(path.read_text()) for x in p_without_value(t)], cohort
-        # the provenance in the reader's words, not machine keys
+        # the provenance in the reader's words, not machine keys or config settings
         labels = [r[0] for r in [t["provenance"][0], *t["provenance"][1]]]
         assert not [x for x in labels if "_" in x or ":" in x], labels
+        assert "min_cell" not in html
+        # a section's heading is printed on the page of its first table
+        for sec in ("economics", "progression"):
+            if f'<h2 id="{sec}">' in html:
+                block = html.split(f'<h2 id="{sec}">', 1)[0].rsplit("<div", 1)[1]
+                assert block.startswith(' class="block keep-with-next">'), (cohort, sec)
+                assert "<table" in html.split(f'<h2 id="{sec}">', 1)[1].split("</div>", 1)[0], (cohort, sec)
     # made wrong on purpose: a share, a marker, a dash turned blank
     html = notes[0][1].read_text()
     t = note_tables(html)

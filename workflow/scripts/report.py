@@ -26,9 +26,9 @@ def main(smk):
     ctx = context(smk)
     p, c = ctx.params, ctx.cohort
     tables = load_tables({k: v for k, v in smk.input.items() if k != "checksums"})
-    provenance = {"cohort": c["name"], "cohort_file": c["source"], "extract": p["extract_dir"],
+    provenance = {"cohort": f"{c['title']} ({c['name']})", "cohort_file": c["source"], "extract": p["extract_dir"],
                   "config_hash": p["config_hash"], "sibeval_version": __version__, "run_date": run_date(),
-                  "suppression": f"min_cell = {ctx.min_cell}"}
+                  "suppression": ctx.min_cell}
     sums = pd.read_csv(smk.input.checksums, dtype=str)
     provenance |= {f"sha256:{f}": h for f, h in zip(sums["file"], sums["sha256"])}
 

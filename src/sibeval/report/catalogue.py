@@ -68,7 +68,9 @@ class Catalogue:
             if k.startswith("sha256:"):
                 rows.append((self("provenance_keys.sha256"), f"{k.split(':', 1)[1]}: {v}"))
             else:
-                rows.append((self(f"provenance_keys.{k}"), str(v)))
+                # a setting in words where the catalogue has them ("min_cell = 5" is a config key)
+                shown = self.get(f"provenance_values.{k}", "", value=v)
+                rows.append((self(f"provenance_keys.{k}"), shown or str(v)))
         return rows
 
     def section(self, prefix: str) -> dict[str, str]:
