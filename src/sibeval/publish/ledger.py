@@ -63,14 +63,10 @@ class Ledger:
     bounds: list[tuple[dict[str, float], float, float, str]] = field(default_factory=list)
     table: str = ""                                   # the table being registered
     origin: dict[str, str] = field(default_factory=dict)
-    # a count printed only beside its group's size: where that size is hidden as a complement,
-    # the count is not printed either (its share is, to a coarser step: see Family.refine)
-    shown_with: dict[str, str] = field(default_factory=dict)
 
     def unknown(self, key: str, hidden: dict) -> bool:
         """Whether a reader does not see this cell's value."""
-        return key in hidden or not self.quantities[key].shown or \
-            hidden.get(self.shown_with.get(key, "")) == "complementary"
+        return key in hidden or not self.quantities[key].shown
 
     def add(self, key: str, value: float, persons: int | None = None, **kw) -> str:
         value = float(value)
@@ -378,11 +374,7 @@ def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tri
         for d in _complements_for(led, trial, leak, degree)[:PAIR_SECOND]:
             if safe(trial | {d: "complementary"})[0]:
                 return [c, d]
-    # else the cheapest cell that widens the interval at all (costly cells, a headline's n,
-    # only where nothing cheaper helps; the final _prune drops what turns out unneeded)
-    lo, hi, _ = _intervals(led, hidden, [leak])[leak]
-    wider = [c for c in cands if widths[c] > hi - lo + TOL]
-    return [wider[0]] if wider else [max(cands, key=lambda c: widths[c])]
+    return [max(cands, key=lambda c: widths[c])]      # first of the cheapest among equals
 
 
 def _complements_for(led: Ledger, hidden: dict, leak: str, degree: dict) -> list[str]:

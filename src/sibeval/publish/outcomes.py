@@ -143,7 +143,6 @@ class OutcomeTables(Family):
                 x, persons = float(e.at[o, xc]), int(e.at[o, pc])
                 keep = 2 if (keep_headline and o in HEADLINES) else (1 if fam == MAIN else 0)
                 xk = ctx.add(outcome(fam, g, o), x, persons, group=g, keep=keep)
-                ctx.led.shown_with[xk] = nkey
                 ck = ctx.add(outcome(fam, g, o, complement=True), N - x, N - persons, group=g, shown=False)
                 ctx.led.sums(nkey, [xk, ck], f"{fam}: {o} + not {o} = n ({g})")
             statuses = [outcome(fam, g, s) for s in STATUSES if s in e.index]
@@ -224,8 +223,11 @@ class OutcomeTables(Family):
                     c = self.coarse[(fam, g)] = Coarse(step_fitting(lo, SHARE_STEPS), lo, rho, sets)
                 for o in rows["outcome"]:
                     xk = outcome(fam, g, o)
-                    # the count is not printed beside a hidden n (Ledger.shown_with), its share is
-                    if c is not None and xk not in hidden:
+                    if xk in hidden:
+                        continue
+                    # beside a hidden n the count is not printed, its share is (to the step)
+                    ctx.led.quantities[xk].shown = c is None
+                    if c is not None:
                         share_bounds(ctx, xk, nkey, c.step, f"{REFINED}{fam}: share of {o} ({g})")
 
     # -- rendering ------------------------------------------------------------------------
