@@ -422,3 +422,16 @@ def test_workbook_p_values_below_a_thousandth_seeds_and_hidden_numbers_read_as_i
     assert eff.cell(3, head.index("Deltagere med udfaldet") + 1).value == "<5"
     seed = sd.cell(2, [c.value for c in sd[1]].index("Frø") + 1)
     assert seed.value == 20221101 and seed.number_format == "0"
+
+
+def test_an_input_that_does_not_move_the_account_says_so_in_the_tornado():
+    """#23: the SIB tornado showed 'Leverandørens udgift' without a bar and without a word."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sibeval.economics.figures import tornado
+
+    sens = pd.DataFrame({"parameter": ["effect", "provider_cost"], "municipality_low": [-24425.0, 12567.6],
+                         "municipality_high": [49560.4, 12567.6]})
+    fig = tornado(sens, 12567.6, no_effect_label="ingen virkning på kommunens regnskab")
+    assert [t.get_text() for t in fig.axes[0].texts] == ["ingen virkning på kommunens regnskab"]

@@ -182,6 +182,7 @@ class NoteFigures(NoteBase):
                     low_label=cat("economics.low"),
                     high_label=cat("economics.high"),
                     fmt=f,
+                    no_effect_label=cat("economics.tornado_no_effect"),
                 ),
                 cat("economics.tornado_caption"),
             )
