@@ -435,3 +435,15 @@ def test_an_input_that_does_not_move_the_account_says_so_in_the_tornado():
                          "municipality_high": [49560.4, 12567.6]})
     fig = tornado(sens, 12567.6, no_effect_label="ingen virkning på kommunens regnskab")
     assert [t.get_text() for t in fig.axes[0].texts] == ["ingen virkning på kommunens regnskab"]
+
+
+def test_an_smd_just_under_the_threshold_does_not_read_as_the_threshold():
+    """#23: Viborg's profile showed the SMDs -0.096 (balanced) and 0.103 (not) both as 0,10 beside
+    a target of 'under 0,10': shown at the published three decimals."""
+    t = _tables()
+    t["profile"] = pd.DataFrame({"covariate": ["benefit_share_36m", "passive_4w"], "type": ["continuous", "binary"],
+                                 "participants": [0.8, 0.7], "eligible_pool": [0.82, 0.6],
+                                 "matched_controls": [0.81, 0.65], "smd_before": [0.176, 0.11],
+                                 "smd_after": [-0.096, 0.103]})
+    rows = NoteBuilder(t, _cohort("da"), LABELS).profile_table().rows
+    assert [r[5] for r in rows] == ["−0,096", "0,103"]

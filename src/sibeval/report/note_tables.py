@@ -102,8 +102,8 @@ class NoteTables(NoteBase):
                     show(r["participants"]),
                     show(r["eligible_pool"]),
                     show(r["matched_controls"]),
-                    self.f.num(r.get("smd_before"), 2) or DASH,
-                    self.f.num(r.get("smd_after"), 2) or DASH,
+                    self.f.num(r.get("smd_before"), 3) or DASH,
+                    self.f.num(r.get("smd_after"), 3) or DASH,
                 ]
             )
         note = self.cat("note.profile_note")
