@@ -361,7 +361,7 @@ def test_an_undefined_regression_p_says_so_instead_of_a_dash_for_a_hidden_count(
     table = b.effects_table(b.t["effects"], "effects", "E")
     col = table.header.index("p (regression)")
     assert table.rows[0][col] == "ikke defineret" and table.rows[1][col] == "0,020"
-    assert "ikke defineret, hvor alle i den ene gruppe" in table.note
+    assert "p-værdi er ikke defineret, hvor alle i den ene gruppe" in table.note
 
 
 def test_a_hidden_share_has_no_bar_only_its_label():

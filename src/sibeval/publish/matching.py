@@ -8,7 +8,7 @@ import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
 from sibeval.publish.family import SHARE_STEPS as STEPS
-from sibeval.publish.family import Context, Family, on_step, share_bounds, step_fitting
+from sibeval.publish.family import Context, Family, on_step, share_bounds
 from sibeval.publish.ledger import REFINED, derivable
 
 SIZES = {"all": "all_rows", "matched": "matched_rows", "unmatched": "unmatched_rows"}
@@ -149,38 +149,49 @@ class Matching(Family):
 
     def refine(self, ctx: Context, hidden: dict) -> None:
         """The step of each group's means (coarser where its size is hidden), and what each
-        printed share of a binary covariate says of its count: k/n within half a step."""
-        self.steps, unsized = {}, set()
-        for g, size in GROUP_SIZE.items():
-            n_key = match_key(*size)
-            cov_n = key("cov", g, "N")
-            if n_key in hidden and cov_n in ctx.led.quantities:
-                unsized.add(g)
-                lo = derivable(ctx.led, hidden, n_key)[0]
-                self.steps[g] = step_fitting(lo, STEPS)
-                if abs(ctx.value(n_key) - ctx.value(cov_n)) < 1e-6:
-                    ctx.led.bound({n_key: 1.0, cov_n: -1.0}, 0.0, 0.0, f"{REFINED}covariate counts: n = {g}")
-        bal, _ = self._balance(ctx, hidden)
+        printed share of a binary covariate says of its count: k/n within half a step.
+
+        Over a hidden size the counts are marked unpublished first, and the step is the first
+        at which the smallest size a reader can derive *with the means printed to that step*
+        fits every size (step x size >= 1): the step is itself printed, so it must rest on
+        published numbers alone."""
+        self.steps = {}
+        unsized = {g for g, size in GROUP_SIZE.items()
+                   if match_key(*size) in hidden and key("cov", g, "N") in ctx.led.quantities}
         cov = ctx.t["covariate_counts"]
-        # the counts are printed only as means: over a group of printed size they are known, over
-        # a hidden one only through the coarse mean (the bounds below)
         for r in cov.itertuples():
             k_key = key("cov", r.group, r.covariate)
             if k_key not in hidden:
                 ctx.led.quantities[k_key].shown = r.group not in unsized
-        for r in cov.itertuples():
-            row = bal[(bal["covariate"] == r.covariate) & (bal["type"] == "binary")]
-            k_key, n_key = key("cov", r.group, r.covariate), key("cov", r.group, "N")
-            if not len(row) or r.group not in GROUP_SHARE or k_key in hidden:
-                continue
-            col = GROUP_SHARE[r.group]
-            m = as_number(row[col].iloc[0])
-            if m is None:
-                continue
-            step = self.steps.get(r.group, STEPS[0])
-            k_val, n_val = ctx.value(k_key), ctx.value(n_key)
-            if n_val and abs(k_val / n_val - on_step(m, step)) <= step / 2 + 1e-9:   # the mean is this share
-                share_bounds(ctx, k_key, n_key, step, f"{REFINED}{col} {r.covariate}")
+        printed, _ = self._balance(ctx, hidden)          # which means are printed at all
+        raw = ctx.t["balance"]
+
+        def bound_means(g: str, step: float) -> None:
+            col = GROUP_SHARE[g]
+            for r in cov[cov["group"] == g].itertuples():
+                k_key, n_key = key("cov", g, r.covariate), key("cov", g, "N")
+                row = raw[(raw["covariate"] == r.covariate) & (raw["type"] == "binary")]
+                shown = printed[(printed["covariate"] == r.covariate) & (printed["type"] == "binary")]
+                if k_key in hidden or not len(row) or not len(shown) or as_number(shown[col].iloc[0]) is None:
+                    continue
+                k_val, n_val = ctx.value(k_key), ctx.value(n_key)
+                if n_val and abs(k_val / n_val - float(row[col].iloc[0])) < 1e-6:     # the mean is this share
+                    share_bounds(ctx, k_key, n_key, step, f"{REFINED}{col} {r.covariate}")
+
+        for g in sorted(unsized):
+            n_key, cov_n = match_key(*GROUP_SIZE[g]), key("cov", g, "N")
+            if abs(ctx.value(n_key) - ctx.value(cov_n)) < 1e-6:
+                ctx.led.bound({n_key: 1.0, cov_n: -1.0}, 0.0, 0.0, f"{REFINED}covariate counts: n = {g}")
+            for step in STEPS:
+                mark = len(ctx.led.bounds)
+                bound_means(g, step)
+                if step * derivable(ctx.led, hidden, n_key)[0] >= 1 or step == STEPS[-1]:
+                    self.steps[g] = step
+                    break
+                del ctx.led.bounds[mark:]
+        for g in GROUP_SHARE:
+            if g not in unsized:
+                bound_means(g, STEPS[0])
 
     def _balance(self, ctx: Context, hidden: dict):
         t = ctx.t

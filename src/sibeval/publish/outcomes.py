@@ -55,8 +55,9 @@ def _subgroup_of(row) -> str:
 
 # the method text of a row compared from its published numbers (a group's count hidden)
 COARSE_METHOD = ("; {group} count hidden: its share printed to {step:g}, and the CI and exact tests computed "
-                 "from the published shares with {n:g} as its effective size (the smallest count the published "
-                 "tables allow{rho})")
+                 "from the published shares with {n:g} as its effective size ({basis}{rho})")
+COARSE_BASIS = {"control": "the participants x the smallest set; controls lost after matching are not subtracted",
+                "participant": "the smallest count the published tables allow"}
 COARSE_RHO = ", times {rho:g}, the least effective share that sets of {lo:g} to {hi:g} controls allow"
 
 
@@ -208,27 +209,40 @@ class OutcomeTables(Family):
     def refine(self, ctx: Context, hidden: dict) -> None:
         """A group whose size is hidden as a complement (at least min_cell persons) keeps its
         shares, printed to the step at which every size the reader cannot rule out fits them,
-        with their counts hidden; each printed share bounds its count."""
+        with their counts hidden; each printed share bounds its count.
+
+        The counts beside every hidden size are marked unpublished *before* the smallest size
+        a reader can derive is worked out: that number is printed (the effective size of the
+        comparison), so it must come from published numbers alone."""
         self.coarse = {}
+        q = ctx.led.quantities
         sets = _set_range(ctx.t.get("match_summary"))
+        coarse = [(fam, rows, g) for fam, rows in self._rows(ctx.t) for g in GROUP_COLS
+                  if hidden.get(outcome(fam, g, "N")) == "complementary"]
         for fam, rows in self._rows(ctx.t):
             for g in GROUP_COLS:
-                nkey = outcome(fam, g, "N")
-                c = None
-                if hidden.get(nkey) == "complementary":
-                    lo = derivable(ctx.led, hidden, nkey)[0]
-                    # controls are weighted by their sets: the published smallest and largest set
-                    # bound how unequal (a number from the data would tell which sets lost whom)
-                    rho = least_kish_ratio(*sets) if g == "control" else 1.0
-                    c = self.coarse[(fam, g)] = Coarse(step_fitting(lo, SHARE_STEPS), lo, rho, sets)
+                hid_n = hidden.get(outcome(fam, g, "N")) == "complementary"
                 for o in rows["outcome"]:
-                    xk = outcome(fam, g, o)
-                    if xk in hidden:
-                        continue
-                    # beside a hidden n the count is not printed, its share is (to the step)
-                    ctx.led.quantities[xk].shown = c is None
-                    if c is not None:
-                        share_bounds(ctx, xk, nkey, c.step, f"{REFINED}{fam}: share of {o} ({g})")
+                    if outcome(fam, g, o) not in hidden:
+                        q[outcome(fam, g, o)].shown = not hid_n
+        for fam, rows, g in coarse:
+            n = outcome(fam, g, "N")
+            # the size the comparison uses must come from published numbers alone: for controls
+            # the family's participants x the smallest set (their lost controls are hidden), for
+            # participants the smallest count the other published numbers allow
+            n_p = outcome(fam, "participant", "N")
+            if g == "control" and n_p not in hidden and sets[0]:
+                size = ctx.value(n_p) * float(sets[0])
+            else:
+                size = derivable(ctx.led, hidden, n)[0]
+            step = step_fitting(size, SHARE_STEPS)
+            for o in rows["outcome"]:
+                if outcome(fam, g, o) not in hidden:
+                    share_bounds(ctx, outcome(fam, g, o), n, step, f"{REFINED}{fam}: share of {o} ({g})")
+            # controls are weighted by their sets: the published smallest and largest set
+            # bound how unequal (a number from the data would tell which sets lost whom)
+            rho = least_kish_ratio(*sets) if g == "control" else 1.0
+            self.coarse[(fam, g)] = Coarse(step, size, rho, sets)
 
     # -- rendering ------------------------------------------------------------------------
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
@@ -373,8 +387,8 @@ def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | 
                 c = coarse.get((fam, g))
                 if c:
                     rho = COARSE_RHO.format(rho=round(c.rho, 4), lo=c.sets[0], hi=c.sets[1]) if c.rho < 1 else ""
-                    out.at[i, "method"] = str(r["method"]) + COARSE_METHOD.format(group=g, step=c.step, n=c.n_eff,
-                                                                                  rho=rho)
+                    out.at[i, "method"] = str(r["method"]) + COARSE_METHOD.format(
+                        group=g, step=c.step, n=c.n_eff, basis=COARSE_BASIS[g], rho=rho)
         hidden_row.append(any_hidden)
         coarse_row.append(is_coarse)
     out["suppressed"] = hidden_row
