@@ -304,9 +304,11 @@ class OutcomeTables(Family):
                     e = eff[r["outcome"]]
                     rr, lo, hi = (float(e[c]) if e[c] != "" else np.nan
                                   for c in ("risk_ratio", "rr_ci_low", "rr_ci_high"))
-                    s.loc[i, ["risk_ratio", "rr_ci_low", "rr_ci_high"]] = [rr, lo, hi]
-                    s.at[i, "e_value"], s.at[i, "e_value_ci"] = e_value(rr), e_value_ci(rr, lo, hi)
-                    s.at[i, "p_rosenbaum"] = s.at[i, "gamma_critical"] = ""
+                    values = {"risk_ratio": rr, "rr_ci_low": lo, "rr_ci_high": hi, "e_value": e_value(rr),
+                              "e_value_ci": e_value_ci(rr, lo, hi), "p_rosenbaum": "", "gamma_critical": ""}
+                    for c, v in values.items():
+                        if c in s:
+                            s.at[i, c] = v
             out["sensitivity"] = s
         return out
 
