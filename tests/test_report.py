@@ -447,3 +447,32 @@ def test_an_smd_just_under_the_threshold_does_not_read_as_the_threshold():
                                  "smd_after": [-0.096, 0.103]})
     rows = NoteBuilder(t, _cohort("da"), LABELS).profile_table().rows
     assert [r[5] for r in rows] == ["−0,096", "0,103"]
+
+
+def test_holm_column_regression_dash_and_binary_shares_read_as_they_are():
+    """#23 (fresh-eyes render): 'p (Holm)' repeated the unadjusted p of pre-specified rows; a row
+    over a hidden control count said the regression p was 'ikke defineret' for the wrong reason;
+    the workbook showed a binary covariate's share 0.44 as 0,4 (next test)."""
+    t = _tables()
+    t["effects"] = t["effects"].assign(adjustment=["none (pre-specified)", "holm over 8 statuses"],
+                                       p_regression=["", 0.02], p_boschloo=[0.05, 0.02], p_fisher=[0.06, 0.03],
+                                       n_controls=["x", 554])
+    b = NoteBuilder(t, _cohort("da"), LABELS)
+    table = b.effects_table(b.t["effects"], "effects", "E")
+    holm, reg = table.header.index("p (Holm)"), table.header.index("p (regression)")
+    assert table.rows[0][holm] == "ikke justeret" and table.rows[1][holm] == "0,095"
+    assert table.rows[0][reg] == "–"
+
+
+def test_a_binary_covariates_mean_is_a_share_in_the_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    sheets = {"profile": pd.DataFrame({"covariate": ["age", "age_50plus"], "type": ["continuous", "binary"],
+                                       "participants": [46.56, 0.44], "matched_controls": [46.54, 0.45]})}
+    path = tmp_path / "t.xlsx"
+    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue("da"), "T", 5, Labels(LABELS, "da").of_column,
+                   pd.Timestamp("2023-11-14").to_pydatetime())
+    ws = load_workbook(path)["Deltagerprofil"]
+    head = [c.value for c in ws[1]]
+    col = head.index("Deltagere") + 1
+    assert ws.cell(3, col).number_format == "0%" and ws.cell(2, col).number_format != "0%"

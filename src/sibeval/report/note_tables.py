@@ -177,9 +177,16 @@ class NoteTables(NoteBase):
                                                ("n_participants", "n_controls"))]
             lo, hi = self.f.pp(r["ci_low"]), self.f.pp(r["ci_high"])
             row += [self.f.pp(r["estimate"]) or DASH, f"{lo} {self.cat('common.to')} {hi}" if lo and hi else DASH]
-            # a regression p without a hidden count is undefined (a group with one outcome for all)
-            undefined = self.cat("note.undefined") if not is_true(r.get("suppressed")) else DASH
-            row += [self.f.p(r[c]) or (undefined if c == "p_regression" else DASH) for c in pcols]
+            # a regression p without a hidden count is undefined (a group with one outcome for all);
+            # over a hidden count (computed from the published shares) there is none: a dash
+            coarse = is_suppressed(r.get("n_controls")) or is_suppressed(r.get("n_participants"))
+            undefined = self.cat("note.undefined") if not is_true(r.get("suppressed")) and not coarse else DASH
+            # a pre-specified outcome is not Holm-adjusted: its p is not repeated under "p (Holm)"
+            holm = str(r.get("adjustment", "holm")).startswith("holm")
+            row += [self.f.p(r[c]) if c != "p_adjusted" or holm else self.cat("note.not_adjusted")
+                    for c in pcols]
+            row[-len(pcols):] = [v or (undefined if c == "p_regression" else DASH)
+                                 for v, c in zip(row[-len(pcols):], pcols)]
             row.append(
                 DASH
                 if str(r["significant"]) in ("", "nan")

@@ -152,6 +152,8 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
                     cell.number_format = formats.get(c) or ("#,##0" if float(cell.value).is_integer() else "0.000")
         if name.startswith(ECON):
             _economics_formats(ws, df, name.removeprefix(ECON))
+        if "type" in df.columns:
+            _binary_rows_as_shares(ws, df)
         _finish(ws, bold)
 
     wb.properties.creator = "sibeval"
@@ -183,6 +185,22 @@ def _economics_formats(ws, df: pd.DataFrame, table: str) -> None:
 def sheet_tab(cat: Catalogue, name: str) -> str:
     """A sheet's tab in the workbook's language (Excel allows 31 characters)."""
     return cat.get(f"sheet_tabs.{name}", name)[:31]
+
+
+# balance and profile columns that hold a share on a binary covariate's row (a mean elsewhere)
+ROW_SHARE_COLUMNS = ("mean_treated_before", "mean_control_before", "mean_treated_after", "mean_control_after",
+                     "participants", "eligible_pool", "matched_controls")
+
+
+def _binary_rows_as_shares(ws, df: pd.DataFrame) -> None:
+    """A binary covariate's mean is a share: 44 %, not 0,4 (its column also holds mean ages)."""
+    for i, kind in enumerate(df["type"].astype(str), start=2):
+        if kind != "binary":
+            continue
+        for j, c in enumerate(df.columns, start=1):
+            cell = ws.cell(row=i, column=j)
+            if c in ROW_SHARE_COLUMNS and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = "0%"
 
 
 def _value(v, numeric: bool, cat: Catalogue):
