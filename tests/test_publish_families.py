@@ -636,3 +636,17 @@ def test_without_the_set_bounds_a_subgroup_prints_its_dead_controls(monkeypatch)
     sg = out["subgroups"]
     n_p, n_c = (int(sg.loc[sg.level == 0, c].iloc[0]) for c in ("n_participants", "n_controls"))
     assert p.safe and 5 * n_p - n_c == 1        # the audit says safe; the reader finds exactly 1
+
+
+def test_the_effective_size_printed_over_a_hidden_control_count_is_public():
+    """#22 (the third attacker): the effective size in the method text was the ledger's lower
+    bound, computed while the row's counts were still treated as shown; it equalled a hidden
+    count rounded up. It is now the participants x the smallest set, whatever the controls."""
+    import re
+
+    b, p, out = _published_with(_lost_control_tables())
+    for name, n_p in (("effects", 60), ("subgroups", 30)):
+        sizes = {float(x) for x in re.findall(r"with ([\d.]+) as its effective size", " ".join(out[name]["method"]))}
+        hidden = out[name]["n_controls"].astype(str).eq("x")
+        assert not hidden.any() or sizes == {n_p * 5.0}, (name, sizes)
+    assert out["effects"]["n_controls"].iloc[0] == "x"
