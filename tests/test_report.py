@@ -476,3 +476,25 @@ def test_a_binary_covariates_mean_is_a_share_in_the_workbook(tmp_path):
     head = [c.value for c in ws[1]]
     col = head.index("Deltagere") + 1
     assert ws.cell(3, col).number_format == "0%" and ws.cell(2, col).number_format != "0%"
+
+
+def test_wages_are_whole_kroner_and_hours_one_decimal_in_the_workbook(tmp_path):
+    """#23 (fresh-eyes render): wages read '17.219,0 kr.' (the column's format, set by the hours)."""
+    from openpyxl import load_workbook
+
+    sheets = {"hours_wage": pd.DataFrame({"variable": ["timer", "loen"], "n_participants": [21, 21],
+                                          "mean_participants": [101.4, 17219.3], "estimate": [18.6, 3312.2]})}
+    path = tmp_path / "t.xlsx"
+    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue("da"), "T", 5, Labels(LABELS, "da").of_column,
+                   pd.Timestamp("2023-11-14").to_pydatetime())
+    ws = load_workbook(path)["Timer og løn"]
+    head = [c.value for c in ws[1]]
+    for name in ("mean_participants", "estimate"):
+        col = next(i for i, h in enumerate(head, start=1) if h == _header_of(name))
+        assert ws.cell(2, col).number_format == "#,##0.0" and ws.cell(3, col).number_format == "#,##0", name
+
+
+def _header_of(col):
+    from sibeval.report.workbook import _header
+
+    return _header(Catalogue("da"), col, "hours_wage")[0]

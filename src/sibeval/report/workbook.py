@@ -154,6 +154,8 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
             _economics_formats(ws, df, name.removeprefix(ECON))
         if "type" in df.columns:
             _binary_rows_as_shares(ws, df)
+        if name == "hours_wage":
+            _amounts_by_variable(ws, df)
         _finish(ws, bold)
 
     wb.properties.creator = "sibeval"
@@ -201,6 +203,21 @@ def _binary_rows_as_shares(ws, df: pd.DataFrame) -> None:
             cell = ws.cell(row=i, column=j)
             if c in ROW_SHARE_COLUMNS and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                 cell.number_format = "0%"
+
+
+# hours and wages share the hours_wage columns: each row in its own unit (whole kroner for wages)
+AMOUNT_FORMATS = {"loen": "#,##0", "timer": "#,##0.0"}
+AMOUNT_COLUMNS = ("mean_participants", "mean_controls", "estimate", "ci_low", "ci_high")
+
+
+def _amounts_by_variable(ws, df: pd.DataFrame) -> None:
+    if "variable" not in df:
+        return
+    for i, var in enumerate(df["variable"].astype(str), start=2):
+        for j, c in enumerate(df.columns, start=1):
+            cell = ws.cell(row=i, column=j)
+            if var in AMOUNT_FORMATS and c in AMOUNT_COLUMNS and isinstance(cell.value, (int, float)):
+                cell.number_format = AMOUNT_FORMATS[var]
 
 
 def _value(v, numeric: bool, cat: Catalogue):
