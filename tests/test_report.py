@@ -124,6 +124,15 @@ def _write(path):
     )
 
 
+def _book(path, sheets: dict, lang: str = "da"):
+    """Write `sheets` as a workbook in `lang` and open it (openpyxl)."""
+    from openpyxl import load_workbook
+
+    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue(lang), "T", 5, Labels(LABELS, lang).of_column,
+                   pd.Timestamp("2023-11-14").to_pydatetime())
+    return load_workbook(path)
+
+
 def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
     from openpyxl import load_workbook
 
@@ -253,7 +262,6 @@ def test_flow_reason_translated_and_lone_count_dropped():
 def test_economics_sheets_show_shares_as_percent_years_as_years_and_kroner_whole(tmp_path):
     """#23: one column of econ_inputs held the effect 0.1725, the discount rate 0.035 and the
     price year 2021, all as #,##0.0 ("0,2", "0,0", "2.021,0")."""
-    from openpyxl import load_workbook
 
     sheets = {
         "econ_inputs": pd.DataFrame({
@@ -264,10 +272,7 @@ def test_economics_sheets_show_shares_as_percent_years_as_years_and_kroner_whole
                                           "high": [20, 0.3], "range": [31427.9, 46219.2]}),
         "econ_settlement": pd.DataFrame({"basis": ["on_effect"], "n": [55], "outcomes": [9.4875], "price": [502797.6]}),
     }
-    path = tmp_path / "t.xlsx"
-    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue("da"), "T", 5, Labels(LABELS, "da").of_column,
-                   pd.Timestamp("2023-11-14").to_pydatetime())
-    wb = load_workbook(path)
+    wb = _book(tmp_path / "t.xlsx", sheets)
 
     def fmt(sheet, key, col):
         ws = wb[sheet_tab(Catalogue("da"), sheet)]
@@ -289,17 +294,13 @@ def test_a_danish_workbook_has_danish_tabs_a_print_setup_and_its_own_headers(tmp
     """#23: the tabs were the tables' codes (English in a Danish workbook), nothing was set up
     for print (159 A4 pages), and econ_settlement put the total payment under "Forskel" and
     "95 % KI" (the effects' headings)."""
-    from openpyxl import load_workbook
 
     sheets = {**_sheets(), "econ_settlement": pd.DataFrame({
         "basis": ["per_outcome", "on_effect"], "n": [55, 55], "outcomes": [19, 9.49], "price": [251035.0, 502797.6],
         "estimate": [4769664.2, 4770291.8], "ci_low": [4769664.2, 1537554.9], "ci_high": [4769664.2, 8511859.8]})}
     for lang, tabs in (("da", {"Læs mig", "Datagrundlag", "Tabel 1", "Effekter", "Økonomi – afregning"}),
                        ("en", {"README", "Provenance", "Table 1", "Effects", "Economics – settlement"})):
-        path = tmp_path / f"{lang}.xlsx"
-        write_workbook(path, sheets, {"cohort": "demo"}, Catalogue(lang), "T", 5, Labels(LABELS, lang).of_column,
-                       pd.Timestamp("2023-11-14").to_pydatetime())
-        wb = load_workbook(path)
+        wb = _book(tmp_path / f"{lang}.xlsx", sheets, lang)
         assert tabs <= set(wb.sheetnames), wb.sheetnames
         assert not {"table1", "effects", "econ_settlement", "provenance"} & set(wb.sheetnames)
         for ws in wb:
@@ -405,15 +406,11 @@ def test_overlap_shares_are_of_the_published_total_and_a_hidden_bin_is_a_gap():
 def test_workbook_p_values_below_a_thousandth_seeds_and_hidden_numbers_read_as_in_the_note(tmp_path):
     """#23: tables.xlsx showed p = 0.00012 as 0,000, the seed 20221101 as 20.221.101, and the
     numbers computed from a hidden count as bare blanks."""
-    from openpyxl import load_workbook
 
     sheets = {"effects": pd.DataFrame({"outcome": ["a", "b"], "x_participants": [12, "<5"], "estimate": [0.2, None],
                                        "p_value": [0.00012, None], "suppressed": [False, True]}),
               "status_distribution": pd.DataFrame({"statistic": [3.2], "seed": [20221101], "reps": [20000]})}
-    path = tmp_path / "t.xlsx"
-    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue("da"), "T", 5, Labels(LABELS, "da").of_column,
-                   pd.Timestamp("2023-11-14").to_pydatetime())
-    wb = load_workbook(path)
+    wb = _book(tmp_path / "t.xlsx", sheets)
     eff, sd = wb["Effekter"], wb["Statusfordeling"]
     head = [c.value for c in eff[1]]
     p = eff.cell(2, head.index("p") + 1)
@@ -465,14 +462,10 @@ def test_holm_column_regression_dash_and_binary_shares_read_as_they_are():
 
 
 def test_a_binary_covariates_mean_is_a_share_in_the_workbook(tmp_path):
-    from openpyxl import load_workbook
 
     sheets = {"profile": pd.DataFrame({"covariate": ["age", "age_50plus"], "type": ["continuous", "binary"],
                                        "participants": [46.56, 0.44], "matched_controls": [46.54, 0.45]})}
-    path = tmp_path / "t.xlsx"
-    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue("da"), "T", 5, Labels(LABELS, "da").of_column,
-                   pd.Timestamp("2023-11-14").to_pydatetime())
-    ws = load_workbook(path)["Deltagerprofil"]
+    ws = _book(tmp_path / "t.xlsx", sheets)["Deltagerprofil"]
     head = [c.value for c in ws[1]]
     col = head.index("Deltagere") + 1
     assert ws.cell(3, col).number_format == "0%" and ws.cell(2, col).number_format != "0%"
@@ -480,14 +473,10 @@ def test_a_binary_covariates_mean_is_a_share_in_the_workbook(tmp_path):
 
 def test_wages_are_whole_kroner_and_hours_one_decimal_in_the_workbook(tmp_path):
     """#23 (fresh-eyes render): wages read '17.219,0 kr.' (the column's format, set by the hours)."""
-    from openpyxl import load_workbook
 
     sheets = {"hours_wage": pd.DataFrame({"variable": ["timer", "loen"], "n_participants": [21, 21],
                                           "mean_participants": [101.4, 17219.3], "estimate": [18.6, 3312.2]})}
-    path = tmp_path / "t.xlsx"
-    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue("da"), "T", 5, Labels(LABELS, "da").of_column,
-                   pd.Timestamp("2023-11-14").to_pydatetime())
-    ws = load_workbook(path)["Timer og løn"]
+    ws = _book(tmp_path / "t.xlsx", sheets)["Timer og løn"]
     head = [c.value for c in ws[1]]
     for name in ("mean_participants", "estimate"):
         col = next(i for i, h in enumerate(head, start=1) if h == _header_of(name))

@@ -273,12 +273,11 @@ def compare_shares(outcome: str, y, treated, weights, clusters, primary_test="bo
         **extra)
 
 
-
 def compare_published(outcome: str, p1: float, ne1: float, p2: float, ne2: float, primary_test="boschloo",
                       alpha: float = 0.05) -> ProportionComparison:
     """The comparison of two shares from published numbers only: each group's share as printed
-    and an effective size the reader can compute (for a group whose count is hidden, the
-    smallest count the published tables allow). The CI, risk ratio and exact tests are those
+    and an effective size the reader can compute (for a group whose count is hidden, one that
+    follows from published numbers, see sibeval.publish.outcomes.Coarse). The CI, risk ratio and exact tests are those
     of compare_shares; the regression estimates, which need the persons, are left out (NaN),
     and a regression primary test falls back to Boschloo's."""
     lo, hi = newcombe_ci(p1 * ne1, ne1, p2 * ne2, ne2, alpha)
@@ -295,6 +294,7 @@ def compare_published(outcome: str, p1: float, ne1: float, p2: float, ne2: float
         p_value=primary, significant=bool(primary < alpha), alpha=alpha,
         method="Newcombe hybrid score CI and exact tests from the published shares",
         n_eff_participants=ne1, n_eff_controls=ne2, p_z_pooled=pz)
+
 
 @dataclass(frozen=True)
 class DistributionTest(OneRow):

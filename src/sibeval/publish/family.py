@@ -155,6 +155,15 @@ def share_bounds(ctx: Context, count: str, n: str, step: float, rule: str) -> No
     ctx.led.bound({count: 1.0, n: -(m + h)}, -np.inf, 0.0, rule)
 
 
+def bound_by_sets(ctx: Context, held: dict[str, float], n_p: str, smallest: float, largest: float,
+                  rules: tuple[str, str]) -> None:
+    """What the matched sets' sizes say of the controls they hold (`held`, a sum of cells):
+    smallest x n_p <= held <= largest x n_p, n_p the participants whose sets they are;
+    `rules` names the lower and the upper bound."""
+    ctx.led.bound({**held, n_p: -float(smallest)}, 0.0, np.inf, rules[0])
+    ctx.led.bound({**held, n_p: -float(largest)}, -np.inf, 0.0, rules[1])
+
+
 def step_fitting(lo: float, steps) -> float:
     """The first of `steps` at which a mean over a group of at least `lo` members (a count, or
     a sum of whole units) fits every such size: step * n >= 1; else the coarsest."""

@@ -8,7 +8,7 @@ import pandas as pd
 
 from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
 from sibeval.publish.family import SHARE_STEPS as STEPS
-from sibeval.publish.family import Context, Family, on_step, share_bounds
+from sibeval.publish.family import Context, Family, bound_by_sets, on_step, share_bounds
 from sibeval.publish.ledger import REFINED, derivable
 
 SIZES = {"all": "all_rows", "matched": "matched_rows", "unmatched": "unmatched_rows"}
@@ -142,10 +142,9 @@ class Matching(Family):
             small, large = lo if lo is not None else 1.0, hi if hi is not None else float(top)
             v, n = q[sets_of_analysed].value, q[n_p].value
             if small * n - 1e-6 <= v <= large * n + 1e-6:
-                ctx.led.bound({sets_of_analysed: 1.0, n_p: -float(small)}, 0.0, np.inf,
-                              "the analysed participants' sets hold at least the smallest set's controls each")
-                ctx.led.bound({sets_of_analysed: 1.0, n_p: -float(large)}, -np.inf, 0.0,
-                              "the analysed participants' sets hold at most the largest set's controls each")
+                bound_by_sets(ctx, {sets_of_analysed: 1.0}, n_p, small, large,
+                              ("the analysed participants' sets hold at least the smallest set's controls each",
+                               "the analysed participants' sets hold at most the largest set's controls each"))
 
     def refine(self, ctx: Context, hidden: dict) -> None:
         """The step of each group's means (coarser where its size is hidden), and what each

@@ -12,7 +12,15 @@ from sibeval.inference.comparisons import compare_published, design_diagnostics
 from sibeval.inference.sensitivity import e_value, e_value_ci
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, as_number, marker, outcome, subgroup
-from sibeval.publish.family import SHARE_STEPS, Context, Family, on_step, share_bounds, step_fitting
+from sibeval.publish.family import (
+    SHARE_STEPS,
+    Context,
+    Family,
+    bound_by_sets,
+    on_step,
+    share_bounds,
+    step_fitting,
+)
 from sibeval.publish.ledger import REFINED, derivable
 
 # per group: the count and share columns of an effects row
@@ -65,8 +73,9 @@ COARSE_RHO = ", times {rho:g}, the least effective share that sets of {lo:g} to 
 class Coarse:
     """How a group whose size is hidden (complementary, at least min_cell) is published in one
     family of rows: its shares to `step`, its comparisons computed with `n_eff`, from what a
-    reader can compute (the smallest size the published tables allow, `n_lo`, and the least
-    Kish ratio that the published smallest and largest set allow, `rho`)."""
+    reader can compute (`n_lo`: for controls the participants x the published smallest set,
+    for participants the smallest count the published tables allow; `rho`: the least Kish
+    ratio that the published smallest and largest set allow)."""
 
     step: float
     n_lo: float
@@ -172,10 +181,9 @@ class OutcomeTables(Family):
                 continue
             d = in_sets - ctx.value(n_c)
             lost[fam] = ctx.led.add(f"{n_c}:lost_after_matching", d, int(round(d)), shown=False)
-            ctx.led.bound({n_c: 1.0, lost[fam]: 1.0, n_p: -lo}, 0.0, np.inf,
-                          f"{fam}: the sets hold at least the smallest set's controls each")
-            ctx.led.bound({n_c: 1.0, lost[fam]: 1.0, n_p: -hi}, -np.inf, 0.0,
-                          f"{fam}: the sets hold at most the largest set's controls each")
+            bound_by_sets(ctx, {n_c: 1.0, lost[fam]: 1.0}, n_p, lo, hi,
+                          (f"{fam}: the sets hold at least the smallest set's controls each",
+                           f"{fam}: the sets hold at most the largest set's controls each"))
         for var in (ctx.t["subgroups"]["subgroup"].unique() if len(ctx.t["subgroups"]) else []):
             levels = [f for f in lost if f.startswith(subgroup(var, ""))]
             if MAIN in lost and levels:
@@ -266,11 +274,10 @@ class OutcomeTables(Family):
             dg.loc[ctrl_hidden, c] = ""
         dg["suppressed"] = hide
         main_coarse = any((MAIN, g) in coarse for g in GROUPS)
+        eff = {r["outcome"]: r for _, r in out["effects"].iterrows()} if main_coarse else {}
         if main_coarse:
-            # the power over a hidden group size, from the published comparison
             # the power over a hidden group size, from the published numbers (a hidden
             # participants' share only leaves out the observed difference and what it needs)
-            eff = {r["outcome"]: r for _, r in out["effects"].iterrows()}
             for i, r in dg.iterrows():
                 e = eff.get(r["outcome"])
                 if e is None or e["share_controls"] == "":
@@ -299,7 +306,6 @@ class OutcomeTables(Family):
             if main_coarse:
                 # the ratio and its E-values from the published comparison; the Rosenbaum bound
                 # reads each matched set's controls, so it is left out
-                eff = {r["outcome"]: r for _, r in out["effects"].iterrows()}
                 for i, r in s[~hid].iterrows():
                     e = eff[r["outcome"]]
                     rr, lo, hi = (float(e[c]) if e[c] != "" else np.nan
