@@ -115,7 +115,11 @@ def test_cli_payment_prints_account_and_writes_workbook(tmp_path, capsys):
                  "--config", str(cfg), "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "88,341" in text and "28,352" in text
-    assert openpyxl.load_workbook(out)["Inputs"]["B4"].value == 74165
+    model = openpyxl.load_workbook(out, data_only=True)["Betalingsmodel"]
+    assert 74165 in [c.value for c in model["B"]]
+    assert main(["payment", "--effect", "0.18", "--gross-share", str(CAT.gross_share), "--language", "en",
+                 "--config", str(cfg), "--out", str(out)]) == 0
+    assert openpyxl.load_workbook(out).sheetnames[0] == "Payment model"
     assert main(["payment", "--effect", "0.18", "--out", str(out)]) == 2
     assert "--gross-share" in capsys.readouterr().err
 

@@ -1,13 +1,17 @@
-"""The live payment workbook recalculates in LibreOffice to the Python model."""
+"""The live payment workbook: a municipal tool in the cohort's language whose cached values are
+the Python model's and recalculate in LibreOffice to the same numbers."""
 import shutil
 import subprocess
+import time
+import zipfile
 from dataclasses import replace
 
 import openpyxl
 import pytest
 
 from sibeval.economics import model as ec
-from sibeval.economics.workbook import CALC_ROWS, build
+from sibeval.economics.workbook import CALC_ROWS, INPUTS, RESULTS, build, save
+from sibeval.report.catalogue import Catalogue
 from test_economics import CAT
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -15,59 +19,117 @@ needs_soffice = pytest.mark.skipif(
     SOFFICE is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc-nogui")
 
 
-def recalc(wb, tmp_path, name="pm.xlsx"):
-    src = tmp_path / "in" / name
-    src.parent.mkdir()
-    wb.save(src)
+def recalc(path, tmp_path):
     out = tmp_path / "out"
     subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--calc", "--convert-to", "xlsx", "--outdir", str(out), str(src)],
+                    "--calc", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
                    check=True, capture_output=True, timeout=180)
-    return openpyxl.load_workbook(out / name, data_only=True)
+    return openpyxl.load_workbook(out / path.name, data_only=True)
 
 
-def test_formulas_not_values():
-    wb = build(CAT)
-    ca = wb["Calculation"]
+def _saved(pw, tmp_path, name="pm.xlsx"):
+    path = tmp_path / "in" / name
+    path.parent.mkdir(exist_ok=True)
+    save(pw, path)
+    return path
+
+
+def _input_row(ws, key):
+    label = Catalogue("da")(f"payment_workbook.inputs_labels.{key}")
+    return next(c.row for c in ws["A"] if c.value == label)
+
+
+def test_formulas_not_values_and_the_inputs_block_is_marked():
+    pw = build(CAT, price_year=2021, title="SIB")
+    ca = pw["calculation"]
     assert all(str(ca.cell(r, 5).value).startswith("=") for r in CALC_ROWS.values())
-    se = wb["Sensitivity"]
-    assert all(str(se.cell(r, 10).value).startswith("=") for r in range(2, se.max_row + 1))
-    assert wb["Inputs"]["C2"].value == "measured (pipeline)"
+    se = pw["sensitivity"]
+    assert all(str(se.cell(r, 10).value).startswith("=") for r in range(3, se.max_row + 1))
+    model = pw["model"]
+    assert model.title == "Betalingsmodel" and ca.title == "Beregning"
+    fills = {model.cell(_input_row(model, k), 2).fill.fgColor.rgb for k, _ in INPUTS}
+    assert len(fills) == 2                                  # measured vs assumption, both marked
+    assert model.cell(_input_row(model, "effect"), 4).value.startswith("Målt")
+    assert model.cell(_input_row(model, "provider_cost"), 3).value == "kr."
+    assert model.freeze_panes and ca.freeze_panes and se.freeze_panes
+    assert model._charts, "the model sheet charts the municipality's account over the years"
+
+
+def test_every_number_has_a_format_and_no_label_is_english_in_danish():
+    pw = build(CAT, price_year=2021)
+    english = {"the", "and", "of", "per", "payment", "effect", "year", "input", "value", "source"}
+    for ws in pw.wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                numeric = isinstance(v, float) or (isinstance(v, str) and v.startswith("="))
+                if numeric and c.column_letter not in ("A", "H"):
+                    assert c.number_format != "General", (ws.title, c.coordinate)
+                if isinstance(v, str) and not v.startswith("="):
+                    words = {w.strip("(),.:").lower() for w in v.split()}
+                    assert not words & english, (ws.title, c.coordinate, v)
+
+
+def test_cached_values_are_the_python_model(tmp_path):
+    """A viewer that does not recalculate shows the model's numbers (openpyxl data_only)."""
+    got = openpyxl.load_workbook(_saved(build(CAT), tmp_path), data_only=True)
+    names = {k: Catalogue("da")(f"payment_workbook.sheet_names.{k}") for k in ("model", "calculation")}
+    ca, model = got[names["calculation"]], got[names["model"]]
+    acc = ec.account(CAT)
+    assert ca.cell(CALC_ROWS["payment"], 5).value == pytest.approx(acc.payment)
+    shown = [model.cell(6 + i, 2).value for i in range(len(RESULTS))]
+    assert None not in shown
+    assert shown[RESULTS.index("payment")] == pytest.approx(acc.payment)
+    assert shown[RESULTS.index("years_to_break_even")] == ec.years_to_break_even(CAT)
 
 
 @needs_soffice
-def test_recalculates_to_python_and_cost_changes_payment(tmp_path):
-    wb = build(CAT)
-    wb["Inputs"]["B4"] = 60000            # provider cost
-    got = recalc(wb, tmp_path)["Calculation"]
-    changed = ec.account(replace(CAT, provider_cost=60000))
-    assert got.cell(CALC_ROWS["payment"], 5).value == pytest.approx(changed.payment, abs=0.01)
-    assert changed.payment < ec.account(CAT).payment
+def test_recalculated_values_equal_the_cached_ones_and_cost_changes_payment(tmp_path):
+    path = _saved(build(CAT, price_year=2021), tmp_path)
+    cached = openpyxl.load_workbook(path, data_only=True)
+    formulas = openpyxl.load_workbook(path)
+    lo = recalc(path, tmp_path)
+    n = 0
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    want, got = cached[ws.title][c.coordinate].value, lo[ws.title][c.coordinate].value
+                    assert want is not None, (ws.title, c.coordinate)
+                    if isinstance(want, str):
+                        assert got == want, (ws.title, c.coordinate)
+                    else:
+                        assert got == pytest.approx(want, rel=1e-9, abs=1e-6), (ws.title, c.coordinate)
+                    n += 1
+    assert n > 300
+    # the workbook stays live: a changed provider cost changes the payment
+    wb = openpyxl.load_workbook(path)
+    model = wb.worksheets[0]
+    model.cell(_input_row(model, "provider_cost"), 2).value = 60000
+    (tmp_path / "changed").mkdir()
+    wb.save(tmp_path / "changed" / "pm.xlsx")
+    got = recalc(tmp_path / "changed" / "pm.xlsx", tmp_path / "changed")
+    want = ec.account(replace(CAT, provider_cost=60000)).payment
+    assert got.worksheets[1].cell(CALC_ROWS["payment"], 5).value == pytest.approx(want, abs=0.01)
 
 
-@needs_soffice
-def test_recalculated_figures_match(tmp_path):
-    got = recalc(build(CAT), tmp_path)
-    ca = got["Calculation"]
-    acc, be = ec.account(CAT), ec.break_even(CAT)
-    for key, row in CALC_ROWS.items():
-        want = getattr(acc, key, None)
-        want = getattr(be, key) if want is None and hasattr(be, key) else want
-        if want is not None:
-            assert ca.cell(row, 5).value == pytest.approx(want, rel=1e-9, abs=1e-6), key
-    assert ca["E21"].value == ec.years_to_break_even(CAT)
-    sens = ec.sensitivity(CAT).set_index("parameter")
-    for r in got["Sensitivity"].iter_rows(min_row=2, values_only=True):
-        assert r[9] == pytest.approx(sens.loc[r[0], f"municipality_{r[1]}"], abs=0.01), r[:2]
-        assert r[10] == pytest.approx(sens.loc[r[0], f"surplus_{r[1]}"], abs=0.01), r[:2]
+def test_english_on_request_and_a_horizon_past_the_sheet_is_refused():
+    pw = build(CAT, lang="en")
+    assert [ws.title for ws in pw.wb.worksheets] == ["Payment model", "Calculation", "Sensitivity"]
+    with pytest.raises(ValueError, match="horizon 61"):
+        build(replace(CAT, horizon=61))
+
+
+def test_an_account_never_positive_reads_as_words_not_a_year(tmp_path):
+    inp = replace(CAT, effect=0.01, gross_share=0.2)
+    got = openpyxl.load_workbook(_saved(build(inp), tmp_path), data_only=True).worksheets[0]
+    row = 6 + RESULTS.index("years_to_break_even")
+    assert got.cell(row, 2).value == Catalogue("da")("payment_workbook.not_within")
 
 
 def test_workbook_bytes_are_reproducible(tmp_path):
-    import time
-
-    from sibeval.economics.workbook import save
     save(build(CAT), tmp_path / "a.xlsx")
     time.sleep(2.1)
     save(build(CAT), tmp_path / "b.xlsx")
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
-    assert openpyxl.load_workbook(tmp_path / "a.xlsx")["Inputs"]["B2"].value == CAT.effect
+    assert b"2000-01-01T00:00:00Z" in zipfile.ZipFile(tmp_path / "a.xlsx").read("docProps/core.xml")

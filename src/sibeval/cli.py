@@ -84,6 +84,7 @@ def _add_payment_parser(sub) -> None:
         pay.add_argument("--" + opt.replace("_", "-"), type=typ, help=hlp)
     pay.add_argument("--config", help="YAML file with the inputs (keys as the options, or economics:)")
     pay.add_argument("--out", default="payment_model.xlsx", help="workbook to write")
+    pay.add_argument("--language", default="da", choices=["da", "en"], help="the workbook's language")
     pay.set_defaults(func=_payment)
 
 
@@ -91,7 +92,7 @@ def _payment(args) -> int:
     import yaml
 
     from sibeval.economics import model as ec
-    from sibeval.economics.workbook import build, save
+    from sibeval.economics.workbook import build
 
     cfg = {}
     if args.config:
@@ -126,7 +127,7 @@ def _payment(args) -> int:
     print(f"  {'Investor return':<40}{100 * acc.investor_return:>11.1f}%")
     print(f"  {'Break-even gross share (investor)':<40}{100 * be.investor_gross_share:>11.1f}%")
     print(f"  {'Years until the municipality breaks even':<40}{ec.years_to_break_even(inp):>12.0f}")
-    save(build(inp, measured=()), args.out)
+    build(inp, measured=(), lang=args.language, price_year=cfg.get("price_year")).save(args.out)
     print(f"wrote {args.out}")
     return 0
 

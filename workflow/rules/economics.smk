@@ -25,6 +25,8 @@ rule economics:
         ),
     params:
         economics=lambda wc: COHORTS[wc.cohort]["economics"],
+        language=lambda wc: COHORTS[wc.cohort]["language"],
+        title=lambda wc: COHORTS[wc.cohort]["title"],
     log:
         "results/{cohort}/interim/logs/economics.log",
     benchmark:

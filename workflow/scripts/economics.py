@@ -1,6 +1,6 @@
 """The payment model from the published effects tables (rule economics).
 
-Settings: economics: the cohort file's economics section
+Settings: economics: the cohort file's economics section; the cohort's language and title
 Inputs: published/effects.csv, published/subgroups.csv
 Outputs: economics/*.csv, economics/tornado.png and .svg, economics/payment_model.xlsx
 Run alone (after its inputs exist): python workflow/scripts/economics.py cohort=<name>
@@ -13,7 +13,6 @@ from sibeval.adapters import atomic_path, run, standalone, write_csv
 from sibeval.economics import model as ec
 from sibeval.economics.figures import tornado
 from sibeval.economics.workbook import build
-from sibeval.economics.workbook import save as save_workbook
 from sibeval.errors import SibevalError
 from sibeval.plotting import save
 
@@ -45,7 +44,8 @@ def main(smk):
     stem = str(out.tornado_png)[: -len(".png")]
     save(tornado(sens, acc.municipality_account), stem)
     with atomic_path(out.workbook) as tmp:
-        save_workbook(build(inp), tmp)
+        build(inp, title=smk.params.title, lang=smk.params.language,
+              price_year=settings.get("price_year")).save(tmp)
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

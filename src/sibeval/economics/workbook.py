@@ -1,158 +1,351 @@
 """The live payment workbook (COWI's "Excel-værktøj"): every result is an Excel formula.
 
-Sheets: Inputs (measured inputs filled in and marked), Calculation (budget account, split,
-payment, break-evens, cash flow by year), Sensitivity (one-way, recomputed by formulas).
+Sheets, in the cohort's language: the model (a results block on top, then the inputs in one
+marked block with unit and source, and a chart of the municipality's account over the years),
+the calculation (effect profile, budget account, account by year) and the one-way sensitivity,
+both recomputed by formulas. Every formula cell also carries its value computed by the Python
+model, so a viewer that does not recalculate shows the same numbers as one that does.
 """
 from __future__ import annotations
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
+import numpy as np
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+from sibeval.economics import model as ec
 from sibeval.economics.model import SENSITIVITY, Inputs
+from sibeval.report.catalogue import Catalogue
 
 MAX_YEARS = 60
-MEASURED = PatternFill("solid", fgColor="FFF2CC")
-INPUT_ROWS = [  # key, label, attribute
-    ("effect", "Employment effect (share, participants minus controls)", "effect"),
-    ("gross", "Participants' gross employment share", "gross_share"),
-    ("cost", "Provider cost per participant (kr)", "provider_cost"),
-    ("effort", "Ordinary employment effort per participant (kr)", "effort_cost"),
-    ("sshare", "Share of the ordinary effort saved", "effort_saving_share"),
-    ("benefits", "Saved benefits per additional employed per year (kr)", "saved_benefits"),
-    ("tax", "Extra municipal tax per additional employed per year (kr)", "extra_tax"),
-    ("rate", "Discount rate", "discount_rate"),
-    ("horizon", "Horizon (years, max 60)", "horizon"),
-    ("const", "Years the effect is constant", "constant_years"),
-    ("decay", "Annual fall of the effect afterwards", "decay"),
-    ("ishare", "Investor's share of the surplus", "investor_share"),
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")      # an assumption the user may change
+MEASURED_FILL = PatternFill("solid", fgColor="E2EFDA")   # measured by the evaluation
+RESULT_FILL = PatternFill("solid", fgColor="DDEBF7")
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+EDGE = Border(*(Side(style="thin", color="999999"),) * 4)
+FIXED_TIME = (2000, 1, 1, 0, 0, 0)
+
+FORMATS = {"share": "0.0%", "pp": "0.0%", "kr": "#,##0", "years": "0", "person_years": "0.00",
+           "factor": "0.00"}
+# key, unit kind; the order of the inputs block
+INPUTS = [("effect", "pp"), ("gross_share", "share"), ("provider_cost", "kr"), ("effort_cost", "kr"),
+          ("effort_saving_share", "share"), ("saved_benefits", "kr"), ("extra_tax", "kr"),
+          ("discount_rate", "share"), ("horizon", "years"), ("constant_years", "years"),
+          ("decay", "share"), ("investor_share", "share")]
+# the calculation's account rows: key, unit kind, formula template ({name}: an input cell,
+# E<n>: a row of this block)
+CALC = [
+    ("annuity", "person_years", "=SUM(C3:C62)"),
+    ("effort_saving", "kr", "={effort_saving_share}*{effort_cost}"),
+    ("benefits_saving", "kr", "={effect}*{saved_benefits}*E3"),
+    ("tax_gain", "kr", "={effect}*{extra_tax}*E3"),
+    ("municipal_saving", "kr", "=E4+E5+E6"),
+    ("provider_cost", "kr", "={provider_cost}"),
+    ("surplus", "kr", "=E7-E8"),
+    ("investor_share", "kr", "={investor_share}*E9"),
+    ("payment", "kr", "=E8+E10"),
+    ("investor_return", "share", "=E10/E8"),
+    ("municipality_account", "kr", "=E7-E11"),
+    ("payment_per_employed", "kr", "=E11/{gross_share}"),
+    ("investor_gross_share", "share", "=E8/E14"),
+    ("investor_effect", "pp", "=E15-({gross_share}-{effect})"),
+    ("surplus_effect", "pp", "=(E8-E4)/(({saved_benefits}+{extra_tax})*E3)"),
+    ("municipality_savings_share", "share", "=(E11-E5-E6)/{effort_cost}"),
 ]
-CELL = {key: f"Inputs!$B${i + 2}" for i, (key, _, _) in enumerate(INPUT_ROWS)}
-YEARS = f"Calculation!$A$3:$A${MAX_YEARS + 2}"
+CALC_ROWS = {key: 3 + i for i, (key, _, _) in enumerate(CALC)}
+BREAK_EVEN_ROW = 3 + len(CALC) + 1          # years until the account is positive
+# the results block of the model sheet, in reading order
+RESULTS = ["payment", "payment_per_employed", "municipal_saving", "provider_cost", "surplus",
+           "investor_return", "municipality_account", "years_to_break_even", "investor_effect",
+           "surplus_effect"]
+SENS_COLUMNS = ["effect", "effort_saving_share", "decay", "discount_rate", "horizon", "provider_cost",
+                "annual_gain"]
 
 
-def _k(d, r, h, c):
-    """Excel formula text: present value of one employed person over the effect profile."""
-    return (f"SUMPRODUCT(({YEARS}<={h})*(({YEARS}<={c})+({YEARS}>{c})*(1-{d})^({YEARS}-{c}))"
-            f"*(1+{r})^(-{YEARS}))")
+@dataclass
+class PaymentWorkbook:
+    """The openpyxl workbook and, per formula cell, the value the Python model computes."""
+
+    wb: Workbook
+    cached: dict = field(default_factory=dict)       # (sheet title, "E3") -> value
+    names: dict = field(default_factory=dict)        # "model", "calculation", "sensitivity" -> title
+
+    def __getitem__(self, name):
+        return self.wb[self.names.get(name, name)]
+
+    def put(self, ws, coord: str, formula: str, value) -> None:
+        ws[coord] = formula
+        self.cached[(ws.title, coord)] = value
+
+    def save(self, path) -> None:
+        """Save with the cached values and fixed timestamps: same inputs, same bytes."""
+        save(self, path)
 
 
-def build(inp: Inputs, measured=("effect", "gross_share"), title: str = "") -> Workbook:
-    """A workbook whose Calculation and Sensitivity sheets are formulas of the Inputs sheet."""
+def _ref(sheet: str, coord: str) -> str:
+    col, row = re.match(r"([A-Z]+)(\d+)", coord).groups()
+    return f"'{sheet}'!${col}${row}"
+
+
+def _profile(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """Effect and present-value factor in years 1..MAX_YEARS, as the calculation sheet has them."""
+    t = np.arange(1, MAX_YEARS + 1)
+    rel = np.where(t <= inp.constant_years, 1.0, (1 - inp.decay) ** np.maximum(t - inp.constant_years, 0))
+    rel = np.where(t <= inp.horizon, rel, 0.0)
+    pv = rel * (1 + inp.discount_rate) ** -t.astype(float) if inp.effect != 0 else np.zeros(MAX_YEARS)
+    return inp.effect * rel, pv
+
+
+def build(inp: Inputs, measured=("effect", "gross_share"), title: str = "", lang: str = "da",
+          price_year: int | None = None) -> PaymentWorkbook:
+    """A workbook whose results are formulas of its inputs block, in `lang`."""
     if inp.horizon > MAX_YEARS:
         raise ValueError(f"economics: horizon {inp.horizon} exceeds the workbook's {MAX_YEARS} years")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Inputs"
-    ws.append(["Input", "Value", "Source"])
-    for _key, label, attr in INPUT_ROWS:
-        m = attr in measured
-        ws.append([label, getattr(inp, attr), "measured (pipeline)" if m else "assumption"])
-        if m:
-            ws.cell(ws.max_row, 2).fill = MEASURED
-    ws.append([])
-    ws.append([title or "Yellow: measured by the pipeline. Change any value to see the payment change."])
-    ws.column_dimensions["A"].width = 58
-    ws.column_dimensions["C"].width = 22
-    for c in ws[1]:
-        c.font = Font(bold=True)
+    cat = Catalogue(lang)
+    w = cat.section("payment_workbook")
+    names = {k: w[f"sheet_names.{k}"] for k in ("model", "calculation", "sensitivity")}
+    pw = PaymentWorkbook(Workbook(), names=names)
+    model = pw.wb.active
+    model.title = names["model"]
+    calc = pw.wb.create_sheet(names["calculation"])
+    sens = pw.wb.create_sheet(names["sensitivity"])
+    cell = _inputs_block(pw, model, inp, measured, w, price_year, title, cat)
+    values = _calculation(pw, calc, inp, cell, w, cat)
+    _results_block(pw, model, values, w, cat)
+    _sensitivity(pw, sens, inp, cell, w, cat)
+    _chart(model, calc, inp, w)
+    return pw
 
-    ca = wb.create_sheet("Calculation")
-    ca["A1"], ca["D1"] = "Effect profile by year", "Budget account per participant"
-    ca.append(["year", "effect", "PV factor"])
+
+def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
+    py = price_year if price_year is not None else "–"
+    ws["A1"] = w["title"].format(title=title) if title else w["title_plain"]
+    ws["A1"].font = TITLE
+    ws["A2"] = w["how"].format(price_year=py)
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A2:D2")
+    ws.row_dimensions[2].height = 48
+    first = 5 + len(RESULTS) + 2                        # the inputs block starts below the results
+    ws.cell(first, 1, w["inputs"]).font = BOLD
+    for j, h in enumerate((w["input"], w["value"], w["unit"], w["source"]), 1):
+        ws.cell(first + 1, j, h).font = BOLD
+    cell = {}
+    for i, (key, unit) in enumerate(INPUTS):
+        r = first + 2 + i
+        ws.cell(r, 1, w[f"inputs_labels.{key}"])
+        c = ws.cell(r, 2, getattr(inp, key))
+        c.number_format = FORMATS[unit]
+        c.fill = MEASURED_FILL if key in measured else INPUT_FILL
+        c.border = EDGE
+        ws.cell(r, 3, w[f"units.{unit}"])
+        ws.cell(r, 4, w["measured"] if key in measured else w["assumption"])
+        cell[key] = _ref(ws.title, f"B{r}")
+    r = first + 2 + len(INPUTS)
+    ws.cell(r, 1, w["price_year"])
+    ws.cell(r, 2, price_year).number_format = "0"
+    ws.cell(r, 4, w["assumption"])
+    ws.column_dimensions["A"].width = 62
+    ws.column_dimensions["B"].width = 16
+    ws.column_dimensions["C"].width = 10
+    ws.column_dimensions["D"].width = 42
+    ws.freeze_panes = "A4"
+    _print_setup(ws)
+    return cell
+
+
+def _calculation(pw, ws, inp, cell, w, cat) -> dict:
+    """Effect profile (A:C), account (D:E), account by year (H:J); returns the values by key."""
+    ws["A1"], ws["D1"], ws["H1"] = w["profile"], w["account_head"], w["by_year"]
+    for c in ("A1", "D1", "H1"):
+        ws[c].font = BOLD
+    for j, h in ((1, w["year"]), (2, w["effect"]), (3, w["pv_factor"]), (8, w["year"]),
+                 (9, w["net"]), (10, w["cumulative"])):
+        ws.cell(2, j, h).font = BOLD
+    effect, pv = _profile(inp)
     for t in range(1, MAX_YEARS + 1):
         r = t + 2
-        ca.cell(r, 1, t)
-        ca.cell(r, 2, f"=IF(A{r}<={CELL['horizon']},{CELL['effect']}*IF(A{r}<={CELL['const']},1,"
-                      f"(1-{CELL['decay']})^(A{r}-{CELL['const']})),0)")
-        ca.cell(r, 3, f"=IF({CELL['effect']}=0,0,B{r}/{CELL['effect']})*(1+{CELL['rate']})^(-A{r})")
-    e, c = CELL, "Calculation!"
-    rows = [
-        ("annuity", "PV of one additional employed person (years)", "=SUM(C3:C62)"),
-        ("effort_saving", "Saving on the ordinary effort", f"={e['sshare']}*{e['effort']}"),
-        ("benefits_saving", "Saved benefits (PV)", f"={e['effect']}*{e['benefits']}*E3"),
-        ("tax_gain", "Extra municipal income tax (PV)", f"={e['effect']}*{e['tax']}*E3"),
-        ("municipal_saving", "Municipality's saving", "=E4+E5+E6"),
-        ("provider_cost", "Provider cost", f"={e['cost']}"),
-        ("surplus", "Budget surplus", "=E7-E8"),
-        ("investor_share", "Investor's share of the surplus", f"={e['ishare']}*E9"),
-        ("payment", "Payment per participant", "=E8+E10"),
-        ("investor_return", "Investor's return", "=E10/E8"),
-        ("municipality_account", "Municipality's account", "=E7-E11"),
-        ("payment_per_employed", "Payment per participant in employment", f"=E11/{e['gross']}"),
-        ("investor_gross_share", "Break-even gross share (investor)", "=E8/E14"),
-        ("investor_effect", "Break-even effect (investor)", f"=E15-({e['gross']}-{e['effect']})"),
-        ("surplus_effect", "Break-even effect (budget surplus)",
-         f"=(E8-E4)/(({e['benefits']}+{e['tax']})*E3)"),
-        ("municipality_savings_share", "Break-even effort-saving share (municipality)",
-         f"=(E11-E5-E6)/{e['effort']}"),
-    ]
-    for i, (key, label, f) in enumerate(rows):
-        ca.cell(i + 3, 4, label)
-        ca.cell(i + 3, 5, f)
-        ca.cell(i + 3, 6, key)
-    ca.column_dimensions["D"].width = 46
-    ca.column_dimensions["E"].width = 14
-    ca["H1"] = "Municipality's account by year (discounted)"
-    ca["H2"], ca["I2"], ca["J2"] = "year", "net present value", "cumulative"
-    ca["H3"], ca["I3"], ca["J3"] = 0, "=E4-E11", "=I3"
+        ws.cell(r, 1, t)
+        pw.put(ws, f"B{r}", f"=IF(A{r}<={cell['horizon']},{cell['effect']}*IF(A{r}<={cell['constant_years']},"
+                            f"1,(1-{cell['decay']})^(A{r}-{cell['constant_years']})),0)", float(effect[t - 1]))
+        pw.put(ws, f"C{r}", f"=IF({cell['effect']}=0,0,B{r}/{cell['effect']})*(1+{cell['discount_rate']})^(-A{r})",
+               float(pv[t - 1]))
+        ws[f"B{r}"].number_format = FORMATS["share"]
+        ws[f"C{r}"].number_format = "0.0000"
+    acc, be = ec.account(inp), ec.break_even(inp)
+    values = {k: getattr(acc, k, None) or getattr(be, k, None) for k, _, _ in CALC}
+    values["annuity"] = float(pv.sum())
+    labels = cat.section("economics.items") | cat.section("economics.break_even_items")
+    for key, unit, f in CALC:
+        r = CALC_ROWS[key]
+        ws.cell(r, 4, w["annuity"] if key == "annuity" else labels[key])
+        pw.put(ws, f"E{r}", f.format(**cell), values[key])
+        ws[f"E{r}"].number_format = FORMATS[unit]
+    # the municipality's account by year: year 0 is the programme year (saving minus payment)
+    gain = inp.saved_benefits + inp.extra_tax
+    disc = (1 + inp.discount_rate) ** -np.arange(1, MAX_YEARS + 1, dtype=float)
+    flows = np.r_[acc.effort_saving - acc.payment, effect * gain * disc]
+    cum = np.cumsum(flows)
+    ws["H3"] = 0
+    pw.put(ws, "I3", "=E4-E11", float(flows[0]))
+    pw.put(ws, "J3", "=I3", float(cum[0]))
     for t in range(1, MAX_YEARS + 1):
         r = t + 3
-        ca.cell(r, 8, t)
-        ca.cell(r, 9, f"=B{t + 2}*({e['benefits']}+{e['tax']})*(1+{e['rate']})^(-H{r})")
-        ca.cell(r, 10, f"=J{r - 1}+I{r}")
-    ca["D21"] = "Years until the municipality's cumulative account is positive"
-    ca["E21"] = (f'=IFERROR(MATCH(TRUE(),INDEX(J3:J{MAX_YEARS + 3}>=-0.000001,0),0)-1,"not within horizon")')
-    ca["F21"] = "years_to_break_even"
+        ws.cell(r, 8, t)
+        gain_f = f"({cell['saved_benefits']}+{cell['extra_tax']})"
+        pw.put(ws, f"I{r}", f"=B{t + 2}*{gain_f}*(1+{cell['discount_rate']})^(-H{r})", float(flows[t]))
+        pw.put(ws, f"J{r}", f"=J{r - 1}+I{r}", float(cum[t]))
+    for r in range(3, MAX_YEARS + 4):
+        ws[f"I{r}"].number_format = ws[f"J{r}"].number_format = FORMATS["kr"]
+    years = ec.years_to_break_even(inp)
+    r = BREAK_EVEN_ROW
+    ws.cell(r, 4, w["years_to_break_even"])
+    pw.put(ws, f"E{r}", f'=IFERROR(MATCH(TRUE(),INDEX(J3:J{MAX_YEARS + 3}>=-0.000001,0),0)-1,"{w["not_within"]}")',
+           w["not_within"] if math.isnan(years) else years)
+    ws[f"E{r}"].number_format = FORMATS["years"]
+    values["years_to_break_even"] = f"E{r}"
+    for col, width in (("A", 8), ("B", 10), ("C", 18), ("D", 66), ("E", 16), ("H", 8), ("I", 22), ("J", 16)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+    _print_setup(ws, "2:2")
+    return values
 
-    se = wb.create_sheet("Sensitivity")
-    head = ["parameter", "case", "effect", "saving share", "decay", "discount rate", "horizon",
-            "provider cost", "gain factor", "municipality's account", "surplus"]
-    se.append(head)
-    base = {"effect": e["effect"], "effort_saving_share": e["sshare"], "decay": e["decay"],
-            "discount_rate": e["rate"], "horizon": e["horizon"], "provider_cost": e["cost"],
-            "annual_gain": "1"}
-    order = ["effect", "effort_saving_share", "decay", "discount_rate", "horizon", "provider_cost",
-             "annual_gain"]
+
+def _results_block(pw, ws, values, w, cat) -> None:
+    """The results on top of the model sheet: each a formula of the calculation sheet."""
+    calc = pw.names["calculation"]
+    ws["A4"] = w["results"]
+    ws["A4"].font = BOLD
+    for j, h in enumerate((w["result"], w["value"], w["unit"]), 1):
+        ws.cell(5, j, h).font = BOLD
+    labels = cat.section("economics.items") | cat.section("economics.break_even_items")
+    units = dict((k, u) for k, u, _ in CALC) | {"years_to_break_even": "years"}
+    for i, key in enumerate(RESULTS):
+        r = 6 + i
+        where = values[key] if key == "years_to_break_even" else f"E{CALC_ROWS[key]}"
+        ws.cell(r, 1, w["years_to_break_even"] if key == "years_to_break_even" else labels[key])
+        value = pw.cached[(calc, where)]
+        pw.put(ws, f"B{r}", f"='{calc}'!{where}", value)
+        c = ws[f"B{r}"]
+        c.number_format, c.fill, c.font, c.border = FORMATS[units[key]], RESULT_FILL, BOLD, EDGE
+        ws.cell(r, 3, w[f"units.{units[key]}"])
+
+
+def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
+    names = cat.section("economics.parameters")
+    ws["A1"] = w["sensitivity_head"]
+    ws["A1"].font = BOLD
+    head = [w["parameter"], w["case"], *[names.get(k, k) for k in SENS_COLUMNS[:-1]], w["gain_factor"],
+            w["municipality_account"], w["surplus"]]
+    for j, h in enumerate(head, 1):
+        ws.cell(2, j, h).font = BOLD
+        ws.cell(2, j).alignment = Alignment(wrap_text=True, vertical="top")
+    base = {k: cell.get(k) for k in SENS_COLUMNS} | {"annual_gain": None}
+    base_values = {k: (1.0 if k == "annual_gain" else getattr(inp, k)) for k in SENS_COLUMNS}
+    table = ec.sensitivity(inp).set_index("parameter")
+    units = ["share", "share", "share", "share", "years", "kr", "factor"]
+    calc = pw.names["calculation"]
+    r = 2
     for name, (attr, bounds) in SENSITIVITY.items():
         v = 1.0 if name == "annual_gain" else getattr(inp, attr)
         for case, val in zip(("low", "high"), bounds(v)):
-            r = se.max_row + 1
-            vals = [f"={base[k]}" for k in order]
-            vals[order.index(name)] = val
-            se.append([name, case, *vals])
-            k = _k(f"E{r}", f"F{r}", f"G{r}", e["const"])
-            saving = f"D{r}*{e['effort']}+C{r}*({e['benefits']}+{e['tax']})*I{r}*{k}"
-            se.cell(r, 10, f"={saving}-{c}$E$11")
-            se.cell(r, 11, f"={saving}-H{r}")
-    se.column_dimensions["J"].width = 22
-    for ws_ in (ca, se):
-        for cell in ws_[1]:
-            cell.font = Font(bold=True)
-    return wb
+            r += 1
+            ws.cell(r, 1, names.get(name, name))
+            ws.cell(r, 2, cat(f"economics.{case}"))
+            for j, k in enumerate(SENS_COLUMNS):
+                coord = f"{chr(ord('C') + j)}{r}"
+                if k == name:
+                    ws[coord] = val
+                elif base[k] is None:
+                    ws[coord] = 1
+                else:
+                    pw.put(ws, coord, f"={base[k]}", base_values[k])
+                ws[coord].number_format = FORMATS[units[j]]
+            k = _annuity_formula(calc, f"E{r}", f"F{r}", f"G{r}", cell["constant_years"])
+            saving = f"D{r}*{cell['effort_cost']}+C{r}*({cell['saved_benefits']}+{cell['extra_tax']})*I{r}*{k}"
+            pw.put(ws, f"J{r}", f"={saving}-'{calc}'!$E${CALC_ROWS['payment']}",
+                   float(table.loc[name, f"municipality_{case}"]))
+            pw.put(ws, f"K{r}", f"={saving}-H{r}", float(table.loc[name, f"surplus_{case}"]))
+            ws[f"J{r}"].number_format = ws[f"K{r}"].number_format = FORMATS["kr"]
+    ws.column_dimensions["A"].width = 40
+    for col in "CDEFGHI":
+        ws.column_dimensions[col].width = 13
+    ws.column_dimensions["J"].width = ws.column_dimensions["K"].width = 20
+    ws.row_dimensions[2].height = 45
+    ws.freeze_panes = "C3"
+    _print_setup(ws, "2:2")
 
 
-CALC_ROWS = {key: 3 + i for i, key in enumerate(
-    ["annuity", "effort_saving", "benefits_saving", "tax_gain", "municipal_saving", "provider_cost",
-     "surplus", "investor_share", "payment", "investor_return", "municipality_account",
-     "payment_per_employed", "investor_gross_share", "investor_effect", "surplus_effect",
-     "municipality_savings_share"])}
+def _annuity_formula(calc, d, r, h, c):
+    """Excel formula text: present value of one employed person over the effect profile."""
+    years = f"'{calc}'!$A$3:$A${MAX_YEARS + 2}"
+    return (f"SUMPRODUCT(({years}<={h})*(({years}<={c})+({years}>{c})*(1-{d})^({years}-{c}))"
+            f"*(1+{r})^(-{years}))")
 
 
-def save(wb: Workbook, path) -> None:
-    """Save with fixed timestamps (zip entries and document dates): same inputs, same bytes."""
-    import io
-    import re
-    import zipfile
+def _chart(model, calc, inp, w) -> None:
+    chart = LineChart()
+    chart.title = w["chart_title"]
+    chart.y_axis.title = w["chart_axis_kr"]
+    chart.x_axis.title = w["chart_axis_year"]
+    chart.y_axis.numFmt = "#,##0"
+    chart.legend = None
+    last = 3 + inp.horizon
+    chart.add_data(Reference(calc, min_col=10, min_row=3, max_row=last), titles_from_data=False)
+    chart.set_categories(Reference(calc, min_col=8, min_row=3, max_row=last))
+    chart.height, chart.width = 9, 16
+    model.add_chart(chart, "F4")
 
+
+def _print_setup(ws, header_rows: str = "") -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if header_rows:
+        ws.print_title_rows = header_rows
+
+
+def _with_values(xml: bytes, values: dict) -> bytes:
+    """Write each formula cell's cached value into the sheet's XML (openpyxl leaves <v/> empty)."""
+    def fill(m):
+        coord, attrs, formula = m.group(1), m.group(2) or "", m.group(3)
+        v = values.get(coord)
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            return m.group(0)
+        if isinstance(v, str):
+            return f'<c r="{coord}"{attrs} t="str"><f>{formula}</f><v>{escape(v)}</v></c>'
+        return f'<c r="{coord}"{attrs}><f>{formula}</f><v>{float(v)!r}</v></c>'
+    text = re.sub(r'<c r="([A-Z]+\d+)"((?: s="\d+")?)><f>(.*?)</f><v\s*/></c>', fill, xml.decode("utf-8"))
+    return text.encode("utf-8")
+
+
+def save(pw: PaymentWorkbook, path) -> None:
+    """Save with cached values and fixed timestamps (zip entries and document dates)."""
     buf = io.BytesIO()
-    wb.save(buf)
+    pw.wb.save(buf)
+    sheets = {f"xl/worksheets/sheet{i + 1}.xml": ws.title for i, ws in enumerate(pw.wb.worksheets)}
+    by_sheet: dict[str, dict] = {}
+    for (title, coord), v in pw.cached.items():
+        by_sheet.setdefault(title, {})[coord] = v
     out = io.BytesIO()
     with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "docProps/core.xml":
                 data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2000-01-01T00:00:00Z", data)
-            zout.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), data,
-                          compress_type=zipfile.ZIP_DEFLATED)
+            elif info.filename in sheets:
+                data = _with_values(data, by_sheet.get(sheets[info.filename], {}))
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(zi, data)
     with open(path, "wb") as fh:
         fh.write(out.getvalue())
