@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from sibeval.economics import model as ec
-from sibeval.economics.workbook import CALC_ROWS, INPUTS, RESULTS, build, save
 from sibeval.report.catalogue import Catalogue
+from sibeval.report.payment_workbook import CALC_ROWS, INPUTS, RESULTS, build, save
 from test_economics import CAT
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

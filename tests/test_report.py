@@ -119,7 +119,7 @@ def _write(path):
         Catalogue("da"),
         "@SUM(1)",
         5,
-        Labels(LABELS, "da").of_column,
+        Labels(LABELS, "da"),
         pd.Timestamp("2023-11-14").to_pydatetime(),
     )
 
@@ -128,7 +128,7 @@ def _book(path, sheets: dict, lang: str = "da"):
     """Write `sheets` as a workbook in `lang` and open it (openpyxl)."""
     from openpyxl import load_workbook
 
-    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue(lang), "T", 5, Labels(LABELS, lang).of_column,
+    write_workbook(path, sheets, {"cohort": "demo"}, Catalogue(lang), "T", 5, Labels(LABELS, lang),
                    pd.Timestamp("2023-11-14").to_pydatetime())
     return load_workbook(path)
 
@@ -141,11 +141,14 @@ def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
     assert wb.sheetnames[:2] == ["Læs mig", "Datagrundlag"]
     t1 = wb["Tabel 1"]
     head = [c.value for c in t1[1]]
-    assert head[:2] == ["Udfald", "Udfald (kode)"] and t1["B2"].value == "self_supporting_wage"
+    # the data sheets show a code as its label; the code is on the README sheet only
+    assert head[0] == "Udfald" and "Udfald (kode)" not in head
     assert t1["A2"].value == LABELS["status"]["self_supporting_wage"]["da"]
-    assert t1["C2"].value == 10 and t1["C2"].number_format == "#,##0"
-    assert t1["C3"].value == "<5" and t1["C3"].data_type == "s"
-    assert t1["D2"].number_format == "0.0%" and t1.freeze_panes == "A2" and t1.auto_filter.ref
+    assert t1["B2"].value == 10 and t1["B2"].number_format == "#,##0"
+    assert t1["B3"].value == "<5" and t1["B3"].data_type == "s"
+    assert t1["C2"].number_format == "0.0%" and t1.freeze_panes == "A2" and t1.auto_filter.ref
+    codes = {c.value for ws in wb.worksheets[1:] for row in ws.iter_rows() for c in row}
+    assert "self_supporting_wage" not in codes
     eff = wb["Effekter"]
     p_col = head_index(eff, "p")
     assert eff.cell(2, p_col).number_format == '[<0.001]"< 0,001";0.000'
@@ -157,6 +160,8 @@ def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
                     assert not re.fullmatch(r"-?\d+(\.\d+)?", c.value), (ws.title, c.coordinate)
     readme = [[c.value for c in r] for r in wb["Læs mig"].iter_rows()]
     described = {(r[0], r[2]) for r in readme if len(r) >= 4 and r[2] and r[3]}
+    assert ("Tabel 1", "Udfald", "self_supporting_wage", LABELS["status"]["self_supporting_wage"]["da"]) \
+        in {tuple(r[:4]) for r in readme}
     cat = Catalogue("da")
     for name, df in _sheets().items():
         for col in df.columns:
@@ -274,12 +279,15 @@ def test_economics_sheets_show_shares_as_percent_years_as_years_and_kroner_whole
     }
     wb = _book(tmp_path / "t.xlsx", sheets)
 
+    from sibeval.report.value_labels import ValueLabels
+    words = ValueLabels(Catalogue("da"), Labels(LABELS, "da"))
+
     def fmt(sheet, key, col):
         ws = wb[sheet_tab(Catalogue("da"), sheet)]
         head = [c.value for c in ws[1]]
-        keys = {ws.cell(row=r, column=head.index(h) + 1).value: r for r in range(2, ws.max_row + 1)
-                for h in head if h in ("Input", "Punkt (kode)", "Forudsætning", "Grundlag")}
-        return ws.cell(row=keys[key], column=head.index(col) + 1).number_format
+        code = next(c for c in ("input", "item", "parameter", "basis") if c in sheets[sheet])
+        rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+        return ws.cell(row=rows[words(sheet, code, key)], column=head.index(col) + 1).number_format
 
     assert fmt("econ_inputs", "effect", "Værdi") == "0.0%" and fmt("econ_inputs", "discount_rate", "Værdi") == "0.0%"
     assert fmt("econ_inputs", "price_year", "Værdi") == "0" and fmt("econ_inputs", "provider_cost", "Værdi") == "#,##0"

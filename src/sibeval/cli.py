@@ -92,7 +92,7 @@ def _payment(args) -> int:
     import yaml
 
     from sibeval.economics import model as ec
-    from sibeval.economics.workbook import build
+    from sibeval.report.payment_workbook import build
 
     cfg = {}
     if args.config:

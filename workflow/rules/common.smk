@@ -265,9 +265,14 @@ def economics_targets():
             if v["economics"]["enabled"]]
 
 
+def language_notes():
+    """effect_note.<lang>.html for every language a cohort lists under `languages`."""
+    return [f"results/{c}/report/effect_note.{lang}.html" for c, v in COHORTS.items() for lang in v["languages"]]
+
+
 def release_files():
     """Every file that may leave the research environment: what the release manifest lists."""
-    out = ["results/index.html"]
+    out = ["results/index.html", *language_notes()]
     for c, v in COHORTS.items():
         out += [TABLES.path(t, c) for t in TABLES.PUBLISHED]     # a switched-off table is written empty
         out += [f"results/{c}/report/{f}" for f in ("effect_note.html", "tables.xlsx", "figures")]
@@ -281,5 +286,5 @@ def release_files():
 
 def all_targets():
     qc = [TABLES.path(t, c) for t in TABLES.PUBLISHED if t.rule == "publish_qc" for c in COHORTS]
-    return ([f"results/{c}/report/effect_note.html" for c in COHORTS] + ["results/index.html"]
+    return ([f"results/{c}/report/effect_note.html" for c in COHORTS] + language_notes() + ["results/index.html"]
             + economics_targets() + qc + ["results/release.csv"])

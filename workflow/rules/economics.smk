@@ -18,15 +18,8 @@ rule economics:
         settlement="results/{cohort}/economics/settlement.csv",
         tornado_png="results/{cohort}/economics/tornado.png",
         tornado_svg="results/{cohort}/economics/tornado.svg",
-        workbook=report(
-            "results/{cohort}/economics/payment_model.xlsx",
-            caption="../report/economics.rst",
-            category="6. Economics",
-        ),
     params:
         economics=lambda wc: COHORTS[wc.cohort]["economics"],
-        language=lambda wc: COHORTS[wc.cohort]["language"],
-        title=lambda wc: COHORTS[wc.cohort]["title"],
     log:
         "results/{cohort}/interim/logs/economics.log",
     benchmark:

@@ -32,10 +32,71 @@ rule report:
         "../scripts/report.py"
 
 
+rule note_in_language:
+    """The effect note in one of the cohort's `languages` (effect_note.<lang>.html), from the
+    same published tables as the report; its figures are embedded, so nothing else is written."""
+    input:
+        unpack(published_tables),
+        checksums="results/{cohort}/published/checksums.csv",
+    output:
+        report(
+            "results/{cohort}/report/effect_note.{lang}.html",
+            caption="../report/effect_note.rst",
+            category="6. Report",
+        ),
+    wildcard_constraints:
+        lang="[a-z][a-z]",
+    params:
+        run=rule_params(labels=True, extract=True, whole=True),
+    log:
+        "results/{cohort}/interim/logs/note_{lang}.log",
+    benchmark:
+        "benchmarks/{cohort}/note_{lang}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 2000),
+        runtime=runtime(10, 5),
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/note_in_language.py"
+
+
+rule payment_workbook:
+    """The live payment workbook (payment_model.xlsx) in the cohort's language: results on top,
+    the inputs in one marked block, formulas with the model's values cached."""
+    input:
+        effects="results/{cohort}/published/effects.csv",
+        account="results/{cohort}/economics/account.csv",
+    output:
+        report(
+            "results/{cohort}/economics/payment_model.xlsx",
+            caption="../report/economics.rst",
+            category="6. Economics",
+        ),
+    params:
+        economics=lambda wc: COHORTS[wc.cohort]["economics"],
+        language=lambda wc: COHORTS[wc.cohort]["language"],
+        title=lambda wc: COHORTS[wc.cohort]["title"],
+    log:
+        "results/{cohort}/interim/logs/payment_workbook.log",
+    benchmark:
+        "benchmarks/{cohort}/payment_workbook.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/payment_workbook.py"
+
+
 rule index:
     """results/index.html: every cohort with results, its headline effects and its note."""
     input:
         summaries=expand("results/{cohort}/report/summary.json", cohort=list(COHORTS)),
+        notes=language_notes(),
     output:
         report("results/index.html", caption="../report/index.rst", category="6. Report"),
     params:

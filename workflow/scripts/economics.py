@@ -1,18 +1,17 @@
 """The payment model from the published effects tables (rule economics).
 
-Settings: economics: the cohort file's economics section; the cohort's language and title
+Settings: economics: the cohort file's economics section
 Inputs: published/effects.csv, published/subgroups.csv
-Outputs: economics/*.csv, economics/tornado.png and .svg, economics/payment_model.xlsx
+Outputs: economics/*.csv, economics/tornado.png and .svg (the live workbook: rule payment_workbook)
 Run alone (after its inputs exist): python workflow/scripts/economics.py cohort=<name>
 """
 import logging
 
 import pandas as pd
 
-from sibeval.adapters import atomic_path, run, standalone, write_csv
+from sibeval.adapters import run, standalone, write_csv
 from sibeval.economics import model as ec
 from sibeval.economics.figures import tornado
-from sibeval.economics.workbook import build
 from sibeval.errors import SibevalError
 from sibeval.plotting import save
 
@@ -43,9 +42,6 @@ def main(smk):
     write_csv(ec.settlement(inp, settings, effects), out.settlement)
     stem = str(out.tornado_png)[: -len(".png")]
     save(tornado(sens, acc.municipality_account), stem)
-    with atomic_path(out.workbook) as tmp:
-        build(inp, title=smk.params.title, lang=smk.params.language,
-              price_year=settings.get("price_year")).save(tmp)
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

@@ -4,7 +4,7 @@ The cohorts of this run come from the rule's inputs; cohorts run earlier keep th
 (their summary.json on disk), as long as their cohort file still exists.
 
 Settings: language, labels, cohort_dir
-Inputs: report/summary.json of each cohort
+Inputs: report/summary.json of each cohort (and its notes in more languages, to link them)
 Outputs: results/index.html
 Run alone (after its inputs exist): python workflow/scripts/index.py
 """
@@ -25,8 +25,10 @@ def main(smk):
             files[name] = f
     summaries = [json.loads(f.read_text(encoding="utf-8")) for f in files.values()]
     links = {n: os.path.relpath(f.with_name("effect_note.html"), out.parent) for n, f in files.items()}
+    more = {s["name"]: [(lang, os.path.relpath(files[s["name"]].with_name(f"effect_note.{lang}.html"), out.parent))
+                        for lang in s.get("languages", [])] for s in summaries}
     with atomic_path(out) as tmp:
-        Path(tmp).write_text(render_index(summaries, smk.params.language, smk.params.labels, links),
+        Path(tmp).write_text(render_index(summaries, smk.params.language, smk.params.labels, links, more),
                              encoding="utf-8")
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sibeval import __version__
 from sibeval.adapters import atomic_path, context, run, standalone
-from sibeval.report.base import Labels, load_tables, run_date, run_time
+from sibeval.report.base import Labels, load_tables, provenance, run_time
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.note import cohort_summary, render_note
 from sibeval.report.workbook import write_workbook
@@ -26,21 +26,17 @@ def main(smk):
     ctx = context(smk)
     p, c = ctx.params, ctx.cohort
     tables = load_tables({k: v for k, v in smk.input.items() if k != "checksums"})
-    provenance = {"cohort": f"{c['title']} ({c['name']})", "cohort_file": c["source"], "extract": p["extract_dir"],
-                  "config_hash": p["config_hash"], "sibeval_version": __version__, "run_date": run_date(),
-                  "suppression": ctx.min_cell}
-    sums = pd.read_csv(smk.input.checksums, dtype=str)
-    provenance |= {f"sha256:{f}": h for f, h in zip(sums["file"], sums["sha256"])}
+    prov = provenance(c, p, pd.read_csv(smk.input.checksums, dtype=str), __version__)
 
     fig_dir = Path(smk.output.figures)
     tmp_fig = fig_dir.parent / ".figures.tmp"
     shutil.rmtree(tmp_fig, ignore_errors=True)
     tmp_fig.mkdir(parents=True)
-    doc = render_note(tables, c, p["labels"], provenance, tmp_fig)
+    doc = render_note(tables, c, p["labels"], prov, tmp_fig)
     labels = Labels(p["labels"], ctx.lang)
     with atomic_path(smk.output.xlsx) as tmp:
-        write_workbook(tmp, tables, provenance, Catalogue(ctx.lang), c["title"], ctx.min_cell,
-                       labels.of_column, run_time())
+        write_workbook(tmp, tables, prov, Catalogue(ctx.lang), c["title"], ctx.min_cell,
+                       labels, run_time())
     with atomic_path(smk.output.summary) as tmp:
         Path(tmp).write_text(json.dumps(cohort_summary(tables, c, p["labels"]), indent=1, sort_keys=True),
                              encoding="utf-8")

@@ -39,6 +39,15 @@ def load_tables(paths: dict) -> dict[str, pd.DataFrame]:
     return out
 
 
+def provenance(cohort: dict, params: dict, checksums: pd.DataFrame, version: str) -> dict:
+    """What the note's provenance table lists: cohort, files, settings hash, version, date,
+    the suppression threshold and the raw files' checksums (`checksums.csv`: file, sha256)."""
+    out = {"cohort": f"{cohort['title']} ({cohort['name']})", "cohort_file": cohort["source"],
+           "extract": params["extract_dir"], "config_hash": params["config_hash"], "sibeval_version": version,
+           "run_date": run_date(), "suppression": cohort["disclosure"]["min_cell"]}
+    return out | {f"sha256:{f}": h for f, h in zip(checksums["file"], checksums["sha256"])}
+
+
 def run_date() -> str:
     """Today, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
     return run_time().date().isoformat()
@@ -78,21 +87,6 @@ class Labels:
         ):
             return self.get("municipalities", s[:-2] if s.endswith(".0") else s)
         return self.get("groups", s)
-
-    def of_column(self, col: str, code) -> str:
-        """Label of a code found in a published table column (workbook label columns)."""
-        section = {
-            "outcome": "status",
-            "covariate": "covariates",
-            "subgroup": "covariates",
-            "item": "items",
-            "sample": "samples",
-        }.get(col)
-        if col == "group":
-            return self.group(code)
-        if section:
-            return self.get(section, code)
-        return str(code)
 
 
 @dataclass

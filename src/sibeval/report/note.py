@@ -137,11 +137,14 @@ def cohort_summary(tables: dict, cohort: dict, labels: dict) -> dict:
         "follow_up": cohort["follow_up_months"],
         "n_participants": b.n_participants(),
         "effects": heads,
+        "languages": list(cohort.get("languages") or []),
     }
 
 
-def render_index(summaries: list[dict], lang: str, labels: dict, note_links: dict) -> str:
-    """results/index.html over the cohorts' summaries, in `lang`."""
+def render_index(summaries: list[dict], lang: str, labels: dict, note_links: dict,
+                 language_links: dict | None = None) -> str:
+    """results/index.html over the cohorts' summaries, in `lang`; `language_links`: cohort ->
+    [(language, link)] of its notes in more languages."""
     cat, f, lb = Catalogue(lang), Formatter(lang), Labels(labels, lang)
     rows = []
     for s in summaries:
@@ -164,6 +167,8 @@ def render_index(summaries: list[dict], lang: str, labels: dict, note_links: dic
                 "title": s["title"],
                 "name": s["name"],
                 "link": note_links[s["name"]],
+                "languages": [(cat(f"index.language_names.{code}"), href)
+                              for code, href in (language_links or {}).get(s["name"], [])],
                 "n": f.int(s["n_participants"]),
                 "follow_up": cat("index.follow_up", months=s["follow_up"]),
                 "cells": cells,

@@ -17,10 +17,10 @@ import pandas as pd
 
 from sibeval.economics.model import kind as econ_kind
 from sibeval.publish.cells import FORMULA_START, as_number, is_suppressed
+from sibeval.report.base import Labels
 from sibeval.report.catalogue import Catalogue
+from sibeval.report.value_labels import CODE_COLUMNS, TEXT_COLUMNS, ValueLabels
 
-# columns whose values are machine codes: a label column in the language goes before them
-CODE_COLUMNS = ("outcome", "covariate", "item", "step", "group", "subgroup", "variable", "sample")
 SHARE_SHEETS = ("effects", "subgroups", "placebo", "sensitivity", "diagnostics")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 DASH = "–"          # not shown: computed from a hidden count
@@ -72,31 +72,39 @@ def _cell_value(v, cat: Catalogue):
     return v
 
 
-def with_labels(name: str, df: pd.DataFrame, label_of) -> pd.DataFrame:
-    """Insert a column of human labels before every code column."""
+def in_words(name: str, df: pd.DataFrame, words: ValueLabels) -> pd.DataFrame:
+    """The sheet as the reader sees it: a code as its label, an English method text translated."""
     out = df.copy()
-    for col in [c for c in CODE_COLUMNS if c in out.columns][::-1]:
-        pos = list(out.columns).index(col)
-        out.insert(pos, f"{col}_label", [label_of(col, v) for v in out[col]])
+    rows = df.to_dict("records")
+    for col in [c for c in df.columns if c in CODE_COLUMNS + TEXT_COLUMNS]:
+        out[col] = [words(name, col, v, r) for v, r in zip(df[col], rows)]
+    return out
+
+
+def code_rows(cat: Catalogue, name: str, df: pd.DataFrame, shown: pd.DataFrame) -> list[list]:
+    """README rows (sheet, column, code, label) for each code a data sheet shows as its label."""
+    out = []
+    for col in [c for c in df.columns if ValueLabels.is_code_column(name, c)]:
+        seen = {}
+        for code, label in zip(df[col], shown[col]):
+            if isinstance(code, str) and code not in seen:
+                seen[code] = label
+        out += [[sheet_tab(cat, name), _header(cat, col, name)[0], code, label] for code, label in seen.items()]
     return out
 
 
 def _header(cat: Catalogue, col: str, sheet: str = "") -> tuple[str, str]:
-    """(heading, description) of a column from the catalogue; a label column borrows its code's."""
-    if col.endswith("_label") and col[:-6] in CODE_COLUMNS:
-        return cat.get(f"columns.{col[:-6]}.0", col[:-6]), cat("workbook.label_desc", code=col[:-6])
+    """(heading, description) of a column from the catalogue."""
     # a column whose meaning is its sheet's (the settlement's "estimate" is a payment)
     label = cat.get(f"sheet_headers.{sheet}.{col}.0") or cat.get(f"columns.{col}.0", col)
     desc = (cat.get(f"sheet_headers.{sheet}.{col}.1") or cat.get(f"columns.{col}.1")
             or cat.get(f"sheet_columns.{sheet}", "", code=col))
-    if col in CODE_COLUMNS:
-        label = f"{label} ({cat('workbook.code_suffix')})"
     return label, desc
 
 
 def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat: Catalogue,
-                   title: str, min_cell: int, label_of, when: dt.datetime) -> None:
-    """Write the workbook; `label_of(column, code)` gives the human label of a code."""
+                   title: str, min_cell: int, labels: Labels, when: dt.datetime) -> None:
+    """Write the workbook; `labels` name the codes (config/labels.yaml) in the catalogue's language."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.writer.excel import ExcelWriter
@@ -105,7 +113,8 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     wb = Workbook()
     readme = wb.active
     readme.title = sheet_tab(cat, "README")
-    data = {name: with_labels(name, df, label_of) for name, df in sheets.items()}
+    words = ValueLabels(cat, labels)
+    data = {name: in_words(name, df, words) for name, df in sheets.items()}
 
     # the README is the one sheet that names the tables' codes (the published CSV files)
     rows = [[cat("workbook.readme_title")], [cat("workbook.readme_intro", title=title, k=min_cell)], [],
@@ -116,9 +125,13 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
         for col in df.columns:
             head, desc = _header(cat, col, name)
             rows.append([sheet_tab(cat, name), head, col, desc])
+    codes_at = len(rows) + 2
+    rows += [[], [cat("workbook.sheet"), cat("workbook.column"), cat("workbook.code"), cat("workbook.label")]]
+    for name, df in sheets.items():
+        rows += code_rows(cat, name, df, data[name])
     for r in rows:
         readme.append(r)
-    for r in (1, 4, 4 + len(data) + 4):
+    for r in (1, 4, 4 + len(data) + 4, codes_at):
         for c in readme[r]:
             c.font = bold
     _no_formulas(readme)
@@ -133,7 +146,8 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
         prov.append([label, value])
     _finish(prov, bold)
 
-    for name, df in data.items():
+    for name, shown in data.items():
+        df = sheets[name]
         ws = wb.create_sheet(sheet_tab(cat, name))
         ws.append([_header(cat, c, name)[0] for c in df.columns])
         numeric = {c: _is_numeric_column(df[c]) for c in df.columns}
@@ -141,7 +155,7 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
         formats = {c: number_format(name, c, [as_number(v) for v in df[c] if as_number(v) is not None], below)
                    for c in df.columns if numeric[c]}
         hidden_rows = df["suppressed"].astype(str).eq("True") if "suppressed" in df else pd.Series(False, df.index)
-        for hid, row in zip(hidden_rows, df.itertuples(index=False)):
+        for hid, row in zip(hidden_rows, shown.itertuples(index=False)):
             # a number left out because it is computed from a hidden count: a dash, as in the
             # note (the README says so), never a bare blank beside the row's markers
             ws.append([DASH if hid and numeric[c] and _cell_value(v, cat) is None else _value(v, numeric[c], cat)

@@ -1,0 +1,37 @@
+"""The effect note in one more language, effect_note.<lang>.html (rule note_in_language).
+
+Settings: the whole cohort file, labels, config hash; the extract's folder (provenance)
+Inputs: the published tables (and the economics tables when enabled)
+Outputs: report/effect_note.<lang>.html (figures embedded; drawn in a temporary folder)
+Run alone (after its inputs exist): python workflow/scripts/note_in_language.py cohort=<name> lang=en
+"""
+import logging
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from sibeval import __version__
+from sibeval.adapters import atomic_path, context, run, standalone
+from sibeval.report.base import load_tables, provenance
+from sibeval.report.note import render_note
+
+log = logging.getLogger("sibeval")
+
+
+def main(smk):
+    ctx = context(smk)
+    p, lang = ctx.params, smk.wildcards.lang
+    c = ctx.cohort | {"language": lang}
+    tables = load_tables({k: v for k, v in smk.input.items() if k != "checksums"})
+    prov = provenance(c, p, pd.read_csv(smk.input.checksums, dtype=str), __version__)
+    with tempfile.TemporaryDirectory() as figures:
+        doc = render_note(tables, c, p["labels"], prov, Path(figures))
+    with atomic_path(smk.output[0]) as tmp:
+        Path(tmp).write_text(doc, encoding="utf-8")
+    log.info("note (%s): %s (%d KiB)", lang, smk.output[0], len(doc) // 1024)
+
+
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
+run(snakemake, main)

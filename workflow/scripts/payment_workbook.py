@@ -1,0 +1,30 @@
+"""The live payment workbook from the published effects (rule payment_workbook).
+
+Settings: economics: the cohort file's economics section; the cohort's language and title
+Inputs: published/effects.csv (the measured effect), economics/account.csv (run after the model)
+Outputs: economics/payment_model.xlsx
+Run alone (after its inputs exist): python workflow/scripts/payment_workbook.py cohort=<name>
+"""
+import pandas as pd
+
+from sibeval.adapters import atomic_path, run, standalone
+from sibeval.economics import model as ec
+from sibeval.errors import SibevalError
+from sibeval.report.payment_workbook import build
+
+
+def main(smk):
+    settings = smk.params.economics
+    effects = pd.read_csv(smk.input.effects)
+    alpha = float(effects["alpha"].iloc[0]) if "alpha" in effects and len(effects) else 0.05
+    try:
+        inp = ec.measured_inputs(settings, effects, alpha)
+    except ValueError as exc:
+        raise SibevalError(f"{smk.input.effects}: {exc}") from None
+    with atomic_path(smk.output[0]) as tmp:
+        build(inp, title=smk.params.title, lang=smk.params.language, price_year=settings.get("price_year")).save(tmp)
+
+
+if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>
+    snakemake = standalone(__file__)
+run(snakemake, main)
