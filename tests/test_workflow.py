@@ -714,6 +714,7 @@ def test_the_readers_audit_maps_every_outcome_cell_of_every_note_to_its_publishe
     wd, _ = run
     notes = [(c, wd / "results" / c / "report" / "effect_note.html")
              for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge")]
+    notes.append(("sib_herning_viborg", wd / "results" / COHORT / "report" / "effect_note.en.html"))
     for cohort, path in notes:
         t = note_tables(path.read_text())
         pub = wd / "results" / cohort / "published"
@@ -754,6 +755,117 @@ def test_the_readers_audit_maps_every_outcome_cell_of_every_note_to_its_publishe
     wrong[hidden][3] = ""
     found = audit_outcome_table(wrong, eff, 1)
     assert len(found) >= 3 and any("row 1 " in f for f in found), found
+
+
+def _reader_inputs(wd, cohort):
+    """The cohort's settings (validated, with defaults), labels and published + economics tables."""
+    import yaml
+
+    from sibeval.config import load_validated
+    cfg = load_validated(wd / "config" / "cohorts" / f"{cohort}.yaml",
+                         wd / "workflow" / "schemas" / "cohort.schema.yaml")
+    cfg |= {"name": cohort, "source": f"config/cohorts/{cohort}.yaml"}
+    labels = yaml.safe_load((wd / "config" / "labels.yaml").read_text(encoding="utf-8"))
+    res = wd / "results" / cohort
+    text = {f.stem: pd.read_csv(f, dtype=str, keep_default_na=False) for f in (res / "published").glob("*.csv")}
+    text |= {f"econ_{f.stem}": pd.read_csv(f, dtype=str, keep_default_na=False)
+             for f in (res / "economics").glob("*.csv")}
+    from sibeval.publish.catalogue import PUBLISHED, enabled
+    paths = {t.name: res / "published" / f"{t.name}.csv" for t in PUBLISHED if t.reader and enabled(t, cfg)}
+    paths |= {f"econ_{f.stem}": f for f in (res / "economics").glob("*.csv")}
+    return cfg, labels, text, paths
+
+
+def test_the_readers_audit_passes_on_every_workbook_figure_and_sentence_in_both_languages(run, tmp_path):
+    """#23: every demo cohort in Danish and English: each workbook cell equals its published
+    cell (number, marker, the code's label) at a precision that keeps it; Figure 4's bars, the
+    differences' points and the love plot's points sit at the published values and every
+    hidden one carries its own marker; no text anywhere holds a code, a path, a hole or (da)
+    an English word; the payment workbook caches every formula and shows the account's
+    results. Made wrong on purpose, each medium fails."""
+    import openpyxl
+
+    from reader import (
+        audit_effect_points,
+        audit_love_points,
+        audit_note_text,
+        audit_payment_workbook,
+        audit_share_bars,
+        audit_workbook,
+        svg_text_problems,
+    )
+    from sibeval.report.base import Labels, NoteBase, load_tables, provenance
+    from sibeval.report.catalogue import Catalogue
+    from sibeval.report.note import render_note
+    from sibeval.report.value_labels import ValueLabels
+    from sibeval.report.workbook import write_workbook
+
+    wd, _ = run
+    for cohort in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge"):
+        cfg, labels, text, paths = _reader_inputs(wd, cohort)
+        report = wd / "results" / cohort / "report"
+        for lang in ("da", "en"):
+            cat, lb = Catalogue(lang), Labels(labels, lang)
+            if lang == cfg["language"]:
+                note, figs, book = (report / "effect_note.html").read_text(encoding="utf-8"), report / "figures", \
+                    report / "tables.xlsx"
+            else:
+                figs, book = tmp_path / cohort / lang, tmp_path / cohort / f"tables.{lang}.xlsx"
+                prov = provenance(cfg, {"extract_dir": "data/raw", "config_hash": "0"}, text["checksums"], "0")
+                note = render_note(load_tables(paths), cfg | {"language": lang}, labels, prov, figs)
+                write_workbook(book, load_tables(paths), prov, cat, cfg["title"], 5, lb,
+                               pd.Timestamp("2023-11-14").to_pydatetime())
+            if (report / f"effect_note.{lang}.html").exists():
+                assert audit_note_text((report / f"effect_note.{lang}.html").read_text(encoding="utf-8"), lang) == []
+            mark = lambda m, cat=cat: cat("figures.suppressed_bar", marker=m)  # noqa: E731
+            problems = audit_note_text(note, lang)
+            problems += audit_workbook(book, text, ValueLabels(cat, lb), lang)
+            problems += audit_share_bars(figs / "table1_shares.svg", text["table1"], lb.status, mark)
+            problems += audit_effect_points(figs / "effects.svg", text["effects"], lb.status,
+                                            lambda r, mark=mark: mark(NoteBase.hiding_marker(r)))
+            problems += audit_love_points(figs / "love_plot.svg", text["balance"], lb.covariate,
+                                          cat("figures.hidden_point"))
+            problems += [p for f in sorted(figs.glob("*.svg")) for p in svg_text_problems(f, lang)]
+            assert problems == [], (cohort, lang, problems[:10])
+        if (wd / "results" / cohort / "economics" / "payment_model.xlsx").exists():
+            pm = wd / "results" / cohort / "economics" / "payment_model.xlsx"
+            assert audit_payment_workbook(pm, text, Catalogue(cfg["language"])) == [], cohort
+
+    # both languages side by side (languages: [da, en]), linked from the index and released
+    index = (wd / "results" / "index.html").read_text(encoding="utf-8")
+    release = (wd / "results" / "release.csv").read_text(encoding="utf-8")
+    for lang in ("da", "en"):
+        assert f'href="{COHORT}/report/effect_note.{lang}.html" hreflang="{lang}"' in index, lang
+        assert f"{COHORT}/report/effect_note.{lang}.html" in release, lang
+    assert '<html lang="en"' in _res(wd, "report", "effect_note.en.html").read_text(encoding="utf-8")
+
+    # made wrong on purpose, one medium at a time
+    cfg, labels, text, paths = _reader_inputs(wd, COHORT)
+    cat, lb = Catalogue("da"), Labels(labels, "da")
+    note = (_res(wd, "report", "effect_note.html")).read_text(encoding="utf-8")
+    assert audit_note_text(note.replace("</h1>", " p = .</h1>", 1), "da")            # a sentence with a hole
+    assert audit_note_text(note.replace("</h1>", " (docs/economics.md)</h1>", 1), "da")
+    assert audit_note_text(note.replace("</h1>", " the participants</h1>", 1), "da")
+    wb = openpyxl.load_workbook(_res(wd, "report", "tables.xlsx"))
+    ws = wb[cat("sheet_tabs.effects")]
+    est = [c.value for c in ws[1]].index(cat("columns.estimate.0")) + 1
+    row = next(r for r in range(2, ws.max_row + 1) if isinstance(ws.cell(r, est).value, float))
+    ws.cell(row, est).number_format = "#,##0.0"                                       # 0.1662 as 0,2
+    hidden = next(c for r in ws.iter_rows(min_row=2) for c in r if c.value in ("x", "<5"))
+    hidden.value = None                                                              # a marker left blank
+    wb.save(tmp_path / "wrong.xlsx")
+    found = audit_workbook(tmp_path / "wrong.xlsx", text, ValueLabels(cat, lb), "da")
+    assert any("displays as" in f for f in found) and any("published marker" in f for f in found), found
+    svg = _res(wd, "report", "figures", "table1_shares.svg").read_text(encoding="utf-8")
+    (tmp_path / "t1.svg").write_text(svg.replace("skjult (x)", "skjult (&lt;5)"), encoding="utf-8")
+    mark = lambda m: cat("figures.suppressed_bar", marker=m)  # noqa: E731
+    assert audit_share_bars(tmp_path / "t1.svg", text["table1"], lb.status, mark)   # Figure 4's old lie
+    bar = next(m for m in re.finditer(r'<path d="([^"]+)"[^>]*fill: #262626', svg)
+               if len(set(re.findall(r"[ML] ([\d.]+) ", m.group(1)))) == 2)
+    x1 = max(re.findall(r"[ML] ([\d.]+) ", bar.group(1)), key=float)
+    longer = svg.replace(bar.group(1), bar.group(1).replace(f"L {x1} ", f"L {float(x1) + 9} "))
+    (tmp_path / "t2.svg").write_text(longer, encoding="utf-8")
+    assert audit_share_bars(tmp_path / "t2.svg", text["table1"], lb.status, mark)   # a bar too long
 
 
 def test_the_smallest_and_largest_set_do_not_give_the_dead_controls_back(run):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sibeval.errors import SibevalError
 from sibeval.outcomes.status import HEADLINE_ORDER
-from sibeval.publish.cells import as_number
+from sibeval.publish.cells import as_number, is_suppressed
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.formatting import Formatter
 
@@ -142,6 +142,14 @@ class NoteBase:
         # the match's design record: the settings as the match applied them
         d = tables["design"]
         self.design = dict(zip(d["setting"], d["value"].fillna("").astype(str)))
+
+    @staticmethod
+    def hiding_marker(row) -> str:
+        """The marker ("x", "<5") of the count that hides a row's derived numbers: an outcome
+        count first (x_*, n_up/same/down), then a group size (n_*); a dash if none is hidden."""
+        cols = [c for c in row.index if c.startswith("x_") or c in ("n_up", "n_same", "n_down")]
+        cols += [c for c in row.index if c.startswith("n_") and c not in cols]
+        return next((str(row[c]).strip() for c in cols if is_suppressed(row[c])), "–")
 
     # ---------- counts used everywhere (one source: the effects table) ----------
     def n_participants(self) -> int | str:

@@ -19,8 +19,10 @@ def love_plot(
     after="After",
     xlabel="|SMD|",
     fmt=None,
+    hidden_label="–",
 ):
-    """Absolute SMD per covariate before (open circle) and after (filled) matching."""
+    """Absolute SMD per covariate before (open circle) and after (filled) matching; a row whose
+    SMD is not published has no point but `hidden_label` beside the axis."""
     b = balance.iloc[::-1]
     y = np.arange(len(b))
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(b) + 1.2))
@@ -31,6 +33,8 @@ def love_plot(
     ax.scatter(b["smd_before"].abs(), y, facecolors="none", edgecolors="black", label=before, zorder=3)
     ax.scatter(b["smd_after"].abs(), y, color="black", marker="s", s=18, label=after, zorder=3)
     ax.axvline(threshold, color="0.4", linestyle="--", linewidth=1)
+    for yy in y[(b["smd_before"].isna() | b["smd_after"].isna()).to_numpy()]:
+        ax.text(0.002, yy, hidden_label, va="center", fontsize=7, style="italic")
     ax.set_yticks(y, [labels.get(c, c) for c in b["covariate"]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)
@@ -145,7 +149,8 @@ def share_bars(
 def effect_plot(
     effects: pd.DataFrame, labels: dict, title="", xlabel="Percentage points", fmt=None, suppressed_label="suppressed"
 ):
-    """Risk differences with 95 % CIs (points and bars); a suppressed row is named, not drawn."""
+    """Risk differences with 95 % CIs (points and bars); a suppressed row is named, not drawn
+    (`suppressed_label`: one text, or outcome -> text with the marker of its hidden count)."""
     e = effects.iloc[::-1].copy()
     for col in ("estimate", "ci_low", "ci_high"):
         e[col] = pd.to_numeric(e[col], errors="coerce")
@@ -160,8 +165,9 @@ def effect_plot(
         capsize=3,
     )
     ax.axvline(0, color="0.4", linewidth=1)
-    for yy in y[e["estimate"].isna().to_numpy()]:
-        ax.text(0.5, yy, suppressed_label, va="center", fontsize=7, style="italic")
+    for yy, o in zip(y[e["estimate"].isna().to_numpy()], e["outcome"][e["estimate"].isna().to_numpy()]):
+        text = suppressed_label.get(o, "") if isinstance(suppressed_label, dict) else suppressed_label
+        ax.text(0.5, yy, text, va="center", fontsize=7, style="italic")
     ax.set_yticks(y, [labels.get(o, o) for o in e["outcome"]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)
@@ -169,17 +175,23 @@ def effect_plot(
     return fig
 
 
-def diverging_bars(items: pd.DataFrame, labels: dict, title="", legend=("Down", "Same", "Up"), xlabel="%", fmt=None):
-    """Per item: share down (left of 0), unchanged (centred) and up (right)."""
+def diverging_bars(items: pd.DataFrame, labels: dict, title="", legend=("Down", "Same", "Up"), xlabel="%", fmt=None,
+                   hidden_label=None):
+    """Per item: share down (left of 0), unchanged (centred) and up (right). An item with any
+    share not published has no bar at all (a part of a bar reads as the whole) but its
+    `hidden_label` (item -> text) at 0."""
     t = items.iloc[::-1]
     y = np.arange(len(t))
-    # a suppressed (NaN) share is not drawn
-    down, same, up = (100 * t[f"share_{k}"].astype(float).fillna(0) for k in ("down", "same", "up"))
+    shares = {k: pd.to_numeric(t[f"share_{k}"], errors="coerce") for k in ("down", "same", "up")}
+    hidden = (shares["down"].isna() | shares["same"].isna() | shares["up"].isna()).to_numpy()
+    down, same, up = (100 * shares[k].where(~hidden).fillna(0) for k in ("down", "same", "up"))
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(t) + 1.3))
     ax.barh(y, -down - same / 2, left=0, color=GREYS[0], edgecolor="black", label=legend[0])
     ax.barh(y, same, left=-same / 2, color="white", edgecolor="black", hatch="..", label=legend[1])
     ax.barh(y, up, left=same / 2, color=GREYS[1], edgecolor="black", hatch="//", label=legend[2])
     ax.axvline(0, color="black", linewidth=0.8)
+    for yy, i in zip(y[hidden], t["item"][hidden]):
+        ax.text(2, yy, (hidden_label or {}).get(i, ""), va="center", fontsize=7, style="italic")
     ax.set_yticks(y, [labels.get(i, i) for i in t["item"]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)

@@ -33,7 +33,6 @@ class NoteFigures(NoteBase):
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         cat, f, lb = self.cat, self.f, self.lb
-        supp = cat("figures.suppressed_bar", marker=f"<{self.k}")
         figs = {}
 
         def save(key, fig, caption, footnote=""):
@@ -73,6 +72,9 @@ class NoteFigures(NoteBase):
         )
         eff = self.t["effects"]
         hidden = [lb.status(o) for o, e in zip(eff["outcome"], eff["estimate"]) if as_number(e) is None]
+        # a hidden difference is named with the marker of the count that hides it ("x" is 5 or more)
+        eff_marks = {r["outcome"]: cat("figures.suppressed_bar", marker=self.hiding_marker(r))
+                     for _, r in eff.iterrows() if as_number(r["estimate"]) is None}
         save(
             "effects",
             fg.effect_plot(
@@ -81,7 +83,7 @@ class NoteFigures(NoteBase):
                 cat("figures.effects_title"),
                 cat("figures.pp_axis"),
                 fmt=f,
-                suppressed_label=supp,
+                suppressed_label=eff_marks,
             ),
             cat("figures.effects_title"),
             cat("figures.suppressed_footnote", k=self.k, items=", ".join(hidden)) if hidden else "",
@@ -98,6 +100,7 @@ class NoteFigures(NoteBase):
                 cat("figures.after"),
                 cat("figures.love_axis"),
                 fmt=f,
+                hidden_label=cat("figures.hidden_point"),
             ),
             cat("figures.love_title"),
         )
@@ -135,10 +138,13 @@ class NoteFigures(NoteBase):
                 ("who5_items", "who5", "figures.who5_items_title"),
             ):
                 sub = allg[allg["item"].str.startswith(prefix)]
-                hidden = [lb.item(i) for i, s in zip(sub["item"], sub["share_up"]) if as_number(s) is None]
+                gone = {i: cat("figures.suppressed_bar", marker=self.hiding_marker(r))
+                        for _, r in sub.iterrows() for i in [r["item"]]
+                        if any(as_number(r[f"share_{k}"]) is None for k in ("down", "same", "up"))}
+                hidden = [lb.item(i) for i in gone]
                 save(
                     key,
-                    fg.diverging_bars(sub, items, cat(title), legend, "%", fmt=f),
+                    fg.diverging_bars(sub, items, cat(title), legend, "%", fmt=f, hidden_label=gone),
                     cat(title),
                     cat("figures.suppressed_footnote", k=self.k, items=", ".join(hidden)) if hidden else "",
                 )

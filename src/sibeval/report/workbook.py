@@ -43,7 +43,10 @@ def number_format(sheet: str, col: str, values: list[float], below: str = "< 0.0
         return "0"
     if col.startswith(("share", "ci_up", "ci_same", "ci_down")) or col in ("target", "power", "alpha"):
         return "0.0%"
+    if col in ("bin_lo", "bin_hi"):                  # propensity scores: small, four decimals
+        return "0.0000"
     if sheet in SHARE_SHEETS and col in ("estimate", "ci_low", "ci_high", "regression_estimate",
+                                         "adjusted_estimate", "adjusted_ci_low", "adjusted_ci_high",
                                          "regression_se", "observed_difference",
                                          "minimum_detectable_difference"):
         return "0.0%"
@@ -209,9 +212,12 @@ ROW_SHARE_COLUMNS = ("mean_treated_before", "mean_control_before", "mean_treated
 
 
 def _binary_rows_as_shares(ws, df: pd.DataFrame) -> None:
-    """A binary covariate's mean is a share: 44 %, not 0,4 (its column also holds mean ages)."""
-    for i, kind in enumerate(df["type"].astype(str), start=2):
-        if kind != "binary":
+    """A binary covariate's mean is a share: 44 %, not 0,4 (its column also holds mean ages); so
+    is a continuous covariate that is a share (0.85 of 3 years on benefit: 85 %, as in the note)."""
+    cols = [c for c in ROW_SHARE_COLUMNS if c in df.columns]
+    for i, (_, r) in enumerate(df.iterrows(), start=2):
+        vals = [as_number(r[c]) for c in cols if as_number(r[c]) is not None]
+        if str(r["type"]) != "binary" and not (vals and all(0 <= v <= 1 for v in vals)):
             continue
         for j, c in enumerate(df.columns, start=1):
             cell = ws.cell(row=i, column=j)
