@@ -211,7 +211,19 @@ def audit_note_text(html: str, lang: str) -> list[str]:
     table (which names the raw files and their checksums)."""
     texts = [t for s, t in note_texts(html) if s != "provenance"]
     joined = [" ".join(p.split()) for p in paragraphs(html)]
-    return text_problems(texts + joined, lang)
+    problems = text_problems(texts + joined, lang)
+    # a blank table cell says nothing: a hidden number shows its marker or a dash (a flow step
+    # that excluded nobody, and a row without warnings, are blank by design)
+    for key, (head, rows) in note_tables(html).items():
+        if key in ("flow", "progression_flow", "provenance"):
+            continue
+        for row in rows:
+            problems += [f"{key}: '{row[0]}' has a blank '{head[j]}'" for j, v in enumerate(row)
+                         if v == "" and j < len(head) and head[j] not in BLANK_OK]
+    return problems
+
+
+BLANK_OK = ("Advarsler", "Warnings")
 
 
 # ---------- the workbook: every cell against its published cell ----------

@@ -13,7 +13,7 @@ import jinja2
 
 from sibeval import __version__
 from sibeval.outcomes.status import HEADLINE_ORDER
-from sibeval.publish.cells import as_number
+from sibeval.publish.cells import as_number, is_suppressed
 from sibeval.report.base import TEMPLATES, Labels, Table, is_true, run_date
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.formatting import Formatter
@@ -130,6 +130,8 @@ def cohort_summary(tables: dict, cohort: dict, labels: dict) -> dict:
             if hidden
             else {k: as_number(r[k]) for k in ("share_participants", "share_controls", "estimate", "ci_low", "ci_high")}
             | {"significant": is_true(r["significant"])}
+            # shares to one decimal (as the note), whole percent where the group's size is hidden
+            | {f"digits_{g}": 0 if is_suppressed(r[f"n_{g}"]) else 1 for g in ("participants", "controls")}
         )
     return {
         "name": cohort["name"],
@@ -156,7 +158,8 @@ def render_index(summaries: list[dict], lang: str, labels: dict, note_links: dic
                 continue
             cells.append(
                 {
-                    "shares": f"{f.pct(e['share_participants'])} vs {f.pct(e['share_controls'])}",
+                    "shares": f"{f.pct(e['share_participants'], e.get('digits_participants', 0))} vs "
+                              f"{f.pct(e['share_controls'], e.get('digits_controls', 0))}",
                     "diff": f"{f.pp(e['estimate'], 0, signed=True)} pp "
                     f"({f.pp(e['ci_low'], 0)} {cat('common.to')} {f.pp(e['ci_high'], 0)})",
                     "sig": cat("index.significant" if e["significant"] else "index.not_significant"),

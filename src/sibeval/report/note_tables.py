@@ -277,7 +277,7 @@ class NoteTables(NoteBase):
                 if c == "outcome":
                     row.append(self.lb.status(v))
                 elif c.startswith("p_") or c == "p_value":
-                    row.append(self.f.p(v))
+                    row.append(self.f.p(v) or DASH)
                 elif c.startswith(("share", "estimate", "ci_")):
                     row.append(self.f.pp(v) if c.startswith(("estimate", "ci_")) else self.f.pct(v, 1))
                 elif as_number(v) is not None and not isinstance(v, bool):
@@ -285,14 +285,19 @@ class NoteTables(NoteBase):
                 elif str(v) in ("True", "False"):
                     row.append(self.cat("common.yes" if is_true(v) else "common.no"))
                 else:
-                    row.append("" if str(v) == "nan" else str(v))
+                    # a number left out (computed from a hidden count) is a dash, as elsewhere
+                    row.append(DASH if str(v) in ("nan", "") else str(v))
             rows.append(row)
+        note = ""
+        if key == "sensitivity" and "gamma_critical" in df and df["gamma_critical"].isna().any():
+            note = self.cat("note.rosenbaum_hidden")
         keep = [
             i
             for i, c in enumerate(df.columns)
             if c not in ("method", "adjustment", "primary_test", "alpha", "suppressed")
         ]
-        return Table(key, title, [self.col(df.columns[i]) for i in keep], [[r[i] for i in keep] for r in rows])
+        return Table(key, title, [self.col(df.columns[i]) for i in keep], [[r[i] for i in keep] for r in rows],
+                     note)
 
     def _down_unsure(self, r) -> str:
         """The share of those who went down who started unsure: 'not applicable' where nobody
