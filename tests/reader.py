@@ -72,6 +72,13 @@ def _is_hidden(v) -> bool:
     return t == "x" or t.startswith("<")
 
 
+def shows_marker(shown: str, count) -> bool:
+    """A share cell over a hidden count shows the count's marker ("x"; "<5" as "<5 pers.", so
+    that it does not read as under 5 %)."""
+    m = str(count).strip()
+    return shown == m or (m.startswith("<") and shown == f"{m} pers.")
+
+
 def audit_outcome_table(rows: list[list[str]], published: pd.DataFrame, first: int) -> list[str]:
     """An effects-shaped note table (effects, placebo, subgroups; `first` = index of the
     participants' share column) against its published rows, in order. Returns the problems."""
@@ -90,7 +97,7 @@ def audit_outcome_table(rows: list[list[str]], published: pd.DataFrame, first: i
                 if _number(shown) is None or abs(_number(shown) - round(100 * float(value), 1)) > 1e-9:
                     problems.append(f"{where}: {share} shows '{shown}', published {float(value):.4f}")
             elif _is_hidden(r[count]):
-                if shown != str(r[count]).strip():
+                if not shows_marker(shown, r[count]):
                     problems.append(f"{where}: {share} shows '{shown}', the published count is '{r[count]}'")
             elif shown != DASH:
                 problems.append(f"{where}: {share} is not published but shows '{shown}'")
@@ -123,7 +130,7 @@ def audit_table1(rows: list[list[str]], published: pd.DataFrame) -> list[str]:
                 if _number(cell) is None or abs(_number(cell) - round(100 * float(value))) > 1e-9:
                     problems.append(f"{where}: {col} shows '{cell}', published {r[col]}")
             elif _is_hidden(r[count]):
-                if cell != str(r[count]).strip():
+                if not shows_marker(cell, r[count]):
                     problems.append(f"{where}: {col} shows '{cell}', the published count is '{r[count]}'")
             else:
                 problems.append(f"{where}: {col} shows '{cell}' with neither a share nor a marker published")

@@ -53,7 +53,11 @@ class NoteTables(NoteBase):
         itself is hidden."""
         if as_number(share) is not None:
             return self.f.pct(share, 0 if is_suppressed(n) else digits)
-        return str(count) if is_suppressed(count) else self.f.pct(share, digits)
+        if not is_suppressed(count):
+            return self.f.pct(share, digits)
+        # in a column of percentages "<5" reads as "under 5 %": a small count says "persons"
+        m = str(count).strip()
+        return self.cat("common.marker_persons", marker=m) if m.startswith("<") else m
 
     def coarse_note(self, df: pd.DataFrame, note: str) -> str:
         """A table with a share over a hidden n says how it was printed and compared."""
