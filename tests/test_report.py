@@ -357,7 +357,7 @@ def test_progression_rows_show_markers_and_dashes_never_blanks():
     b = NoteBuilder(t, _cohort("da"), LABELS)
     table = next(x for x in b.progression_tables() if x.key == "progression_items")
     first, second, third = table.rows
-    assert first[2:5] == ["66 %", "x", "<5"] and first[7] == "x"
+    assert first[2:5] == ["66 %", "x", "<5 pers."] and first[7] == "x"
     assert second[7] == "–" and third[7] == "ikke relevant"
     assert not [v for row in table.rows for v in row if v == ""]
     assert '"x"' in table.note and "–: ikke vist" in table.note
