@@ -296,6 +296,7 @@ def _chart(model, calc, inp, w) -> None:
     chart.y_axis.title = w["chart_axis_kr"]
     chart.x_axis.title = w["chart_axis_year"]
     chart.y_axis.numFmt = "#,##0"
+    chart.x_axis.tickLblPos = "low"          # the years below the plot, not on the zero line
     chart.legend = None
     last = 3 + inp.horizon
     chart.add_data(Reference(calc, min_col=10, min_row=3, max_row=last), titles_from_data=False)

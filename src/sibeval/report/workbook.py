@@ -113,6 +113,7 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     from openpyxl.writer.excel import ExcelWriter
 
     bold = Font(bold=True)
+    right = Alignment(horizontal="right")
     wb = Workbook()
     readme = wb.active
     readme.title = sheet_tab(cat, "README")
@@ -167,6 +168,8 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                     cell.number_format = formats.get(c) or ("#,##0" if float(cell.value).is_integer() else "0.000")
+                elif numeric[c] and isinstance(cell.value, str):       # a marker or dash sits with the numbers
+                    cell.alignment = right
         if name.startswith(ECON):
             _economics_formats(ws, df, name.removeprefix(ECON))
         if "type" in df.columns:
