@@ -8,6 +8,7 @@ can show both that the demo notes pass and that a cell made wrong on purpose is 
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -72,6 +73,11 @@ def _is_hidden(v) -> bool:
     return t == "x" or t.startswith("<")
 
 
+def half_up(x: float, digits: int) -> float:
+    """As the note rounds: half away from zero on the exact value (sibeval.report.formatting)."""
+    return float(Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def shows_marker(shown: str, count) -> bool:
     """A share cell over a hidden count shows the count's marker ("x"; "<5" as "<5 pers.", so
     that it does not read as under 5 %)."""
@@ -94,7 +100,7 @@ def audit_outcome_table(rows: list[list[str]], published: pd.DataFrame, first: i
             # else the count's marker, else a dash
             value = pd.to_numeric(r[share], errors="coerce")
             if pd.notna(value):
-                if _number(shown) is None or abs(_number(shown) - round(100 * float(value), 1)) > 1e-9:
+                if _number(shown) is None or abs(_number(shown) - half_up(100 * float(value), 1)) > 1e-9:
                     problems.append(f"{where}: {share} shows '{shown}', published {float(value):.4f}")
             elif _is_hidden(r[count]):
                 if not shows_marker(shown, r[count]):
@@ -105,7 +111,7 @@ def audit_outcome_table(rows: list[list[str]], published: pd.DataFrame, first: i
         if pd.isna(pd.to_numeric(r["estimate"], errors="coerce")):
             if est != DASH:
                 problems.append(f"{where}: the estimate is not published but shows '{est}'")
-        elif _number(est) is None or abs(_number(est) - round(100 * float(r["estimate"]), 1)) > 1e-9:
+        elif _number(est) is None or abs(_number(est) - half_up(100 * float(r["estimate"]), 1)) > 1e-9:
             problems.append(f"{where}: the estimate shows '{est}', published {float(r['estimate']):.4f}")
         problems += [f"{where}: column {k + 1} is blank" for k, v in enumerate(row) if v == ""]
     return problems
@@ -127,7 +133,7 @@ def audit_table1(rows: list[list[str]], published: pd.DataFrame) -> list[str]:
                                  ("share_control", "n_control", row[3])):
             value = pd.to_numeric(r[col], errors="coerce")
             if pd.notna(value):
-                if _number(cell) is None or abs(_number(cell) - round(100 * float(value))) > 1e-9:
+                if _number(cell) is None or abs(_number(cell) - half_up(100 * float(value), 0)) > 1e-9:
                     problems.append(f"{where}: {col} shows '{cell}', published {r[col]}")
             elif _is_hidden(r[count]):
                 if not shows_marker(cell, r[count]):
@@ -245,7 +251,7 @@ def shown_number(v: float, fmt: str):
     scale = 100 if fmt.endswith("%") else 1
     body = fmt.rstrip("%").split(";")[0]
     decimals = len(body.split(".")[1]) if "." in body else 0
-    return round(v * scale, decimals) / scale
+    return float((Decimal(repr(v)) * scale).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)) / scale
 
 
 def readme_sheets(wb) -> dict[str, str]:
@@ -291,7 +297,8 @@ def audit_workbook(path, tables: dict[str, pd.DataFrame], words, lang: str) -> l
                     if v != want or (v == pub and CODE.search(pub)):
                         problems.append(f"{where}shows {v!r}, the reader's words for {pub!r} are {want!r}")
                 elif _published_number(pub) is not None:
-                    problems += _number_problems(where, _published_number(pub), v, cell.number_format, col)
+                    problems += _number_problems(where, _published_number(pub), v, cell.number_format, col,
+                                                 published=not code.startswith("econ_"))
                 else:
                     want = words(code, col, pub, dict(r))
                     if v != want:
@@ -307,7 +314,7 @@ def _published_number(s: str):
         return None
 
 
-def _number_problems(where, want: float, v, fmt: str, col: str) -> list[str]:
+def _number_problems(where, want: float, v, fmt: str, col: str, published: bool = True) -> list[str]:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return [f"{where}shows {v!r}, published {want}"]
     if abs(v - want) > 1e-9 * max(1.0, abs(want)):
@@ -315,6 +322,11 @@ def _number_problems(where, want: float, v, fmt: str, col: str) -> list[str]:
     shown = shown_number(v, fmt)
     if shown is None:
         return [f"{where}{v} has no number format"]
+    if published and "%" in fmt and not isinstance(shown, str):   # a published share, as the note shows it
+        digits = len(fmt.rstrip("%").split(".")[1]) if "." in fmt else 0
+        note = half_up(100 * want, digits) / 100
+        if abs(shown - note) > 1e-12:
+            return [f"{where}{want} displays as {100 * shown:g} %, the note's rounding gives {100 * note:g} %"]
     if isinstance(shown, str) or "%" in fmt or fmt.startswith("[<"):
         return []                       # a share in percent, a p to 0.001: the kind's own precision
     if want and not float(want).is_integer() and abs(shown - want) > 0.05 * abs(want):

@@ -17,7 +17,7 @@ from sibeval.report.base import Labels
 from sibeval.report.catalogue import LOCALE_DIR, Catalogue, languages, load_strings, missing_keys
 from sibeval.report.formatting import Formatter
 from sibeval.report.note import NoteBuilder
-from sibeval.report.workbook import sheet_tab, write_workbook
+from sibeval.report.workbook import PCT, sheet_tab, write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = yaml.safe_load((ROOT / "config" / "labels.yaml").read_text(encoding="utf-8"))
@@ -146,7 +146,7 @@ def test_workbook_numbers_formats_readme_and_no_formulas(tmp_path):
     assert t1["A2"].value == LABELS["status"]["self_supporting_wage"]["da"]
     assert t1["B2"].value == 10 and t1["B2"].number_format == "#,##0"
     assert t1["B3"].value == "<5" and t1["B3"].data_type == "s"
-    assert t1["C2"].number_format == "0.0%" and t1.freeze_panes == "A2" and t1.auto_filter.ref
+    assert t1["C2"].number_format == PCT and t1.freeze_panes == "A2" and t1.auto_filter.ref
     codes = {c.value for ws in wb.worksheets[1:] for row in ws.iter_rows() for c in row}
     assert "self_supporting_wage" not in codes
     eff = wb["Effekter"]
@@ -289,12 +289,12 @@ def test_economics_sheets_show_shares_as_percent_years_as_years_and_kroner_whole
         rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
         return ws.cell(row=rows[words(sheet, code, key)], column=head.index(col) + 1).number_format
 
-    assert fmt("econ_inputs", "effect", "Værdi") == "0.0%" and fmt("econ_inputs", "discount_rate", "Værdi") == "0.0%"
+    assert fmt("econ_inputs", "effect", "Værdi") == PCT and fmt("econ_inputs", "discount_rate", "Værdi") == PCT
     assert fmt("econ_inputs", "price_year", "Værdi") == "0" and fmt("econ_inputs", "provider_cost", "Værdi") == "#,##0"
-    assert fmt("econ_inputs", "investor_share", "Værdi") == "0.0%"          # an input share
+    assert fmt("econ_inputs", "investor_share", "Værdi") == PCT             # an input share
     assert fmt("econ_account", "investor_share", "Værdi") == "#,##0"         # kroner in the account
-    assert fmt("econ_account", "investor_return", "Værdi") == "0.0%"
-    assert fmt("econ_sensitivity", "horizon", "Lav") == "0" and fmt("econ_sensitivity", "decay", "Høj") == "0.0%"
+    assert fmt("econ_account", "investor_return", "Værdi") == PCT
+    assert fmt("econ_sensitivity", "horizon", "Lav") == "0" and fmt("econ_sensitivity", "decay", "Høj") == PCT
     assert fmt("econ_settlement", "on_effect", "Resultater") != "#,##0"      # 9.4875 outcomes keep a decimal
 
 
@@ -357,8 +357,9 @@ def test_progression_rows_show_markers_and_dashes_never_blanks():
     b = NoteBuilder(t, _cohort("da"), LABELS)
     table = next(x for x in b.progression_tables() if x.key == "progression_items")
     first, second, third = table.rows
-    assert first[2:5] == ["66 %", "x", "<5 pers."] and first[7] == "x"
-    assert second[7] == "–" and third[7] == "ikke relevant"
+    assert first[2:5] == ["66 %", "x", "<5 pers."] and first[8] == "x"
+    assert second[8] == "–" and third[8] == "ikke relevant"
+    assert first[7] == "–"                            # no verdict published: a dash, not a blank
     assert not [v for row in table.rows for v in row if v == ""]
     assert '"x"' in table.note and "–: ikke vist" in table.note
 
@@ -464,7 +465,7 @@ def test_holm_column_regression_dash_and_binary_shares_read_as_they_are():
                                        n_controls=["x", 554])
     b = NoteBuilder(t, _cohort("da"), LABELS)
     table = b.effects_table(b.t["effects"], "effects", "E")
-    holm, reg = table.header.index("p (Holm)"), table.header.index("p (regression)")
+    holm, reg = table.header.index("p (justeret)"), table.header.index("p (regression)")
     assert table.rows[0][holm] == "ikke justeret" and table.rows[1][holm] == "0,095"
     assert table.rows[0][reg] == "–"
 

@@ -289,7 +289,8 @@ def _plan(wd, env, *args):
         (
             'title: "SIB Herning og Viborg 2020-2022"',
             'title: "SIB Herning og Viborg (revideret)"',
-            {"report", "index", "release", "all"},
+            # the notes in both languages and the payment workbook carry the title
+            {"report", "note_in_language", "payment_workbook", "index", "release", "all"},
         ),
         (
             "  age_max: 64",
@@ -303,6 +304,8 @@ def _plan(wd, env, *args):
                 "publish",
                 "publish_qc_eligibility_funnel",   # the funnel changes with eligibility
                 "report",
+                "note_in_language",
+                "payment_workbook",
                 "index",
                 "release",
                 "all",
@@ -311,7 +314,8 @@ def _plan(wd, env, *args):
         (
             "  caliper: 0.2",
             "  caliper: 0.25",
-            {"match", "classify_outcomes", "effects", "economics", "publish", "report", "index", "release", "all"},
+            {"match", "classify_outcomes", "effects", "economics", "publish", "report", "note_in_language",
+             "payment_workbook", "index", "release", "all"},
         ),
     ],
 )
@@ -854,9 +858,13 @@ def test_the_readers_audit_passes_on_every_workbook_figure_and_sentence_in_both_
     ws.cell(row, est).number_format = "#,##0.0"                                       # 0.1662 as 0,2
     hidden = next(c for r in ws.iter_rows(min_row=2) for c in r if c.value in ("x", "<5"))
     hidden.value = None                                                              # a marker left blank
+    share = [c.value for c in ws[1]].index(cat("columns.share_participants.0")) + 1
+    for r in range(2, ws.max_row + 1):               # 0.3455 shown 34,6 % where the note says 34,5 %
+        ws.cell(r, share).number_format = "0.0%"
     wb.save(tmp_path / "wrong.xlsx")
     found = audit_workbook(tmp_path / "wrong.xlsx", text, ValueLabels(cat, lb), "da")
     assert any("displays as" in f for f in found) and any("published marker" in f for f in found), found
+    assert any("the note's rounding" in f for f in found), found
     svg = _res(wd, "report", "figures", "table1_shares.svg").read_text(encoding="utf-8")
     (tmp_path / "t1.svg").write_text(svg.replace("skjult (x)", "skjult (&lt;5)"), encoding="utf-8")
     mark = lambda m: cat("figures.suppressed_bar", marker=m)  # noqa: E731

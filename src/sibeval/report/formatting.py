@@ -7,6 +7,7 @@ in a numeric position (a suppressed cell such as "<5" or "x") is shown exactly a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from sibeval.publish.cells import as_number, is_suppressed
 
@@ -32,7 +33,9 @@ class Formatter:
         shown = self._blank_or_text(value)
         if shown is not None:
             return shown
-        x = round(as_number(value), digits)
+        # half away from zero on the number's exact value, as Excel shows it (8,5 -> 9 and
+        # 25.314,5 kr. -> 25.315 kr., not Python's half-to-even 8 and 25.314)
+        x = float(Decimal(as_number(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
         if x == 0:
             x = 0.0                                   # no negative zero
         s = f"{abs(x):,.{digits}f}"

@@ -303,6 +303,10 @@ class NoteTables(NoteBase):
         return Table(key, title, [self.col(df.columns[i]) for i in keep], [[r[i] for i in keep] for r in rows],
                      note)
 
+    def _reached(self, r) -> str:
+        v = str(r.get("target_reached", ""))
+        return self.cat("common.yes") if v == "True" else self.cat("common.no") if v == "False" else DASH
+
     def _down_unsure(self, r) -> str:
         """The share of those who went down who started unsure: 'not applicable' where nobody
         went down; its marker, or a dash, where the breakdown is withheld (one part is small)."""
@@ -329,6 +333,9 @@ class NoteTables(NoteBase):
                     *(self.share_cell(r[f"share_{d}"], r[f"n_{d}"], r["n"], 0) for d in ("up", "same", "down")),
                     self.f.pct(r["target"]),
                     self.f.p(r["p_vs_target"]) or DASH,
+                    # the p tests the share against the target: "< 0,001" with the target missed
+                    # is a clear miss, so the verdict stands beside it
+                    self._reached(r),
                     self._down_unsure(r),
                 ]
                 for _, r in ia.iterrows()
@@ -345,6 +352,7 @@ class NoteTables(NoteBase):
                         self.col("share_down"),
                         self.col("target"),
                         self.col("p_vs_target"),
+                        self.col("target_reached"),
                         self.col("share_of_down_started_unsure"),
                     ],
                     rows,

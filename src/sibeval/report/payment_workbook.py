@@ -33,7 +33,7 @@ TITLE = Font(bold=True, size=14)
 EDGE = Border(*(Side(style="thin", color="999999"),) * 4)
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
-FORMATS = {"share": "0.0%", "pp": "0.0%", "kr": "#,##0", "years": "0", "person_years": "0.00",
+FORMATS = {"share": "0.0%", "pp": "0.00%", "kr": "#,##0", "years": "0", "person_years": "0.00",
            "factor": "0.00"}
 # key, unit kind; the order of the inputs block
 INPUTS = [("effect", "pp"), ("gross_share", "share"), ("provider_cost", "kr"), ("effort_cost", "kr"),
@@ -142,7 +142,8 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
         r = first + 2 + i
         ws.cell(r, 1, w[f"inputs_labels.{key}"])
         c = ws.cell(r, 2, getattr(inp, key))
-        c.number_format = FORMATS[unit]
+        # a measured share keeps its four published decimals (Excel would round 34,55 % up)
+        c.number_format = "0.00%" if key in measured and unit in ("share", "pp") else FORMATS[unit]
         c.fill = MEASURED_FILL if key in measured else INPUT_FILL
         c.border = EDGE
         ws.cell(r, 3, w[f"units.{unit}"])
@@ -154,7 +155,7 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
     ws.cell(r, 4, w["assumption"])
     ws.column_dimensions["A"].width = 62
     ws.column_dimensions["B"].width = 16
-    ws.column_dimensions["C"].width = 10
+    ws.column_dimensions["C"].width = 16
     ws.column_dimensions["D"].width = 42
     ws.freeze_panes = "A4"
     _print_setup(ws)
@@ -177,7 +178,7 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
                             f"1,(1-{cell['decay']})^(A{r}-{cell['constant_years']})),0)", float(effect[t - 1]))
         pw.put(ws, f"C{r}", f"=IF({cell['effect']}=0,0,B{r}/{cell['effect']})*(1+{cell['discount_rate']})^(-A{r})",
                float(pv[t - 1]))
-        ws[f"B{r}"].number_format = FORMATS["share"]
+        ws[f"B{r}"].number_format = FORMATS["pp"]
         ws[f"C{r}"].number_format = "0.0000"
     acc, be = ec.account(inp), ec.break_even(inp)
     values = {k: getattr(acc, k, None) or getattr(be, k, None) for k, _, _ in CALC}
@@ -250,7 +251,7 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
     base = {k: cell.get(k) for k in SENS_COLUMNS} | {"annual_gain": None}
     base_values = {k: (1.0 if k == "annual_gain" else getattr(inp, k)) for k in SENS_COLUMNS}
     table = ec.sensitivity(inp).set_index("parameter")
-    units = ["share", "share", "share", "share", "years", "kr", "factor"]
+    units = ["pp", "share", "share", "share", "years", "kr", "factor"]
     calc = pw.names["calculation"]
     r = 2
     for name, (attr, bounds) in SENSITIVITY.items():
@@ -276,7 +277,7 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
             ws[f"J{r}"].number_format = ws[f"K{r}"].number_format = FORMATS["kr"]
     ws.column_dimensions["A"].width = 40
     for col in "CDEFGHI":
-        ws.column_dimensions[col].width = 13
+        ws.column_dimensions[col].width = 16
     ws.column_dimensions["J"].width = ws.column_dimensions["K"].width = 20
     ws.row_dimensions[2].height = 45
     ws.freeze_panes = "C3"

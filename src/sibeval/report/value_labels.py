@@ -151,6 +151,8 @@ class ValueLabels:
         """A method text, clause by clause, by the catalogue's patterns (in order)."""
         for pattern, template in self.clauses:
             text = pattern.sub(lambda m, t=template: t.format(*m.groups()), text)
+        if self.cat.lang == "da":                       # "trin 0,01", not 0.01
+            text = re.sub(r"(?<=\d)\.(?=\d)", ",", text)
         return text
 
 

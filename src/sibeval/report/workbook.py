@@ -30,6 +30,13 @@ ECON_ROW_KEYS = ("input", "item", "parameter", "point")
 ECON_VALUE_COLUMNS = ("value", "base", "low", "high")
 
 
+# shares and differences in percent to the four decimals they are published with: Excel rounds
+# a displayed 34,55 % up where the note (and the count, 19/55 = 34,545 %) reads 34,5 %
+PCT = "0.00%"
+# a share printed to whole percent because its group's size is hidden
+COARSE_SHARE_N = {"share_participants": "n_participants", "share_controls": "n_controls",
+                  "share_participant": "total_participant", "share_control": "total_control"}
+
 # identifiers and settings written as plain integers (a seed of 20221101 is not 20.221.101)
 PLAIN_INTEGERS = ("seed", "reps", "df", "price_year", "months_before_index", "level")
 
@@ -42,21 +49,26 @@ def number_format(sheet: str, col: str, values: list[float], below: str = "< 0.0
     if col in PLAIN_INTEGERS:
         return "0"
     if col.startswith(("share", "ci_up", "ci_same", "ci_down")) or col in ("target", "power", "alpha"):
-        return "0.0%"
+        return PCT
     if col in ("bin_lo", "bin_hi"):                  # propensity scores: small, four decimals
         return "0.0000"
     if sheet in SHARE_SHEETS and col in ("estimate", "ci_low", "ci_high", "regression_estimate",
                                          "adjusted_estimate", "adjusted_ci_low", "adjusted_ci_high",
                                          "regression_se", "observed_difference",
                                          "minimum_detectable_difference"):
-        return "0.0%"
+        return PCT
     if sheet == "table1" and col.startswith("share"):
-        return "0.0%"
+        return PCT
     if all(float(v).is_integer() for v in values):
         return "#,##0"
     if col.startswith(("smd", "diff_raw", "variance_ratio", "ecdf", "risk_ratio", "rr_ci")):
         return "0.000"
     return "#,##0.0" if max(abs(v) for v in values) >= 10 else "0.000"
+
+
+# tables of results: an empty number or verdict is a dash
+RESULT_SHEETS = ("table1", "effects", "subgroups", "placebo", "sensitivity", "diagnostics", "status_distribution",
+                 "hours_wage", "balance", "profile", "progression_items", "who5")
 
 
 def _is_numeric_column(series: pd.Series) -> bool:
@@ -159,17 +171,19 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
         formats = {c: number_format(name, c, [as_number(v) for v in df[c] if as_number(v) is not None], below)
                    for c in df.columns if numeric[c]}
         hidden_rows = df["suppressed"].astype(str).eq("True") if "suppressed" in df else pd.Series(False, df.index)
+        # a result left out (computed from a hidden count, undefined, or not computed): a dash,
+        # as in the note (the README says so), never a bare blank; other blanks are "not applicable"
+        dash = {c: name in RESULT_SHEETS and c not in CODE_COLUMNS + TEXT_COLUMNS for c in df.columns}
         for hid, row in zip(hidden_rows, shown.itertuples(index=False)):
-            # a number left out because it is computed from a hidden count: a dash, as in the
-            # note (the README says so), never a bare blank beside the row's markers
-            ws.append([DASH if hid and numeric[c] and _cell_value(v, cat) is None else _value(v, numeric[c], cat)
-                       for c, v in zip(df.columns, row)])
+            ws.append([DASH if ((hid and numeric[c]) or dash[c]) and _cell_value(v, cat) is None
+                       else _value(v, numeric[c], cat) for c, v in zip(df.columns, row)])
         for j, c in enumerate(df.columns, start=1):
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                     cell.number_format = formats.get(c) or ("#,##0" if float(cell.value).is_integer() else "0.000")
                 elif numeric[c] and isinstance(cell.value, str):       # a marker or dash sits with the numbers
                     cell.alignment = right
+        _coarse_shares(ws, df)
         if name.startswith(ECON):
             _economics_formats(ws, df, name.removeprefix(ECON))
         if "type" in df.columns:
@@ -187,6 +201,17 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     _fixed_zip(buf.getvalue(), path)
 
 
+def _coarse_shares(ws, df: pd.DataFrame) -> None:
+    """A share over a hidden group size is printed to whole percent: shown so ("17 %", not 17,00)."""
+    for share, n in COARSE_SHARE_N.items():
+        if share not in df or n not in df:
+            continue
+        j = list(df.columns).index(share) + 1
+        for i, hidden in enumerate(df[n].map(is_suppressed), start=2):
+            if hidden and isinstance(ws.cell(i, j).value, (int, float)):
+                ws.cell(i, j).number_format = "0%"
+
+
 def _economics_formats(ws, df: pd.DataFrame, table: str) -> None:
     """An economics sheet mixes shares, years and kroner in one column (inputs, account,
     sensitivity): each number gets the format of its row's quantity, else its column's;
@@ -201,7 +226,7 @@ def _economics_formats(ws, df: pd.DataFrame, table: str) -> None:
             k = econ_kind(key, table) if c in ECON_VALUE_COLUMNS else None
             k = k or econ_kind(c, table)
             if k != "count":                    # counts keep their column's format
-                cell.number_format = {"share": "0.0%", "years": "0"}.get(k, "#,##0")
+                cell.number_format = {"share": PCT, "years": "0"}.get(k, "#,##0")
 
 
 def sheet_tab(cat: Catalogue, name: str) -> str:
