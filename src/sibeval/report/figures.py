@@ -256,6 +256,9 @@ def heatmap(matrix: pd.DataFrame, title="", xlabel="", ylabel=""):
     )
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
+            if not np.isfinite(vals[i, j]):          # hidden: hatched, so it does not read as 0
+                ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="0.6",
+                                           linewidth=0))
             ax.text(j, i, str(matrix.iat[i, j]), ha="center", va="center", color="black")
     ax.set_xticks(range(matrix.shape[1]), matrix.columns)
     ax.set_yticks(range(matrix.shape[0]), matrix.index)

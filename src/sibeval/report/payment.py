@@ -95,4 +95,15 @@ class PaymentSection(NoteBase):
             gross=f.pct(inp["gross_share"], 1),
             price_year=str(int(as_number(inp.get("price_year", self.c.get("economics", {}).get("price_year"))))),
         )
+        # the assumptions the kroner rest on, in the reader's words
+        keys = ("horizon", "constant_years", "decay", "discount_rate", "effort_saving_share", "investor_share")
+        intro += "" if not all(k in inp.index for k in keys) else " " + cat(
+            "economics.assumptions",
+            horizon=f.int(inp["horizon"]),
+            constant=f.int(inp["constant_years"]),
+            decay=f.pct(inp["decay"], 0),
+            rate=f.pct(inp["discount_rate"], 1),
+            saving=f.pct(inp["effort_saving_share"], 0),
+            share=f.pct(inp["investor_share"], 0),
+        )
         return {"title": cat("economics.title"), "intro": intro, "tables": [account, break_even, risk_t]}

@@ -242,6 +242,9 @@ class Sentences(NoteBase):
                 max=f.int(hi),
             )
         )
+        distinct = ms.loc["distinct_control_persons", "control"] if "distinct_control_persons" in ms.index else None
+        if as_number(distinct) is not None and as_number(distinct) != as_number(ms.loc["matched", "control"]):
+            text.append(cat("method.distinct", n=f.int(distinct)))
         paras.append(" ".join(text))
         dist = self.t.get("status_distribution")
         dist_p = f.p(dist["p_value"].iloc[0]) if dist is not None and len(dist) else ""
