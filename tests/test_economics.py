@@ -87,6 +87,35 @@ def test_sensitivity_and_payment_moves_with_cost():
     assert cheaper.payment < ec.account(CAT).payment
 
 
+def _account_by_hand(inp, effect):
+    """The municipality's account under the contract, by brute force: the saving year by year
+    at `effect` minus the plan's price per participant in employment times the gross share
+    (the control share held)."""
+    price = ec.account(inp).payment_per_employed
+    saving = inp.effort_saving_share * inp.effort_cost
+    for t in range(1, inp.horizon + 1):
+        rel = 1.0 if t <= inp.constant_years else (1 - inp.decay) ** (t - inp.constant_years)
+        saving += effect * rel * (inp.saved_benefits + inp.extra_tax) / (1 + inp.discount_rate) ** t
+    return saving - price * (inp.control_share + effect)
+
+
+def test_the_tornado_and_the_risk_table_agree_with_the_contract():
+    """#24: the tornado held the payment per participant while the effect varied (-24,425 kr at
+    half the effect); under the contract (a price per participant in employment) it is -1,493 kr,
+    as the risk table and a brute-force recomputation say."""
+    s = ec.sensitivity(CAT).set_index("parameter")
+    assert s.loc["effect", "municipality_low"] == pytest.approx(_account_by_hand(CAT, 0.09), abs=0.01)
+    assert s.loc["effect", "municipality_low"] == pytest.approx(-1493.48, abs=0.01)
+    assert s.loc["effect", "municipality_high"] == pytest.approx(_account_by_hand(CAT, 0.27), abs=0.01)
+    risk = ec.risk(CAT).set_index("point")
+    for point in ("ci_low", "estimate", "ci_high"):
+        e = risk.loc[point, "effect"]
+        assert risk.loc[point, "municipality_account"] == pytest.approx(_account_by_hand(CAT, e), abs=0.01)
+    for name in ("decay", "horizon", "discount_rate"):     # the gross share does not move: the plan's payment
+        assert s.loc[name, "municipality_low"] == pytest.approx(
+            ec.account(ec._vary(CAT, name, s.loc[name, "low"])).municipal_saving - ec.account(CAT).payment, abs=0.01)
+
+
 def test_settlement():
     s = ec.settle_per_outcome(55, 19, 254802)
     assert s.estimate == 19 * 254802
@@ -124,9 +153,38 @@ def test_cli_payment_prints_account_and_writes_workbook(tmp_path, capsys):
     assert "--gross-share" in capsys.readouterr().err
 
 
+# the catalogue's reading (docs/economics.md): the effect flat through year 3, a 9-year horizon,
+# B + T derived from the published saving as for CAT
+READING = replace(CAT, constant_years=3, horizon=9, saved_benefits=60470, extra_tax=15118)
+
+
+@pytest.mark.parametrize("rate, decay_break_even, payback", [(0.03, 0.277, 7), (0.035, 0.280, 6)])
+def test_the_catalogue_reading_reproduces_28_percent_with_every_other_figure(rate, decay_break_even, payback):
+    """#24: three flat years and a 9-year horizon give the catalogue's 28 % decay break-even
+    (27.7 % at 3 %, 28.0 % at 3.5 %), and, with B + T derived again from the published saving,
+    every other published figure of Tables 1-5 unchanged. The payback counts years after the
+    programme year: 7 at 3 % is the catalogue's "about 8 years" of the account."""
+    base = replace(READING, discount_rate=rate)
+    gain = (102517 - 0.5 * 50629) / (0.18 * ec.annuity(base))
+    inp = replace(base, saved_benefits=0.8 * gain, extra_tax=0.2 * gain)
+    acc, be = ec.account(inp), ec.break_even(inp)
+    assert be.municipality_decay == pytest.approx(decay_break_even, abs=0.0006)
+    assert ec.years_to_break_even(inp) == payback
+    assert acc.municipal_saving == pytest.approx(102517, abs=1) and acc.payment == pytest.approx(88341, abs=1)
+    assert acc.investor_return == pytest.approx(0.191, abs=0.0006)                    # "20 %": 19.1 %
+    assert acc.payment_per_employed == pytest.approx(254802, abs=10)
+    assert be.investor_gross_share == pytest.approx(0.29, abs=0.005)
+    assert be.municipality_savings_share == pytest.approx(0.22, abs=0.0005)
+    assert be.investor_effect == pytest.approx(0.124, abs=0.001)
+    assert be.surplus_effect == pytest.approx(0.114, abs=0.001)
+    if rate == 0.035:                                 # the SIB cohort file's inputs (rounded B, T)
+        assert ec.break_even(READING).municipality_decay == pytest.approx(0.280, abs=0.0006)
+
+
 @pytest.mark.parametrize("rate", [0.02, 0.035, 0.06])
 def test_decay_break_even_and_payback_conflict(rate):
-    """docs/economics.md: no horizon gives both the 28 % decay break-even and a ~8-year payback."""
+    """docs/economics.md: with two flat years no horizon gives both the 28 % decay break-even
+    and a ~8-year payback (the catalogue's reading has three)."""
     for h in range(3, 31):
         i = replace(CAT, discount_rate=rate, horizon=h, extra_tax=0, saved_benefits=1)
         gain = (102517 - 0.5 * 50629) / (0.18 * ec.annuity(i))
@@ -182,3 +240,42 @@ def test_note_economics_section_from_published_csvs(lang, tmp_path):
     assert cat("economics.items.payment") in text and cat("economics.points.ci_low") in text
     p = ec.risk(inp).set_index("point").at["p_investor_loses", "probability"]
     assert b.f.pct(p, 1) in sec["tables"][-1].note
+
+
+def test_guard_rails_say_what_is_wrong(tmp_path, capsys):
+    """#24: an effect above the gross share, a horizon past the workbook, a negative surplus,
+    savings left at 0 and an effect of 0 each give the user a sentence, not a number that
+    looks fine (a loss split 50/50, "nan", a traceback after the account was printed)."""
+    from sibeval.cli import main
+
+    with pytest.raises(ValueError, match="exceeds the participants' gross share"):
+        replace(CAT, effect=0.4)
+    base = ["payment", "--gross-share", "0.35", "--cost", "74165", "--effort-cost", "50629",
+            "--out", str(tmp_path / "p.xlsx")]
+    assert main([*base, "--effect", "0.4", "--saved-benefits", "1", "--extra-tax", "1"]) == 2
+    assert "exceeds the participants' gross share 0.35" in capsys.readouterr().err
+    assert main([*base, "--effect", "0.18", "--horizon", "70"]) == 2
+    out = capsys.readouterr()
+    assert "--horizon 70" in out.err and "at most 60 years" in out.err and "Expected budget" not in out.out
+    assert main([*base, "--effect", "0"]) == 0
+    out = capsys.readouterr()
+    assert "not within the horizon" in out.out and "nan" not in out.out
+    assert "the budget surplus is negative" in out.err and "investor bears 50% of the loss" in out.err
+    assert "saved_benefits is 0" in out.err and "extra_tax is 0" in out.err
+    assert ec.warnings(CAT) == []
+
+
+def test_the_investors_risk_counts_the_cohorts_sampling_variation():
+    """#24: the investor is paid per participant actually in employment; with 56 participants
+    the realised share varies by sampling as well as the effect: P(loss) 0.27, not 0.19. A
+    seeded simulation of the same contract agrees."""
+    p = {n: ec.risk(replace(CAT, n_participants=n)).set_index("point").loc["p_investor_loses", "probability"]
+         for n in (None, 56)}
+    assert p[None] == pytest.approx(0.193, abs=0.001) and p[56] == pytest.approx(0.269, abs=0.001)
+    rng = np.random.default_rng(20221101)
+    z = 1.959963984540054
+    se = (CAT.effect_ci[1] - CAT.effect_ci[0]) / (2 * z)
+    e = rng.normal(CAT.effect, se, 200_000)
+    realised = rng.binomial(56, np.clip(CAT.control_share + e, 0, 1)) / 56      # persons in employment
+    price = ec.account(CAT).payment_per_employed
+    assert np.mean(price * realised < CAT.provider_cost) == pytest.approx(p[56], abs=0.03)

@@ -112,7 +112,16 @@ def _payment(args) -> int:
                if f in ("effect", "gross_share", "provider_cost", "effort_cost") and f not in values]
     if missing:
         raise SibevalError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
-    inp = ec.Inputs(**values)
+    from sibeval.report.payment_workbook import MAX_YEARS
+    if values.get("horizon", 0) > MAX_YEARS:
+        raise SibevalError(f"--horizon {values['horizon']}: the workbook holds at most {MAX_YEARS} years after "
+                           "the programme year; give a horizon of 1 to 60")
+    try:
+        inp = ec.Inputs(**values)
+    except ValueError as exc:
+        raise SibevalError(str(exc)) from None
+    for w in ec.warnings(inp):
+        print(f"warning: {w}", file=sys.stderr)
     acc, be = ec.account(inp), ec.break_even(inp)
     rows = [("Saving on the ordinary effort", acc.effort_saving),
             ("Saved benefits", acc.benefits_saving), ("Extra municipal tax", acc.tax_gain),
@@ -124,9 +133,11 @@ def _payment(args) -> int:
     print("Expected budget account per participant (kr, present value)")
     for label, v in rows:
         print(f"  {label:<40}{v:>12,.0f}")
-    print(f"  {'Investor return':<40}{100 * acc.investor_return:>11.1f}%")
+    print(f"  {'Investor return (total, not per year)':<40}{100 * acc.investor_return:>11.1f}%")
     print(f"  {'Break-even gross share (investor)':<40}{100 * be.investor_gross_share:>11.1f}%")
-    print(f"  {'Years until the municipality breaks even':<40}{ec.years_to_break_even(inp):>12.0f}")
+    years = ec.years_to_break_even(inp)
+    payback = "not within the horizon" if years != years else f"year {years:.0f} after the programme year"
+    print(f"  {'Municipality cumulatively positive':<40}{payback:>12}")
     build(inp, measured=(), lang=args.language, price_year=cfg.get("price_year")).save(args.out)
     print(f"wrote {args.out}")
     return 0

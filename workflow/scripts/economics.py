@@ -27,6 +27,8 @@ def main(smk):
         inp = ec.measured_inputs(settings, effects, alpha)
     except ValueError as exc:
         raise SibevalError(f"{smk.input.effects}: {exc}") from None
+    for w in ec.warnings(inp):
+        log.warning("%s: %s", smk.input.effects, w)
     acc = ec.account(inp)
     log.info("effect %.3f, gross share %.3f: saving %.0f, surplus %.0f, payment %.0f per participant",
              inp.effect, inp.gross_share, acc.municipal_saving, acc.surplus, acc.payment)

@@ -31,6 +31,8 @@ class Inputs:
     constant_years, decay: the effect is constant for constant_years, then falls by decay a year.
     investor_share: the investor's share of the surplus (0.5: split equally).
     effect_ci: the effect's confidence interval (low, high), or None.
+    n_participants: the cohort's size: the investor is paid for the participants actually in
+        employment, whose share varies around the expected one by sampling (binomial).
     """
 
     effect: float
@@ -47,6 +49,7 @@ class Inputs:
     investor_share: float = 0.5
     effect_ci: tuple[float, float] | None = None
     alpha: float = 0.05
+    n_participants: int | None = None
 
     def __post_init__(self):
         for name in ("effect", "gross_share", "effort_saving_share", "decay", "investor_share"):
@@ -59,6 +62,10 @@ class Inputs:
                              "payment per person in employment can be set)")
         if self.horizon < 1:
             raise ValueError("economics: horizon must be at least 1 year")
+        if self.effect > self.gross_share:
+            raise ValueError(f"economics: the effect {self.effect:g} exceeds the participants' gross share "
+                             f"{self.gross_share:g}: the control share (gross share minus effect) would be "
+                             "negative; give the gross share as the participants' share in employment")
 
     @property
     def control_share(self) -> float:
@@ -156,6 +163,23 @@ class BreakEven:
         return pd.DataFrame({"item": list(asdict(self)), "value": list(asdict(self).values())})
 
 
+def warnings(inp: Inputs) -> list[str]:
+    """What the user must know before reading the account (printed by the CLI, logged by the
+    workflow): a loss shared as if it were a surplus, savings left at 0."""
+    out = []
+    acc = account(inp)
+    if acc.surplus < 0:
+        out.append(f"the budget surplus is negative ({acc.surplus:,.0f} kr per participant): the municipality "
+                   f"saves less than the provider's cost, and with investor_share {inp.investor_share:g} the "
+                   f"investor bears {inp.investor_share:.0%} of the loss (paid {acc.payment:,.0f} kr for a cost "
+                   f"of {inp.provider_cost:,.0f} kr)")
+    for name, what in (("saved_benefits", "benefits saved"), ("extra_tax", "extra municipal tax")):
+        if getattr(inp, name) == 0:
+            out.append(f"{name} is 0: no {what} per additional person in employment is counted; give it "
+                       "(kr per year) or the saving and the payment are understated")
+    return out
+
+
 def break_even(inp: Inputs) -> BreakEven:
     acc = account(inp)
     p = acc.payment_per_employed
@@ -209,7 +233,8 @@ def risk(inp: Inputs) -> pd.DataFrame:
 
     The effect is taken as normal with the standard error implied by its CI; the control share
     is held fixed, so the gross share moves with the effect and the payment per employed is
-    fixed at the planned price.
+    fixed at the planned price. The investor's probability of a loss adds the sampling variance
+    of the cohort's realised employment share, g(1 - g)/n, when the cohort's size is known.
     """
     if inp.effect_ci is None:
         raise ValueError("economics: risk needs the effect's confidence interval (effect_ci)")
@@ -228,8 +253,12 @@ def risk(inp: Inputs) -> pd.DataFrame:
     be = break_even(inp)
     increasing = price < inp.annual_gain * annuity(inp)   # the municipality gains with the effect
     p_mun = norm.cdf((be.municipality_effect - inp.effect) / se)
+    # the investor is paid per participant actually in employment: the cohort's realised share
+    # also varies by sampling around the expected one (binomial, n participants)
+    n = inp.n_participants
+    sd_paid = float(np.hypot(se, np.sqrt(inp.gross_share * (1 - inp.gross_share) / n))) if n else se
     probs = (("p_municipality_negative", be.municipality_effect, p_mun if increasing else 1 - p_mun),
-             ("p_investor_loses", be.investor_effect, norm.cdf((be.investor_effect - inp.effect) / se)),
+             ("p_investor_loses", be.investor_effect, norm.cdf((be.investor_effect - inp.effect) / sd_paid)),
              ("p_surplus_negative", be.surplus_effect, norm.cdf((be.surplus_effect - inp.effect) / se)))
     for label, e, p in probs:
         rows.append({"point": label, "effect": e, "probability": float(p)})
@@ -280,20 +309,26 @@ def _vary(inp: Inputs, name: str, value) -> Inputs:
 
 
 def sensitivity(inp: Inputs) -> pd.DataFrame:
-    """One-way sensitivity: each input at a low and a high value, the payment held at the plan.
+    """One-way sensitivity: each input at a low and a high value, the contract held: the price
+    per participant in employment is the plan's, so the municipality pays price x gross share,
+    and a lower effect means fewer participants in employment and less to pay (the control
+    share is held, as in `risk`).
 
-    Columns: parameter, base, low, high, municipality_low/high (municipality's account with the
-    planned payment), surplus_low/high.
+    Columns: parameter, base, low, high, municipality_low/high (municipality's account under
+    the contract), surplus_low/high.
     """
-    base = account(inp)
+    price = account(inp).payment_per_employed
     rows = []
     for name, (attr, bounds) in SENSITIVITY.items():
         v = 1.0 if name == "annual_gain" else getattr(inp, attr)
         lo, hi = bounds(v)
         r = {"parameter": name, "base": v, "low": lo, "high": hi}
         for tag, val in (("low", lo), ("high", hi)):
-            a = account(_vary(inp, name, val))
-            r[f"municipality_{tag}"] = a.municipal_saving - base.payment
+            varied = _vary(inp, name, val)
+            if name == "effect":
+                varied = replace(varied, gross_share=inp.control_share + val)
+            a = account(varied)
+            r[f"municipality_{tag}"] = a.municipal_saving - price * varied.gross_share
             r[f"surplus_{tag}"] = a.surplus
         rows.append(r)
     out = pd.DataFrame(rows)
@@ -344,7 +379,9 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float = 0.05) 
                   discount_rate=settings["discount_rate"], horizon=settings["horizon"],
                   constant_years=settings["constant_years"], decay=settings["decay"],
                   investor_share=settings["investor_share"],
-                  effect_ci=(float(vals["ci_low"]), float(vals["ci_high"])), alpha=alpha)
+                  effect_ci=(float(vals["ci_low"]), float(vals["ci_high"])), alpha=alpha,
+                  n_participants=int(n) if (n := pd.to_numeric(r.get("n_participants"), errors="coerce")) == n
+                  else None)
 
 
 def subgroup_payments(inp: Inputs, settings: dict, subgroups: pd.DataFrame) -> pd.DataFrame:
@@ -379,7 +416,7 @@ def settlement(inp: Inputs, settings: dict, effects: pd.DataFrame) -> pd.DataFra
 
 def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
     """Self-describing inputs table: name, value, source (measured / assumption)."""
-    measured = {"effect", "gross_share", "effect_ci"}
+    measured = {"effect", "gross_share", "effect_ci", "n_participants"}
     rows = []
     for k, v in asdict(inp).items():
         if k == "effect_ci":

@@ -271,8 +271,10 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
                 ws[coord].number_format = FORMATS[units[j]]
             k = _annuity_formula(calc, f"E{r}", f"F{r}", f"G{r}", cell["constant_years"])
             saving = f"D{r}*{cell['effort_cost']}+C{r}*({cell['saved_benefits']}+{cell['extra_tax']})*I{r}*{k}"
-            pw.put(ws, f"J{r}", f"={saving}-'{calc}'!$E${CALC_ROWS['payment']}",
-                   float(table.loc[name, f"municipality_{case}"]))
+            # the contract's price per participant in employment times the gross share, which
+            # moves with the effect (the control share held)
+            paid = f"'{calc}'!$E${CALC_ROWS['payment_per_employed']}*({cell['gross_share']}-{cell['effect']}+C{r})"
+            pw.put(ws, f"J{r}", f"={saving}-{paid}", float(table.loc[name, f"municipality_{case}"]))
             pw.put(ws, f"K{r}", f"={saving}-H{r}", float(table.loc[name, f"surplus_{case}"]))
             ws[f"J{r}"].number_format = ws[f"K{r}"].number_format = FORMATS["kr"]
     ws.column_dimensions["A"].width = 40
