@@ -279,3 +279,36 @@ def test_the_investors_risk_counts_the_cohorts_sampling_variation():
     realised = rng.binomial(56, np.clip(CAT.control_share + e, 0, 1)) / 56      # persons in employment
     price = ec.account(CAT).payment_per_employed
     assert np.mean(price * realised < CAT.provider_cost) == pytest.approx(p[56], abs=0.03)
+
+
+def test_selection_neutral_prices_equalise_the_providers_margin():
+    """#24: the catalogue's Table 4 prices leave the provider +35,856 kr on an experienced and
+    -4,304 kr on an inexperienced participant; prices P / g leave the same margin on both, and
+    the municipality pays the same per participant as before."""
+    a = ec.account(CAT)
+    g = {"yes": 10 / 19, "no": 9 / 36}
+    table4 = ec.differentiated_payments(a.payment_per_employed, {"yes": 0.35, "no": 0.65}, g)
+    m = ec.provider_margins(table4, g, CAT.provider_cost)
+    assert m["yes"] == pytest.approx(35856, abs=5) and m["no"] == pytest.approx(-4304, abs=5)
+    neutral = ec.selection_neutral_prices(a.payment, g)
+    m = ec.provider_margins(neutral, g, CAT.provider_cost)
+    assert m["yes"] == pytest.approx(m["no"]) == pytest.approx(a.payment - CAT.provider_cost)
+    assert 0.35 * neutral["yes"] * g["yes"] + 0.65 * neutral["no"] * g["no"] == pytest.approx(a.payment)
+
+
+def test_agreed_price_gives_the_cohorts_totals_and_break_even_counts(tmp_path, capsys):
+    """#24: `sibeval payment --participants 56 --price 254802`: the investor needs 17 of 56 in
+    employment (17 x 254,802 >= 56 x 74,165 > 16 x 254,802); the contract's ceiling is 56 x price."""
+    t = ec.cohort_totals(CAT, 56, 254802)
+    assert t.employed_for_investor == 17 and t.contract_value == 56 * 254802
+    assert 16 * 254802 < 56 * CAT.provider_cost <= 17 * 254802
+    # the municipality's account is 0 at that count (brute force: the effect is employed share - control share)
+    e = t.employed_for_municipality / 56 - CAT.control_share
+    assert _account_by_hand(replace(CAT, effect=CAT.effect), e) + (ec.account(CAT).payment_per_employed - 254802) \
+        * (CAT.control_share + e) == pytest.approx(0, abs=1e-6)
+    from sibeval.cli import main
+    assert main(["payment", "--effect", "0.18", "--gross-share", str(CAT.gross_share), "--cost", "74165",
+                 "--effort-cost", "50629", "--saved-benefits", "64725", "--extra-tax", "16181",
+                 "--participants", "56", "--price", "254802", "--out", str(tmp_path / "p.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert out.split("In employment for the investor to break even")[1].split()[0] == "17"

@@ -85,6 +85,9 @@ def _add_payment_parser(sub) -> None:
     pay.add_argument("--config", help="YAML file with the inputs (keys as the options, or economics:)")
     pay.add_argument("--out", default="payment_model.xlsx", help="workbook to write")
     pay.add_argument("--language", default="da", choices=["da", "en"], help="the workbook's language")
+    pay.add_argument("--participants", type=int, help="cohort size: print the contract's totals for it")
+    pay.add_argument("--price", type=float, help="agreed price per participant in employment, kr (default: "
+                     "the model's)")
     pay.set_defaults(func=_payment)
 
 
@@ -138,6 +141,17 @@ def _payment(args) -> int:
     years = ec.years_to_break_even(inp)
     payback = "not within the horizon" if years != years else f"year {years:.0f} after the programme year"
     print(f"  {'Municipality cumulatively positive':<40}{payback:>12}")
+    if args.participants is not None:
+        try:
+            tot = ec.cohort_totals(inp, args.participants, args.price)
+        except ValueError as exc:
+            raise SibevalError(str(exc)) from None
+        print(f"Contract for {tot.participants} participants at {tot.price:,.0f} kr per participant in employment")
+        print(f"  {'Expected in employment':<40}{tot.expected_employed:>12.1f}")
+        print(f"  {'Expected payment':<40}{tot.expected_payment:>12,.0f}")
+        print(f"  {'Contract value (all in employment)':<40}{tot.contract_value:>12,.0f}")
+        print(f"  {'In employment for the investor to break even':<40}{tot.employed_for_investor:>12d}")
+        print(f"  {'In employment for the municipality to break even':<40}{tot.employed_for_municipality:>12.1f}")
     build(inp, measured=(), lang=args.language, price_year=cfg.get("price_year")).save(args.out)
     print(f"wrote {args.out}")
     return 0

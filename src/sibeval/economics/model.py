@@ -139,6 +139,55 @@ def differentiated_payments(payment_per_employed: float, weights, gross_shares) 
     return payment_per_employed * (1 - (g - g_bar))
 
 
+def provider_margins(prices, gross_shares, provider_cost: float) -> pd.Series:
+    """The provider's expected margin per participant by group: price x gross share - cost."""
+    return pd.Series(prices, dtype=float) * pd.Series(gross_shares, dtype=float) - provider_cost
+
+
+def selection_neutral_prices(payment: float, gross_shares) -> pd.Series:
+    """Prices per participant in employment that leave the provider the same expected margin
+    on every group (p_g = P / g_g: the payment per participant is P whichever group he is
+    from), so taking the participants most likely to find work anyway pays no better. The
+    catalogue's Table 4 prices still leave +35,856 kr on an experienced and -4,304 kr on an
+    inexperienced participant."""
+    return payment / pd.Series(gross_shares, dtype=float)
+
+
+@dataclass(frozen=True)
+class CohortTotals(OneRow):
+    """An agreed price per participant in employment applied to a cohort of n participants."""
+
+    participants: int
+    price: float
+    expected_employed: float
+    expected_payment: float
+    contract_value: float
+    employed_for_investor: int
+    employed_for_municipality: float
+
+
+def cohort_totals(inp: Inputs, participants: int, price: float | None = None) -> CohortTotals:
+    """Totals of a contract at `price` per participant in employment (the model's price if
+    None) for `participants`: the expected payment, the contract value if everyone finds work
+    (the ceiling, for the procurement threshold), the number in employment the investor needs
+    to recover the provider's cost, and the number at which the municipality's account is 0
+    (its saving grows with the effect: employed over the control share)."""
+    import math
+
+    if participants < 1:
+        raise ValueError(f"economics: participants={participants!r} must be at least 1")
+    p = account(inp).payment_per_employed if price is None else float(price)
+    if p <= 0:
+        raise ValueError(f"economics: price={price!r} must be above 0 kr")
+    k, effort = annuity(inp), inp.effort_saving_share * inp.effort_cost
+    # M(x) = effort + (x/n - c) * gain * K - p * x/n = 0  ->  x/n = (c * gain * K - effort) / (gain * K - p)
+    slope = inp.annual_gain * k - p
+    share = (inp.control_share * inp.annual_gain * k - effort) / slope if slope else float("nan")
+    return CohortTotals(participants, p, inp.gross_share * participants, p * inp.gross_share * participants,
+                        p * participants, math.ceil(inp.provider_cost * participants / p - 1e-9),
+                        share * participants)
+
+
 @dataclass(frozen=True)
 class BreakEven:
     """Break-even points (the value at which the named account is exactly zero).
@@ -387,7 +436,7 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float = 0.05) 
 def subgroup_payments(inp: Inputs, settings: dict, subgroups: pd.DataFrame) -> pd.DataFrame:
     """Differentiated payments per person in employment from the measured subgroup gross shares."""
     cols = ["subgroup", "level", "n_participants", "participant_share", "gross_share",
-            "payment_per_employed"]
+            "payment_per_employed", "provider_margin", "neutral_price", "neutral_margin"]
     var = settings.get("subgroup") or ""
     if not var or subgroups.empty:
         return pd.DataFrame(columns=cols)
@@ -398,9 +447,14 @@ def subgroup_payments(inp: Inputs, settings: dict, subgroups: pd.DataFrame) -> p
     n = sg["n_participants"].astype(float)
     w = n / n.sum()
     p = differentiated_payments(account(inp).payment_per_employed, w.to_numpy(), g.to_numpy())
+    neutral = selection_neutral_prices(account(inp).payment, g.to_numpy())
     return pd.DataFrame({"subgroup": var, "level": sg["level"].to_numpy(),
                          "n_participants": n.astype(int).to_numpy(), "participant_share": w.to_numpy(),
-                         "gross_share": g.to_numpy(), "payment_per_employed": p.to_numpy()})
+                         "gross_share": g.to_numpy(), "payment_per_employed": p.to_numpy(),
+                         "provider_margin": provider_margins(p.to_numpy(), g.to_numpy(), inp.provider_cost).to_numpy(),
+                         "neutral_price": neutral.to_numpy(),
+                         "neutral_margin": provider_margins(neutral.to_numpy(), g.to_numpy(),
+                                                            inp.provider_cost).to_numpy()})
 
 
 def settlement(inp: Inputs, settings: dict, effects: pd.DataFrame) -> pd.DataFrame:
