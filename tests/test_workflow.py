@@ -631,6 +631,9 @@ def test_workbook_from_the_run(run):
     wd, _ = run
     wb = load_workbook(_res(wd, "report", "tables.xlsx"))
     readme = [[c.value for c in r] for r in wb["Læs mig"].iter_rows()]
+    # the README lists the sheets, then each sheet's columns, then each code with its label
+    codes_at = next(i for i, r in enumerate(readme) if r[3] == "Vist som")
+    readme, code_rows = readme[:codes_at], readme[codes_at + 1:]
     sheets_described = {r[0] for r in readme if r[0] and r[1] and r[2] and not r[3]}
     columns_described = {(r[0], r[2]) for r in readme if len(r) >= 4 and r[2] and r[3]}
     assert {"Datagrundlag", "Tabel 1", "Effekter", "Flow", "WHO-5"} <= sheets_described
@@ -648,7 +651,9 @@ def test_workbook_from_the_run(run):
     t1 = wb["Tabel 1"]
     marks = [c.value for row in t1.iter_rows(min_row=2) for c in row if c.value in ("<5", "x")]
     assert marks  # suppressed cells kept as their marker text
-    assert wb["Effekter"]["A1"].value == "Udfald" and wb["Effekter"]["B1"].value == "Udfald (kode)"
+    # a code shows its label on the data sheets; the code itself is on the README only
+    assert wb["Effekter"]["A1"].value == "Udfald" and wb["Effekter"]["B1"].value != "Udfald (kode)"
+    assert ["Effekter", "Udfald", "ordinary_employment", "Løn i ordinær beskæftigelse"] in [r[:4] for r in code_rows]
 
 
 def test_every_small_cell_of_every_cohort_is_protected_and_the_audit_can_fail(run):
@@ -805,7 +810,7 @@ def test_the_readers_audit_passes_on_every_workbook_figure_and_sentence_in_both_
     from sibeval.report.value_labels import ValueLabels
     from sibeval.report.workbook import write_workbook
 
-    wd, _ = run
+    wd, env = run
     for cohort in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge"):
         cfg, labels, text, paths = _reader_inputs(wd, cohort)
         report = wd / "results" / cohort / "report"
@@ -838,7 +843,9 @@ def test_the_readers_audit_passes_on_every_workbook_figure_and_sentence_in_both_
 
     # both languages side by side (languages: [da, en]), linked from the index and released
     index = (wd / "results" / "index.html").read_text(encoding="utf-8")
-    release = (wd / "results" / "release.csv").read_text(encoding="utf-8")
+    # the release manifest of a run of every cohort (a one-cohort run lists its own files)
+    plan = _snakemake(wd, "-n", "-p", "--forcerun", "release", "results/release.csv", env=env)
+    release = plan.stdout.split("rule release:", 1)[1].split("output:", 1)[0]
     for lang in ("da", "en"):
         assert f'href="{COHORT}/report/effect_note.{lang}.html" hreflang="{lang}"' in index, lang
         assert f"{COHORT}/report/effect_note.{lang}.html" in release, lang
