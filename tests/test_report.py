@@ -496,3 +496,13 @@ def _header_of(col):
     from sibeval.report.workbook import _header
 
     return _header(Catalogue("da"), col, "hours_wage")[0]
+
+
+def test_the_workbooks_document_date_is_fixed_without_source_date_epoch(monkeypatch):
+    """#23: docProps/core.xml held the time of the run, so the same tables gave other bytes on
+    another day."""
+    from sibeval.report.base import document_time
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert document_time() == document_time() == __import__("datetime").datetime(2000, 1, 1)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert document_time().date().isoformat() == "2023-11-14"

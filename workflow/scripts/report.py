@@ -14,7 +14,7 @@ import pandas as pd
 
 from sibeval import __version__
 from sibeval.adapters import atomic_path, context, run, standalone
-from sibeval.report.base import Labels, load_tables, provenance, run_time
+from sibeval.report.base import Labels, document_time, load_tables, provenance
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.note import cohort_summary, render_note
 from sibeval.report.workbook import write_workbook
@@ -36,7 +36,7 @@ def main(smk):
     labels = Labels(p["labels"], ctx.lang)
     with atomic_path(smk.output.xlsx) as tmp:
         write_workbook(tmp, tables, prov, Catalogue(ctx.lang), c["title"], ctx.min_cell,
-                       labels, run_time())
+                       labels, document_time())
     with atomic_path(smk.output.summary) as tmp:
         Path(tmp).write_text(json.dumps(cohort_summary(tables, c, p["labels"]), indent=1, sort_keys=True),
                              encoding="utf-8")

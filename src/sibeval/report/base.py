@@ -53,6 +53,13 @@ def run_date() -> str:
     return run_time().date().isoformat()
 
 
+def document_time() -> dt.datetime:
+    """The workbook's document date: SOURCE_DATE_EPOCH when set, else a fixed date, so that the
+    same published tables give the same bytes on any day (the run's date is on the provenance
+    sheet and in the note)."""
+    return run_time() if os.environ.get("SOURCE_DATE_EPOCH") else dt.datetime(2000, 1, 1)
+
+
 def run_time() -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     d = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
