@@ -22,9 +22,8 @@ def main(smk):
     settings = smk.params.economics
     effects = pd.read_csv(smk.input.effects)
     subgroups = pd.read_csv(smk.input.subgroups)
-    alpha = float(effects["alpha"].iloc[0]) if "alpha" in effects and len(effects) else 0.05
     try:
-        inp = ec.measured_inputs(settings, effects, alpha)
+        inp = ec.measured_inputs(settings, effects)
     except ValueError as exc:
         raise SibevalError(f"{smk.input.effects}: {exc}") from None
     for w in ec.warnings(inp):

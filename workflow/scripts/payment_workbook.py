@@ -16,9 +16,8 @@ from sibeval.report.payment_workbook import build
 def main(smk):
     settings = smk.params.economics
     effects = pd.read_csv(smk.input.effects)
-    alpha = float(effects["alpha"].iloc[0]) if "alpha" in effects and len(effects) else 0.05
     try:
-        inp = ec.measured_inputs(settings, effects, alpha)
+        inp = ec.measured_inputs(settings, effects)
     except ValueError as exc:
         raise SibevalError(f"{smk.input.effects}: {exc}") from None
     with atomic_path(smk.output[0]) as tmp:

@@ -410,8 +410,11 @@ def settle_on_effect(n: int, effect: float, ci: tuple[float, float], price: floa
                       ci[0] * n * price, ci[1] * n * price)
 
 
-def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float = 0.05) -> Inputs:
-    """Inputs from the cohort's `economics:` settings and the published effects table."""
+def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None = None) -> Inputs:
+    """Inputs from the cohort's `economics:` settings and the published effects table (its
+    alpha unless given)."""
+    if alpha is None:
+        alpha = float(effects["alpha"].iloc[0]) if "alpha" in effects and len(effects) else 0.05
     row = effects.loc[effects["outcome"] == settings["outcome"]]
     if row.empty:
         raise ValueError(f"effects.csv has no row for outcome '{settings['outcome']}' "

@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from sibeval.economics import model as ec
 from sibeval.economics.model import SENSITIVITY, Inputs
 from sibeval.report.catalogue import Catalogue
+from sibeval.report.workbook import print_setup
 
 MAX_YEARS = 60
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")      # an assumption the user may change
@@ -158,7 +159,7 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
     ws.column_dimensions["C"].width = 16
     ws.column_dimensions["D"].width = 42
     ws.freeze_panes = "A4"
-    _print_setup(ws)
+    print_setup(ws, None)
     return cell
 
 
@@ -215,7 +216,7 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
     for col, width in (("A", 8), ("B", 10), ("C", 18), ("D", 66), ("E", 16), ("H", 8), ("I", 22), ("J", 16)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
-    _print_setup(ws, "2:2")
+    print_setup(ws, "2:2")
     return values
 
 
@@ -283,7 +284,7 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
     ws.column_dimensions["J"].width = ws.column_dimensions["K"].width = 20
     ws.row_dimensions[2].height = 45
     ws.freeze_panes = "C3"
-    _print_setup(ws, "2:2")
+    print_setup(ws, "2:2")
 
 
 def _annuity_formula(calc, d, r, h, c):
@@ -306,16 +307,6 @@ def _chart(model, calc, inp, w) -> None:
     chart.set_categories(Reference(calc, min_col=8, min_row=3, max_row=last))
     chart.height, chart.width = 9, 16
     model.add_chart(chart, "F4")
-
-
-def _print_setup(ws, header_rows: str = "") -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if header_rows:
-        ws.print_title_rows = header_rows
 
 
 def _with_values(xml: bytes, values: dict) -> bytes:

@@ -154,7 +154,7 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], provenance: dict, cat:
     _widths(readme, max_width=80)
     for (c,) in readme.iter_rows(min_row=2, max_row=2, max_col=1):
         c.alignment = Alignment(wrap_text=True, vertical="top")
-    _print_setup(readme, header_rows=None)
+    print_setup(readme, header_rows=None)
 
     prov = wb.create_sheet(sheet_tab(cat, "provenance"))
     prov.append([cat("workbook.item"), cat("workbook.value")])
@@ -304,10 +304,10 @@ def _finish(ws, bold):
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     _widths(ws)
-    _print_setup(ws)
+    print_setup(ws)
 
 
-def _print_setup(ws, header_rows: str = "1:1") -> None:
+def print_setup(ws, header_rows: str = "1:1") -> None:
     """Printed on A4 landscape, as wide as the page, the header row on every page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
