@@ -312,3 +312,26 @@ def test_agreed_price_gives_the_cohorts_totals_and_break_even_counts(tmp_path, c
                  "--participants", "56", "--price", "254802", "--out", str(tmp_path / "p.xlsx")]) == 0
     out = capsys.readouterr().out
     assert out.split("In employment for the investor to break even")[1].split()[0] == "17"
+
+
+def test_inputs_at_the_edges_give_numbers_or_say_why():
+    """Review of #24: the tornado's high effect past the gross share crashed the rule
+    (effect 0.27 with a gross share 0.26); counts beyond the cohort were printed (70 of 56);
+    a decay of 1 made the workbook's formulas #NUM!."""
+    small = replace(CAT, effect=0.18, gross_share=0.26)
+    s = ec.sensitivity(small).set_index("parameter")
+    assert s.loc["effect", "high"] == pytest.approx(0.27) and s.loc["effect", "low"] == pytest.approx(0.09)
+    assert np.isfinite(s[["municipality_low", "municipality_high"]].to_numpy()).all()
+    assert ec.sensitivity(replace(CAT, effect=0.18, gross_share=0.18)) is not None       # control share 0
+    assert ec.cohort_totals(CAT, 56, 60000).employed_for_investor is None               # 70 > 56
+    assert ec.cohort_totals(CAT, 56, 600000).employed_for_municipality is None          # price above the saving
+    with pytest.raises(ValueError, match="decay=1 must be below 1"):
+        replace(CAT, decay=1)
+    assert ec.sensitivity(replace(CAT, horizon=45)).set_index("parameter").loc["horizon", "high"] == 60
+
+
+def test_the_formatter_rounds_half_away_from_zero_and_keeps_infinity():
+    from sibeval.report.formatting import Formatter
+    f = Formatter("da")
+    assert f.num(8.5, 0) == "9" and f.num(-8.5, 0) == "−9" and f.num(25314.5, 0) == "25.315"
+    assert f.num(-0.04, 1) == "0,0" and f.num(float("inf"), 2) == "∞" and f.num(1e40, 0).startswith("10.000")

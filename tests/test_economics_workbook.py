@@ -19,8 +19,21 @@ needs_soffice = pytest.mark.skipif(
     SOFFICE is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc-nogui")
 
 
+# LibreOffice shows a workbook's cached values unless told to recalculate on load
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
 def recalc(path, tmp_path):
     out = tmp_path / "out"
+    profile = tmp_path / "lo" / "user"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
     subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
                     "--calc", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
                    check=True, capture_output=True, timeout=180)
@@ -84,8 +97,32 @@ def test_cached_values_are_the_python_model(tmp_path):
 
 
 @needs_soffice
-def test_recalculated_values_equal_the_cached_ones_and_cost_changes_payment(tmp_path):
-    path = _saved(build(CAT, price_year=2021), tmp_path)
+def test_libreoffice_recalculates_rather_than_echoing_the_cache(tmp_path):
+    """The recalculation below proves something only if LibreOffice computes the formulas: a
+    cached value made wrong on purpose comes back right."""
+    pw = build(CAT)
+    calc = pw.names["calculation"]
+    pw.cached[(calc, f"E{CALC_ROWS['provider_cost']}")] = 12345.0
+    got = recalc(_saved(pw, tmp_path), tmp_path)
+    assert got[calc].cell(CALC_ROWS["provider_cost"], 5).value == CAT.provider_cost
+
+
+EDITED = {
+    "base": {},
+    "effect 0 (an undecided programme)": {"effect": 0.0},
+    "no tax, investor takes nothing, steep decay, long horizon": {"extra_tax": 0.0, "investor_share": 0.0,
+                                                                  "decay": 0.95, "horizon": 45},
+    "small control share (the tornado's high effect past the gross share)": {"effect": 0.18, "gross_share": 0.25},
+}
+
+
+@needs_soffice
+@pytest.mark.parametrize("edit", list(EDITED))
+def test_recalculated_values_equal_the_cached_ones(tmp_path, edit):
+    """Every formula cell recalculates in LibreOffice to the value the Python model cached, for
+    the base case and edited inputs (no #DIV/0! where the cache shows a number)."""
+    inp = replace(CAT, **EDITED[edit])
+    path = _saved(build(inp, price_year=2021), tmp_path)
     cached = openpyxl.load_workbook(path, data_only=True)
     formulas = openpyxl.load_workbook(path)
     lo = recalc(path, tmp_path)
@@ -99,9 +136,14 @@ def test_recalculated_values_equal_the_cached_ones_and_cost_changes_payment(tmp_
                     if isinstance(want, str):
                         assert got == want, (ws.title, c.coordinate)
                     else:
-                        assert got == pytest.approx(want, rel=1e-9, abs=1e-6), (ws.title, c.coordinate)
+                        assert got == pytest.approx(want, rel=1e-9, abs=1e-6), (ws.title, c.coordinate, got)
                     n += 1
     assert n > 300
+
+
+@needs_soffice
+def test_a_changed_cost_changes_the_payment(tmp_path):
+    path = _saved(build(CAT, price_year=2021), tmp_path)
     # the workbook stays live: a changed provider cost changes the payment
     wb = openpyxl.load_workbook(path)
     model = wb.worksheets[0]

@@ -150,8 +150,9 @@ def _payment(args) -> int:
         print(f"  {'Expected in employment':<40}{tot.expected_employed:>12.1f}")
         print(f"  {'Expected payment':<40}{tot.expected_payment:>12,.0f}")
         print(f"  {'Contract value (all in employment)':<40}{tot.contract_value:>12,.0f}")
-        print(f"  {'In employment for the investor to break even':<40}{tot.employed_for_investor:>12d}")
-        print(f"  {'In employment for the municipality to break even':<40}{tot.employed_for_municipality:>12.1f}")
+        for label, v in (("In employment for the investor to break even", tot.employed_for_investor),
+                         ("In employment for the municipality to break even", tot.employed_for_municipality)):
+            print(f"  {label:<40}{'not reachable' if v is None else f'{v:.1f}'.removesuffix('.0'):>12}")
     build(inp, measured=(), lang=args.language, price_year=cfg.get("price_year")).save(args.out)
     print(f"wrote {args.out}")
     return 0

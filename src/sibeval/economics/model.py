@@ -62,6 +62,9 @@ class Inputs:
                              "payment per person in employment can be set)")
         if self.horizon < 1:
             raise ValueError("economics: horizon must be at least 1 year")
+        if self.decay >= 1:
+            raise ValueError(f"economics: decay={self.decay!r} must be below 1 (an effect that ends after the "
+                             "flat years is horizon = constant_years)")
         if self.effect > self.gross_share:
             raise ValueError(f"economics: the effect {self.effect:g} exceeds the participants' gross share "
                              f"{self.gross_share:g}: the control share (gross share minus effect) would be "
@@ -162,8 +165,8 @@ class CohortTotals(OneRow):
     expected_employed: float
     expected_payment: float
     contract_value: float
-    employed_for_investor: int
-    employed_for_municipality: float
+    employed_for_investor: int | None          # None: not reachable with this cohort and price
+    employed_for_municipality: float | None
 
 
 def cohort_totals(inp: Inputs, participants: int, price: float | None = None) -> CohortTotals:
@@ -183,9 +186,12 @@ def cohort_totals(inp: Inputs, participants: int, price: float | None = None) ->
     # M(x) = effort + (x/n - c) * gain * K - p * x/n = 0  ->  x/n = (c * gain * K - effort) / (gain * K - p)
     slope = inp.annual_gain * k - p
     share = (inp.control_share * inp.annual_gain * k - effort) / slope if slope else float("nan")
+    investor = math.ceil(inp.provider_cost * participants / p - 1e-9)
+    # the municipality gains with each person employed only while the price is below the saving
+    municipality = share * participants if slope > 0 else float("nan")
     return CohortTotals(participants, p, inp.gross_share * participants, p * inp.gross_share * participants,
-                        p * participants, math.ceil(inp.provider_cost * participants / p - 1e-9),
-                        share * participants)
+                        p * participants, investor if investor <= participants else None,
+                        municipality if 0 <= municipality <= participants else None)
 
 
 @dataclass(frozen=True)
@@ -343,7 +349,7 @@ SENSITIVITY = {
     "decay": ("decay", lambda v: (0.05, 0.30)),
     "effort_saving_share": ("effort_saving_share", lambda v: (v * 0.5, min(1.0, v * 1.5))),
     "discount_rate": ("discount_rate", lambda v: (0.02, 0.06)),
-    "horizon": ("horizon", lambda v: (max(1, v // 2), v * 2)),
+    "horizon": ("horizon", lambda v: (max(1, v // 2), min(v * 2, 60))),    # the workbook's 60 years
     "provider_cost": ("provider_cost", lambda v: (v * 0.8, v * 1.2)),
     "annual_gain": ("annual_gain", lambda v: (0.8, 1.2)),
 }
@@ -373,9 +379,12 @@ def sensitivity(inp: Inputs) -> pd.DataFrame:
         lo, hi = bounds(v)
         r = {"parameter": name, "base": v, "low": lo, "high": hi}
         for tag, val in (("low", lo), ("high", hi)):
-            varied = _vary(inp, name, val)
-            if name == "effect":
-                varied = replace(varied, gross_share=inp.control_share + val)
+            if name == "effect":                 # the gross share moves with it, within (0, 1]
+                val = min(max(val, 1e-9 - inp.control_share), 1 - inp.control_share)
+                r[tag] = val
+                varied = replace(inp, effect=val, gross_share=inp.control_share + val)
+            else:
+                varied = _vary(inp, name, val)
             a = account(varied)
             r[f"municipality_{tag}"] = a.municipal_saving - price * varied.gross_share
             r[f"surplus_{tag}"] = a.surplus

@@ -6,12 +6,14 @@ in a numeric position (a suppressed cell such as "<5" or "x") is shown exactly a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from sibeval.publish.cells import as_number, is_suppressed
 
 SEPARATORS = {"da": (",", "."), "en": (".", ",")}
+WIDE = Context(prec=80)                       # no number a table holds is too large to round
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,10 @@ class Formatter:
             return shown
         # half away from zero on the number's exact value, as Excel shows it (8,5 -> 9 and
         # 25.314,5 kr. -> 25.315 kr., not Python's half-to-even 8 and 25.314)
-        x = float(Decimal(as_number(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+        x = as_number(value)
+        if not math.isfinite(x):
+            return "∞" if x > 0 else "−∞"
+        x = float(Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=WIDE))
         if x == 0:
             x = 0.0                                   # no negative zero
         s = f"{abs(x):,.{digits}f}"

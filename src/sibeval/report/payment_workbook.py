@@ -101,8 +101,7 @@ def _profile(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
     t = np.arange(1, MAX_YEARS + 1)
     rel = np.where(t <= inp.constant_years, 1.0, (1 - inp.decay) ** np.maximum(t - inp.constant_years, 0))
     rel = np.where(t <= inp.horizon, rel, 0.0)
-    pv = rel * (1 + inp.discount_rate) ** -t.astype(float) if inp.effect != 0 else np.zeros(MAX_YEARS)
-    return inp.effect * rel, pv
+    return inp.effect * rel, rel * (1 + inp.discount_rate) ** -t.astype(float)
 
 
 def build(inp: Inputs, measured=("effect", "gross_share"), title: str = "", lang: str = "da",
@@ -177,12 +176,15 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
         ws.cell(r, 1, t)
         pw.put(ws, f"B{r}", f"=IF(A{r}<={cell['horizon']},{cell['effect']}*IF(A{r}<={cell['constant_years']},"
                             f"1,(1-{cell['decay']})^(A{r}-{cell['constant_years']})),0)", float(effect[t - 1]))
-        pw.put(ws, f"C{r}", f"=IF({cell['effect']}=0,0,B{r}/{cell['effect']})*(1+{cell['discount_rate']})^(-A{r})",
+        # the effect's profile (1 while flat, then falling; 0 past the horizon), discounted: it does
+        # not depend on the effect's size, so an effect of 0 still has its present value
+        pw.put(ws, f"C{r}", f"=IF(A{r}<={cell['horizon']},IF(A{r}<={cell['constant_years']},1,"
+                            f"(1-{cell['decay']})^(A{r}-{cell['constant_years']})),0)*(1+{cell['discount_rate']})^(-A{r})",
                float(pv[t - 1]))
         ws[f"B{r}"].number_format = FORMATS["pp"]
         ws[f"C{r}"].number_format = "0.0000"
     acc, be = ec.account(inp), ec.break_even(inp)
-    values = {k: getattr(acc, k, None) or getattr(be, k, None) for k, _, _ in CALC}
+    values = {k: getattr(acc, k) if hasattr(acc, k) else getattr(be, k, None) for k, _, _ in CALC}
     values["annuity"] = float(pv.sum())
     labels = cat.section("economics.items") | cat.section("economics.break_even_items")
     for key, unit, f in CALC:
@@ -255,9 +257,10 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
     units = ["pp", "share", "share", "share", "years", "kr", "factor"]
     calc = pw.names["calculation"]
     r = 2
-    for name, (attr, bounds) in SENSITIVITY.items():
-        v = 1.0 if name == "annual_gain" else getattr(inp, attr)
-        for case, val in zip(("low", "high"), bounds(v)):
+    for name in SENSITIVITY:
+        for case in ("low", "high"):
+            val = table.loc[name, case]          # as the model used it (an effect kept within the shares)
+            val = int(val) if name == "horizon" else float(val)
             r += 1
             ws.cell(r, 1, names.get(name, name))
             ws.cell(r, 2, cat(f"economics.{case}"))
