@@ -29,15 +29,16 @@ RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def recalc(path, tmp_path):
+def recalc_all(paths: list, tmp_path) -> dict:
+    """Each workbook recalculated by LibreOffice (one process for all): name -> openpyxl values."""
     out = tmp_path / "out"
     profile = tmp_path / "lo" / "user"
     profile.mkdir(parents=True, exist_ok=True)
     (profile / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
     subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--calc", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
-                   check=True, capture_output=True, timeout=180)
-    return openpyxl.load_workbook(out / path.name, data_only=True)
+                    "--calc", "--convert-to", "xlsx", "--outdir", str(out), *map(str, paths)],
+                   check=True, capture_output=True, timeout=300)
+    return {p.name: openpyxl.load_workbook(out / p.name, data_only=True) for p in paths}
 
 
 def _saved(pw, tmp_path, name="pm.xlsx"):
@@ -50,6 +51,32 @@ def _saved(pw, tmp_path, name="pm.xlsx"):
 def _input_row(ws, key):
     label = Catalogue("da")(f"payment_workbook.inputs_labels.{key}")
     return next(c.row for c in ws["A"] if c.value == label)
+
+
+EDITED = {
+    "base": {},
+    "effect_0": {"effect": 0.0},                                   # an undecided programme
+    "no_tax_no_investor_steep_decay_long_horizon": {"extra_tax": 0.0, "investor_share": 0.0, "decay": 0.95,
+                                                    "horizon": 45},
+    "small_control_share": {"effect": 0.18, "gross_share": 0.25},  # the tornado's high effect past g
+}
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    """The edited workbooks, a workbook with a cached value made wrong on purpose and one with a
+    changed provider cost, all recalculated in one LibreOffice run."""
+    tmp = tmp_path_factory.mktemp("lo")
+    paths = {k: _saved(build(replace(CAT, **v), price_year=2021), tmp, f"{k}.xlsx") for k, v in EDITED.items()}
+    wrong = build(CAT)
+    wrong.cached[(wrong.names["calculation"], f"E{CALC_ROWS['provider_cost']}")] = 12345.0
+    paths["wrong_cache"] = _saved(wrong, tmp, "wrong_cache.xlsx")
+    wb = openpyxl.load_workbook(paths["base"])
+    model = wb.worksheets[0]
+    model.cell(_input_row(model, "provider_cost"), 2).value = 60000
+    paths["changed_cost"] = tmp / "in" / "changed_cost.xlsx"
+    wb.save(paths["changed_cost"])
+    return paths, recalc_all(list(paths.values()), tmp)
 
 
 def test_formulas_not_values_and_the_inputs_block_is_marked():
@@ -97,41 +124,29 @@ def test_cached_values_are_the_python_model(tmp_path):
 
 
 @needs_soffice
-def test_libreoffice_recalculates_rather_than_echoing_the_cache(tmp_path):
+def test_libreoffice_recalculates_rather_than_echoing_the_cache(recalculated):
     """The recalculation below proves something only if LibreOffice computes the formulas: a
     cached value made wrong on purpose comes back right."""
-    pw = build(CAT)
-    calc = pw.names["calculation"]
-    pw.cached[(calc, f"E{CALC_ROWS['provider_cost']}")] = 12345.0
-    got = recalc(_saved(pw, tmp_path), tmp_path)
-    assert got[calc].cell(CALC_ROWS["provider_cost"], 5).value == CAT.provider_cost
-
-
-EDITED = {
-    "base": {},
-    "effect 0 (an undecided programme)": {"effect": 0.0},
-    "no tax, investor takes nothing, steep decay, long horizon": {"extra_tax": 0.0, "investor_share": 0.0,
-                                                                  "decay": 0.95, "horizon": 45},
-    "small control share (the tornado's high effect past the gross share)": {"effect": 0.18, "gross_share": 0.25},
-}
+    _, lo = recalculated
+    assert lo["wrong_cache.xlsx"].worksheets[1].cell(CALC_ROWS["provider_cost"], 5).value == CAT.provider_cost
 
 
 @needs_soffice
 @pytest.mark.parametrize("edit", list(EDITED))
-def test_recalculated_values_equal_the_cached_ones(tmp_path, edit):
+def test_recalculated_values_equal_the_cached_ones(recalculated, edit):
     """Every formula cell recalculates in LibreOffice to the value the Python model cached, for
     the base case and edited inputs (no #DIV/0! where the cache shows a number)."""
-    inp = replace(CAT, **EDITED[edit])
-    path = _saved(build(inp, price_year=2021), tmp_path)
+    paths, lo = recalculated
+    path = paths[edit]
     cached = openpyxl.load_workbook(path, data_only=True)
     formulas = openpyxl.load_workbook(path)
-    lo = recalc(path, tmp_path)
+    got_book = lo[path.name]
     n = 0
     for ws in formulas.worksheets:
         for row in ws.iter_rows():
             for c in row:
                 if isinstance(c.value, str) and c.value.startswith("="):
-                    want, got = cached[ws.title][c.coordinate].value, lo[ws.title][c.coordinate].value
+                    want, got = cached[ws.title][c.coordinate].value, got_book[ws.title][c.coordinate].value
                     assert want is not None, (ws.title, c.coordinate)
                     if isinstance(want, str):
                         assert got == want, (ws.title, c.coordinate)
@@ -142,17 +157,11 @@ def test_recalculated_values_equal_the_cached_ones(tmp_path, edit):
 
 
 @needs_soffice
-def test_a_changed_cost_changes_the_payment(tmp_path):
-    path = _saved(build(CAT, price_year=2021), tmp_path)
-    # the workbook stays live: a changed provider cost changes the payment
-    wb = openpyxl.load_workbook(path)
-    model = wb.worksheets[0]
-    model.cell(_input_row(model, "provider_cost"), 2).value = 60000
-    (tmp_path / "changed").mkdir()
-    wb.save(tmp_path / "changed" / "pm.xlsx")
-    got = recalc(tmp_path / "changed" / "pm.xlsx", tmp_path / "changed")
+def test_a_changed_cost_changes_the_payment(recalculated):
+    """The workbook stays live: a changed provider cost changes the payment."""
+    _, lo = recalculated
     want = ec.account(replace(CAT, provider_cost=60000)).payment
-    assert got.worksheets[1].cell(CALC_ROWS["payment"], 5).value == pytest.approx(want, abs=0.01)
+    assert lo["changed_cost.xlsx"].worksheets[1].cell(CALC_ROWS["payment"], 5).value == pytest.approx(want, abs=0.01)
 
 
 def test_english_on_request_and_a_horizon_past_the_sheet_is_refused():
