@@ -335,3 +335,33 @@ def test_the_formatter_rounds_half_away_from_zero_and_keeps_infinity():
     f = Formatter("da")
     assert f.num(8.5, 0) == "9" and f.num(-8.5, 0) == "−9" and f.num(25314.5, 0) == "25.315"
     assert f.num(-0.04, 1) == "0,0" and f.num(float("inf"), 2) == "∞" and f.num(1e40, 0).startswith("10.000")
+
+
+def test_one_simulation_gives_every_partys_risk_and_agrees_with_the_formulas():
+    """#24: the municipality's account, the investor's return and the provider's margin from one
+    seeded simulation; without sampling and decay uncertainty it reproduces the analytic
+    probabilities of the risk table; with them the investor's is the binomial figure."""
+    exact = replace(CAT, decay_sd=0.0)
+    sim = ec.simulate(exact, draws=200_000, seed=1)
+    risk = ec.risk(exact).set_index("point")["probability"]
+    assert (sim["investor_return"] < 0).mean() == pytest.approx(risk["p_investor_loses"], abs=0.004)
+    assert (sim["municipality_account"] < 0).mean() == pytest.approx(risk["p_municipality_negative"], abs=0.004)
+    p = ec.parties(ec.simulate(replace(CAT, n_participants=56), seed=20221101)).set_index("party")
+    assert list(p.index) == ["municipality", "investor", "provider"]          # paid after 12 months: one row
+    assert p.loc["investor", "probability_loss"] == pytest.approx(0.29, abs=0.02)
+    assert p.loc["provider", "p95"] == 0 and p.loc["municipality", "p05"] < 0 < p.loc["municipality", "p95"]
+    later = ec.parties(ec.simulate(replace(CAT, payment_months=24), seed=1)).set_index("party")
+    assert later.loc["investor_annual", "p95"] < later.loc["investor", "p95"]
+    assert ec.simulate(CAT, draws=50, seed=3).equals(ec.simulate(CAT, draws=50, seed=3))
+
+
+def test_caps_and_a_floor_bound_the_payment_in_the_account_and_the_simulation():
+    """#24: a cap on the investor's return ("rimelig forrentning"), a budget cap and a floor."""
+    capped = replace(CAT, cap_return=0.10)
+    a = ec.account(capped)
+    assert a.investor_return == pytest.approx(0.10) and a.payment == pytest.approx(1.1 * CAT.provider_cost)
+    assert a.municipality_account == pytest.approx(ec.account(CAT).municipality_account + ec.account(CAT).payment
+                                                   - a.payment)
+    assert ec.account(replace(CAT, cap_payment=80000)).payment == 80000
+    sim = ec.simulate(replace(CAT, cap_return=0.10, floor_return=-0.20), seed=2)
+    assert sim["investor_return"].max() <= 0.10 + 1e-12 and sim["investor_return"].min() >= -0.20 - 1e-12

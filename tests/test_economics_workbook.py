@@ -59,6 +59,8 @@ EDITED = {
     "no_tax_no_investor_steep_decay_long_horizon": {"extra_tax": 0.0, "investor_share": 0.0, "decay": 0.95,
                                                     "horizon": 45},
     "small_control_share": {"effect": 0.18, "gross_share": 0.25},  # the tornado's high effect past g
+    "capped": {"cap_return": 0.10, "floor_return": -0.2, "cap_payment": 85000.0},
+    "budget_capped": {"cap_payment": 80000.0},
 }
 
 

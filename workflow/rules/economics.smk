@@ -13,6 +13,7 @@ rule economics:
         break_even="results/{cohort}/economics/break_even.csv",
         cash_flow="results/{cohort}/economics/cash_flow.csv",
         risk="results/{cohort}/economics/risk.csv",
+        parties="results/{cohort}/economics/parties.csv",
         sensitivity="results/{cohort}/economics/sensitivity.csv",
         subgroups="results/{cohort}/economics/subgroup_payments.csv",
         settlement="results/{cohort}/economics/settlement.csv",

@@ -33,6 +33,11 @@ class Inputs:
     effect_ci: the effect's confidence interval (low, high), or None.
     n_participants: the cohort's size: the investor is paid for the participants actually in
         employment, whose share varies around the expected one by sampling (binomial).
+    cap_payment: the most the municipality pays per participant (kr; 0: no cap, its budget).
+    cap_return / floor_return: the investor's return is kept at or below / at or above these
+        ("rimelig forrentning"; a floor on repayment, e.g. -0.2: at least 80 % of the cost back).
+    decay_sd: the uncertainty of the decay (standard deviation) in the risk simulation.
+    payment_months: months from the investment to the payment (for the annualised return).
     """
 
     effect: float
@@ -50,6 +55,11 @@ class Inputs:
     effect_ci: tuple[float, float] | None = None
     alpha: float = 0.05
     n_participants: int | None = None
+    cap_payment: float = 0.0
+    cap_return: float | None = None
+    floor_return: float | None = None
+    decay_sd: float = 0.05
+    payment_months: int = 12
 
     def __post_init__(self):
         for name in ("effect", "gross_share", "effort_saving_share", "decay", "investor_share"):
@@ -123,10 +133,67 @@ def account(inp: Inputs) -> Account:
     tax = inp.effect * inp.extra_tax * k
     saving = effort + benefits + tax
     surplus = saving - inp.provider_cost
-    share = inp.investor_share * surplus
-    payment = inp.provider_cost + share
+    payment = contract_payment(inp, inp.provider_cost + inp.investor_share * surplus)
+    share = payment - inp.provider_cost
     return Account(effort, benefits, tax, saving, inp.provider_cost, surplus, share, payment,
                    share / inp.provider_cost, saving - payment, payment / inp.gross_share)
+
+
+def contract_payment(inp: Inputs, payment):
+    """A payment per participant within the contract's caps and floor (kr; arrays too)."""
+    hi = np.inf
+    if inp.cap_payment:
+        hi = inp.cap_payment
+    if inp.cap_return is not None:
+        hi = min(hi, inp.provider_cost * (1 + inp.cap_return))
+    lo = -np.inf if inp.floor_return is None else inp.provider_cost * (1 + inp.floor_return)
+    out = np.clip(payment, lo, hi)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def simulate(inp: Inputs, draws: int = 20_000, seed: int = 20221101) -> pd.DataFrame:
+    """One seeded simulation of the contract that every party's risk reads: the effect (normal,
+    its CI's standard error), the cohort's realised share in employment (binomial, n
+    participants), the decay (normal, decay_sd, kept in 0-0.99); the payment is the plan's
+    price per participant in employment times the realised share, within the caps and floor.
+    Columns per draw: effect, decay, employed_share, saving, payment, municipality_account,
+    investor_return, investor_return_annual, provider_margin (the provider is paid its cost by
+    the investor: 0 in this contract form)."""
+    if inp.effect_ci is None:
+        raise ValueError("economics: the risk simulation needs the effect's confidence interval (effect_ci)")
+    rng = np.random.default_rng(seed)
+    z = norm.ppf(1 - inp.alpha / 2)
+    se = (inp.effect_ci[1] - inp.effect_ci[0]) / (2 * z)
+    e = rng.normal(inp.effect, se, draws)
+    d = np.clip(rng.normal(inp.decay, inp.decay_sd, draws), 0.0, 0.99)
+    p = np.clip(inp.control_share + e, 0.0, 1.0)
+    g = rng.binomial(inp.n_participants, p) / inp.n_participants if inp.n_participants else p
+    t = np.arange(1, inp.horizon + 1)
+    prof = np.where(t <= inp.constant_years, 1.0, (1 - d[:, None]) ** np.maximum(t - inp.constant_years, 0))
+    k = (prof * discount_factors(inp)).sum(axis=1)
+    saving = inp.effort_saving_share * inp.effort_cost + e * inp.annual_gain * k
+    payment = contract_payment(inp, account(inp).payment_per_employed * g)
+    ret = (payment - inp.provider_cost) / inp.provider_cost
+    annual = np.sign(1 + ret) * np.abs(1 + ret) ** (12 / inp.payment_months) - 1
+    return pd.DataFrame({"effect": e, "decay": d, "employed_share": g, "saving": saving, "payment": payment,
+                         "municipality_account": saving - payment, "investor_return": ret,
+                         "investor_return_annual": annual, "provider_margin": np.zeros(draws)})
+
+
+def parties(sim: pd.DataFrame) -> pd.DataFrame:
+    """The three parties' risk from one simulation: mean, 5th/50th/95th percentile and the
+    probability of a loss of the municipality's account (kr per participant), the investor's
+    return (total and annualised) and the provider's margin (kr per participant)."""
+    rows = []
+    for party, col in (("municipality", "municipality_account"), ("investor", "investor_return"),
+                       ("investor_annual", "investor_return_annual"), ("provider", "provider_margin")):
+        v = sim[col].to_numpy()
+        if party == "investor_annual" and np.allclose(v, sim["investor_return"]):
+            continue                              # paid after 12 months: the total is the annual return
+        rows.append({"party": party, "mean": float(v.mean()),
+                     "p05": float(np.quantile(v, 0.05)), "p50": float(np.quantile(v, 0.5)),
+                     "p95": float(np.quantile(v, 0.95)), "probability_loss": float((v < -1e-9).mean())})
+    return pd.DataFrame(rows)
 
 
 def differentiated_payments(payment_per_employed: float, weights, gross_shares) -> pd.Series:
@@ -328,9 +395,11 @@ SHARES = frozenset({
     "effect", "gross_share", "effort_saving_share", "discount_rate", "decay",
     "effect_ci_low", "effect_ci_high", "alpha", "investor_return", "investor_gross_share", "investor_effect",
     "surplus_effect", "municipality_effect", "municipality_decay", "municipality_savings_share", "annual_gain",
-    "se", "probability", "participant_share",
+    "se", "probability", "participant_share", "probability_loss", "investor", "investor_annual",
+    "decay_sd", "cap_return", "floor_return",
 })
-YEARS = frozenset({"price_year", "horizon", "constant_years", "year"})
+# whole years, and other whole numbers written plainly (a seed of 20221101 is not 20.221.101)
+YEARS = frozenset({"price_year", "horizon", "constant_years", "year", "payment_months", "seed"})
 COUNTS = frozenset({"n", "outcomes", "n_participants", "level"})
 # the investor's share of the surplus is an input (a share); in the account it is kroner
 INPUT_SHARES = frozenset({"investor_share"})
@@ -440,6 +509,9 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None =
                   discount_rate=settings["discount_rate"], horizon=settings["horizon"],
                   constant_years=settings["constant_years"], decay=settings["decay"],
                   investor_share=settings["investor_share"],
+                  cap_payment=settings.get("cap_payment", 0) or 0.0,
+                  cap_return=settings.get("cap_return"), floor_return=settings.get("floor_return"),
+                  decay_sd=settings.get("decay_sd", 0.05), payment_months=settings.get("payment_months", 12),
                   effect_ci=(float(vals["ci_low"]), float(vals["ci_high"])), alpha=alpha,
                   n_participants=int(n) if (n := pd.to_numeric(r.get("n_participants"), errors="coerce")) == n
                   else None)

@@ -106,4 +106,25 @@ class PaymentSection(NoteBase):
             saving=f.pct(inp["effort_saving_share"], 0),
             share=f.pct(inp["investor_share"], 0),
         )
-        return {"title": cat("economics.title"), "intro": intro, "tables": [account, break_even, risk_t]}
+        tables = [account, break_even, risk_t]
+        parties = self.t.get("econ_parties")
+        if parties is not None and len(parties):
+            tables.append(self._parties(parties, inp))
+        return {"title": cat("economics.title"), "intro": intro, "tables": tables}
+
+    def _parties(self, parties, inp) -> Table:
+        """The three parties' risk from the one simulation (economics/parties.csv)."""
+        cat, f = self.cat, self.f
+        rows = []
+        for _, r in parties.iterrows():
+            share = r["party"].startswith("investor")
+            show = (lambda v: f.pct(v, 1)) if share else f.int
+            rows.append([cat.get(f"values.parties.{r['party']}", r["party"]),
+                         *(show(r[c]) for c in ("mean", "p05", "p50", "p95")), f.pct(r["probability_loss"], 1)])
+        capped = any(as_number(inp.get(k)) not in (None, 0) for k in ("cap_payment", "cap_return", "floor_return"))
+        note = cat("economics.parties_note", n=f.int(inp.get("n_participants")) if as_number(inp.get("n_participants"))
+                   is not None else "–", decay_sd=f.num(100 * as_number(inp.get("decay_sd", 0.05)), 0),
+                   caps=cat("economics.caps") if capped else "")
+        return Table("econ_parties", cat("economics.parties"),
+                     [self.col("party"), self.col("mean"), self.col("p05"), self.col("p50"), self.col("p95"),
+                      self.col("probability_loss")], rows, note)

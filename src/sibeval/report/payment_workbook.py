@@ -40,7 +40,8 @@ FORMATS = {"share": "0.0%", "pp": "0.00%", "kr": "#,##0", "years": "0", "person_
 INPUTS = [("effect", "pp"), ("gross_share", "share"), ("provider_cost", "kr"), ("effort_cost", "kr"),
           ("effort_saving_share", "share"), ("saved_benefits", "kr"), ("extra_tax", "kr"),
           ("discount_rate", "share"), ("horizon", "years"), ("constant_years", "years"),
-          ("decay", "share"), ("investor_share", "share")]
+          ("decay", "share"), ("investor_share", "share"), ("cap_payment", "kr"), ("cap_return", "share"),
+          ("floor_return", "share")]
 # the calculation's account rows: key, unit kind, formula template ({name}: an input cell,
 # E<n>: a row of this block)
 CALC = [
@@ -51,8 +52,11 @@ CALC = [
     ("municipal_saving", "kr", "=E4+E5+E6"),
     ("provider_cost", "kr", "={provider_cost}"),
     ("surplus", "kr", "=E7-E8"),
-    ("investor_share", "kr", "={investor_share}*E9"),
-    ("payment", "kr", "=E8+E10"),
+    ("investor_share", "kr", "=E11-E8"),
+    # the cost plus the investor's share of the surplus, within the contract's floor and caps
+    # (an empty cap or floor, or a payment cap of 0, is none)
+    ("payment", "kr", "=MIN(MAX(E8+{investor_share}*E9,IF({floor_return}=\"\",-1E+300,E8*(1+{floor_return}))),"
+                      "IF({cap_payment}>0,{cap_payment},1E+300),IF({cap_return}=\"\",1E+300,E8*(1+{cap_return})))"),
     ("investor_return", "share", "=E10/E8"),
     ("municipality_account", "kr", "=E7-E11"),
     ("payment_per_employed", "kr", "=E11/{gross_share}"),

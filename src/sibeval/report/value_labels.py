@@ -16,7 +16,7 @@ from sibeval.report.catalogue import Catalogue
 
 # columns that name a row by a code: shown as their label, the code only on the README sheet
 CODE_COLUMNS = ("outcome", "covariate", "item", "step", "group", "subgroup", "variable", "sample",
-                "setting", "input", "parameter", "point", "basis", "file")
+                "setting", "input", "parameter", "point", "basis", "file", "party")
 # columns of words the analysis writes in English: translated cell by cell
 TEXT_COLUMNS = ("method", "adjustment", "warnings", "reason", "type", "primary_test", "wilcoxon_method",
                 "source", "adjusted_for", "value")
@@ -97,6 +97,9 @@ class ValueLabels:
 
     def _basis(self, v, sheet, row):
         return self.cat.get(f"values.settlement_basis.{v}", v)
+
+    def _party(self, v, sheet, row):
+        return self.cat.get(f"values.parties.{v}", v)
 
     def _file(self, v, sheet, row):
         return self.cat.get(f"values.registers.{v}", v)

@@ -26,8 +26,8 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 DASH = "–"          # not shown: computed from a hidden count
 ECON = "econ_"
 # the economics sheets' row names, and the columns whose kind is their row's
-ECON_ROW_KEYS = ("input", "item", "parameter", "point")
-ECON_VALUE_COLUMNS = ("value", "base", "low", "high")
+ECON_ROW_KEYS = ("input", "item", "parameter", "point", "party")
+ECON_VALUE_COLUMNS = ("value", "base", "low", "high", "mean", "p05", "p50", "p95")
 
 
 # shares and differences in percent to the four decimals they are published with: Excel rounds
