@@ -365,3 +365,26 @@ def test_caps_and_a_floor_bound_the_payment_in_the_account_and_the_simulation():
     assert ec.account(replace(CAT, cap_payment=80000)).payment == 80000
     sim = ec.simulate(replace(CAT, cap_return=0.10, floor_return=-0.20), seed=2)
     assert sim["investor_return"].max() <= 0.10 + 1e-12 and sim["investor_return"].min() >= -0.20 - 1e-12
+
+
+def test_a_staged_contract_moves_the_decay_risk_to_the_investor():
+    """#24: half the price at month +2, half at +14 only for those still in employment: at the
+    planned decay every figure is the single payment's; when the effect fades faster the
+    municipality pays less (its account at decay 30 % improves from -8,198 to -1,035 kr) and
+    the investor carries the difference."""
+    staged = replace(CAT, stages=((2, 0.5), (14, 0.5)))
+    st = ec.stage_payments(staged)
+    assert st["expected_payment"].sum() == pytest.approx(ec.account(CAT).payment)
+    assert list(st["retention"]) == [1.0, pytest.approx(0.85)]
+    assert ec.account(staged) == ec.account(CAT) and ec.risk(staged).equals(ec.risk(CAT))
+    one, two = ec.sensitivity(CAT).set_index("parameter"), ec.sensitivity(staged).set_index("parameter")
+    assert one.loc["decay", "municipality_high"] == pytest.approx(-8197.65, abs=0.01)
+    assert two.loc["decay", "municipality_high"] == pytest.approx(-1034.87, abs=0.01)
+    risky = dict(n_participants=56, decay_sd=0.1)
+    p_one = ec.parties(ec.simulate(replace(CAT, **risky))).set_index("party")["probability_loss"]
+    p_two = ec.parties(ec.simulate(replace(staged, **risky))).set_index("party")["probability_loss"]
+    assert p_two["municipality"] < p_one["municipality"]
+    with pytest.raises(ValueError, match="add up to 1"):
+        replace(CAT, stages=((2, 0.5), (14, 0.4)))
+    with pytest.raises(ValueError, match="must increase"):
+        replace(CAT, stages=((14, 0.5), (2, 0.5)))

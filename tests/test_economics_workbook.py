@@ -61,6 +61,7 @@ EDITED = {
     "small_control_share": {"effect": 0.18, "gross_share": 0.25},  # the tornado's high effect past g
     "capped": {"cap_return": 0.10, "floor_return": -0.2, "cap_payment": 85000.0},
     "budget_capped": {"cap_payment": 80000.0},
+    "staged": {"stages": ((2, 0.4), (8, 0.3), (14, 0.3))},    # later stages only for lasting jobs
 }
 
 

@@ -506,3 +506,20 @@ def test_the_workbooks_document_date_is_fixed_without_source_date_epoch(monkeypa
     assert document_time() == document_time() == __import__("datetime").datetime(2000, 1, 1)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert document_time().date().isoformat() == "2023-11-14"
+
+
+def test_no_catalogue_repeats_a_key():
+    """A YAML mapping with a key twice keeps the last silently: a new entry would never show."""
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node):
+        keys = [loader.construct_object(k) for k, _ in node.value]
+        assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+        return loader.construct_mapping(node)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    for f in LOCALE_DIR.glob("*.yaml"):
+        yaml.load(f.read_text(encoding="utf-8"), Loader=Strict)

@@ -227,7 +227,7 @@ def runtime(base, per_gb_extract):
     return f
 
 
-ECONOMICS_TABLES = ("inputs", "account", "break_even", "cash_flow", "risk", "parties", "sensitivity",
+ECONOMICS_TABLES = ("inputs", "account", "break_even", "cash_flow", "risk", "parties", "stages", "sensitivity",
                     "subgroup_payments", "settlement")
 
 

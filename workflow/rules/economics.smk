@@ -14,6 +14,7 @@ rule economics:
         cash_flow="results/{cohort}/economics/cash_flow.csv",
         risk="results/{cohort}/economics/risk.csv",
         parties="results/{cohort}/economics/parties.csv",
+        stages="results/{cohort}/economics/stages.csv",
         sensitivity="results/{cohort}/economics/sensitivity.csv",
         subgroups="results/{cohort}/economics/subgroup_payments.csv",
         settlement="results/{cohort}/economics/settlement.csv",

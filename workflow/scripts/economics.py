@@ -38,6 +38,7 @@ def main(smk):
     write_csv(ec.cash_flow(inp), out.cash_flow)
     write_csv(ec.risk(inp), out.risk)
     write_csv(ec.parties(ec.simulate(inp, seed=settings.get("seed", 20221101))), out.parties)
+    write_csv(ec.stage_payments(inp), out.stages)
     sens = ec.sensitivity(inp)
     write_csv(sens, out.sensitivity)
     write_csv(ec.subgroup_payments(inp, settings, subgroups), out.subgroups)

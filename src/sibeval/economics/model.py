@@ -38,6 +38,9 @@ class Inputs:
         ("rimelig forrentning"; a floor on repayment, e.g. -0.2: at least 80 % of the cost back).
     decay_sd: the uncertainty of the decay (standard deviation) in the risk simulation.
     payment_months: months from the investment to the payment (for the annualised return).
+    stages: the contract's payment stages ((months after the programme, share of the price), ...),
+        the first at the outcome month: a later stage pays only for those still in employment
+        (expected: (1 - decay) ^ (months since the first stage / 12)). Empty: one payment.
     """
 
     effect: float
@@ -60,6 +63,7 @@ class Inputs:
     floor_return: float | None = None
     decay_sd: float = 0.05
     payment_months: int = 12
+    stages: tuple = ()
 
     def __post_init__(self):
         for name in ("effect", "gross_share", "effort_saving_share", "decay", "investor_share"):
@@ -75,6 +79,14 @@ class Inputs:
         if self.decay >= 1:
             raise ValueError(f"economics: decay={self.decay!r} must be below 1 (an effect that ends after the "
                              "flat years is horizon = constant_years)")
+        if self.stages:
+            shares = [s for _, s in self.stages]
+            months = [m for m, _ in self.stages]
+            if abs(sum(shares) - 1) > 1e-9 or min(shares) < 0:
+                raise ValueError(f"economics: the stages' shares {shares} must be 0 or more and add up to 1")
+            if months != sorted(months) or len(set(months)) != len(months):
+                raise ValueError(f"economics: the stages' months {months} must increase "
+                                 "(the first is the outcome month)")
         if self.effect > self.gross_share:
             raise ValueError(f"economics: the effect {self.effect:g} exceeds the participants' gross share "
                              f"{self.gross_share:g}: the control share (gross share minus effect) would be "
@@ -139,6 +151,37 @@ def account(inp: Inputs) -> Account:
                    share / inp.provider_cost, saving - payment, payment / inp.gross_share)
 
 
+def stage_factor(inp: Inputs, decay=None):
+    """The expected share of the full price paid per participant in employment at the first
+    stage: sum of share x (1 - decay) ^ (months after the first stage / 12) (1 without stages)."""
+    d = inp.decay if decay is None else decay
+    if not inp.stages:
+        return 1.0 if np.ndim(d) == 0 else np.ones(np.shape(d))
+    m0 = inp.stages[0][0]
+    return sum(s * (1 - np.asarray(d, dtype=float)) ** ((m - m0) / 12) for m, s in inp.stages)
+
+
+def decay_payment_ratio(inp: Inputs, decay):
+    """The payment at `decay` relative to the plan's (a staged contract pays less when the
+    effect fades faster: the lever that moves the decay risk to the investor)."""
+    return stage_factor(inp, decay) / stage_factor(inp)
+
+
+def stage_payments(inp: Inputs) -> pd.DataFrame:
+    """The contract's payments by stage: months, share of the price, the price per participant
+    in employment at that stage, the expected share still in employment, and the expected
+    payment per participant (the stages add up to the plan's payment)."""
+    stages = inp.stages or ((None, 1.0),)
+    full = account(inp).payment_per_employed / stage_factor(inp)
+    m0 = stages[0][0]
+    rows = []
+    for m, s in stages:
+        kept = 1.0 if m is None else (1 - inp.decay) ** ((m - m0) / 12)
+        rows.append({"stage": len(rows) + 1, "months": m, "price_share": s, "price": full * s,
+                     "retention": kept, "expected_payment": full * s * inp.gross_share * kept})
+    return pd.DataFrame(rows)
+
+
 def contract_payment(inp: Inputs, payment):
     """A payment per participant within the contract's caps and floor (kr; arrays too)."""
     hi = np.inf
@@ -172,7 +215,7 @@ def simulate(inp: Inputs, draws: int = 20_000, seed: int = 20221101) -> pd.DataF
     prof = np.where(t <= inp.constant_years, 1.0, (1 - d[:, None]) ** np.maximum(t - inp.constant_years, 0))
     k = (prof * discount_factors(inp)).sum(axis=1)
     saving = inp.effort_saving_share * inp.effort_cost + e * inp.annual_gain * k
-    payment = contract_payment(inp, account(inp).payment_per_employed * g)
+    payment = contract_payment(inp, account(inp).payment_per_employed * g * decay_payment_ratio(inp, d))
     ret = (payment - inp.provider_cost) / inp.provider_cost
     annual = np.sign(1 + ret) * np.abs(1 + ret) ** (12 / inp.payment_months) - 1
     return pd.DataFrame({"effect": e, "decay": d, "employed_share": g, "saving": saving, "payment": payment,
@@ -455,7 +498,8 @@ def sensitivity(inp: Inputs) -> pd.DataFrame:
             else:
                 varied = _vary(inp, name, val)
             a = account(varied)
-            r[f"municipality_{tag}"] = a.municipal_saving - price * varied.gross_share
+            r[f"municipality_{tag}"] = (a.municipal_saving - price * varied.gross_share
+                                        * decay_payment_ratio(inp, varied.decay))
             r[f"surplus_{tag}"] = a.surplus
         rows.append(r)
     out = pd.DataFrame(rows)
@@ -512,6 +556,7 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None =
                   cap_payment=settings.get("cap_payment", 0) or 0.0,
                   cap_return=settings.get("cap_return"), floor_return=settings.get("floor_return"),
                   decay_sd=settings.get("decay_sd", 0.05), payment_months=settings.get("payment_months", 12),
+                  stages=tuple((int(s["months"]), float(s["share"])) for s in settings.get("stages") or ()),
                   effect_ci=(float(vals["ci_low"]), float(vals["ci_high"])), alpha=alpha,
                   n_participants=int(n) if (n := pd.to_numeric(r.get("n_participants"), errors="coerce")) == n
                   else None)
@@ -557,6 +602,8 @@ def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
     measured = {"effect", "gross_share", "effect_ci", "n_participants"}
     rows = []
     for k, v in asdict(inp).items():
+        if k == "stages":                         # its own table (stages.csv)
+            continue
         if k == "effect_ci":
             for tag, x in zip(("effect_ci_low", "effect_ci_high"), v or (np.nan, np.nan)):
                 rows.append({"input": tag, "value": x, "source": "measured (effects.csv)"})

@@ -107,6 +107,12 @@ class PaymentSection(NoteBase):
             share=f.pct(inp["investor_share"], 0),
         )
         tables = [account, break_even, risk_t]
+        stages = self.t.get("econ_stages")
+        if stages is not None and len(stages) > 1:          # a contract paid in stages
+            rows = [[f.int(r["stage"]), f.int(r["months"]), f.pct(r["price_share"], 0), f.int(r["price"]),
+                     f.pct(r["retention"], 0), f.int(r["expected_payment"])] for _, r in stages.iterrows()]
+            head = [self.col(c) for c in ("stage", "months", "price_share", "price", "retention", "expected_payment")]
+            tables.append(Table("econ_stages", cat("economics.stages"), head, rows, cat("economics.stages_note")))
         parties = self.t.get("econ_parties")
         if parties is not None and len(parties):
             tables.append(self._parties(parties, inp))

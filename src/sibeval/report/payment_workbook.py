@@ -35,13 +35,16 @@ EDGE = Border(*(Side(style="thin", color="999999"),) * 4)
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
 FORMATS = {"share": "0.0%", "pp": "0.00%", "kr": "#,##0", "years": "0", "person_years": "0.00",
-           "factor": "0.00"}
+           "factor": "0.00", "months": "0"}
 # key, unit kind; the order of the inputs block
 INPUTS = [("effect", "pp"), ("gross_share", "share"), ("provider_cost", "kr"), ("effort_cost", "kr"),
           ("effort_saving_share", "share"), ("saved_benefits", "kr"), ("extra_tax", "kr"),
           ("discount_rate", "share"), ("horizon", "years"), ("constant_years", "years"),
           ("decay", "share"), ("investor_share", "share"), ("cap_payment", "kr"), ("cap_return", "share"),
-          ("floor_return", "share")]
+          ("floor_return", "share"),
+          ("stage1_months", "months"), ("stage1_share", "share"), ("stage2_months", "months"),
+          ("stage2_share", "share"), ("stage3_months", "months"), ("stage3_share", "share")]
+MAX_STAGES = 3
 # the calculation's account rows: key, unit kind, formula template ({name}: an input cell,
 # E<n>: a row of this block)
 CALC = [
@@ -64,6 +67,8 @@ CALC = [
     ("investor_effect", "pp", "=E15-({gross_share}-{effect})"),
     ("surplus_effect", "pp", "=(E8-E4)/(({saved_benefits}+{extra_tax})*E3)"),
     ("municipality_savings_share", "share", "=(E11-E5-E6)/{effort_cost}"),
+    # a staged contract pays a later stage only for those still in employment
+    ("stage_factor", "factor", "={stage_factor_decay}"),
 ]
 CALC_ROWS = {key: 3 + i for i, (key, _, _) in enumerate(CALC)}
 BREAK_EVEN_ROW = 3 + len(CALC) + 1          # years until the account is positive
@@ -113,6 +118,8 @@ def build(inp: Inputs, measured=("effect", "gross_share"), title: str = "", lang
     """A workbook whose results are formulas of its inputs block, in `lang`."""
     if inp.horizon > MAX_YEARS:
         raise ValueError(f"economics: horizon {inp.horizon} exceeds the workbook's {MAX_YEARS} years")
+    if len(inp.stages) > MAX_STAGES:
+        raise ValueError(f"economics: {len(inp.stages)} payment stages; the workbook holds {MAX_STAGES}")
     cat = Catalogue(lang)
     w = cat.section("payment_workbook")
     names = {k: w[f"sheet_names.{k}"] for k in ("model", "calculation", "sensitivity")}
@@ -142,10 +149,16 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
     for j, h in enumerate((w["input"], w["value"], w["unit"], w["source"]), 1):
         ws.cell(first + 1, j, h).font = BOLD
     cell = {}
+    stages = dict(enumerate(inp.stages, start=1))
     for i, (key, unit) in enumerate(INPUTS):
         r = first + 2 + i
         ws.cell(r, 1, w[f"inputs_labels.{key}"])
-        c = ws.cell(r, 2, getattr(inp, key))
+        if key.startswith("stage"):
+            k, part = int(key[5]), key.split("_")[1]
+            value = stages[k][0 if part == "months" else 1] if k in stages else None
+        else:
+            value = getattr(inp, key)
+        c = ws.cell(r, 2, value)
         # a measured share keeps its four published decimals (Excel would round 34,55 % up)
         c.number_format = "0.00%" if key in measured and unit in ("share", "pp") else FORMATS[unit]
         c.fill = MEASURED_FILL if key in measured else INPUT_FILL
@@ -191,10 +204,12 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
     values = {k: getattr(acc, k) if hasattr(acc, k) else getattr(be, k, None) for k, _, _ in CALC}
     values["annuity"] = float(pv.sum())
     labels = cat.section("economics.items") | cat.section("economics.break_even_items")
+    values["stage_factor"] = float(ec.stage_factor(inp))
+    labels = labels | {"stage_factor": w["stage_factor"]}
     for key, unit, f in CALC:
         r = CALC_ROWS[key]
         ws.cell(r, 4, w["annuity"] if key == "annuity" else labels[key])
-        pw.put(ws, f"E{r}", f.format(**cell), values[key])
+        pw.put(ws, f"E{r}", f.format(**cell, stage_factor_decay=stage_formula(cell, cell["decay"])), values[key])
         ws[f"E{r}"].number_format = FORMATS[unit]
     # the municipality's account by year: year 0 is the programme year (saving minus payment)
     gain = inp.saved_benefits + inp.extra_tax
@@ -281,7 +296,8 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
             saving = f"D{r}*{cell['effort_cost']}+C{r}*({cell['saved_benefits']}+{cell['extra_tax']})*I{r}*{k}"
             # the contract's price per participant in employment times the gross share, which
             # moves with the effect (the control share held)
-            paid = f"'{calc}'!$E${CALC_ROWS['payment_per_employed']}*({cell['gross_share']}-{cell['effect']}+C{r})"
+            paid = (f"'{calc}'!$E${CALC_ROWS['payment_per_employed']}*({cell['gross_share']}-{cell['effect']}+C{r})"
+                    f"*{stage_formula(cell, f'E{r}')}/'{calc}'!$E${CALC_ROWS['stage_factor']}")
             pw.put(ws, f"J{r}", f"={saving}-{paid}", float(table.loc[name, f"municipality_{case}"]))
             pw.put(ws, f"K{r}", f"={saving}-H{r}", float(table.loc[name, f"surplus_{case}"]))
             ws[f"J{r}"].number_format = ws[f"K{r}"].number_format = FORMATS["kr"]
@@ -292,6 +308,16 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
     ws.row_dimensions[2].height = 45
     ws.freeze_panes = "C3"
     print_setup(ws, "2:2")
+
+
+def stage_formula(cell: dict, decay: str) -> str:
+    """Excel formula text: the share of the full price expected per participant in employment
+    at the first stage, at `decay` (1 without stages)."""
+    m1 = cell["stage1_months"]
+    terms = "+".join(f"N({cell[f'stage{k}_share']})*(1-{decay})^((N({cell[f'stage{k}_months']})-N({m1}))/12)"
+                     for k in range(1, MAX_STAGES + 1))
+    shares = ",".join(cell[f"stage{k}_share"] for k in range(1, MAX_STAGES + 1))
+    return f"IF(COUNT({shares})=0,1,{terms})"
 
 
 def _annuity_formula(calc, d, r, h, c):
