@@ -387,19 +387,33 @@ def _x_scale(texts) -> tuple[float, float]:
     return a, b
 
 
+BASELINE = 3.2          # px a text's baseline lies below its centre (7-9 pt)
+
+
 def _rows(texts, labels: list[str]) -> dict[str, float]:
-    """y of each row's axis label (the y-tick label's baseline, about 3 px below its centre)."""
+    """y of each row's axis label (the y-tick label's centre)."""
     ys = {t: y for _, y, t, k in texts if k == "ytick"}
-    return {lab: ys[lab] - 3.2 for lab in labels if lab in ys}
+    return {lab: ys[lab] - BASELINE for lab in labels if lab in ys}
+
+
+def _figure(path, labels: list[str]):
+    """A figure's parts, its x scale (a, b) and the y of each labelled row."""
+    parts = svg_parts(path)
+    return parts, *_x_scale(parts["texts"]), _rows(parts["texts"], labels)
+
+
+def _labels_beside(parts, y: float | None, tol: float) -> list[str]:
+    """The texts in the plot (not on an axis) whose centre is within `tol` px of row `y`."""
+    if y is None:
+        return []
+    return [t for _, yy, t, k in parts["texts"] if k == "" and abs(yy - BASELINE - y) < tol]
 
 
 def audit_share_bars(path, table1: pd.DataFrame, status_label, marker_text) -> list[str]:
     """Figure 4 (table1_shares) against table1.csv: each status's participant and control bar
     as long as its published share; a hidden share has no bar but the marker its count has."""
-    parts = svg_parts(path)
-    a, b = _x_scale(parts["texts"])
     rows = table1[~table1["outcome"].isin(HEADLINE)]
-    ys = _rows(parts["texts"], [status_label(o) for o in rows["outcome"]])
+    parts, a, b, ys = _figure(path, [status_label(o) for o in rows["outcome"]])
     step = abs(sorted(ys.values())[1] - sorted(ys.values())[0]) if len(ys) > 1 else 20.0
     problems = []
     for _, r in rows.iterrows():
@@ -421,7 +435,7 @@ def audit_share_bars(path, table1: pd.DataFrame, status_label, marker_text) -> l
                 if any(bar[1] - bar[0] > 0.5 for bar in bars):
                     problems.append(f"{where}a bar is drawn for a share not published")
                 want = marker_text(str(r[count]).strip()) if _is_hidden(r[count]) else None
-                near = [t for x, y, t, k in parts["texts"] if k == "" and abs(y - 3.2 - ys[lab]) < 0.45 * step]
+                near = _labels_beside(parts, ys[lab], 0.45 * step)
                 if want is None or want not in near:
                     problems.append(f"{where}hidden share labelled {near}, its count is published as {r[count]!r}")
     return problems
@@ -430,9 +444,7 @@ def audit_share_bars(path, table1: pd.DataFrame, status_label, marker_text) -> l
 def audit_effect_points(path, effects: pd.DataFrame, status_label, marker_of) -> list[str]:
     """Figure of differences: each outcome's point and CI ends at the published values (pp);
     a hidden difference has no point but the marker of the count that hides it."""
-    parts = svg_parts(path)
-    a, b = _x_scale(parts["texts"])
-    ys = _rows(parts["texts"], [status_label(o) for o in effects["outcome"]])
+    parts, a, b, ys = _figure(path, [status_label(o) for o in effects["outcome"]])
     problems = []
     for _, r in effects.iterrows():
         lab = status_label(r["outcome"])
@@ -444,7 +456,7 @@ def audit_effect_points(path, effects: pd.DataFrame, status_label, marker_of) ->
             if len(xs) != 3 or max(abs(u - v) for u, v in zip(xs, want)) > 0.3:
                 problems.append(f"{where}drawn at {[round(x, 1) for x in xs]}, published {[round(w, 1) for w in want]}")
         else:
-            near = [t for x, y, t, k in parts["texts"] if k == "" and abs(y - 3.2 - ys.get(lab, -99)) < 6]
+            near = _labels_beside(parts, ys.get(lab), 6)
             if xs:
                 problems.append(f"{where}points drawn for a hidden difference")
             if marker_of(r) not in near:
@@ -455,9 +467,7 @@ def audit_effect_points(path, effects: pd.DataFrame, status_label, marker_of) ->
 def audit_love_points(path, balance: pd.DataFrame, covariate_label, hidden_text) -> list[str]:
     """Love plot: each covariate's |SMD| before (open) and after (filled) at the published values;
     a covariate whose SMD is not published has no point but the hidden text."""
-    parts = svg_parts(path)
-    a, b = _x_scale(parts["texts"])
-    ys = _rows(parts["texts"], [covariate_label(c) for c in balance["covariate"]])
+    parts, a, b, ys = _figure(path, [covariate_label(c) for c in balance["covariate"]])
     problems = []
     for _, r in balance.iterrows():
         lab = covariate_label(r["covariate"])
@@ -468,7 +478,7 @@ def audit_love_points(path, balance: pd.DataFrame, covariate_label, hidden_text)
             if None in got or max(abs(g - abs(v)) for g, v in zip(got, vals)) > 0.005:
                 problems.append(f"{path.name} {lab}: drawn at {got}, published {[abs(v) for v in vals]}")
         else:
-            near = [t for x, y, t, k in parts["texts"] if k == "" and abs(y - 3.2 - ys.get(lab, -99)) < 6]
+            near = _labels_beside(parts, ys.get(lab), 6)
             if hidden_text not in near:
                 problems.append(f"{path.name} {lab}: SMD not published, labelled {near}")
     return problems

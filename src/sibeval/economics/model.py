@@ -101,8 +101,9 @@ class Inputs:
         return self.saved_benefits + self.extra_tax
 
 
-def effect_profile(inp: Inputs, decay: float | None = None) -> np.ndarray:
-    """The effect's relative size in years 1..horizon: 1 for constant_years, then (1-decay)^k."""
+def effect_profile(inp: Inputs, decay=None) -> np.ndarray:
+    """The effect's relative size in years 1..horizon: 1 for constant_years, then (1-decay)^k
+    (`decay` a column of draws gives one row per draw)."""
     d = inp.decay if decay is None else decay
     t = np.arange(1, inp.horizon + 1)
     return np.where(t <= inp.constant_years, 1.0, (1 - d) ** np.maximum(t - inp.constant_years, 0))
@@ -110,6 +111,13 @@ def effect_profile(inp: Inputs, decay: float | None = None) -> np.ndarray:
 
 def discount_factors(inp: Inputs) -> np.ndarray:
     return (1 + inp.discount_rate) ** -np.arange(1, inp.horizon + 1, dtype=float)
+
+
+def effect_se(inp: Inputs) -> float:
+    """The effect's standard error implied by its confidence interval (normal)."""
+    if inp.effect_ci is None:
+        raise ValueError("economics: risk needs the effect's confidence interval (effect_ci)")
+    return (inp.effect_ci[1] - inp.effect_ci[0]) / (2 * norm.ppf(1 - inp.alpha / 2))
 
 
 def annuity(inp: Inputs, decay: float | None = None) -> float:
@@ -151,14 +159,19 @@ def account(inp: Inputs) -> Account:
                    share / inp.provider_cost, saving - payment, payment / inp.gross_share)
 
 
+def retention(inp: Inputs, months, decay=None):
+    """The expected share still in employment `months` after the first stage's month."""
+    d = inp.decay if decay is None else decay
+    return (1 - np.asarray(d, dtype=float)) ** ((months - inp.stages[0][0]) / 12)
+
+
 def stage_factor(inp: Inputs, decay=None):
     """The expected share of the full price paid per participant in employment at the first
-    stage: sum of share x (1 - decay) ^ (months after the first stage / 12) (1 without stages)."""
+    stage: sum of share x retention at the stage's month (1 without stages)."""
     d = inp.decay if decay is None else decay
     if not inp.stages:
         return 1.0 if np.ndim(d) == 0 else np.ones(np.shape(d))
-    m0 = inp.stages[0][0]
-    return sum(s * (1 - np.asarray(d, dtype=float)) ** ((m - m0) / 12) for m, s in inp.stages)
+    return sum(s * retention(inp, m, d) for m, s in inp.stages)
 
 
 def decay_payment_ratio(inp: Inputs, decay):
@@ -173,10 +186,9 @@ def stage_payments(inp: Inputs) -> pd.DataFrame:
     payment per participant (the stages add up to the plan's payment)."""
     stages = inp.stages or ((None, 1.0),)
     full = account(inp).payment_per_employed / stage_factor(inp)
-    m0 = stages[0][0]
     rows = []
     for m, s in stages:
-        kept = 1.0 if m is None else (1 - inp.decay) ** ((m - m0) / 12)
+        kept = 1.0 if m is None else float(retention(inp, m))
         rows.append({"stage": len(rows) + 1, "months": m, "price_share": s, "price": full * s,
                      "retention": kept, "expected_payment": full * s * inp.gross_share * kept})
     return pd.DataFrame(rows)
@@ -202,18 +214,13 @@ def simulate(inp: Inputs, draws: int = 20_000, seed: int = 20221101) -> pd.DataF
     Columns per draw: effect, decay, employed_share, saving, payment, municipality_account,
     investor_return, investor_return_annual, provider_margin (the provider is paid its cost by
     the investor: 0 in this contract form)."""
-    if inp.effect_ci is None:
-        raise ValueError("economics: the risk simulation needs the effect's confidence interval (effect_ci)")
+    se = effect_se(inp)
     rng = np.random.default_rng(seed)
-    z = norm.ppf(1 - inp.alpha / 2)
-    se = (inp.effect_ci[1] - inp.effect_ci[0]) / (2 * z)
     e = rng.normal(inp.effect, se, draws)
     d = np.clip(rng.normal(inp.decay, inp.decay_sd, draws), 0.0, 0.99)
     p = np.clip(inp.control_share + e, 0.0, 1.0)
     g = rng.binomial(inp.n_participants, p) / inp.n_participants if inp.n_participants else p
-    t = np.arange(1, inp.horizon + 1)
-    prof = np.where(t <= inp.constant_years, 1.0, (1 - d[:, None]) ** np.maximum(t - inp.constant_years, 0))
-    k = (prof * discount_factors(inp)).sum(axis=1)
+    k = (effect_profile(inp, d[:, None]) * discount_factors(inp)).sum(axis=1)
     saving = inp.effort_saving_share * inp.effort_cost + e * inp.annual_gain * k
     payment = contract_payment(inp, account(inp).payment_per_employed * g * decay_payment_ratio(inp, d))
     ret = (payment - inp.provider_cost) / inp.provider_cost
@@ -401,11 +408,8 @@ def risk(inp: Inputs) -> pd.DataFrame:
     fixed at the planned price. The investor's probability of a loss adds the sampling variance
     of the cohort's realised employment share, g(1 - g)/n, when the cohort's size is known.
     """
-    if inp.effect_ci is None:
-        raise ValueError("economics: risk needs the effect's confidence interval (effect_ci)")
+    se = effect_se(inp)
     lo, hi = inp.effect_ci
-    z = norm.ppf(1 - inp.alpha / 2)
-    se = (hi - lo) / (2 * z)
     price = account(inp).payment_per_employed
     rows = []
     for label, e in (("ci_low", lo), ("estimate", inp.effect), ("ci_high", hi)):

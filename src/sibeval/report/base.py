@@ -151,6 +151,12 @@ class NoteBase:
         self.design = dict(zip(d["setting"], d["value"].fillna("").astype(str)))
 
     @staticmethod
+    def share_digits(n, digits: int = 1) -> int:
+        """Decimals of a share: whole percent over a hidden group size (it is printed to that
+        step), else `digits`."""
+        return 0 if is_suppressed(n) else digits
+
+    @staticmethod
     def hiding_marker(row) -> str:
         """The marker ("x", "<5") of the count that hides a row's derived numbers: an outcome
         count first (x_*, n_up/same/down), then a group size (n_*); a dash if none is hidden."""

@@ -13,7 +13,7 @@ import jinja2
 
 from sibeval import __version__
 from sibeval.outcomes.status import HEADLINE_ORDER
-from sibeval.publish.cells import as_number, is_suppressed
+from sibeval.publish.cells import as_number
 from sibeval.report.base import TEMPLATES, Labels, Table, is_true, run_date
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.formatting import Formatter
@@ -131,7 +131,7 @@ def cohort_summary(tables: dict, cohort: dict, labels: dict) -> dict:
             else {k: as_number(r[k]) for k in ("share_participants", "share_controls", "estimate", "ci_low", "ci_high")}
             | {"significant": is_true(r["significant"])}
             # shares to one decimal (as the note), whole percent where the group's size is hidden
-            | {f"digits_{g}": 0 if is_suppressed(r[f"n_{g}"]) else 1 for g in ("participants", "controls")}
+            | {f"digits_{g}": b.share_digits(r[f"n_{g}"]) for g in ("participants", "controls")}
         )
     return {
         "name": cohort["name"],

@@ -138,8 +138,8 @@ class NoteFigures(NoteBase):
                 ("who5_items", "who5", "figures.who5_items_title"),
             ):
                 sub = allg[allg["item"].str.startswith(prefix)]
-                gone = {i: cat("figures.suppressed_bar", marker=self.hiding_marker(r))
-                        for _, r in sub.iterrows() for i in [r["item"]]
+                gone = {r["item"]: cat("figures.suppressed_bar", marker=self.hiding_marker(r))
+                        for _, r in sub.iterrows()
                         if any(as_number(r[f"share_{k}"]) is None for k in ("down", "same", "up"))}
                 hidden = [lb.item(i) for i in gone]
                 save(

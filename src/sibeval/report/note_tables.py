@@ -52,7 +52,7 @@ class NoteTables(NoteBase):
         hidden (it is then printed to a coarser step); the count's marker where the share
         itself is hidden."""
         if as_number(share) is not None:
-            return self.f.pct(share, 0 if is_suppressed(n) else digits)
+            return self.f.pct(share, self.share_digits(n, digits))
         if not is_suppressed(count):
             return self.f.pct(share, digits)
         # in a column of percentages "<5" reads as "under 5 %": a small count says "persons"

@@ -12,7 +12,7 @@ import io
 import math
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -105,12 +105,13 @@ def _ref(sheet: str, coord: str) -> str:
     return f"'{sheet}'!${col}${row}"
 
 
-def _profile(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
-    """Effect and present-value factor in years 1..MAX_YEARS, as the calculation sheet has them."""
-    t = np.arange(1, MAX_YEARS + 1)
-    rel = np.where(t <= inp.constant_years, 1.0, (1 - inp.decay) ** np.maximum(t - inp.constant_years, 0))
-    rel = np.where(t <= inp.horizon, rel, 0.0)
-    return inp.effect * rel, rel * (1 + inp.discount_rate) ** -t.astype(float)
+def _profile(inp: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Effect, present-value factor and discount factor in years 1..MAX_YEARS, as the
+    calculation sheet has them (the model's profile, 0 past the horizon)."""
+    sheet = replace(inp, horizon=MAX_YEARS)
+    rel = np.where(np.arange(1, MAX_YEARS + 1) <= inp.horizon, ec.effect_profile(sheet), 0.0)
+    disc = ec.discount_factors(sheet)
+    return inp.effect * rel, rel * disc, disc
 
 
 def build(inp: Inputs, measured=("effect", "gross_share"), title: str = "", lang: str = "da",
@@ -187,43 +188,39 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
     for j, h in ((1, w["year"]), (2, w["effect"]), (3, w["pv_factor"]), (8, w["year"]),
                  (9, w["net"]), (10, w["cumulative"])):
         ws.cell(2, j, h).font = BOLD
-    effect, pv = _profile(inp)
+    effect, pv, disc = _profile(inp)
     for t in range(1, MAX_YEARS + 1):
         r = t + 2
         ws.cell(r, 1, t)
-        pw.put(ws, f"B{r}", f"=IF(A{r}<={cell['horizon']},{cell['effect']}*IF(A{r}<={cell['constant_years']},"
-                            f"1,(1-{cell['decay']})^(A{r}-{cell['constant_years']})),0)", float(effect[t - 1]))
-        # the effect's profile (1 while flat, then falling; 0 past the horizon), discounted: it does
-        # not depend on the effect's size, so an effect of 0 still has its present value
-        pw.put(ws, f"C{r}", f"=IF(A{r}<={cell['horizon']},IF(A{r}<={cell['constant_years']},1,"
-                            f"(1-{cell['decay']})^(A{r}-{cell['constant_years']})),0)*(1+{cell['discount_rate']})^(-A{r})",
-               float(pv[t - 1]))
+        # the effect's profile: 1 while flat, then falling; 0 past the horizon
+        profile = (f"IF(A{r}<={cell['horizon']},IF(A{r}<={cell['constant_years']},1,"
+                   f"(1-{cell['decay']})^(A{r}-{cell['constant_years']})),0)")
+        pw.put(ws, f"B{r}", f"={cell['effect']}*{profile}", float(effect[t - 1]))
+        # discounted, without the effect's size, so an effect of 0 still has its present value
+        pw.put(ws, f"C{r}", f"={profile}*(1+{cell['discount_rate']})^(-A{r})", float(pv[t - 1]))
         ws[f"B{r}"].number_format = FORMATS["pp"]
         ws[f"C{r}"].number_format = "0.0000"
     acc, be = ec.account(inp), ec.break_even(inp)
     values = {k: getattr(acc, k) if hasattr(acc, k) else getattr(be, k, None) for k, _, _ in CALC}
     values["annuity"] = float(pv.sum())
-    labels = cat.section("economics.items") | cat.section("economics.break_even_items")
     values["stage_factor"] = float(ec.stage_factor(inp))
-    labels = labels | {"stage_factor": w["stage_factor"]}
+    labels = _row_labels(cat, w)
     for key, unit, f in CALC:
         r = CALC_ROWS[key]
-        ws.cell(r, 4, w["annuity"] if key == "annuity" else labels[key])
+        ws.cell(r, 4, labels[key])
         pw.put(ws, f"E{r}", f.format(**cell, stage_factor_decay=stage_formula(cell, cell["decay"])), values[key])
         ws[f"E{r}"].number_format = FORMATS[unit]
     # the municipality's account by year: year 0 is the programme year (saving minus payment)
-    gain = inp.saved_benefits + inp.extra_tax
-    disc = (1 + inp.discount_rate) ** -np.arange(1, MAX_YEARS + 1, dtype=float)
-    flows = np.r_[acc.effort_saving - acc.payment, effect * gain * disc]
+    flows = np.r_[acc.effort_saving - acc.payment, effect * inp.annual_gain * disc]
     cum = np.cumsum(flows)
     ws["H3"] = 0
     pw.put(ws, "I3", "=E4-E11", float(flows[0]))
     pw.put(ws, "J3", "=I3", float(cum[0]))
+    gain = f"({cell['saved_benefits']}+{cell['extra_tax']})"
     for t in range(1, MAX_YEARS + 1):
         r = t + 3
         ws.cell(r, 8, t)
-        gain_f = f"({cell['saved_benefits']}+{cell['extra_tax']})"
-        pw.put(ws, f"I{r}", f"=B{t + 2}*{gain_f}*(1+{cell['discount_rate']})^(-H{r})", float(flows[t]))
+        pw.put(ws, f"I{r}", f"=B{t + 2}*{gain}*(1+{cell['discount_rate']})^(-H{r})", float(flows[t]))
         pw.put(ws, f"J{r}", f"=J{r - 1}+I{r}", float(cum[t]))
     for r in range(3, MAX_YEARS + 4):
         ws[f"I{r}"].number_format = ws[f"J{r}"].number_format = FORMATS["kr"]
@@ -241,6 +238,12 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
     return values
 
 
+def _row_labels(cat, w) -> dict:
+    """The reader's label of each calculated row and result."""
+    return (cat.section("economics.items") | cat.section("economics.break_even_items")
+            | {k: w[k] for k in ("annuity", "stage_factor", "years_to_break_even")})
+
+
 def _results_block(pw, ws, values, w, cat) -> None:
     """The results on top of the model sheet: each a formula of the calculation sheet."""
     calc = pw.names["calculation"]
@@ -248,12 +251,12 @@ def _results_block(pw, ws, values, w, cat) -> None:
     ws["A4"].font = BOLD
     for j, h in enumerate((w["result"], w["value"], w["unit"]), 1):
         ws.cell(5, j, h).font = BOLD
-    labels = cat.section("economics.items") | cat.section("economics.break_even_items")
+    labels = _row_labels(cat, w)
     units = dict((k, u) for k, u, _ in CALC) | {"years_to_break_even": "years"}
     for i, key in enumerate(RESULTS):
         r = 6 + i
         where = values[key] if key == "years_to_break_even" else f"E{CALC_ROWS[key]}"
-        ws.cell(r, 1, w["years_to_break_even"] if key == "years_to_break_even" else labels[key])
+        ws.cell(r, 1, labels[key])
         value = pw.cached[(calc, where)]
         pw.put(ws, f"B{r}", f"='{calc}'!{where}", value)
         c = ws[f"B{r}"]

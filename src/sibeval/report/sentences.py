@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from sibeval.outcomes.status import HEADLINE_ORDER
-from sibeval.publish.cells import as_number, is_suppressed
+from sibeval.publish.cells import as_number
 from sibeval.report.base import NoteBase, is_true
 
 
@@ -34,8 +34,8 @@ class Sentences(NoteBase):
                     label=label,
                     # to one decimal, as the effects table (whole shares read as 35 - 17 = 18
                     # beside "ca. 17 flere"); whole percent where the group's size is hidden
-                    p1=self.f.pct(r["share_participants"], 0 if is_suppressed(r["n_participants"]) else 1),
-                    p2=self.f.pct(r["share_controls"], 0 if is_suppressed(r["n_controls"]) else 1),
+                    p1=self.f.pct(r["share_participants"], self.share_digits(r["n_participants"])),
+                    p2=self.f.pct(r["share_controls"], self.share_digits(r["n_controls"])),
                     months=self.c["follow_up_months"],
                     diff=self.f.pp(r["estimate"], 0),
                     lo=self.f.pp(r["ci_low"], 0),

@@ -144,11 +144,10 @@ class ValueLabels:
             out.append(f"{word} ({count})" if count else word)
         return "; ".join(out)
 
-    def _adjustment(self, v, sheet, row):
-        return self._translate(v)
-
     def _method(self, v, sheet, row):
         return self._translate(v)
+
+    _adjustment = _method
 
     def _translate(self, text: str) -> str:
         """A method text, clause by clause, by the catalogue's patterns (in order)."""
