@@ -336,6 +336,26 @@ def test_matching_hides_a_small_covariate_count_and_the_means_that_use_it():
     assert out["profile"]["n_participants"].iloc[0] == 60
 
 
+def test_a_covariate_count_over_recurring_control_persons_keeps_its_truth_inside_the_marker():
+    """Scenario 302 (bench/scenarios.py) did not publish: 5 matched-control rows with
+    somatic_2y were 4 persons (a control matched at two index months), marked "<5", and the
+    attacker's range for "<5" ([1, 4] rows) excluded the truth. A row count over recurring
+    persons allows up to its rows per person."""
+    from sibeval.publish.ledger import _bounds, protect
+
+    t = _matching_tables()
+    cov = t["covariate_counts"]
+    row = cov["group"] == "matched_controls"
+    cov.loc[row, ["n_with", "persons_with"]] = [5, 4]
+    ctx, _ = _registered(Matching, t)
+    ctx.led.add(outcome("main", "participant", "N"), 60)
+    p = protect(ctx.led)
+    q = ctx.led.quantities["cov:matched_controls:partner"]
+    assert p.hidden[q.key] == "primary"
+    lo, hi = _bounds(ctx.led, q, p.hidden)
+    assert lo <= q.value == 5 <= hi
+
+
 def test_matching_the_participants_ess_is_hidden_with_their_count():
     t = _matching_tables()
     ctx, fam = _registered(Matching, t)

@@ -93,9 +93,14 @@ class Matching(Family):
             # a group's size is printed as the match summary's count (related in refine, where
             # it is hidden: only then do the means tie the two together)
             n = ctx.add(key("cov", r.group, "N"), r.n_total, int(r.n_total), shown=False)
-            x = ctx.add(key("cov", r.group, r.covariate), r.n_with, int(r.persons_with), keep=0)
+            # a matched control counted once per participant he is matched to: a count of rows
+            # over fewer persons; its marker ("<5": fewer than 5 persons) allows up to that many
+            # rows per person, or the attacker's problem would exclude the truth
+            x = ctx.add(key("cov", r.group, r.covariate), r.n_with, int(r.persons_with), keep=0,
+                        unit=_rows_per_person(r.n_with, r.persons_with))
             c = ctx.add(
-                key("cov", r.group, "not", r.covariate), r.n_total - r.n_with, int(r.persons_without), shown=False
+                key("cov", r.group, "not", r.covariate), r.n_total - r.n_with, int(r.persons_without), shown=False,
+                unit=_rows_per_person(r.n_total - r.n_with, r.persons_without),
             )
             ctx.led.sums(n, [x, c], f"covariate {r.covariate}: with + without = n ({r.group})")
 
@@ -420,3 +425,8 @@ def overlap_bins(fine: pd.DataFrame, k: int) -> pd.DataFrame:
             for a, b, v in merged
         ]
     )
+
+
+def _rows_per_person(rows: float, persons: float) -> tuple[float, float]:
+    """A count's unit: one row per person, or up to rows / persons where persons recur."""
+    return (1.0, max(1.0, float(rows) / float(persons))) if persons else (1.0, 1.0)
