@@ -201,7 +201,7 @@ def test_measured_inputs_from_effects_table():
     settings = {"outcome": "ordinary_employment", "provider_cost": 74165, "effort_cost": 50629,
                 "effort_saving_share": 0.5, "saved_benefits": 64725, "extra_tax": 16181,
                 "discount_rate": 0.035, "horizon": 10, "constant_years": 2, "decay": 0.15,
-                "investor_share": 0.5, "subgroup": "employed_24m", "price_per_outcome": 0}
+                "subgroup": "employed_24m", "contract": {"investor_share": 0.5, "price": 0}}
     inp = ec.measured_inputs(settings, eff)
     assert inp.effect == 0.1828 and inp.effect_ci == (0.066, 0.318)
     s = ec.settlement(inp, settings, eff).set_index("basis")
@@ -388,3 +388,117 @@ def test_a_staged_contract_moves_the_decay_risk_to_the_investor():
         replace(CAT, stages=((2, 0.5), (14, 0.4)))
     with pytest.raises(ValueError, match="must increase"):
         replace(CAT, stages=((14, 0.5), (2, 0.5)))
+
+
+def test_the_contracts_forms_share_the_same_account_differently():
+    """#24, the catalogue's forms of contract as modes of one model: an agreed price pays price x
+    gross share; Alternativ 1 (reinvestment) repays a fund at most its cost and leaves the
+    surplus with the municipality; Alternativ 2 (a loan) gives the investor its interest
+    whatever the result and the provider the rest; co-financing shares the gain pro rata."""
+    base = ec.account(CAT)
+    agreed = ec.account(replace(CAT, mode="agreed_price", price=240000))
+    assert agreed.payment == pytest.approx(240000 * CAT.gross_share)
+    assert agreed.municipality_account == pytest.approx(base.municipal_saving - 240000 * CAT.gross_share)
+    re = ec.account(replace(CAT, mode="reinvestment"))
+    assert re.payment == pytest.approx(CAT.provider_cost) and re.municipality_account == pytest.approx(base.surplus)
+    sim = ec.simulate(replace(CAT, mode="reinvestment", n_participants=56), seed=4)
+    assert sim["payment"].max() <= CAT.provider_cost + 1e-6 and sim["investor_return"].max() <= 1e-12
+    loan = replace(CAT, mode="loan", loan_rate=0.05, payment_months=18, n_participants=56)
+    a = ec.account(loan)
+    interest = CAT.provider_cost * (1.05 ** 1.5 - 1)
+    assert a.investor_share == pytest.approx(interest) and a.investor_return == pytest.approx(1.05 ** 1.5 - 1)
+    assert a.provider_margin == pytest.approx(a.payment - CAT.provider_cost - interest)
+    p = ec.parties(ec.simulate(loan)).set_index("party")
+    assert p.loc["investor", "probability_loss"] == 0 and p.loc["provider", "probability_loss"] > 0.2
+    assert p.loc["investor_annual", "p05"] == pytest.approx(0.05)                    # the loan's rate
+    cof = ec.account(replace(CAT, co_financing=0.5))
+    assert cof.investor_share == pytest.approx(cof.provider_margin) == pytest.approx(base.investor_share / 2)
+    assert cof.investor_return == pytest.approx(base.investor_return)
+    with pytest.raises(ValueError, match="mode 'swap' is not known; use one of surplus_share, agreed_price"):
+        replace(CAT, mode="swap")
+    with pytest.raises(ValueError, match="agreed_price needs the price per participant in employment"):
+        replace(CAT, mode="agreed_price")
+    with pytest.raises(ValueError, match="co_financing=1 must be a share from 0 up to, not including, 1"):
+        replace(CAT, co_financing=1)
+
+
+def test_evaluator_costs_and_a_further_outcome_type_enter_every_figure():
+    """#24: the evaluator's costs come off the surplus; a further outcome type (education)
+    adds its saving and its own price; the break-evens still zero their accounts (brute force
+    with the contract's prices held), the cash flow still ends at the account."""
+    edu = ec.OutcomeType("education", gross_share=0.10, effect=0.04, price=60000, annual_gain=30000, se=0.03)
+    inp = replace(CAT, evaluator_cost=3000, outcome_types=(edu,), n_participants=56)
+    a, k = ec.account(inp), ec.annuity(inp)
+    assert a.other_saving == pytest.approx(0.04 * 30000 * k)
+    assert a.surplus == pytest.approx(ec.account(CAT).surplus + a.other_saving - 3000)
+    assert a.payment == pytest.approx(a.payment_per_employed * CAT.gross_share + 60000 * 0.10)
+    assert a.municipality_account == pytest.approx(a.municipal_saving - 3000 - a.payment)
+    assert ec.cash_flow(inp)["cumulative"].iloc[-1] == pytest.approx(a.municipality_account)
+    be = ec.break_even(inp)
+    world = replace(inp, effect=be.municipality_effect, gross_share=inp.control_share + be.municipality_effect)
+    assert ec.account(world).municipal_saving - 3000 - ec.paid(inp, world.gross_share) == pytest.approx(0, abs=1e-6)
+    assert ec.paid(inp, be.investor_gross_share) == pytest.approx(CAT.provider_cost)
+    assert ec.account(replace(inp, effect=be.surplus_effect)).surplus == pytest.approx(0, abs=1e-6)
+    d = ec.account(replace(inp, decay=be.municipality_decay))
+    assert d.municipal_saving - 3000 - a.payment == pytest.approx(0, abs=1e-3)
+    s = ec.account(replace(inp, effort_saving_share=be.municipality_savings_share))
+    assert s.municipal_saving - 3000 - a.payment == pytest.approx(0, abs=1e-6)
+    sim = ec.simulate(inp, draws=100_000, seed=5)
+    assert sim["payment"].mean() == pytest.approx(a.payment, rel=0.01)
+    with pytest.raises(ValueError, match="outcome types' gross shares add up to more than 1"):
+        replace(CAT, outcome_types=(replace(edu, gross_share=0.9),))
+
+
+def test_the_investors_internal_rate_over_staged_payments():
+    """#24: the investor's annualised return (IRR) over its cash flows: the cost at month 0,
+    each stage's expected payment `payment_months` + (stage month - first month) later; NPV at
+    the rate is 0 (brute force), one payment after 12 months is the total return, after 24
+    months its square root."""
+    staged = replace(CAT, stages=((2, 0.5), (14, 0.5)), payment_months=6)
+    a = ec.account(staged)
+    irr = ec.investor_irr(staged, a.payment)
+    st = ec.stage_payments(staged)
+    npv = -CAT.provider_cost + sum(p / (1 + irr) ** ((6 + m - 2) / 12)
+                                   for m, p in zip(st["months"], st["expected_payment"]))
+    assert npv == pytest.approx(0, abs=1e-6)
+    assert ec.investor_irr(CAT, a.payment) == pytest.approx(a.investor_return)
+    assert ec.investor_irr(replace(CAT, payment_months=24), a.payment) == pytest.approx(
+        np.sqrt(1 + a.investor_return) - 1)
+    assert ec.investor_irr(CAT, np.array([0.0, a.payment]))[0] == -1
+
+
+def test_the_risk_table_reads_the_same_simulation_as_the_parties():
+    """#24: one simulation for every risk figure: the note's probabilities of a loss (risk.csv)
+    are the parties table's."""
+    inp = replace(CAT, n_participants=56)
+    sim = ec.simulate(inp, seed=20221101)
+    r = ec.risk(inp, sim).set_index("point")["probability"]
+    p = ec.parties(sim).set_index("party")["probability_loss"]
+    assert r["p_municipality_negative"] == p["municipality"] and r["p_investor_loses"] == p["investor"]
+    assert r["p_surplus_negative"] == pytest.approx((sim["surplus"] < 0).mean())
+
+
+def test_solve_answers_the_planning_questions(tmp_path, capsys):
+    """#24: `sibeval payment --solve investor_share --municipality-keeps 20000`; the effect
+    solved for a zero account is the break-even effect; an unreachable target says so."""
+    x = ec.solve(CAT, "investor_share", "municipality_account", 20000)
+    assert ec.account(replace(CAT, investor_share=x)).municipality_account == pytest.approx(20000)
+    assert ec.solve(CAT, "effect", "municipality_account", 0) == pytest.approx(ec.break_even(CAT).municipality_effect)
+    assert ec.solve(CAT, "effect", "investor_return", 0) == pytest.approx(ec.break_even(CAT).investor_effect)
+    price = ec.solve(CAT, "price", "investor_irr", 0.10)
+    assert ec.account(replace(CAT, mode="agreed_price", price=price)).investor_return == pytest.approx(0.10)
+    with pytest.raises(ValueError, match="no investor_share from 0 to 1 gives municipality_account = 5e"):
+        ec.solve(CAT, "investor_share", "municipality_account", 50000)
+    from sibeval.cli import main
+    args = ["payment", "--effect", "0.18", "--gross-share", str(CAT.gross_share), "--cost", "74165",
+            "--effort-cost", "50629", "--saved-benefits", "64725", "--extra-tax", "16181",
+            "--out", str(tmp_path / "p.xlsx")]
+    assert main(args + ["--solve", "investor_share", "--municipality-keeps", "20000"]) == 0
+    assert f"investor_share = {x:,.6g} gives municipality keeps 20,000" in capsys.readouterr().out
+    assert main(args + ["--municipality-keeps", "20000"]) == 2
+    assert "--municipality-keeps is a target for --solve; give --solve INPUT" in capsys.readouterr().err
+    assert main(args + ["--mode", "agreed_price"]) == 2
+    assert "--mode agreed_price needs --price" in capsys.readouterr().err
+    assert main(args + ["--effect-ci", "0.066", "0.318", "--participants", "56"]) == 0
+    out = capsys.readouterr().out
+    assert "Risk from one simulation" in out and "Investor's return (total)" in out

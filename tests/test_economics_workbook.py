@@ -62,7 +62,24 @@ EDITED = {
     "capped": {"cap_return": 0.10, "floor_return": -0.2, "cap_payment": 85000.0},
     "budget_capped": {"cap_payment": 80000.0},
     "staged": {"stages": ((2, 0.4), (8, 0.3), (14, 0.3))},    # later stages only for lasting jobs
+    # the contract's forms (#24): an agreed price with the cohort's totals, co-financing with
+    # evaluator costs, Alternativ 1 and 2, and a further outcome type with its own price
+    "agreed_price": {"mode": "agreed_price", "price": 240000.0, "n_participants": 56, "cap_payment": 85000.0},
+    "co_financed": {"co_financing": 0.5, "evaluator_cost": 3000.0, "n_participants": 56},
+    "reinvestment": {"mode": "reinvestment"},
+    "loan": {"mode": "loan", "loan_rate": 0.05, "payment_months": 18, "n_participants": 56},
+    "education_paid_too": {"mode": "agreed_price", "price": 230000.0, "n_participants": 20,
+                           "outcome_types": (ec.OutcomeType("education", 0.10, 0.04, 60000.0, 30000.0),)},
 }
+# the catalogue's subgroups (Tabel 3-4): the prices sheet of every edited workbook
+PRICES = {"subgroup": "employed_24m", "outcome": "ordinary_employment", "level": [0, 1],
+          "n_participants": [36, 19], "share_participants": [0.25, 10 / 19]}
+
+
+def _prices(inp):
+    import pandas as pd
+    return ec.subgroup_payments(inp, {"subgroup": "employed_24m", "outcome": "ordinary_employment"},
+                                pd.DataFrame(PRICES))
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +87,8 @@ def recalculated(tmp_path_factory):
     """The edited workbooks, a workbook with a cached value made wrong on purpose and one with a
     changed provider cost, all recalculated in one LibreOffice run."""
     tmp = tmp_path_factory.mktemp("lo")
-    paths = {k: _saved(build(replace(CAT, **v), price_year=2021), tmp, f"{k}.xlsx") for k, v in EDITED.items()}
+    paths = {k: _saved(build(replace(CAT, **v), price_year=2021, prices=_prices(replace(CAT, **v))), tmp,
+                         f"{k}.xlsx") for k, v in EDITED.items()}
     wrong = build(CAT)
     wrong.cached[(wrong.names["calculation"], f"E{CALC_ROWS['provider_cost']}")] = 12345.0
     paths["wrong_cache"] = _saved(wrong, tmp, "wrong_cache.xlsx")

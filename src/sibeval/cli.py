@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from sibeval.errors import SibevalError
@@ -46,6 +47,23 @@ PAYMENT_OPTIONS = {  # option: (Inputs field, type, help)
     "decay": ("decay", float, "annual fall of the effect afterwards (0.15)"),
     "investor_share": ("investor_share", float, "investor's share of the surplus (0.5)"),
 }
+# the contract's terms (a cohort file's economics.contract:)
+CONTRACT_OPTIONS = {
+    "mode": ("mode", str, "form of contract: surplus_share (default), agreed_price (with --price), "
+                          "reinvestment (Alternativ 1) or loan (Alternativ 2)"),
+    "evaluator_cost": ("evaluator_cost", float, "evaluator and contract costs per participant, kr (0)"),
+    "co_financing": ("co_financing", float, "the provider's own share of its cost (0; Viborg/Væksthuset 0.5)"),
+    "loan_rate": ("loan_rate", float, "mode loan: the investor's annual interest (0)"),
+    "payment_months": ("payment_months", int, "months from the investment to the payment (12)"),
+    "cap_payment": ("cap_payment", float, "most the municipality pays per participant, kr (0: no cap)"),
+    "cap_return": ("cap_return", float, "the investor's return is at most this (e.g. 0.1)"),
+    "floor_return": ("floor_return", float, "the investor's return is at least this (e.g. -0.2)"),
+}
+OPTIONAL_ROWS = ("Saving on further outcome types", "Evaluator and contract costs", "Provider's margin")
+PARTY_LABELS = {"municipality": "Municipality's account, kr", "investor": "Investor's return (total)",
+                "investor_annual": "Investor's return per year (IRR)", "provider": "Provider's margin, kr"}
+SOLVE_TARGETS = {"municipality_keeps": "municipality_account", "investor_return": "investor_return",
+                 "investor_irr": "investor_irr"}
 
 
 def _add_scenario_parser(sub) -> None:
@@ -80,14 +98,26 @@ def _add_payment_parser(sub) -> None:
                          "the expected account per participant and writes the live workbook. "
                          "Values not given come from --config (a cohort file's economics: "
                          "section or a flat YAML), then from the schema defaults.")
-    for opt, (_, typ, hlp) in PAYMENT_OPTIONS.items():
+    for opt, (_, typ, hlp) in (PAYMENT_OPTIONS | CONTRACT_OPTIONS).items():
         pay.add_argument("--" + opt.replace("_", "-"), type=typ, help=hlp)
     pay.add_argument("--config", help="YAML file with the inputs (keys as the options, or economics:)")
     pay.add_argument("--out", default="payment_model.xlsx", help="workbook to write")
     pay.add_argument("--language", default="da", choices=["da", "en"], help="the workbook's language")
     pay.add_argument("--participants", type=int, help="cohort size: print the contract's totals for it")
     pay.add_argument("--price", type=float, help="agreed price per participant in employment, kr (default: "
-                     "the model's)")
+                     "the model's); with --mode agreed_price the contract's price")
+    from sibeval.economics.model import SOLVABLE
+    pay.add_argument("--effect-ci", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                     help="the effect's 95 %% confidence interval: print the parties' risk from the simulation "
+                          "(with --participants: the cohort's chance variation too)")
+    pay.add_argument("--solve", choices=list(SOLVABLE), metavar="INPUT",
+                     help=f"find the value of this input ({', '.join(SOLVABLE)}) that gives the target below")
+    pay.add_argument("--municipality-keeps", type=float, metavar="KR",
+                     help="target for --solve: the municipality's account per participant, kr")
+    pay.add_argument("--investor-return", type=float, metavar="SHARE",
+                     help="target for --solve: the investor's return over the contract (e.g. 0.1)")
+    pay.add_argument("--investor-irr", type=float, metavar="SHARE",
+                     help="target for --solve: the investor's return per year, internal rate (e.g. 0.05)")
     pay.set_defaults(func=_payment)
 
 
@@ -97,6 +127,13 @@ def _payment(args) -> int:
     from sibeval.economics import model as ec
     from sibeval.report.payment_workbook import build
 
+    targets = {t: getattr(args, t) for t in SOLVE_TARGETS if getattr(args, t) is not None}
+    if targets and not args.solve:
+        raise SibevalError("--" + next(iter(targets)).replace("_", "-")
+                           + " is a target for --solve; give --solve INPUT")
+    if args.solve and len(targets) != 1:
+        raise SibevalError(f"--solve {args.solve} needs one target: "
+                           + ", ".join("--" + t.replace("_", "-") for t in SOLVE_TARGETS))
     cfg = {}
     if args.config:
         try:
@@ -104,13 +141,21 @@ def _payment(args) -> int:
         except (OSError, yaml.YAMLError) as exc:
             raise SibevalError(f"--config {args.config}: cannot read it ({exc})") from None
         cfg = cfg.get("economics", cfg)
+    contract = cfg.get("contract") or {}
     values = {}
-    for opt, (field, typ, _) in PAYMENT_OPTIONS.items():
+    for opt, (field, typ, _) in (PAYMENT_OPTIONS | CONTRACT_OPTIONS).items():
         v = getattr(args, opt)
         if v is None:
-            v = cfg.get(field, cfg.get(opt))
+            v = contract.get(field, cfg.get(field, cfg.get(opt)))
         if v is not None:
             values[field] = typ(v)
+    if values.get("mode") == "agreed_price":
+        price = args.price if args.price is not None else contract.get("price")
+        if price is None:
+            raise SibevalError("--mode agreed_price needs --price (the agreed price per participant in employment, kr)")
+        values["price"] = float(price)
+    if contract.get("stages"):
+        values["stages"] = tuple((int(s["months"]), float(s["share"])) for s in contract["stages"])
     missing = [o for o, (f, _, _) in PAYMENT_OPTIONS.items()
                if f in ("effect", "gross_share", "provider_cost", "effort_cost") and f not in values]
     if missing:
@@ -128,16 +173,21 @@ def _payment(args) -> int:
     acc, be = ec.account(inp), ec.break_even(inp)
     rows = [("Saving on the ordinary effort", acc.effort_saving),
             ("Saved benefits", acc.benefits_saving), ("Extra municipal tax", acc.tax_gain),
+            ("Saving on further outcome types", acc.other_saving),
             ("Municipality's saving", acc.municipal_saving), ("Provider cost", -acc.provider_cost),
-            ("Budget surplus", acc.surplus), ("Investor's share", acc.investor_share),
-            ("Payment per participant", acc.payment),
+            ("Evaluator and contract costs", -acc.evaluator_cost),
+            ("Budget surplus", acc.surplus), ("Investor's gain", acc.investor_share),
+            ("Provider's margin", acc.provider_margin), ("Payment per participant", acc.payment),
             ("Payment per participant in employment", acc.payment_per_employed),
             ("Municipality's account", acc.municipality_account)]
+    rows = [(label, v) for label, v in rows if v or label not in OPTIONAL_ROWS]
     print("Expected budget account per participant (kr, present value)")
     for label, v in rows:
         print(f"  {label:<40}{v:>12,.0f}")
     print(f"  {'Investor return (total, not per year)':<40}{100 * acc.investor_return:>11.1f}%")
-    print(f"  {'Break-even gross share (investor)':<40}{100 * be.investor_gross_share:>11.1f}%")
+    print(f"  {'Investor return per year (internal rate)':<40}{100 * ec.investor_irr(inp, acc.payment):>11.1f}%")
+    who = "provider, who repays the loan" if inp.mode == "loan" else "investor"
+    print(f"  {f'Break-even gross share ({who})':<40}{100 * be.investor_gross_share:>11.1f}%")
     years = ec.years_to_break_even(inp)
     payback = "not within the horizon" if years != years else f"year {years:.0f} after the programme year"
     print(f"  {'Municipality cumulatively positive':<40}{payback:>12}")
@@ -153,6 +203,27 @@ def _payment(args) -> int:
         for label, v in (("In employment for the investor to break even", tot.employed_for_investor),
                          ("In employment for the municipality to break even", tot.employed_for_municipality)):
             print(f"  {label:<40}{'not reachable' if v is None else f'{v:.1f}'.removesuffix('.0'):>12}")
+    if args.effect_ci:
+        try:
+            inp = replace(inp, effect_ci=tuple(args.effect_ci), n_participants=args.participants)
+            sim = ec.simulate(inp, seed=int(cfg.get("seed", 20221101)))
+        except ValueError as exc:
+            raise SibevalError(str(exc)) from None
+        print(f"Risk from one simulation (20,000 draws: the effect's CI, decay ±{inp.decay_sd:g}"
+              + (f", {inp.n_participants} participants' chance variation)" if inp.n_participants else ")"))
+        print(f"  {'':<34}{'mean':>10}{'5 %':>10}{'95 %':>10}{'P(loss)':>10}")
+        for _, r in ec.parties(sim).iterrows():
+            kr = r["party"] in ("municipality", "provider")
+            show = (lambda v: f"{v:>10,.0f}") if kr else (lambda v: f"{100 * v:>9.1f}%")
+            print(f"  {PARTY_LABELS[r['party']]:<34}{show(r['mean'])}{show(r['p05'])}{show(r['p95'])}"
+                  f"{100 * r['probability_loss']:>9.1f}%")
+    if args.solve:
+        (t, v), = targets.items()
+        try:
+            x = ec.solve(inp, args.solve, SOLVE_TARGETS[t], v)
+        except ValueError as exc:
+            raise SibevalError(f"--solve {args.solve}: {exc}") from None
+        print(f"Solved: {args.solve} = {x:,.6g} gives {t.replace('_', ' ')} {v:,.6g}")
     build(inp, measured=(), lang=args.language, price_year=cfg.get("price_year")).save(args.out)
     print(f"wrote {args.out}")
     return 0

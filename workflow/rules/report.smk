@@ -68,6 +68,7 @@ rule payment_workbook:
     input:
         effects="results/{cohort}/published/effects.csv",
         account="results/{cohort}/economics/account.csv",
+        prices="results/{cohort}/economics/subgroup_payments.csv",
     output:
         report(
             "results/{cohort}/economics/payment_model.xlsx",
@@ -78,6 +79,7 @@ rule payment_workbook:
         economics=lambda wc: COHORTS[wc.cohort]["economics"],
         language=lambda wc: COHORTS[wc.cohort]["language"],
         title=lambda wc: COHORTS[wc.cohort]["title"],
+        labels=LABELS,
     log:
         "results/{cohort}/interim/logs/payment_workbook.log",
     benchmark:

@@ -36,8 +36,9 @@ def main(smk):
     write_csv(acc.to_frame(), out.account)
     write_csv(ec.break_even(inp).to_frame(), out.break_even)
     write_csv(ec.cash_flow(inp), out.cash_flow)
-    write_csv(ec.risk(inp), out.risk)
-    write_csv(ec.parties(ec.simulate(inp, seed=settings.get("seed", 20221101))), out.parties)
+    sim = ec.simulate(inp, seed=settings.get("seed", 20221101))       # every risk figure reads it
+    write_csv(ec.risk(inp, sim), out.risk)
+    write_csv(ec.parties(sim), out.parties)
     write_csv(ec.stage_payments(inp), out.stages)
     sens = ec.sensitivity(inp)
     write_csv(sens, out.sensitivity)

@@ -1,7 +1,8 @@
 """The live payment workbook from the published effects (rule payment_workbook).
 
 Settings: economics: the cohort file's economics section; the cohort's language and title
-Inputs: published/effects.csv (the measured effect), economics/account.csv (run after the model)
+Inputs: published/effects.csv (the measured effect), economics/account.csv (run after the model),
+        economics/subgroup_payments.csv (the prices by subgroup)
 Outputs: economics/payment_model.xlsx
 Run alone (after its inputs exist): python workflow/scripts/payment_workbook.py cohort=<name>
 """
@@ -10,6 +11,7 @@ import pandas as pd
 from sibeval.adapters import atomic_path, run, standalone
 from sibeval.economics import model as ec
 from sibeval.errors import SibevalError
+from sibeval.report.base import Labels
 from sibeval.report.payment_workbook import build
 
 
@@ -21,7 +23,9 @@ def main(smk):
     except ValueError as exc:
         raise SibevalError(f"{smk.input.effects}: {exc}") from None
     with atomic_path(smk.output[0]) as tmp:
-        build(inp, title=smk.params.title, lang=smk.params.language, price_year=settings.get("price_year")).save(tmp)
+        build(inp, title=smk.params.title, lang=smk.params.language, price_year=settings.get("price_year"),
+              prices=pd.read_csv(smk.input.prices),
+              labels=Labels(smk.params.labels, smk.params.language).covariate).save(tmp)
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

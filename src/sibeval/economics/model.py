@@ -16,6 +16,30 @@ from scipy.stats import norm
 
 from sibeval.results import OneRow
 
+MODES = ("surplus_share", "agreed_price", "reinvestment", "loan")
+
+
+@dataclass(frozen=True)
+class OutcomeType:
+    """A further outcome the contract pays for (e.g. education, or wage with supplementary
+    benefit), measured like the main one: its participants' share and effect, the agreed price
+    per participant with it, the municipality's saving per additional person a year, and the
+    effect's standard error for the risk simulation."""
+
+    name: str
+    gross_share: float
+    effect: float
+    price: float
+    annual_gain: float
+    se: float = 0.0
+
+    def __post_init__(self):
+        if not (0 <= self.gross_share <= 1 and -1 <= self.effect <= self.gross_share):
+            raise ValueError(f"economics: outcome type '{self.name}': gross share {self.gross_share!r} must be "
+                             f"0-1 and the effect {self.effect!r} at most the gross share")
+        if self.price < 0 or self.annual_gain < 0:
+            raise ValueError(f"economics: outcome type '{self.name}': price and annual_gain must be 0 kr or more")
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -41,6 +65,20 @@ class Inputs:
     stages: the contract's payment stages ((months after the programme, share of the price), ...),
         the first at the outcome month: a later stage pays only for those still in employment
         (expected: (1 - decay) ^ (months since the first stage / 12)). Empty: one payment.
+    mode: the form of contract (MODES): surplus_share (the catalogue's: the municipality pays the
+        investor the cost plus its share of the surplus), agreed_price (a fixed price per
+        participant in employment, `price`), reinvestment (Alternativ 1: a fund is repaid at
+        most its cost and the surplus stays with the municipality to reinvest) or loan
+        (Alternativ 2: the investor lends the provider the cost at `loan_rate`, the municipality
+        pays the provider, who bears the risk).
+    price: the agreed price per participant in employment (mode agreed_price), kr.
+    evaluator_cost: the municipality's evaluator and contract costs per participant (kr): they
+        reduce the surplus to share.
+    co_financing: the provider's own share of the cost (Viborg/Væksthuset: 0.5): it finances
+        that share and receives the same share of the payments (or borrows less, mode loan).
+    loan_rate: the investor's annual interest on the loan (mode loan).
+    outcome_types: further outcomes the contract pays for, each with its own price and saving
+        (OutcomeType; a person is counted under one outcome only).
     """
 
     effect: float
@@ -64,8 +102,27 @@ class Inputs:
     decay_sd: float = 0.05
     payment_months: int = 12
     stages: tuple = ()
+    mode: str = "surplus_share"
+    price: float = 0.0
+    evaluator_cost: float = 0.0
+    co_financing: float = 0.0
+    loan_rate: float = 0.0
+    outcome_types: tuple = ()
 
     def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"economics: contract mode {self.mode!r} is not known; use one of {', '.join(MODES)}")
+        if self.mode == "agreed_price" and not self.price > 0:
+            raise ValueError("economics: contract mode agreed_price needs the price per participant in "
+                             f"employment (contract.price, kr), got {self.price!r}")
+        if not 0 <= self.co_financing < 1:
+            raise ValueError(f"economics: co_financing={self.co_financing!r} must be a share from 0 up to, "
+                             "not including, 1 (the provider's own share of its cost)")
+        if self.evaluator_cost < 0 or not 0 <= self.loan_rate < 1:
+            raise ValueError("economics: evaluator_cost must be 0 kr or more and loan_rate a share from 0 to 1")
+        if self.gross_share + sum(o.gross_share for o in self.outcome_types) > 1 + 1e-9:
+            raise ValueError("economics: the outcome types' gross shares add up to more than 1; each "
+                             "participant is paid for one outcome only")
         for name in ("effect", "gross_share", "effort_saving_share", "decay", "investor_share"):
             v = getattr(self, name)
             if not np.isfinite(v) or not -1 <= v <= 1:
@@ -95,6 +152,16 @@ class Inputs:
     @property
     def control_share(self) -> float:
         return self.gross_share - self.effect
+
+    @property
+    def other_payment(self) -> float:
+        """The expected payment per participant for the further outcome types (kr)."""
+        return float(sum(o.price * o.gross_share for o in self.outcome_types))
+
+    @property
+    def financed_share(self) -> float:
+        """The investor's share of the provider's cost (the rest is the provider's own)."""
+        return 1.0 - self.co_financing
 
     @property
     def annual_gain(self) -> float:
@@ -127,36 +194,112 @@ def annuity(inp: Inputs, decay: float | None = None) -> float:
 
 @dataclass(frozen=True)
 class Account:
-    """Budget account per participant (kr, present value) and its split."""
+    """Budget account per participant (kr, present value) and its split between the parties.
+
+    investor_share: the investor's gain (kr): its share of what is paid over the cost (a loan:
+    the interest); investor_return: on the investor's own money; provider_margin: the
+    provider's gain (co-financing: its share; a loan: the payment less the cost and interest).
+    """
 
     effort_saving: float
     benefits_saving: float
     tax_gain: float
+    other_saving: float
     municipal_saving: float
     provider_cost: float
+    evaluator_cost: float
     surplus: float
     investor_share: float
     payment: float
     investor_return: float
+    provider_margin: float
     municipality_account: float
     payment_per_employed: float
 
+    # rows of a contract feature not in use (0) are left out of the table
+    OPTIONAL = ("other_saving", "evaluator_cost", "provider_margin")
+
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"item": list(asdict(self)), "value": list(asdict(self).values())})
+        d = {k: v for k, v in asdict(self).items() if k not in self.OPTIONAL or v != 0}
+        return pd.DataFrame({"item": list(d), "value": list(d.values())})
 
 
 def account(inp: Inputs) -> Account:
-    """COWI's Table 1-2: saving by component, cost, surplus, investor share, payment."""
+    """COWI's Table 1-2: saving by component, cost, surplus, the parties' shares, payment."""
     k = annuity(inp)
     effort = inp.effort_saving_share * inp.effort_cost
     benefits = inp.effect * inp.saved_benefits * k
     tax = inp.effect * inp.extra_tax * k
-    saving = effort + benefits + tax
-    surplus = saving - inp.provider_cost
-    payment = contract_payment(inp, inp.provider_cost + inp.investor_share * surplus)
-    share = payment - inp.provider_cost
-    return Account(effort, benefits, tax, saving, inp.provider_cost, surplus, share, payment,
-                   share / inp.provider_cost, saving - payment, payment / inp.gross_share)
+    other = float(sum(o.effect * o.annual_gain for o in inp.outcome_types)) * k
+    saving = effort + benefits + tax + other
+    surplus = saving - inp.provider_cost - inp.evaluator_cost
+    if inp.mode == "agreed_price":
+        planned = inp.price * inp.gross_share + inp.other_payment
+    elif inp.mode == "reinvestment":          # the fund is repaid at most its cost, shares a loss
+        planned = inp.provider_cost + min(inp.investor_share * surplus, 0.0)
+    else:
+        planned = inp.provider_cost + inp.investor_share * surplus
+    payment = contract_payment(inp, planned)
+    investor, ret, provider = shares(inp, payment)
+    return Account(effort, benefits, tax, other, saving, inp.provider_cost, inp.evaluator_cost, surplus,
+                   investor, payment, ret, provider, saving - inp.evaluator_cost - payment,
+                   (payment - inp.other_payment) / inp.gross_share)
+
+
+def shares(inp: Inputs, payment):
+    """The investor's gain (kr), its return and the provider's margin (kr) for a payment per
+    participant (arrays too). The investor finances (1 - co_financing) of the cost: it is paid
+    that share of the payment; a loan is repaid with interest at payment_months whatever the
+    result, and the provider keeps (or loses) the rest."""
+    cost, f = inp.provider_cost, inp.financed_share
+    payment = np.asarray(payment, dtype=float)
+    if inp.mode == "loan":
+        ret = (1 + inp.loan_rate) ** (inp.payment_months / 12) - 1
+        investor = np.full(payment.shape, f * cost * ret)
+        out = investor, np.full(payment.shape, ret), payment - cost - investor
+    else:
+        ret = (payment - cost) / cost if cost else np.full(payment.shape, np.nan)
+        out = f * (payment - cost), ret, (1 - f) * (payment - cost)
+    return tuple(float(x) if np.ndim(x) == 0 else x for x in out)
+
+
+def contract_price(inp: Inputs) -> float:
+    """The price per participant in employment the contract fixes (agreed, or the plan's)."""
+    return inp.price if inp.mode == "agreed_price" else account(inp).payment_per_employed
+
+
+def paid(inp: Inputs, employed, decay=None, others=None):
+    """The contract's payment per participant (kr) when a share `employed` of the participants
+    is in employment at the outcome month, the effect decays at `decay` (a staged contract pays
+    later stages only for those still employed) and the further outcome types' shares are
+    `others` (the expected ones if None): prices as agreed, within the caps and floor."""
+    d = inp.decay if decay is None else decay
+    other = inp.other_payment if others is None else sum(o.price * g for o, g in zip(inp.outcome_types, others))
+    return contract_payment(inp, contract_price(inp) * np.asarray(employed) * decay_payment_ratio(inp, d) + other)
+
+
+def investor_irr(inp: Inputs, payment, decay=None):
+    """The investor's annualised internal rate of return (arrays too): it invests at month 0 and
+    is paid at payment_months, a staged contract's later stages that many months later, each
+    stage the share its price and the retention at `decay` give. A loan earns its rate."""
+    payment = np.asarray(payment, dtype=float)
+    if inp.mode == "loan":
+        return np.full(payment.shape, inp.loan_rate) if payment.ndim else inp.loan_rate
+    d = np.asarray(inp.decay if decay is None else decay, dtype=float) * np.ones(payment.shape)
+    stages = inp.stages or ((0, 1.0),)
+    m1 = stages[0][0]
+    weights = [s * retention(replace(inp, stages=stages), m, d) for m, s in stages]
+    total = sum(weights)
+    t = np.array([inp.payment_months + m - m1 for m, _ in stages], dtype=float) / 12
+    a = np.stack([w / total for w in weights]) * (payment / inp.provider_cost if inp.provider_cost else np.nan)
+    # sum_k a_k exp(-x t_k) = 1 in x = log(1 + irr): decreasing in x, bisection on [-20, 20]
+    lo, hi = np.full(payment.shape, -20.0), np.full(payment.shape, 20.0)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        above = (a * np.exp(-mid * t[:, None] if payment.ndim else -mid * t)).sum(axis=0) > 1
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    irr = np.where(payment > 0, np.expm1((lo + hi) / 2), -1.0)
+    return float(irr) if irr.ndim == 0 else irr
 
 
 def retention(inp: Inputs, months, decay=None):
@@ -199,8 +342,11 @@ def contract_payment(inp: Inputs, payment):
     hi = np.inf
     if inp.cap_payment:
         hi = inp.cap_payment
-    if inp.cap_return is not None:
-        hi = min(hi, inp.provider_cost * (1 + inp.cap_return))
+    cap_return = inp.cap_return
+    if inp.mode == "reinvestment":                 # the fund is repaid at most its cost
+        cap_return = min(0.0, cap_return if cap_return is not None else 0.0)
+    if cap_return is not None:
+        hi = min(hi, inp.provider_cost * (1 + cap_return))
     lo = -np.inf if inp.floor_return is None else inp.provider_cost * (1 + inp.floor_return)
     out = np.clip(payment, lo, hi)
     return float(out) if np.ndim(out) == 0 else out
@@ -209,41 +355,52 @@ def contract_payment(inp: Inputs, payment):
 def simulate(inp: Inputs, draws: int = 20_000, seed: int = 20221101) -> pd.DataFrame:
     """One seeded simulation of the contract that every party's risk reads: the effect (normal,
     its CI's standard error), the cohort's realised share in employment (binomial, n
-    participants), the decay (normal, decay_sd, kept in 0-0.99); the payment is the plan's
-    price per participant in employment times the realised share, within the caps and floor.
-    Columns per draw: effect, decay, employed_share, saving, payment, municipality_account,
-    investor_return, investor_return_annual, provider_margin (the provider is paid its cost by
-    the investor: 0 in this contract form)."""
+    participants), the decay (normal, decay_sd, kept in 0-0.99), each further outcome type's
+    effect and realised share likewise; the payment is the contract's (`paid`). Columns per
+    draw: effect, decay, employed_share, saving, surplus, payment, municipality_account,
+    investor_return, investor_return_annual (the internal rate), provider_margin."""
     se = effect_se(inp)
     rng = np.random.default_rng(seed)
+    n = inp.n_participants
+
+    def realised(share):
+        p = np.clip(share, 0.0, 1.0)
+        return rng.binomial(n, p) / n if n else p
+
     e = rng.normal(inp.effect, se, draws)
     d = np.clip(rng.normal(inp.decay, inp.decay_sd, draws), 0.0, 0.99)
-    p = np.clip(inp.control_share + e, 0.0, 1.0)
-    g = rng.binomial(inp.n_participants, p) / inp.n_participants if inp.n_participants else p
+    g = realised(inp.control_share + e)
     k = (effect_profile(inp, d[:, None]) * discount_factors(inp)).sum(axis=1)
     saving = inp.effort_saving_share * inp.effort_cost + e * inp.annual_gain * k
-    payment = contract_payment(inp, account(inp).payment_per_employed * g * decay_payment_ratio(inp, d))
-    ret = (payment - inp.provider_cost) / inp.provider_cost
-    annual = np.sign(1 + ret) * np.abs(1 + ret) ** (12 / inp.payment_months) - 1
-    return pd.DataFrame({"effect": e, "decay": d, "employed_share": g, "saving": saving, "payment": payment,
-                         "municipality_account": saving - payment, "investor_return": ret,
-                         "investor_return_annual": annual, "provider_margin": np.zeros(draws)})
+    others = []
+    for o in inp.outcome_types:
+        eo = rng.normal(o.effect, o.se, draws)
+        others.append(realised(o.gross_share - o.effect + eo))
+        saving = saving + eo * o.annual_gain * k
+    payment = paid(inp, g, d, others)
+    _, ret, provider = shares(inp, payment)
+    return pd.DataFrame({"effect": e, "decay": d, "employed_share": g, "saving": saving,
+                         "surplus": saving - inp.provider_cost - inp.evaluator_cost, "payment": payment,
+                         "municipality_account": saving - inp.evaluator_cost - payment, "investor_return": ret,
+                         "investor_return_annual": investor_irr(inp, payment, d), "provider_margin": provider})
 
 
 def parties(sim: pd.DataFrame) -> pd.DataFrame:
     """The three parties' risk from one simulation: mean, 5th/50th/95th percentile and the
     probability of a loss of the municipality's account (kr per participant), the investor's
-    return (total and annualised) and the provider's margin (kr per participant)."""
+    return (total, and annualised as an internal rate when that differs) and the provider's
+    margin (kr per participant)."""
     rows = []
     for party, col in (("municipality", "municipality_account"), ("investor", "investor_return"),
                        ("investor_annual", "investor_return_annual"), ("provider", "provider_margin")):
         v = sim[col].to_numpy()
         if party == "investor_annual" and np.allclose(v, sim["investor_return"]):
-            continue                              # paid after 12 months: the total is the annual return
+            continue                              # paid once after 12 months: the total is the annual return
         rows.append({"party": party, "mean": float(v.mean()),
                      "p05": float(np.quantile(v, 0.05)), "p50": float(np.quantile(v, 0.5)),
                      "p95": float(np.quantile(v, 0.95)), "probability_loss": float((v < -1e-9).mean())})
     return pd.DataFrame(rows)
+
 
 
 def differentiated_payments(payment_per_employed: float, weights, gross_shares) -> pd.Series:
@@ -340,7 +497,7 @@ def warnings(inp: Inputs) -> list[str]:
     workflow): a loss shared as if it were a surplus, savings left at 0."""
     out = []
     acc = account(inp)
-    if acc.surplus < 0:
+    if acc.surplus < 0 and inp.mode in ("surplus_share", "reinvestment"):
         out.append(f"the budget surplus is negative ({acc.surplus:,.0f} kr per participant): the municipality "
                    f"saves less than the provider's cost, and with investor_share {inp.investor_share:g} the "
                    f"investor bears {inp.investor_share:.0%} of the loss (paid {acc.payment:,.0f} kr for a cost "
@@ -349,44 +506,67 @@ def warnings(inp: Inputs) -> list[str]:
         if getattr(inp, name) == 0:
             out.append(f"{name} is 0: no {what} per additional person in employment is counted; give it "
                        "(kr per year) or the saving and the payment are understated")
+    if inp.outcome_types and acc.payment_per_employed < 0:
+        out.append(f"the further outcome types' prices ({inp.other_payment:,.0f} kr per participant expected) exceed "
+                   f"the payment ({acc.payment:,.0f} kr): the price per participant in employment is negative")
+    if inp.mode == "loan":
+        out.append("contract mode loan (the catalogue's Alternativ 2): the provider repays the loan whatever the "
+                   "result and bears the full risk, which the catalogue calls hardly realistic in practice")
+    if inp.mode == "reinvestment":
+        out.append("contract mode reinvestment (the catalogue's Alternativ 1): the municipality's account is the "
+                   "surplus it intends to reinvest; Kammeradvokaten: a declaration of intent, not legally binding")
     return out
+
+
+def _gain_per_effect(inp: Inputs, decay=None) -> tuple[float, float]:
+    """The saving per unit of the main effect over the horizon (kr), and the further outcome
+    types' saving (kr), at `decay`."""
+    k = annuity(inp, decay)
+    return inp.annual_gain * k, float(sum(o.effect * o.annual_gain for o in inp.outcome_types)) * k
 
 
 def break_even(inp: Inputs) -> BreakEven:
     acc = account(inp)
     p = acc.payment_per_employed
     effort = inp.effort_saving_share * inp.effort_cost
-    per_effect = inp.annual_gain * annuity(inp)          # saving per unit of effect
-    g_inv = inp.provider_cost / p
-    e_surplus = (inp.provider_cost - effort) / per_effect if per_effect else np.nan
+    per_effect, other = _gain_per_effect(inp)
+    # the investor (a loan: the provider, who repays the interest) recovers its cost and interest
+    interest = acc.investor_share if inp.mode == "loan" else 0.0
+    g_inv = (inp.provider_cost + interest - inp.other_payment) / p
+    e_surplus = (inp.provider_cost + inp.evaluator_cost - effort - other) / per_effect if per_effect else np.nan
     slope = per_effect - p
-    e_mun = (p * inp.control_share - effort) / slope if slope else np.nan
-    target = acc.payment - effort                        # effect-part that keeps M = 0
+    e_mun = (p * inp.control_share + inp.other_payment + inp.evaluator_cost - effort - other) / slope \
+        if slope else np.nan
+    target = acc.payment + inp.evaluator_cost - effort        # the effect-part that keeps M = 0
 
     def m_decay(d):
-        return inp.effect * inp.annual_gain * annuity(inp, d) - target
+        per, oth = _gain_per_effect(inp, d)
+        return inp.effect * per + oth - target
 
     try:
         d_mun = brentq(m_decay, -0.99, 0.999999) if m_decay(0.999999) < 0 < m_decay(-0.99) else np.nan
     except ValueError:
         d_mun = np.nan
-    s_mun = (acc.payment - acc.benefits_saving - acc.tax_gain) / inp.effort_cost \
-        if inp.effort_cost else np.nan
+    s_mun = (acc.payment + inp.evaluator_cost - acc.benefits_saving - acc.tax_gain - acc.other_saving) \
+        / inp.effort_cost if inp.effort_cost else np.nan
     return BreakEven(g_inv, g_inv - inp.control_share, e_surplus, e_mun, d_mun, s_mun)
 
 
 def cash_flow(inp: Inputs) -> pd.DataFrame:
-    """The municipality's account by year (discounted), and its cumulative sum."""
+    """The municipality's account by year (discounted), and its cumulative sum: year 0 the
+    saving on the ordinary effort less the payment and the evaluator's cost."""
     acc = account(inp)
     prof = effect_profile(inp)
     disc = discount_factors(inp)
     years = np.arange(0, inp.horizon + 1)
     effect = np.r_[0.0, inp.effect * prof]
-    saving = np.r_[acc.effort_saving, inp.effect * inp.annual_gain * prof]
+    per_year = inp.effect * inp.annual_gain + sum(o.effect * o.annual_gain for o in inp.outcome_types)
+    saving = np.r_[acc.effort_saving, per_year * prof]
     pv = saving * np.r_[1.0, disc]
-    flow = pv - np.r_[acc.payment, np.zeros(inp.horizon)]
+    pay = np.r_[acc.payment + inp.evaluator_cost, np.zeros(inp.horizon)]
+    flow = pv - pay
     return pd.DataFrame({"year": years, "effect": effect, "saving": saving,
-                         "saving_present_value": pv, "payment": np.r_[acc.payment, np.zeros(inp.horizon)],
+                         "saving_present_value": pv, "payment": pay,
                          "net_present_value": flow, "cumulative": np.cumsum(flow)})
 
 
@@ -397,39 +577,42 @@ def years_to_break_even(inp: Inputs) -> float:
     return float(ok.iloc[0]) if len(ok) else np.nan
 
 
-def risk(inp: Inputs) -> pd.DataFrame:
+def risk(inp: Inputs, sim: pd.DataFrame | None = None) -> pd.DataFrame:
     """Accounts at the effect's CI bounds and the probabilities of losses.
 
-    Rows ci_low/estimate/ci_high: the accounts at that effect. Rows p_*: `effect` is the
-    break-even effect and `probability` the chance the effect falls on the losing side of it.
-
-    The effect is taken as normal with the standard error implied by its CI; the control share
-    is held fixed, so the gross share moves with the effect and the payment per employed is
-    fixed at the planned price. The investor's probability of a loss adds the sampling variance
-    of the cohort's realised employment share, g(1 - g)/n, when the cohort's size is known.
+    Rows ci_low/estimate/ci_high: the accounts under the contract at that effect (the control
+    share held: the participants in employment and the payment move with the effect). Rows p_*:
+    `effect` is the break-even effect and `probability` the chance of the loss: from the
+    simulation `sim` (`simulate`: the one every risk figure reads) when given, else normal tail
+    probabilities of the effect (the investor's adding the cohort's sampling variance g(1-g)/n).
     """
     se = effect_se(inp)
     lo, hi = inp.effect_ci
-    price = account(inp).payment_per_employed
     rows = []
     for label, e in (("ci_low", lo), ("estimate", inp.effect), ("ci_high", hi)):
-        a = account(replace(inp, effect=e, gross_share=inp.control_share + e))
-        paid = price * (inp.control_share + e)
+        world = replace(inp, effect=e, gross_share=inp.control_share + e)
+        a = account(world)
+        pay = paid(inp, world.gross_share)
+        investor, ret, _ = shares(inp, pay)
         rows.append({"point": label, "effect": e, "surplus": a.surplus,
-                     "municipality_account": a.municipal_saving - paid,
-                     "investor_profit": paid - inp.provider_cost,
-                     "investor_return": (paid - inp.provider_cost) / inp.provider_cost})
+                     "municipality_account": a.municipal_saving - inp.evaluator_cost - pay,
+                     "investor_profit": investor, "investor_return": ret})
     be = break_even(inp)
-    increasing = price < inp.annual_gain * annuity(inp)   # the municipality gains with the effect
-    p_mun = norm.cdf((be.municipality_effect - inp.effect) / se)
-    # the investor is paid per participant actually in employment: the cohort's realised share
-    # also varies by sampling around the expected one (binomial, n participants)
-    n = inp.n_participants
-    sd_paid = float(np.hypot(se, np.sqrt(inp.gross_share * (1 - inp.gross_share) / n))) if n else se
-    probs = (("p_municipality_negative", be.municipality_effect, p_mun if increasing else 1 - p_mun),
-             ("p_investor_loses", be.investor_effect, norm.cdf((be.investor_effect - inp.effect) / sd_paid)),
-             ("p_surplus_negative", be.surplus_effect, norm.cdf((be.surplus_effect - inp.effect) / se)))
-    for label, e, p in probs:
+    if sim is not None:
+        p_mun = float((sim["municipality_account"] < -1e-9).mean())
+        p_inv = float((sim["investor_return"] < -1e-9).mean())
+        p_sur = float((sim["surplus"] < -1e-9).mean())
+    else:
+        per_effect = inp.annual_gain * annuity(inp)
+        p_mun = norm.cdf((be.municipality_effect - inp.effect) / se)
+        p_mun = p_mun if contract_price(inp) < per_effect else 1 - p_mun   # the municipality gains with the effect
+        n = inp.n_participants
+        sd_paid = float(np.hypot(se, np.sqrt(inp.gross_share * (1 - inp.gross_share) / n))) if n else se
+        p_inv = 0.0 if inp.mode == "loan" else norm.cdf((be.investor_effect - inp.effect) / sd_paid)
+        p_sur = norm.cdf((be.surplus_effect - inp.effect) / se)
+    for label, e, p in (("p_municipality_negative", be.municipality_effect, p_mun),
+                        ("p_investor_loses", be.investor_effect, p_inv),
+                        ("p_surplus_negative", be.surplus_effect, p_sur)):
         rows.append({"point": label, "effect": e, "probability": float(p)})
     out = pd.DataFrame(rows)
     out.insert(2, "se", se)
@@ -443,11 +626,11 @@ SHARES = frozenset({
     "effect_ci_low", "effect_ci_high", "alpha", "investor_return", "investor_gross_share", "investor_effect",
     "surplus_effect", "municipality_effect", "municipality_decay", "municipality_savings_share", "annual_gain",
     "se", "probability", "participant_share", "probability_loss", "investor", "investor_annual",
-    "decay_sd", "cap_return", "floor_return",
+    "decay_sd", "cap_return", "floor_return", "co_financing", "loan_rate", "price_share", "retention",
 })
 # whole years, and other whole numbers written plainly (a seed of 20221101 is not 20.221.101)
 YEARS = frozenset({"price_year", "horizon", "constant_years", "year", "payment_months", "seed"})
-COUNTS = frozenset({"n", "outcomes", "n_participants", "level"})
+COUNTS = frozenset({"n", "outcomes", "n_participants", "level", "stage", "months"})
 # the investor's share of the surplus is an input (a share); in the account it is kroner
 INPUT_SHARES = frozenset({"investor_share"})
 
@@ -455,6 +638,7 @@ INPUT_SHARES = frozenset({"investor_share"})
 def kind(name: str, table: str = "") -> str | None:
     """'share', 'years', 'count' or None (kroner) for a quantity of an economics table
     (`table`: inputs, account, ...)."""
+    name = name.split(":")[0]                  # a further outcome type's input: price:education
     if name in SHARES or (table == "inputs" and name in INPUT_SHARES):
         return "share"
     return "years" if name in YEARS else "count" if name in COUNTS else None
@@ -488,7 +672,6 @@ def sensitivity(inp: Inputs) -> pd.DataFrame:
     Columns: parameter, base, low, high, municipality_low/high (municipality's account under
     the contract), surplus_low/high.
     """
-    price = account(inp).payment_per_employed
     rows = []
     for name, (attr, bounds) in SENSITIVITY.items():
         v = 1.0 if name == "annual_gain" else getattr(inp, attr)
@@ -502,8 +685,8 @@ def sensitivity(inp: Inputs) -> pd.DataFrame:
             else:
                 varied = _vary(inp, name, val)
             a = account(varied)
-            r[f"municipality_{tag}"] = (a.municipal_saving - price * varied.gross_share
-                                        * decay_payment_ratio(inp, varied.decay))
+            pay = paid(inp, varied.gross_share, varied.decay)
+            r[f"municipality_{tag}"] = a.municipal_saving - varied.evaluator_cost - pay
             r[f"surplus_{tag}"] = a.surplus
         rows.append(r)
     out = pd.DataFrame(rows)
@@ -541,29 +724,45 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None =
     alpha unless given)."""
     if alpha is None:
         alpha = float(effects["alpha"].iloc[0]) if "alpha" in effects and len(effects) else 0.05
-    row = effects.loc[effects["outcome"] == settings["outcome"]]
-    if row.empty:
-        raise ValueError(f"effects.csv has no row for outcome '{settings['outcome']}' "
-                         "(economics.outcome in the cohort file)")
-    r = row.iloc[0]
-    vals = pd.to_numeric(r[["estimate", "ci_low", "ci_high", "share_participants"]], errors="coerce")
-    if vals.isna().any():
-        raise ValueError(f"effects.csv: outcome '{settings['outcome']}' is suppressed or missing "
-                         "(disclosure control); the payment model needs its effect and CI")
+    vals = _measured(effects, settings["outcome"], "economics.outcome")
+    r = effects.loc[effects["outcome"] == settings["outcome"]].iloc[0]
+    c = settings.get("contract") or {}
+    types = []
+    for name, t in (c.get("outcome_types") or {}).items():
+        o = _measured(effects, name, "economics.contract.outcome_types")
+        types.append(OutcomeType(name, float(o["share_participants"]), float(o["estimate"]), float(t["price"]),
+                                 float(t["annual_gain"]), (float(o["ci_high"]) - float(o["ci_low"]))
+                                 / (2 * norm.ppf(1 - alpha / 2))))
     return Inputs(effect=float(vals["estimate"]), gross_share=float(vals["share_participants"]),
                   provider_cost=settings["provider_cost"], effort_cost=settings["effort_cost"],
                   effort_saving_share=settings["effort_saving_share"],
                   saved_benefits=settings["saved_benefits"], extra_tax=settings["extra_tax"],
                   discount_rate=settings["discount_rate"], horizon=settings["horizon"],
                   constant_years=settings["constant_years"], decay=settings["decay"],
-                  investor_share=settings["investor_share"],
-                  cap_payment=settings.get("cap_payment", 0) or 0.0,
-                  cap_return=settings.get("cap_return"), floor_return=settings.get("floor_return"),
-                  decay_sd=settings.get("decay_sd", 0.05), payment_months=settings.get("payment_months", 12),
-                  stages=tuple((int(s["months"]), float(s["share"])) for s in settings.get("stages") or ()),
+                  decay_sd=settings.get("decay_sd", 0.05),
+                  investor_share=c.get("investor_share", 0.5), mode=c.get("mode", "surplus_share"),
+                  price=float(c.get("price", 0) or 0) if c.get("mode") == "agreed_price" else 0.0,
+                  cap_payment=c.get("cap_payment", 0) or 0.0,
+                  cap_return=c.get("cap_return"), floor_return=c.get("floor_return"),
+                  payment_months=c.get("payment_months", 12),
+                  stages=tuple((int(s["months"]), float(s["share"])) for s in c.get("stages") or ()),
+                  evaluator_cost=float(c.get("evaluator_cost", 0)), co_financing=float(c.get("co_financing", 0)),
+                  loan_rate=float(c.get("loan_rate", 0)), outcome_types=tuple(types),
                   effect_ci=(float(vals["ci_low"]), float(vals["ci_high"])), alpha=alpha,
                   n_participants=int(n) if (n := pd.to_numeric(r.get("n_participants"), errors="coerce")) == n
                   else None)
+
+
+def _measured(effects: pd.DataFrame, outcome: str, where: str) -> pd.Series:
+    """An outcome's published effect row with its numbers (a clear error if suppressed or missing)."""
+    row = effects.loc[effects["outcome"] == outcome]
+    if row.empty:
+        raise ValueError(f"effects.csv has no row for outcome '{outcome}' ({where} in the cohort file)")
+    vals = pd.to_numeric(row.iloc[0][["estimate", "ci_low", "ci_high", "share_participants"]], errors="coerce")
+    if vals.isna().any():
+        raise ValueError(f"effects.csv: outcome '{outcome}' is suppressed or missing "
+                         "(disclosure control); the payment model needs its effect and CI")
+    return vals
 
 
 def subgroup_payments(inp: Inputs, settings: dict, subgroups: pd.DataFrame) -> pd.DataFrame:
@@ -594,11 +793,14 @@ def settlement(inp: Inputs, settings: dict, effects: pd.DataFrame) -> pd.DataFra
     """Both settlement bases for the analysed cohort, at the contract (or model) price."""
     r = effects.loc[effects["outcome"] == settings["outcome"]].iloc[0]
     n, x = int(r["n_participants"]), float(r["x_participants"])
-    price = settings.get("price_per_outcome") or account(inp).payment_per_employed
+    price = (settings.get("contract") or {}).get("price") or contract_price(inp)
     per_effect = price / inp.effect * inp.gross_share if inp.effect > 0 else price
     return pd.concat([settle_per_outcome(n, x, price).to_frame(),
                       settle_on_effect(n, inp.effect, inp.effect_ci, per_effect).to_frame()],
                      ignore_index=True)
+
+
+OPTIONAL_TERMS = ("evaluator_cost", "co_financing", "loan_rate", "outcome_types")
 
 
 def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
@@ -606,7 +808,16 @@ def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
     measured = {"effect", "gross_share", "effect_ci", "n_participants"}
     rows = []
     for k, v in asdict(inp).items():
-        if k == "stages":                         # its own table (stages.csv)
+        # stages: their own table (stages.csv); the mode: the note's words; contract terms not in use
+        if k in ("stages", "mode") or (k in OPTIONAL_TERMS and not v) or (k == "price" and inp.mode != "agreed_price"):
+            continue
+        if k == "outcome_types":
+            for o in inp.outcome_types:
+                for part, attr in (("gross_share", "gross_share"), ("effect", "effect"), ("price", "price"),
+                                   ("saved_benefits", "annual_gain")):
+                    rows.append({"input": f"{part}:{o.name}", "value": getattr(o, attr),
+                                 "source": "measured (effects.csv)" if part in ("gross_share", "effect")
+                                 else "cohort file economics:"})
             continue
         if k == "effect_ci":
             for tag, x in zip(("effect_ci_low", "effect_ci_high"), v or (np.nan, np.nan)):
@@ -617,3 +828,53 @@ def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
     if settings:
         rows.append({"input": "price_year", "value": settings.get("price_year"), "source": "cohort file economics:"})
     return pd.DataFrame(rows)
+
+
+# what `solve` may find (the input, its range) and for which result
+SOLVABLE = {"investor_share": (0.0, 1.0), "price": (1.0, 5e6), "provider_cost": (0.0, 5e6),
+            "effect": None, "decay": (0.0, 0.99), "effort_saving_share": (0.0, 1.0),
+            "evaluator_cost": (0.0, 5e6), "co_financing": (0.0, 0.99), "cap_payment": (1.0, 5e6)}
+TARGETS = ("municipality_account", "investor_return", "investor_irr", "payment")
+
+
+def _contract_results(inp: Inputs, world: Inputs) -> dict:
+    """The TARGETS when the contract `inp` is signed and the world turns out as `world` (its
+    effect, gross share and decay): the prices held, the participants in employment paid."""
+    pay = paid(inp, world.gross_share, world.decay)
+    return {"municipality_account": account(world).municipal_saving - inp.evaluator_cost - pay,
+            "investor_return": shares(inp, pay)[1], "investor_irr": investor_irr(inp, pay, world.decay),
+            "payment": pay}
+
+
+def solve(inp: Inputs, unknown: str, target: str, value: float) -> float:
+    """The value of input `unknown` at which result `target` equals `value` (e.g. the investor's
+    share that leaves the municipality 20,000 kr per participant), the other inputs held. A
+    contract term (investor_share, price, caps, costs) is solved for as the plan; the effect and
+    the decay as the world under the signed contract (prices held; the effect moves the gross
+    share, the control share held), so the effect found for a 0 account is the municipality's
+    break-even effect. The smallest such value in the input's range; a clear error when none
+    reaches it."""
+    if unknown not in SOLVABLE:
+        raise ValueError(f"--solve {unknown}: cannot be solved for; use one of {', '.join(SOLVABLE)}")
+    if target not in TARGETS:
+        raise ValueError(f"target {target}: use one of {', '.join(TARGETS)}")
+    if unknown == "price" and inp.mode != "agreed_price":
+        inp = replace(inp, mode="agreed_price", price=contract_price(inp))
+    c = inp.control_share
+    lo, hi = SOLVABLE[unknown] or (max(1e-6 - c, -1.0), 1.0 - c)
+
+    def at(v):
+        if unknown in ("effect", "decay"):           # the world varies under the signed contract
+            world = replace(inp, effect=v, gross_share=c + v) if unknown == "effect" else replace(inp, decay=v)
+            return _contract_results(inp, world)[target] - value
+        return _contract_results(*(replace(inp, **{unknown: v}),) * 2)[target] - value
+
+    grid = np.linspace(lo, hi, 401)
+    f = np.array([at(v) for v in grid])
+    sign = np.flatnonzero(np.sign(f[:-1]) * np.sign(f[1:]) <= 0)
+    if not len(sign):
+        got = f + value
+        raise ValueError(f"no {unknown} from {lo:g} to {hi:g} gives {target} = {value:,.4g}: it ranges from "
+                         f"{np.nanmin(got):,.4g} to {np.nanmax(got):,.4g} there")
+    i = sign[0]
+    return float(grid[i] if f[i] == 0 else brentq(at, grid[i], grid[i + 1], xtol=1e-12))

@@ -25,10 +25,13 @@ class PaymentSection(NoteBase):
                 "effort_saving",
                 "benefits_saving",
                 "tax_gain",
+                "other_saving",
                 "municipal_saving",
                 "provider_cost",
+                "evaluator_cost",
                 "surplus",
                 "investor_share",
+                "provider_margin",
                 "payment",
                 "municipality_account",
                 "payment_per_employed",
@@ -104,8 +107,7 @@ class PaymentSection(NoteBase):
             decay=f.pct(inp["decay"], 0),
             rate=f.pct(inp["discount_rate"], 1),
             saving=f.pct(inp["effort_saving_share"], 0),
-            share=f.pct(inp["investor_share"], 0),
-        )
+        ) + " " + self._contract(inp, a)
         tables = [account, break_even, risk_t]
         stages = self.t.get("econ_stages")
         if stages is not None and len(stages) > 1:          # a contract paid in stages
@@ -117,6 +119,29 @@ class PaymentSection(NoteBase):
         if parties is not None and len(parties):
             tables.append(self._parties(parties, inp))
         return {"title": cat("economics.title"), "intro": intro, "tables": tables}
+
+    def _mode(self) -> str:
+        return ((self.c.get("economics") or {}).get("contract") or {}).get("mode", "surplus_share")
+
+    def _contract(self, inp, a) -> str:
+        """The contract in the reader's words: who pays whom, what, and the optional terms."""
+        cat, f, mode = self.cat, self.f, self._mode()
+        text = cat(f"economics.contract.{mode}", share=f.pct(as_number(inp.get("investor_share")), 0),
+                   price=f.int(a["payment_per_employed"]), rate=f.pct(as_number(inp.get("loan_rate", 0)), 1))
+        if as_number(inp.get("evaluator_cost")):
+            text += cat("economics.contract.evaluator", kr=f.int(inp["evaluator_cost"]))
+        terms = []
+        for k, show in (("cap_return", lambda v: f.pct(v, 0)), ("cap_payment", f.int),
+                        ("floor_return", lambda v: f.pct(-v, 0))):
+            v = as_number(inp.get(k))
+            if v not in (None, 0) or (v == 0 and k != "cap_payment"):
+                terms.append(cat(f"economics.contract.{k}", v=show(v)))
+        if terms:
+            text += cat("economics.contract.caps_terms", terms=", ".join(terms))
+        if as_number(inp.get("co_financing")):
+            key = "co_financing_loan" if mode == "loan" else "co_financing"
+            text += cat(f"economics.contract.{key}", share=f.pct(inp["co_financing"], 0))
+        return text
 
     def _parties(self, parties, inp) -> Table:
         """The three parties' risk from the one simulation (economics/parties.csv)."""
@@ -130,7 +155,9 @@ class PaymentSection(NoteBase):
         capped = any(as_number(inp.get(k)) not in (None, 0) for k in ("cap_payment", "cap_return", "floor_return"))
         note = cat("economics.parties_note", n=f.int(inp.get("n_participants")) if as_number(inp.get("n_participants"))
                    is not None else "–", decay_sd=f.num(100 * as_number(inp.get("decay_sd", 0.05)), 0),
-                   caps=cat("economics.caps") if capped else "")
+                   caps=cat("economics.caps") if capped else "",
+                   provider=cat("economics.provider_risk." + ("loan" if self._mode() == "loan" else "share"
+                                if as_number(inp.get("co_financing")) else "none")))
         return Table("econ_parties", cat("economics.parties"),
                      [self.col("party"), self.col("mean"), self.col("p05"), self.col("p50"), self.col("p95"),
                       self.col("probability_loss")], rows, note)

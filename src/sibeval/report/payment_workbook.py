@@ -35,47 +35,66 @@ EDGE = Border(*(Side(style="thin", color="999999"),) * 4)
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
 FORMATS = {"share": "0.0%", "pp": "0.00%", "kr": "#,##0", "years": "0", "person_years": "0.00",
-           "factor": "0.00", "months": "0"}
+           "factor": "0.00", "months": "0", "count": "0", "persons": "0.0"}
 # key, unit kind; the order of the inputs block
-INPUTS = [("effect", "pp"), ("gross_share", "share"), ("provider_cost", "kr"), ("effort_cost", "kr"),
-          ("effort_saving_share", "share"), ("saved_benefits", "kr"), ("extra_tax", "kr"),
+INPUTS = [("effect", "pp"), ("gross_share", "share"), ("n_participants", "count"), ("provider_cost", "kr"),
+          ("effort_cost", "kr"), ("effort_saving_share", "share"), ("saved_benefits", "kr"), ("extra_tax", "kr"),
           ("discount_rate", "share"), ("horizon", "years"), ("constant_years", "years"),
-          ("decay", "share"), ("investor_share", "share"), ("cap_payment", "kr"), ("cap_return", "share"),
-          ("floor_return", "share"),
+          ("decay", "share"), ("investor_share", "share"), ("price", "kr"), ("evaluator_cost", "kr"),
+          ("co_financing", "share"), ("loan_rate", "share"), ("payment_months", "months"),
+          ("cap_payment", "kr"), ("cap_return", "share"), ("floor_return", "share"),
           ("stage1_months", "months"), ("stage1_share", "share"), ("stage2_months", "months"),
-          ("stage2_share", "share"), ("stage3_months", "months"), ("stage3_share", "share")]
+          ("stage2_share", "share"), ("stage3_months", "months"), ("stage3_share", "share"),
+          ("other_gross_share", "share"), ("other_effect", "pp"), ("other_price", "kr"), ("other_annual_gain", "kr")]
 MAX_STAGES = 3
+MAX_OUTCOME_TYPES = 1
 # the calculation's account rows: key, unit kind, formula template ({name}: an input cell,
-# E<n>: a row of this block)
+# [key]: a row of this block). An empty price is the surplus-share contract, an empty loan
+# rate no loan (the catalogue's Alternativ 2 when given).
 CALC = [
     ("annuity", "person_years", "=SUM(C3:C62)"),
     ("effort_saving", "kr", "={effort_saving_share}*{effort_cost}"),
-    ("benefits_saving", "kr", "={effect}*{saved_benefits}*E3"),
-    ("tax_gain", "kr", "={effect}*{extra_tax}*E3"),
-    ("municipal_saving", "kr", "=E4+E5+E6"),
+    ("benefits_saving", "kr", "={effect}*{saved_benefits}*[annuity]"),
+    ("tax_gain", "kr", "={effect}*{extra_tax}*[annuity]"),
+    ("other_saving", "kr", "=N({other_effect})*N({other_annual_gain})*[annuity]"),
+    ("municipal_saving", "kr", "=[effort_saving]+[benefits_saving]+[tax_gain]+[other_saving]"),
     ("provider_cost", "kr", "={provider_cost}"),
-    ("surplus", "kr", "=E7-E8"),
-    ("investor_share", "kr", "=E11-E8"),
-    # the cost plus the investor's share of the surplus, within the contract's floor and caps
-    # (an empty cap or floor, or a payment cap of 0, is none)
-    ("payment", "kr", "=MIN(MAX(E8+{investor_share}*E9,IF({floor_return}=\"\",-1E+300,E8*(1+{floor_return}))),"
-                      "IF({cap_payment}>0,{cap_payment},1E+300),IF({cap_return}=\"\",1E+300,E8*(1+{cap_return})))"),
-    ("investor_return", "share", "=E10/E8"),
-    ("municipality_account", "kr", "=E7-E11"),
-    ("payment_per_employed", "kr", "=E11/{gross_share}"),
-    ("investor_gross_share", "share", "=E8/E14"),
-    ("investor_effect", "pp", "=E15-({gross_share}-{effect})"),
-    ("surplus_effect", "pp", "=(E8-E4)/(({saved_benefits}+{extra_tax})*E3)"),
-    ("municipality_savings_share", "share", "=(E11-E5-E6)/{effort_cost}"),
+    ("evaluator_cost", "kr", "=N({evaluator_cost})"),
+    ("surplus", "kr", "=[municipal_saving]-[provider_cost]-[evaluator_cost]"),
+    ("other_payment", "kr", "=N({other_price})*N({other_gross_share})"),
+    # the agreed price, or the cost plus the investor's share of the surplus, within the
+    # contract's floor and caps (an empty cap or floor, or a payment cap of 0, is none)
+    ("payment", "kr", "={bounded_payment}"),
+    ("investor_share", "kr", "=(1-N({co_financing}))*IF(ISNUMBER({loan_rate}),"
+                             "[provider_cost]*((1+{loan_rate})^({payment_months}/12)-1),[payment]-[provider_cost])"),
+    ("investor_return", "share", "=IF(ISNUMBER({loan_rate}),(1+{loan_rate})^({payment_months}/12)-1,"
+                                 "([payment]-[provider_cost])/[provider_cost])"),
+    ("provider_margin", "kr", "=[payment]-[provider_cost]-[investor_share]"),
+    ("municipality_account", "kr", "=[municipal_saving]-[evaluator_cost]-[payment]"),
+    ("payment_per_employed", "kr", "=([payment]-[other_payment])/{gross_share}"),
+    ("investor_gross_share", "share", "=([provider_cost]+IF(ISNUMBER({loan_rate}),[investor_share],0)"
+                                      "-[other_payment])/[payment_per_employed]"),
+    ("investor_effect", "pp", "=[investor_gross_share]-({gross_share}-{effect})"),
+    ("surplus_effect", "pp", "=([provider_cost]+[evaluator_cost]-[effort_saving]-[other_saving])"
+                             "/(({saved_benefits}+{extra_tax})*[annuity])"),
+    ("municipality_savings_share", "share", "=([payment]+[evaluator_cost]-[benefits_saving]-[tax_gain]"
+                                            "-[other_saving])/{effort_cost}"),
     # a staged contract pays a later stage only for those still in employment
     ("stage_factor", "factor", "={stage_factor_decay}"),
+    # the cohort's totals at the contract's price (the ceiling: every participant in employment)
+    ("expected_employed", "persons", "={n_participants}*{gross_share}"),
+    ("expected_payment", "kr", "={n_participants}*[payment]"),
+    ("contract_value", "kr", "={n_participants}*[payment_per_employed]"),
+    ("employed_for_investor", "count", "=IF(N({n_participants})=0,\"–\",IF(ROUNDUP({provider_cost}*{n_participants}"
+                                       "/[payment_per_employed]-1E-9,0)>{n_participants},\"{not_reachable}\","
+                                       "ROUNDUP({provider_cost}*{n_participants}/[payment_per_employed]-1E-9,0)))"),
 ]
 CALC_ROWS = {key: 3 + i for i, (key, _, _) in enumerate(CALC)}
 BREAK_EVEN_ROW = 3 + len(CALC) + 1          # years until the account is positive
 # the results block of the model sheet, in reading order
 RESULTS = ["payment", "payment_per_employed", "municipal_saving", "provider_cost", "surplus",
-           "investor_return", "municipality_account", "years_to_break_even", "investor_effect",
-           "surplus_effect"]
+           "investor_return", "provider_margin", "municipality_account", "years_to_break_even", "investor_effect",
+           "surplus_effect", "expected_payment", "contract_value", "employed_for_investor"]
 SENS_COLUMNS = ["effect", "effort_saving_share", "decay", "discount_rate", "horizon", "provider_cost",
                 "annual_gain"]
 
@@ -87,6 +106,7 @@ class PaymentWorkbook:
     wb: Workbook
     cached: dict = field(default_factory=dict)       # (sheet title, "E3") -> value
     names: dict = field(default_factory=dict)        # "model", "calculation", "sensitivity" -> title
+    labels: object = None                            # a subgroup's label (covariate code -> words)
 
     def __getitem__(self, name):
         return self.wb[self.names.get(name, name)]
@@ -114,17 +134,23 @@ def _profile(inp: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return inp.effect * rel, rel * disc, disc
 
 
-def build(inp: Inputs, measured=("effect", "gross_share"), title: str = "", lang: str = "da",
-          price_year: int | None = None) -> PaymentWorkbook:
-    """A workbook whose results are formulas of its inputs block, in `lang`."""
+def build(inp: Inputs, measured=("effect", "gross_share", "n_participants", "other_gross_share", "other_effect"),
+          title: str = "", lang: str = "da", price_year: int | None = None, prices=None,
+          labels=None) -> PaymentWorkbook:
+    """A workbook whose results are formulas of its inputs block, in `lang`; `prices` (the
+    model's subgroup_payments) adds the differentiated and selection-neutral prices, their
+    subgroup named by `labels` (a covariate code -> its words)."""
     if inp.horizon > MAX_YEARS:
         raise ValueError(f"economics: horizon {inp.horizon} exceeds the workbook's {MAX_YEARS} years")
     if len(inp.stages) > MAX_STAGES:
         raise ValueError(f"economics: {len(inp.stages)} payment stages; the workbook holds {MAX_STAGES}")
+    if len(inp.outcome_types) > MAX_OUTCOME_TYPES:
+        raise ValueError(f"economics: {len(inp.outcome_types)} further outcome types; the workbook holds "
+                         f"{MAX_OUTCOME_TYPES}")
     cat = Catalogue(lang)
     w = cat.section("payment_workbook")
     names = {k: w[f"sheet_names.{k}"] for k in ("model", "calculation", "sensitivity")}
-    pw = PaymentWorkbook(Workbook(), names=names)
+    pw = PaymentWorkbook(Workbook(), names=names, labels=labels)
     model = pw.wb.active
     model.title = names["model"]
     calc = pw.wb.create_sheet(names["calculation"])
@@ -133,6 +159,8 @@ def build(inp: Inputs, measured=("effect", "gross_share"), title: str = "", lang
     values = _calculation(pw, calc, inp, cell, w, cat)
     _results_block(pw, model, values, w, cat)
     _sensitivity(pw, sens, inp, cell, w, cat)
+    if prices is not None and len(prices):
+        _prices(pw, pw.wb.create_sheet(w["sheet_names.prices"]), inp, prices, cell, w, cat)
     _chart(model, calc, inp, w)
     return pw
 
@@ -158,7 +186,7 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
             k, part = int(key[5]), key.split("_")[1]
             value = stages[k][0 if part == "months" else 1] if k in stages else None
         else:
-            value = getattr(inp, key)
+            value = _input_value(inp, key)
         c = ws.cell(r, 2, value)
         # a measured share keeps its four published decimals (Excel would round 34,55 % up)
         c.number_format = "0.00%" if key in measured and unit in ("share", "pp") else FORMATS[unit]
@@ -178,6 +206,33 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
     ws.freeze_panes = "A4"
     print_setup(ws, None)
     return cell
+
+
+def _input_value(inp: Inputs, key: str):
+    """An input cell's value: empty for a contract term not in use (no agreed price, no loan,
+    no further outcome type); a reinvestment contract is a cap of 0 on the fund's return."""
+    other = inp.outcome_types[0] if inp.outcome_types else None
+    if key.startswith("other_"):
+        return None if other is None else getattr(other, key.removeprefix("other_"))
+    if key == "price":
+        return inp.price if inp.mode == "agreed_price" else None
+    if key == "loan_rate":
+        return inp.loan_rate if inp.mode == "loan" else None
+    if key == "cap_return" and inp.mode == "reinvestment":
+        return min(inp.cap_return if inp.cap_return is not None else 0.0, 0.0)
+    return getattr(inp, key)
+
+
+def _rows(formula: str) -> str:
+    """A CALC template's [key] references as cells of the account block."""
+    return re.sub(r"\[(\w+)\]", lambda m: f"E{CALC_ROWS[m.group(1)]}", formula)
+
+
+def bounded(expr: str, cost: str, cell: dict) -> str:
+    """Excel formula text: a payment per participant within the contract's floor and caps."""
+    return (f"MIN(MAX({expr},IF({cell['floor_return']}=\"\",-1E+300,{cost}*(1+{cell['floor_return']}))),"
+            f"IF({cell['cap_payment']}>0,{cell['cap_payment']},1E+300),"
+            f"IF({cell['cap_return']}=\"\",1E+300,{cost}*(1+{cell['cap_return']})))")
 
 
 def _calculation(pw, ws, inp, cell, w, cat) -> dict:
@@ -204,23 +259,38 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
     values = {k: getattr(acc, k) if hasattr(acc, k) else getattr(be, k, None) for k, _, _ in CALC}
     values["annuity"] = float(pv.sum())
     values["stage_factor"] = float(ec.stage_factor(inp))
+    values["other_payment"] = inp.other_payment
+    # the cohort's totals (0 and a dash without the cohort's size)
+    n = inp.n_participants or 0
+    totals = ec.cohort_totals(inp, n) if n else None
+    values |= {"expected_employed": n * inp.gross_share, "expected_payment": n * acc.payment,
+               "contract_value": n * acc.payment_per_employed,
+               "employed_for_investor": "–" if not n else totals.employed_for_investor or w["not_reachable"]}
     labels = _row_labels(cat, w)
     for key, unit, f in CALC:
         r = CALC_ROWS[key]
         ws.cell(r, 4, labels[key])
-        pw.put(ws, f"E{r}", f.format(**cell, stage_factor_decay=stage_formula(cell, cell["decay"])), values[key])
+        planned = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']}*{cell['gross_share']}+[other_payment],"
+                        f"[provider_cost]+{cell['investor_share']}*[surplus])")
+        pw.put(ws, f"E{r}", _rows(f).format(**cell, stage_factor_decay=stage_formula(cell, cell["decay"]),
+                                            not_reachable=w["not_reachable"],
+                                            bounded_payment=bounded(planned, _rows("[provider_cost]"), cell)),
+               values[key])
         ws[f"E{r}"].number_format = FORMATS[unit]
     # the municipality's account by year: year 0 is the programme year (saving minus payment)
-    flows = np.r_[acc.effort_saving - acc.payment, effect * inp.annual_gain * disc]
+    cf = ec.cash_flow(inp)["net_present_value"].to_numpy()
+    flows = np.r_[cf, np.zeros(MAX_YEARS + 1 - len(cf))]
     cum = np.cumsum(flows)
     ws["H3"] = 0
-    pw.put(ws, "I3", "=E4-E11", float(flows[0]))
+    pw.put(ws, "I3", _rows("=[effort_saving]-[payment]-[evaluator_cost]"), float(flows[0]))
     pw.put(ws, "J3", "=I3", float(cum[0]))
-    gain = f"({cell['saved_benefits']}+{cell['extra_tax']})"
+    # the saving a year per unit of the profile: the main effect's and the further outcome type's
+    gain = (f"({cell['effect']}*({cell['saved_benefits']}+{cell['extra_tax']})"
+            f"+N({cell['other_effect']})*N({cell['other_annual_gain']}))")
     for t in range(1, MAX_YEARS + 1):
         r = t + 3
         ws.cell(r, 8, t)
-        pw.put(ws, f"I{r}", f"=B{t + 2}*{gain}*(1+{cell['discount_rate']})^(-H{r})", float(flows[t]))
+        pw.put(ws, f"I{r}", f"=C{t + 2}*{gain}", float(flows[t]))
         pw.put(ws, f"J{r}", f"=J{r - 1}+I{r}", float(cum[t]))
     for r in range(3, MAX_YEARS + 4):
         ws[f"I{r}"].number_format = ws[f"J{r}"].number_format = FORMATS["kr"]
@@ -241,7 +311,8 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
 def _row_labels(cat, w) -> dict:
     """The reader's label of each calculated row and result."""
     return (cat.section("economics.items") | cat.section("economics.break_even_items")
-            | {k: w[k] for k in ("annuity", "stage_factor", "years_to_break_even")})
+            | {k: w[k] for k in ("annuity", "stage_factor", "years_to_break_even", "other_payment",
+                                 "expected_employed", "expected_payment", "contract_value", "employed_for_investor")})
 
 
 def _results_block(pw, ws, values, w, cat) -> None:
@@ -296,13 +367,18 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
                     pw.put(ws, coord, f"={base[k]}", base_values[k])
                 ws[coord].number_format = FORMATS[units[j]]
             k = _annuity_formula(calc, f"E{r}", f"F{r}", f"G{r}", cell["constant_years"])
-            saving = f"D{r}*{cell['effort_cost']}+C{r}*({cell['saved_benefits']}+{cell['extra_tax']})*I{r}*{k}"
+            saving = (f"D{r}*{cell['effort_cost']}+(C{r}*({cell['saved_benefits']}+{cell['extra_tax']})*I{r}"
+                      f"+N({cell['other_effect']})*N({cell['other_annual_gain']}))*{k}")
             # the contract's price per participant in employment times the gross share, which
-            # moves with the effect (the control share held)
-            paid = (f"'{calc}'!$E${CALC_ROWS['payment_per_employed']}*({cell['gross_share']}-{cell['effect']}+C{r})"
-                    f"*{stage_formula(cell, f'E{r}')}/'{calc}'!$E${CALC_ROWS['stage_factor']}")
-            pw.put(ws, f"J{r}", f"={saving}-{paid}", float(table.loc[name, f"municipality_{case}"]))
-            pw.put(ws, f"K{r}", f"={saving}-H{r}", float(table.loc[name, f"surplus_{case}"]))
+            # moves with the effect (the control share held), within the caps and floor
+            row = f"'{calc}'!$E$" + "{}"
+            price = f"IF(ISNUMBER({cell['price']}),{cell['price']},{row.format(CALC_ROWS['payment_per_employed'])})"
+            paid = bounded(f"{price}*({cell['gross_share']}-{cell['effect']}+C{r})*{stage_formula(cell, f'E{r}')}"
+                           f"/{row.format(CALC_ROWS['stage_factor'])}+{row.format(CALC_ROWS['other_payment'])}",
+                           cell["provider_cost"], cell)
+            evaluator = f"N({cell['evaluator_cost']})"
+            pw.put(ws, f"J{r}", f"={saving}-{evaluator}-{paid}", float(table.loc[name, f"municipality_{case}"]))
+            pw.put(ws, f"K{r}", f"={saving}-H{r}-{evaluator}", float(table.loc[name, f"surplus_{case}"]))
             ws[f"J{r}"].number_format = ws[f"K{r}"].number_format = FORMATS["kr"]
     ws.column_dimensions["A"].width = 40
     for col in "CDEFGHI":
@@ -310,6 +386,46 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
     ws.column_dimensions["J"].width = ws.column_dimensions["K"].width = 20
     ws.row_dimensions[2].height = 45
     ws.freeze_panes = "C3"
+    print_setup(ws, "2:2")
+
+
+def _prices(pw, ws, inp, prices, cell, w, cat) -> None:
+    """Differentiated and selection-neutral prices by subgroup (the model's subgroup_payments),
+    each a formula of the measured participants and gross shares and the account's payment."""
+    calc = pw.names["calculation"]
+    ws["A1"] = w["prices_head"]
+    ws["A1"].font = BOLD
+    head = ["level", "participants", "participant_share", "gross_share", "price", "margin", "neutral_price",
+            "neutral_margin"]
+    for j, h in enumerate(head, 1):
+        c = ws.cell(2, j, w[f"prices.{h}"])
+        c.font, c.alignment = BOLD, Alignment(wrap_text=True, vertical="top")
+    last = 2 + len(prices)
+    per_employed = f"'{calc}'!$E${CALC_ROWS['payment_per_employed']}"
+    payment, cost = f"'{calc}'!$E${CALC_ROWS['payment']}", cell["provider_cost"]
+    mean = f"SUMPRODUCT($C$3:$C${last},$D$3:$D${last})"             # the participant-weighted gross share
+    name = pw.labels(prices["subgroup"].iloc[0]) if pw.labels else prices["subgroup"].iloc[0]
+    for i, (_, row) in enumerate(prices.iterrows()):
+        r = 3 + i
+        yes = float(row["level"]) == 1
+        ws.cell(r, 1, f"{name}: {cat('common.yes') if yes else cat('common.no')}")
+        for col, v in (("B", int(row["n_participants"])), ("D", float(row["gross_share"]))):
+            ws[f"{col}{r}"] = v
+            ws[f"{col}{r}"].fill, ws[f"{col}{r}"].border = MEASURED_FILL, EDGE
+        pw.put(ws, f"C{r}", f"=B{r}/SUM($B$3:$B${last})", float(row["participant_share"]))
+        pw.put(ws, f"E{r}", f"={per_employed}*(1-(D{r}-{mean}))", float(row["payment_per_employed"]))
+        pw.put(ws, f"F{r}", f"=E{r}*D{r}-{cost}", float(row["provider_margin"]))
+        pw.put(ws, f"G{r}", f"={payment}/D{r}", float(row["neutral_price"]))
+        pw.put(ws, f"H{r}", f"=G{r}*D{r}-{cost}", float(row["neutral_margin"]))
+        for col, fmt in zip("BCDEFGH", ("0", "0.0%", "0.00%", "#,##0", "#,##0", "#,##0", "#,##0")):
+            ws[f"{col}{r}"].number_format = fmt
+    ws.cell(last + 2, 1, w["prices_note"]).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(f"A{last + 2}:H{last + 2}")
+    ws.row_dimensions[last + 2].height = 60
+    ws.column_dimensions["A"].width = 40
+    for col in "BCDEFGH":
+        ws.column_dimensions[col].width = 16
+    ws.row_dimensions[2].height = 45
     print_setup(ws, "2:2")
 
 

@@ -86,6 +86,9 @@ class ValueLabels:
         return self.cat.get(f"values.design_settings.{v}", v)
 
     def _input(self, v, sheet, row):
+        if ":" in str(v):                      # a further outcome type's input: price:education
+            part, outcome = str(v).split(":", 1)
+            return f"{self._input(part, sheet, row)} – {self.lb.status(outcome)}"
         return (self.cat.get(f"payment_workbook.inputs_labels.{v}")
                 or self.cat.get(f"values.economics_inputs.{v}", v))
 
