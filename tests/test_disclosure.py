@@ -148,6 +148,25 @@ def test_a_numerically_hard_attacker_problem_is_retried_until_highs_solves_it():
     assert r.status == 0 and abs(-r.fun - 2.0) < 1e-4          # the largest value the attacker can derive
 
 
+def test_an_attacker_problem_that_highs_presolve_calls_infeasible_is_solved_without_presolve():
+    """Bench scenario 302 (weighted controls in a subgroup with 3 participants): HiGHS's presolve
+    reports the attacker's problem infeasible although the true counts satisfy it; the audit
+    stopped the run. Without presolve it solves."""
+    from pathlib import Path
+
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from sibeval.publish.ledger import _solve
+
+    p = np.load(Path(__file__).parent / "fixtures" / "highs_presolve_infeasible.npz")
+    cons = [LinearConstraint(p["A"], p["lo"], p["hi"])]
+    bounds = Bounds(p["lb"], p["ub"])
+    assert milp(p["c"], constraints=cons, integrality=p["integrality"], bounds=bounds).status == 2   # the failure
+    r = _solve(p["c"], cons, p["integrality"], bounds)
+    assert r.status == 0 and abs(r.fun - 3.0) < 1e-6
+
+
 def _kolding_flow(started: int):
     """Kolding's participants: 70 referred, `started`, 1 not in bef, 3 without an outcome month
     in the extract, 62 analysed."""
