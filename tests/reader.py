@@ -516,7 +516,8 @@ def audit_payment_workbook(path, econ: dict[str, pd.DataFrame], cat) -> list[str
     for table, section in (("econ_account", "economics.items"), ("econ_break_even", "economics.break_even_items")):
         words = cat.section(section)
         for item, value in zip(econ[table]["item"], econ[table]["value"]):
-            want[words.get(item, item)] = float(value)
+            if pd.notna(pd.to_numeric(value, errors="coerce")):     # a break-even not reached is empty
+                want[words.get(item, item)] = float(value)
     shown = {r[0].value: r[1].value for r in model.iter_rows(min_row=6, max_row=20) if r[0].value in want}
     if len(shown) < 8:
         problems.append(f"the results block shows {len(shown)} of the account's results")

@@ -502,3 +502,30 @@ def test_solve_answers_the_planning_questions(tmp_path, capsys):
     assert main(args + ["--effect-ci", "0.066", "0.318", "--participants", "56"]) == 0
     out = capsys.readouterr().out
     assert "Risk from one simulation" in out and "Investor's return (total)" in out
+
+
+def test_a_staged_contract_states_its_full_price_and_its_decay_break_even_under_the_contract():
+    """Review of #24: a staged contract's price at every stage is the full price (the expected
+    payment per participant in employment at stage 1 over the stage factor), the contract value
+    counts it; job retention is an assumption of its own; the decay break-even lets the later
+    stages fall with the decay, as the sensitivity does."""
+    staged = replace(CAT, stages=((2, 0.5), (14, 0.5)), job_retention=0.9)
+    st = ec.stage_payments(staged)
+    assert list(st["retention"]) == [1.0, pytest.approx(0.9)]
+    full = ec.full_price(staged)
+    assert full == pytest.approx(ec.account(staged).payment_per_employed / (0.5 + 0.5 * 0.9))
+    assert list(st["price"]) == [pytest.approx(full / 2)] * 2
+    assert st["expected_payment"].sum() == pytest.approx(ec.account(staged).payment)
+    assert ec.cohort_totals(staged, 56).contract_value == pytest.approx(56 * full)
+    d = ec.break_even(staged).municipality_decay
+    if np.isfinite(d):
+        world = replace(staged, decay=d)
+        m = ec.account(world).municipal_saving - ec.paid(staged, staged.gross_share, d)
+        assert m == pytest.approx(0, abs=1e-3)
+    s = ec.sensitivity(staged).set_index("parameter")
+    m30 = s.loc["decay", "municipality_high"]
+    assert (m30 < 0) == (np.isfinite(d) and d < 0.30)       # the break-even and the tornado agree
+    agreed = replace(CAT, mode="agreed_price", price=full, stages=staged.stages, job_retention=0.9)
+    assert ec.account(agreed).payment == pytest.approx(ec.account(staged).payment)
+    with pytest.raises(ValueError, match="job_retention=0 must be a share above 0"):
+        replace(CAT, job_retention=0)

@@ -68,6 +68,8 @@ EDITED = {
     "co_financed": {"co_financing": 0.5, "evaluator_cost": 3000.0, "n_participants": 56},
     "reinvestment": {"mode": "reinvestment"},
     "loan": {"mode": "loan", "loan_rate": 0.05, "payment_months": 18, "n_participants": 56},
+    "staged_agreed_price": {"mode": "agreed_price", "price": 260000.0, "stages": ((2, 0.5), (14, 0.5)),
+                            "job_retention": 0.9, "n_participants": 56},
     "education_paid_too": {"mode": "agreed_price", "price": 230000.0, "n_participants": 20,
                            "outcome_types": (ec.OutcomeType("education", 0.10, 0.04, 60000.0, 30000.0),)},
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -35,14 +37,15 @@ def tornado(
                     fontsize=7, style="italic")
     ax.axvline(base, color="black", linewidth=1)
     ax.axvline(0, color="0.4", linestyle="--", linewidth=1)
-    ax.set_yticks(y, [labels.get(p, p) for p in s["parameter"]])
+    # long labels (English) would squeeze the axis until its tick labels run together
+    ax.set_yticks(y, [textwrap.fill(labels.get(p, p), 30) for p in s["parameter"]])
     ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title)
     if fmt is not None:
         from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.tick(v)))
     ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     fig.tight_layout()

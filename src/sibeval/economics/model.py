@@ -79,6 +79,11 @@ class Inputs:
     loan_rate: the investor's annual interest on the loan (mode loan).
     outcome_types: further outcomes the contract pays for, each with its own price and saving
         (OutcomeType; a person is counted under one outcome only).
+    job_retention: the share of the participants in employment at the first stage who are
+        still in employment a year later (a staged contract's later stages pay only for them);
+        None: 1 - decay. An assumption about persons' jobs, not the effect's profile (the effect
+        on the group may stay flat while persons change jobs); it moves with the decay in the
+        risk simulation (a faster fall, fewer still in work).
     """
 
     effect: float
@@ -108,6 +113,7 @@ class Inputs:
     co_financing: float = 0.0
     loan_rate: float = 0.0
     outcome_types: tuple = ()
+    job_retention: float | None = None
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -133,6 +139,9 @@ class Inputs:
                              "payment per person in employment can be set)")
         if self.horizon < 1:
             raise ValueError("economics: horizon must be at least 1 year")
+        if self.job_retention is not None and not 0 < self.job_retention <= 1:
+            raise ValueError(f"economics: job_retention={self.job_retention!r} must be a share above 0 and "
+                             "at most 1 (of those in employment, the share still in employment a year later)")
         if self.decay >= 1:
             raise ValueError(f"economics: decay={self.decay!r} must be below 1 (an effect that ends after the "
                              "flat years is horizon = constant_years)")
@@ -233,8 +242,8 @@ def account(inp: Inputs) -> Account:
     other = float(sum(o.effect * o.annual_gain for o in inp.outcome_types)) * k
     saving = effort + benefits + tax + other
     surplus = saving - inp.provider_cost - inp.evaluator_cost
-    if inp.mode == "agreed_price":
-        planned = inp.price * inp.gross_share + inp.other_payment
+    if inp.mode == "agreed_price":           # the agreed (full) price, later stages for those still in work
+        planned = inp.price * float(stage_factor(inp)) * inp.gross_share + inp.other_payment
     elif inp.mode == "reinvestment":          # the fund is repaid at most its cost, shares a loss
         planned = inp.provider_cost + min(inp.investor_share * surplus, 0.0)
     else:
@@ -264,8 +273,16 @@ def shares(inp: Inputs, payment):
 
 
 def contract_price(inp: Inputs) -> float:
-    """The price per participant in employment the contract fixes (agreed, or the plan's)."""
-    return inp.price if inp.mode == "agreed_price" else account(inp).payment_per_employed
+    """The expected payment per participant in employment at the first stage the contract fixes
+    (the agreed price, or the plan's; a staged contract's full price times its stage factor)."""
+    return inp.price * float(stage_factor(inp)) if inp.mode == "agreed_price" else account(inp).payment_per_employed
+
+
+def full_price(inp: Inputs) -> float:
+    """The contract's price per participant in employment at every stage (a staged contract's
+    expected payment per participant in employment at the first stage is less: its later
+    stages are paid only for those still in employment)."""
+    return contract_price(inp) / float(stage_factor(inp))
 
 
 def paid(inp: Inputs, employed, decay=None, others=None):
@@ -303,9 +320,12 @@ def investor_irr(inp: Inputs, payment, decay=None):
 
 
 def retention(inp: Inputs, months, decay=None):
-    """The expected share still in employment `months` after the first stage's month."""
-    d = inp.decay if decay is None else decay
-    return (1 - np.asarray(d, dtype=float)) ** ((months - inp.stages[0][0]) / 12)
+    """The expected share of those in employment at the first stage still in employment at
+    `months`: job_retention a year (1 - decay if not given), scaled with the decay when
+    `decay` differs from the plan's."""
+    d = np.asarray(inp.decay if decay is None else decay, dtype=float)
+    yearly = 1 - d if inp.job_retention is None else inp.job_retention * (1 - d) / (1 - inp.decay)
+    return np.minimum(yearly, 1.0) ** ((months - inp.stages[0][0]) / 12)
 
 
 def stage_factor(inp: Inputs, decay=None):
@@ -328,7 +348,7 @@ def stage_payments(inp: Inputs) -> pd.DataFrame:
     in employment at that stage, the expected share still in employment, and the expected
     payment per participant (the stages add up to the plan's payment)."""
     stages = inp.stages or ((None, 1.0),)
-    full = account(inp).payment_per_employed / stage_factor(inp)
+    full = full_price(inp)
     rows = []
     for m, s in stages:
         kept = 1.0 if m is None else float(retention(inp, m))
@@ -446,7 +466,8 @@ class CohortTotals(OneRow):
 def cohort_totals(inp: Inputs, participants: int, price: float | None = None) -> CohortTotals:
     """Totals of a contract at `price` per participant in employment (the model's price if
     None) for `participants`: the expected payment, the contract value if everyone finds work
-    (the ceiling, for the procurement threshold), the number in employment the investor needs
+    (the ceiling, for the procurement threshold: every participant in employment at every
+    stage, at the full price), the number in employment the investor needs
     to recover the provider's cost, and the number at which the municipality's account is 0
     (its saving grows with the effect: employed over the control share)."""
     import math
@@ -464,7 +485,7 @@ def cohort_totals(inp: Inputs, participants: int, price: float | None = None) ->
     # the municipality gains with each person employed only while the price is below the saving
     municipality = share * participants if slope > 0 else float("nan")
     return CohortTotals(participants, p, inp.gross_share * participants, p * inp.gross_share * participants,
-                        p * participants, investor if investor <= participants else None,
+                        p / float(stage_factor(inp)) * participants, investor if investor <= participants else None,
                         municipality if 0 <= municipality <= participants else None)
 
 
@@ -487,9 +508,13 @@ class BreakEven:
     municipality_effect: float
     municipality_decay: float
     municipality_savings_share: float
+    municipality_decay_single: float = np.nan     # a staged contract's decay break-even if paid once
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"item": list(asdict(self)), "value": list(asdict(self).values())})
+        d = asdict(self)
+        if not np.isfinite(d["municipality_decay_single"]) or d["municipality_decay_single"] == d["municipality_decay"]:
+            d.pop("municipality_decay_single")
+        return pd.DataFrame({"item": list(d), "value": list(d.values())})
 
 
 def warnings(inp: Inputs) -> list[str]:
@@ -537,19 +562,32 @@ def break_even(inp: Inputs) -> BreakEven:
     slope = per_effect - p
     e_mun = (p * inp.control_share + inp.other_payment + inp.evaluator_cost - effort - other) / slope \
         if slope else np.nan
-    target = acc.payment + inp.evaluator_cost - effort        # the effect-part that keeps M = 0
-
-    def m_decay(d):
+    def m_decay(d, staged=True):   # the account at decay d under the contract (a staged one pays less)
         per, oth = _gain_per_effect(inp, d)
-        return inp.effect * per + oth - target
+        pay = paid(inp, inp.gross_share, min(max(d, 0.0), 0.999999)) if staged and inp.stages else acc.payment
+        return effort + inp.effect * per + oth - inp.evaluator_cost - pay
 
-    try:
-        d_mun = brentq(m_decay, -0.99, 0.999999) if m_decay(0.999999) < 0 < m_decay(-0.99) else np.nan
-    except ValueError:
-        d_mun = np.nan
+    d_mun = _first_root(m_decay, inp.decay, -0.99, 0.999999)
+    d_single = _first_root(lambda d: m_decay(d, staged=False), inp.decay, -0.99, 0.999999)
     s_mun = (acc.payment + inp.evaluator_cost - acc.benefits_saving - acc.tax_gain - acc.other_saving) \
         / inp.effort_cost if inp.effort_cost else np.nan
-    return BreakEven(g_inv, g_inv - inp.control_share, e_surplus, e_mun, d_mun, s_mun)
+    return BreakEven(g_inv, g_inv - inp.control_share, e_surplus, e_mun, d_mun, s_mun,
+                     d_single if inp.stages else np.nan)
+
+
+def _first_root(f, start: float, lo: float, hi: float) -> float:
+    """The root of f nearest `start` in the direction that leads from f(start) towards 0 (a
+    staged contract's account is not monotone in the decay: the payment falls too); NaN if
+    none in [lo, hi]."""
+    grid = np.linspace(lo, hi, 801)
+    v = np.array([f(x) for x in grid])
+    here = f(start)
+    ahead = grid > start if here > 0 else grid < start
+    change = np.flatnonzero((np.sign(v[:-1]) != np.sign(v[1:])) & (ahead[:-1] | ahead[1:]))
+    if not len(change):
+        return np.nan
+    i = change[0] if here > 0 else change[-1]
+    return float(brentq(f, grid[i], grid[i + 1], xtol=1e-12))
 
 
 def cash_flow(inp: Inputs) -> pd.DataFrame:
@@ -627,6 +665,7 @@ SHARES = frozenset({
     "surplus_effect", "municipality_effect", "municipality_decay", "municipality_savings_share", "annual_gain",
     "se", "probability", "participant_share", "probability_loss", "investor", "investor_annual",
     "decay_sd", "cap_return", "floor_return", "co_financing", "loan_rate", "price_share", "retention",
+    "job_retention", "municipality_decay_single",
 })
 # whole years, and other whole numbers written plainly (a seed of 20221101 is not 20.221.101)
 YEARS = frozenset({"price_year", "horizon", "constant_years", "year", "payment_months", "seed"})
@@ -739,7 +778,7 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None =
                   saved_benefits=settings["saved_benefits"], extra_tax=settings["extra_tax"],
                   discount_rate=settings["discount_rate"], horizon=settings["horizon"],
                   constant_years=settings["constant_years"], decay=settings["decay"],
-                  decay_sd=settings.get("decay_sd", 0.05),
+                  decay_sd=settings.get("decay_sd", 0.05), job_retention=settings.get("job_retention"),
                   investor_share=c.get("investor_share", 0.5), mode=c.get("mode", "surplus_share"),
                   price=float(c.get("price", 0) or 0) if c.get("mode") == "agreed_price" else 0.0,
                   cap_payment=c.get("cap_payment", 0) or 0.0,
@@ -859,7 +898,7 @@ def solve(inp: Inputs, unknown: str, target: str, value: float) -> float:
     if target not in TARGETS:
         raise ValueError(f"target {target}: use one of {', '.join(TARGETS)}")
     if unknown == "price" and inp.mode != "agreed_price":
-        inp = replace(inp, mode="agreed_price", price=contract_price(inp))
+        inp = replace(inp, mode="agreed_price", price=full_price(inp))
     c = inp.control_share
     lo, hi = SOLVABLE[unknown] or (max(1e-6 - c, -1.0), 1.0 - c)
 

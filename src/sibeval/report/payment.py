@@ -46,7 +46,8 @@ class PaymentSection(NoteBase):
         be_rows = []
         for k in b.index:
             v = b[k]
-            shown = f.pp(v) if k.endswith("_effect") else f.pct(v, 1)
+            shown = (cat("economics.not_reached") if as_number(v) is None
+                     else f.pp(v) if k.endswith("_effect") else f.pct(v, 1))
             be_rows.append([cat(f"economics.break_even_items.{k}"), shown])
         break_even = Table(
             "econ_break_even", cat("economics.break_even"), [cat("economics.item"), cat("economics.value")], be_rows
@@ -95,7 +96,7 @@ class PaymentSection(NoteBase):
             effect=f.pp(inp["effect"]),
             low=f.pp(inp.get("effect_ci_low")),
             high=f.pp(inp.get("effect_ci_high")),
-            gross=f.pct(inp["gross_share"], 1),
+            gross=f.pct(inp["gross_share"], 2),                 # the digits the payment is computed from
             price_year=str(int(as_number(inp.get("price_year", self.c.get("economics", {}).get("price_year"))))),
         )
         # the assumptions the kroner rest on, in the reader's words
@@ -114,10 +115,16 @@ class PaymentSection(NoteBase):
             rows = [[f.int(r["stage"]), f.int(r["months"]), f.pct(r["price_share"], 0), f.int(r["price"]),
                      f.pct(r["retention"], 0), f.int(r["expected_payment"])] for _, r in stages.iterrows()]
             head = [self.col(c) for c in ("stage", "months", "price_share", "price", "retention", "expected_payment")]
-            tables.append(Table("econ_stages", cat("economics.stages"), head, rows, cat("economics.stages_note")))
+            retention = as_number(inp.get("job_retention"))
+            retention = 1 - as_number(inp["decay"]) if retention is None else retention
+            tables.append(Table("econ_stages", cat("economics.stages"), head, rows,
+                                cat("economics.stages_note", retention=f.pct(retention, 0))))
         parties = self.t.get("econ_parties")
         if parties is not None and len(parties):
             tables.append(self._parties(parties, inp))
+        prices = self.t.get("econ_subgroup_payments")
+        if prices is not None and len(prices):
+            tables.append(self._prices(prices))
         return {"title": cat("economics.title"), "intro": intro, "tables": tables}
 
     def _mode(self) -> str:
@@ -126,8 +133,13 @@ class PaymentSection(NoteBase):
     def _contract(self, inp, a) -> str:
         """The contract in the reader's words: who pays whom, what, and the optional terms."""
         cat, f, mode = self.cat, self.f, self._mode()
+        stages = self.t.get("econ_stages")
+        staged = stages is not None and len(stages) > 1
+        # a staged contract's price at every stage (its later stages paid only for those still in work)
+        price = stages["price"].map(as_number).sum() if staged else a["payment_per_employed"]
         text = cat(f"economics.contract.{mode}", share=f.pct(as_number(inp.get("investor_share")), 0),
-                   price=f.int(a["payment_per_employed"]), rate=f.pct(as_number(inp.get("loan_rate", 0)), 1))
+                   price=f.int(price), rate=f.pct(as_number(inp.get("loan_rate", 0)), 1),
+                   staged=cat("economics.contract.staged") if staged else "")
         if as_number(inp.get("evaluator_cost")):
             text += cat("economics.contract.evaluator", kr=f.int(inp["evaluator_cost"]))
         terms = []
@@ -142,6 +154,22 @@ class PaymentSection(NoteBase):
             key = "co_financing_loan" if mode == "loan" else "co_financing"
             text += cat(f"economics.contract.{key}", share=f.pct(inp["co_financing"], 0))
         return text
+
+    def _prices(self, prices) -> Table:
+        """Differentiated and selection-neutral prices by subgroup (economics/subgroup_payments.csv)."""
+        cat, f = self.cat, self.f
+        rows = []
+        for _, r in prices.iterrows():
+            lvl = cat("common.yes") if as_number(r["level"]) == 1 else cat("common.no")
+            rows.append([f"{self.lb.covariate(r['subgroup'])}: {lvl}", f.int(r["n_participants"]),
+                         f.pct(r["gross_share"], 1), f.int(r["payment_per_employed"]), f.int(r["provider_margin"]),
+                         f.int(r["neutral_price"]), f.int(r["neutral_margin"])])
+        head = [cat(f"payment_workbook.prices.{k}") for k in ("level", "participants", "gross_share", "price",
+                                                               "margin", "neutral_price", "neutral_margin")]
+        w = prices["participant_share"].map(as_number)
+        paid = float((w * prices["payment_per_employed"].map(as_number) * prices["gross_share"].map(as_number)).sum())
+        return Table("econ_prices", cat("payment_workbook.prices_head"), head, rows,
+                     cat("payment_workbook.prices_note") + " " + cat("economics.prices_paid", kr=f.int(paid)))
 
     def _parties(self, parties, inp) -> Table:
         """The three parties' risk from the one simulation (economics/parties.csv)."""

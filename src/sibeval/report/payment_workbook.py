@@ -44,7 +44,7 @@ INPUTS = [("effect", "pp"), ("gross_share", "share"), ("n_participants", "count"
           ("co_financing", "share"), ("loan_rate", "share"), ("payment_months", "months"),
           ("cap_payment", "kr"), ("cap_return", "share"), ("floor_return", "share"),
           ("stage1_months", "months"), ("stage1_share", "share"), ("stage2_months", "months"),
-          ("stage2_share", "share"), ("stage3_months", "months"), ("stage3_share", "share"),
+          ("stage2_share", "share"), ("stage3_months", "months"), ("stage3_share", "share"), ("job_retention", "share"),
           ("other_gross_share", "share"), ("other_effect", "pp"), ("other_price", "kr"), ("other_annual_gain", "kr")]
 MAX_STAGES = 3
 MAX_OUTCOME_TYPES = 1
@@ -84,7 +84,7 @@ CALC = [
     # the cohort's totals at the contract's price (the ceiling: every participant in employment)
     ("expected_employed", "persons", "={n_participants}*{gross_share}"),
     ("expected_payment", "kr", "={n_participants}*[payment]"),
-    ("contract_value", "kr", "={n_participants}*[payment_per_employed]"),
+    ("contract_value", "kr", "={n_participants}*[payment_per_employed]/[stage_factor]"),
     ("employed_for_investor", "count", "=IF(N({n_participants})=0,\"–\",IF(ROUNDUP({provider_cost}*{n_participants}"
                                        "/[payment_per_employed]-1E-9,0)>{n_participants},\"{not_reachable}\","
                                        "ROUNDUP({provider_cost}*{n_participants}/[payment_per_employed]-1E-9,0)))"),
@@ -264,13 +264,14 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
     n = inp.n_participants or 0
     totals = ec.cohort_totals(inp, n) if n else None
     values |= {"expected_employed": n * inp.gross_share, "expected_payment": n * acc.payment,
-               "contract_value": n * acc.payment_per_employed,
+               "contract_value": n * acc.payment_per_employed / float(ec.stage_factor(inp)),
                "employed_for_investor": "–" if not n else totals.employed_for_investor or w["not_reachable"]}
     labels = _row_labels(cat, w)
     for key, unit, f in CALC:
         r = CALC_ROWS[key]
         ws.cell(r, 4, labels[key])
-        planned = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']}*{cell['gross_share']}+[other_payment],"
+        planned = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']}*[stage_factor]*{cell['gross_share']}"
+                        f"+[other_payment],"
                         f"[provider_cost]+{cell['investor_share']}*[surplus])")
         pw.put(ws, f"E{r}", _rows(f).format(**cell, stage_factor_decay=stage_formula(cell, cell["decay"]),
                                             not_reachable=w["not_reachable"],
@@ -372,7 +373,8 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
             # the contract's price per participant in employment times the gross share, which
             # moves with the effect (the control share held), within the caps and floor
             row = f"'{calc}'!$E$" + "{}"
-            price = f"IF(ISNUMBER({cell['price']}),{cell['price']},{row.format(CALC_ROWS['payment_per_employed'])})"
+            price = (f"IF(ISNUMBER({cell['price']}),{cell['price']}*{row.format(CALC_ROWS['stage_factor'])},"
+                     f"{row.format(CALC_ROWS['payment_per_employed'])})")
             paid = bounded(f"{price}*({cell['gross_share']}-{cell['effect']}+C{r})*{stage_formula(cell, f'E{r}')}"
                            f"/{row.format(CALC_ROWS['stage_factor'])}+{row.format(CALC_ROWS['other_payment'])}",
                            cell["provider_cost"], cell)
@@ -433,7 +435,9 @@ def stage_formula(cell: dict, decay: str) -> str:
     """Excel formula text: the share of the full price expected per participant in employment
     at the first stage, at `decay` (1 without stages)."""
     m1 = cell["stage1_months"]
-    terms = "+".join(f"N({cell[f'stage{k}_share']})*(1-{decay})^((N({cell[f'stage{k}_months']})-N({m1}))/12)"
+    jr = cell["job_retention"]
+    yearly = f"IF(ISNUMBER({jr}),MIN(1,{jr}*(1-{decay})/(1-{cell['decay']})),1-{decay})"
+    terms = "+".join(f"N({cell[f'stage{k}_share']})*{yearly}^((N({cell[f'stage{k}_months']})-N({m1}))/12)"
                      for k in range(1, MAX_STAGES + 1))
     shares = ",".join(cell[f"stage{k}_share"] for k in range(1, MAX_STAGES + 1))
     return f"IF(COUNT({shares})=0,1,{terms})"
