@@ -1,6 +1,6 @@
 rule effects:
     """Shares, differences, CIs and p-values; distribution, hours/wage, subgroups, placebo,
-    sensitivity to hidden bias."""
+    sensitivity to hidden bias; the headline outcomes month by month (issue 25)."""
     input:
         status="results/{cohort}/interim/status_month.parquet",
         matched="results/{cohort}/interim/matched.parquet",
@@ -13,8 +13,10 @@ rule effects:
         placebo="results/{cohort}/interim/tables/placebo.csv",
         diagnostics="results/{cohort}/interim/tables/diagnostics.csv",
         sensitivity="results/{cohort}/interim/tables/sensitivity.csv",
+        trajectory="results/{cohort}/interim/tables/trajectory.csv",
+        decay="results/{cohort}/interim/tables/decay.csv",
     params:
-        run=rule_params("effects", "covariates", codes=True),
+        run=rule_params("effects", "covariates", "follow_up_months", "trajectory", codes=True),
     log:
         "results/{cohort}/interim/logs/effects.log",
     benchmark:
@@ -27,3 +29,4 @@ rule effects:
         "../envs/sibeval.yaml"
     script:
         "../scripts/effects.py"
+

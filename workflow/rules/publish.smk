@@ -9,7 +9,7 @@ rule publish:
         audit="results/{cohort}/disclosure/audit.csv",
         summary="results/{cohort}/disclosure/audit_summary.txt",
     params:
-        run=rule_params("disclosure", "matching.replace", "progression.enabled"),
+        run=rule_params("disclosure", "matching.replace", "progression.enabled", "trajectory.publish"),
     log:
         "results/{cohort}/interim/logs/publish.log",
     benchmark:

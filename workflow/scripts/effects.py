@@ -1,9 +1,9 @@
 """Significance tests of participant vs control shares (rule effects).
 
-Settings: cohort: effects, covariates; the code table
+Settings: cohort: effects, covariates, follow_up_months, trajectory; the code table
 Inputs: interim/status_month.parquet, interim/matched.parquet, panel
 Outputs: interim/tables/effects.csv, status_distribution.csv, hours_wage.csv, subgroups.csv, placebo.csv,
-  diagnostics.csv, sensitivity.csv (exact; the publish rule suppresses them)
+  diagnostics.csv, sensitivity.csv, trajectory.csv, decay.csv (exact; the publish rule suppresses them)
 Run alone (after its inputs exist): python workflow/scripts/effects.py cohort=<name>
 """
 import logging
@@ -24,6 +24,8 @@ from sibeval.inference.effects import (
     with_covariates,
     with_persons,
 )
+from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.outcomes.trajectory import TRAJECTORY_COLUMNS, Decay, trajectory_tables
 
 log = logging.getLogger("sibeval")
 
@@ -53,6 +55,15 @@ def main(smk):
     write_csv(placebo(status, panel, ctx.codes, e["placebo_months_before"], e["primary_test"], e["alpha"]),
               smk.output.placebo)
     write_csv(diagnostics(res, e["power"], e["alpha"]), smk.output.diagnostics)
+    # does the effect last? the headline outcomes month by month (issue 25)
+    traj, decay = pd.DataFrame(columns=list(TRAJECTORY_COLUMNS)), pd.DataFrame(columns=list(Decay.__dataclass_fields__))
+    if c["trajectory"]["enabled"]:
+        traj, decay, lines = trajectory_tables(status, panel, ctx.codes, c["follow_up_months"], c["trajectory"],
+                                               HEADLINE_ORDER)
+        for line in lines:
+            log.info(line)
+    write_csv(traj, smk.output.trajectory)
+    write_csv(decay, smk.output.decay)
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

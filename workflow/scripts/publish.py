@@ -1,7 +1,7 @@
 """The publication boundary of one cohort (rules publish and publish_qc_*): analysis tables in,
 published tables and the disclosure audit out. Stops, writing nothing, if any small cell leaks.
 
-Settings: cohort: disclosure, matching.replace (publish: also progression.enabled)
+Settings: cohort: disclosure, matching.replace (publish: also progression.enabled, trajectory.publish)
 Inputs: the analysis tables of sibeval.publish.catalogue.ANALYSIS (interim/tables/) and the checksums
 Outputs: publish: published/*.csv, disclosure/audit.csv and audit_summary.txt; publish_qc_<table>: qc/<table>.csv
 Run alone (after its inputs exist): python workflow/scripts/publish.py cohort=<name>
@@ -12,7 +12,7 @@ import logging
 import pandas as pd
 
 from sibeval.adapters import context, run, standalone, write_csv, write_text
-from sibeval.publish.boundary import Boundary, audit_summary, csv_safe
+from sibeval.publish.boundary import Boundary, audit_summary, csv_safe, tables_to_publish
 
 log = logging.getLogger("sibeval")
 
@@ -22,7 +22,7 @@ def main(smk):
     c = ctx.cohort
     tables = {name: pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str if name == "checksums" else None)
               for name, path in smk.input.items()}
-    tb = Boundary(tables, c["disclosure"], c["matching"]["replace"])
+    tb = Boundary(tables_to_publish(tables, c), c["disclosure"], c["matching"]["replace"])
     protection = tb.protect()
     a = protection.audit
     log.info("disclosure: %d small cells, %d complementary cells, all protected: %s",

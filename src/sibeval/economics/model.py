@@ -82,8 +82,9 @@ class Inputs:
     job_retention: the share of the participants in employment at the first stage who are
         still in employment a year later (a staged contract's later stages pay only for them);
         None: 1 - decay. An assumption about persons' jobs, not the effect's profile (the effect
-        on the group may stay flat while persons change jobs); it moves with the decay in the
-        risk simulation (a faster fall, fewer still in work).
+        on the group may stay flat while persons change jobs); the risk simulation draws it with
+        standard deviation job_retention_sd: the risk that fewer stay in work lies with whoever
+        is paid by stage.
     """
 
     effect: float
@@ -114,6 +115,7 @@ class Inputs:
     loan_rate: float = 0.0
     outcome_types: tuple = ()
     job_retention: float | None = None
+    job_retention_sd: float = 0.05
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -285,24 +287,24 @@ def full_price(inp: Inputs) -> float:
     return contract_price(inp) / float(stage_factor(inp))
 
 
-def paid(inp: Inputs, employed, decay=None, others=None):
+def paid(inp: Inputs, employed, keep=None, others=None):
     """The contract's payment per participant (kr) when a share `employed` of the participants
-    is in employment at the outcome month, the effect decays at `decay` (a staged contract pays
-    later stages only for those still employed) and the further outcome types' shares are
+    is in employment at the outcome month, a yearly share `keep` of them stays in work (a staged
+    contract pays later stages only for those; the plan's if None) and the further outcome types' shares are
     `others` (the expected ones if None): prices as agreed, within the caps and floor."""
-    d = inp.decay if decay is None else decay
     other = inp.other_payment if others is None else sum(o.price * g for o, g in zip(inp.outcome_types, others))
-    return contract_payment(inp, contract_price(inp) * np.asarray(employed) * decay_payment_ratio(inp, d) + other)
+    ratio = 1.0 if keep is None else retention_payment_ratio(inp, keep)
+    return contract_payment(inp, contract_price(inp) * np.asarray(employed) * ratio + other)
 
 
-def investor_irr(inp: Inputs, payment, decay=None):
+def investor_irr(inp: Inputs, payment, keep=None):
     """The investor's annualised internal rate of return (arrays too): it invests at month 0 and
     is paid at payment_months, a staged contract's later stages that many months later, each
-    stage the share its price and the retention at `decay` give. A loan earns its rate."""
+    stage the share its price and the retention `keep` give. A loan earns its rate."""
     payment = np.asarray(payment, dtype=float)
     if inp.mode == "loan":
         return np.full(payment.shape, inp.loan_rate) if payment.ndim else inp.loan_rate
-    d = np.asarray(inp.decay if decay is None else decay, dtype=float) * np.ones(payment.shape)
+    d = np.asarray(yearly_retention(inp) if keep is None else keep, dtype=float) * np.ones(payment.shape)
     stages = inp.stages or ((0, 1.0),)
     m1 = stages[0][0]
     weights = [s * retention(replace(inp, stages=stages), m, d) for m, s in stages]
@@ -319,28 +321,30 @@ def investor_irr(inp: Inputs, payment, decay=None):
     return float(irr) if irr.ndim == 0 else irr
 
 
-def retention(inp: Inputs, months, decay=None):
+def yearly_retention(inp: Inputs) -> float:
+    """The planned share of those in employment at the first stage still in employment a year later."""
+    return 1 - inp.decay if inp.job_retention is None else inp.job_retention
+
+
+def retention(inp: Inputs, months, keep=None):
     """The expected share of those in employment at the first stage still in employment at
-    `months`: job_retention a year (1 - decay if not given), scaled with the decay when
-    `decay` differs from the plan's."""
-    d = np.asarray(inp.decay if decay is None else decay, dtype=float)
-    yearly = 1 - d if inp.job_retention is None else inp.job_retention * (1 - d) / (1 - inp.decay)
-    return np.minimum(yearly, 1.0) ** ((months - inp.stages[0][0]) / 12)
+    `months`, at a yearly retention `keep` (the plan's if None; arrays too)."""
+    k = np.asarray(yearly_retention(inp) if keep is None else keep, dtype=float)
+    return np.minimum(k, 1.0) ** ((months - inp.stages[0][0]) / 12)
 
 
-def stage_factor(inp: Inputs, decay=None):
+def stage_factor(inp: Inputs, keep=None):
     """The expected share of the full price paid per participant in employment at the first
     stage: sum of share x retention at the stage's month (1 without stages)."""
-    d = inp.decay if decay is None else decay
     if not inp.stages:
-        return 1.0 if np.ndim(d) == 0 else np.ones(np.shape(d))
-    return sum(s * retention(inp, m, d) for m, s in inp.stages)
+        return 1.0 if keep is None or np.ndim(keep) == 0 else np.ones(np.shape(keep))
+    return sum(s * retention(inp, m, keep) for m, s in inp.stages)
 
 
-def decay_payment_ratio(inp: Inputs, decay):
-    """The payment at `decay` relative to the plan's (a staged contract pays less when the
-    effect fades faster: the lever that moves the decay risk to the investor)."""
-    return stage_factor(inp, decay) / stage_factor(inp)
+def retention_payment_ratio(inp: Inputs, keep):
+    """The payment at a yearly retention `keep` relative to the plan's (a staged contract pays
+    less when fewer stay in work: a risk borne by whoever is paid by stage)."""
+    return stage_factor(inp, keep) / stage_factor(inp)
 
 
 def stage_payments(inp: Inputs) -> pd.DataFrame:
@@ -375,8 +379,9 @@ def contract_payment(inp: Inputs, payment):
 def simulate(inp: Inputs, draws: int = 20_000, seed: int = 20221101) -> pd.DataFrame:
     """One seeded simulation of the contract that every party's risk reads: the effect (normal,
     its CI's standard error), the cohort's realised share in employment (binomial, n
-    participants), the decay (normal, decay_sd, kept in 0-0.99), each further outcome type's
-    effect and realised share likewise; the payment is the contract's (`paid`). Columns per
+    participants), the decay (normal, decay_sd, kept in 0-0.99), a staged contract's job
+    retention (normal, job_retention_sd, kept in 0.01-1), each further outcome type's effect
+    and realised share likewise; the payment is the contract's (`paid`). Columns per
     draw: effect, decay, employed_share, saving, surplus, payment, municipality_account,
     investor_return, investor_return_annual (the internal rate), provider_margin."""
     se = effect_se(inp)
@@ -397,12 +402,14 @@ def simulate(inp: Inputs, draws: int = 20_000, seed: int = 20221101) -> pd.DataF
         eo = rng.normal(o.effect, o.se, draws)
         others.append(realised(o.gross_share - o.effect + eo))
         saving = saving + eo * o.annual_gain * k
-    payment = paid(inp, g, d, others)
+    keep = np.clip(rng.normal(yearly_retention(inp), inp.job_retention_sd, draws), 0.01, 1.0) if inp.stages \
+        else None
+    payment = paid(inp, g, keep, others)
     _, ret, provider = shares(inp, payment)
     return pd.DataFrame({"effect": e, "decay": d, "employed_share": g, "saving": saving,
                          "surplus": saving - inp.provider_cost - inp.evaluator_cost, "payment": payment,
                          "municipality_account": saving - inp.evaluator_cost - payment, "investor_return": ret,
-                         "investor_return_annual": investor_irr(inp, payment, d), "provider_margin": provider})
+                         "investor_return_annual": investor_irr(inp, payment, keep), "provider_margin": provider})
 
 
 def parties(sim: pd.DataFrame) -> pd.DataFrame:
@@ -508,13 +515,9 @@ class BreakEven:
     municipality_effect: float
     municipality_decay: float
     municipality_savings_share: float
-    municipality_decay_single: float = np.nan     # a staged contract's decay break-even if paid once
 
     def to_frame(self) -> pd.DataFrame:
-        d = asdict(self)
-        if not np.isfinite(d["municipality_decay_single"]) or d["municipality_decay_single"] == d["municipality_decay"]:
-            d.pop("municipality_decay_single")
-        return pd.DataFrame({"item": list(d), "value": list(d.values())})
+        return pd.DataFrame({"item": list(asdict(self)), "value": list(asdict(self).values())})
 
 
 def warnings(inp: Inputs) -> list[str]:
@@ -562,17 +565,14 @@ def break_even(inp: Inputs) -> BreakEven:
     slope = per_effect - p
     e_mun = (p * inp.control_share + inp.other_payment + inp.evaluator_cost - effort - other) / slope \
         if slope else np.nan
-    def m_decay(d, staged=True):   # the account at decay d under the contract (a staged one pays less)
+    def m_decay(d):            # the account at decay d, the payment as planned
         per, oth = _gain_per_effect(inp, d)
-        pay = paid(inp, inp.gross_share, min(max(d, 0.0), 0.999999)) if staged and inp.stages else acc.payment
-        return effort + inp.effect * per + oth - inp.evaluator_cost - pay
+        return effort + inp.effect * per + oth - inp.evaluator_cost - acc.payment
 
     d_mun = _first_root(m_decay, inp.decay, -0.99, 0.999999)
-    d_single = _first_root(lambda d: m_decay(d, staged=False), inp.decay, -0.99, 0.999999)
     s_mun = (acc.payment + inp.evaluator_cost - acc.benefits_saving - acc.tax_gain - acc.other_saving) \
         / inp.effort_cost if inp.effort_cost else np.nan
-    return BreakEven(g_inv, g_inv - inp.control_share, e_surplus, e_mun, d_mun, s_mun,
-                     d_single if inp.stages else np.nan)
+    return BreakEven(g_inv, g_inv - inp.control_share, e_surplus, e_mun, d_mun, s_mun)
 
 
 def _first_root(f, start: float, lo: float, hi: float) -> float:
@@ -665,7 +665,7 @@ SHARES = frozenset({
     "surplus_effect", "municipality_effect", "municipality_decay", "municipality_savings_share", "annual_gain",
     "se", "probability", "participant_share", "probability_loss", "investor", "investor_annual",
     "decay_sd", "cap_return", "floor_return", "co_financing", "loan_rate", "price_share", "retention",
-    "job_retention", "municipality_decay_single",
+    "job_retention", "job_retention_sd",
 })
 # whole years, and other whole numbers written plainly (a seed of 20221101 is not 20.221.101)
 YEARS = frozenset({"price_year", "horizon", "constant_years", "year", "payment_months", "seed"})
@@ -724,7 +724,7 @@ def sensitivity(inp: Inputs) -> pd.DataFrame:
             else:
                 varied = _vary(inp, name, val)
             a = account(varied)
-            pay = paid(inp, varied.gross_share, varied.decay)
+            pay = paid(inp, varied.gross_share)
             r[f"municipality_{tag}"] = a.municipal_saving - varied.evaluator_cost - pay
             r[f"surplus_{tag}"] = a.surplus
         rows.append(r)
@@ -779,6 +779,7 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None =
                   discount_rate=settings["discount_rate"], horizon=settings["horizon"],
                   constant_years=settings["constant_years"], decay=settings["decay"],
                   decay_sd=settings.get("decay_sd", 0.05), job_retention=settings.get("job_retention"),
+                  job_retention_sd=settings.get("job_retention_sd", 0.05),
                   investor_share=c.get("investor_share", 0.5), mode=c.get("mode", "surplus_share"),
                   price=float(c.get("price", 0) or 0) if c.get("mode") == "agreed_price" else 0.0,
                   cap_payment=c.get("cap_payment", 0) or 0.0,
@@ -879,9 +880,9 @@ TARGETS = ("municipality_account", "investor_return", "investor_irr", "payment")
 def _contract_results(inp: Inputs, world: Inputs) -> dict:
     """The TARGETS when the contract `inp` is signed and the world turns out as `world` (its
     effect, gross share and decay): the prices held, the participants in employment paid."""
-    pay = paid(inp, world.gross_share, world.decay)
+    pay = paid(inp, world.gross_share)
     return {"municipality_account": account(world).municipal_saving - inp.evaluator_cost - pay,
-            "investor_return": shares(inp, pay)[1], "investor_irr": investor_irr(inp, pay, world.decay),
+            "investor_return": shares(inp, pay)[1], "investor_irr": investor_irr(inp, pay),
             "payment": pay}
 
 

@@ -24,6 +24,11 @@ from sibeval.extract.timegrid import month_of_dates
 from sibeval.outcomes.status import HEADLINES, classify_status
 
 START, END = "start", "end"          # the anchors: months relative to the start / the end month
+# the trajectory's analysis table (trajectory_tables), which the publish family declares
+TRAJECTORY_COLUMNS = ("outcome", "anchor", "month", "outcome_month", "n_participants", "n_controls",
+                      "weight_participants", "weight_controls", "x_participants", "x_controls",
+                      "persons_x_participants", "persons_x_controls", "share_participants", "share_controls",
+                      "estimate", "ci_low", "ci_high", "band_low", "band_high", "method")
 
 
 def monthly_status(status: pd.DataFrame, panel: Panel, codes: CodeTable, before: int = 24,
@@ -112,8 +117,16 @@ def trajectory(monthly: pd.DataFrame, outcome: str, draws: int = 500, seed: int 
             arr = np.zeros((len(sets), len(keys)))
             np.add.at(arr, (s_idx[m], j_idx[m]), v[m])
             sums[name + tag] = arr
+        idx = pd.MultiIndex.from_frame(keys)
         seen = d[m & obs].groupby(["anchor", "month"])["pnr"].nunique()
-        table[f"n_{role}s"] = seen.reindex(pd.MultiIndex.from_frame(keys)).fillna(0).astype(int).to_numpy()
+        table[f"n_{role}s"] = seen.reindex(idx).fillna(0).astype(int).to_numpy()
+        # the counts behind the shares, for the disclosure ledger: the weighted size and count
+        # (participants' weights are 1) and the distinct persons with the outcome
+        table[f"weight_{role}s"] = sums["B" + tag].sum(axis=0)
+        table[f"x_{role}s"] = sums["A" + tag].sum(axis=0)
+        with_it = d[m & obs & (np.nan_to_num(d[outcome].to_numpy(float)) == 1)]
+        table[f"persons_x_{role}s"] = (with_it.groupby(["anchor", "month"])["pnr"].nunique()
+                                       .reindex(idx).fillna(0).astype(int).to_numpy())
 
     def shares(k):
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -225,3 +238,23 @@ def pre_period_overlaps(traj: Trajectory) -> bool:
     curves overlap there, as matching on the history should make them)."""
     t = traj.table[(traj.table["anchor"] == START) & np.isfinite(traj.table["band_low"])]
     return bool(((t["band_low"] <= 0) & (t["band_high"] >= 0)).all())
+
+
+def trajectory_tables(status: pd.DataFrame, panel: Panel, codes: CodeTable, follow_up: int, settings: dict,
+                      outcomes) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The analysis tables of the trajectories (`settings`: the cohort's trajectory section):
+    one row per outcome, anchor and month with the counts the disclosure ledger needs and
+    `outcome_month` marking the contract's month; the decay per outcome; a log line each."""
+    monthly = monthly_status(status, panel, codes, before=settings["months_before"])
+    tables, decays, lines = [], [], []
+    for o in outcomes:
+        t = trajectory(monthly, o, draws=settings["draws"], seed=settings["seed"])
+        d = fit_decay(t, first=follow_up, min_persons=settings["min_persons"])
+        f = t.to_frame()
+        f["outcome_month"] = (f["anchor"] == END) & (f["month"] == follow_up)
+        tables.append(f.assign(method=t.method))
+        decays.append(d.to_frame())
+        lines.append(f"{o}: effect {d.effect_first:+.3f} at +{d.first}, decay {d.decay:.3f} (95 % {d.ci_low:.3f} to "
+                     f"{d.ci_high:.3f}) over {d.months} months; the pre-period "
+                     + ("overlaps" if pre_period_overlaps(t) else "does not overlap"))
+    return pd.concat(tables, ignore_index=True), pd.concat(decays, ignore_index=True), lines

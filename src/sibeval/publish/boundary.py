@@ -25,9 +25,10 @@ from sibeval.publish.outcomes import OutcomeTables
 from sibeval.publish.progression import EMPTY, Progression
 from sibeval.publish.provenance import Provenance
 from sibeval.publish.qc import Qc
+from sibeval.publish.trajectories import EMPTY_TRAJECTORY, Trajectories
 
 # registration order is the ledger's order, which fixes the order of the repairs
-FAMILIES = (OutcomeTables, Flows, Matching, HoursWage, Progression, Provenance, Qc)
+FAMILIES = (OutcomeTables, Flows, Matching, HoursWage, Progression, Trajectories, Provenance, Qc)
 
 
 class Boundary:
@@ -65,10 +66,21 @@ class Boundary:
     def publish(self, p: Protection) -> dict[str, pd.DataFrame]:
         """The published tables: same columns as the analysis tables, hidden cells as markers;
         a family left out (no questionnaires) gives its tables empty."""
-        out = dict(EMPTY)
+        out = dict(EMPTY) | EMPTY_TRAJECTORY
         for f in self.families:
             out |= f.published(self.ctx, p.hidden)
         return out
+
+
+def tables_to_publish(tables: dict[str, pd.DataFrame], cohort: dict) -> dict[str, pd.DataFrame]:
+    """The analysis tables the boundary publishes from: the trajectory only when the cohort's
+    trajectory.publish is on, the decay not yet (issue 25: both are read so that they are
+    computed with the analysis)."""
+    out = dict(tables)
+    out.pop("decay", None)
+    if not (cohort.get("trajectory") or {}).get("publish"):
+        out.pop("trajectory", None)
+    return out
 
 
 def protect_refined(ctx: Context, families, rounds: int = 4) -> Protection:

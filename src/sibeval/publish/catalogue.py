@@ -55,6 +55,10 @@ ANALYSIS = (
     AnalysisTable("placebo", "effects"),
     AnalysisTable("diagnostics", "effects"),
     AnalysisTable("sensitivity", "effects"),
+    # issue 25: read by the boundary so that they are computed with the analysis; the trajectory
+    # is published only when trajectory.publish is on (boundary.tables_to_publish), the decay not yet
+    AnalysisTable("trajectory", "effects"),
+    AnalysisTable("decay", "effects"),
     AnalysisTable("progression_flow", "progression", "progression.enabled"),
     AnalysisTable("progression_items", "progression", "progression.enabled"),
     AnalysisTable("who5", "progression", "progression.enabled"),
@@ -84,6 +88,8 @@ PUBLISHED = (
                    needs="progression.enabled"),
     PublishedTable("who5", "progression", caption="who5", category="5. Progression", needs="progression.enabled"),
     PublishedTable("who5_bands", "progression", needs="progression.enabled"),
+    # not yet in the note or the workbook (issue 25)
+    PublishedTable("trajectory", "trajectories", needs="trajectory.publish", reader=False),
     PublishedTable("checksums", "provenance", reader=False),
     PublishedTable("qc_extract_summary", "qc", folder="qc", caption="extract_summary", category="1. Data",
                    reader=False, rule="publish_qc", source="extract_summary"),

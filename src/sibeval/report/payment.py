@@ -127,14 +127,17 @@ class PaymentSection(NoteBase):
             tables.append(self._prices(prices))
         return {"title": cat("economics.title"), "intro": intro, "tables": tables}
 
+    def _staged(self) -> bool:
+        stages = self.t.get("econ_stages")
+        return stages is not None and len(stages) > 1
+
     def _mode(self) -> str:
         return ((self.c.get("economics") or {}).get("contract") or {}).get("mode", "surplus_share")
 
     def _contract(self, inp, a) -> str:
         """The contract in the reader's words: who pays whom, what, and the optional terms."""
         cat, f, mode = self.cat, self.f, self._mode()
-        stages = self.t.get("econ_stages")
-        staged = stages is not None and len(stages) > 1
+        stages, staged = self.t.get("econ_stages"), self._staged()
         # a staged contract's price at every stage (its later stages paid only for those still in work)
         price = stages["price"].map(as_number).sum() if staged else a["payment_per_employed"]
         text = cat(f"economics.contract.{mode}", share=f.pct(as_number(inp.get("investor_share")), 0),
@@ -184,6 +187,8 @@ class PaymentSection(NoteBase):
         note = cat("economics.parties_note", n=f.int(inp.get("n_participants")) if as_number(inp.get("n_participants"))
                    is not None else "–", decay_sd=f.num(100 * as_number(inp.get("decay_sd", 0.05)), 0),
                    caps=cat("economics.caps") if capped else "",
+                   retention=cat("economics.retention_sd", sd=f.num(100 * as_number(inp.get("job_retention_sd", 0.05)),
+                                                                    0)) if self._staged() else "",
                    provider=cat("economics.provider_risk." + ("loan" if self._mode() == "loan" else "share"
                                 if as_number(inp.get("co_financing")) else "none")))
         return Table("econ_parties", cat("economics.parties"),

@@ -273,7 +273,7 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
         planned = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']}*[stage_factor]*{cell['gross_share']}"
                         f"+[other_payment],"
                         f"[provider_cost]+{cell['investor_share']}*[surplus])")
-        pw.put(ws, f"E{r}", _rows(f).format(**cell, stage_factor_decay=stage_formula(cell, cell["decay"]),
+        pw.put(ws, f"E{r}", _rows(f).format(**cell, stage_factor_decay=stage_formula(cell),
                                             not_reachable=w["not_reachable"],
                                             bounded_payment=bounded(planned, _rows("[provider_cost]"), cell)),
                values[key])
@@ -375,9 +375,8 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
             row = f"'{calc}'!$E$" + "{}"
             price = (f"IF(ISNUMBER({cell['price']}),{cell['price']}*{row.format(CALC_ROWS['stage_factor'])},"
                      f"{row.format(CALC_ROWS['payment_per_employed'])})")
-            paid = bounded(f"{price}*({cell['gross_share']}-{cell['effect']}+C{r})*{stage_formula(cell, f'E{r}')}"
-                           f"/{row.format(CALC_ROWS['stage_factor'])}+{row.format(CALC_ROWS['other_payment'])}",
-                           cell["provider_cost"], cell)
+            paid = bounded(f"{price}*({cell['gross_share']}-{cell['effect']}+C{r})"
+                           f"+{row.format(CALC_ROWS['other_payment'])}", cell["provider_cost"], cell)
             evaluator = f"N({cell['evaluator_cost']})"
             pw.put(ws, f"J{r}", f"={saving}-{evaluator}-{paid}", float(table.loc[name, f"municipality_{case}"]))
             pw.put(ws, f"K{r}", f"={saving}-H{r}-{evaluator}", float(table.loc[name, f"surplus_{case}"]))
@@ -431,12 +430,13 @@ def _prices(pw, ws, inp, prices, cell, w, cat) -> None:
     print_setup(ws, "2:2")
 
 
-def stage_formula(cell: dict, decay: str) -> str:
+def stage_formula(cell: dict) -> str:
     """Excel formula text: the share of the full price expected per participant in employment
-    at the first stage, at `decay` (1 without stages)."""
+    at the first stage (1 without stages): a later stage's share times the job retention (an
+    empty retention: 1 - the annual fall) to the power of the years since the first stage."""
     m1 = cell["stage1_months"]
     jr = cell["job_retention"]
-    yearly = f"IF(ISNUMBER({jr}),MIN(1,{jr}*(1-{decay})/(1-{cell['decay']})),1-{decay})"
+    yearly = f"IF(ISNUMBER({jr}),MIN(1,{jr}),1-{cell['decay']})"
     terms = "+".join(f"N({cell[f'stage{k}_share']})*{yearly}^((N({cell[f'stage{k}_months']})-N({m1}))/12)"
                      for k in range(1, MAX_STAGES + 1))
     shares = ",".join(cell[f"stage{k}_share"] for k in range(1, MAX_STAGES + 1))
