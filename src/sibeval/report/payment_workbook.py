@@ -32,6 +32,7 @@ RESULT_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
 EDGE = Border(*(Side(style="thin", color="999999"),) * 4)
+WRAP = Alignment(wrap_text=True, vertical="top")           # a long label wraps within its column
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
 FORMATS = {"share": "0.0%", "pp": "0.00%", "kr": "#,##0", "years": "0", "person_years": "0.00",
@@ -181,7 +182,7 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
     stages = dict(enumerate(inp.stages, start=1))
     for i, (key, unit) in enumerate(INPUTS):
         r = first + 2 + i
-        ws.cell(r, 1, w[f"inputs_labels.{key}"])
+        _label(ws, r, w[f"inputs_labels.{key}"])
         if key.startswith("stage"):
             k, part = int(key[5]), key.split("_")[1]
             value = stages[k][0 if part == "months" else 1] if k in stages else None
@@ -201,11 +202,19 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
     ws.cell(r, 4, w["assumption"])
     ws.column_dimensions["A"].width = 62
     ws.column_dimensions["B"].width = 16
-    ws.column_dimensions["C"].width = 16
+    ws.column_dimensions["C"].width = 34
     ws.column_dimensions["D"].width = 42
     ws.freeze_panes = "A4"
     print_setup(ws, None)
     return cell
+
+
+def _label(ws, row: int, text: str, width: int = 62) -> None:
+    """A label in column A that wraps, its row tall enough for it (a viewer does not fit it)."""
+    ws.cell(row, 1, text).alignment = WRAP
+    lines = math.ceil(len(text) / (width + 10))           # a proportional font fits more than the width
+    if lines > 1:
+        ws.row_dimensions[row].height = 15 * lines
 
 
 def _input_value(inp: Inputs, key: str):
@@ -328,7 +337,7 @@ def _results_block(pw, ws, values, w, cat) -> None:
     for i, key in enumerate(RESULTS):
         r = 6 + i
         where = values[key] if key == "years_to_break_even" else f"E{CALC_ROWS[key]}"
-        ws.cell(r, 1, labels[key])
+        _label(ws, r, labels[key])
         value = pw.cached[(calc, where)]
         pw.put(ws, f"B{r}", f"='{calc}'!{where}", value)
         c = ws[f"B{r}"]
