@@ -524,3 +524,20 @@ def test_a_staged_contract_states_its_full_price():
     assert ec.account(agreed).payment == pytest.approx(ec.account(staged).payment)
     with pytest.raises(ValueError, match="job_retention=0 must be a share above 0"):
         replace(CAT, job_retention=0)
+
+
+def test_a_binding_cap_gives_the_contracts_own_break_evens_and_totals():
+    """Review of #24: with an agreed price and a payment cap below the provider's cost the
+    investor can never break even (the break-even effect and the count say so, rather than a
+    closed form that ignores the cap); the municipality's break-even effect is the contract's
+    (solve, the prices held); the contract value is the capped ceiling; no cost, no rate."""
+    capped = replace(CAT, mode="agreed_price", price=240000, cap_payment=60000, n_participants=56)
+    be = ec.break_even(capped)
+    assert np.isnan(be.investor_effect) and ec.cohort_totals(capped, 56).employed_for_investor is None
+    assert be.municipality_effect == pytest.approx(ec.solve(capped, "effect", "municipality_account", 0), abs=1e-6)
+    assert ec.cohort_totals(capped, 56).contract_value == pytest.approx(56 * 60000)
+    cap_return = replace(CAT, cap_return=0.05)
+    assert ec.cohort_totals(cap_return, 56).contract_value == pytest.approx(56 * CAT.provider_cost * 1.05)
+    assert np.isnan(ec.investor_irr(replace(CAT, provider_cost=0), 1000.0))
+    uncapped = ec.break_even(CAT)                                   # no cap: the closed forms
+    assert uncapped.investor_effect == pytest.approx(ec.solve(CAT, "effect", "investor_return", 0), abs=1e-9)

@@ -25,11 +25,14 @@ def test_the_bootstrap_is_seeded_and_resamples_whole_matched_sets():
     a = tr.trajectory(m, "ordinary_employment", draws=40, seed=7)
     b = tr.trajectory(m, "ordinary_employment", draws=40, seed=7)
     assert a.table.equals(b.table) and np.array_equal(a.draws, b.draws, equal_nan=True)
-    # one matched set, every participant and control in it the same: every draw is the estimate
-    same = m[m.subclass == 0].assign(ordinary_employment=1.0)
-    one = tr.trajectory(same, "ordinary_employment", draws=10)
-    finite = np.isfinite(one.draws)
-    assert finite.any() and np.allclose(one.draws[finite], 0.0)
+    # every participant and control the same: every draw is the estimate
+    same = m[m.subclass.isin([0, 1])].assign(ordinary_employment=1.0)
+    two = tr.trajectory(same, "ordinary_employment", draws=10)
+    finite = np.isfinite(two.draws)
+    assert finite.any() and np.allclose(two.draws[finite], 0.0)
+    # one matched set: resampling it cannot show any uncertainty, so none is claimed
+    one = tr.trajectory(m[m.subclass == 0], "ordinary_employment", draws=10)
+    assert np.isnan(one.draws).all() and one.table["ci_low"].isna().all()
 
 
 def test_the_decay_is_recovered_within_its_interval_across_seeds():

@@ -318,6 +318,7 @@ def investor_irr(inp: Inputs, payment, keep=None):
         above = (a * np.exp(-mid * t[:, None] if payment.ndim else -mid * t)).sum(axis=0) > 1
         lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
     irr = np.where(payment > 0, np.expm1((lo + hi) / 2), -1.0)
+    irr = np.where(np.isfinite(payment) & (inp.provider_cost > 0), irr, np.nan)   # nothing invested: no rate
     return float(irr) if irr.ndim == 0 else irr
 
 
@@ -481,7 +482,7 @@ def cohort_totals(inp: Inputs, participants: int, price: float | None = None) ->
 
     if participants < 1:
         raise ValueError(f"economics: participants={participants!r} must be at least 1")
-    p = account(inp).payment_per_employed if price is None else float(price)
+    p = contract_price(inp) if price is None else float(price)
     if p <= 0:
         raise ValueError(f"economics: price={price!r} must be above 0 kr")
     k, effort = annuity(inp), inp.effort_saving_share * inp.effort_cost
@@ -489,10 +490,15 @@ def cohort_totals(inp: Inputs, participants: int, price: float | None = None) ->
     slope = inp.annual_gain * k - p
     share = (inp.control_share * inp.annual_gain * k - effort) / slope if slope else float("nan")
     investor = math.ceil(inp.provider_cost * participants / p - 1e-9)
+    if _capped(inp):       # the first count whose capped payment covers the cost, if any
+        investor = next((x for x in range(participants + 1)
+                         if participants * contract_payment(inp, p * x / participants + inp.other_payment)
+                         >= participants * inp.provider_cost - 1e-6), participants + 1)
     # the municipality gains with each person employed only while the price is below the saving
     municipality = share * participants if slope > 0 else float("nan")
     return CohortTotals(participants, p, inp.gross_share * participants, p * inp.gross_share * participants,
-                        p / float(stage_factor(inp)) * participants, investor if investor <= participants else None,
+                        contract_payment(inp, p / float(stage_factor(inp))) * participants,
+                        investor if investor <= participants else None,
                         municipality if 0 <= municipality <= participants else None)
 
 
@@ -565,6 +571,12 @@ def break_even(inp: Inputs) -> BreakEven:
     slope = per_effect - p
     e_mun = (p * inp.control_share + inp.other_payment + inp.evaluator_cost - effort - other) / slope \
         if slope else np.nan
+    if _capped(inp):
+        # the closed forms hold while no cap or floor binds at the break-even: else the contract's
+        # own answer (solve, the prices held), or none when no effect reaches it
+        g_inv = _checked(inp, g_inv, "investor_return", 0.0 if inp.mode != "loan" else None)
+        e_mun = _checked(inp, e_mun + inp.control_share, "municipality_account", 0.0) - inp.control_share
+
     def m_decay(d):            # the account at decay d, the payment as planned
         per, oth = _gain_per_effect(inp, d)
         return effort + inp.effect * per + oth - inp.evaluator_cost - acc.payment
@@ -575,10 +587,30 @@ def break_even(inp: Inputs) -> BreakEven:
     return BreakEven(g_inv, g_inv - inp.control_share, e_surplus, e_mun, d_mun, s_mun)
 
 
+def _capped(inp: Inputs) -> bool:
+    """Whether the contract has a cap or floor (or is a reinvestment, repaid at most its cost)."""
+    return bool(inp.cap_payment) or inp.cap_return is not None or inp.floor_return is not None \
+        or inp.mode == "reinvestment"
+
+
+def _checked(inp: Inputs, gross: float, target: str, value: float | None) -> float:
+    """A closed-form break-even gross share checked against the contract: kept when the contract
+    gives `target` = `value` there, else solved for under the contract; NaN when unreachable."""
+    if value is None or not np.isfinite(gross):
+        return gross
+    c = inp.control_share
+    world = replace(inp, effect=gross - c, gross_share=gross) if 0 < gross <= 1 else None
+    if world is not None and abs(_contract_results(inp, world)[target] - value) < 1e-6 * max(1.0, inp.provider_cost):
+        return gross
+    try:
+        return solve(inp, "effect", target, value) + c
+    except ValueError:
+        return np.nan
+
+
 def _first_root(f, start: float, lo: float, hi: float) -> float:
-    """The root of f nearest `start` in the direction that leads from f(start) towards 0 (a
-    staged contract's account is not monotone in the decay: the payment falls too); NaN if
-    none in [lo, hi]."""
+    """The root of f nearest `start` in the direction that leads from f(start) towards 0 (f
+    need not be monotone); NaN if none in [lo, hi]."""
     grid = np.linspace(lo, hi, 801)
     v = np.array([f(x) for x in grid])
     here = f(start)

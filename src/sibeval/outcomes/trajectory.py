@@ -141,6 +141,8 @@ def trajectory(monthly: pd.DataFrame, outcome: str, draws: int = 500, seed: int 
     k = rng.multinomial(len(sets), np.full(len(sets), 1 / len(sets)), size=draws).astype(float)
     bp, bc = shares(k)
     diff = bp - bc
+    if len(sets) < 2:                     # one matched set: resampling it shows no uncertainty at all
+        diff[:] = np.nan
     a = (1 - level) / 2
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)          # a month nobody is observed in

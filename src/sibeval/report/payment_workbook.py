@@ -85,7 +85,7 @@ CALC = [
     # the cohort's totals at the contract's price (the ceiling: every participant in employment)
     ("expected_employed", "persons", "={n_participants}*{gross_share}"),
     ("expected_payment", "kr", "={n_participants}*[payment]"),
-    ("contract_value", "kr", "={n_participants}*[payment_per_employed]/[stage_factor]"),
+    ("contract_value", "kr", "={n_participants}*{bounded_full_price}"),
     ("employed_for_investor", "count", "=IF(N({n_participants})=0,\"–\",IF(ROUNDUP({provider_cost}*{n_participants}"
                                        "/[payment_per_employed]-1E-9,0)>{n_participants},\"{not_reachable}\","
                                        "ROUNDUP({provider_cost}*{n_participants}/[payment_per_employed]-1E-9,0)))"),
@@ -271,20 +271,24 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
     values["other_payment"] = inp.other_payment
     # the cohort's totals (0 and a dash without the cohort's size)
     n = inp.n_participants or 0
-    totals = ec.cohort_totals(inp, n) if n else None
+    totals = ec.cohort_totals(inp, n) if n and ec.contract_price(inp) > 0 else None
     values |= {"expected_employed": n * inp.gross_share, "expected_payment": n * acc.payment,
-               "contract_value": n * acc.payment_per_employed / float(ec.stage_factor(inp)),
-               "employed_for_investor": "–" if not n else totals.employed_for_investor or w["not_reachable"]}
+               "contract_value": n * ec.contract_payment(inp, ec.full_price(inp)),
+               "employed_for_investor": "–" if not n or totals is None else totals.employed_for_investor
+               or w["not_reachable"]}
     labels = _row_labels(cat, w)
     for key, unit, f in CALC:
         r = CALC_ROWS[key]
         ws.cell(r, 4, labels[key])
+        # everyone in employment at every stage: the full price, within the caps (the contract's ceiling)
+        full = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']},[payment_per_employed]/[stage_factor])")
         planned = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']}*[stage_factor]*{cell['gross_share']}"
                         f"+[other_payment],"
                         f"[provider_cost]+{cell['investor_share']}*[surplus])")
         pw.put(ws, f"E{r}", _rows(f).format(**cell, stage_factor_decay=stage_formula(cell),
                                             not_reachable=w["not_reachable"],
-                                            bounded_payment=bounded(planned, _rows("[provider_cost]"), cell)),
+                                            bounded_payment=bounded(planned, _rows("[provider_cost]"), cell),
+                                            bounded_full_price=bounded(full, _rows("[provider_cost]"), cell)),
                values[key])
         ws[f"E{r}"].number_format = FORMATS[unit]
     # the municipality's account by year: year 0 is the programme year (saving minus payment)
