@@ -170,6 +170,11 @@ class Inputs:
         return float(sum(o.price * o.gross_share for o in self.outcome_types))
 
     @property
+    def other_annual_gain(self) -> float:
+        """The municipality's yearly saving from the further outcome types' effects (kr per participant)."""
+        return float(sum(o.effect * o.annual_gain for o in self.outcome_types))
+
+    @property
     def financed_share(self) -> float:
         """The investor's share of the provider's cost (the rest is the provider's own)."""
         return 1.0 - self.co_financing
@@ -191,11 +196,16 @@ def discount_factors(inp: Inputs) -> np.ndarray:
     return (1 + inp.discount_rate) ** -np.arange(1, inp.horizon + 1, dtype=float)
 
 
+def se_of_ci(low: float, high: float, alpha: float) -> float:
+    """The standard error a normal (1 - alpha) confidence interval implies."""
+    return (high - low) / (2 * norm.ppf(1 - alpha / 2))
+
+
 def effect_se(inp: Inputs) -> float:
     """The effect's standard error implied by its confidence interval (normal)."""
     if inp.effect_ci is None:
         raise ValueError("economics: risk needs the effect's confidence interval (effect_ci)")
-    return (inp.effect_ci[1] - inp.effect_ci[0]) / (2 * norm.ppf(1 - inp.alpha / 2))
+    return se_of_ci(*inp.effect_ci, inp.alpha)
 
 
 def annuity(inp: Inputs, decay: float | None = None) -> float:
@@ -241,7 +251,7 @@ def account(inp: Inputs) -> Account:
     effort = inp.effort_saving_share * inp.effort_cost
     benefits = inp.effect * inp.saved_benefits * k
     tax = inp.effect * inp.extra_tax * k
-    other = float(sum(o.effect * o.annual_gain for o in inp.outcome_types)) * k
+    other = inp.other_annual_gain * k
     saving = effort + benefits + tax + other
     surplus = saving - inp.provider_cost - inp.evaluator_cost
     if inp.mode == "agreed_price":           # the agreed (full) price, later stages for those still in work
@@ -556,7 +566,7 @@ def _gain_per_effect(inp: Inputs, decay=None) -> tuple[float, float]:
     """The saving per unit of the main effect over the horizon (kr), and the further outcome
     types' saving (kr), at `decay`."""
     k = annuity(inp, decay)
-    return inp.annual_gain * k, float(sum(o.effect * o.annual_gain for o in inp.outcome_types)) * k
+    return inp.annual_gain * k, inp.other_annual_gain * k
 
 
 def break_even(inp: Inputs) -> BreakEven:
@@ -630,7 +640,7 @@ def cash_flow(inp: Inputs) -> pd.DataFrame:
     disc = discount_factors(inp)
     years = np.arange(0, inp.horizon + 1)
     effect = np.r_[0.0, inp.effect * prof]
-    per_year = inp.effect * inp.annual_gain + sum(o.effect * o.annual_gain for o in inp.outcome_types)
+    per_year = inp.effect * inp.annual_gain + inp.other_annual_gain
     saving = np.r_[acc.effort_saving, per_year * prof]
     pv = saving * np.r_[1.0, disc]
     pay = np.r_[acc.payment + inp.evaluator_cost, np.zeros(inp.horizon)]
@@ -802,8 +812,7 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None =
     for name, t in (c.get("outcome_types") or {}).items():
         o = _measured(effects, name, "economics.contract.outcome_types")
         types.append(OutcomeType(name, float(o["share_participants"]), float(o["estimate"]), float(t["price"]),
-                                 float(t["annual_gain"]), (float(o["ci_high"]) - float(o["ci_low"]))
-                                 / (2 * norm.ppf(1 - alpha / 2))))
+                                 float(t["annual_gain"]), se_of_ci(float(o["ci_low"]), float(o["ci_high"]), alpha)))
     return Inputs(effect=float(vals["estimate"]), gross_share=float(vals["share_participants"]),
                   provider_cost=settings["provider_cost"], effort_cost=settings["effort_cost"],
                   effort_saving_share=settings["effort_saving_share"],

@@ -108,7 +108,8 @@ def trajectory(monthly: pd.DataFrame, outcome: str, draws: int = 500, seed: int 
     j_idx = col.get_indexer(pd.MultiIndex.from_frame(d[["anchor", "month"]]))
     obs = d["observed"].to_numpy(bool)
     w = d["weight"].to_numpy(float) * obs
-    y = np.nan_to_num(d[outcome].to_numpy(float)) * w
+    has = np.nan_to_num(d[outcome].to_numpy(float))
+    y = has * w
     table = keys.copy()
     sums = {}
     for role, tag in (("participant", "p"), ("control", "c")):
@@ -117,16 +118,15 @@ def trajectory(monthly: pd.DataFrame, outcome: str, draws: int = 500, seed: int 
             arr = np.zeros((len(sets), len(keys)))
             np.add.at(arr, (s_idx[m], j_idx[m]), v[m])
             sums[name + tag] = arr
-        idx = pd.MultiIndex.from_frame(keys)
         seen = d[m & obs].groupby(["anchor", "month"])["pnr"].nunique()
-        table[f"n_{role}s"] = seen.reindex(idx).fillna(0).astype(int).to_numpy()
+        table[f"n_{role}s"] = seen.reindex(col).fillna(0).astype(int).to_numpy()
         # the counts behind the shares, for the disclosure ledger: the weighted size and count
         # (participants' weights are 1) and the distinct persons with the outcome
         table[f"weight_{role}s"] = sums["B" + tag].sum(axis=0)
         table[f"x_{role}s"] = sums["A" + tag].sum(axis=0)
-        with_it = d[m & obs & (np.nan_to_num(d[outcome].to_numpy(float)) == 1)]
+        with_it = d[m & obs & (has == 1)]
         table[f"persons_x_{role}s"] = (with_it.groupby(["anchor", "month"])["pnr"].nunique()
-                                       .reindex(idx).fillna(0).astype(int).to_numpy())
+                                       .reindex(col).fillna(0).astype(int).to_numpy())
 
     def shares(k):
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -110,8 +110,8 @@ class PaymentSection(NoteBase):
             saving=f.pct(inp["effort_saving_share"], 0),
         ) + " " + self._contract(inp, a)
         tables = [account, break_even, risk_t]
-        stages = self.t.get("econ_stages")
-        if stages is not None and len(stages) > 1:          # a contract paid in stages
+        if self._staged():                                   # a contract paid in stages
+            stages = self.t["econ_stages"]
             rows = [[f.int(r["stage"]), f.int(r["months"]), f.pct(r["price_share"], 0), f.int(r["price"]),
                      f.pct(r["retention"], 0), f.int(r["expected_payment"])] for _, r in stages.iterrows()]
             head = [self.col(c) for c in ("stage", "months", "price_share", "price", "retention", "expected_payment")]

@@ -57,7 +57,7 @@ CALC = [
     ("effort_saving", "kr", "={effort_saving_share}*{effort_cost}"),
     ("benefits_saving", "kr", "={effect}*{saved_benefits}*[annuity]"),
     ("tax_gain", "kr", "={effect}*{extra_tax}*[annuity]"),
-    ("other_saving", "kr", "=N({other_effect})*N({other_annual_gain})*[annuity]"),
+    ("other_saving", "kr", "={other_gain}*[annuity]"),
     ("municipal_saving", "kr", "=[effort_saving]+[benefits_saving]+[tax_gain]+[other_saving]"),
     ("provider_cost", "kr", "={provider_cost}"),
     ("evaluator_cost", "kr", "=N({evaluator_cost})"),
@@ -66,8 +66,8 @@ CALC = [
     # the agreed price, or the cost plus the investor's share of the surplus, within the
     # contract's floor and caps (an empty cap or floor, or a payment cap of 0, is none)
     ("payment", "kr", "={bounded_payment}"),
-    ("investor_share", "kr", "=(1-N({co_financing}))*IF(ISNUMBER({loan_rate}),"
-                             "[provider_cost]*((1+{loan_rate})^({payment_months}/12)-1),[payment]-[provider_cost])"),
+    # the investor's share of the cost times its return (a loan: the interest)
+    ("investor_share", "kr", "=(1-N({co_financing}))*[provider_cost]*[investor_return]"),
     ("investor_return", "share", "=IF(ISNUMBER({loan_rate}),(1+{loan_rate})^({payment_months}/12)-1,"
                                  "([payment]-[provider_cost])/[provider_cost])"),
     ("provider_margin", "kr", "=[payment]-[provider_cost]-[investor_share]"),
@@ -171,7 +171,7 @@ def _inputs_block(pw, ws, inp, measured, w, price_year, title, cat) -> dict:
     ws["A1"] = w["title"].format(title=title) if title else w["title_plain"]
     ws["A1"].font = TITLE
     ws["A2"] = w["how"].format(price_year=py)
-    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws["A2"].alignment = WRAP
     ws.merge_cells("A2:D2")
     ws.row_dimensions[2].height = 48
     first = 5 + len(RESULTS) + 2                        # the inputs block starts below the results
@@ -237,6 +237,11 @@ def _rows(formula: str) -> str:
     return re.sub(r"\[(\w+)\]", lambda m: f"E{CALC_ROWS[m.group(1)]}", formula)
 
 
+def _other_gain(cell: dict) -> str:
+    """Excel formula text: the further outcome type's saving a year (0 without one)."""
+    return f"N({cell['other_effect']})*N({cell['other_annual_gain']})"
+
+
 def bounded(expr: str, cost: str, cell: dict) -> str:
     """Excel formula text: a payment per participant within the contract's floor and caps."""
     return (f"MIN(MAX({expr},IF({cell['floor_return']}=\"\",-1E+300,{cost}*(1+{cell['floor_return']}))),"
@@ -277,19 +282,18 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
                "employed_for_investor": "–" if not n or totals is None else totals.employed_for_investor
                or w["not_reachable"]}
     labels = _row_labels(cat, w)
+    # everyone in employment at every stage: the full price, within the caps (the contract's ceiling)
+    full = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']},[payment_per_employed]/[stage_factor])")
+    planned = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']}*[stage_factor]*{cell['gross_share']}"
+                    f"+[other_payment],[provider_cost]+{cell['investor_share']}*[surplus])")
+    fill = dict(cell, stage_factor_decay=stage_formula(cell), not_reachable=w["not_reachable"],
+                other_gain=_other_gain(cell),
+                bounded_payment=bounded(planned, _rows("[provider_cost]"), cell),
+                bounded_full_price=bounded(full, _rows("[provider_cost]"), cell))
     for key, unit, f in CALC:
         r = CALC_ROWS[key]
         ws.cell(r, 4, labels[key])
-        # everyone in employment at every stage: the full price, within the caps (the contract's ceiling)
-        full = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']},[payment_per_employed]/[stage_factor])")
-        planned = _rows(f"IF(ISNUMBER({cell['price']}),{cell['price']}*[stage_factor]*{cell['gross_share']}"
-                        f"+[other_payment],"
-                        f"[provider_cost]+{cell['investor_share']}*[surplus])")
-        pw.put(ws, f"E{r}", _rows(f).format(**cell, stage_factor_decay=stage_formula(cell),
-                                            not_reachable=w["not_reachable"],
-                                            bounded_payment=bounded(planned, _rows("[provider_cost]"), cell),
-                                            bounded_full_price=bounded(full, _rows("[provider_cost]"), cell)),
-               values[key])
+        pw.put(ws, f"E{r}", _rows(f).format(**fill), values[key])
         ws[f"E{r}"].number_format = FORMATS[unit]
     # the municipality's account by year: year 0 is the programme year (saving minus payment)
     cf = ec.cash_flow(inp)["net_present_value"].to_numpy()
@@ -299,8 +303,7 @@ def _calculation(pw, ws, inp, cell, w, cat) -> dict:
     pw.put(ws, "I3", _rows("=[effort_saving]-[payment]-[evaluator_cost]"), float(flows[0]))
     pw.put(ws, "J3", "=I3", float(cum[0]))
     # the saving a year per unit of the profile: the main effect's and the further outcome type's
-    gain = (f"({cell['effect']}*({cell['saved_benefits']}+{cell['extra_tax']})"
-            f"+N({cell['other_effect']})*N({cell['other_annual_gain']}))")
+    gain = f"({cell['effect']}*({cell['saved_benefits']}+{cell['extra_tax']})+{_other_gain(cell)})"
     for t in range(1, MAX_YEARS + 1):
         r = t + 3
         ws.cell(r, 8, t)
@@ -357,7 +360,7 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
             w["municipality_account"], w["surplus"]]
     for j, h in enumerate(head, 1):
         ws.cell(2, j, h).font = BOLD
-        ws.cell(2, j).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(2, j).alignment = WRAP
     base = {k: cell.get(k) for k in SENS_COLUMNS} | {"annual_gain": None}
     base_values = {k: (1.0 if k == "annual_gain" else getattr(inp, k)) for k in SENS_COLUMNS}
     table = ec.sensitivity(inp).set_index("parameter")
@@ -382,7 +385,7 @@ def _sensitivity(pw, ws, inp, cell, w, cat) -> None:
                 ws[coord].number_format = FORMATS[units[j]]
             k = _annuity_formula(calc, f"E{r}", f"F{r}", f"G{r}", cell["constant_years"])
             saving = (f"D{r}*{cell['effort_cost']}+(C{r}*({cell['saved_benefits']}+{cell['extra_tax']})*I{r}"
-                      f"+N({cell['other_effect']})*N({cell['other_annual_gain']}))*{k}")
+                      f"+{_other_gain(cell)})*{k}")
             # the contract's price per participant in employment times the gross share, which
             # moves with the effect (the control share held), within the caps and floor
             row = f"'{calc}'!$E$" + "{}"
@@ -413,7 +416,7 @@ def _prices(pw, ws, inp, prices, cell, w, cat) -> None:
             "neutral_margin"]
     for j, h in enumerate(head, 1):
         c = ws.cell(2, j, w[f"prices.{h}"])
-        c.font, c.alignment = BOLD, Alignment(wrap_text=True, vertical="top")
+        c.font, c.alignment = BOLD, WRAP
     last = 2 + len(prices)
     per_employed = f"'{calc}'!$E${CALC_ROWS['payment_per_employed']}"
     payment, cost = f"'{calc}'!$E${CALC_ROWS['payment']}", cell["provider_cost"]
@@ -433,7 +436,7 @@ def _prices(pw, ws, inp, prices, cell, w, cat) -> None:
         pw.put(ws, f"H{r}", f"=G{r}*D{r}-{cost}", float(row["neutral_margin"]))
         for col, fmt in zip("BCDEFGH", ("0", "0.0%", "0.00%", "#,##0", "#,##0", "#,##0", "#,##0")):
             ws[f"{col}{r}"].number_format = fmt
-    ws.cell(last + 2, 1, w["prices_note"]).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.cell(last + 2, 1, w["prices_note"]).alignment = WRAP
     ws.merge_cells(f"A{last + 2}:H{last + 2}")
     ws.row_dimensions[last + 2].height = 60
     ws.column_dimensions["A"].width = 40
