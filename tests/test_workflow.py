@@ -804,7 +804,7 @@ def test_the_readers_audit_passes_on_every_workbook_figure_and_sentence_in_both_
         audit_workbook,
         svg_text_problems,
     )
-    from sibeval.report.base import Labels, NoteBase, load_tables, provenance
+    from sibeval.report.base import Labels, NoteBase, cohort_labels, load_tables, provenance
     from sibeval.report.catalogue import Catalogue
     from sibeval.report.note import render_note
     from sibeval.report.value_labels import ValueLabels
@@ -815,7 +815,7 @@ def test_the_readers_audit_passes_on_every_workbook_figure_and_sentence_in_both_
         cfg, labels, text, paths = _reader_inputs(wd, cohort)
         report = wd / "results" / cohort / "report"
         for lang in ("da", "en"):
-            cat, lb = Catalogue(lang), Labels(labels, lang)
+            cat, lb = Catalogue(lang), Labels(cohort_labels(labels, cfg), lang)
             if lang == cfg["language"]:
                 note, figs, book = (report / "effect_note.html").read_text(encoding="utf-8"), report / "figures", \
                     report / "tables.xlsx"

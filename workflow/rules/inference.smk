@@ -16,7 +16,7 @@ rule effects:
         trajectory="results/{cohort}/interim/tables/trajectory.csv",
         decay="results/{cohort}/interim/tables/decay.csv",
     params:
-        run=rule_params("effects", "covariates", "follow_up_months", "trajectory", codes=True),
+        run=rule_params("effects", "covariates", "follow_up_months", "trajectory", "outcomes", codes=True),
     log:
         "results/{cohort}/interim/logs/effects.log",
     benchmark:

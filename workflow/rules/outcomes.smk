@@ -11,7 +11,7 @@ rule classify_outcomes:
         flow="results/{cohort}/interim/tables/flow.csv",
         flow_reasons="results/{cohort}/interim/tables/flow_reasons.csv",
     params:
-        run=rule_params("follow_up_months", "control_dates", "beyond_coverage", "disclosure.min_cell",
+        run=rule_params("follow_up_months", "control_dates", "beyond_coverage", "disclosure.min_cell", "outcomes",
                         codes=True),
     log:
         "results/{cohort}/interim/logs/classify_outcomes.log",

@@ -1,6 +1,6 @@
 """Status in the outcome month for participants and matched controls (rule classify_outcomes).
 
-Settings: cohort: follow_up_months, control_dates, beyond_coverage, disclosure.min_cell; the code table
+Settings: cohort: follow_up_months, outcomes, control_dates, beyond_coverage, disclosure.min_cell; the code table
 Inputs: panel, interim/matched.parquet, interim/participants.parquet, interim/flow_participants.csv
 Outputs: interim/status_month.parquet, interim/tables/table1.csv, flow.csv, flow_reasons.csv (exact)
 Run alone (after its inputs exist): python workflow/scripts/classify_outcomes.py cohort=<name>
@@ -13,6 +13,7 @@ from sibeval.adapters import context, run, standalone, write_csv, write_parquet
 from sibeval.design.cohort import require_publishable
 from sibeval.extract.panel_io import read_panel
 from sibeval.outcomes.flow import flow_counts
+from sibeval.outcomes.lasting import lasting_definitions, lasting_outcomes
 from sibeval.outcomes.status import analysed_sample, analysis_persons, classify_outcomes, table1
 
 log = logging.getLogger("sibeval")
@@ -30,6 +31,12 @@ def main(smk):
     status = classify_outcomes(persons, panel, codes, c["beyond_coverage"])
     sample = analysed_sample(status)   # the one decision every table reads
     status["not_analysed"], status["weight"] = sample["reason"], sample["weight"]
+    lasting = lasting_definitions(c["outcomes"])
+    if lasting:
+        status = status.join(lasting_outcomes(status, panel, ctx.codes, lasting))
+        for d in lasting:
+            log.info("%s: %s in at least %d of months %d-%d after the end month", d.name, d.status, d.at_least,
+                     d.first, d.last)
     part = status[status.role == "participant"]
     require_publishable(int((part.weight > 0).sum()), ctx.min_cell,
                         "have an observed outcome and matched controls")

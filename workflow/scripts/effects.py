@@ -1,6 +1,6 @@
 """Significance tests of participant vs control shares (rule effects).
 
-Settings: cohort: effects, covariates, follow_up_months, trajectory; the code table
+Settings: cohort: effects, covariates, follow_up_months, trajectory, outcomes; the code table
 Inputs: interim/status_month.parquet, interim/matched.parquet, panel
 Outputs: interim/tables/effects.csv, status_distribution.csv, hours_wage.csv, subgroups.csv, placebo.csv,
   diagnostics.csv, sensitivity.csv, trajectory.csv, decay.csv (exact; the publish rule suppresses them)
@@ -24,7 +24,8 @@ from sibeval.inference.effects import (
     with_covariates,
     with_persons,
 )
-from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.outcomes.lasting import lasting_definitions
+from sibeval.outcomes.status import HEADLINE_ORDER, HEADLINES, OUTCOMES
 from sibeval.outcomes.trajectory import TRAJECTORY_COLUMNS, Decay, trajectory_tables
 
 log = logging.getLogger("sibeval")
@@ -37,13 +38,14 @@ def main(smk):
     status = pd.read_parquet(smk.input.status)
     matched = pd.read_parquet(smk.input.matched)
     adjusted, covs = with_covariates(status, matched, c["covariates"])
-    res = outcome_effects(adjusted, e["primary_test"], e["alpha"], covariates=covs)
-    for r in res[-2:]:
+    lasting = tuple(d.name for d in lasting_definitions(c["outcomes"]))
+    res = outcome_effects(adjusted, e["primary_test"], e["alpha"], OUTCOMES + lasting, covariates=covs)
+    for r in res[len(OUTCOMES) - 2:]:
         log.info("%s: %.1f%% vs %.1f%% (diff %.1f, %s p=%.4f; adjusted for covariates %.1f, p=%.4f)",
                  r.outcome, 100 * r.share_participants, 100 * r.share_controls, 100 * r.estimate,
                  r.primary_test, r.p_value, 100 * r.adjusted_estimate, r.p_adjusted_regression)
     write_csv(with_persons(results_frame(res), status), smk.output.effects)
-    write_csv(sensitivity_table(status, res, e["alpha"]), smk.output.sensitivity)
+    write_csv(sensitivity_table(status, res, e["alpha"], tuple(HEADLINES) + lasting), smk.output.sensitivity)
     write_csv(distribution(status, e["monte_carlo_reps"], e["seed"]), smk.output.distribution)
     write_csv(hours_and_wage(status, e["alpha"]), smk.output.hours_wage)
     absent = [v for v in e["subgroups"] if v not in matched.columns]

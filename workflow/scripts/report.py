@@ -14,7 +14,7 @@ import pandas as pd
 
 from sibeval import __version__
 from sibeval.adapters import atomic_path, context, run, standalone
-from sibeval.report.base import Labels, document_time, load_tables, provenance
+from sibeval.report.base import Labels, cohort_labels, document_time, load_tables, provenance
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.note import cohort_summary, render_note
 from sibeval.report.workbook import write_workbook
@@ -33,7 +33,7 @@ def main(smk):
     shutil.rmtree(tmp_fig, ignore_errors=True)
     tmp_fig.mkdir(parents=True)
     doc = render_note(tables, c, p["labels"], prov, tmp_fig)
-    labels = Labels(p["labels"], ctx.lang)
+    labels = Labels(cohort_labels(p["labels"], c), ctx.lang)
     with atomic_path(smk.output.xlsx) as tmp:
         write_workbook(tmp, tables, prov, Catalogue(ctx.lang), c["title"], ctx.min_cell,
                        labels, document_time())

@@ -12,7 +12,8 @@ The data-generating process:
   catalogue's profile; their employability and history before the programme are drawn
   from the same chain as everyone else's, conditioned on that profile (so matching and
   the placebo test are meaningful); the programme changes their state
-  in the outcome month (a real effect);
+  in the outcome month (a real effect), a job beginning in one of the months after the end
+  month up to the outcome month (so a lasting outcome has persons both ways);
 * the chain's exit rates are calibrated (numerically, below) so that persons like the
   participants who stay on benefit reach the published control-group distribution.
 
@@ -348,6 +349,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
         states = np.concatenate([np.full(c, s) for s, c in _counts(prof[grp], len(ids)).items()])
         outcome_state[ids] = states
     sub_temp = rng.random((n, NM)) < np.where(kind == 0, 0.2, 0.05)[:, None]
+    follow_up, job_rng = prof.get("follow_up", 2), np.random.default_rng(seed + 7_000_001)
     for i in range(n_ref):
         s0, o0 = sm[i], om[i]
         S[i, : s0 + 1] = pre[i]
@@ -359,6 +361,11 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
         if o0 >= NM:                  # outcome month after the extract: nothing to force
             continue
         S[i, o0] = outcome_state[i] if i in analysed else T
+        if S[i, o0] in (SW, TW):
+            # the job began in one of the months after the end month up to the outcome month
+            # (their own stream: the rest of the extract is as before)
+            j = o0 - int(job_rng.integers(0, follow_up))
+            S[i, j: o0] = S[i, o0]
         _simulate(S[i: i + 1], o0 + 1, NM, kind[i: i + 1], u[i: i + 1], a_by_kind,
                   np.random.default_rng(seed + 100 + i), np.zeros(1))
 

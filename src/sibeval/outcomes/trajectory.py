@@ -39,7 +39,7 @@ def monthly_status(status: pd.DataFrame, panel: Panel, codes: CodeTable, before:
     Rows: one per analysed row, anchor and relative month: `start` months -before..-1 (relative
     to the start month), `end` months 0..after (relative to the end month; `after` None: as far
     as the extract covers any participant). Columns: row, pnr, role, subclass, weight, anchor,
-    month, observed (in the data, alive), status and a 0/1 column per headline outcome (NaN
+    month, observed (in the data, alive), dead, status and a 0/1 column per headline outcome (NaN
     where not observed).
     """
     df = status[status["weight"] > 0].reset_index(drop=True)
@@ -70,6 +70,7 @@ def monthly_status(status: pd.DataFrame, panel: Panel, codes: CodeTable, before:
         "anchor": np.tile(anchor, len(df)),
         "month": np.tile(rel, len(df)),
         "observed": observed.ravel(),
+        "dead": (found & panel.dead[r, c]).ravel(),
         "status": st.ravel(),
     })
     for h, members in HEADLINES.items():

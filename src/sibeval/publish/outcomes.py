@@ -151,7 +151,7 @@ class OutcomeTables(Family):
             nkey = ctx.add(outcome(fam, g, "N"), N, N, group=g, keep=cost[(whole, g)])
             for o in e.index:
                 x, persons = float(e.at[o, xc]), int(e.at[o, pc])
-                keep = 2 if (keep_headline and o in HEADLINES) else (1 if fam == MAIN else 0)
+                keep = 2 if (keep_headline and o not in STATUSES) else (1 if fam == MAIN else 0)
                 xk = ctx.add(outcome(fam, g, o), x, persons, group=g, keep=keep)
                 ck = ctx.add(outcome(fam, g, o, complement=True), N - x, N - persons, group=g, shown=False)
                 ctx.led.sums(nkey, [xk, ck], f"{fam}: {o} + not {o} = n ({g})")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from sibeval.errors import SibevalError
+from sibeval.outcomes.lasting import lasting_definitions
 from sibeval.outcomes.status import HEADLINE_ORDER
 from sibeval.publish.cells import as_number, is_suppressed
 from sibeval.report.catalogue import Catalogue
@@ -64,6 +65,21 @@ def run_time() -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     d = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
     return d.replace(tzinfo=None, microsecond=0)
+
+
+def cohort_labels(labels: dict, cohort: dict) -> dict:
+    """The labels with the cohort's lasting outcomes (cohort file `outcomes:`) named in every
+    language from the catalogues' wording."""
+    lasting = lasting_definitions(cohort.get("outcomes"))
+    if not lasting:
+        return labels
+    status = dict(labels.get("status", {}))
+    langs = sorted({lang for entry in status.values() for lang in entry})
+    for d in lasting:
+        status[d.name] = {lang: Catalogue(lang)("values.lasting", status=status.get(d.status, {}).get(lang, d.status),
+                                                at_least=d.at_least, months=d.months, first=d.first, last=d.last)
+                          for lang in langs}
+    return {**labels, "status": status}
 
 
 class Labels:
@@ -142,8 +158,9 @@ class NoteBase:
         self.lang = lang or cohort.get("language", "da")
         self.cat = Catalogue(self.lang)
         self.f = Formatter(self.lang)
-        self.lb = Labels(labels, self.lang)
+        self.lb = Labels(cohort_labels(labels, cohort), self.lang)
         self.k = cohort["disclosure"]["min_cell"]
+        self.lasting = tuple(d.name for d in lasting_definitions(cohort.get("outcomes")))
         self.alpha = cohort["effects"]["alpha"]
         self.eff = tables["effects"].set_index("outcome", drop=False)
         # the match's design record: the settings as the match applied them

@@ -46,7 +46,8 @@ class NoteBuilder(Sentences, NoteTables, NoteFigures, PaymentSection):
         t1 = self.table1()
         t1.figures = [x for x in (fig("table1_shares"),) if x]
         sections.append(t1)
-        eff = self.effects_table(self.t["effects"], "effects", cat("note.effects"), cat("note.effects_note"))
+        eff_note = cat("note.effects_note") + (" " + cat("note.effects_note_lasting") if self.lasting else "")
+        eff = self.effects_table(self.t["effects"], "effects", cat("note.effects"), eff_note)
         eff.figures = [x for x in (fig("effects"),) if x]
         sections.append(eff)
         sections.append(self.hours_wage())

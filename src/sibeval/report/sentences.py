@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.outcomes.status import HEADLINE_ORDER, STATUSES
 from sibeval.publish.cells import as_number
 from sibeval.report.base import NoteBase, is_true
 
@@ -17,7 +17,7 @@ class Sentences(NoteBase):
     # ---------- headline ----------
     def headlines(self) -> list[str]:
         out = []
-        for h in HEADLINE_ORDER:
+        for h in HEADLINE_ORDER + self.lasting:
             if h not in self.eff.index:
                 continue
             r = self.eff.loc[h]
@@ -30,7 +30,7 @@ class Sentences(NoteBase):
             )
             out.append(
                 self.cat(
-                    "note.headline_sentence",
+                    "note.headline_sentence" if h in HEADLINE_ORDER else "note.lasting_sentence",
                     label=label,
                     # to one decimal, as the effects table (whole shares read as 35 - 17 = 18
                     # beside "ca. 17 flere"); whole percent where the group's size is hidden
@@ -55,7 +55,7 @@ class Sentences(NoteBase):
     # ---------- reading aids ----------
     def reading_aids(self) -> list[str]:
         aids = []
-        statuses = [o for o in self.eff.index if o not in HEADLINE_ORDER]
+        statuses = [o for o in self.eff.index if o in STATUSES]
         for o, r in self.eff.iterrows():
             if is_true(r.get("suppressed")) or as_number(r["estimate"]) is None:
                 continue
