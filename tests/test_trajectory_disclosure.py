@@ -1,6 +1,6 @@
-"""The trajectory's monthly counts in the disclosure ledger (issue 25): linked to Table 1 at the
-outcome month and to each other by the persons censored between months, so a small number
-censored is protected; without complementary suppression the audit catches the leak."""
+"""The trajectory's monthly counts in the disclosure ledger (issue 25): the months everyone is
+observed in, over Table 1's sizes, the outcome month Table 1's own cells; without complementary
+suppression the audit catches a leak through a month's counts."""
 import pandas as pd
 import pytest
 
@@ -9,7 +9,7 @@ from sibeval.outcomes.trajectory import TRAJECTORY_COLUMNS
 from sibeval.publish.cells import MAIN, outcome
 from sibeval.publish.family import Context
 from sibeval.publish.ledger import Ledger, audit, protect
-from sibeval.publish.trajectories import Trajectories
+from sibeval.publish.trajectories import DECAY_COLUMNS, Trajectories
 
 
 def _table(n_part=(40, 40, 38), n_ctrl=(120.0, 120.0, 114.0), x_part=(14, 12, 11), x_ctrl=(30.0, 30.0, 29.0)):
@@ -26,7 +26,7 @@ def _table(n_part=(40, 40, 38), n_ctrl=(120.0, 120.0, 114.0), x_part=(14, 12, 11
 
 
 def _ledger(t: pd.DataFrame) -> Context:
-    ctx = Context({"trajectory": t}, 5, {}, False, Ledger(5))
+    ctx = Context({"trajectory": t, "decay": pd.DataFrame(columns=list(DECAY_COLUMNS))}, 5, {}, False, Ledger(5))
     first = t.iloc[0]
     for g, n, x in (("participant", first.weight_participants, first.x_participants),
                     ("control", first.weight_controls, first.x_controls)):   # Table 1's cells
@@ -36,20 +36,37 @@ def _ledger(t: pd.DataFrame) -> Context:
     return ctx
 
 
-def test_two_participants_censored_between_months_are_protected_only_by_complementary_cells():
-    ctx = _ledger(_table())
-    censored = [k for k in ctx.led.quantities if ":censored:" in k and ":participant:" in k]
-    assert len(censored) == 1 and ctx.led.quantities[censored[0]].value == 2
+def test_only_the_months_everyone_is_observed_in_are_published():
+    """Month +4 has lost two participants past the extract's end: publishing its size would
+    publish the 2 (40 - 38), so the table stops at +3; the pre-period stops where it falls short."""
+    t = _table()
+    pre = t.iloc[[0, 0, 0]].reset_index(drop=True).assign(anchor="start", month=[-1, -2, -3], outcome_month=False)
+    pre.loc[pre.index[2], "weight_participants"] = 39                         # before the extract began
+    t = pd.concat([pre, t], ignore_index=True)
+    assert list(zip(*Trajectories.complete(t)[["anchor", "month"]].T.to_numpy())) == [
+        ("start", -1), ("start", -2), ("end", 2), ("end", 3)]
+    ctx = _ledger(t)
+    assert not [k for k in ctx.led.quantities if "censored" in k or ":end:4:" in k or ":start:-3:" in k]
+    p = protect(ctx.led)
+    out = Trajectories().render(ctx, p.hidden)["trajectory"]
+    assert list(out["month"]) == [-1, -2, 2, 3] and set(out["n_participants"]) == {40}
+
+
+def test_a_month_almost_everyone_is_employed_in_leaks_without_complementary_suppression():
+    """38 of 40 participants employed in month +3: the 2 who are not are read off the size and
+    the count, so the count must be hidden too; the audit catches it when only the small cells
+    are hidden."""
+    ctx = _ledger(_table(x_part=(14, 38, 11)))
+    small = [k for k, q in ctx.led.quantities.items() if ctx.led.small(q) and ":traj:end:3:participant" in k]
+    assert len(small) == 1 and ctx.led.quantities[small[0]].value == 2 and not ctx.led.quantities[small[0]].shown
     primary_only = {k: "primary" for k, q in ctx.led.quantities.items() if q.shown and ctx.led.small(q)}
     leak = audit(ctx.led, primary_only).set_index("cell")
-    assert not leak.loc[censored[0], "protected"]          # 40 - 38 read off the published sizes
-    assert leak.loc[censored[0], "derivable_low"] == leak.loc[censored[0], "derivable_high"] == 2
+    assert not leak.loc[small[0], "protected"]
+    assert leak.loc[small[0], "derivable_low"] == leak.loc[small[0], "derivable_high"] == 2
     p = protect(ctx.led)
     assert p.safe and any(v == "complementary" for v in p.hidden.values())
-    out = Trajectories().render(ctx, p.hidden)["trajectory"]
-    hidden_rows = out[out["n_participants"] == "x"]
-    assert len(hidden_rows) == 1 and (hidden_rows[["estimate", "ci_low", "band_high"]] == "–").all(axis=None)
-    assert hidden_rows["share_participants"].iloc[0] == "x"
+    out = Trajectories().render(ctx, p.hidden)["trajectory"].set_index("month")
+    assert out.loc[3, "share_participants"] == "x" and (out.loc[3, ["estimate", "ci_low", "band_high"]] == "–").all()
 
 
 def test_the_outcome_month_is_table_1s_cells_and_must_agree_with_them():

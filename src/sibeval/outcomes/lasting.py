@@ -85,7 +85,7 @@ def lasting_outcomes(status: pd.DataFrame, panel: Panel, codes: CodeTable,
         if d.name in status.columns:
             raise ConfigError(f"outcomes.{d.name}: the name is a column of the outcome data; choose another name")
         w = m[m["month"].between(d.first, d.last)]
-        past = w[~w["observed"] & ~w["dead"]]
+        past = w[~w["observed"]]
         if len(past):
             rows = past["row"].unique()
             roles = status.loc[analysed[rows], "role"].value_counts()

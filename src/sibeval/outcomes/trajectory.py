@@ -2,11 +2,12 @@
 
 Each analysed person's status month by month: before the programme relative to its start
 month (the pre-period check: the curves should overlap there), after it relative to its end
-month, as far as the extract's coverage allows (a month past the data, or after the person's
-death, is censored). The participants' and their matched controls' shares use the main
-result's ATT weights; the uncertainty is a cluster bootstrap over matched sets (seeded), with
-pointwise 95 % intervals and a simultaneous band (sup-t). The effect's persistence is read at
-fixed months after the end, and its decay fitted as effect(m) = effect(m0) (1 - d)^((m - m0)/12)
+month, as far as the extract's coverage allows (a month past the data is censored; after a
+person's death the person counts as in no outcome, so deaths do not change who is compared).
+The participants' and their matched controls' shares use the main result's ATT weights; the
+uncertainty is a cluster bootstrap over matched sets (seeded), with pointwise 95 % intervals
+and a simultaneous band (sup-t). The effect's persistence is read at fixed months after the
+end, and its decay fitted as effect(m) = effect(m0) (1 - d)^((m - m0)/12)
 on the point estimate and on every bootstrap draw.
 """
 
@@ -24,6 +25,7 @@ from sibeval.extract.timegrid import month_of_dates
 from sibeval.outcomes.status import HEADLINES, classify_status
 
 START, END = "start", "end"          # the anchors: months relative to the start / the end month
+DEAD = "dead"                        # the status of a month after the person's death
 # the trajectory's analysis table (trajectory_tables), which the publish family declares
 TRAJECTORY_COLUMNS = ("outcome", "anchor", "month", "outcome_month", "n_participants", "n_controls",
                       "weight_participants", "weight_controls", "x_participants", "x_controls",
@@ -39,8 +41,8 @@ def monthly_status(status: pd.DataFrame, panel: Panel, codes: CodeTable, before:
     Rows: one per analysed row, anchor and relative month: `start` months -before..-1 (relative
     to the start month), `end` months 0..after (relative to the end month; `after` None: as far
     as the extract covers any participant). Columns: row, pnr, role, subclass, weight, anchor,
-    month, observed (in the data, alive), dead, status and a 0/1 column per headline outcome (NaN
-    where not observed).
+    month, observed (in the extract's coverage), dead, status ("dead" after death: in no outcome)
+    and a 0/1 column per headline outcome (NaN where not observed).
     """
     df = status[status["weight"] > 0].reset_index(drop=True)
     start = df["index_month"].to_numpy(dtype=np.int64)
@@ -56,11 +58,17 @@ def monthly_status(status: pd.DataFrame, panel: Panel, codes: CodeTable, before:
     cols = panel.col_of(month.ravel()).reshape(month.shape)
     found = (rows >= 0) & (cols >= 0)
     r, c = np.where(found, rows, 0), np.where(found, cols, 0)
-    observed = found & panel.covered[c] & ~panel.dead[r, c]
+    # a death is an outcome, not a gap in the data: the person stays in the trajectory, in no
+    # status of the living (the share of the matched persons stays one population from month to
+    # month, and only the extract's end censors; a lasting outcome counts it the same way)
+    observed = found & panel.covered[c]
+    dead = observed & panel.dead[r, c]
+    alive = observed & ~dead
     st = np.full(month.shape, None, dtype=object)
-    if observed.any():
-        st[observed] = classify_status(panel.group[r, c][observed], panel.ordinary[r, c][observed],
-                                       panel.resident[r, c][observed], codes)
+    st[dead] = DEAD
+    if alive.any():
+        st[alive] = classify_status(panel.group[r, c][alive], panel.ordinary[r, c][alive],
+                                    panel.resident[r, c][alive], codes)
     out = pd.DataFrame({
         "row": np.repeat(np.arange(len(df)), len(rel)),
         "pnr": np.repeat(df["pnr"].to_numpy(), len(rel)),
@@ -70,7 +78,7 @@ def monthly_status(status: pd.DataFrame, panel: Panel, codes: CodeTable, before:
         "anchor": np.tile(anchor, len(df)),
         "month": np.tile(rel, len(df)),
         "observed": observed.ravel(),
-        "dead": (found & panel.dead[r, c]).ravel(),
+        "dead": dead.ravel(),
         "status": st.ravel(),
     })
     for h, members in HEADLINES.items():
@@ -157,7 +165,8 @@ def trajectory(monthly: pd.DataFrame, outcome: str, draws: int = 500, seed: int 
     table["band_high"] = np.where(ok, table["estimate"] + c * sd, np.nan)
     method = (f"weighted shares on the matched sets; cluster bootstrap over {len(sets)} matched sets "
               f"({draws} draws, seed {seed}); pointwise percentile limits and a sup-t simultaneous band "
-              f"({level:.0%}); a month past the data or after death is censored")
+              f"({level:.0%}); a month past the data is censored, a person who has died counts as "
+              "in no outcome")
     return Trajectory(outcome, table, diff, method)
 
 

@@ -73,13 +73,12 @@ class Boundary:
 
 
 def tables_to_publish(tables: dict[str, pd.DataFrame], cohort: dict) -> dict[str, pd.DataFrame]:
-    """The analysis tables the boundary publishes from: the trajectory only when the cohort's
-    trajectory.publish is on, the decay not yet (issue 25: both are read so that they are
-    computed with the analysis)."""
+    """The analysis tables the boundary publishes from: the trajectory and its decay only when
+    the cohort's trajectory.publish is on (they are computed with the analysis either way)."""
     out = dict(tables)
-    out.pop("decay", None)
     if not (cohort.get("trajectory") or {}).get("publish"):
         out.pop("trajectory", None)
+        out.pop("decay", None)
     return out
 
 

@@ -90,6 +90,7 @@ PUBLISHED = (
     PublishedTable("who5_bands", "progression", needs="progression.enabled"),
     # not yet in the note or the workbook (issue 25)
     PublishedTable("trajectory", "trajectories", needs="trajectory.publish", reader=False),
+    PublishedTable("decay", "trajectories", needs="trajectory.publish", reader=False),
     PublishedTable("checksums", "provenance", reader=False),
     PublishedTable("qc_extract_summary", "qc", folder="qc", caption="extract_summary", category="1. Data",
                    reader=False, rule="publish_qc", source="extract_summary"),

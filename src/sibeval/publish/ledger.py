@@ -202,6 +202,10 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
             c = np.zeros(len(vs))
             c[idx[t]] = sign
             r = _solve(c, cons, integrality, Bounds(lo_b, hi_b))
+            if r.status == 1 and markers_only:
+                # the pattern's interval may only be wider than the attacker's best (it is what
+                # the markers alone allow): past the time limit, the linear relaxation's is
+                r = _solve(c, cons, np.zeros_like(integrality), Bounds(lo_b, hi_b))
             if r.status == 0:
                 v = sign * r.fun
                 ends.append(np.inf if v >= big / 2 else v)
@@ -212,6 +216,11 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
     return out
 
 
+# one attacker's problem's time limit (status 1 past it): only the pattern's problems, whose every
+# unhidden number is a variable, come near it (the trajectory's months of a matched cohort)
+MIP_SECONDS = 10.0
+
+
 def _solve(c, cons, integrality, bounds):
     """HiGHS, retried without presolve if it reports a numerical failure or infeasibility, and
     then with a MIP feasibility tolerance of 1e-5 (HiGHS's default 1e-6 fails on repeated
@@ -219,13 +228,14 @@ def _solve(c, cons, integrality, bounds):
     relation (checked when it is added) and every marker, so the problem is never infeasible:
     HiGHS's presolve has called a feasible problem of weighted controls infeasible (scenario
     302, tests/fixtures/highs_presolve_infeasible.npz); without presolve it solves."""
-    r = milp(c, constraints=cons, integrality=integrality, bounds=bounds)
+    r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options={"time_limit": MIP_SECONDS})
     for options in ({"presolve": False}, {"presolve": False, "mip_feasibility_tolerance": 1e-5}):
         if r.status not in (2, 4):
             break
         with warnings.catch_warnings():     # scipy passes the HiGHS option on, with a warning
             warnings.simplefilter("ignore", RuntimeWarning)
-            r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=options)
+            r = milp(c, constraints=cons, integrality=integrality, bounds=bounds,
+                     options={**options, "time_limit": MIP_SECONDS})
     return r
 
 
