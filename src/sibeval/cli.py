@@ -141,6 +141,10 @@ def _payment(args) -> int:
         except (OSError, yaml.YAMLError) as exc:
             raise SibevalError(f"--config {args.config}: cannot read it ({exc})") from None
         cfg = cfg.get("economics", cfg)
+    if args.decay is None and cfg.get("decay") == "measured":
+        raise SibevalError(f"--config {args.config}: economics.decay: measured is read from a cohort's published "
+                           "decay table by the workflow (rule economics); here give --decay (e.g. the measured "
+                           "estimate in results/<cohort>/published/decay.csv) and --constant-years 0")
     contract = cfg.get("contract") or {}
     values = {}
     for opt, (field, typ, _) in (PAYMENT_OPTIONS | CONTRACT_OPTIONS).items():

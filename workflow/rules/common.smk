@@ -249,6 +249,13 @@ def published_output(table):
     return path
 
 
+def measured_decay_input(wildcards):
+    """The published decay table (name "decay") for the payment model, when the cohort publishes
+    it (trajectory.publish): economics.decay: measured and economics/decay_comparison.csv read it."""
+    table = next(t for t in TABLES.PUBLISHED if t.name == "decay")
+    return {"decay": TABLES.path(table, wildcards.cohort)} if TABLES.enabled(table, COHORTS[wildcards.cohort]) else {}
+
+
 def published_tables(wildcards):
     """The published tables (name -> CSV path) after disclosure control: the ONLY input of
     the note, the workbook, the figures and the index. A suppressed cell holds its marker

@@ -1,6 +1,7 @@
 rule economics:
     """The payment model: budget account, split, payment per outcome, risk (docs/economics.md)."""
     input:
+        unpack(measured_decay_input),
         effects="results/{cohort}/published/effects.csv",
         subgroups="results/{cohort}/published/subgroups.csv",
     output:
@@ -18,10 +19,12 @@ rule economics:
         sensitivity="results/{cohort}/economics/sensitivity.csv",
         subgroups="results/{cohort}/economics/subgroup_payments.csv",
         settlement="results/{cohort}/economics/settlement.csv",
+        decay_comparison="results/{cohort}/economics/decay_comparison.csv",
         tornado_png="results/{cohort}/economics/tornado.png",
         tornado_svg="results/{cohort}/economics/tornado.svg",
     params:
         economics=lambda wc: COHORTS[wc.cohort]["economics"],
+        cohort_file=lambda wc: COHORTS[wc.cohort]["source"],
     log:
         "results/{cohort}/interim/logs/economics.log",
     benchmark:

@@ -66,6 +66,7 @@ rule payment_workbook:
     """The live payment workbook (payment_model.xlsx) in the cohort's language: results on top,
     the inputs in one marked block, formulas with the model's values cached."""
     input:
+        unpack(measured_decay_input),
         effects="results/{cohort}/published/effects.csv",
         account="results/{cohort}/economics/account.csv",
         prices="results/{cohort}/economics/subgroup_payments.csv",
@@ -77,6 +78,7 @@ rule payment_workbook:
         ),
     params:
         economics=lambda wc: COHORTS[wc.cohort]["economics"],
+        cohort_file=lambda wc: COHORTS[wc.cohort]["source"],
         language=lambda wc: COHORTS[wc.cohort]["language"],
         title=lambda wc: COHORTS[wc.cohort]["title"],
         labels=LABELS,

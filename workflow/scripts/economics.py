@@ -1,8 +1,10 @@
 """The payment model from the published effects tables (rule economics).
 
 Settings: economics: the cohort file's economics section
-Inputs: published/effects.csv, published/subgroups.csv
-Outputs: economics/*.csv, economics/tornado.png and .svg (the live workbook: rule payment_workbook)
+Inputs: published/effects.csv, published/subgroups.csv, published/decay.csv (when trajectory.publish:
+        the measured decay, for decay: measured and the decay comparison)
+Outputs: economics/*.csv (decay_comparison.csv: the model at the assumed and at the measured decay),
+         economics/tornado.png and .svg (the live workbook: rule payment_workbook)
 Run alone (after its inputs exist): python workflow/scripts/economics.py cohort=<name>
 """
 import logging
@@ -22,8 +24,11 @@ def main(smk):
     settings = smk.params.economics
     effects = pd.read_csv(smk.input.effects)
     subgroups = pd.read_csv(smk.input.subgroups)
+    decay = pd.read_csv(smk.input.decay) if "decay" in smk.input.keys() else None
     try:
-        inp = ec.measured_inputs(settings, effects)
+        inp = ec.measured_inputs(settings, effects, decay_table=decay)
+    except ec.MeasuredDecayError as exc:
+        raise SibevalError(f"{smk.input.get('decay', smk.params.cohort_file)}: {exc}") from None
     except ValueError as exc:
         raise SibevalError(f"{smk.input.effects}: {exc}") from None
     for w in ec.warnings(inp):
@@ -36,7 +41,8 @@ def main(smk):
     write_csv(acc.to_frame(), out.account)
     write_csv(ec.break_even(inp).to_frame(), out.break_even)
     write_csv(ec.cash_flow(inp), out.cash_flow)
-    sim = ec.simulate(inp, seed=settings.get("seed", 20221101))       # every risk figure reads it
+    seed = settings.get("seed", 20221101)
+    sim = ec.simulate(inp, seed=seed)                                  # every risk figure reads it
     write_csv(ec.risk(inp, sim), out.risk)
     write_csv(ec.parties(sim), out.parties)
     write_csv(ec.stage_payments(inp), out.stages)
@@ -44,6 +50,13 @@ def main(smk):
     write_csv(sens, out.sensitivity)
     write_csv(ec.subgroup_payments(inp, settings, subgroups), out.subgroups)
     write_csv(ec.settlement(inp, settings, effects), out.settlement)
+    comparison = ec.decay_comparison(*ec.decay_bases(inp, settings, decay), seed=seed,
+                                     used=ec.MEASURED if ec.uses_measured_decay(settings) else "assumed")
+    write_csv(comparison, out.decay_comparison)
+    for r in comparison.itertuples():
+        log.info("decay %s%s: %.2f (sd %.2f, %d flat years): municipality %.0f kr, P(negative) %.2f",
+                 r.basis, " (used)" if r.used else "", r.decay, r.decay_sd, r.constant_years,
+                 r.municipality_account, r.p_municipality_negative)
     stem = str(out.tornado_png)[: -len(".png")]
     save(tornado(sens, acc.municipality_account), stem)
 

@@ -707,7 +707,7 @@ SHARES = frozenset({
     "surplus_effect", "municipality_effect", "municipality_decay", "municipality_savings_share", "annual_gain",
     "se", "probability", "participant_share", "probability_loss", "investor", "investor_annual",
     "decay_sd", "cap_return", "floor_return", "co_financing", "loan_rate", "price_share", "retention",
-    "job_retention", "job_retention_sd",
+    "job_retention", "job_retention_sd", "p_municipality_negative", "p_investor_loses",
 })
 # whole years, and other whole numbers written plainly (a seed of 20221101 is not 20.221.101)
 YEARS = frozenset({"price_year", "horizon", "constant_years", "year", "payment_months", "seed"})
@@ -800,9 +800,76 @@ def settle_on_effect(n: int, effect: float, ci: tuple[float, float], price: floa
                       ci[0] * n * price, ci[1] * n * price)
 
 
-def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None = None) -> Inputs:
+# economics.decay: measured: the effect's decay as measured (published decay.csv), not assumed
+MEASURED = "measured"
+# the assumed decay the measured one is compared with when the cohort uses the measured one
+# (catalogue footnote 14; the schema's default)
+ASSUMED_DECAY = 0.15
+DECAY_COMPARISON = ("basis", "used", "decay", "decay_sd", "constant_years", "municipality_account",
+                    "investor_return", "p_municipality_negative", "p_investor_loses", "municipality_decay")
+
+
+class MeasuredDecayError(ValueError):
+    """economics.decay: measured, but the published decay table has no usable decay (the
+    workflow names the decay table, or the cohort file when it is not published)."""
+
+
+def measured_decay(decay_table: pd.DataFrame | None, outcome: str, alpha: float = 0.05,
+                   required: bool = False) -> dict | None:
+    """The measured annual decay of `outcome`'s effect from the published decay table
+    (decay.csv: effect(m) = effect(+first) x (1 - d)^((m - first)/12), a (1 - alpha) bootstrap
+    CI): decay (the estimate), decay_sd (the standard error its CI implies, `se_of_ci`),
+    constant_years 0 (the measured curve starts at the outcome month: flat years before it would
+    count its first years twice), first and last (the months it is fitted on). None when the
+    table is not given (trajectory.publish off), has no row for the outcome or no estimate and
+    CI; with `required` (economics.decay: measured) a MeasuredDecayError (a ValueError) that says
+    which and what to do."""
+    number = "set economics.decay to a number (the assumed decay, e.g. 0.15)"
+
+    def missing(why: str, fix: str):
+        if required:
+            raise MeasuredDecayError(f"economics.decay: measured: {why}; {number} {fix}")
+        return None
+
+    if decay_table is None:
+        return missing(f"the decay of '{outcome}' is measured only in the published decay table "
+                       "(published/decay.csv), which is written only with trajectory.publish: true",
+                       "or enable the trajectory's publication (trajectory.publish: true)")
+    row = decay_table.loc[decay_table["outcome"] == outcome] if "outcome" in decay_table else decay_table.iloc[:0]
+    if row.empty:
+        have = ", ".join(map(str, decay_table.get("outcome", pd.Series(dtype=str)))) or "none"
+        return missing(f"decay.csv has no row for outcome '{outcome}' (economics.outcome; it measures: {have})",
+                       "or pay for an outcome whose decay is measured (economics.outcome), with the "
+                       "trajectory published (trajectory.publish: true)")
+    r = row.iloc[0]
+    d, lo, hi = (float(pd.to_numeric(r.get(c), errors="coerce")) for c in ("decay", "ci_low", "ci_high"))
+    if not all(np.isfinite((d, lo, hi))):
+        def shown(c):
+            return "empty" if pd.isna(pd.to_numeric(r.get(c), errors="coerce")) else r.get(c)
+
+        return missing(f"decay.csv: outcome '{outcome}' has no measured decay or no confidence interval "
+                       f"(decay {shown('decay')}, CI {shown('ci_low')} to {shown('ci_high')}: too few months "
+                       "after the programme, or no positive effect to decay)",
+                       "until the decay can be measured (more months after the programme)")
+    if not d < 1:
+        return missing(f"decay.csv: outcome '{outcome}' has a measured decay of {d:g}, which the model cannot "
+                       "use (it must be below 1)", "instead")
+    first, last = (pd.to_numeric(r.get(c), errors="coerce") for c in ("first", "last"))
+    return {"decay": d, "decay_sd": float(se_of_ci(lo, hi, alpha)), "constant_years": 0,
+            "first": int(first) if first == first else None, "last": int(last) if last == last else None}
+
+
+def uses_measured_decay(settings: dict) -> bool:
+    """Whether the cohort's `economics.decay` is "measured" (else an assumed number)."""
+    return settings.get("decay") == MEASURED
+
+
+def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None = None,
+                    decay_table: pd.DataFrame | None = None) -> Inputs:
     """Inputs from the cohort's `economics:` settings and the published effects table (its
-    alpha unless given)."""
+    alpha unless given). With `decay: measured` the decay, its standard deviation and the flat
+    years are the measured decay's of `economics.outcome` in `decay_table` (published decay.csv;
+    `measured_decay`), a MeasuredDecayError when it has none."""
     if alpha is None:
         alpha = float(effects["alpha"].iloc[0]) if "alpha" in effects and len(effects) else 0.05
     vals = _measured(effects, settings["outcome"], "economics.outcome")
@@ -818,8 +885,7 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None =
                   effort_saving_share=settings["effort_saving_share"],
                   saved_benefits=settings["saved_benefits"], extra_tax=settings["extra_tax"],
                   discount_rate=settings["discount_rate"], horizon=settings["horizon"],
-                  constant_years=settings["constant_years"], decay=settings["decay"],
-                  decay_sd=settings.get("decay_sd", 0.05), job_retention=settings.get("job_retention"),
+                  **_decay_terms(settings, decay_table), job_retention=settings.get("job_retention"),
                   job_retention_sd=settings.get("job_retention_sd", 0.05),
                   investor_share=c.get("investor_share", 0.5), mode=c.get("mode", "surplus_share"),
                   price=float(c.get("price", 0) or 0) if c.get("mode") == "agreed_price" else 0.0,
@@ -832,6 +898,55 @@ def measured_inputs(settings: dict, effects: pd.DataFrame, alpha: float | None =
                   effect_ci=(float(vals["ci_low"]), float(vals["ci_high"])), alpha=alpha,
                   n_participants=int(n) if (n := pd.to_numeric(r.get("n_participants"), errors="coerce")) == n
                   else None)
+
+
+def _decay_terms(settings: dict, decay_table: pd.DataFrame | None) -> dict:
+    """decay, decay_sd and constant_years as the cohort's settings give them: assumed, or measured."""
+    if uses_measured_decay(settings):
+        m = measured_decay(decay_table, settings["outcome"], required=True)
+        return {k: m[k] for k in ("decay", "decay_sd", "constant_years")}
+    return {"decay": settings["decay"], "decay_sd": settings.get("decay_sd", 0.05),
+            "constant_years": settings["constant_years"]}
+
+
+def decay_bases(inp: Inputs, settings: dict, decay_table: pd.DataFrame | None = None) -> tuple[Inputs, Inputs | None]:
+    """The model's inputs (`measured_inputs`) at the assumed decay and at the measured one (None
+    when the decay table has none for economics.outcome). One of them is `inp`, the basis the
+    settings use; the other differs only in decay, decay_sd and constant_years: the assumed one
+    is the settings' number with its decay_sd and constant_years (ASSUMED_DECAY, the catalogue's,
+    when the settings use the measured decay)."""
+    if uses_measured_decay(settings):
+        return replace(inp, decay=ASSUMED_DECAY, decay_sd=settings.get("decay_sd", 0.05),
+                       constant_years=settings["constant_years"]), inp
+    m = measured_decay(decay_table, settings["outcome"])
+    if m is None:
+        return inp, None
+    return inp, replace(inp, decay=m["decay"], decay_sd=m["decay_sd"], constant_years=m["constant_years"])
+
+
+def decay_comparison(assumed: Inputs, measured: Inputs | None, seed: int = 20221101,
+                     used: str = "assumed") -> pd.DataFrame:
+    """The payment model at the assumed decay and at the measured one, side by side: per basis
+    (assumed, measured; only assumed when no decay is measured) its decay, decay_sd and flat
+    years, the municipality's account and the investor's return (`account`), the probabilities
+    that the municipality's account is negative and that the investor loses (`risk` of one
+    `simulate` with `seed`, the same draws for both), and the municipality's break-even decay
+    (`break_even`); `used` is True on the basis the cohort's settings use."""
+    if used not in ("assumed", MEASURED):
+        raise ValueError(f"economics: decay basis {used!r} is not known; use assumed or measured")
+    rows = []
+    for basis, inp in (("assumed", assumed), (MEASURED, measured)):
+        if inp is None:
+            continue
+        acc = account(inp)
+        p = risk(inp, simulate(inp, seed=seed)).set_index("point")["probability"]
+        rows.append({"basis": basis, "used": basis == used, "decay": inp.decay, "decay_sd": inp.decay_sd,
+                     "constant_years": inp.constant_years, "municipality_account": acc.municipality_account,
+                     "investor_return": acc.investor_return,
+                     "p_municipality_negative": float(p["p_municipality_negative"]),
+                     "p_investor_loses": float(p["p_investor_loses"]),
+                     "municipality_decay": break_even(inp).municipality_decay})
+    return pd.DataFrame(rows, columns=list(DECAY_COMPARISON))
 
 
 def _measured(effects: pd.DataFrame, outcome: str, where: str) -> pd.Series:
@@ -887,6 +1002,7 @@ OPTIONAL_TERMS = ("evaluator_cost", "co_financing", "loan_rate", "outcome_types"
 def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
     """Self-describing inputs table: name, value, source (measured / assumption)."""
     measured = {"effect", "gross_share", "effect_ci", "n_participants"}
+    from_decay = {"decay", "decay_sd", "constant_years"} if settings and uses_measured_decay(settings) else set()
     rows = []
     for k, v in asdict(inp).items():
         # stages: their own table (stages.csv); the mode: the note's words; contract terms not in use
@@ -905,7 +1021,8 @@ def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
                 rows.append({"input": tag, "value": x, "source": "measured (effects.csv)"})
             continue
         rows.append({"input": k, "value": v,
-                     "source": "measured (effects.csv)" if k in measured else "cohort file economics:"})
+                     "source": "measured (effects.csv)" if k in measured else "measured (decay.csv)"
+                     if k in from_decay else "cohort file economics:"})
     if settings:
         rows.append({"input": "price_year", "value": settings.get("price_year"), "source": "cohort file economics:"})
     return pd.DataFrame(rows)

@@ -245,6 +245,19 @@ def persistence(traj: Trajectory, at=(2, 6, 12, 18, 24)) -> pd.DataFrame:
                                                "ci_low", "ci_high"]].reset_index(drop=True)
 
 
+def last_complete(traj: Trajectory, first: int) -> int:
+    """The last month after the end up to which every analysed row is observed from month `first`
+    (the same participants and controls every month)."""
+    t = traj.table[traj.table["anchor"] == END].sort_values("month")
+    t = t[t["month"] >= first]
+    if t.empty:
+        return first
+    full = (t["n_participants"] == t["n_participants"].iloc[0]) & \
+        (np.abs(t["weight_controls"] - t["weight_controls"].iloc[0]) < 1e-9)
+    run = full.cumprod().astype(bool)
+    return int(t.loc[run, "month"].max())
+
+
 def pre_period_overlaps(traj: Trajectory) -> bool:
     """Whether the simultaneous band covers no difference in every month before the start (the
     curves overlap there, as matching on the history should make them)."""
@@ -261,7 +274,9 @@ def trajectory_tables(status: pd.DataFrame, panel: Panel, codes: CodeTable, foll
     tables, decays, lines = [], [], []
     for o in outcomes:
         t = trajectory(monthly, o, draws=settings["draws"], seed=settings["seed"])
-        d = fit_decay(t, first=follow_up, min_persons=settings["min_persons"])
+        # on the months everyone is observed in: later months hold only the persons who ended early
+        # (a different group), and the published table shows these months only
+        d = fit_decay(t, first=follow_up, last=last_complete(t, follow_up), min_persons=settings["min_persons"])
         f = t.to_frame()
         f["outcome_month"] = (f["anchor"] == END) & (f["month"] == follow_up)
         tables.append(f.assign(method=t.method))

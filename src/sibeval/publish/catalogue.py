@@ -88,9 +88,9 @@ PUBLISHED = (
                    needs="progression.enabled"),
     PublishedTable("who5", "progression", caption="who5", category="5. Progression", needs="progression.enabled"),
     PublishedTable("who5_bands", "progression", needs="progression.enabled"),
-    # not yet in the note or the workbook (issue 25)
-    PublishedTable("trajectory", "trajectories", needs="trajectory.publish", reader=False),
-    PublishedTable("decay", "trajectories", needs="trajectory.publish", reader=False),
+    PublishedTable("trajectory", "trajectories", caption="trajectory", category="4. Effects",
+                   needs="trajectory.publish"),
+    PublishedTable("decay", "trajectories", caption="decay", category="4. Effects", needs="trajectory.publish"),
     PublishedTable("checksums", "provenance", reader=False),
     PublishedTable("qc_extract_summary", "qc", folder="qc", caption="extract_summary", category="1. Data",
                    reader=False, rule="publish_qc", source="extract_summary"),

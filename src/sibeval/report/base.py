@@ -120,6 +120,7 @@ class Table:
     rows: list
     note: str = ""
     figures: list = field(default_factory=list)
+    intro: str = ""
 
     @property
     def text_cols(self) -> set[int]:

@@ -266,3 +266,62 @@ def heatmap(matrix: pd.DataFrame, title="", xlabel="", ylabel=""):
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return fig
+
+
+def trajectory_plot(t: pd.DataFrame, labels: dict, gap: int = 4, outcome_month: int | None = None, fmt=None):
+    """The participants' and controls' shares month by month (top) and their difference with its
+    pointwise 95 % interval and simultaneous band (bottom), for one outcome of the published
+    trajectory table. The months before the start (anchor 'start') and after the end ('end') are
+    drawn with a gap of `gap` for the programme between them; a month without a published number
+    is a break in the line. `labels`: participants, controls, difference, pointwise, band, start,
+    end, programme, outcome_month, share_axis, diff_axis, month_axis, title."""
+    t = t.copy()
+    for c in ("share_participants", "share_controls", "estimate", "ci_low", "ci_high", "band_low", "band_high",
+              "month"):
+        t[c] = pd.to_numeric(t[c], errors="coerce")
+    # one x axis: the pre-period up to -1, the programme as a gap, the months after the end from 0
+    t["x"] = np.where(t["anchor"] == "start", t["month"], t["month"] + gap)
+    t = t.sort_values("x")
+    # every x from the first month to the last: a month not published (and the programme) is a
+    # break in the lines
+    full = pd.DataFrame({"x": np.arange(min(t["x"].min(), 0), t["x"].max() + 1)})
+    t = full.merge(t, on="x", how="left")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 6.2), sharex=True,
+                                      gridspec_kw={"height_ratios": [1, 1]})
+    for ax in (top, bottom):
+        ax.axvspan(-0.5, gap - 0.5, color="0.93", zorder=0)
+        ax.axvline(-0.5, color="0.4", linewidth=0.8)
+        ax.axvline(gap - 0.5, color="0.4", linewidth=0.8)
+        if outcome_month is not None:
+            ax.axvline(gap + outcome_month, color="black", linewidth=0.8, linestyle=":")
+    top.plot(t["x"], 100 * t["share_participants"], color="black", marker="o", markersize=2.5,
+             label=labels["participants"])
+    top.plot(t["x"], 100 * t["share_controls"], color="0.45", linestyle="--", marker="s", markersize=2.5,
+             label=labels["controls"])
+    top.set_ylabel(labels["share_axis"])
+    top.set_ylim(bottom=0)
+    top.set_title(labels["title"])
+    top.legend(frameon=False, loc="upper left", fontsize=8)
+    ymax = top.get_ylim()[1]
+    top.text(gap / 2 - 0.5, ymax * 0.97, labels["programme"], ha="center", va="top", fontsize=7, style="italic")
+    bottom.fill_between(t["x"], 100 * t["band_low"], 100 * t["band_high"], color="0.85", linewidth=0,
+                        label=labels["band"])
+    bottom.fill_between(t["x"], 100 * t["ci_low"], 100 * t["ci_high"], color="0.65", linewidth=0,
+                        label=labels["pointwise"])
+    bottom.plot(t["x"], 100 * t["estimate"], color="black", linewidth=1.2, label=labels["difference"])
+    bottom.axhline(0, color="0.3", linewidth=0.8)
+    bottom.set_ylabel(labels["diff_axis"])
+    bottom.legend(frameon=False, loc="upper left", fontsize=8, ncol=3)
+    if outcome_month is not None:
+        bottom.annotate(labels["outcome_month"], (gap + outcome_month, bottom.get_ylim()[0]), xytext=(3, 3),
+                        textcoords="offset points", fontsize=7)
+    # tick labels in months relative to the start (before) and to the end (after)
+    ticks = [x for x in range(int(full["x"].min()), int(full["x"].max()) + 1)
+             if (x < 0 and x % 6 == 0) or (x >= gap and (x - gap) % 6 == 0)]
+    bottom.set_xticks(ticks, [fmt.int(x if x < 0 else x - gap) if fmt else str(x if x < 0 else x - gap)
+                              for x in ticks])
+    bottom.set_xlabel(labels["month_axis"])
+    _ticks(top, fmt, axis="y")
+    _ticks(bottom, fmt, axis="y")
+    fig.tight_layout()
+    return fig

@@ -64,6 +64,10 @@ class NoteBuilder(Sentences, NoteTables, NoteFigures, PaymentSection):
         if sens is not None:
             sections.append(sens)
         sections.append(self.diagnostics())
+        persistence = self.persistence_section()
+        if persistence is not None:
+            persistence.figures = [fig(f"trajectory_{o}") for o in self.trajectory_outcomes() if fig(f"trajectory_{o}")]
+            sections.append(persistence)
         prog = self.progression_tables()
         if prog:
             prog[0].figures = []

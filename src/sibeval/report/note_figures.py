@@ -9,10 +9,11 @@ import pandas as pd
 from sibeval.outcomes.status import HEADLINE_ORDER
 from sibeval.plotting import save as write_figure
 from sibeval.publish.cells import as_number, is_suppressed
-from sibeval.report.base import Figure, NoteBase
+from sibeval.report.base import Figure
+from sibeval.report.persistence import PersistenceSection
 
 
-class NoteFigures(NoteBase):
+class NoteFigures(PersistenceSection):
     def overlap_totals(self) -> dict:
         """Each overlap group's published total (the match summary's rows), None where hidden."""
         ms = self.t.get("match_summary")
@@ -192,4 +193,5 @@ class NoteFigures(NoteBase):
                 ),
                 cat("economics.tornado_caption"),
             )
+        self.trajectory_figures(save)
         return figs

@@ -15,7 +15,7 @@ from sibeval.report.base import Labels
 from sibeval.report.catalogue import Catalogue
 
 # columns that name a row by a code: shown as their label, the code only on the README sheet
-CODE_COLUMNS = ("outcome", "covariate", "item", "step", "group", "subgroup", "variable", "sample",
+CODE_COLUMNS = ("outcome", "anchor", "covariate", "item", "step", "group", "subgroup", "variable", "sample",
                 "setting", "input", "parameter", "point", "basis", "file", "party")
 # columns of words the analysis writes in English: translated cell by cell
 TEXT_COLUMNS = ("method", "adjustment", "warnings", "reason", "type", "primary_test", "wilcoxon_method",
@@ -50,6 +50,9 @@ class ValueLabels:
     # row names -------------------------------------------------------------------------
     def _outcome(self, v, sheet, row):
         return self.lb.status(v)
+
+    def _anchor(self, v, sheet, row):
+        return self.cat(f"values.anchor.{v}")
 
     def _covariate(self, v, sheet, row):
         base = v.removesuffix("_squared")

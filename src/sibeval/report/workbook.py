@@ -21,7 +21,7 @@ from sibeval.report.base import Labels
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.value_labels import CODE_COLUMNS, TEXT_COLUMNS, ValueLabels
 
-SHARE_SHEETS = ("effects", "subgroups", "placebo", "sensitivity", "diagnostics")
+SHARE_SHEETS = ("effects", "subgroups", "placebo", "sensitivity", "diagnostics", "trajectory", "decay")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 DASH = "–"          # not shown: computed from a hidden count
 ECON = "econ_"
@@ -55,7 +55,8 @@ def number_format(sheet: str, col: str, values: list[float], below: str = "< 0.0
     if sheet in SHARE_SHEETS and col in ("estimate", "ci_low", "ci_high", "regression_estimate",
                                          "adjusted_estimate", "adjusted_ci_low", "adjusted_ci_high",
                                          "regression_se", "observed_difference",
-                                         "minimum_detectable_difference"):
+                                         "minimum_detectable_difference", "band_low", "band_high",
+                                         "effect_first", "decay"):
         return PCT
     if sheet == "table1" and col.startswith("share"):
         return PCT
@@ -68,7 +69,7 @@ def number_format(sheet: str, col: str, values: list[float], below: str = "< 0.0
 
 # tables of results: an empty number or verdict is a dash
 RESULT_SHEETS = ("table1", "effects", "subgroups", "placebo", "sensitivity", "diagnostics", "status_distribution",
-                 "hours_wage", "balance", "profile", "progression_items", "who5")
+                 "hours_wage", "balance", "profile", "progression_items", "who5", "trajectory", "decay")
 
 
 def _is_numeric_column(series: pd.Series) -> bool:
