@@ -230,7 +230,7 @@ def runtime(base, per_gb_extract):
 
 
 ECONOMICS_TABLES = ("inputs", "account", "break_even", "cash_flow", "risk", "parties", "stages", "sensitivity",
-                    "subgroup_payments", "settlement")
+                    "subgroup_payments", "settlement", "decay_comparison")
 
 
 def publish_inputs(wildcards):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sibeval.publish.cells import as_number
-from sibeval.report.base import NoteBase, Table
+from sibeval.report.base import NoteBase, Table, is_true
 
 
 class PaymentSection(NoteBase):
@@ -125,7 +125,26 @@ class PaymentSection(NoteBase):
         prices = self.t.get("econ_subgroup_payments")
         if prices is not None and len(prices):
             tables.append(self._prices(prices))
+        decays = self.t.get("econ_decay_comparison")
+        if decays is not None and len(decays) > 1:
+            tables.append(self._decays(decays))
         return {"title": cat("economics.title"), "intro": intro, "tables": tables}
+
+    def _decays(self, d) -> Table:
+        """The economics at the assumed and the measured decay, side by side."""
+        cat, f = self.cat, self.f
+        cols = ("decay", "constant_years", "municipality_account", "investor_return", "p_municipality_negative",
+                "p_investor_loses")
+        rows = []
+        for _, r in d.iterrows():
+            used = f" ({cat('economics.decay_used')})" if is_true(r["used"]) else ""
+            rows.append([cat(f"values.decay_basis.{r['basis']}") + used,
+                         f"{f.pct(r['decay'], 0)} ± {f.pct(r['decay_sd'], 0)}", f.int(r["constant_years"]),
+                         f.num(r["municipality_account"], 0), f.pct(r["investor_return"], 1),
+                         f.pct(r["p_municipality_negative"], 0), f.pct(r["p_investor_loses"], 0)])
+        head = [cat("sheet_headers.econ_decay_comparison.basis.0")] + [self.col(c) for c in cols]
+        return Table("econ_decay_comparison", cat("economics.decay_comparison"), head, rows,
+                     cat("economics.decay_comparison_note"))
 
     def _staged(self) -> bool:
         stages = self.t.get("econ_stages")

@@ -102,7 +102,8 @@ class ValueLabels:
         return self.cat.get(f"economics.points.{v}") or self.cat.get(f"values.risk_points.{v}", v)
 
     def _basis(self, v, sheet, row):
-        return self.cat.get(f"values.settlement_basis.{v}", v)
+        return self.cat.get(f"values.decay_basis.{v}" if sheet == "econ_decay_comparison"
+                            else f"values.settlement_basis.{v}", v)
 
     def _party(self, v, sheet, row):
         return self.cat.get(f"values.parties.{v}", v)
