@@ -42,7 +42,7 @@ def test_the_decay_is_recovered_within_its_interval_across_seeds():
     hits, est = 0, []
     for seed in range(30):
         t = tr.trajectory(synthetic(100 + seed, sets=80), "ordinary_employment", draws=150, seed=seed)
-        d = tr.fit_decay(t)
+        d = tr.fit_decay(t, last=tr.last_complete(t, 2))            # as the workflow fits it
         hits += d.ci_low <= 0.5 <= d.ci_high
         est.append(d.decay)
     assert hits >= 27, hits
@@ -66,3 +66,11 @@ def test_too_few_months_give_no_decay_rather_than_a_number():
     t = tr.trajectory(synthetic(4, after=3), "ordinary_employment", draws=50)
     d = tr.fit_decay(t)
     assert np.isnan(d.decay) and "too few months" in d.method
+
+
+def test_the_last_complete_month_is_where_the_first_set_leaves_the_data():
+    t = tr.trajectory(synthetic(5, sets=30), "ordinary_employment", draws=20)
+    last = tr.last_complete(t, 2)
+    after = t.table[t.table["anchor"] == tr.END].set_index("month")
+    assert (after.loc[2:last, "n_participants"] == 30).all() and after.loc[last + 1, "n_participants"] < 30
+    assert 12 <= last < 24
