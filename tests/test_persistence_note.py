@@ -100,3 +100,12 @@ def test_the_figure_breaks_its_lines_at_hidden_months_and_the_programme():
     assert all(np.isnan(y[list(x).index(v)]) for v in range(0, gap))   # the programme: no line across
     shown = t[(t["anchor"] == "end") & (t["month"] == 7)]["share_participants"].iloc[0]
     assert y[list(x).index(7 + gap)] == pytest.approx(100 * float(shown))
+
+
+def test_a_pre_period_month_whose_own_interval_excludes_zero_is_named():
+    t = _published(2, hide={("start", -1), ("start", -2)})
+    pre = (t["outcome"] == "self_supporting_or_education") & (t["anchor"] == "start") & t["month"].isin([-6, -5])
+    t.loc[pre, ["estimate", "ci_low", "ci_high", "band_low", "band_high"]] = [0.12, 0.03, 0.21, -0.02, 0.26]
+    text = _builder(t, _decay()).persistence_section().intro
+    assert "excludes zero in month −6 to −5: the participants were above the controls" in text
+    assert "month −2 to −1 is not shown because fewer than 5" in text

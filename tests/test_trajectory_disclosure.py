@@ -87,3 +87,33 @@ def test_a_small_count_in_a_month_is_hidden_with_its_share():
     out = Trajectories().render(ctx, p.hidden)["trajectory"].set_index("month")
     assert out.loc[3, "share_participants"] == "<5" and out.loc[3, "estimate"] == "–"
     assert p.safe
+
+
+def test_the_placebo_month_is_the_placebo_tables_cells():
+    """The placebo compares the same persons 12 months before the start: the trajectory's month
+    -12 must be the placebo's cells (else a count the placebo hides is printed here)."""
+    t = _table()
+    pre = t.iloc[[0]].reset_index(drop=True).assign(anchor="start", month=-12, outcome_month=False,
+                                                    x_participants=3, persons_x_participants=3)
+    t = pd.concat([pre, t], ignore_index=True)
+    placebo = pd.DataFrame({"months_before_index": [12]})
+
+    def ctx_with(x_placebo):
+        ctx = Context({"trajectory": t, "decay": pd.DataFrame(columns=list(DECAY_COLUMNS)), "placebo": placebo},
+                      5, {}, False, Ledger(5))
+        for g, n, x in (("participant", 40, 14), ("control", 120.0, 30.0)):
+            ctx.add(outcome(MAIN, g, "N"), n, int(n), group=g)
+            ctx.add(outcome(MAIN, g, "ordinary_employment"), x, int(x), group=g)
+            ctx.add(outcome("placebo", g, "N"), n, int(n), group=g)
+        ctx.add(outcome("placebo", "participant", "ordinary_employment"), x_placebo, x_placebo, group="participant")
+        ctx.add(outcome("placebo", "control", "ordinary_employment"), 30.0, 30, group="control")
+        return ctx
+
+    ctx = ctx_with(3)
+    Trajectories().register(ctx)
+    assert not [k for k in ctx.led.quantities if ":traj:start:-12:" in k]
+    p = protect(ctx.led)
+    out = Trajectories().render(ctx, p.hidden)["trajectory"].set_index("month")
+    assert out.loc[-12, "share_participants"] == "<5"                      # hidden as the placebo hides it
+    with pytest.raises(InconsistentTables, match="placebo:participant:ordinary_employment"):
+        Trajectories().register(ctx_with(4))

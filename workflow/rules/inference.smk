@@ -16,7 +16,9 @@ rule effects:
         trajectory="results/{cohort}/interim/tables/trajectory.csv",
         decay="results/{cohort}/interim/tables/decay.csv",
     params:
-        run=rule_params("effects", "covariates", "follow_up_months", "trajectory", "outcomes", codes=True),
+        run=rule_params("effects", "covariates", "follow_up_months", "outcomes", "trajectory.enabled",
+                        "trajectory.months_before", "trajectory.draws", "trajectory.seed", "trajectory.min_persons",
+                        codes=True),
     log:
         "results/{cohort}/interim/logs/effects.log",
     benchmark:

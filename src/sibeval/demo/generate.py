@@ -12,8 +12,9 @@ The data-generating process:
   catalogue's profile; their employability and history before the programme are drawn
   from the same chain as everyone else's, conditioned on that profile (so matching and
   the placebo test are meaningful); the programme changes their state
-  in the outcome month (a real effect), a job beginning in one of the months after the end
-  month up to the outcome month (so a lasting outcome has persons both ways);
+  in the outcome month (a real effect); with the profile's `job_onset` a job begins in one of
+  the months after the end month up to the outcome month (Kolding: its lasting outcome needs
+  the months before its outcome month);
 * the chain's exit rates are calibrated (numerically, below) so that persons like the
   participants who stay on benefit reach the published control-group distribution.
 
@@ -361,7 +362,7 @@ def generate(out_dir, seed: int = 20221101, pool_size: int = 20000,
         if o0 >= NM:                  # outcome month after the extract: nothing to force
             continue
         S[i, o0] = outcome_state[i] if i in analysed else T
-        if S[i, o0] in (SW, TW):
+        if prof.get("job_onset") and S[i, o0] in (SW, TW):
             # the job began in one of the months after the end month up to the outcome month
             # (their own stream: the rest of the extract is as before)
             j = o0 - int(job_rng.integers(0, follow_up))

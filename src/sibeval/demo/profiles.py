@@ -37,6 +37,9 @@ KOLDING_PROFILE = {
                "primary": 0.6, "passive": 0.8, "somatic": 0.5, "psych": 0.3},
     "outcomes_prior_job": {SW: 0.30, TW: 0.15, SU: 0.05, T: 0.45, ED: 0.05},
     "outcomes_no_prior_job": {SW: 0.15, TW: 0.10, SU: 0.05, T: 0.60, ED: 0.05, P: 0.05},
+    # a job begins in a month between the end and the outcome month (the others' extracts keep
+    # their bytes: the onset changes how many wage draws follow)
+    "job_onset": True,
 }
 UNGE_PROFILE = {
     "municipalities": {791: 138}, "never_started": 6, "no_bef": 2,

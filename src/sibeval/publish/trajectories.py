@@ -37,6 +37,9 @@ SHARE = {"participant": "share_participants", "control": "share_controls"}
 DECAY_COLUMNS = tuple(Decay.__dataclass_fields__)
 
 
+PLACEBO = "placebo"          # the placebo family's name (publish.outcomes)
+
+
 def family_of(anchor: str, month) -> str:
     """The outcome family of one month of the trajectory."""
     return key("traj", anchor, int(month))
@@ -70,38 +73,49 @@ class Trajectories(Family):
         return t[keep]
 
     @classmethod
-    def _months(cls, t: pd.DataFrame):
-        """(anchor, month, family, rows) of the published months in the table's order."""
-        for (anchor, month), rows in cls.complete(t).groupby(["anchor", "month"], sort=False):
-            fam = MAIN if bool(rows["outcome_month"].iloc[0]) else family_of(anchor, month)
+    def _months(cls, ctx: Context):
+        """(anchor, month, family, rows) of the published months in the table's order: the outcome
+        month is Table 1's family, the placebo's month (the same persons, the same month before the
+        start) the placebo's."""
+        placebo = ctx.t.get("placebo")
+        before = int(placebo["months_before_index"].iloc[0]) if placebo is not None and len(placebo) else None
+        for (anchor, month), rows in cls.complete(ctx.t["trajectory"]).groupby(["anchor", "month"], sort=False):
+            if bool(rows["outcome_month"].iloc[0]):
+                fam = MAIN
+            elif anchor == START and before is not None and int(month) == -before:
+                fam = PLACEBO
+            else:
+                fam = family_of(anchor, month)
             yield anchor, month, fam, rows
 
     def register(self, ctx: Context) -> None:
         ctx.led.table = "trajectory"
-        for _anchor, _month, fam, rows in self._months(ctx.t["trajectory"]):
+        for _anchor, _month, fam, rows in self._months(ctx):
             for g in GROUPS:
                 size, persons = (rows[c].iloc[0] for c in SIZE[g])
-                # every published month has Table 1's persons: its size is Table 1's (add() checks)
-                nkey = ctx.add(outcome(MAIN, g, "N"), float(size), int(persons), group=g)
+                # every published month has Table 1's persons: its size is Table 1's (or the
+                # placebo's, the same persons; add() checks)
+                nkey = ctx.add(outcome(PLACEBO if fam == PLACEBO else MAIN, g, "N"), float(size), int(persons),
+                               group=g)
                 for _, r in rows.iterrows():
                     x, px = float(r[COUNT[g][0]]), int(r[COUNT[g][1]])
-                    # the outcome month's count is Table 1's cell: add() stops if they disagree
+                    # the outcome month's count is Table 1's cell, the placebo month's the placebo's:
+                    # add() stops if they disagree
                     xk = ctx.add(outcome(fam, g, r["outcome"]), x, px, group=g, keep=0)
-                    if fam != MAIN:
+                    if fam not in (MAIN, PLACEBO):
                         ck = ctx.add(outcome(fam, g, r["outcome"], complement=True), float(size) - x,
                                      int(persons) - px, group=g, shown=False)
                         ctx.led.sums(nkey, [xk, ck], f"{fam}: {r['outcome']} + not = n ({g})")
 
     def render(self, ctx: Context, hidden: dict) -> dict[str, pd.DataFrame]:
-        t = ctx.t["trajectory"]
         out = []
-        for _, _, fam, rows in self._months(t):
+        for _, _, fam, rows in self._months(ctx):
             for _, r in rows.iterrows():
                 row = {c: r[c] for c in PUBLISHED}
                 row["n_controls"] = r["weight_controls"]
                 shown = True
                 for g in GROUPS:
-                    n_mark = marker(hidden, outcome(MAIN, g, "N"), ctx.k)
+                    n_mark = marker(hidden, outcome(PLACEBO if fam == PLACEBO else MAIN, g, "N"), ctx.k)
                     x_mark = marker(hidden, outcome(fam, g, r["outcome"]), ctx.k)
                     if n_mark:
                         row[SIZE[g][1]] = n_mark

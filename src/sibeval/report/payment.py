@@ -133,16 +133,16 @@ class PaymentSection(NoteBase):
     def _decays(self, d) -> Table:
         """The economics at the assumed and the measured decay, side by side."""
         cat, f = self.cat, self.f
-        cols = ("decay", "constant_years", "municipality_account", "investor_return", "p_municipality_negative",
-                "p_investor_loses")
         rows = []
         for _, r in d.iterrows():
             used = f" ({cat('economics.decay_used')})" if is_true(r["used"]) else ""
-            rows.append([cat(f"values.decay_basis.{r['basis']}") + used,
-                         f"{f.pct(r['decay'], 0)} ± {f.pct(r['decay_sd'], 0)}", f.int(r["constant_years"]),
-                         f.num(r["municipality_account"], 0), f.pct(r["investor_return"], 1),
-                         f.pct(r["p_municipality_negative"], 0), f.pct(r["p_investor_loses"], 0)])
-        head = [cat("sheet_headers.econ_decay_comparison.basis.0")] + [self.col(c) for c in cols]
+            rows.append([cat(f"values.decay_basis.{r['basis']}") + used, f.pct(r["decay"], 0),
+                         f.pp(r["decay_sd"], 0), f.int(r["constant_years"]), f.num(r["municipality_account"], 0),
+                         f.pct(r["investor_return"], 1), f.pct(r["p_municipality_negative"], 1),
+                         f.pct(r["p_investor_loses"], 1), f.pct(r["municipality_decay"], 1)])
+        head = [cat("sheet_headers.econ_decay_comparison.basis.0"), self.col("decay"), cat("economics.decay_sd_pp"),
+                self.col("constant_years"), self.col("municipality_account"), self.col("investor_return"),
+                self.col("p_municipality_negative"), self.col("p_investor_loses"), self.col("municipality_decay")]
         return Table("econ_decay_comparison", cat("economics.decay_comparison"), head, rows,
                      cat("economics.decay_comparison_note"))
 

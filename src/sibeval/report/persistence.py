@@ -97,9 +97,12 @@ class PersistenceSection(NoteBase):
             if est is None:
                 out.append(cat("persistence.decay_none", label=html.escape(self.lb.status(o))))
                 continue
-            out.append(cat("persistence.decay", label=html.escape(self.lb.status(o)), d=f.pct(est, 0),
-                           lo=self._decay_low(lo), hi=f.pct(min(hi, 0.99), 0) if hi is not None else DASH,
-                           first=f.int(r["first"]), last=f.int(r["last"])))
+            first, last = int(as_number(r["first"])), int(as_number(r["last"]))
+            unsettled = lo is None or hi is None or lo <= 0 <= hi
+            out.append(cat("persistence.decay_unsettled" if unsettled else "persistence.decay",
+                           label=html.escape(self.lb.status(o)), d=f.pct(est, 0), lo=self._decay_low(lo),
+                           hi=f.pct(min(hi, 0.99), 0) if hi is not None else DASH, months=f.int(last - first + 1),
+                           first=f.int(first), last=f.int(last)))
             if econ.get("enabled") and o == econ.get("outcome"):
                 assumed = econ.get("decay")
                 out.append(cat("persistence.decay_used_measured") if assumed == "measured" else
@@ -115,18 +118,45 @@ class PersistenceSection(NoteBase):
         return self.cat("persistence.decay_grid_low", value=text) if lo <= DECAY_GRID[0] + 0.005 else text
 
     def pre_period_sentences(self) -> list[str]:
-        """Whether the simultaneous band covers no difference in every published month before the
-        start (read from the published band)."""
+        """Whether the simultaneous band, and each month's interval, cover no difference in every
+        published month before the start (read from the published table), and which months are
+        hidden."""
         t = self._trajectory()
+        cat, f = self.cat, self.f
         out = []
         for o in self.trajectory_outcomes():
             pre = t[(t["outcome"] == o) & (t["anchor"] == "start")]
-            lo = pd.to_numeric(pre["band_low"], errors="coerce")
-            hi = pd.to_numeric(pre["band_high"], errors="coerce")
-            ok = lo.notna() & hi.notna()
-            if not ok.any():
-                continue
-            overlaps = bool(((lo[ok] <= 0) & (hi[ok] >= 0)).all())
-            out.append(self.cat("persistence.pre_overlaps" if overlaps else "persistence.pre_differs",
-                                label=html.escape(self.lb.status(o))))
+            month = pd.to_numeric(pre["month"])
+            num = {c: pd.to_numeric(pre[c], errors="coerce") for c in ("band_low", "band_high", "ci_low", "ci_high",
+                                                                        "estimate")}
+            ok = num["band_low"].notna() & num["band_high"].notna()
+            label = html.escape(self.lb.status(o))
+            if ok.any():
+                band_out = ok & ((num["band_low"] > 0) | (num["band_high"] < 0))
+                point_out = ok & ((num["ci_low"] > 0) | (num["ci_high"] < 0))
+                if band_out.any():
+                    out.append(cat("persistence.pre_differs", label=label, months=self._months(month[band_out])))
+                elif point_out.any():
+                    side = "above" if num["estimate"][point_out].mean() > 0 else "below"
+                    out.append(cat("persistence.pre_pointwise", label=label, months=self._months(month[point_out]),
+                                   side=cat(f"persistence.{side}")))
+                else:
+                    out.append(cat("persistence.pre_overlaps", label=label))
+            hidden = t[(t["outcome"] == o) & (t["estimate"].astype(str) == DASH)]
+            if len(hidden):
+                out.append(cat("persistence.hidden_months", label=label, k=f.int(self.k),
+                               months=self._months(pd.to_numeric(hidden["month"]))))
         return out
+
+    def _months(self, months) -> str:
+        """Months as the reader counts them, runs joined: '−9 til −8, −6 til −5, +12'."""
+        ms = sorted(int(m) for m in months)
+
+        def signed(m):
+            return self.f.int(m) if m < 0 else f"+{self.f.int(m)}"
+        runs, start = [], ms[0]
+        for a, b in zip(ms, ms[1:] + [None]):
+            if b != a + 1:
+                runs.append(signed(a) if start == a else f"{signed(start)} {self.cat('common.to')} {signed(a)}")
+                start = b
+        return ", ".join(runs)

@@ -37,7 +37,7 @@ class Sentences(NoteBase):
                     p1=self.f.pct(r["share_participants"], self.share_digits(r["n_participants"])),
                     p2=self.f.pct(r["share_controls"], self.share_digits(r["n_controls"])),
                     months=self.c["follow_up_months"],
-                    diff=self.f.pp(r["estimate"], 0),
+                    diff=self.per_hundred(r["estimate"]),
                     lo=self.f.pp(r["ci_low"], 0),
                     hi=self.f.pp(r["ci_high"], 0),
                     sig=sig,
@@ -46,6 +46,13 @@ class Sentences(NoteBase):
                 )
             )
         return out
+
+    def per_hundred(self, estimate) -> str:
+        """The difference as persons per 100 typical participants, more or fewer."""
+        n = self.f.pp(estimate, 0)                       # rounded as every other number of the note
+        if n == "0":
+            return self.cat("note.diff_none")
+        return self.cat("note.diff_fewer" if n.startswith("−") else "note.diff_more", n=n.lstrip("−"))
 
     def legend(self) -> str:
         return self.cat(
@@ -256,6 +263,7 @@ class Sentences(NoteBase):
             cat("method.outcome", months=c["follow_up_months"], dates=cat(f"method.dates_{c['control_dates']}"))
             + " "
             + cat("method.tests", test=self.test_name(), alpha=f.num(self.alpha, 2), dist=dist_text)
+            + ("" if not self.lasting else " " + cat("note.effects_note_lasting"))
         )
         return paras
 
@@ -269,7 +277,8 @@ class Sentences(NoteBase):
         return ", ".join(items[:-1]) + f" {self.cat('common.' + word)} " + items[-1]
 
     def caveats(self) -> list[str]:
-        keys = ["design", "one_month", "small"]
+        traj = self.t.get("trajectory")
+        keys = ["design", "one_month_trajectory" if traj is not None and len(traj) else "one_month", "small"]
         if "progression_items" in self.t:
             keys.append("progression")
         return [self.cat(f"caveats.{k}") for k in keys]
