@@ -76,7 +76,7 @@ def tables_to_publish(tables: dict[str, pd.DataFrame], cohort: dict) -> dict[str
     """The analysis tables the boundary publishes from: the trajectory and its decay only when
     the cohort's trajectory.publish is on (they are computed with the analysis either way)."""
     out = dict(tables)
-    if not (cohort.get("trajectory") or {}).get("publish", True):          # the schema's default
+    if not (cohort.get("trajectory") or {}).get("publish", False):          # the schema's default
         out.pop("trajectory", None)
         out.pop("decay", None)
     return out
