@@ -6,7 +6,7 @@ import pytest
 
 from sibeval.errors import ConfigError, SibevalError
 from sibeval.extract.panel import Panel
-from sibeval.outcomes.lasting import lasting_definitions, lasting_outcomes
+from sibeval.outcomes.lasting import check_publishable, lasting_definitions, lasting_outcomes
 from sibeval.outcomes.status import classify_outcomes
 
 KOLDING = {"lasting_employment": {"status": "ordinary_employment", "months": [1, 6], "at_least": 5}}
@@ -90,3 +90,14 @@ def test_a_window_past_the_extract_stops_with_who_and_how_to_fix():
     with pytest.raises(SibevalError, match=r"outcomes.lasting_employment: months 1-6 .* last covered month "
                                            r"2020-12 for \d+ participant\(s\) and \d+ control row\(s\); shorten"):
         lasting_outcomes(status, panel, codes, lasting_definitions(KOLDING))
+
+
+def test_a_lasting_outcome_may_not_republish_or_be_bounded_by_published_cells():
+    cohort = {"outcomes": KOLDING, "follow_up_months": 6, "trajectory": {"publish": False}}
+    check_publishable(cohort)
+    with pytest.raises(ConfigError, match="cannot be combined yet"):
+        check_publishable(cohort | {"trajectory": {"publish": True}})
+    one = {"x": {"status": "self_supporting_wage", "months": [6, 6], "at_least": 1}}
+    with pytest.raises(ConfigError, match=r"outcomes.x.months: \[6, 6\] is the outcome month alone"):
+        check_publishable(cohort | {"outcomes": one})
+    check_publishable(cohort | {"outcomes": {"x": {**one["x"], "months": [5, 5]}}})

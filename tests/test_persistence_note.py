@@ -108,4 +108,6 @@ def test_a_pre_period_month_whose_own_interval_excludes_zero_is_named():
     t.loc[pre, ["estimate", "ci_low", "ci_high", "band_low", "band_high"]] = [0.12, 0.03, 0.21, -0.02, 0.26]
     text = _builder(t, _decay()).persistence_section().intro
     assert "excludes zero in month −6 to −5: the participants were above the controls" in text
-    assert "month −2 to −1 is not shown because fewer than 5" in text
+    assert "month −2 to −1 is not shown: the number rests on a hidden count (fewer than 5" in text
+    grows = _builder(t, _decay(lo=-0.4, d=-0.25, hi=-0.1)).persistence_section().intro
+    assert "grows by about 25 % a year as measured (95 % CI 10 % to 40 %)" in grows

@@ -13,7 +13,7 @@ if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
 from sibeval.config import config_hash, load_yaml, overlapping_cohorts, overridden, validate  # noqa: E402
 from sibeval.demo.profiles import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
-from sibeval.outcomes.lasting import lasting_definitions  # noqa: E402
+from sibeval.outcomes.lasting import check_publishable  # noqa: E402
 from sibeval.publish import catalogue as TABLES  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
@@ -37,7 +37,7 @@ def _load_config():
             if c["extract"] not in config["extracts"]:
                 raise ConfigError(f"{path}: extract: '{c['extract']}' is not in config.yaml extracts "
                                   f"({', '.join(config['extracts'])})")
-            lasting_definitions(c["outcomes"], str(path))
+            check_publishable(c, str(path))
             c["name"] = name
             c["source"] = str(path)
             cohorts[name] = c

@@ -855,7 +855,9 @@ def measured_decay(decay_table: pd.DataFrame | None, outcome: str, alpha: float 
         return missing(f"decay.csv: outcome '{outcome}' has a measured decay of {d:g}, which the model cannot "
                        "use (it must be below 1)", "instead")
     first, last = (pd.to_numeric(r.get(c), errors="coerce") for c in ("first", "last"))
-    return {"decay": d, "decay_sd": float(se_of_ci(lo, hi, alpha)), "constant_years": 0,
+    # a growing effect (a negative decay) is not extrapolated over the horizon: at most no decay
+    # (the simulation draws the decay within 0-0.99 too)
+    return {"decay": max(d, 0.0), "decay_sd": float(se_of_ci(lo, hi, alpha)), "constant_years": 0,
             "first": int(first) if first == first else None, "last": int(last) if last == last else None}
 
 

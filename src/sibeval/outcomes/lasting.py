@@ -68,6 +68,25 @@ def lasting_definitions(outcomes: dict | None, where: str = "cohort file") -> tu
     return tuple(out)
 
 
+def check_publishable(cohort: dict, where: str = "cohort file") -> None:
+    """A lasting outcome must not republish, or be tied by the disclosure ledger's blind spots to,
+    cells published elsewhere: a window of the outcome month alone is Table 1's cell, and the
+    published trajectory's monthly counts bound a lasting count (a L <= sum of the months'
+    counts <= k L + (a - 1)(n - L)), relations the ledger does not hold yet."""
+    lasting = lasting_definitions(cohort.get("outcomes"), where)
+    if not lasting:
+        return
+    if (cohort.get("trajectory") or {}).get("publish"):
+        raise ConfigError(f"{where}: outcomes ({', '.join(d.name for d in lasting)}) and trajectory.publish: true "
+                          "cannot be combined yet: the months' published counts bound a lasting outcome's count, "
+                          "which the disclosure control does not yet hold; set trajectory.publish: false or "
+                          "remove outcomes")
+    for d in lasting:
+        if d.first == d.last == int(cohort.get("follow_up_months", -1)):
+            raise ConfigError(f"{where}: outcomes.{d.name}.months: [{d.first}, {d.last}] is the outcome month "
+                              "alone, which Table 1 publishes; give a window of several months")
+
+
 def lasting_outcomes(status: pd.DataFrame, panel: Panel, codes: CodeTable,
                      definitions: tuple[LastingOutcome, ...]) -> pd.DataFrame:
     """One 0/1 column per lasting outcome for the analysed rows of `status` (weight > 0; NaN for

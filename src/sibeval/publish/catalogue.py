@@ -55,8 +55,8 @@ ANALYSIS = (
     AnalysisTable("placebo", "effects"),
     AnalysisTable("diagnostics", "effects"),
     AnalysisTable("sensitivity", "effects"),
-    # issue 25: read by the boundary so that they are computed with the analysis; the trajectory
-    # is published only when trajectory.publish is on (boundary.tables_to_publish), the decay not yet
+    # issue 25: the trajectory and its decay, published only when trajectory.publish is on
+    # (boundary.tables_to_publish)
     AnalysisTable("trajectory", "effects"),
     AnalysisTable("decay", "effects"),
     AnalysisTable("progression_flow", "progression", "progression.enabled"),

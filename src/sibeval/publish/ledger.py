@@ -206,6 +206,16 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
                 # the pattern's interval may only be wider than the attacker's best (it is what
                 # the markers alone allow): past the time limit, the linear relaxation's is
                 r = _solve(c, cons, np.zeros_like(integrality), Bounds(lo_b, hi_b))
+            elif r.status == 1 and r.x is not None:
+                # the attacker's interval may only be narrower: past the time limit, the best
+                # value found (a value the published numbers allow) stands for its end
+                used.append("time limit: the best value found")
+                ends.append(sign * float(c @ r.x))
+                continue
+            elif r.status == 1:
+                raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' found no value within "
+                                   f"{MIP_SECONDS:g} s; nothing was published. Fix: leave out the trajectory "
+                                   "(trajectory.publish: false) or merge small categories")
             if r.status == 0:
                 v = sign * r.fun
                 ends.append(np.inf if v >= big / 2 else v)

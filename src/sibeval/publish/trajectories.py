@@ -8,7 +8,7 @@ its complement add up to the same n), and the outcome month's are Table 1's own 
 months in which some persons are past the data would publish sizes whose differences are the
 persons censored between months: small counts that tie every month to the next (measured: the
 attacker's problems of a matched cohort with hidden control sizes then take HiGHS minutes each).
-The decay is fitted on every observed month (the analysis); it is a rate, published rounded.
+The decay is fitted on the same months (the analysis); it is a rate, published rounded.
 """
 
 from __future__ import annotations

@@ -99,10 +99,16 @@ class PersistenceSection(NoteBase):
                 continue
             first, last = int(as_number(r["first"])), int(as_number(r["last"]))
             unsettled = lo is None or hi is None or lo <= 0 <= hi
-            out.append(cat("persistence.decay_unsettled" if unsettled else "persistence.decay",
-                           label=html.escape(self.lb.status(o)), d=f.pct(est, 0), lo=self._decay_low(lo),
-                           hi=f.pct(min(hi, 0.99), 0) if hi is not None else DASH, months=f.int(last - first + 1),
-                           first=f.int(first), last=f.int(last)))
+            common = dict(label=html.escape(self.lb.status(o)), months=f.int(last - first + 1), first=f.int(first),
+                          last=f.int(last))
+            if not unsettled and hi < 0:            # a growing effect: its growth, not a negative fall
+                out.append(cat("persistence.decay_grows", d=f.pct(-est, 0), lo=f.pct(-hi, 0),
+                               hi=f.pct(-lo, 0) if lo > DECAY_GRID[0] + 0.005 else
+                               cat("persistence.decay_grid_high", value=f.pct(-lo, 0)), **common))
+            else:
+                out.append(cat("persistence.decay_unsettled" if unsettled else "persistence.decay", d=f.pct(est, 0),
+                               lo=self._decay_low(lo), hi=f.pct(min(hi, 0.99), 0) if hi is not None else DASH,
+                               **common))
             if econ.get("enabled") and o == econ.get("outcome"):
                 assumed = econ.get("decay")
                 out.append(cat("persistence.decay_used_measured") if assumed == "measured" else
