@@ -155,6 +155,26 @@ def context(smk):
     )
 
 
+def economics_inputs(smk):
+    """(inputs, effects, decay table): the payment model's inputs (`economics.model.measured_inputs`)
+    from the rule's published effects and, when the cohort publishes it, decay table, with the
+    tables read; an error names the file it comes from (the cohort file when the measured decay's
+    table is not published)."""
+    import pandas as pd
+
+    from sibeval.economics import model as ec
+
+    effects = pd.read_csv(smk.input.effects)
+    decay = pd.read_csv(smk.input.decay) if "decay" in smk.input.keys() else None
+    try:
+        inp = ec.measured_inputs(smk.params.economics, effects, decay_table=decay)
+    except ec.MeasuredDecayError as exc:
+        raise SibevalError(f"{smk.input.get('decay', smk.params.cohort_file)}: {exc}") from None
+    except ValueError as exc:
+        raise SibevalError(f"{smk.input.effects}: {exc}") from None
+    return inp, effects, decay
+
+
 def standalone(script: str, argv: list[str] | None = None):
     """The `snakemake` object a rule's job would get, for running its script alone (to debug
     it, or step through it): ``python workflow/scripts/<rule>.py cohort=<name>`` (or

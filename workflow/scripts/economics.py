@@ -11,10 +11,9 @@ import logging
 
 import pandas as pd
 
-from sibeval.adapters import run, standalone, write_csv
+from sibeval.adapters import economics_inputs, run, standalone, write_csv
 from sibeval.economics import model as ec
 from sibeval.economics.figures import tornado
-from sibeval.errors import SibevalError
 from sibeval.plotting import save
 
 log = logging.getLogger("sibeval")
@@ -22,15 +21,8 @@ log = logging.getLogger("sibeval")
 
 def main(smk):
     settings = smk.params.economics
-    effects = pd.read_csv(smk.input.effects)
     subgroups = pd.read_csv(smk.input.subgroups)
-    decay = pd.read_csv(smk.input.decay) if "decay" in smk.input.keys() else None
-    try:
-        inp = ec.measured_inputs(settings, effects, decay_table=decay)
-    except ec.MeasuredDecayError as exc:
-        raise SibevalError(f"{smk.input.get('decay', smk.params.cohort_file)}: {exc}") from None
-    except ValueError as exc:
-        raise SibevalError(f"{smk.input.effects}: {exc}") from None
+    inp, effects, decay = economics_inputs(smk)
     for w in ec.warnings(inp):
         log.warning("%s: %s", smk.input.effects, w)
     acc = ec.account(inp)

@@ -805,6 +805,8 @@ MEASURED = "measured"
 # the assumed decay the measured one is compared with when the cohort uses the measured one
 # (catalogue footnote 14; the schema's default)
 ASSUMED_DECAY = 0.15
+# the inputs the measured decay sets (the rest of the model is the same at either decay)
+DECAY_TERMS = ("decay", "decay_sd", "constant_years")
 DECAY_COMPARISON = ("basis", "used", "decay", "decay_sd", "constant_years", "municipality_account",
                     "investor_return", "p_municipality_negative", "p_investor_loses", "municipality_decay")
 
@@ -906,7 +908,7 @@ def _decay_terms(settings: dict, decay_table: pd.DataFrame | None) -> dict:
     """decay, decay_sd and constant_years as the cohort's settings give them: assumed, or measured."""
     if uses_measured_decay(settings):
         m = measured_decay(decay_table, settings["outcome"], required=True)
-        return {k: m[k] for k in ("decay", "decay_sd", "constant_years")}
+        return {k: m[k] for k in DECAY_TERMS}
     return {"decay": settings["decay"], "decay_sd": settings.get("decay_sd", 0.05),
             "constant_years": settings["constant_years"]}
 
@@ -923,7 +925,7 @@ def decay_bases(inp: Inputs, settings: dict, decay_table: pd.DataFrame | None = 
     m = measured_decay(decay_table, settings["outcome"])
     if m is None:
         return inp, None
-    return inp, replace(inp, decay=m["decay"], decay_sd=m["decay_sd"], constant_years=m["constant_years"])
+    return inp, replace(inp, **{k: m[k] for k in DECAY_TERMS})
 
 
 def decay_comparison(assumed: Inputs, measured: Inputs | None, seed: int = 20221101,
@@ -1004,7 +1006,7 @@ OPTIONAL_TERMS = ("evaluator_cost", "co_financing", "loan_rate", "outcome_types"
 def inputs_frame(inp: Inputs, settings: dict | None = None) -> pd.DataFrame:
     """Self-describing inputs table: name, value, source (measured / assumption)."""
     measured = {"effect", "gross_share", "effect_ci", "n_participants"}
-    from_decay = {"decay", "decay_sd", "constant_years"} if settings and uses_measured_decay(settings) else set()
+    from_decay = set(DECAY_TERMS) if settings and uses_measured_decay(settings) else set()
     rows = []
     for k, v in asdict(inp).items():
         # stages: their own table (stages.csv); the mode: the note's words; contract terms not in use

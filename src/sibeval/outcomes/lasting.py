@@ -25,6 +25,7 @@ from sibeval.extract.codes import CodeTable
 from sibeval.extract.panel import Panel
 from sibeval.extract.timegrid import month_label
 from sibeval.outcomes.status import HEADLINES, OUTCOMES
+from sibeval.outcomes.trajectory import monthly_status
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,6 @@ def lasting_outcomes(status: pd.DataFrame, panel: Panel, codes: CodeTable,
                      definitions: tuple[LastingOutcome, ...]) -> pd.DataFrame:
     """One 0/1 column per lasting outcome for the analysed rows of `status` (weight > 0; NaN for
     the rest), aligned to `status`' index."""
-    from sibeval.outcomes.trajectory import monthly_status
-
     out = pd.DataFrame(index=status.index, columns=[d.name for d in definitions], dtype=float)
     analysed = status.index[status["weight"] > 0]
     if not definitions or not len(analysed):

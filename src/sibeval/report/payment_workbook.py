@@ -135,7 +135,11 @@ def _profile(inp: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return inp.effect * rel, rel * disc, disc
 
 
-def build(inp: Inputs, measured=("effect", "gross_share", "n_participants", "other_gross_share", "other_effect"),
+# the workbook's inputs the evaluation measures (the rest are the cohort file's assumptions)
+MEASURED_INPUTS = ("effect", "gross_share", "n_participants", "other_gross_share", "other_effect")
+
+
+def build(inp: Inputs, measured=MEASURED_INPUTS,
           title: str = "", lang: str = "da", price_year: int | None = None, prices=None,
           labels=None) -> PaymentWorkbook:
     """A workbook whose results are formulas of its inputs block, in `lang`; `prices` (the
