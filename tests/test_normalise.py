@@ -127,8 +127,8 @@ def test_chunked_eindkomst_counts_every_bad_row_and_sums_like_the_whole_file(tmp
         normalise_chunked(Extract(ex), "eindkomst", out, chunk_rows=1)
     assert "(2 row(s)/person(s))" in str(e.value) and "'x'" in str(e.value)
     ek.iloc[:3].to_parquet(ex / "eindkomst.parquet", index=False)
-    facts = normalise_chunked(Extract(ex), "eindkomst", out, chunk_rows=2)
-    assert facts == {"rows": 3, "persons": 2, "first_month": "2020-03", "last_month": "2020-05"}
+    facts = normalise_chunked(Extract(ex), "eindkomst", out, span="maaned", chunk_rows=2)
+    assert facts == {"rows": 3, "persons": 2, "first": "2020-03", "last": "2020-05"}
     pd.testing.assert_frame_equal(pd.read_parquet(out).astype({"pnr": object, "maaned": object}),
                                   Extract(ex).eindkomst().astype({"pnr": object, "maaned": object}))
 

@@ -8,13 +8,17 @@ Outputs: interim/candidates.parquet (person x index month, covariates), interim/
 Run alone (after its inputs exist): python workflow/scripts/build_candidates.py cohort=<name>
 """
 import logging
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from sibeval.adapters import context, run, standalone, write_csv, write_parquet
-from sibeval.design.candidates import build_candidates, index_weeks_needed, week_lookup
+from sibeval.design.candidates import build_candidates_blocks, index_weeks_needed, week_lookup
 from sibeval.design.cohort import participant_flow, require_publishable
+from sibeval.extract.normalise import retype
 from sibeval.extract.panel_io import read_panel
+from sibeval.extract.person_blocks import person_blocks, rows_of_persons
 from sibeval.extract.timegrid import month_of_dates
 
 log = logging.getLogger("sibeval")
@@ -25,15 +29,14 @@ def main(smk):
     c, codes, ex = ctx.cohort, ctx.codes, ctx.extract
     files = {name: ex.file(name) for name in ("participants", "bef", "dream")}
     part_all = ex.participants()
-    bef = ex.bef()
-    analysed, flow = participant_flow(part_all, bef, c["municipalities"], c["birth_date_problems"], files)
+    bef = rows_of_persons(ex.folder / "bef.parquet", part_all["pnr"])    # index: row in bef
+    analysed, flow = participant_flow(part_all, retype(bef, "bef"), c["municipalities"],
+                                      c["birth_date_problems"], files)
     log.info("participant flow: %s", "; ".join(f"{r.step} {r.n}" for r in flow.itertuples()))
     require_publishable(len(analysed), ctx.min_cell, "can be analysed (started, found in bef, ended)")
     if len(analysed) < 30:
         log.warning("only %d participants can be analysed: estimates will be imprecise and counts "
                     "below %d are suppressed in every table", len(analysed), ctx.min_cell)
-    panel = read_panel(smk.input.panel, arrays=("group", "ordinary", "resident", "dead"))
-    dream = ex.dream(codes, weeks=index_weeks_needed(analysed))
     if c["eligibility"]["referred_later_as_controls"]:
         # risk sets: a person is a candidate control until the month of their referral
         ref = np.where(part_all["visitation_dato"].notna(), month_of_dates(part_all["visitation_dato"]),
@@ -41,11 +44,15 @@ def main(smk):
         referred = {p: (float(m) if m >= 0 else -np.inf) for p, m in zip(part_all["pnr"], ref)}
     else:
         referred = set(part_all["pnr"])
-    cand, funnel = build_candidates(
-        analysed, referred, panel, bef, codes, c["eligibility"],
-        set(c["non_western_countries_exempt"]), ex.vnds(), ex.udda(), ex.lpr(),
-        week_lookup(dream), municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()),
-        files=files,
+    # the population a block of persons at a time (bounded memory at any population size)
+    blocks = (SimpleNamespace(panel=b.panel, bef=b.bef, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
+                              week_groups=week_lookup(b.dream))
+              for b in person_blocks(ex.folder, smk.input.panel, codes, index_weeks_needed(analysed),
+                                     spill=Path(smk.output.candidates).parent / ".candidates.spill"))
+    cand, funnel = build_candidates_blocks(
+        analysed, referred, read_panel(smk.input.panel, arrays=("dead",), pnr=analysed["pnr"]), blocks, codes,
+        c["eligibility"], set(c["non_western_countries_exempt"]),
+        municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()), files=files,
     )
     log.info("candidates: %d participants, %d control rows (%d persons) over %d index months",
              int(cand.treated.sum()), int((cand.treated == 0).sum()),

@@ -9,19 +9,16 @@ import logging
 import time
 
 from sibeval.adapters import atomic_path, context, run, standalone
-from sibeval.extract.panel import build_panel
-from sibeval.extract.panel_io import write_panel
+from sibeval.extract.panel_blocks import build_panel_file
 
 
 def main(smk):
     ctx = context(smk)
-    codes, ex = ctx.codes, ctx.extract
     t0 = time.perf_counter()
-    panel = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
-    logging.getLogger("sibeval").info("panel: %d persons x %d months in %.1f s",
-                                      len(panel.pnr), len(panel.months), time.perf_counter() - t0)
-    with atomic_path(smk.output[0]) as tmp:
-        write_panel(panel, tmp)
+    with atomic_path(smk.output[0]) as tmp:     # block by block of persons: bounded memory
+        info = build_panel_file(ctx.extract.folder, ctx.codes, tmp)
+    logging.getLogger("sibeval").info("panel: %d persons x %d months in %d blocks, %.1f s", info["persons"],
+                                      info["months"], info["blocks"], time.perf_counter() - t0)
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

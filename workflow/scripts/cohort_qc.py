@@ -8,6 +8,7 @@ Run alone (after its inputs exist): python workflow/scripts/cohort_qc.py cohort=
 import logging
 
 from sibeval.adapters import context, run, standalone, write_csv
+from sibeval.extract.person_blocks import rows_of_persons
 from sibeval.extract.qc import cohort_summary
 
 
@@ -15,7 +16,8 @@ def main(smk):
     ctx = context(smk)
     ex = ctx.extract
     part = ex.participants()
-    summary = cohort_summary(ex.summary(), part, ex.questionnaires(part), ex.bef(columns=["pnr"])["pnr"])
+    in_bef = rows_of_persons(ex.folder / "bef.parquet", part["pnr"], columns=["pnr"])["pnr"]   # theirs only
+    summary = cohort_summary(ex.summary(), part, ex.questionnaires(part), in_bef)
     logging.getLogger("sibeval").info("extract %s: %d summary rows", ex.path, len(summary))
     write_csv(summary, smk.output[0])   # exact: the publish rule hides small counts
 

@@ -6,6 +6,8 @@ risk-set design), and the eligibility funnel of the pool.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
@@ -246,43 +248,82 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
 
     `participants` keeps the participant file's row order in its index (for messages);
     `files` maps "participants"/"dream" to the paths named in messages.
-    Returns (candidates, funnel as :func:`eligibility_funnel`).
+    Returns (candidates, funnel as :func:`eligibility_funnel`). The whole population in
+    memory; :func:`build_candidates_blocks` takes it a block of persons at a time.
     """
-    _check_index_months(participants, panel, files)
+    block = SimpleNamespace(panel=panel, bef=bef, vnds=vnds, udda=udda, lpr=lpr, week_groups=week_groups)
+    return build_candidates_blocks(participants, all_referred, panel, [block], codes, eligibility, western,
+                                   municipalities, files)
+
+
+def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_panel: Panel, blocks, codes,
+                            eligibility: dict, western: set, municipalities=(), files=None):
+    """:func:`build_candidates` over `blocks` of persons (each with .panel, .bef, .vnds,
+    .udda, .lpr and .week_groups of its persons only); every covariate and rule is a
+    person's own, so the result is the same as over the whole population at once.
+
+    `check_panel` holds at least the participants' panel rows (for the start-month checks).
+    """
+    _check_index_months(participants, check_panel, files)
     treated = pd.DataFrame({
         "pnr": participants["pnr"].to_numpy(),
         "index_month": month_of_dates(participants["start_dato"]),
         "index_week": [week_of_date(d) for d in participants["start_dato"]],
         "treated": 1,
     })
-    parts = [treated]
-    f = _Funnel(len(panel.pnr))
     index_months = sorted(treated["index_month"].unique())
-    snapshots = {}     # one bef snapshot per index year, in panel row order
-    referral = referral_months(panel.pnr, all_referred)
-    for m in index_months:
-        excluded = referral <= int(m)
-        year = int(m) // 12
-        if year not in snapshots:
-            snapshots[year] = _snapshot(bef, year).reindex(panel.pnr)
-        pnr = panel.pnr[f.add(_eligibility_rules(panel, bef, int(m), eligibility, western,
-                                                 all_referred, municipalities,
-                                                 snapshot=snapshots[year], excluded=excluded))]
-        w = _index_week(int(m))
-        parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr), "treated": 0}))
-    funnel = f.frame()
-    if sum(len(x) for x in parts[1:]) == 0:
+    treated_parts, control_parts, funnels = [], [], []
+    for b in blocks:
+        panel = b.panel
+        f = _Funnel(len(panel.pnr))
+        snapshots = {}     # one bef snapshot per index year, in the block's panel row order
+        referral = referral_months(panel.pnr, all_referred)
+        parts = []
+        for m in index_months:
+            year = int(m) // 12
+            if year not in snapshots:
+                snapshots[year] = _snapshot(b.bef, year).reindex(panel.pnr)
+            pnr = panel.pnr[f.add(_eligibility_rules(panel, b.bef, int(m), eligibility, western,
+                                                     all_referred, municipalities, snapshot=snapshots[year],
+                                                     excluded=referral <= int(m)))]
+            w = _index_week(int(m))
+            parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr),
+                                       "treated": 0}))
+        funnels.append(f.frame())
+        mine = treated[panel.row_of(treated["pnr"]) >= 0]
+        rows = pd.concat([mine, *parts], ignore_index=True)
+        if not len(rows):
+            continue
+        rows = covariates_at(rows, panel, b.bef, codes, b.vnds, b.udda, b.lpr, b.week_groups,
+                             eligibility["benefit_groups"], municipalities, western, snapshots)
+        rows.index = np.r_[mine.index.to_numpy(), np.full(len(rows) - len(mine), -1)]
+        treated_parts.append(rows.iloc[:len(mine)])
+        control_parts.append(rows.iloc[len(mine):])
+    funnel = _sum_funnels(funnels)
+    n_controls = sum(len(x) for x in control_parts)
+    if n_controls == 0:
         steps = " -> ".join(f"{r.rule} {plain(r.persons)}" for r in funnel.itertuples())
         raise SibevalError(
             f"no candidate met the eligibility rules in any of the {len(index_months)} index month(s) "
             f"({months(index_months[:3])}{', ...' if len(index_months) > 3 else ''}); persons left after "
             f"each rule: {steps}. Fix: check eligibility: in the cohort file (sex, non_western, "
             "age_min/age_max, benefit_groups) against the extract")
-    cand = pd.concat(parts, ignore_index=True)
-    cand = covariates_at(cand, panel, bef, codes, vnds, udda, lpr, week_groups,
-                         eligibility["benefit_groups"], municipalities, western, snapshots)
+    # the participants in their file's order, then each index month's controls in panel order
+    controls = pd.concat(control_parts)
+    month_rank = pd.Series(np.arange(len(index_months)), index=index_months)
+    controls = controls.iloc[np.argsort(month_rank.reindex(controls["index_month"]).to_numpy(), kind="stable")]
+    cand = pd.concat([pd.concat(treated_parts).sort_index(), controls], ignore_index=True)
+    cand["pnr"] = cand["pnr"].astype(str)     # text, whichever block or month was empty
     cand["index_week"] = [f"{y}-W{w:02d}" for y, w in cand["index_week"]]
     return cand, funnel
+
+
+def _sum_funnels(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The funnel of the whole population from its blocks' (persons are in one block each)."""
+    out = frames[0].copy()
+    for f in frames[1:]:
+        out[["persons", "rows"]] += f[["persons", "rows"]].to_numpy()
+    return out
 
 
 def index_weeks_needed(participants: pd.DataFrame, k: int = 4) -> list[tuple[int, int]]:

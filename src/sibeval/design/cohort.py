@@ -137,7 +137,8 @@ def _bef_row_of(persons: pd.DataFrame, bef: pd.DataFrame) -> pd.Series:
 
 
 def _bef_rows(persons, bef) -> np.ndarray:
-    return _bef_row_of(persons, bef).to_numpy(dtype=np.int64)
+    """The bef file's row of each person's traits (bef's index holds its file rows)."""
+    return bef.index.to_numpy()[_bef_row_of(persons, bef).to_numpy(dtype=np.int64)]
 
 
 def _birth_date_problems(persons: pd.DataFrame, bef: pd.DataFrame) -> pd.Series:

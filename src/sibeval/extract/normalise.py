@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from sibeval.errors import ExtractError, file_rows
 from sibeval.extract.codes import CodeTable
+from sibeval.extract.panel_blocks import PersonIndex, as_bytes
 from sibeval.extract.readers import (
     SCHEMAS,
     Extract,
@@ -44,7 +45,8 @@ log = logging.getLogger("sibeval")
 
 REGISTERS = ("dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr")
 OPTIONAL = ("vnds", "dod", "udda", "lpr")
-DATE_COLUMNS = {"vnds": "haend_dato", "dod": "doddato", "udda": None, "lpr": "dato"}
+SPANS = {"bef": "aar", "eindkomst": "maaned", "vnds": "haend_dato", "dod": "doddato", "udda": None, "lpr": "dato"}
+SPAN_ITEMS = {"bef": "year", "eindkomst": "month", "vnds": "date", "dod": "date", "lpr": "date"}
 SUMMARY = "summary.csv"
 CHECKSUMS = "checksums.csv"
 
@@ -107,7 +109,7 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
     cols = ["pnr"] + [by_week[w] for w in weeks]
     out_names = ["pnr"] + [week_column(y, w) for y, w in weeks]
     counts: dict[str, int] = {}
-    seen: list[np.ndarray] = []
+    seen: list[pa.Array] = []
     writer = None
     n_rows = 0
     try:
@@ -119,7 +121,7 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
             week_cols = [_code_column(raw.column(c)) for c in cols[1:]]
             table = pa.Table.from_arrays([pnr, *week_cols], names=out_names)
             del raw
-            seen.append(np.asarray(pnr.to_numpy(zero_copy_only=False), dtype=object))
+            seen.append(pnr)
             for col in week_cols:
                 dictionary = ["" if d is None else str(d) for d in col.dictionary.to_pylist()]
                 idx = dictionary_indices(col, -1).astype(np.int64)
@@ -137,46 +139,107 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
             writer.close()
     if n_rows == 0:
         raise ExtractError(f, "the file has no rows", n=0)
-    pnr = np.concatenate(seen)
-    dup = pd.Index(pnr).duplicated(keep=False)
+    index = PersonIndex(pa.chunked_array(seen, type=pa.string()))
+    del seen
+    dup = index.duplicated()
     if dup.any():
         raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
-                           n=int(pd.Index(pnr[dup]).nunique()), examples=file_rows(f, np.flatnonzero(dup)))
+                           n=index.distinct_duplicates(), examples=file_rows(f, np.flatnonzero(dup)))
     _, unknown = codes.lookup(list(counts))
     unknown_counts = {u: counts[u] for u in unknown if counts.get(u)}
     check_unknown_codes(f, unknown_counts, codes)
-    return {"persons": len(pnr), "weeks": weeks, "code_counts": counts, "unknown_counts": unknown_counts}
+    return {"persons": index.n, "weeks": weeks, "code_counts": counts, "unknown_counts": unknown_counts,
+            "index": index}
 
 
-def normalise_chunked(ex: Extract, name: str, out: Path, chunk_rows: int = 2_000_000) -> dict:
-    """Validate and write a large long file (eIndkomst) chunk by chunk; returns its QC facts.
+class _Persons:
+    """Distinct persons of a register, counted on DREAM's rows (a bit per person) plus the
+    few not in DREAM; with `years`, also (person, year) pairs seen twice (bef's rule)."""
 
-    Every check of the contract is row-local, so chunks are checked as they come; when one
-    fails, the whole file is read once more so the error counts every bad row.
+    def __init__(self, index: PersonIndex, years: bool = False):
+        self.index = index
+        self.seen = np.zeros(index.n, dtype=bool)
+        self.others: list[np.ndarray] = []
+        self.year_bits = np.zeros(index.n, dtype=np.uint64) if years else None
+        self.other_years: list[np.ndarray] = []
+        self.duplicate = False
+
+    def add(self, pnr, aar=None) -> None:
+        col = pa.array(pnr.astype(object) if not isinstance(pnr.dtype, pd.CategoricalDtype) else pnr,
+                       from_pandas=True)
+        rows = self.index.rows(col)
+        found = rows >= 0
+        self.seen[rows[found]] = True
+        if not found.all():
+            self.others.append(np.unique(as_bytes(col.filter(pa.array(~found)))))
+        if self.year_bits is None:
+            return
+        aar = np.asarray(aar, dtype=np.int64)
+        bit = aar - YEAR0
+        fits = found & (bit >= 0) & (bit < 64)
+        r, b = rows[fits], bit[fits].astype(np.uint64)
+        key = r * 64 + b.astype(np.int64)
+        if len(np.unique(key)) < len(key) or (self.year_bits[r] & (np.uint64(1) << b)).any():
+            self.duplicate = True
+        np.bitwise_or.at(self.year_bits, r, np.uint64(1) << b)
+        if not fits.all():       # persons outside DREAM or years outside the bit window
+            self.other_years.append(np.char.add(as_bytes(col.filter(pa.array(~fits))),
+                                                np.char.encode(aar[~fits].astype(str))))
+
+    def count(self) -> int:
+        others = np.unique(np.concatenate(self.others)) if self.others else []
+        return int(self.seen.sum()) + len(others)
+
+    def has_duplicates(self) -> bool:
+        if self.other_years:
+            keys = np.concatenate(self.other_years)
+            self.duplicate |= len(np.unique(keys)) < len(keys)
+        return self.duplicate
+
+
+YEAR0 = 1970     # bef years 1970-2033 are kept as bits per person; others as keys
+
+
+def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | None = None,
+                      span: str | None = None, chunk_rows: int = 2_000_000) -> dict | None:
+    """Validate and write a long register chunk by chunk; returns its QC facts (rows,
+    persons, and the smallest and largest value of `span`), or None when an optional file
+    was not delivered.
+
+    Every check of the contract is row-local, so chunks are checked as they come (bef's
+    one-row-per-person-and-year is kept as a bit per person and year); when one fails, the
+    whole file is read once more so the error counts every bad row.
     """
-    f = ex.file(name)
+    f = ex.file(name, required=name not in OPTIONAL)
+    if f is None:
+        return None
     rename = ex.rename.get(name)
     wanted = list(SCHEMAS[name])
     required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
     if not all(c in resolve_columns(raw_columns(f), wanted, rename) for c in required):
         getattr(ex, name)()                       # raises the missing-column error
-    rows, persons, months, writer, schema = 0, [], [], None, None
+    persons = _Persons(index or PersonIndex(pa.array([], pa.string())), years=name == "bef")
+    rows, lows, highs, writer, schema = 0, [], [], None, None
     try:
         for chunk in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows):
             if not len(chunk):
                 continue
             df = coerce(chunk, f, name)
             rows += len(df)
-            persons.append(np.asarray(pd.unique(df["pnr"]).astype(object), dtype=object))
-            m = df["maaned"]
-            if isinstance(m.dtype, pd.CategoricalDtype):
-                m = pd.Series(m.cat.categories[np.unique(m.cat.codes[m.cat.codes >= 0])])
-            months += [m.min(), m.max()]
+            persons.add(df["pnr"], df["aar"] if name == "bef" else None)
+            if span is not None:
+                m = df[span]
+                if isinstance(m.dtype, pd.CategoricalDtype):
+                    m = pd.Series(m.cat.categories[np.unique(m.cat.codes[m.cat.codes >= 0])])
+                lows.append(m.min())
+                highs.append(m.max())
             table = pa.Table.from_pandas(df, preserve_index=False)
             if writer is None:
                 schema = table.schema
                 writer = pq.ParquetWriter(out, schema)
             writer.write_table(table.cast(schema))
+        if persons.has_duplicates():
+            raise ExtractError(f, "more than one row per person and year")   # counted below
     except ExtractError:
         if writer is not None:
             writer.close()
@@ -188,8 +251,8 @@ def normalise_chunked(ex: Extract, name: str, out: Path, chunk_rows: int = 2_000
             writer.close()
     if rows == 0:
         getattr(ex, name)()                       # raises "the file has no rows"
-    return {"rows": rows, "persons": len(pd.unique(np.concatenate(persons))),
-            "first_month": min(months), "last_month": max(months)}
+    return {"rows": rows, "persons": persons.count(),
+            "first": min(lows) if lows else None, "last": max(highs) if highs else None}
 
 
 # ----------------------------------------------------------------------------- the extract
@@ -220,33 +283,21 @@ def normalise(ex: Extract, codes: CodeTable, out_dir) -> pd.DataFrame:
             add("dream", f"code:{code or '(empty)'}", n)
         for code, n in sorted(d["unknown_counts"].items()):
             add("dream", f"unknown_code:{code}", n)
-        bef = ex.bef()
-        add("bef", "rows", len(bef))
-        add("bef", "persons", bef["pnr"].nunique())
-        add("bef", "first_year", int(bef["aar"].min()))
-        add("bef", "last_year", int(bef["aar"].max()))
-        _write(bef, tmp / "bef.parquet")
-        del bef
+        index = d.pop("index")
         log.info("dream: %d persons x %d weeks (%.1f s)", d["persons"], len(d["weeks"]), time.perf_counter() - t0)
-        ek = normalise_chunked(ex, "eindkomst", tmp / "eindkomst.parquet")
-        add("eindkomst", "rows", ek["rows"])
-        add("eindkomst", "persons", ek["persons"])
-        add("eindkomst", "first_month", ek["first_month"])
-        add("eindkomst", "last_month", ek["last_month"])
-        log.info("eindkomst: %d rows (%.1f s)", ek["rows"], time.perf_counter() - t0)
-        for name in OPTIONAL:
-            df = getattr(ex, name)()
-            if df is None:
+        for name in ("bef", "eindkomst", *OPTIONAL):
+            facts = normalise_chunked(ex, name, tmp / f"{name}.parquet", index, SPANS[name])
+            if facts is None:
                 add(name, "present", "no")
-                df = _empty(name)
-            else:
-                add(name, "rows", len(df))
-                add(name, "persons", df["pnr"].nunique())
-                if DATE_COLUMNS[name]:
-                    add(name, "first_date", str(df[DATE_COLUMNS[name]].min().date()))
-                    add(name, "last_date", str(df[DATE_COLUMNS[name]].max().date()))
-            _write(df, tmp / f"{name}.parquet")
-        log.info("bef, vnds, dod, udda, lpr (%.1f s)", time.perf_counter() - t0)
+                _write(_empty(name), tmp / f"{name}.parquet")
+                continue
+            add(name, "rows", facts["rows"])
+            add(name, "persons", facts["persons"])
+            if SPANS[name]:
+                first, last = (_span_text(name, facts[k]) for k in ("first", "last"))
+                add(name, f"first_{SPAN_ITEMS[name]}", first)
+                add(name, f"last_{SPAN_ITEMS[name]}", last)
+            log.info("%s: %d rows (%.1f s)", name, facts["rows"], time.perf_counter() - t0)
         summary = pd.DataFrame(rows)
         summary["value"] = summary["value"].astype(str)
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
@@ -259,6 +310,15 @@ def normalise(ex: Extract, codes: CodeTable, out_dir) -> pd.DataFrame:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _span_text(name: str, value) -> str:
+    """A span's end as the summary writes it: a year, a month label or a date."""
+    if name == "bef":
+        return str(int(value))
+    if name == "eindkomst":
+        return value
+    return str(pd.Timestamp(value).date())
+
+
 def _empty(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="Int64" if "int" in t else "datetime64[ns]" if "date" in t else object)
                          for c, t in SCHEMAS[name].items()})
@@ -268,7 +328,7 @@ def _write(df: pd.DataFrame, path: Path) -> None:
     df.to_parquet(path, index=False, row_group_size=1_000_000)
 
 
-def _retype(df: pd.DataFrame, name: str) -> pd.DataFrame:
+def retype(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """The dtypes the raw readers return (text as object with None, Int64, datetime64[ns])."""
     for col, typ in SCHEMAS[name].items():
         if col not in df.columns:
@@ -311,7 +371,7 @@ class NormalisedExtract(Extract):
         if not self._present(name):
             return None
         df = pq.read_table(self.folder / f"{name}.parquet", columns=columns, filters=filters).to_pandas()
-        return _retype(df, name)
+        return retype(df, name)
 
     def bef(self, columns=None) -> pd.DataFrame:
         return self._read("bef", columns=columns)
@@ -323,7 +383,7 @@ class NormalisedExtract(Extract):
         """eIndkomst one row group at a time (bounded memory for the panel's sums)."""
         pf = pq.ParquetFile(self.folder / "eindkomst.parquet")
         for i in range(pf.num_row_groups):
-            yield _retype(pf.read_row_group(i, columns=columns).to_pandas(), "eindkomst")
+            yield retype(pf.read_row_group(i, columns=columns).to_pandas(), "eindkomst")
 
     def dream(self, codes: CodeTable, weeks=None):
         return Extract(self.folder).dream(codes, weeks)

@@ -148,63 +148,91 @@ def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     return index.get_indexer(values)
 
 
+def month_cover(week_months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The panel's months (consecutive) and whether every week of each is in the extract."""
+    months = np.arange(week_months.min(), week_months.max() + 1)
+    nweeks = np.bincount(week_months - months[0], minlength=len(months))
+    return months, np.array([nweeks[j] == _thursdays_in_month(m) for j, m in enumerate(months)])
+
+
+def wage_cells(rows: np.ndarray, maaned, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cell = row * M + month column, kept) for eIndkomst rows at panel `rows` (-1: absent)."""
+    M = len(months)
+    mcodes, muniq = pd.factorize(maaned)
+    mo = np.array([parse_month_label(x) for x in muniq], dtype=np.int64)[mcodes] - months[0]
+    ok = (rows >= 0) & (mo >= 0) & (mo < M)
+    return rows[ok] * M + mo[ok], ok
+
+
+def add_sums(total: np.ndarray, flat: np.ndarray, weights: np.ndarray) -> None:
+    """total[flat] += weights, summed over the span of cells `flat` touches (a chunk of a
+    file sorted by person touches a few), not over every cell."""
+    if not len(flat):
+        return
+    lo = int(flat.min())
+    sums = np.bincount(flat - lo, weights=weights)
+    total[lo:lo + len(sums)] += sums
+
+
+def residence(rows, dates, kinds, n: int, months: np.ndarray) -> np.ndarray:
+    """Resident at the end of each month: the latest vnds event (I=1, U=2) so far is no U."""
+    if not len(rows):
+        return np.ones((n, len(months)), dtype=bool)
+    d = pd.to_datetime(pd.Series(dates))
+    cols = (d.dt.year * 12 + d.dt.month - 1).to_numpy() - months[0]
+    vals = np.where(np.asarray(kinds) == "U", 2, 1).astype(np.int8)
+    state = _latest_event_state(np.asarray(rows), cols, d.to_numpy().astype("int64"), vals, n, len(months))
+    return state != 2
+
+
+def deaths(group: np.ndarray, rows, dates, codes: CodeTable, months: np.ndarray) -> np.ndarray:
+    """Dead on or before the end of each month: a deceased DREAM group or a dod date."""
+    n, M = group.shape
+    dead = np.isin(group, codes.gids("deceased_groups")) if "deceased_groups" in codes.classification \
+        else np.zeros((n, M), bool)
+    if len(rows):
+        d = pd.to_datetime(pd.Series(dates))
+        cols = (d.dt.year * 12 + d.dt.month - 1).to_numpy() - months[0]
+        rows = np.asarray(rows)
+        ok = rows >= 0
+        death_col = np.full(n, M + 1)
+        np.minimum.at(death_col, rows[ok], np.maximum(cols[ok], 0))
+        dead = dead | (np.arange(M)[None, :] >= death_col[:, None])
+    return np.logical_or.accumulate(dead, axis=1)
+
+
+def assemble(pnr, months, covered, group, loen, timer, resident, dead, codes: CodeTable) -> Panel:
+    """A Panel from its arrays; ordinary employment is derived here."""
+    not_ordinary = np.isin(group, codes.gids("wage_not_ordinary_groups"))
+    return Panel(pnr=np.asarray(pnr, dtype=object), months=months, covered=covered,
+                 group=group, loen=loen, timer=timer, ordinary=(loen > 0) & ~not_ordinary,
+                 resident=resident, dead=dead, groups=codes.groups)
+
+
 def build_panel(dream: DreamData, eindkomst, codes: CodeTable,
                 vnds: pd.DataFrame | None = None, dod: pd.DataFrame | None = None) -> Panel:
-    """The person x month panel for every person in DREAM.
+    """The person x month panel for every person in DREAM, in memory (see
+    :func:`sibeval.extract.panel_blocks.build_panel_file` for the whole population).
 
     `eindkomst` is a frame or an iterable of frames (chunks of rows, summed as they come).
     """
-    week_months = dream.week_months
-    months, group, nweeks = month_groups(dream.groups, week_months)
-    covered = np.array([nweeks[j] == _thursdays_in_month(m) for j, m in enumerate(months)])
+    months, covered = month_cover(dream.week_months)
+    _, group, _ = month_groups(dream.groups, dream.week_months)
     n, M = group.shape
     pidx = pd.Index(dream.pnr)
-
     loen = np.zeros(n * M)
     timer = np.zeros(n * M)
     for chunk in [eindkomst] if isinstance(eindkomst, pd.DataFrame) else eindkomst:
         if not len(chunk):
             continue
-        r = _positions(pidx, chunk["pnr"])
-        mcodes, muniq = pd.factorize(chunk["maaned"])
-        mo = np.array([parse_month_label(x) for x in muniq], dtype=np.int64)[mcodes] - months[0]
-        ok = (r >= 0) & (mo >= 0) & (mo < M)
-        flat = r[ok] * M + mo[ok]
-        if not len(flat):
-            continue
-        # sum over the span of cells this chunk touches (a file sorted by person touches a
-        # few), not over all n x M cells per chunk
-        lo = int(flat.min())
-        flat -= lo
+        flat, ok = wage_cells(_positions(pidx, chunk["pnr"]), chunk["maaned"], months)
         for total, col in ((loen, "loen"), (timer, "timer")):
-            sums = np.bincount(flat, weights=chunk[col].to_numpy()[ok])
-            total[lo:lo + len(sums)] += sums
-    loen, timer = loen.reshape(n, M), timer.reshape(n, M)
-    not_ordinary = np.isin(group, codes.gids("wage_not_ordinary_groups"))
-    ordinary = (loen > 0) & ~not_ordinary
-
-    # residence at the end of each month: the latest vnds event (I=1, U=2) so far
-    if vnds is not None and len(vnds):
-        d = pd.to_datetime(vnds["haend_dato"])
-        rows = pidx.get_indexer(vnds["pnr"])
-        cols = (d.dt.year * 12 + d.dt.month - 1).to_numpy() - months[0]
-        vals = np.where(vnds["indud_kode"].to_numpy() == "U", 2, 1).astype(np.int8)
-        state = _latest_event_state(rows, cols, d.to_numpy().astype("int64"), vals, n, M)
-        resident = state != 2
-    else:
-        resident = np.ones((n, M), dtype=bool)
-
-    dead = np.isin(group, codes.gids("deceased_groups")) if "deceased_groups" in codes.classification \
-        else np.zeros((n, M), bool)
-    if dod is not None and len(dod):
-        d = pd.to_datetime(dod["doddato"])
-        rows = pidx.get_indexer(dod["pnr"])
-        cols = (d.dt.year * 12 + d.dt.month - 1).to_numpy() - months[0]
-        ok = rows >= 0
-        death_col = np.full(n, M + 1)
-        np.minimum.at(death_col, rows[ok], np.maximum(cols[ok], 0))
-        dead = dead | (np.arange(M)[None, :] >= death_col[:, None])
-    dead = np.logical_or.accumulate(dead, axis=1)
-    return Panel(pnr=np.asarray(dream.pnr, dtype=object), months=months, covered=covered,
-                 group=group, loen=loen, timer=timer, ordinary=ordinary, resident=resident,
-                 dead=dead, groups=codes.groups)
+            add_sums(total, flat, chunk[col].to_numpy()[ok])
+    have_v = vnds is not None and len(vnds)
+    resident = residence(pidx.get_indexer(vnds["pnr"]) if have_v else [], vnds["haend_dato"] if have_v else [],
+                         vnds["indud_kode"].to_numpy() if have_v else [], n, months)
+    have_d = dod is not None and len(dod)
+    dead = deaths(group, pidx.get_indexer(dod["pnr"]) if have_d else [], dod["doddato"] if have_d else [],
+                  codes, months)
+    return assemble(dream.pnr, months, covered, group, loen.reshape(n, M), timer.reshape(n, M),
+                    resident, dead, codes)

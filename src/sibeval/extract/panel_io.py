@@ -23,41 +23,76 @@ ARRAYS = {"group": "group", "loen": "loen", "timer": "timer", "ordinary": "ordin
 META = b"sibeval.panel"   # the file format's key (kept when the module moved)
 
 
-def write_panel(panel: Panel, path, persons_per_group: int = 20_000) -> None:
-    """Write `panel` to Parquet, one row group per block of persons."""
-    n, M = panel.group.shape
-    labels = np.array([month_label(m) for m in panel.months])
-    meta = {"months": labels.tolist(), "groups": list(panel.groups), "persons": int(n)}
-    # the schema (with pandas' metadata) of the frame Panel.to_frame gives; the blocks are
-    # built as Arrow arrays, without a Python string per person-month
-    one = Panel(pnr=np.array([""], dtype=object), months=panel.months, covered=panel.covered,
-                group=np.zeros((1, M), np.int8), loen=np.zeros((1, M)), timer=np.zeros((1, M)),
-                ordinary=np.zeros((1, M), bool), resident=np.zeros((1, M), bool),
-                dead=np.zeros((1, M), bool), groups=panel.groups)
-    schema = pa.Table.from_pandas(one.to_frame(), preserve_index=False).schema
-    schema = schema.with_metadata({**(schema.metadata or {}), META: json.dumps(meta).encode()})
-    pnr_all = pa.array(np.asarray(panel.pnr, dtype=object), type=pa.string())
-    month_labels = pa.array(labels, type=pa.string())
-    group_names = pa.array(list(panel.groups), type=pa.string())
-    # min/max statistics only for pnr (the person filter's column): the others cost 40 % of
-    # the write time and no reader filters on them
-    with pq.ParquetWriter(path, schema, write_statistics=["pnr"]) as writer:
-        for lo in range(0, max(n, 1), persons_per_group):
-            hi = min(n, lo + persons_per_group)
+class PanelWriter:
+    """Write a panel block by block of persons (one row group per `persons_per_group`).
+
+    Blocks must hold a multiple of `persons_per_group` persons, except the last; the file
+    is the same bytes whether the panel comes whole or in blocks.
+    """
+
+    def __init__(self, path, months, covered, groups, persons: int, persons_per_group: int = 20_000):
+        self.M = len(months)
+        self.per_group = persons_per_group
+        self.covered = np.asarray(covered, dtype=bool)
+        labels = np.array([month_label(m) for m in months])
+        meta = {"months": labels.tolist(), "groups": list(groups), "persons": int(persons)}
+        # the schema (with pandas' metadata) of the frame Panel.to_frame gives; the blocks are
+        # built as Arrow arrays, without a Python string per person-month
+        M = self.M
+        one = Panel(pnr=np.array([""], dtype=object), months=np.asarray(months), covered=self.covered,
+                    group=np.zeros((1, M), np.int8), loen=np.zeros((1, M)), timer=np.zeros((1, M)),
+                    ordinary=np.zeros((1, M), bool), resident=np.zeros((1, M), bool),
+                    dead=np.zeros((1, M), bool), groups=tuple(groups))
+        schema = pa.Table.from_pandas(one.to_frame(), preserve_index=False).schema
+        self.schema = schema.with_metadata({**(schema.metadata or {}), META: json.dumps(meta).encode()})
+        self.month_labels = pa.array(labels, type=pa.string())
+        self.group_names = pa.array(list(groups), type=pa.string())
+        self.persons, self.written, self.ended = int(persons), 0, False
+        # min/max statistics only for pnr (the person filter's column): the others cost 40 % of
+        # the write time and no reader filters on them
+        self.writer = pq.ParquetWriter(path, self.schema, write_statistics=["pnr"])
+
+    def write(self, panel: Panel) -> None:
+        n = len(panel.pnr)
+        if self.ended:
+            raise ValueError("PanelWriter: a block after a partial one (blocks must hold whole row groups)")
+        self.ended = n % self.per_group != 0
+        M = self.M
+        pnr_all = pa.array(np.asarray(panel.pnr, dtype=object), type=pa.string())
+        for lo in range(0, n, self.per_group):
+            hi = min(n, lo + self.per_group)
             k = hi - lo
             person = np.repeat(np.arange(k), M)
             arrays = [
                 pnr_all.slice(lo, k).take(pa.array(person)),
-                month_labels.take(pa.array(np.tile(np.arange(M), k))),
-                _group_array(panel.group[lo:hi].ravel(), group_names),
+                self.month_labels.take(pa.array(np.tile(np.arange(M), k))),
+                _group_array(panel.group[lo:hi].ravel(), self.group_names),
                 pa.array(panel.loen[lo:hi].ravel()),
                 pa.array(panel.timer[lo:hi].ravel()),
                 pa.array(panel.ordinary[lo:hi].ravel()),
                 pa.array(panel.resident[lo:hi].ravel()),
                 pa.array(panel.dead[lo:hi].ravel()),
-                pa.array(np.tile(panel.covered, k)),
+                pa.array(np.tile(self.covered, k)),
             ]
-            writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=k * M or 1)
+            self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema), row_group_size=k * M or 1)
+        self.written += n
+
+    def close(self) -> None:
+        if self.written == 0:       # an empty panel still has one (empty) row group
+            self.writer.write_table(self.schema.empty_table(), row_group_size=1)
+        self.writer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def write_panel(panel: Panel, path, persons_per_group: int = 20_000) -> None:
+    """Write `panel` to Parquet, one row group per block of persons."""
+    with PanelWriter(path, panel.months, panel.covered, panel.groups, len(panel.pnr), persons_per_group) as w:
+        w.write(panel)
 
 
 def _group_array(ids: np.ndarray, names: pa.Array) -> pa.DictionaryArray:
@@ -108,11 +143,34 @@ def read_panel(path, arrays=tuple(ARRAYS), pnr=None) -> Panel:
     for i in range(pf.num_row_groups):
         t = pf.read_row_group(i, columns=["pnr", *wanted])
         k = t.num_rows // M
-        person_pnr[row:row + k] = t.column("pnr").slice(0).to_numpy(zero_copy_only=False)[::M]
+        person_pnr[row:row + k] = _first_of_each(t.column("pnr"), k, M)
         for a in arrays:
             out[a][row:row + k] = _values(t.column(ARRAYS[a]), a, groups).reshape(k, M)
         row += k
     return _panel(person_pnr, months_lbl, groups, out, pf, M)
+
+
+def read_panel_rows(path, lo: int, hi: int, arrays=tuple(ARRAYS)) -> Panel:
+    """The panel's persons lo..hi (in file order): only the `arrays` named."""
+    meta = panel_meta(path)
+    months_lbl, groups = meta["months"], tuple(meta["groups"])
+    M = len(months_lbl)
+    pf = pq.ParquetFile(path)
+    starts = np.r_[0, np.cumsum([pf.metadata.row_group(i).num_rows // M for i in range(pf.num_row_groups)])]
+    first = int(np.searchsorted(starts, lo, side="right") - 1)
+    last = int(np.searchsorted(starts, hi, side="left"))
+    t = pf.read_row_groups(list(range(first, last)), columns=["pnr", *[ARRAYS[a] for a in arrays]])
+    t = t.slice((lo - int(starts[first])) * M, (hi - lo) * M)
+    k = hi - lo
+    out = {a: _values(t.column(ARRAYS[a]), a, groups).reshape(k, M) for a in arrays}
+    person_pnr = _first_of_each(t.column("pnr"), k, M)
+    return _panel(person_pnr, months_lbl, groups, out, pf, M)
+
+
+def _first_of_each(col, k: int, M: int) -> np.ndarray:
+    """Each person's pnr from a column of k persons x M months (a string per person only)."""
+    return np.asarray(col.take(pa.array(np.arange(k, dtype=np.int64) * M)).to_numpy(zero_copy_only=False),
+                      dtype=object)
 
 
 def _values(col, a, groups) -> np.ndarray:

@@ -596,23 +596,12 @@ class Extract:
         groups = np.empty((table.num_rows, len(use)), dtype=np.int8)
         counts: dict[str, int] = {}
         unknown_total: dict[str, int] = {}
-        none_id = codes.none_id
         block, block_start = None, -1
         for j, (y, w) in enumerate(use):
             if j // 40 != block_start:
                 block_start = j // 40
                 block = weeks_block([week_column(yy, ww) for yy, ww in use[j : j + 40]])
-            col = block.column(week_column(y, w)).combine_chunks()
-            if not pa.types.is_dictionary(col.type):
-                if not (
-                    pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)
-                ):
-                    col = codes_as_text(col)
-                col = col.dictionary_encode()
-            dictionary = ["" if d is None else str(d).strip() for d in col.dictionary.to_pylist()]
-            ids, unknown = codes.lookup(dictionary)
-            idx = dictionary_indices(col, -1).astype(np.int64)
-            groups[:, j] = np.append(ids, np.int8(none_id))[idx]  # -1 (null) -> none
+            groups[:, j], dictionary, idx, unknown = week_group_ids(block.column(week_column(y, w)), codes)
             bc = np.bincount(idx + 1, minlength=len(dictionary) + 1)
             for code, n in zip([""] + dictionary, bc):
                 if n:
@@ -622,6 +611,24 @@ class Extract:
         unknown_total = {k: v for k, v in unknown_total.items() if v}
         check_unknown_codes(f, unknown_total, codes)
         return DreamData(pnr, tuple(use), groups, counts, unknown_total)
+
+
+def week_group_ids(col, codes: CodeTable):
+    """One DREAM week column as group ids (an empty week is `none`).
+
+    Returns (ids int8 per row, the column's codes, each row's code position or -1 when
+    empty, the codes the table does not know).
+    """
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if not pa.types.is_dictionary(col.type):
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)):
+            col = codes_as_text(col)
+        col = col.dictionary_encode()
+    dictionary = ["" if d is None else str(d).strip() for d in col.dictionary.to_pylist()]
+    ids, unknown = codes.lookup(dictionary)
+    idx = dictionary_indices(col, -1).astype(np.int64)
+    return np.append(ids, np.int8(codes.none_id))[idx], dictionary, idx, unknown
 
 
 def check_unknown_codes(f, unknown_counts: dict, codes) -> None:

@@ -1,0 +1,239 @@
+"""The person-month panel of a whole population in bounded memory.
+
+:func:`build_panel_file` reads the normalised extract block by block of DREAM persons
+and writes each block's months as it goes, so its memory is set by the block size, not
+by the number of persons. eIndkomst (tens of rows per person, in any order) is first
+split by block into spill files next to the output, one pass over the file; each block
+then sums its own rows chunk by chunk in file order, the same additions as the in-memory
+:func:`~sibeval.extract.panel.build_panel`: the file is byte-identical to it.
+
+:class:`PersonIndex` maps pnr to DREAM rows with a sorted byte array (a few bytes per
+person) rather than a hash of Python strings.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sibeval.extract.codes import CodeTable
+from sibeval.extract.panel import assemble, deaths, month_cover, month_groups, residence, wage_cells
+from sibeval.extract.panel_io import PanelWriter
+from sibeval.extract.readers import week_group_ids
+from sibeval.extract.timegrid import parse_week_column, week_month
+
+log = logging.getLogger("sibeval")
+
+BLOCK_PERSONS = 100_000      # a multiple of the panel file's 20,000 persons per row group
+_SPILL = np.dtype([("cell", "<i4"), ("loen", "<f8"), ("timer", "<f8")])
+
+
+def as_bytes(values, width: int | None = None) -> np.ndarray:
+    """Text as a fixed-width numpy byte array (UTF-8; null -> b""), built from the Arrow
+    buffers without a Python object per value."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = pc.cast(values, pa.large_string())
+    n = len(values)
+    if values.null_count:
+        values = values.fill_null("")
+    _, offsets, data = values.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[values.offset:values.offset + n + 1]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    width = max(1, int(lengths.max()) if n else 1) if width is None else width
+    out = np.zeros((n, width), dtype=np.uint8)
+    start = offsets[:-1]
+    for j in range(min(width, int(lengths.max()) if n else 0)):
+        has = lengths > j
+        out[has, j] = data[start[has] + j]
+    return out.view(f"S{width}").ravel()
+
+
+class PersonIndex:
+    """Row of each pnr in a person order (DREAM's), by binary search on sorted bytes."""
+
+    def __init__(self, pnr: pa.Array, chunk: int = 500_000):
+        if isinstance(pnr, pa.ChunkedArray):
+            pnr = pnr.combine_chunks()
+        self.n = len(pnr)
+        width = max(1, int(pc.max(pc.binary_length(pc.cast(pnr, pa.string()))).as_py() or 1)) if self.n else 1
+        keys = np.empty(self.n, dtype=f"S{width}")
+        for lo in range(0, self.n, chunk):     # bounded: never a Python string per person
+            keys[lo:lo + chunk] = as_bytes(pnr.slice(lo, chunk), width)
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+        self.width = width
+
+    def duplicated(self) -> np.ndarray:
+        """Mask of the rows whose pnr occurs more than once (all of them)."""
+        same = self.sorted[1:] == self.sorted[:-1]
+        out = np.zeros(self.n, dtype=bool)
+        out[self.order[1:][same]] = True
+        out[self.order[:-1][same]] = True
+        return out
+
+    def distinct_duplicates(self) -> int:
+        """How many pnr occur more than once."""
+        same = self.sorted[1:] == self.sorted[:-1]
+        return int(np.sum(same & ~np.r_[False, same[:-1]]))
+
+    def rows(self, values) -> np.ndarray:
+        """DREAM row of each value (-1 where absent); dictionary arrays are looked up per value."""
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if pa.types.is_dictionary(values.type):
+            found = self.rows(values.dictionary)
+            idx = values.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) \
+                if values.null_count else values.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            return np.append(found, -1)[idx]
+        q = as_bytes(values)
+        too_long = np.zeros(len(q), bool)
+        if q.dtype.itemsize > self.width:      # longer than every pnr: cannot match
+            too_long = np.char.str_len(q) > self.width
+            q = q.astype(f"S{self.width}")
+        if self.n == 0:
+            return np.full(len(q), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.sorted, q), self.n - 1)
+        hit = (self.sorted[pos] == q) & ~too_long
+        if values.null_count:
+            hit &= values.is_valid().to_numpy(zero_copy_only=False)
+        return np.where(hit, self.order[pos], -1).astype(np.int64)
+
+
+class _Spill:
+    """eIndkomst's (cell, wage, hours) per block of persons, on disk, with each source
+    chunk's share kept apart so sums are added chunk by chunk as in memory."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.segments: dict[int, list[int]] = {}
+
+    def add(self, block: np.ndarray, cell: np.ndarray, loen: np.ndarray, timer: np.ndarray) -> None:
+        order = np.argsort(block, kind="stable")
+        block, cell, loen, timer = block[order], cell[order], loen[order], timer[order]
+        cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            rec = np.empty(b - a, dtype=_SPILL)
+            rec["cell"], rec["loen"], rec["timer"] = cell[a:b], loen[a:b], timer[a:b]
+            k = int(block[a])
+            with open(self.folder / f"{k}.bin", "ab") as fh:
+                rec.tofile(fh)
+            self.segments.setdefault(k, []).append(b - a)
+
+    def sums(self, k: int, cells: int) -> tuple[np.ndarray, np.ndarray]:
+        loen, timer = np.zeros(cells), np.zeros(cells)
+        if k not in self.segments:
+            return loen, timer
+        rec = np.fromfile(self.folder / f"{k}.bin", dtype=_SPILL)
+        at = 0
+        for size in self.segments[k]:
+            seg = rec[at:at + size]
+            at += size
+            lo = int(seg["cell"].min())
+            for total, col in ((loen, "loen"), (timer, "timer")):
+                s = np.bincount(seg["cell"] - lo, weights=seg[col])
+                total[lo:lo + len(s)] += s
+        return loen, timer
+
+
+def dream_rows(pf: pq.ParquetFile, lo: int, hi: int, names: list[str], codes: CodeTable,
+               width: int = 40) -> np.ndarray:
+    """Group ids of DREAM rows lo..hi for the week columns `names` (read 40 weeks at a time)."""
+    starts = np.r_[0, np.cumsum([pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])]
+    first = int(np.searchsorted(starts, lo, side="right") - 1)
+    last = int(np.searchsorted(starts, hi, side="left"))
+    groups = list(range(first, last))
+    out = np.empty((hi - lo, len(names)), dtype=np.int8)
+    for j in range(0, len(names), width):
+        t = pf.read_row_groups(groups, columns=names[j:j + width]).slice(lo - int(starts[first]), hi - lo)
+        for i, name in enumerate(names[j:j + width]):
+            out[:, j + i] = week_group_ids(t.column(name), codes)[0]
+    return out
+
+
+def _events(folder: Path, name: str, columns: list[str], index: PersonIndex):
+    """A small normalised register (vnds, dod) as DREAM rows plus its columns, or None."""
+    f = folder / f"{name}.parquet"
+    t = pq.read_table(f, columns=["pnr", *columns])
+    if t.num_rows == 0:          # not delivered: normalise_extract wrote it empty
+        return None
+    cols = {}
+    for c in columns:
+        col = t.column(c).combine_chunks()
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        cols[c] = col.to_numpy(zero_copy_only=False)
+    return index.rows(t.column("pnr")), cols
+
+
+def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_PERSONS,
+                     persons_per_group: int = 20_000) -> dict:
+    """Build the panel of the normalised extract in `folder` and write it to `out`.
+
+    Returns {persons, months, blocks}.
+    """
+    if block_persons % persons_per_group:
+        raise ValueError(f"block_persons={block_persons} must be a multiple of persons_per_group="
+                         f"{persons_per_group} (the panel file's row groups)")
+    folder, out = Path(folder), Path(out)
+    pf = pq.ParquetFile(folder / "dream.parquet")
+    names = [c for c in pf.schema_arrow.names if c != "pnr"]
+    week_months = np.array([week_month(*parse_week_column(c)) for c in names], dtype=np.int64)
+    months, covered = month_cover(week_months)
+    M = len(months)
+    pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
+    n = len(pnr)
+    index = PersonIndex(pnr)
+
+    spill_dir = out.parent / f".{out.name}.spill"
+    shutil.rmtree(spill_dir, ignore_errors=True)
+    spill_dir.mkdir(parents=True)
+    try:
+        spill = _Spill(spill_dir)
+        ek = pq.ParquetFile(folder / "eindkomst.parquet")
+        for i in range(ek.num_row_groups):
+            t = ek.read_row_group(i, columns=["pnr", "maaned", "loen", "timer"])
+            if not t.num_rows:
+                continue
+            flat, ok = wage_cells(index.rows(t.column("pnr")),
+                                  t.column("maaned").to_pandas(), months)
+            if not len(flat):
+                continue
+            block = flat // (block_persons * M)
+            spill.add(block, (flat - block * block_persons * M).astype(np.int32),
+                      t.column("loen").to_numpy()[ok], t.column("timer").to_numpy()[ok])
+            del t
+        vnds = _events(folder, "vnds", ["haend_dato", "indud_kode"], index)
+        dod = _events(folder, "dod", ["doddato"], index)
+
+        with PanelWriter(out, months, covered, codes.groups, n, persons_per_group) as writer:
+            for k, lo in enumerate(range(0, n, block_persons)):
+                hi = min(n, lo + block_persons)
+                size = hi - lo
+                _, group, _ = month_groups(dream_rows(pf, lo, hi, names, codes), week_months)
+                loen, timer = spill.sums(k, size * M)
+                rows, v = _block_events(vnds, lo, hi)
+                resident = residence(rows, v.get("haend_dato", []), v.get("indud_kode", []), size, months)
+                rows, v = _block_events(dod, lo, hi)
+                dead = deaths(group, rows, v.get("doddato", []), codes, months)
+                writer.write(assemble(pnr.slice(lo, size).to_numpy(zero_copy_only=False), months, covered,
+                                      group, loen.reshape(size, M), timer.reshape(size, M), resident, dead, codes))
+        return {"persons": n, "months": M, "blocks": -(-n // block_persons)}
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _block_events(events, lo: int, hi: int) -> tuple[np.ndarray, dict]:
+    """A register's events of persons lo..hi: (rows within the block, columns)."""
+    if events is None:
+        return np.zeros(0, dtype=np.int64), {}
+    rows, cols = events
+    keep = (rows >= lo) & (rows < hi)
+    return rows[keep] - lo, {c: v[keep] for c, v in cols.items()}

@@ -1,0 +1,128 @@
+"""A normalised extract one block of persons at a time (DREAM's order, as the panel).
+
+:func:`person_blocks` splits the person-level registers (bef, vnds, udda, lpr) by block
+in one pass each, into spill files next to the caller's output, then yields each block's
+panel rows, register rows (file order kept) and DREAM weeks. A rule that walks the
+population this way holds one block, whatever the number of persons.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sibeval.extract.codes import CodeTable
+from sibeval.extract.normalise import retype
+from sibeval.extract.panel import Panel
+from sibeval.extract.panel_blocks import BLOCK_PERSONS, PersonIndex, dream_rows
+from sibeval.extract.panel_io import read_panel_rows
+from sibeval.extract.readers import DreamData
+from sibeval.extract.timegrid import parse_week_column, week_column
+
+REGISTERS = ("bef", "vnds", "udda", "lpr")
+
+
+@dataclass(frozen=True)
+class PersonBlock:
+    """One block of persons: their panel rows and register rows, and DREAM's chosen weeks."""
+
+    panel: Panel
+    bef: pd.DataFrame
+    vnds: pd.DataFrame | None
+    udda: pd.DataFrame | None
+    lpr: pd.DataFrame | None
+    dream: DreamData
+
+
+def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out: Path) -> set[int] | None:
+    """Write `name`'s rows into out/<block>.parquet by the DREAM block of their person
+    (rows of persons not in DREAM are dropped: no block uses them). None when the
+    register was not delivered (normalise_extract wrote it empty)."""
+    pf = pq.ParquetFile(folder / f"{name}.parquet")
+    if pf.metadata.num_rows == 0:
+        return None
+    out.mkdir(parents=True)
+    writers: dict[int, pq.ParquetWriter] = {}
+    try:
+        for i in range(pf.num_row_groups):
+            t = pf.read_row_group(i)
+            rows = index.rows(t.column("pnr"))
+            keep = np.flatnonzero(rows >= 0)
+            block = rows[keep] // block_persons
+            order = np.argsort(block, kind="stable")        # file order within a block
+            t, block = t.take(pa.array(keep[order])), block[order]
+            cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True]) if len(block) else []
+            for a, b in zip(cuts[:-1], cuts[1:]):
+                k = int(block[a])
+                if k not in writers:
+                    writers[k] = pq.ParquetWriter(out / f"{k}.parquet", t.schema)
+                writers[k].write_table(t.slice(a, b - a))
+    finally:
+        for w in writers.values():
+            w.close()
+    return set(writers)
+
+
+def person_blocks(folder, panel_path, codes: CodeTable, weeks, spill, block_persons: int = BLOCK_PERSONS,
+                  arrays=("group", "ordinary", "resident", "dead")) -> Iterator[PersonBlock]:
+    """Yield the extract in `folder` block by block of persons (spill files under `spill`,
+    removed at the end); `weeks` ((year, week), ...) are the DREAM weeks each block carries."""
+    folder, spill = Path(folder), Path(spill)
+    pf = pq.ParquetFile(folder / "dream.parquet")
+    pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
+    n = len(pnr)
+    index = PersonIndex(pnr)
+    wanted = set(map(tuple, weeks))
+    use = [w for w in (parse_week_column(c) for c in pf.schema_arrow.names if c != "pnr") if w in wanted]
+    names = [week_column(y, w) for y, w in use]
+    shutil.rmtree(spill, ignore_errors=True)
+    spill.mkdir(parents=True)
+    try:
+        present = {r: _split(folder, r, index, block_persons, spill / r) for r in REGISTERS}
+        for k, lo in enumerate(range(0, n, block_persons)):
+            hi = min(n, lo + block_persons)
+            frames = {}
+            for r, blocks in present.items():
+                if blocks is None:
+                    frames[r] = None
+                elif k in blocks:
+                    frames[r] = retype(pq.read_table(spill / r / f"{k}.parquet").to_pandas(), r)
+                else:
+                    frames[r] = retype(pq.read_schema(folder / f"{r}.parquet").empty_table().to_pandas(), r)
+            groups = dream_rows(pf, lo, hi, names, codes)
+            dream = DreamData(np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object),
+                              tuple(use), groups, {}, {})
+            yield PersonBlock(read_panel_rows(panel_path, lo, hi, arrays), frames["bef"], frames["vnds"],
+                              frames["udda"], frames["lpr"], dream)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def rows_of_persons(path, pnr, columns=None) -> pd.DataFrame:
+    """The rows of a normalised register whose pnr is in `pnr`, indexed by their row in the
+    file (for messages), scanning one row group at a time."""
+    pf = pq.ParquetFile(path)
+    keep = pa.array(sorted({str(p) for p in pnr}), type=pa.string())
+    parts, at = [], 0
+    for i in range(pf.num_row_groups):
+        t = pf.read_row_group(i, columns=columns)
+        col = t.column("pnr")
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        hit = pc.is_in(col, value_set=keep).to_numpy(zero_copy_only=False)
+        if hit.any():
+            part = t.filter(pa.array(hit)).to_pandas()
+            part.index = at + np.flatnonzero(hit)
+            parts.append(part)
+        at += t.num_rows
+    if not parts:
+        return pf.schema_arrow.empty_table().select(columns or pf.schema_arrow.names).to_pandas()
+    return pd.concat(parts)

@@ -1,0 +1,174 @@
+"""The extract stage by blocks of persons gives what the whole population in memory gives.
+
+Property checks over generated extracts with the pathologies of real deliveries: files in
+no particular order, income and event rows of persons DREAM does not hold, pnr of
+several widths and non-ASCII, a register not delivered; each compared, block by block
+(small blocks, so every extract spans many), against the in-memory functions.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sibeval.demo.generate import generate
+from sibeval.design.candidates import build_candidates, build_candidates_blocks, index_weeks_needed, week_lookup
+from sibeval.design.cohort import participant_flow
+from sibeval.errors import ExtractError
+from sibeval.extract.normalise import NormalisedExtract, normalise
+from sibeval.extract.panel import build_panel
+from sibeval.extract.panel_blocks import PersonIndex, build_panel_file
+from sibeval.extract.panel_io import read_panel, write_panel
+from sibeval.extract.person_blocks import person_blocks, rows_of_persons
+from sibeval.extract.readers import Extract
+
+ELIGIBILITY = {"sex": [1], "non_western": True, "age_min": 25, "age_max": 64,
+               "benefit_groups": ["kontanthjaelp", "shy"], "exclude_participant_municipalities": False,
+               "no_employment_in_index_month": True, "referred_later_as_controls": False}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    out = tmp_path_factory.mktemp("blocks_base")
+    generate(out, seed=20221101, pool_size=1500)
+    return out
+
+
+def _scrambled(base, folder, seed):
+    """A copy of the demo extract with its registers shuffled, foreign and odd pnr added."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir()
+    for f in base.iterdir():
+        if f.suffix == ".csv":
+            (folder / f.name).write_bytes(f.read_bytes())
+    dream = pd.read_parquet(base / "dream.parquet")
+    # a few persons with long and non-ASCII pnr, in DREAM and in every register
+    odd = dream.sample(3, random_state=seed)
+    renamed = dict(zip(odd["pnr"], [f"{p}-{'x' * int(rng.integers(1, 9))}" for p in odd["pnr"][:2]] + ["ÆØÅ-1"]))
+    dream["pnr"] = dream["pnr"].replace(renamed)
+    dream.sample(frac=1, random_state=seed).to_parquet(folder / "dream.parquet", index=False, row_group_size=400)
+    for name in ("bef", "eindkomst", "vnds", "dod", "udda", "lpr"):
+        df = pd.read_parquet(base / f"{name}.parquet")
+        df["pnr"] = df["pnr"].astype(object).replace(renamed)
+        if name in ("eindkomst", "vnds", "dod", "lpr") and len(df):
+            k = min(len(df), 5)
+            alien = df.sample(k, random_state=seed).assign(pnr=[f"NOT{i}" for i in range(k)])
+            df = pd.concat([df, alien], ignore_index=True)
+        if name == "lpr" and seed % 2:
+            continue                            # not delivered
+        df.sample(frac=1, random_state=seed + 1).to_parquet(folder / f"{name}.parquet", index=False,
+                                                           row_group_size=int(rng.integers(500, 5000)))
+    return folder
+
+
+@pytest.fixture(scope="module", params=[1, 2, 3])
+def extract(request, base, tmp_path_factory, codes):
+    raw = _scrambled(base, tmp_path_factory.mktemp(f"scr{request.param}") / "raw", request.param)
+    norm = raw.parent / "norm"
+    normalise(Extract(raw), codes, norm)
+    return SimpleNamespace(raw=raw, norm=norm, ex=NormalisedExtract(norm, raw), seed=request.param)
+
+
+def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, codes, tmp_path):
+    ex = extract.ex
+    whole = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
+    write_panel(whole, tmp_path / "whole.parquet", persons_per_group=100)
+    block = [300, 700, 2000][extract.seed - 1]
+    info = build_panel_file(extract.norm, codes, tmp_path / "blocks.parquet", block_persons=block,
+                            persons_per_group=100)
+    assert info["blocks"] == -(-len(whole.pnr) // block)
+    assert (tmp_path / "blocks.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    assert not list(tmp_path.glob(".*spill*"))          # spill files are removed
+
+
+def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_path):
+    ex = extract.ex
+    files = {n: ex.file(n) for n in ("participants", "bef", "dream")}
+    part = ex.participants()
+    bef = ex.bef()
+    analysed, _ = participant_flow(part, bef, [657, 791], "stop", files)
+    panel = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
+    write_panel(panel, tmp_path / "panel.parquet")
+    weeks = index_weeks_needed(analysed)
+    args = (codes, ELIGIBILITY, {"DNK"})
+    whole, f_whole = build_candidates(analysed, set(part["pnr"]), panel, bef, *args, ex.vnds(), ex.udda(),
+                                      ex.lpr(), week_lookup(ex.dream(codes, weeks)), municipalities=[657, 791],
+                                      files=files)
+    blocks = (SimpleNamespace(panel=b.panel, bef=b.bef, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
+                              week_groups=week_lookup(b.dream))
+              for b in person_blocks(extract.norm, tmp_path / "panel.parquet", codes, weeks,
+                                     spill=tmp_path / "spill", block_persons=[211, 499, 1000][extract.seed - 1]))
+    check = read_panel(tmp_path / "panel.parquet", arrays=("dead",), pnr=analysed["pnr"])
+    cand, funnel = build_candidates_blocks(analysed, set(part["pnr"]), check, blocks, *args,
+                                           municipalities=[657, 791], files=files)
+    assert len(cand) > len(analysed) and (cand["treated"] == 0).any()
+    pd.testing.assert_frame_equal(cand, whole)
+    pd.testing.assert_frame_equal(funnel, f_whole)
+    assert not (tmp_path / "spill").exists()
+
+
+def test_participants_bef_rows_keep_their_file_rows(extract):
+    ex = extract.ex
+    part = ex.participants()
+    some = rows_of_persons(extract.norm / "bef.parquet", part["pnr"])
+    full = ex.bef()
+    hit = full[full["pnr"].isin(set(part["pnr"]))]
+    assert list(some.index) == list(hit.index)
+    assert list(some["pnr"].astype(str)) == list(hit["pnr"].astype(str))
+
+
+def test_person_index_finds_every_row_and_nothing_else():
+    rng = np.random.default_rng(5)
+    pnr = np.unique(rng.integers(0, 10**9, 3000).astype(str))
+    pnr = np.r_[pnr, ["ÆØÅ", "a" * 25]]
+    rng.shuffle(pnr)
+    ix = PersonIndex(pa.array(pnr))
+    q = np.r_[pnr[::-1], ["nobody", "a" * 26, "ÆØ"]]
+    want = np.r_[np.arange(len(pnr))[::-1], [-1, -1, -1]]
+    assert (ix.rows(pa.array(q)) == want).all()
+    assert (ix.rows(pa.array(q).dictionary_encode()) == want).all()
+    assert (ix.rows(pa.array([None, pnr[0]])) == [-1, 0]).all()
+    assert not ix.duplicated().any()
+    dup = PersonIndex(pa.array(["b", "a", "b", "c", "a", "b"]))
+    assert list(np.flatnonzero(dup.duplicated())) == [0, 1, 2, 4, 5] and dup.distinct_duplicates() == 2
+
+
+@pytest.mark.parametrize("where", ["in_dream", "old_year", "not_in_dream"])
+def test_bef_duplicates_spread_over_chunks_stop_with_every_row_counted(base, tmp_path, where):
+    from sibeval.extract.normalise import normalise_chunked
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for f in base.iterdir():
+        raw.joinpath(f.name).write_bytes(f.read_bytes())
+    bef = pd.read_parquet(base / "bef.parquet")
+    bef["pnr"] = bef["pnr"].astype(object)
+    if where == "old_year":            # outside the years kept as bits
+        bef.loc[[5, 900], "aar"] = np.array([1950, 2090], dtype=bef["aar"].dtype)
+    if where == "not_in_dream":
+        bef.loc[[5, 900], "pnr"] = ["NOT1", "NOT2"]
+    pq.write_table(pa.Table.from_pandas(bef, preserve_index=False), raw / "bef.parquet")
+    index = PersonIndex(pa.array(pd.read_parquet(base / "dream.parquet")["pnr"].astype(str)))
+    facts = normalise_chunked(Extract(raw), "bef", tmp_path / "ok.parquet", index, "aar", chunk_rows=1000)
+    assert facts["rows"] == len(bef) and facts["persons"] == bef["pnr"].nunique()
+    twice = pd.concat([bef, bef.iloc[[5, 900]]], ignore_index=True)      # the copies land in a later chunk
+    pq.write_table(pa.Table.from_pandas(twice, preserve_index=False), raw / "bef.parquet")
+    with pytest.raises(ExtractError) as e:
+        normalise_chunked(Extract(raw), "bef", tmp_path / "bad.parquet", index, "aar", chunk_rows=1000)
+    assert "more than one row per person and year" in str(e.value) and "(2 row(s)/person(s))" in str(e.value)
+
+
+def test_normalise_stops_on_duplicate_dream_persons_and_leaves_nothing(base, tmp_path, codes):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for f in base.iterdir():
+        raw.joinpath(f.name).write_bytes(f.read_bytes())
+    dream = pd.read_parquet(base / "dream.parquet")
+    pd.concat([dream, dream.iloc[[7]]]).to_parquet(raw / "dream.parquet", index=False, row_group_size=500)
+    with pytest.raises(ExtractError) as e:
+        normalise(Extract(raw), codes, tmp_path / "norm")
+    assert "duplicate pnr" in str(e.value) and "(1 row(s)/person(s))" in str(e.value)
+    assert f"row {len(dream) + 1}" in str(e.value) or "row 8" in str(e.value)
+    assert not (tmp_path / "norm").exists()
