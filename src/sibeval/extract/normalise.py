@@ -178,8 +178,8 @@ class _Persons:
         bit = aar - YEAR0
         fits = found & (bit >= 0) & (bit < 64)
         r, b = rows[fits], bit[fits].astype(np.uint64)
-        key = r * 64 + b.astype(np.int64)
-        if len(np.unique(key)) < len(key) or (self.year_bits[r] & (np.uint64(1) << b)).any():
+        key = np.sort(r * 64 + b.astype(np.int64))
+        if (key[1:] == key[:-1]).any() or (self.year_bits[r] & (np.uint64(1) << b)).any():
             self.duplicate = True
         np.bitwise_or.at(self.year_bits, r, np.uint64(1) << b)
         if not fits.all():       # persons outside DREAM or years outside the bit window

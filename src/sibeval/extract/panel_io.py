@@ -119,12 +119,12 @@ def read_panel(path, arrays=tuple(ARRAYS), pnr=None) -> Panel:
         keep = pa.array(sorted({str(p) for p in pnr}), type=pa.string())
         found, parts = [], {c: [] for c in wanted}
         for i in range(pf.num_row_groups):
-            persons = pf.read_row_group(i, columns=["pnr"]).column(0).to_numpy(zero_copy_only=False)[::M]
-            hit = np.flatnonzero(pc.is_in(pa.array(persons, type=pa.string()), value_set=keep)
-                                 .to_numpy(zero_copy_only=False))
+            col = pf.read_row_group(i, columns=["pnr"]).column(0)
+            persons = col.take(pa.array(np.arange(len(col) // M, dtype=np.int64) * M))   # one per person
+            hit = np.flatnonzero(pc.is_in(persons, value_set=keep).to_numpy(zero_copy_only=False))
             if not len(hit):
                 continue
-            found.append(persons[hit])
+            found.append(np.asarray(persons.take(pa.array(hit)).to_numpy(zero_copy_only=False), dtype=object))
             rows = (hit[:, None] * M + np.arange(M)[None, :]).ravel()
             t = pf.read_row_group(i, columns=wanted).take(pa.array(rows))
             for c in wanted:
