@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -192,6 +193,7 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
     n = len(pnr)
     index = PersonIndex(pnr)
 
+    t0 = time.perf_counter()
     spill_dir = out.parent / f".{out.name}.spill"
     shutil.rmtree(spill_dir, ignore_errors=True)
     spill_dir.mkdir(parents=True)
@@ -210,6 +212,8 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
             spill.add(block, (flat - block * block_persons * M).astype(np.int32),
                       t.column("loen").to_numpy()[ok], t.column("timer").to_numpy()[ok])
             del t
+        log.info("eIndkomst split into %d blocks of %d persons (%.1f s)", -(-n // block_persons), block_persons,
+                 time.perf_counter() - t0)
         vnds = _events(folder, "vnds", ["haend_dato", "indud_kode"], index)
         dod = _events(folder, "dod", ["doddato"], index)
 
@@ -225,6 +229,7 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
                 dead = deaths(group, rows, v.get("doddato", []), codes, months)
                 writer.write(assemble(pnr.slice(lo, size).to_numpy(zero_copy_only=False), months, covered,
                                       group, loen.reshape(size, M), timer.reshape(size, M), resident, dead, codes))
+        log.info("panel of %d persons x %d months written (%.1f s)", n, M, time.perf_counter() - t0)
         return {"persons": n, "months": M, "blocks": -(-n // block_persons)}
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)

@@ -292,8 +292,9 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
         else:
             isnull = (
                 s.isna() | (s.astype("string").str.strip() == "")
-                if s.dtype == object or pd.api.types.is_string_dtype(s)
-                else s.isna()
+                if (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("date", "datetime"))
+                or pd.api.types.is_string_dtype(s)
+                else s.isna()      # numbers, or dates (Parquet's date type): never a blank text
             )
         if isnull.any() and not nullable:
             raise ExtractError(
