@@ -175,8 +175,15 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
     # a finite ceiling far above any count keeps HiGHS from "infeasible or unbounded"
     big = 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0
     out = {}
+    cache = _CACHE.get(id(led), {})      # kept only while protect() runs on this ledger
     for t in targets:
         vs = sorted(k for k in variables if comp[k] == comp[t])
+        # the problem is set by the component's cells and how each is hidden: the repair's
+        # trials and the pruning ask the same one again (a cell's other components unchanged)
+        key = (t, markers_only, len(led.relations), len(led.bounds), tuple(vs), tuple(hidden.get(k) for k in vs))
+        if key in cache:
+            out[t] = cache[key]
+            continue
         idx = {k: i for i, k in enumerate(vs)}
         rows, lows, highs, used = [], [], [], []
         for terms, lo, hi, rule in [(t_, 0.0, 0.0, r_) for t_, r_ in led.relations] + led.bounds:
@@ -222,8 +229,12 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
             else:
                 raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' has no "
                                    f"solution ({r.message}); the published relations are inconsistent")
-        out[t] = (ends[0], ends[1], "; ".join(sorted(set(used))) or "marker only")
+        out[t] = cache[key] = (ends[0], ends[1], "; ".join(sorted(set(used))) or "marker only")
     return out
+
+
+# per ledger (by id, while protect() runs on it): each attacker's problem solved once
+_CACHE: dict[int, dict] = {}
 
 
 # one attacker's problem's time limit (status 1 past it): only the pattern's problems, whose every
@@ -325,6 +336,14 @@ def protect(led: Ledger, tries: int = 25) -> Protection:
     a final audit checks everything again."""
     if not led.quantities:                 # nothing counted (e.g. the QC tables alone)
         return Protection({}, pd.DataFrame(columns=AUDIT_COLUMNS))
+    _CACHE[id(led)] = {}
+    try:
+        return _protect(led, tries)
+    finally:
+        _CACHE.pop(id(led), None)
+
+
+def _protect(led: Ledger, tries: int) -> Protection:
     hidden = {k: "primary" for k, q in led.quantities.items() if q.shown and led.small(q)}
     degree = {k: 0 for k in led.quantities}
     for terms, _ in led.links():
