@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sibeval.extract.codes import CodeTable
-from sibeval.extract.panel import assemble, deaths, month_cover, month_groups, residence, wage_cells
+from sibeval.extract.panel import add_sums, assemble, deaths, month_cover, month_groups, residence, wage_cells
 from sibeval.extract.panel_io import PanelWriter
 from sibeval.extract.readers import week_group_ids
 from sibeval.extract.timegrid import parse_week_column, week_month
@@ -137,10 +137,8 @@ class _Spill:
         for size in self.segments[k]:
             seg = rec[at:at + size]
             at += size
-            lo = int(seg["cell"].min())
-            for total, col in ((loen, "loen"), (timer, "timer")):
-                s = np.bincount(seg["cell"] - lo, weights=seg[col])
-                total[lo:lo + len(s)] += s
+            add_sums(loen, seg["cell"], seg["loen"])
+            add_sums(timer, seg["cell"], seg["timer"])
         return loen, timer
 
 
