@@ -36,6 +36,7 @@ from sibeval.extract.readers import (
     coerce,
     dictionary_indices,
     iter_raw,
+    parquet_batches,
     raw_columns,
     resolve_columns,
 )
@@ -89,7 +90,7 @@ def _dream_batches(f: Path, cols: list[str], rename, chunk_rows: int):
         by_final = {}
         for n in pf.schema_arrow.names:
             by_final.setdefault({k.lower(): v.lower() for k, v in (rename or {}).items()}.get(n.lower(), n.lower()), n)
-        for batch in pf.iter_batches(batch_size=chunk_rows, columns=[by_final[c] for c in cols]):
+        for batch in parquet_batches(pf, [by_final[c] for c in cols], chunk_rows):
             yield pa.Table.from_batches([batch]).rename_columns(cols)
         return
     for chunk in iter_raw(f, columns=cols, rename=rename, chunk_rows=chunk_rows):

@@ -124,7 +124,7 @@ def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUN
         final = list(mapping.keys())
         if suffix == ".parquet":
             pf = pq.ParquetFile(path)
-            for batch in pf.iter_batches(batch_size=chunk_rows, columns=actual):
+            for batch in parquet_batches(pf, actual, chunk_rows):
                 batch = pa.RecordBatch.from_arrays(
                     [_used_dictionary(c) for c in batch.columns], names=batch.schema.names
                 )
@@ -164,6 +164,20 @@ def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUN
         raise
     except Exception as exc:  # a corrupt file: say which, never a deep traceback
         raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
+
+
+def parquet_batches(pf: pq.ParquetFile, columns, rows: int):
+    """A Parquet file's record batches of at most `rows` rows, one row group at a time.
+
+    pyarrow's ``iter_batches`` over the whole file keeps buffers alive as it goes (1.8 GiB
+    for a 6-million-person eIndkomst, 0.2 GiB this way), so the file's row groups are read
+    one by one and cut into batches.
+    """
+    for i in range(pf.num_row_groups):
+        t = pf.read_row_group(i, columns=columns)
+        for batch in t.to_batches(max_chunksize=rows):
+            yield batch
+        del t
 
 
 def dictionary_indices(col: pa.DictionaryArray, null: int) -> np.ndarray:
