@@ -9,6 +9,7 @@ Run alone (after its inputs exist): python workflow/scripts/match.py cohort=<nam
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from sibeval.adapters import context, run, standalone, write_csv, write_parquet
@@ -53,8 +54,9 @@ def main(smk):
     if once:
         # a person referred later may be a control before their own start (risk sets): the unit
         # used once is the person as a control, apart from the same person as a participant
-        pnr = data["pnr"].astype(str)
-        data = data.assign(unit=pnr.where(data["treated"] == 0, "participant:" + pnr))
+        # (whole numbers, not "participant:<pnr>" strings: a text per row of millions of candidates)
+        person, persons = pd.factorize(data["pnr"].astype(str))
+        data = data.assign(unit=np.where(data["treated"].to_numpy() == 0, person, person + len(persons)))
     res = match(
         data,
         "treated",
