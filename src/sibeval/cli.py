@@ -28,7 +28,7 @@ def _demo(args) -> int:
         return 2
     t0 = time.perf_counter()
     paths = generate(out, seed=args.seed, pool_size=args.pool_size, profile=args.profile,
-                     municipality=args.municipality)
+                     municipality=args.municipality, block_persons=args.block_persons)
     print(f"wrote {len(paths)} files to {out} in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -261,7 +261,7 @@ def _scenario(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The `sibeval` command line (one subcommand per task)."""
-    from sibeval.demo.profiles import PROFILES
+    from sibeval.demo.profiles import BLOCK_PERSONS, PROFILES
 
     from . import __version__
 
@@ -280,6 +280,9 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--pool-size", type=int, default=20000, metavar="N",
                    help="persons besides the participants, the pool controls are drawn from; at least 1000 "
                         "(default: %(default)s)")
+    d.add_argument("--block-persons", type=int, default=BLOCK_PERSONS, metavar="N",
+                   help="a larger pool is generated and written in blocks of N persons, so memory stays "
+                        "that of one block; a pool up to N is one block (default: %(default)s)")
     d.add_argument("--profile", default="sib_herning_viborg", choices=list(PROFILES),
                    help="which programme's participants to simulate (default: %(default)s)")
     d.add_argument("--municipality", type=int, default=None, metavar="CODE",

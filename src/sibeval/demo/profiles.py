@@ -9,6 +9,9 @@ from __future__ import annotations
 # chain states
 T, TW, SW, SU, ED, FX, P, EM, DEAD, ABSENT = range(10)
 CHAIN = 8  # states 0..7 move in the chain; DEAD and ABSENT are handled apart
+# persons per block: a pool up to this size is one block (the default demos' bytes); a larger
+# pool is generated and written block by block, so memory stays that of one block
+BLOCK_PERSONS = 250_000
 
 SIB_PROFILE = {
     "municipalities": {657: 29, 791: 28},

@@ -174,10 +174,7 @@ def parquet_batches(pf: pq.ParquetFile, columns, rows: int):
     one by one and cut into batches.
     """
     for i in range(pf.num_row_groups):
-        t = pf.read_row_group(i, columns=columns)
-        for batch in t.to_batches(max_chunksize=rows):
-            yield batch
-        del t
+        yield from pf.read_row_group(i, columns=columns).to_batches(max_chunksize=rows)
 
 
 def dictionary_indices(col: pa.DictionaryArray, null: int) -> np.ndarray:
