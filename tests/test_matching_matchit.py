@@ -23,6 +23,7 @@ COVS = {
     "ties": ["x1", "x2", "x3"],
     "ex1": ["dist"],
     "ex2": ["dist"],
+    "wide": ["x1", "x2", "x3"],
 }
 
 
@@ -114,3 +115,15 @@ def test_matching_is_deterministic():
     a = match(lalonde, "treat", COVS["lalonde"], ratio=3, caliper=0.2, mahvars=["age", "educ"])
     b = match(lalonde.copy(), "treat", COVS["lalonde"], ratio=3, caliper=0.2, mahvars=["age", "educ"])
     pd.testing.assert_frame_equal(a.data, b.data)
+
+
+def test_caliper_edge_in_floating_point():
+    """Two controls share a distance two ulps below dist_t - caliper as rounded, yet pass
+    MatchIt's test |dist_t - dist| <= caliper: both are candidates, and the nearer in m wins
+    (the Mahalanobis search's window once took one row beyond the rounded bound and missed
+    the other)."""
+    data = pd.read_csv(F / "edge.csv")
+    cal = 0.42846034898568186
+    assert data["dist"][1] < data["dist"][0] - cal and abs(data["dist"][0] - data["dist"][1]) <= cal
+    res = match(data, "treat", ["dist"], distance="dist", caliper=cal, std_caliper=False, mahvars=["m"])
+    assert _sets(res) == _ref_sets("edge_caliper") == {0: [1]}

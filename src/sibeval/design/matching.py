@@ -18,10 +18,15 @@ bit-identical distances and MatchIt's order decides between them, on every machi
 MatchIt computes on transformed coordinates, where R's rounding can break such a tie, so
 on tie-heavy data it may take the other member of an equally near pair
 (docs/statistics.md).
+
+Speed (bench/README.md): the propensity fit starts from a subsample's fit and runs on one
+BLAS thread; the Mahalanobis search ranks each participant's caliper window once
+(_MahSearch), so 150 participants against 10^6 rows take one to two seconds per design.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +38,29 @@ METHODS = ("nearest", "weighting", None)
 DISTANCES = ("logit", "ps")
 M_ORDERS = ("largest", "smallest", "data")
 ESTIMANDS = ("ATT",)
+
+
+# The propensity fit's BLAS threads. One: the fit's matrix products are thin (rows x a
+# dozen covariates) and memory-bound; on a loaded 2-core machine OpenBLAS's second thread
+# made the 10^6-row fit slower, not faster (bench/README.md, matching section).
+BLAS_THREADS = 1
+
+
+def _blas_threads(n):
+    """Limit BLAS (OpenBLAS, MKL) to `n` threads for a block (threadpoolctl, installed with
+    scikit-learn; numpy reads its thread count only at import, so the environment cannot)."""
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _THREADPOOLS = ThreadpoolController()  # the libraries loaded by now, numpy's BLAS among them
+        except ImportError:  # pragma: no cover - a dependency of scikit-learn
+            _THREADPOOLS = False
+    return _THREADPOOLS.limit(limits=n, user_api="blas") if _THREADPOOLS else contextlib.nullcontext()
+
+
+_THREADPOOLS = None
 
 
 def _check(name, value, allowed):
@@ -54,26 +82,42 @@ class LogitFit:
 
 
 def _loglik(eta, y):
-    return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+    # log(1 + e^eta) = max(eta, 0) + log1p(e^-|eta|): never overflows, a quarter of np.logaddexp's time
+    return float(y @ eta) - float(np.sum(np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))))
 
 
-def _logit_newton(X, y, maxiter=100, tol=1e-7):
+def _logit_newton(X, y, maxiter=100, tol=1e-7, start=None):
     """Maximum likelihood logit by Newton-Raphson on the full Hessian (statsmodels'
     Logit(...).fit(method="newton")), safeguarded as R's glm2 (and glm.fit on overflow): a
     step that lowers the log-likelihood (or overflows) is halved until it does not. Newton converges
     quadratically, so after a step of at most `tol` the coefficients are within about
     tol**2 of the maximum; stop there. The columns after the intercept are standardised
     while fitting (Newton's iterates do not depend on it, the conditioning of the Hessian
-    does: a square of a heavy-tailed covariate spans many orders of magnitude)."""
-    mu = X[:, 1:].mean(axis=0)
-    sd = X[:, 1:].std(axis=0)
-    sd[sd == 0] = 1.0
-    Z = np.empty_like(X)
+    does: a square of a heavy-tailed covariate spans many orders of magnitude). `start`:
+    coefficients to start from (on X's scale); by default the intercept-only fit.
+
+    Each iteration passes over the data four times (the linear predictor, the gradient, the
+    weighted rows and their cross-products); the working arrays are in column order, so
+    standardising and weighting run along contiguous columns."""
+    n, k = X.shape
+    Z = np.empty((n, k), order="F")
     Z[:, 0] = 1.0
-    Z[:, 1:] = (X[:, 1:] - mu) / sd
-    g = np.zeros(X.shape[1])
-    ybar = y.mean()
-    g[0] = np.log(ybar / (1 - ybar))  # start at the intercept-only fit (X[:, 0] is 1)
+    mu, sd = np.zeros(k), np.ones(k)
+    for j in range(1, k):
+        z = Z[:, j]
+        mu[j] = X[:, j].mean()
+        np.subtract(X[:, j], mu[j], out=z)
+        s = float(np.sqrt(z @ z / n))
+        if s > 0:
+            sd[j] = s
+            z /= s
+    if start is None:
+        g = np.zeros(k)
+        ybar = y.mean()
+        g[0] = np.log(ybar / (1 - ybar))  # start at the intercept-only fit (X[:, 0] is 1)
+    else:
+        g = np.asarray(start, dtype=float) * sd
+        g[0] = start[0] + float(np.sum(start[1:] * mu[1:]))
     Zw = np.empty_like(Z)
     eta = Z @ g
     ll = _loglik(eta, y)
@@ -99,9 +143,8 @@ def _logit_newton(X, y, maxiter=100, tol=1e-7):
                 # reached probabilities of exactly 0 or 1, their weights vanished, and the fit
                 # stopped seeing them; that is no maximum (R: "fitted probabilities 0 or 1")
                 raise np.linalg.LinAlgError("the coefficients run off to infinity (separation)")
-            beta = np.empty_like(g)
-            beta[1:] = g[1:] / sd
-            beta[0] = g[0] - float(np.sum(g[1:] * mu / sd))
+            beta = g / sd
+            beta[0] = g[0] - float(np.sum(g[1:] * mu[1:] / sd[1:]))
             return beta, it
     raise np.linalg.LinAlgError(f"no convergence in {maxiter} iterations")
 
@@ -114,9 +157,13 @@ def separating_covariates(X: np.ndarray, y: np.ndarray, names) -> list[str]:
     t = y == 1
     names = list(names)
     out = []
+    c = ~t
     for j, name in enumerate(names):
-        xt, xc = X[t, j], X[~t, j]
-        one_sided = xt.min() >= xc.max() or xt.max() <= xc.min()
+        xt = X[t, j]
+        # the controls' extremes without gathering them (one pass each)
+        c_max = np.maximum.reduce(X[:, j], where=c, initial=-np.inf)
+        c_min = np.minimum.reduce(X[:, j], where=c, initial=np.inf)
+        one_sided = xt.min() >= c_max or xt.max() <= c_min
         # with its square in the model, a value shared by every treated row separates too
         peaked = f"{name}_squared" in names and xt.min() == xt.max()
         if one_sided or peaked:
@@ -153,8 +200,14 @@ def exact_on_constant(data: pd.DataFrame, treatment: str, covariates) -> tuple[p
 
 def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) -> LogitFit:
     """Unpenalised logistic regression of treatment on the covariates (agrees with
-    statsmodels' Logit and R's glm to 1e-8; numpy only, so 10^6 rows take well under a second)."""
-    X = data[covariates].to_numpy(dtype=float)
+    statsmodels' Logit and R's glm to 1e-8; numpy only: 10^6 rows and 15 coefficients in
+    about 0.35 s, three Newton steps from a subsample's fit, on one BLAS thread)."""
+    # the design matrix in column order (the fit works column by column), intercept first
+    X1 = np.empty((len(data), len(covariates) + 1), order="F")
+    X1[:, 0] = 1.0
+    for j, c in enumerate(covariates):
+        X1[:, j + 1] = data[c].to_numpy(dtype=float)
+    X = X1[:, 1:]
     nan = np.isnan(X)
     if nan.any():
         bad = [c for c, b in zip(covariates, nan.any(axis=0)) if b]
@@ -175,19 +228,63 @@ def propensity_model(data: pd.DataFrame, treatment: str, covariates: list[str]) 
             "Fix: drop them from covariates: in the cohort file, or restrict eligibility: to "
             "persons with the participants' values"
         )
-    X1 = np.empty((len(X), X.shape[1] + 1))
-    X1[:, 0] = 1.0
-    X1[:, 1:] = X
-    X = X1
     try:
-        beta, it = _logit_newton(X, y)
+        with _blas_threads(BLAS_THREADS):
+            start = _warm_start(X1, y)
+            try:
+                beta, it = _logit_newton(X1, y, start=start)
+            except np.linalg.LinAlgError:
+                if start is None:
+                    raise
+                beta, it = _logit_newton(X1, y)  # the warm start never decides whether it fits
     except np.linalg.LinAlgError as exc:
         raise SibevalError(
             f"match(): the propensity model did not converge ({exc}); a combination "
             f"of the covariates {covariates} may predict participation perfectly: "
             "drop or merge covariates in the cohort file"
         ) from None
-    return LogitFit(params=beta, linear_predictor=X @ beta, iterations=it, names=("const", *covariates))
+    return LogitFit(
+        params=beta, linear_predictor=_linear_predictor(X1, beta), iterations=it, names=("const", *covariates)
+    )
+
+
+# the warm start's control rows (below four times as many it saves nothing)
+WARM_START_CONTROLS = 100_000
+
+
+def _warm_start(X, y):
+    """Starting coefficients for the fit on many rows: the fit on every participant and
+    evenly spaced control rows (about WARM_START_CONTROLS), its intercept moved by the log of
+    the controls' sampling fraction (a logit's slopes survive sampling on the outcome;
+    Prentice & Pyke 1979). Newton on all rows then takes three or four steps instead of
+    seven. It changes where Newton starts, not where it stops (to about 1e-14). None when
+    there are too few controls to gain or the subsample's fit fails."""
+    ctrl = np.flatnonzero(y == 0)
+    step = len(ctrl) // WARM_START_CONTROLS
+    treated = np.flatnonzero(y == 1)
+    if step < 4 or len(treated) > len(y) // 4:
+        return None
+    take = ctrl[::step]
+    rows = np.sort(np.concatenate([treated, take]))
+    try:
+        beta, _ = _logit_newton(X[rows], y[rows], tol=1e-4)
+    except np.linalg.LinAlgError:
+        return None
+    beta[0] += np.log(len(take) / len(ctrl))
+    return beta
+
+
+def _linear_predictor(X, beta):
+    """X @ beta accumulated column by column, b0 + x1 b1 + x2 b2 + ..., the same operations
+    for every row: rows with the same covariates get bit-identical scores, so they tie as
+    they do in exact arithmetic (a BLAS product may round a row differently by its place in
+    a block: 1 pattern of 300,056 in the 10^6-row benchmark got two scores 1 ulp apart)."""
+    lin = np.full(len(X), beta[0])
+    tmp = np.empty(len(X))
+    for j in range(1, X.shape[1]):
+        np.multiply(X[:, j], beta[j], out=tmp)
+        lin += tmp
+    return lin
 
 
 def with_squares(data: pd.DataFrame, covariates) -> tuple[pd.DataFrame, list[str]]:
@@ -433,27 +530,111 @@ def _mah_d2(M: _MahSpace, t: int, rows) -> np.ndarray:
     return np.einsum("ij,jk,ik->i", delta, M.inv, delta)
 
 
-def _mah_candidates(t, pool, M, dist, eligible, cal, ratio, mine, window):
-    """MatchIt 4.7.2's Mahalanobis search (find_control_mahcovs) for treated row `t`:
-    among usable controls of its exact stratum within the propensity caliper, the `ratio`
-    smallest Mahalanobis distances; of equal distances the one MatchIt meets last wins
-    (its search runs outward in the order of the first transformed covariate)."""
-    rows = window(t)
-    if len(rows) == 0:
-        return []
-    rows = rows[eligible[rows]]
-    if mine:
-        rows = rows[~np.isin(rows, list(mine))]
-    if cal is not None:
-        rows = rows[np.abs(dist[rows] - dist[t]) <= cal]
-    if len(rows) == 0:
-        return []
-    d2 = _mah_d2(M, t, rows)
-    ok = np.isfinite(d2)
-    rows, d2 = rows[ok], d2[ok]
-    gap = pool.pos[rows] - pool.pos[t]
-    o = np.lexsort((gap < 0, -np.abs(gap), d2))  # nearest; then met last: farther, right before left
-    return [int(r) for r in rows[o[:ratio]]]
+class _MahSearch:
+    """MatchIt 4.7.2's Mahalanobis search (find_control_mahcovs): for treated row `t`, among
+    the usable controls of its exact stratum within the propensity caliper, the `k` smallest
+    Mahalanobis distances; of equal distances the one MatchIt meets last wins (its search runs
+    outward in the order of the first transformed covariate: farther first, then right
+    before left at the same step).
+
+    Indexed so that it scales with the caliper's window, not the pool: per exact stratum the
+    controls sorted by the propensity distance, so a window is a contiguous slice found by
+    searchsorted; a treated unit's window is ranked once, on its first search, by the order
+    above (distances from _mah_d2, computed once per control), keeping the PREFIX best and
+    every control tied with the last of them. Usability only ever ends (a control is used
+    up, a unit leaves, a control joins the unit's own set), so a search walks the ranking
+    from where the unit's last search found its first usable control; when the kept prefix
+    runs out it ranks the usable rest of the window again. The result equals ranking the
+    usable controls of the window afresh at every search (the tests keep that reference).
+    """
+
+    PREFIX = 64  # controls kept of a ranked window (more when tied with the last)
+
+    def __init__(self, M, dist, treat, strata, eligible, caliper, split):
+        n = len(dist)
+        # positions in MatchIt's search order (R's order(): ties keep data order)
+        order = np.lexsort((M.coords[:, 0], strata)) if split else np.argsort(M.coords[:, 0], kind="stable")
+        self.pos = np.empty(n, dtype=np.int64)
+        self.pos[order] = np.arange(n)
+        # controls by stratum in distance order (ties in data order): the windows
+        ctrl = np.flatnonzero(~treat)
+        st = strata[ctrl]
+        by = np.argsort(st.astype(np.int16) if st.max(initial=0) < 2**15 else st, kind="stable")  # radix
+        ctrl, st = ctrl[by], st[by]
+        cuts = np.flatnonzero(np.diff(st)) + 1
+        self.by_dist = {}
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(ctrl)]):
+            rows = ctrl[a:b][np.argsort(dist[ctrl[a:b]], kind="stable")]
+            self.by_dist[int(st[a])] = (rows, dist[rows])
+        self.M, self.dist, self.strata, self.eligible, self.cal = M, dist, strata, eligible, caliper
+        self.ranked = {}  # treated row -> [ranked controls, first not yet known unusable, complete]
+
+    def window(self, t):
+        """Controls of t's stratum within the caliper by MatchIt's test |d_t - d| <= caliper
+        (all of them without a caliper). The slice is found a few ulps wider than
+        [d_t - caliper, d_t + caliper]: rounded, the bound can fall on the wrong side of
+        controls that pass the test (tests/fixtures/matchit_reference.R, `edge`)."""
+        got = self.by_dist.get(int(self.strata[t]))
+        if got is None:
+            return np.empty(0, dtype=np.int64)
+        rows, d = got
+        if self.cal is None:
+            return rows
+        dt = self.dist[t]
+        slack = 4 * np.finfo(float).eps * (abs(dt) + self.cal)
+        if np.isfinite(slack):
+            rows = rows[np.searchsorted(d, dt - self.cal - slack) : np.searchsorted(d, dt + self.cal + slack, "right")]
+        return rows[np.abs(self.dist[rows] - dt) <= self.cal]
+
+    def _rank(self, t, rows, size):
+        """The `size` best of `rows` for t (with every control tied with the last), best
+        first, and whether that is all of them."""
+        if len(rows) == 0:
+            return [rows, 0, True]
+        d2 = _mah_d2(self.M, t, rows)
+        ok = np.isfinite(d2)
+        if not ok.all():
+            rows, d2 = rows[ok], d2[ok]
+        complete = len(rows) <= size
+        if not complete:
+            keep = d2 <= np.partition(d2, size - 1)[size - 1]
+            complete = bool(keep.all())
+            rows, d2 = rows[keep], d2[keep]
+        gap = self.pos[rows] - self.pos[t]
+        o = np.lexsort((gap < 0, -np.abs(gap), d2))  # nearest; then met last: farther, right before left
+        return [rows[o], 0, complete]
+
+    def _usable(self, rows, mine):
+        ok = self.eligible[rows]
+        if mine:
+            ok &= ~np.isin(rows, mine)
+        return ok
+
+    def find(self, t, k, mine):
+        # the unit's own controls that are still eligible (none without replacement: a used
+        # control leaves the pool)
+        mine = [c for c in mine if self.eligible[c]]
+        entry = self.ranked.get(t)
+        if entry is None:
+            entry = self.ranked[t] = self._rank(t, self.window(t), max(self.PREFIX, 4 * k))
+        while True:
+            ranked, p, complete = entry
+            out, first, step = [], None, max(16, 2 * k)
+            while p < len(ranked) and len(out) < k:
+                chunk = ranked[p : p + step]
+                idx = np.flatnonzero(self._usable(chunk, mine))
+                if first is None and len(idx):
+                    first = p + int(idx[0])
+                out.extend(chunk[idx[: k - len(out)]].tolist())
+                p += len(chunk)
+                step *= 2
+            entry[1] = p if first is None else first  # what lies before is unusable for good
+            if len(out) == k or complete:
+                return out
+            # the kept prefix ran out: rank the usable rest of the window
+            rows = self.window(t)
+            rows = rows[self._usable(rows, mine)]
+            entry[:] = self._rank(t, rows, 2 * max(len(ranked), self.PREFIX, 4 * k))
 
 
 def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit, mah=None, split=False):
@@ -486,26 +667,7 @@ def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit, mah=No
         def find(t, k, mine):
             return _vec_candidates(t, pool, dist, strata, eligible, caliper, k, mine)
     else:
-        pool = _Pool(mah.coords[:, 0], treat, strata, split)
-        by_dist = {}
-        for s in np.unique(strata[~treat]):
-            rows = np.flatnonzero(~treat & (strata == s))
-            rows = rows[np.argsort(dist[rows], kind="stable")]
-            by_dist[s] = (rows, dist[rows])
-
-        def window(t):
-            got = by_dist.get(strata[t])
-            if got is None:
-                return np.empty(0, dtype=np.int64)
-            rows, d = got
-            if caliper is None:
-                return rows
-            a, b = np.searchsorted(d, [dist[t] - caliper, dist[t] + caliper], side="left")
-            b = np.searchsorted(d, dist[t] + caliper, side="right")
-            return rows[max(a - 1, 0) : b + 1]
-
-        def find(t, k, mine):
-            return _mah_candidates(t, pool, mah, dist, eligible, caliper, k, mine, window)
+        find = _MahSearch(mah, dist, treat, strata, eligible, caliper, split).find
 
     got = {int(t): [] for t in order}
     if not reuse:
@@ -518,8 +680,14 @@ def _nearest(dist, treat, strata, ratio, replace, caliper, m_order, unit, mah=No
     allowed = np.where(treat, ratio, 1)
     if unit is not None:
         codes, uniq = pd.factorize(pd.Series(unit))
-        by_unit = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[by_unit], np.arange(len(uniq) + 1))
+        # the rows of each unit, in data order: a counting sort (scipy's CSR construction,
+        # linear; np.argsort of the codes took six times as long at 10^6 rows)
+        from scipy import sparse
+
+        csr = sparse.csr_matrix(
+            (np.ones(len(codes), dtype=bool), (codes, np.arange(len(codes)))), shape=(len(uniq), len(codes))
+        )
+        by_unit, bounds = csr.indices, csr.indptr
     n_ctrl = int((eligible & ~treat).sum())
     for r in range(1, ratio + 1):
         for t in order:
@@ -612,7 +780,7 @@ def match(
     if caliper is not None and caliper <= 0:
         raise SibevalError(f"match(): caliper={caliper!r} must be > 0 or None")
 
-    d = data.reset_index(drop=True).copy()
+    d = data.reset_index(drop=True)  # a new frame (pandas copies on write): data is left as it is
     treat = d[treatment].to_numpy().astype(bool)
     model = None
     if distance in DISTANCES:
@@ -657,7 +825,8 @@ def match(
             X = d[mahvars].to_numpy(dtype=float)
             if np.isnan(X).any():
                 raise SibevalError(f"match(): mahvars {mahvars} have missing values; impute or drop them")
-            mah = _mahalanobis_space(X, treat)
+            with _blas_threads(BLAS_THREADS):
+                mah = _mahalanobis_space(X, treat)
         # with mahvars MatchIt matches each exact stratum on its own (unless unit ids tie them)
         matched = _nearest(
             dist,
