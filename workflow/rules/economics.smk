@@ -31,8 +31,8 @@ rule economics:
         "benchmarks/{cohort}/economics.tsv"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=mem_mb(600, 0),
+        runtime=runtime(5, 0),
     conda:
         "../envs/sibeval.yaml"
     script:

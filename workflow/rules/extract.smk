@@ -40,7 +40,7 @@ rule normalise_extract:
         "benchmarks/extracts/{extract}/normalise_extract.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(1000, 8000),
+        mem_mb=mem_mb(1800, 100),   # bounded: 1.2 GiB at 10^6 and 6x10^6 persons (bench/README.md)
         runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"
@@ -66,7 +66,7 @@ rule cohort_qc:
         "benchmarks/{cohort}/cohort_qc.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(500, 500),
+        mem_mb=mem_mb(600, 0),   # the participants' bef rows only: 0.24 GiB at 10^6 and 6x10^6 persons
         runtime=runtime(5, 2),
     conda:
         "../envs/sibeval.yaml"
@@ -88,7 +88,7 @@ rule build_panel:
         "benchmarks/extracts/{extract}/build_panel.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(1000, 12000),
+        mem_mb=mem_mb(1500, 100),   # bounded: 1.0 GiB at 10^6, 1.1 GiB at 6x10^6 persons
         runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"

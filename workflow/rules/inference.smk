@@ -25,7 +25,7 @@ rule effects:
         "benchmarks/{cohort}/effects.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(500, 1000),
+        mem_mb=mem_mb(900, 800),
         runtime=runtime(10, 5),
     conda:
         "../envs/sibeval.yaml"

@@ -19,7 +19,7 @@ rule classify_outcomes:
         "benchmarks/{cohort}/classify_outcomes.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(500, 1000),
+        mem_mb=mem_mb(800, 600),
         runtime=runtime(5, 5),
     conda:
         "../envs/sibeval.yaml"

@@ -17,7 +17,7 @@ rule progression:
         "benchmarks/{cohort}/progression.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(500, 0),
+        mem_mb=mem_mb(650, 0),
         runtime=runtime(5, 0),
     conda:
         "../envs/sibeval.yaml"

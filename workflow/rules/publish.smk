@@ -16,8 +16,8 @@ rule publish:
         "benchmarks/{cohort}/publish.tsv"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=mem_mb(1000, 0),
+        runtime=runtime(10, 0),
     conda:
         "../envs/sibeval.yaml"
     script:
@@ -42,8 +42,8 @@ for _qc in [t for t in TABLES.PUBLISHED if t.rule == "publish_qc"]:
             f"benchmarks/{{cohort}}/publish_qc_{_qc.source}.tsv"
         threads: 1
         resources:
-            mem_mb=500,
-            runtime=5,
+            mem_mb=mem_mb(600, 0),
+            runtime=runtime(5, 0),
         conda:
             "../envs/sibeval.yaml"
         script:

@@ -1,3 +1,10 @@
+# On a cluster these two run on the submitting host: about a second each, over the whole
+# results (a job of their own waits for a status check longer than it runs).
+localrules:
+    index,
+    release,
+
+
 rule report:
     """The effect note (HTML), the workbook and the figures, from the published tables only."""
     input:
@@ -88,8 +95,8 @@ rule payment_workbook:
         "benchmarks/{cohort}/payment_workbook.tsv"
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=mem_mb(600, 0),
+        runtime=runtime(5, 0),
     conda:
         "../envs/sibeval.yaml"
     script:

@@ -1,0 +1,68 @@
+"""The SLURM profile (workflow/profiles/slurm) as bench/README.md measured it ("On a SLURM cluster
+with memory limits"): failed jobs are retried with more memory, status checks are frequent,
+and every rule is either grouped into its extract's or its cohort's job or runs locally."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from sibeval.config import load_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = ROOT / "workflow" / "profiles" / "slurm" / "config.yaml"
+RULES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
+
+
+def _profile():
+    return load_yaml(PROFILE)
+
+
+def _local_rules():
+    names = set()
+    for path in RULES:
+        for block in re.findall(r"^localrules:\s*\n((?:[ \t]+\w+,?\s*\n)+)", path.read_text(), re.M):
+            names |= set(re.findall(r"\w+", block))
+    return names
+
+
+def _groups():
+    return dict(entry.split("=", 1) for entry in _profile().get("groups", []))
+
+
+def test_slurm_profile_retries_and_checks_status_often():
+    p = _profile()
+    assert p["executor"] == "slurm"
+    # a job killed for memory comes back with mem_mb(...) x attempt (workflow/rules/common.smk)
+    assert p["retries"] >= 1
+    # the plugin's default waits 40 s before each status check, at each dependency level
+    assert p["slurm-init-seconds-before-status-checks"] <= 10
+    assert p["latency-wait"] >= 30
+
+
+def test_every_rule_is_grouped_or_local():
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--list-rules"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    rules = {m.group(1) for m in re.finditer(r"^(\w+)", out, re.M)} - {"all"}
+    assert "publish" in rules and "demo_extract_demo" in rules, out[-2000:]
+    groups, local = _groups(), _local_rules()
+    assert local == {"index", "release"}
+    assert not rules - set(groups) - local, f"neither grouped nor local: {sorted(rules - set(groups) - local)}"
+    assert not set(groups) & local
+    assert set(groups.values()) == {"extract", "cohort"}
+    assert not set(groups) - rules, f"grouped but no such rule: {sorted(set(groups) - rules)}"
+
+
+def test_memory_and_time_of_submitted_rules_grow_with_the_attempt():
+    """A literal mem_mb would be retried with the same memory: only the local rules may have one."""
+    local = _local_rules()
+    for path in RULES:
+        for rule, body in re.findall(r"^(?:rule (\w+)|    rule):\n(.*?)(?=^\S|^    rule:|\Z)", path.read_text(),
+                                     re.M | re.S):
+            if rule in local:
+                continue
+            for res in ("mem_mb", "runtime"):
+                m = re.search(rf"^\s+{res}=(.*)$", body, re.M)
+                assert m, f"{path.name}: rule {rule or '(loop)'} sets no {res}"
+                assert "attempt" in m.group(1) or m.group(1).startswith(f"{res}("), \
+                    f"{path.name}: rule {rule or '(loop)'}: {res}={m.group(1)} does not grow with the attempt"
