@@ -136,13 +136,17 @@ def test_person_index_finds_every_row_and_nothing_else():
     assert list(np.flatnonzero(dup.duplicated())) == [0, 1, 2, 4, 5] and dup.distinct_duplicates() == 2
 
 
+def _copy(base, folder):
+    folder.mkdir()
+    for f in base.iterdir():
+        folder.joinpath(f.name).write_bytes(f.read_bytes())
+    return folder
+
+
 @pytest.mark.parametrize("where", ["in_dream", "old_year", "not_in_dream"])
 def test_bef_duplicates_spread_over_chunks_stop_with_every_row_counted(base, tmp_path, where):
     from sibeval.extract.normalise import normalise_chunked
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    for f in base.iterdir():
-        raw.joinpath(f.name).write_bytes(f.read_bytes())
+    raw = _copy(base, tmp_path / "raw")
     bef = pd.read_parquet(base / "bef.parquet")
     bef["pnr"] = bef["pnr"].astype(object)
     if where == "old_year":            # outside the years kept as bits
@@ -161,10 +165,7 @@ def test_bef_duplicates_spread_over_chunks_stop_with_every_row_counted(base, tmp
 
 
 def test_normalise_stops_on_duplicate_dream_persons_and_leaves_nothing(base, tmp_path, codes):
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    for f in base.iterdir():
-        raw.joinpath(f.name).write_bytes(f.read_bytes())
+    raw = _copy(base, tmp_path / "raw")
     dream = pd.read_parquet(base / "dream.parquet")
     pd.concat([dream, dream.iloc[[7]]]).to_parquet(raw / "dream.parquet", index=False, row_group_size=500)
     with pytest.raises(ExtractError) as e:
