@@ -50,6 +50,12 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 
 pidfile_pid() { [[ -s "$1" ]] && tr -dc '0-9' < "$1" || true; }
 
+started_from() {  # started_from NAME PIDFILE: wait until PIDFILE names a live NAME, record it
+    local name=$1 file=$2
+    wait_for 30 "$name" bash -c "pid=\$(tr -dc 0-9 < '$file' 2>/dev/null); [[ -n \$pid ]] && grep -q '$name' /proc/\$pid/comm"
+    record "$name" "$(pidfile_pid "$file")"
+}
+
 write_conf() {  # write_conf PATH (content on stdin): refuses to replace a foreign file
     local path=$1
     if [[ -e "$path" ]] && ! grep -qF "$MARK" "$path"; then
@@ -79,9 +85,9 @@ start_munge() {
         chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key; }
     install -d -o munge -g munge -m 755 /run/munge
     install -d -o munge -g munge -m 700 /var/lib/munge /var/log/munge
+    rm -f /run/munge/munged.pid
     runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/munged.pid
-    wait_for 10 munged test -s /run/munge/munged.pid
-    record munged "$(pidfile_pid /run/munge/munged.pid)"
+    started_from munged /run/munge/munged.pid
     wait_for 10 "munge credentials" bash -c "munge -n | unmunge"
 }
 
@@ -94,12 +100,13 @@ start_mariadb() {
             --skip-test-db > "$STATE/log/mariadb-install.log" 2>&1
     fi
     # its own socket, port and pid file: a MariaDB of the machine is left alone
+    rm -f "$run/mariadb.pid"
     setsid /usr/sbin/mariadbd --user=mysql --datadir="$data" --socket="$run/mysql.sock" \
         --pid-file="$run/mariadb.pid" --port="$DBPORT" --bind-address=127.0.0.1 \
         --log-error="$run/mariadb.log" --innodb-buffer-pool-size=64M < /dev/null > /dev/null 2>&1 &
     wait_for 60 MariaDB test -S "$run/mysql.sock"
     wait_for 60 MariaDB mariadb --socket="$run/mysql.sock" -e "select 1"
-    record mariadbd "$(pidfile_pid "$run/mariadb.pid")"
+    started_from mariadbd "$run/mariadb.pid"
     local pass
     pass=$(cat "$STATE/dbpass" 2>/dev/null || head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
     echo "$pass" > "$STATE/dbpass"; chmod 600 "$STATE/dbpass"
@@ -192,9 +199,9 @@ cmd_start() {
     write_configs
 
     log "slurmdbd"
+    rm -f "$STATE/slurmdbd.pid"   # a stale one would be read before the daemon rewrites it
     /usr/sbin/slurmdbd
-    wait_for 30 slurmdbd test -s "$STATE/slurmdbd.pid"
-    record slurmdbd "$(pidfile_pid "$STATE/slurmdbd.pid")"
+    started_from slurmdbd "$STATE/slurmdbd.pid"
     wait_for 60 "slurmdbd answering" sacctmgr -n show cluster
     sacctmgr -i add cluster "$CLUSTER" >/dev/null 2>&1 || true
     # an account for the demo user (root), so `sacct`/`sacctmgr` name one
@@ -202,15 +209,15 @@ cmd_start() {
     sacctmgr -i add user root Account=sibeval DefaultAccount=sibeval >/dev/null 2>&1 || true
 
     log "slurmctld"
+    rm -f "$STATE/slurmctld.pid"   # a stale one would be read before the daemon rewrites it
     /usr/sbin/slurmctld
-    wait_for 30 slurmctld test -s "$STATE/slurmctld.pid"
-    record slurmctld "$(pidfile_pid "$STATE/slurmctld.pid")"
+    started_from slurmctld "$STATE/slurmctld.pid"
     wait_for 60 "slurmctld answering" scontrol ping
 
     log "slurmd"
+    rm -f "$STATE/slurmd.pid"   # a stale one would be read before the daemon rewrites it
     /usr/sbin/slurmd
-    wait_for 30 slurmd test -s "$STATE/slurmd.pid"
-    record slurmd "$(pidfile_pid "$STATE/slurmd.pid")"
+    started_from slurmd "$STATE/slurmd.pid"
     wait_for 60 "node $HOST idle" bash -c "sinfo -h -n $HOST -o %t | grep -qx idle"
     log "up: $(sinfo -h -o '%P %D %c CPUs %m MB %t' | head -1); state in $STATE"
 }
