@@ -184,17 +184,19 @@ class _Persons:
             self.duplicate = True
         np.bitwise_or.at(self.year_bits, r, np.uint64(1) << b)
         if not fits.all():       # persons outside DREAM or years outside the bit window
-            self.other_years.append(np.char.add(as_bytes(col.filter(pa.array(~fits))),
-                                                np.char.encode(aar[~fits].astype(str))))
+            self.other_years.append((as_bytes(col.filter(pa.array(~fits))), aar[~fits]))
 
     def count(self) -> int:
         others = np.unique(np.concatenate(self.others)) if self.others else []
         return int(self.seen.sum()) + len(others)
 
     def has_duplicates(self) -> bool:
-        if self.other_years:
-            keys = np.concatenate(self.other_years)
-            self.duplicate |= len(np.unique(keys)) < len(keys)
+        if self.other_years:     # (pnr, year) pairs: sorted, a pair equal to the next is a duplicate
+            width = max(p.dtype.itemsize for p, _ in self.other_years)
+            pnr = np.concatenate([p.astype(f"S{width}") for p, _ in self.other_years])
+            aar = np.concatenate([a for _, a in self.other_years])
+            o = np.lexsort((aar, pnr))
+            self.duplicate |= bool(((pnr[o][1:] == pnr[o][:-1]) & (aar[o][1:] == aar[o][:-1])).any())
         return self.duplicate
 
 

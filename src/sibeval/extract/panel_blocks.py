@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.panel import add_sums, assemble, deaths, month_cover, month_groups, residence, wage_cells
-from sibeval.extract.panel_io import PanelWriter
+from sibeval.extract.panel_io import PanelWriter, read_rows
 from sibeval.extract.readers import week_group_ids
 from sibeval.extract.timegrid import parse_week_column, week_month
 
@@ -145,13 +145,9 @@ class _Spill:
 def dream_rows(pf: pq.ParquetFile, lo: int, hi: int, names: list[str], codes: CodeTable,
                width: int = 40) -> np.ndarray:
     """Group ids of DREAM rows lo..hi for the week columns `names` (read 40 weeks at a time)."""
-    starts = np.r_[0, np.cumsum([pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])]
-    first = int(np.searchsorted(starts, lo, side="right") - 1)
-    last = int(np.searchsorted(starts, hi, side="left"))
-    groups = list(range(first, last))
     out = np.empty((hi - lo, len(names)), dtype=np.int8)
     for j in range(0, len(names), width):
-        t = pf.read_row_groups(groups, columns=names[j:j + width]).slice(lo - int(starts[first]), hi - lo)
+        t = read_rows(pf, lo, hi, names[j:j + width])
         for i, name in enumerate(names[j:j + width]):
             out[:, j + i] = week_group_ids(t.column(name), codes)[0]
     return out

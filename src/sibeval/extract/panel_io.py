@@ -150,17 +150,21 @@ def read_panel(path, arrays=tuple(ARRAYS), pnr=None) -> Panel:
     return _panel(person_pnr, months_lbl, groups, out, pf, M)
 
 
+def read_rows(pf: pq.ParquetFile, lo: int, hi: int, columns) -> pa.Table:
+    """Rows lo..hi of a Parquet file: only the row groups that hold them are read."""
+    starts = np.r_[0, np.cumsum([pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])]
+    first = int(np.searchsorted(starts, lo, side="right") - 1)
+    last = int(np.searchsorted(starts, hi, side="left"))
+    return pf.read_row_groups(list(range(first, last)), columns=columns).slice(lo - int(starts[first]), hi - lo)
+
+
 def read_panel_rows(path, lo: int, hi: int, arrays=tuple(ARRAYS)) -> Panel:
     """The panel's persons lo..hi (in file order): only the `arrays` named."""
     meta = panel_meta(path)
     months_lbl, groups = meta["months"], tuple(meta["groups"])
     M = len(months_lbl)
     pf = pq.ParquetFile(path)
-    starts = np.r_[0, np.cumsum([pf.metadata.row_group(i).num_rows // M for i in range(pf.num_row_groups)])]
-    first = int(np.searchsorted(starts, lo, side="right") - 1)
-    last = int(np.searchsorted(starts, hi, side="left"))
-    t = pf.read_row_groups(list(range(first, last)), columns=["pnr", *[ARRAYS[a] for a in arrays]])
-    t = t.slice((lo - int(starts[first])) * M, (hi - lo) * M)
+    t = read_rows(pf, lo * M, hi * M, ["pnr", *[ARRAYS[a] for a in arrays]])
     k = hi - lo
     out = {a: _values(t.column(ARRAYS[a]), a, groups).reshape(k, M) for a in arrays}
     person_pnr = _first_of_each(t.column("pnr"), k, M)
