@@ -137,7 +137,27 @@ class Protection:
         return bool(self.audit["protected"].all()) if len(self.audit) else True
 
 
+def _links_of(led: Ledger) -> dict[str, list[dict[str, float]]]:
+    """Each cell's links (the terms of every relation it is in), built once per set of
+    relations while protect() runs."""
+    cache = _CACHE.get(id(led))
+    key = ("links", len(led.relations), len(led.bounds))
+    if cache is not None and key in cache:
+        return cache[key]
+    out: dict[str, list[dict[str, float]]] = {k: [] for k in led.quantities}
+    for terms, _ in led.links():
+        for k in terms:
+            out[k].append(terms)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
 def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
+    cache = _CACHE.get(id(led))
+    key = ("components", len(led.relations), len(led.bounds), frozenset(variables))
+    if cache is not None and key in cache:
+        return cache[key]
     parent = {k: k for k in led.quantities}
 
     def find(k):
@@ -149,7 +169,10 @@ def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
         vs = [k for k in terms if k in variables]
         for a, b in zip(vs, vs[1:]):
             parent[find(a)] = find(b)
-    return {k: find(k) for k in led.quantities}
+    out = {k: find(k) for k in led.quantities}
+    if cache is not None:
+        cache[key] = out
+    return out
 
 
 def _bounds(led: Ledger, q: Quantity, hidden: dict) -> tuple[float, float]:
@@ -162,57 +185,48 @@ def _bounds(led: Ledger, q: Quantity, hidden: dict) -> tuple[float, float]:
     return (max(led.min_cell * q.unit[0], q.at_least), np.inf)          # "x": at least min_cell persons
 
 
-def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -> dict[str, tuple[float, float, str]]:
+def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
+               relaxed: bool = False) -> dict[str, tuple[float, float, str]]:
     """Tightest [min, max] of each target an attacker can derive, with the relations used;
     `markers_only`: from the suppression pattern alone, every unhidden number unknown
-    except the zeros a policy with `zeros_sensitive: false` prints."""
+    except the zeros a policy with `zeros_sensitive: false` prints. `relaxed`: the linear
+    relaxation's interval (whole numbers not assumed), which contains the attacker's: a
+    cheap test that a trial cannot protect a cell."""
     # a shown zero is part of the pattern when zeros are not sensitive (the policy prints
     # them): a headline equal to its one non-zero status is then known from the pattern too
     variables = {k for k, q in led.quantities.items()
                  if led.unknown(k, hidden)
                  or (markers_only and not q.public and not (q.value == 0 and not led.zeros_sensitive))}
     comp = _components(led, variables)
-    # a finite ceiling far above any count keeps HiGHS from "infeasible or unbounded"
-    big = 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0
     out = {}
     cache = _CACHE.get(id(led), {})      # kept only while protect() runs on this ledger
+    members: dict = {}
+    for k in sorted(variables):
+        members.setdefault(comp[k], []).append(k)
     for t in targets:
-        vs = sorted(k for k in variables if comp[k] == comp[t])
+        vs = members[comp[t]]
         # the problem is set by the component's cells and how each is hidden: the repair's
         # trials and the pruning ask the same one again (a cell's other components unchanged)
-        key = (t, markers_only, len(led.relations), len(led.bounds), tuple(vs), tuple(hidden.get(k) for k in vs))
+        shape = (markers_only, len(led.relations), len(led.bounds), tuple(vs), tuple(hidden.get(k) for k in vs))
+        key = (t, relaxed, *shape)
         if key in cache:
             out[t] = cache[key]
             continue
-        idx = {k: i for i, k in enumerate(vs)}
-        rows, lows, highs, used = [], [], [], []
-        for terms, lo, hi, rule in [(t_, 0.0, 0.0, r_) for t_, r_ in led.relations] + led.bounds:
-            if not any(k in idx for k in terms):
-                continue
-            row = np.zeros(len(vs))
-            const = 0.0
-            for k, c in terms.items():
-                if k in idx:
-                    row[idx[k]] += c
-                else:
-                    const += c * led.quantities[k].value
-            rows.append(row)
-            lows.append(lo - const - TOL)
-            highs.append(hi - const + TOL)
-            used.append(rule)
-        lo_b, hi_b = zip(*(_bounds(led, led.quantities[k], hidden) for k in vs))
-        hi_b = [min(h, big) for h in hi_b]
-        integrality = np.array([led.quantities[k].integer for k in vs], dtype=int)
-        cons = [LinearConstraint(np.array(rows), np.array(lows), np.array(highs))] if rows else []
+        problem = cache.get(("problem", *shape)) or _problem(led, hidden, vs)
+        cache[("problem", *shape)] = problem
+        idx, cons, integrality, bounds, used = problem
+        if relaxed:
+            integrality = np.zeros_like(integrality)
+        used = list(used)
         ends = []
         for sign in (1.0, -1.0):
             c = np.zeros(len(vs))
             c[idx[t]] = sign
-            r = _solve(c, cons, integrality, Bounds(lo_b, hi_b))
+            r = _solve(c, cons, integrality, bounds)
             if r.status == 1 and markers_only:
                 # the pattern's interval may only be wider than the attacker's best (it is what
                 # the markers alone allow): past the time limit, the linear relaxation's is
-                r = _solve(c, cons, np.zeros_like(integrality), Bounds(lo_b, hi_b))
+                r = _solve(c, cons, np.zeros_like(integrality), bounds)
             elif r.status == 1 and r.x is not None:
                 # the attacker's interval may only be narrower: past the time limit, the best
                 # value found (a value the published numbers allow) stands for its end
@@ -225,12 +239,48 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False) -
                                    "(trajectory.publish: false) or merge small categories")
             if r.status == 0:
                 v = sign * r.fun
-                ends.append(np.inf if v >= big / 2 else v)
+                ends.append(np.inf if v >= _big(led) / 2 else v)
             else:
                 raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' has no "
                                    f"solution ({r.message}); the published relations are inconsistent")
         out[t] = cache[key] = (ends[0], ends[1], "; ".join(sorted(set(used))) or "marker only")
     return out
+
+
+def _big(led: Ledger) -> float:
+    # a finite ceiling far above any count keeps HiGHS from "infeasible or unbounded"
+    return 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0
+
+
+def _problem(led: Ledger, hidden: dict, vs: list[str]):
+    """The attacker's constraints on one component's unknown cells `vs`: (index of each cell,
+    constraints, integrality, bounds, the rules used)."""
+    idx = {k: i for i, k in enumerate(vs)}
+    rows, lows, highs, used = [], [], [], []
+    links = _links_of(led)
+    seen = set()
+    wanted = {id(terms) for k in vs for terms in links[k]}
+    for terms, lo, hi, rule in [(t_, 0.0, 0.0, r_) for t_, r_ in led.relations] + led.bounds:
+        if id(terms) not in wanted or id(terms) in seen:
+            continue
+        seen.add(id(terms))
+        row = np.zeros(len(vs))
+        const = 0.0
+        for k, c in terms.items():
+            if k in idx:
+                row[idx[k]] += c
+            else:
+                const += c * led.quantities[k].value
+        rows.append(row)
+        lows.append(lo - const - TOL)
+        highs.append(hi - const + TOL)
+        used.append(rule)
+    lo_b, hi_b = zip(*(_bounds(led, led.quantities[k], hidden) for k in vs))
+    big = _big(led)
+    hi_b = [min(h, big) for h in hi_b]
+    integrality = np.array([led.quantities[k].integer for k in vs], dtype=int)
+    cons = [LinearConstraint(np.array(rows), np.array(lows), np.array(highs))] if rows else []
+    return idx, cons, integrality, Bounds(lo_b, hi_b), tuple(used)
 
 
 # per ledger (by id, while protect() runs on it): each attacker's problem solved once
@@ -397,14 +447,25 @@ def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tri
     # least min_cell), so the pattern with all such candidates hidden bounds, from inside, the
     # pattern of every trial that hides some of them: a trial that fails against it fails
     narrowing = {c for c in cands if led.quantities[c].value != 0 or led.zeros_sensitive}
-    inner = _intervals(led, hidden | {c: "complementary" for c in narrowing}, [leak], markers_only=True)[leak]
+    union = hidden | {c: "complementary" for c in narrowing}
+    inner = _intervals(led, union, [leak], markers_only=True)[leak]
+    # hiding a cell only widens the attacker's interval, so with every such candidate hidden it
+    # bounds, from outside, the interval of every trial that hides some of them: if that fails
+    # against the inner pattern, so does each of those trials
+    hopeless = not _protected(led, q, _widened(_intervals(led, union, [leak])[leak]), inner[:2])
 
-    def safe(trial) -> tuple[bool, float]:
+    def safe(trial) -> tuple[bool, float | None]:
+        """(protected, the attacker's width); the width is None when a bound already shows
+        the trial fails (the relaxation's interval, or the outer one, contains the attacker's)."""
+        narrowed = set(trial) - set(hidden) <= narrowing
+        if narrowed and (hopeless or not _protected(
+                led, q, _widened(_intervals(led, trial, [leak], relaxed=True)[leak]), inner[:2])):
+            return False, None
         lo, hi, _ = _intervals(led, trial, [leak])[leak]
-        if set(trial) - set(hidden) <= narrowing and not _protected(led, q, (lo, hi), inner[:2]):
-            return False, hi - lo
+        if narrowed and not _protected(led, q, (lo, hi), inner[:2]):
+            return False, _width(lo, hi)
         p_lo, p_hi, _ = _intervals(led, trial, [leak], markers_only=True)[leak]
-        return _protected(led, q, (lo, hi), (p_lo, p_hi)), hi - lo
+        return _protected(led, q, (lo, hi), (p_lo, p_hi)), _width(lo, hi)
 
     widths = {}
     for c in cands:
@@ -416,19 +477,47 @@ def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tri
         for d in _complements_for(led, trial, leak, degree)[:PAIR_SECOND]:
             if safe(trial | {d: "complementary"})[0]:
                 return [c, d]
-    return [max(cands, key=lambda c: widths[c])]      # first of the cheapest among equals
+    return [_widest(led, hidden, leak, cands, widths)]
+
+
+def _width(lo: float, hi: float) -> float:
+    # to 1e-6, the solver's tolerance: equal widths compare equal (the first among them wins)
+    return round(hi - lo, 6)
+
+
+def _widened(iv) -> tuple[float, float]:
+    return iv[0] - TOL, iv[1] + TOL
+
+
+def _widest(led: Ledger, hidden: dict, leak: str, cands: list, widths: dict) -> str:
+    """The candidate whose hiding widens the leak's interval most, the first among equals.
+    A width not yet computed is computed only if an upper bound on it could beat the best so
+    far: the interval with every candidate hidden (it contains each trial's), then the trial's
+    linear relaxation."""
+    best, best_w, outer = None, -np.inf, None
+    for c in cands:
+        w = widths[c]
+        if w is None:
+            if outer is None:
+                outer = _width(*_intervals(led, hidden | {d: "complementary" for d in cands}, [leak])[leak][:2])
+            trial = hidden | {c: "complementary"}
+            if outer <= best_w or _width(*_intervals(led, trial, [leak], relaxed=True)[leak][:2]) <= best_w:
+                continue
+            w = _width(*_intervals(led, trial, [leak])[leak][:2])
+        if w > best_w:
+            best, best_w = c, w
+    return best
 
 
 def _complements_for(led: Ledger, hidden: dict, leak: str, degree: dict) -> list[str]:
     """Published cells related (directly or through hidden cells) to the leaking one,
     cheapest first: minor, then smallest, then fewest relations, then name."""
     unknown = {k for k in led.quantities if led.unknown(k, hidden)}
+    links = _links_of(led)
     reach, frontier, cands = {leak}, [leak], set()
     while frontier:
         k = frontier.pop()
-        for terms, _ in led.links():
-            if k not in terms:
-                continue
+        for terms in links[k]:
             for other in terms:
                 if other in reach:
                     continue
