@@ -121,6 +121,20 @@ def write_parquet(df, path):
         df.to_parquet(tmp, index=False)
 
 
+def read_parquet(path):
+    """A Parquet table as a DataFrame holding about one copy of it: Arrow's buffers are
+    released column by column as they convert (a plain pandas.read_parquet holds both
+    copies at once; 3 million candidate rows: 1.1 GiB against 0.6 GiB)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, use_threads=False)
+    df = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    pa.default_memory_pool().release_unused()
+    return df
+
+
 def context(smk):
     """What every workflow script starts from: the settings its rule passes (`params.run`:
     only those the rule uses), the code table and the extract.

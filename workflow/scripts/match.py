@@ -12,7 +12,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from sibeval.adapters import context, run, standalone, write_csv, write_parquet
+from sibeval.adapters import context, read_parquet, run, standalone, write_csv, write_parquet
 from sibeval.design.balance import balance_before_after, covariate_counts, score_bins
 from sibeval.design.matching import exact_on_constant, match, with_squares
 from sibeval.design.summary import design_record, match_summary, set_sizes
@@ -25,7 +25,7 @@ def main(smk):
     ctx = context(smk)
     c = ctx.cohort
     m = c["matching"]
-    cand = pd.read_parquet(smk.input.candidates)
+    cand = read_parquet(smk.input.candidates)
     covs = [v for v in c["covariates"] if cand[v].notna().all()]
     dropped = sorted(set(c["covariates"]) - set(covs))
     if dropped:

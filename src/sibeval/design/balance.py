@@ -102,13 +102,14 @@ def covariate_counts(data: pd.DataFrame, covariates, treatment: str = "treated")
         "pool": (~t, np.ones(len(data))),
         "matched_controls": (~t & (w > 0), w),
     }
+    # distinct persons as whole numbers (a row per person and index month; no copy of the rows)
+    person = pd.factorize(data["pnr"])[0] if "pnr" in data else np.arange(len(data))
     rows = []
     for v in covariates:
         x = data[v].to_numpy(float)
         if not set(np.unique(x[~np.isnan(x)])) <= {0.0, 1.0}:
             continue
         for g, (sel, wt) in groups.items():
-            d = data.loc[sel]
             n_total = int(sel.sum())
             n_with = float(np.sum(x[sel] * wt[sel]) / np.sum(wt[sel]) * n_total) if n_total else 0.0
             rows.append(
@@ -117,15 +118,15 @@ def covariate_counts(data: pd.DataFrame, covariates, treatment: str = "treated")
                     "group": g,
                     "n_total": n_total,
                     "n_with": n_with,
-                    "persons_with": int(d.loc[x[sel] == 1, "pnr"].nunique())
-                    if "pnr" in d
-                    else int((x[sel] == 1).sum()),
-                    "persons_without": int(d.loc[x[sel] == 0, "pnr"].nunique())
-                    if "pnr" in d
-                    else int((x[sel] == 0).sum()),
+                    "persons_with": _persons(person, sel & (x == 1)),
+                    "persons_without": _persons(person, sel & (x == 0)),
                 }
             )
     return pd.DataFrame(rows, columns=["covariate", "group", "n_total", "n_with", "persons_with", "persons_without"])
+
+
+def _persons(person: np.ndarray, rows: np.ndarray) -> int:
+    return int(np.unique(person[rows]).size)
 
 
 def score_bins(data: pd.DataFrame, n_bins: int = 40, treatment: str = "treated") -> pd.DataFrame:

@@ -308,13 +308,19 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
             f"({months(index_months[:3])}{', ...' if len(index_months) > 3 else ''}); persons left after "
             f"each rule: {steps}. Fix: check eligibility: in the cohort file (sex, non_western, "
             "age_min/age_max, benefit_groups) against the extract")
-    # the participants in their file's order, then each index month's controls in panel order
-    controls = pd.concat(control_parts)
+    # the participants in their file's order, then each index month's controls in panel order:
+    # one concatenation and one reordering (millions of control rows at national scale)
+    treated_rows = pd.concat(treated_parts).sort_index()
+    cand = pd.concat([treated_rows, *control_parts], ignore_index=True)
+    control_parts.clear()
+    n_t = len(treated_rows)
     month_rank = pd.Series(np.arange(len(index_months)), index=index_months)
-    controls = controls.iloc[np.argsort(month_rank.reindex(controls["index_month"]).to_numpy(), kind="stable")]
-    cand = pd.concat([pd.concat(treated_parts).sort_index(), controls], ignore_index=True)
+    rank = month_rank.reindex(cand["index_month"].iloc[n_t:]).to_numpy()
+    cand = cand.take(np.r_[np.arange(n_t), n_t + np.argsort(rank, kind="stable")]).reset_index(drop=True)
     cand["pnr"] = cand["pnr"].astype(str)     # text, whichever block or month was empty
-    cand["index_week"] = [f"{y}-W{w:02d}" for y, w in cand["index_week"]]
+    # the few distinct index weeks formatted once, not once per row
+    code, weeks = pd.factorize(cand["index_week"])
+    cand["index_week"] = np.array([f"{y}-W{w:02d}" for y, w in weeks], dtype=object)[code]
     return cand, funnel
 
 
