@@ -270,3 +270,27 @@ def test_a_failed_warm_start_falls_back_to_the_cold_start(monkeypatch):
     monkeypatch.setattr(matching, "WARM_START_CONTROLS", 1000)
     assert matching._warm_start(np.column_stack([np.ones(len(x)), x]), d["t"].to_numpy(float)) is not None
     np.testing.assert_array_equal(matching.propensity_model(d, "t", ["x"]).params, cold.params)
+
+
+def test_covariate_counts_count_distinct_persons_of_each_group():
+    """A person is a candidate in several index months: persons_with/without count each
+    person once per group (as the disclosure rule counts persons), whatever the rows."""
+    from sibeval.design.balance import covariate_counts
+
+    rng = np.random.default_rng(3)
+    n = 400
+    d = pd.DataFrame({
+        "pnr": rng.integers(0, 120, n).astype(str),
+        "treated": (rng.random(n) < 0.1).astype(int),
+        "flag": rng.integers(0, 2, n).astype(float),
+        "age": rng.normal(40, 9, n),
+        "weights": np.where(rng.random(n) < 0.3, rng.choice([0.5, 1.0, 2.0], n), 0.0),
+    })
+    out = covariate_counts(d, ["flag", "age"]).set_index(["covariate", "group"])
+    assert list(out.index.get_level_values(0).unique()) == ["flag"]       # binary covariates only
+    t, w = d.treated == 1, d.weights
+    for g, sel in {"participants": t & (w > 0), "pool": ~t, "matched_controls": ~t & (w > 0)}.items():
+        row = out.loc[("flag", g)]
+        assert row.persons_with == d.loc[sel & (d.flag == 1), "pnr"].nunique()
+        assert row.persons_without == d.loc[sel & (d.flag == 0), "pnr"].nunique()
+        assert row.n_total == sel.sum()
