@@ -30,6 +30,7 @@ from sibeval.extract.panel_blocks import PersonIndex, as_bytes
 from sibeval.extract.readers import (
     SCHEMAS,
     Extract,
+    batch_frame,
     check_unknown_codes,
     check_weeks,
     codes_as_text,
@@ -39,6 +40,7 @@ from sibeval.extract.readers import (
     parquet_batches,
     raw_columns,
     resolve_columns,
+    typed_table,
 )
 from sibeval.extract.timegrid import parse_week_column, week_column
 
@@ -69,13 +71,14 @@ def checksums(folder) -> pd.DataFrame:
 def _code_column(col) -> pa.Array:
     """A week column as dictionary-encoded, stripped code text (numbers 130.0 -> '130')."""
     if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+        col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
     if pa.types.is_dictionary(col.type):
         values = col.dictionary
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             values = codes_as_text(values)
         values = pc.utf8_trim_whitespace(values.cast(pa.string()))
-        return pa.DictionaryArray.from_arrays(col.indices.cast(pa.int32()), values)
+        # the same values one for one: the indices need no range check
+        return pa.DictionaryArray.from_arrays(col.indices.cast(pa.int32()), values, safe=False)
     if pa.types.is_null(col.type):
         col = col.cast(pa.string())
     elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
@@ -124,11 +127,7 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
             del raw
             seen.append(pnr)
             for col in week_cols:
-                dictionary = ["" if d is None else str(d) for d in col.dictionary.to_pylist()]
-                idx = dictionary_indices(col, -1).astype(np.int64)
-                for code, n in zip([""] + dictionary, np.bincount(idx + 1, minlength=len(dictionary) + 1)):
-                    if n:
-                        counts[code] = counts.get(code, 0) + int(n)
+                _add_counts(counts, col)
             if writer is None:
                 # no min/max statistics for the week columns: nothing filters on them, and
                 # computing them was 40 % of the write time
@@ -153,6 +152,16 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
             "index": index}
 
 
+def _add_counts(counts: dict, col: pa.DictionaryArray) -> None:
+    """Add a week column's person-weeks per code to `counts` (an empty week counts as '')."""
+    dictionary = ["" if d is None else str(d) for d in col.dictionary.to_pylist()]
+    k = len(dictionary)
+    n = np.bincount(dictionary_indices(col, k), minlength=k + 1)
+    for code, m in zip([""] + dictionary, [n[k], *n[:k]]):
+        if m:
+            counts[code] = counts.get(code, 0) + int(m)
+
+
 class _Persons:
     """Distinct persons of a register, counted on DREAM's rows (a bit per person) plus the
     few not in DREAM; with `years`, also (person, year) pairs seen twice (bef's rule)."""
@@ -165,9 +174,7 @@ class _Persons:
         self.other_years: list[np.ndarray] = []
         self.duplicate = False
 
-    def add(self, pnr, aar=None) -> None:
-        col = pa.array(pnr.astype(object) if not isinstance(pnr.dtype, pd.CategoricalDtype) else pnr,
-                       from_pandas=True)
+    def add(self, col: pa.Array, aar: np.ndarray | None = None) -> None:
         rows = self.index.rows(col)
         found = rows >= 0
         self.seen[rows[found]] = True
@@ -224,21 +231,20 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
     persons = _Persons(index or PersonIndex(pa.array([], pa.string())), years=name == "bef")
     rows, lows, highs, writer, schema = 0, [], [], None, None
     try:
-        for chunk in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows):
+        for chunk in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows, arrow=True):
             if not len(chunk):
                 continue
-            df = coerce(chunk, f, name)
-            rows += len(df)
-            persons.add(df["pnr"], df["aar"] if name == "bef" else None)
+            table = _typed_chunk(chunk, f, name)
+            del chunk
+            rows += table.num_rows
+            persons.add(_array(table.column("pnr")),
+                        _array(table.column("aar")).to_numpy() if name == "bef" else None)
             if span is not None:
-                m = df[span]
-                if isinstance(m.dtype, pd.CategoricalDtype):
-                    m = pd.Series(m.cat.categories[np.unique(m.cat.codes[m.cat.codes >= 0])])
-                lows.append(m.min())
-                highs.append(m.max())
-            table = pa.Table.from_pandas(df, preserve_index=False)
+                low, high = _value_range(table.column(span))
+                lows.append(low)
+                highs.append(high)
             if writer is None:
-                schema = table.schema
+                schema = table.schema if table.schema.metadata else _pandas_schema(table)
                 writer = pq.ParquetWriter(out, schema)
             writer.write_table(table.cast(schema))
         if persons.has_duplicates():
@@ -256,6 +262,48 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
         getattr(ex, name)()                       # raises "the file has no rows"
     return {"rows": rows, "persons": persons.count(),
             "first": min(lows) if lows else None, "last": max(highs) if highs else None}
+
+
+def _typed_chunk(chunk, f: Path, name: str) -> pa.Table:
+    """A chunk as the typed table written: in Arrow for Parquet's usual types, else (other
+    types, or a check fails and its error must name the rows) through ``coerce``."""
+    table = typed_table(chunk, name) if isinstance(chunk, pa.RecordBatch) else None
+    if table is None:
+        table = pa.Table.from_pandas(coerce(batch_frame(chunk, f), f, name), preserve_index=False)
+    return table
+
+
+_DTYPES = {pa.string(): object, pa.int64(): "Int64", pa.float64(): "float64", pa.timestamp("ns"): "datetime64[ns]"}
+
+
+def _pandas_schema(table: pa.Table) -> pa.Schema:
+    """The schema, pandas metadata included, that ``pa.Table.from_pandas`` gives the
+    DataFrame ``coerce`` makes of a chunk typed like `table` (the files keep that metadata)."""
+    empty = {
+        f.name: pd.Categorical([], categories=_array(c).dictionary.to_pylist()) if pa.types.is_dictionary(f.type)
+        else pd.Series(dtype=_DTYPES[f.type])
+        for f, c in zip(table.schema, table.columns)
+    }
+    return pa.Table.from_pandas(pd.DataFrame(empty), schema=table.schema, preserve_index=False).schema
+
+
+def _array(col) -> pa.Array:
+    if isinstance(col, pa.ChunkedArray):
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    return col
+
+
+def _value_range(col) -> tuple:
+    """The smallest and largest value of a column (of a dictionary column: of the values
+    its rows use); dates as pandas Timestamps."""
+    col = _array(col)
+    if pa.types.is_dictionary(col.type):
+        k = len(col.dictionary)
+        used = np.bincount(dictionary_indices(col, k), minlength=k + 1)[:k] > 0
+        col = col.dictionary.filter(pa.array(used))
+    m = pc.min_max(col)
+    low, high = m["min"].as_py(), m["max"].as_py()
+    return (pd.Timestamp(low), pd.Timestamp(high)) if pa.types.is_timestamp(col.type) else (low, high)
 
 
 # ----------------------------------------------------------------------------- the extract

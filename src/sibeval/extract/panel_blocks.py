@@ -49,6 +49,8 @@ def as_bytes(values, width: int | None = None) -> np.ndarray:
     data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
     lengths = np.diff(offsets)
     width = max(1, int(lengths.max()) if n else 1) if width is None else width
+    if n and (lengths == width).all():       # all of one width (pnr usually): the bytes as they lie
+        return data[offsets[0]:offsets[-1]].view(f"S{width}").copy()
     out = np.zeros((n, width), dtype=np.uint8)
     start = offsets[:-1]
     for j in range(min(width, int(lengths.max()) if n else 0)):

@@ -109,11 +109,12 @@ def _check_readable(path: Path) -> str:
     return suffix
 
 
-def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUNK_ROWS):
+def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUNK_ROWS, arrow: bool = False):
     """Read one file in chunks of rows, only the wanted (post-rename, lower-case) columns.
 
     Yields DataFrames with lower-case (renamed) columns; strings stay strings. SAS, Stata
-    and CSV are never held whole in memory by the reader itself.
+    and CSV are never held whole in memory by the reader itself. With `arrow`, Parquet
+    chunks come as Arrow record batches (:func:`batch_frame` makes the same DataFrame).
     """
     path = Path(path)
     suffix = _check_readable(path)
@@ -125,10 +126,8 @@ def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUN
         if suffix == ".parquet":
             pf = pq.ParquetFile(path)
             for batch in parquet_batches(pf, actual, chunk_rows):
-                batch = pa.RecordBatch.from_arrays(
-                    [_used_dictionary(c) for c in batch.columns], names=batch.schema.names
-                )
-                yield batch.to_pandas().set_axis(final, axis=1)
+                batch = pa.RecordBatch.from_arrays([_used_dictionary(c) for c in batch.columns], names=final)
+                yield batch if arrow else batch.to_pandas()
             return
         if suffix == ".csv":
             chunks = pd.read_csv(
@@ -166,6 +165,16 @@ def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUN
         raise ExtractError(path, f"cannot be read as {suffix[1:]}: {exc}") from None
 
 
+def batch_frame(chunk, path) -> pd.DataFrame:
+    """A chunk of :func:`iter_raw` as a DataFrame (Arrow record batches converted)."""
+    if isinstance(chunk, pd.DataFrame):
+        return chunk
+    try:
+        return chunk.to_pandas()
+    except Exception as exc:  # as iter_raw says it
+        raise ExtractError(path, f"cannot be read as parquet: {exc}") from None
+
+
 def parquet_batches(pf: pq.ParquetFile, columns, rows: int):
     """A Parquet file's record batches of at most `rows` rows, one row group at a time.
 
@@ -179,9 +188,25 @@ def parquet_batches(pf: pq.ParquetFile, columns, rows: int):
 
 def dictionary_indices(col: pa.DictionaryArray, null: int) -> np.ndarray:
     """The indices of a dictionary column as numpy, `null` where the value is null."""
-    if col.null_count == 0:
-        return col.indices.to_numpy(zero_copy_only=False)
-    return pc.fill_null(col.indices, null).to_numpy(zero_copy_only=False)
+    idx = col.indices
+    dtype = idx.type.to_pandas_dtype()
+    if len(idx) == 0:
+        return np.zeros(0, dtype=dtype)
+    values = np.frombuffer(idx.buffers()[1], dtype=dtype)[idx.offset:idx.offset + len(idx)]
+    if idx.null_count == 0:
+        return values
+    out = values.astype(np.result_type(values.dtype, np.min_scalar_type(null)))
+    out[np.flatnonzero(~valid_mask(idx))] = null      # faster than np.where when few are null
+    return out
+
+
+def valid_mask(arr: pa.Array) -> np.ndarray:
+    """True where `arr` holds a value, read from its validity bitmap (Arrow's own
+    conversion to booleans is ten times slower)."""
+    if arr.null_count == 0:
+        return np.ones(len(arr), dtype=bool)
+    bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    return np.unpackbits(bits, count=arr.offset + len(arr), bitorder="little")[arr.offset:].view(bool)
 
 
 def _used_dictionary(col: pa.Array) -> pa.Array:
@@ -194,7 +219,7 @@ def _used_dictionary(col: pa.Array) -> pa.Array:
     if not pa.types.is_dictionary(col.type) or len(col.dictionary) <= 1:
         return col
     idx = dictionary_indices(col, 0)
-    valid = None if col.null_count == 0 else ~col.is_null().to_numpy(zero_copy_only=False)
+    valid = None if col.null_count == 0 else valid_mask(col.indices)
     used = np.flatnonzero(np.bincount(idx if valid is None else idx[valid], minlength=len(col.dictionary)))
     if len(used) == len(col.dictionary):
         return col
@@ -264,6 +289,9 @@ def _text_matches(s: pd.Series, pattern: str) -> pd.Series:
         codes = s.cat.codes.to_numpy()
         return pd.Series(np.append(ok, False)[codes], index=s.index)
     return s.astype(str).str.fullmatch(pattern)
+
+
+MONTH = r"\d{4}-(0[1-9]|1[0-2])"
 
 
 def _examples(series, mask, n=2):
@@ -355,7 +383,7 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
                 )
             out[col] = pd.to_datetime(d).astype("datetime64[ns]")
         elif base == "month":
-            bad = ~_text_matches(s, r"\d{4}-(0[1-9]|1[0-2])")
+            bad = ~_text_matches(s, MONTH)
             if bad.any():
                 raise ExtractError(
                     file, "values are not months (YYYY-MM)", column=col, n=int(bad.sum()), examples=_examples(s, bad)
@@ -375,6 +403,98 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
                 )
     res = pd.DataFrame(out, index=df.index).reset_index(drop=True)
     return res
+
+
+# ----------------------------------------------------------------------------- Arrow chunks
+def typed_table(batch: pa.RecordBatch, name: str) -> pa.Table | None:
+    """A Parquet chunk of register `name` typed in Arrow: the values and types of
+    ``pa.Table.from_pandas(coerce(...))`` without a Python object per value.
+
+    None when a column has another type, a value is empty or a check fails: ``coerce``
+    then converts the chunk (another type) or raises the error naming its rows.
+    """
+    schema = SCHEMAS[name]
+    if not batch.num_rows or any(t.endswith("?") or c not in batch.schema.names for c, t in schema.items()):
+        return None
+    cols = []
+    for col, typ in schema.items():
+        arr = _typed(batch.column(col), typ)
+        allowed = ALLOWED.get((name, col))
+        if arr is None or (allowed is not None and not _all_in(arr, allowed)):
+            return None
+        cols.append(arr)
+    return pa.Table.from_arrays(cols, names=list(schema))
+
+
+def _typed(col: pa.Array, typ: str) -> pa.Array | None:
+    """One required column as its contract type, or None (see :func:`typed_table`)."""
+    if col.null_count:
+        return None
+    if typ in ("str", "month"):
+        return _typed_text(col, typ == "month")
+    if typ == "int":
+        return _cast(col, pa.int64()) if pa.types.is_integer(col.type) else None
+    if typ == "nonneg":
+        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+            return None
+        num = _cast(col, pa.float64())
+        ok = num is not None and not pc.any(pc.is_nan(num)).as_py() and not pc.any(pc.less(num, 0)).as_py()
+        return num if ok else None
+    if typ == "date" and (pa.types.is_date32(col.type) or (pa.types.is_timestamp(col.type) and col.type.tz is None)):
+        return _cast(col, pa.timestamp("ns"))     # out of the ns range: the cast fails, pandas says how
+    return None
+
+
+def _typed_text(col: pa.Array, month: bool) -> pa.Array | None:
+    """Text stripped as pandas strips it (the same Arrow kernel); dictionary columns stay
+    dictionaries with the index and value types of pandas' categoricals."""
+    if pa.types.is_dictionary(col.type):
+        values = col.dictionary        # only the values the rows use (iter_raw)
+        if not _is_text(values.type) or values.null_count:
+            return None
+        values = pc.utf8_trim_whitespace(values.cast(_category_text()))
+        if pc.count_distinct(values).as_py() < len(values):
+            return None                # pandas turns these into plain text
+        out = pa.DictionaryArray.from_arrays(col.indices.cast(codes_type(len(values))), values)
+    elif _is_text(col.type):
+        values = out = pc.utf8_trim_whitespace(col.cast(pa.string()))
+    else:
+        return None
+    if pc.any(pc.equal(values, "")).as_py():
+        return None
+    if month and not pc.all(pc.match_substring_regex(values, f"^({MONTH})$")).as_py():
+        return None
+    return out
+
+
+@functools.cache
+def _category_text() -> pa.DataType:
+    """The Arrow type of text categories converted from pandas (large_string with pandas 3)."""
+    return pa.array(pd.Categorical(["a"])).type.value_type
+
+
+def codes_type(n: int) -> pa.DataType:
+    """The integer type pandas gives the codes of a categorical with `n` categories."""
+    for t in (pa.int8(), pa.int16(), pa.int32()):
+        if n < np.iinfo(t.to_pandas_dtype()).max:
+            return t
+    return pa.int64()
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _cast(col: pa.Array, typ: pa.DataType) -> pa.Array | None:
+    try:
+        return pc.cast(col, typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _all_in(col: pa.Array, allowed) -> bool:
+    values = col.dictionary if pa.types.is_dictionary(col.type) else col
+    return bool(pc.all(pc.is_in(values, value_set=pa.array(sorted(allowed), type=values.type))).as_py())
 
 
 # ----------------------------------------------------------------------------- the extract
