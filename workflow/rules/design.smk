@@ -47,7 +47,7 @@ rule match:
         "benchmarks/{cohort}/match.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(1000, 4000),
+        mem_mb=mem_mb(1000, 400),   # one copy of the candidates: 0.65 GiB at 10^6 (cgroup), 1.5 GiB for 3x10^6 rows
         runtime=runtime(10, 10),
     conda:
         "../envs/sibeval.yaml"

@@ -31,7 +31,7 @@ rule report:
         "benchmarks/{cohort}/report.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(1000, 2000),
+        mem_mb=mem_mb(900, 0),   # the published tables only: about 0.4 GiB at any size (cgroup)
         runtime=runtime(10, 5),
     conda:
         "../envs/sibeval.yaml"
@@ -61,7 +61,7 @@ rule note_in_language:
         "benchmarks/{cohort}/note_{lang}.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(1000, 2000),
+        mem_mb=mem_mb(900, 0),   # the published tables only: about 0.4 GiB at any size (cgroup)
         runtime=runtime(10, 5),
     conda:
         "../envs/sibeval.yaml"
