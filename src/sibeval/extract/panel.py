@@ -11,6 +11,7 @@ Ordinary employment is a wage > 0 in a month whose group is not in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -91,26 +92,53 @@ def month_groups(weekly: np.ndarray, week_months: np.ndarray):
     n = weekly.shape[0]
     out = np.empty((n, len(months)), dtype=np.int8)
     nweeks = np.zeros(len(months), dtype=int)
+    G = int(weekly.max()) + 1 if weekly.size and weekly.min() >= 0 else 0
     for j, m in enumerate(months):
         cols = np.flatnonzero(week_months == m)
         nweeks[j] = cols.size
         if cols.size == 0:
             out[:, j] = -1
-            continue
-        sub = weekly[:, cols]
-        best_score = np.full(n, -10**6, dtype=np.int32)
-        best = np.zeros(n, dtype=np.int8)
-        for a in range(cols.size):
-            cand = sub[:, a]
-            count = np.zeros(n, dtype=np.int32)
-            for b in range(cols.size):
-                count += sub[:, b] == cand
-            score = count * 128 - cand.astype(np.int32)
-            better = score > best_score
-            best_score = np.where(better, score, best_score)
-            best = np.where(better, cand, best)
-        out[:, j] = best
+        elif G and G ** cols.size <= _MAX_TABLE:     # every pattern of the month's weeks, looked up
+            out[:, j] = _majority_table(G, cols.size)[_pattern_index(weekly[:, cols], G)]
+        else:
+            out[:, j] = _majority(weekly[:, cols])
     return months, out, nweeks
+
+
+_MAX_TABLE = 1 << 22     # a month's week patterns looked up in a table up to this size
+
+
+@lru_cache(maxsize=8)
+def _majority_table(G: int, w: int) -> np.ndarray:
+    """The majority of every pattern of w weeks of ids below G, numbered as in
+    :func:`_pattern_index` (the same rule as :func:`_majority`, applied once per pattern)."""
+    code = np.arange(G ** w, dtype=np.int64)
+    return _majority(np.stack([(code // G ** a) % G for a in range(w)], axis=1).astype(np.int8))
+
+
+def _pattern_index(sub: np.ndarray, G: int) -> np.ndarray:
+    """Each row's pattern number over the columns of `sub` (ids below G)."""
+    idx = np.zeros(sub.shape[0], dtype=np.int32)
+    for a in range(sub.shape[1]):
+        idx += sub[:, a].astype(np.int32) * np.int32(G ** a)
+    return idx
+
+
+def _majority(sub: np.ndarray) -> np.ndarray:
+    """The most frequent id of each row of `sub` (ties to the lower id)."""
+    n, w = sub.shape
+    best_score = np.full(n, -10**6, dtype=np.int32)
+    best = np.zeros(n, dtype=np.int8)
+    for a in range(w):
+        cand = sub[:, a]
+        count = np.zeros(n, dtype=np.int32)
+        for b in range(w):
+            count += sub[:, b] == cand
+        score = count * 128 - cand.astype(np.int32)
+        better = score > best_score
+        best_score = np.where(better, score, best_score)
+        best = np.where(better, cand, best)
+    return best
 
 
 def _thursdays_in_month(m: int) -> int:

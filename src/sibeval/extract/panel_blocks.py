@@ -119,8 +119,9 @@ class _Spill:
         self.segments: dict[int, list[int]] = {}
 
     def add(self, block: np.ndarray, cell: np.ndarray, loen: np.ndarray, timer: np.ndarray) -> None:
-        order = np.argsort(block, kind="stable")
-        block, cell, loen, timer = block[order], cell[order], loen[order], timer[order]
+        if len(block) > 1 and (block[1:] < block[:-1]).any():     # a file sorted by person: already in order
+            order = np.argsort(block, kind="stable")
+            block, cell, loen, timer = block[order], cell[order], loen[order], timer[order]
         cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
         for a, b in zip(cuts[:-1], cuts[1:]):
             rec = np.empty(b - a, dtype=_SPILL)
@@ -147,7 +148,7 @@ class _Spill:
 def dream_rows(pf: pq.ParquetFile, lo: int, hi: int, names: list[str], codes: CodeTable,
                width: int = 40) -> np.ndarray:
     """Group ids of DREAM rows lo..hi for the week columns `names` (read 40 weeks at a time)."""
-    out = np.empty((hi - lo, len(names)), dtype=np.int8)
+    out = np.empty((hi - lo, len(names)), dtype=np.int8, order="F")     # filled and read by week
     for j in range(0, len(names), width):
         t = read_rows(pf, lo, hi, names[j:j + width])
         for i, name in enumerate(names[j:j + width]):

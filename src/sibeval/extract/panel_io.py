@@ -9,6 +9,8 @@ records the months and groups so no rule has to scan the file to learn its shape
 from __future__ import annotations
 
 import json
+import queue
+import threading
 
 import numpy as np
 import pyarrow as pa
@@ -27,7 +29,9 @@ class PanelWriter:
     """Write a panel block by block of persons (one row group per `persons_per_group`).
 
     Blocks must hold a multiple of `persons_per_group` persons, except the last; the file
-    is the same bytes whether the panel comes whole or in blocks.
+    is the same bytes whether the panel comes whole or in blocks. Row groups are encoded on
+    a thread while the caller builds the next block: a block's arrays must not change once
+    written (the last row group still reads them).
     """
 
     def __init__(self, path, months, covered, groups, persons: int, persons_per_group: int = 20_000):
@@ -45,12 +49,13 @@ class PanelWriter:
                     dead=np.zeros((1, M), bool), groups=tuple(groups))
         schema = pa.Table.from_pandas(one.to_frame(), preserve_index=False).schema
         self.schema = schema.with_metadata({**(schema.metadata or {}), META: json.dumps(meta).encode()})
-        self.month_labels = pa.array(labels, type=pa.string())
+        self.month_labels = pa.array(labels, type=pa.large_string())
         self.group_names = pa.array(list(groups), type=pa.string())
         self.persons, self.written, self.ended = int(persons), 0, False
         # min/max statistics only for pnr (the person filter's column): the others cost 40 % of
         # the write time and no reader filters on them
         self.writer = pq.ParquetWriter(path, self.schema, write_statistics=["pnr"])
+        self._out = _Background(self.writer.write_table)
 
     def write(self, panel: Panel) -> None:
         n = len(panel.pnr)
@@ -58,14 +63,13 @@ class PanelWriter:
             raise ValueError("PanelWriter: a block after a partial one (blocks must hold whole row groups)")
         self.ended = n % self.per_group != 0
         M = self.M
-        pnr_all = pa.array(np.asarray(panel.pnr, dtype=object), type=pa.string())
+        pnr_all = pa.array(np.asarray(panel.pnr, dtype=object), type=pa.large_string())
         for lo in range(0, n, self.per_group):
             hi = min(n, lo + self.per_group)
             k = hi - lo
-            person = np.repeat(np.arange(k), M)
             arrays = [
-                pnr_all.slice(lo, k).take(pa.array(person)),
-                self.month_labels.take(pa.array(np.tile(np.arange(M), k))),
+                _repeat_each(pnr_all.slice(lo, k), M),
+                _repeat_each(self.month_labels, k, tile=True),
                 _group_array(panel.group[lo:hi].ravel(), self.group_names),
                 pa.array(panel.loen[lo:hi].ravel()),
                 pa.array(panel.timer[lo:hi].ravel()),
@@ -74,10 +78,18 @@ class PanelWriter:
                 pa.array(panel.dead[lo:hi].ravel()),
                 pa.array(np.tile(self.covered, k)),
             ]
-            self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema), row_group_size=k * M or 1)
+            self._out.put(pa.Table.from_arrays(arrays, schema=self.schema), row_group_size=k * M or 1)
         self.written += n
 
     def close(self) -> None:
+        try:
+            self._out.finish()
+        except BaseException:
+            self.writer.close()
+            raise
+        self._close()
+
+    def _close(self) -> None:
         if self.written == 0:       # an empty panel still has one (empty) row group
             self.writer.write_table(self.schema.empty_table(), row_group_size=1)
         self.writer.close()
@@ -89,10 +101,64 @@ class PanelWriter:
         self.close()
 
 
+class _Background:
+    """Calls `write(table, **kw)` in order on a thread of its own, so encoding a row group
+    (which releases the GIL) overlaps building the next; one table at a time (memory)."""
+
+    def __init__(self, write):
+        self.write, self.error = write, None
+        self.queue: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="panel-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:          # after an error, drain without writing
+                try:
+                    self.write(item[0], **item[1])
+                except BaseException as e:  # noqa: BLE001 - handed to the caller
+                    self.error = e
+            del item                        # not kept while waiting for the next
+            self.queue.task_done()
+
+    def put(self, table: pa.Table, **kw) -> None:
+        self.queue.join()       # the previous table is written
+        self._raise()
+        self.queue.put((table, kw))
+
+    def finish(self) -> None:
+        """Wait for every table to be written; re-raise the writer's error, if any."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 def write_panel(panel: Panel, path, persons_per_group: int = 20_000) -> None:
     """Write `panel` to Parquet, one row group per block of persons."""
     with PanelWriter(path, panel.months, panel.covered, panel.groups, len(panel.pnr), persons_per_group) as w:
         w.write(panel)
+
+
+def _repeat_each(values: pa.LargeStringArray, M: int, tile: bool = False) -> pa.Array:
+    """Each value M times in a row (or, with `tile`, the whole array M times); equal-length
+    values without nulls (pnr, month labels) are repeated as bytes, not string by string."""
+    n = len(values)
+    _, offsets, data = values.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[values.offset:values.offset + n + 1]
+    lengths = np.diff(offsets)
+    if n == 0 or values.null_count or (lengths != lengths[0]).any() or lengths[0] == 0:
+        order = np.tile(np.arange(n), M) if tile else np.repeat(np.arange(n), M)
+        return values.take(pa.array(order))
+    w = int(lengths[0])
+    rows = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, w)
+    out = np.tile(rows, (M, 1)) if tile else np.repeat(rows, M, axis=0)
+    return pa.LargeStringArray.from_buffers(n * M, pa.py_buffer(np.arange(n * M + 1, dtype=np.int64) * w),
+                                            pa.py_buffer(out))
 
 
 def _group_array(ids: np.ndarray, names: pa.Array) -> pa.DictionaryArray:
