@@ -309,14 +309,25 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
             f"each rule: {steps}. Fix: check eligibility: in the cohort file (sex, non_western, "
             "age_min/age_max, benefit_groups) against the extract")
     # the participants in their file's order, then each index month's controls in panel order:
-    # one concatenation and one reordering (millions of control rows at national scale)
-    treated_rows = pd.concat(treated_parts).sort_index()
-    cand = pd.concat([treated_rows, *control_parts], ignore_index=True)
+    # a block's controls come month by month, so one concatenation of each month's slice of
+    # each block puts them in that order (millions of control rows: no second copy to reorder)
+    by_month = []
+    for part in control_parts:
+        month = part["index_month"].to_numpy()
+        if (np.diff(month) < 0).any():          # (they are in order; kept in case they are not)
+            part = part.iloc[np.argsort(month, kind="stable")]
+            month = part["index_month"].to_numpy()
+        by_month.append((part, month))
+    slices = []
+    for m in index_months:
+        for part, month in by_month:
+            a, b = np.searchsorted(month, m, side="left"), np.searchsorted(month, m, side="right")
+            if b > a:
+                slices.append(part.iloc[a:b])
+    by_month.clear()
+    cand = pd.concat([pd.concat(treated_parts).sort_index(), *slices], ignore_index=True)
+    slices.clear()
     control_parts.clear()
-    n_t = len(treated_rows)
-    month_rank = pd.Series(np.arange(len(index_months)), index=index_months)
-    rank = month_rank.reindex(cand["index_month"].iloc[n_t:]).to_numpy()
-    cand = cand.take(np.r_[np.arange(n_t), n_t + np.argsort(rank, kind="stable")]).reset_index(drop=True)
     cand["pnr"] = cand["pnr"].astype(str)     # text, whichever block or month was empty
     # the few distinct index weeks formatted once, not once per row
     code, weeks = pd.factorize(cand["index_week"])
