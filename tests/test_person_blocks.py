@@ -173,3 +173,30 @@ def test_normalise_stops_on_duplicate_dream_persons_and_leaves_nothing(base, tmp
     assert "duplicate pnr" in str(e.value) and "(1 row(s)/person(s))" in str(e.value)
     assert f"row {len(dream) + 1}" in str(e.value) or "row 8" in str(e.value)
     assert not (tmp_path / "norm").exists()
+
+
+def test_candidates_written_piece_by_piece_are_the_file_of_the_whole_table(tmp_path):
+    """write_parquet_pieces writes the bytes pd.concat(pieces).to_parquet writes (pieces of
+    any sizes; the participants' first), and in smaller row groups the same rows."""
+    import pyarrow.parquet as pq
+
+    from sibeval.adapters import write_parquet_pieces
+    from sibeval.design.candidates import format_candidates
+
+    rng = np.random.default_rng(5)
+
+    def piece(n, treated):
+        return pd.DataFrame({"pnr": np.array([f"{x:010d}" for x in rng.integers(0, 10**9, n)], dtype=object),
+                             "index_month": np.sort(rng.integers(600, 612, n)),
+                             "index_week": [(2021, int(w)) for w in rng.integers(1, 53, n)],
+                             "treated": treated, "age": rng.normal(40, 9, n)})
+
+    pieces = [piece(5, 1)] + [piece(int(n), 0) for n in rng.integers(0, 40, 12)]
+    whole = format_candidates(pd.concat(pieces, ignore_index=True))
+    whole.to_parquet(tmp_path / "whole.parquet", index=False)
+    write_parquet_pieces(list(pieces), tmp_path / "pieces.parquet", prepare=format_candidates)
+    assert (tmp_path / "pieces.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    write_parquet_pieces(list(pieces), tmp_path / "small.parquet", prepare=format_candidates, group_rows=7)
+    f = pq.ParquetFile(tmp_path / "small.parquet")
+    assert [f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)][:-1] == [7] * (f.num_row_groups - 1)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "small.parquet"), whole)

@@ -121,6 +121,45 @@ def write_parquet(df, path):
         df.to_parquet(tmp, index=False)
 
 
+def write_parquet_pieces(pieces: list, path, prepare=None, group_rows: int = 1024 * 1024) -> None:
+    """Write DataFrames `pieces` as one table: the file ``pd.concat(pieces).to_parquet``
+    writes (row groups of pyarrow's default size), without the concatenation's copy. Pieces
+    are taken from the list as they are written (so their memory can go); `prepare` is
+    applied to each row group's rows before writing."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with atomic_path(path) as tmp:
+        writer, schema, held, n = None, None, [], 0
+
+        def flush(rows: int) -> None:
+            nonlocal writer, schema, held, n
+            frame = pd.concat(held, ignore_index=True)
+            chunk, rest = frame.iloc[:rows], frame.iloc[rows:]
+            held, n = ([rest] if len(rest) else []), len(rest)
+            chunk = prepare(chunk) if prepare else chunk
+            table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(tmp, schema)
+            writer.write_table(table)
+
+        try:
+            while pieces:
+                piece = pieces.pop(0)
+                held.append(piece)
+                n += len(piece)
+                del piece
+                while n >= group_rows:
+                    flush(group_rows)
+            if n or writer is None:
+                flush(n)
+        finally:
+            if writer is not None:
+                writer.close()
+
+
 def read_parquet(path):
     """A Parquet table as a DataFrame holding about one copy of it: Arrow's buffers are
     released column by column as they convert (a plain pandas.read_parquet holds both

@@ -12,9 +12,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from sibeval.adapters import context, run, standalone, write_csv, write_parquet
-from sibeval.design.candidates import build_candidates_blocks, index_weeks_needed, week_lookup
+from sibeval.adapters import context, run, standalone, write_csv, write_parquet, write_parquet_pieces
+from sibeval.design.candidates import candidate_pieces, format_candidates, index_weeks_needed, week_lookup
 from sibeval.design.cohort import participant_flow, require_publishable
 from sibeval.extract.normalise import retype
 from sibeval.extract.panel_io import read_panel
@@ -49,15 +51,18 @@ def main(smk):
                               week_groups=week_lookup(b.dream))
               for b in person_blocks(ex.folder, smk.input.panel, codes, index_weeks_needed(analysed),
                                      spill=Path(smk.output.candidates).parent / ".candidates.spill"))
-    cand, funnel = build_candidates_blocks(
+    pieces, funnel = candidate_pieces(
         analysed, referred, read_panel(smk.input.panel, arrays=("dead",), pnr=analysed["pnr"]), blocks, codes,
         c["eligibility"], set(c["non_western_countries_exempt"]),
         municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()), files=files,
     )
+    # written piece by piece: millions of control rows at national scale, never concatenated
+    write_parquet_pieces(pieces, smk.output.candidates, prepare=format_candidates)
+    t = pq.read_table(smk.output.candidates, columns=["pnr", "treated", "index_month"])
+    control = pc.equal(t["treated"], 0)
     log.info("candidates: %d participants, %d control rows (%d persons) over %d index months",
-             int(cand.treated.sum()), int((cand.treated == 0).sum()),
-             cand.loc[cand.treated == 0, "pnr"].nunique(), cand.index_month.nunique())
-    write_parquet(cand, smk.output.candidates)
+             pc.sum(t["treated"]).as_py(), pc.sum(control).as_py(),
+             pc.count_distinct(pc.filter(t["pnr"], control)).as_py(), pc.count_distinct(t["index_month"]).as_py())
     write_parquet(analysed, smk.output.participants)
     write_csv(flow, smk.output.flow)
     write_csv(funnel, smk.output.funnel)   # exact: the publish rule shapes and hides small counts

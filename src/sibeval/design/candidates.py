@@ -264,6 +264,17 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
 
     `check_panel` holds at least the participants' panel rows (for the start-month checks).
     """
+    pieces, funnel = candidate_pieces(participants, all_referred, check_panel, blocks, codes, eligibility,
+                                      western, municipalities, files)
+    return format_candidates(pd.concat(pieces, ignore_index=True)), funnel
+
+
+def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Panel, blocks, codes,
+                     eligibility: dict, western: set, municipalities=(), files=None):
+    """The rows of :func:`build_candidates_blocks`'s table in order, in pieces (the
+    participants', then each index month's controls block by block), not yet formatted
+    (:func:`format_candidates`), and the funnel: at national scale they are written piece
+    by piece, without a concatenated copy of millions of rows."""
     _check_index_months(participants, check_panel, files)
     treated = pd.DataFrame({
         "pnr": participants["pnr"].to_numpy(),
@@ -309,8 +320,7 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
             f"each rule: {steps}. Fix: check eligibility: in the cohort file (sex, non_western, "
             "age_min/age_max, benefit_groups) against the extract")
     # the participants in their file's order, then each index month's controls in panel order:
-    # a block's controls come month by month, so one concatenation of each month's slice of
-    # each block puts them in that order (millions of control rows: no second copy to reorder)
+    # a block's controls come month by month, so each month's slice of each block, in turn
     by_month = []
     for part in control_parts:
         month = part["index_month"].to_numpy()
@@ -325,14 +335,18 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
             if b > a:
                 slices.append(part.iloc[a:b])
     by_month.clear()
-    cand = pd.concat([pd.concat(treated_parts).sort_index(), *slices], ignore_index=True)
-    slices.clear()
     control_parts.clear()
-    cand["pnr"] = cand["pnr"].astype(str)     # text, whichever block or month was empty
-    # the few distinct index weeks formatted once, not once per row
+    return [pd.concat(treated_parts).sort_index(), *slices], funnel
+
+
+def format_candidates(cand: pd.DataFrame) -> pd.DataFrame:
+    """The candidate rows as written: pnr as text (whichever block or month was empty) and
+    the index week as 'YYYY-Www' (the few distinct weeks formatted once, not once per row)."""
+    cand = cand.reset_index(drop=True)
+    cand["pnr"] = cand["pnr"].astype(str)
     code, weeks = pd.factorize(cand["index_week"])
     cand["index_week"] = np.array([f"{y}-W{w:02d}" for y, w in weeks], dtype=object)[code]
-    return cand, funnel
+    return cand
 
 
 def _sum_funnels(frames: list[pd.DataFrame]) -> pd.DataFrame:
