@@ -14,8 +14,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from sibeval.adapters import SpilledMonths, write_parquet_pieces
 from sibeval.demo.generate import generate
-from sibeval.design.candidates import build_candidates, build_candidates_blocks, index_weeks_needed, week_lookup
+from sibeval.design.candidates import (
+    build_candidates,
+    build_candidates_blocks,
+    candidate_pieces,
+    index_weeks_needed,
+    week_lookup,
+)
 from sibeval.design.cohort import participant_flow
 from sibeval.errors import ExtractError
 from sibeval.extract.normalise import NormalisedExtract, normalise
@@ -97,17 +104,28 @@ def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_pat
     whole, f_whole = build_candidates(analysed, set(part["pnr"]), panel, bef, *args, ex.vnds(), ex.udda(),
                                       ex.lpr(), week_lookup(ex.dream(codes, weeks)), municipalities=[657, 791],
                                       files=files)
-    blocks = (SimpleNamespace(panel=b.panel, bef=b.bef, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
-                              week_groups=week_lookup(b.dream))
-              for b in person_blocks(extract.norm, tmp_path / "panel.parquet", codes, weeks,
-                                     spill=tmp_path / "spill", block_persons=[211, 499, 1000][extract.seed - 1]))
+
+    def blocks():
+        return (SimpleNamespace(panel=b.panel, bef=b.bef, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
+                                week_groups=week_lookup(b.dream))
+                for b in person_blocks(extract.norm, tmp_path / "panel.parquet", codes, weeks, spill=tmp_path / "spill",
+                                       block_persons=[211, 499, 1000][extract.seed - 1]))
     check = read_panel(tmp_path / "panel.parquet", arrays=("dead",), pnr=analysed["pnr"])
-    cand, funnel = build_candidates_blocks(analysed, set(part["pnr"]), check, blocks, *args,
+    cand, funnel = build_candidates_blocks(analysed, set(part["pnr"]), check, blocks(), *args,
                                            municipalities=[657, 791], files=files)
     assert len(cand) > len(analysed) and (cand["treated"] == 0).any()
     pd.testing.assert_frame_equal(cand, whole)
     pd.testing.assert_frame_equal(funnel, f_whole)
     assert not (tmp_path / "spill").exists()
+    # as the workflow writes it: each block's control rows spilled by month, then written month by month
+    store = SpilledMonths(tmp_path / "months")
+    pieces, funnel = candidate_pieces(analysed, set(part["pnr"]), check, blocks(), *args,
+                                      municipalities=[657, 791], files=files, store=store)
+    write_parquet_pieces(pieces, tmp_path / "cand.parquet", group_rows=300)
+    store.close()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cand.parquet"), whole)
+    pd.testing.assert_frame_equal(funnel, f_whole)
+    assert not (tmp_path / "months").exists()
 
 
 def test_participants_bef_rows_keep_their_file_rows(extract):

@@ -121,11 +121,10 @@ def write_parquet(df, path):
         df.to_parquet(tmp, index=False)
 
 
-def write_parquet_pieces(pieces: list, path, prepare=None, group_rows: int = 1024 * 1024) -> None:
-    """Write DataFrames `pieces` as one table: the file ``pd.concat(pieces).to_parquet``
-    writes (row groups of pyarrow's default size), without the concatenation's copy. Pieces
-    are taken from the list as they are written (so their memory can go); `prepare` is
-    applied to each row group's rows before writing."""
+def write_parquet_pieces(pieces, path, prepare=None, group_rows: int = 1024 * 1024) -> None:
+    """Write DataFrames `pieces` (any iterable; an iterator lets each go once written) as one
+    table: the file ``pd.concat(pieces).to_parquet`` writes (row groups of pyarrow's default
+    size), without the concatenation's copy; `prepare` is applied to each row group's rows."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -139,15 +138,15 @@ def write_parquet_pieces(pieces: list, path, prepare=None, group_rows: int = 102
             chunk, rest = frame.iloc[:rows], frame.iloc[rows:]
             held, n = ([rest] if len(rest) else []), len(rest)
             chunk = prepare(chunk) if prepare else chunk
-            table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
+            # one chunk per column, as a whole frame gives (chunks change the pages' bytes)
+            table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False).combine_chunks()
             if writer is None:
                 schema = table.schema
                 writer = pq.ParquetWriter(tmp, schema)
             writer.write_table(table)
 
         try:
-            while pieces:
-                piece = pieces.pop(0)
+            for piece in pieces:
                 held.append(piece)
                 n += len(piece)
                 del piece
@@ -158,6 +157,49 @@ def write_parquet_pieces(pieces: list, path, prepare=None, group_rows: int = 102
         finally:
             if writer is not None:
                 writer.close()
+
+
+class SpilledMonths:
+    """Each index month's candidate rows spilled to ``folder/<month>.parquet`` as blocks
+    finish (`add`), read back month by month, row group by row group (`pieces`); the
+    folder is removed with `close()`. The store :func:`sibeval.design.candidates.candidate_pieces`
+    takes at national scale: millions of control rows never in memory at once."""
+
+    def __init__(self, folder):
+        import shutil
+
+        self.folder = Path(folder)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.writers: dict = {}
+
+    def add(self, month: int, rows) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        w = self.writers.get(month)
+        table = pa.Table.from_pandas(rows, schema=w.schema if w else None, preserve_index=False)
+        if w is None:
+            w = self.writers[month] = pq.ParquetWriter(self.folder / f"{month}.parquet", table.schema)
+        w.write_table(table)
+
+    def pieces(self, months):
+        import pyarrow.parquet as pq
+
+        for w in self.writers.values():
+            w.close()
+        for m in months:
+            if int(m) in self.writers:
+                f = pq.ParquetFile(self.folder / f"{int(m)}.parquet")
+                for i in range(f.num_row_groups):
+                    yield f.read_row_group(i).to_pandas()
+
+    def close(self) -> None:
+        import shutil
+
+        for w in self.writers.values():
+            w.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def read_parquet(path):

@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sibeval.adapters import context, run, standalone, write_csv, write_parquet, write_parquet_pieces
-from sibeval.design.candidates import candidate_pieces, format_candidates, index_weeks_needed, week_lookup
+from sibeval.adapters import SpilledMonths, context, run, standalone, write_csv, write_parquet, write_parquet_pieces
+from sibeval.design.candidates import candidate_pieces, index_weeks_needed, week_lookup
 from sibeval.design.cohort import participant_flow, require_publishable
 from sibeval.extract.normalise import retype
 from sibeval.extract.panel_io import read_panel
@@ -51,13 +51,18 @@ def main(smk):
                               week_groups=week_lookup(b.dream))
               for b in person_blocks(ex.folder, smk.input.panel, codes, index_weeks_needed(analysed),
                                      spill=Path(smk.output.candidates).parent / ".candidates.spill"))
-    pieces, funnel = candidate_pieces(
-        analysed, referred, read_panel(smk.input.panel, arrays=("dead",), pnr=analysed["pnr"]), blocks, codes,
-        c["eligibility"], set(c["non_western_countries_exempt"]),
-        municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()), files=files,
-    )
-    # written piece by piece: millions of control rows at national scale, never concatenated
-    write_parquet_pieces(pieces, smk.output.candidates, prepare=format_candidates)
+    # each block's control rows spilled by index month, then written month by month: millions
+    # of control rows at national scale, never in memory at once
+    store = SpilledMonths(Path(smk.output.candidates).parent / ".candidates.months")
+    try:
+        pieces, funnel = candidate_pieces(
+            analysed, referred, read_panel(smk.input.panel, arrays=("dead",), pnr=analysed["pnr"]), blocks,
+            codes, c["eligibility"], set(c["non_western_countries_exempt"]),
+            municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()), files=files, store=store,
+        )
+        write_parquet_pieces(pieces, smk.output.candidates)
+    finally:
+        store.close()
     t = pq.read_table(smk.output.candidates, columns=["pnr", "treated", "index_month"])
     control = pc.equal(t["treated"], 0)
     log.info("candidates: %d participants, %d control rows (%d persons) over %d index months",

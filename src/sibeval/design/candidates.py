@@ -6,6 +6,7 @@ risk-set design), and the eligibility funnel of the pool.
 
 from __future__ import annotations
 
+from itertools import chain
 from types import SimpleNamespace
 
 import numpy as np
@@ -266,15 +267,18 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
     """
     pieces, funnel = candidate_pieces(participants, all_referred, check_panel, blocks, codes, eligibility,
                                       western, municipalities, files)
-    return format_candidates(pd.concat(pieces, ignore_index=True)), funnel
+    return pd.concat(list(pieces), ignore_index=True), funnel
 
 
 def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Panel, blocks, codes,
-                     eligibility: dict, western: set, municipalities=(), files=None):
-    """The rows of :func:`build_candidates_blocks`'s table in order, in pieces (the
-    participants', then each index month's controls block by block), not yet formatted
-    (:func:`format_candidates`), and the funnel: at national scale they are written piece
-    by piece, without a concatenated copy of millions of rows."""
+                     eligibility: dict, western: set, municipalities=(), files=None, store=None):
+    """The rows of :func:`build_candidates_blocks`'s table in order, in pieces (an iterator: the
+    participants', then each index month's controls block by block, each formatted by
+    :func:`format_candidates`), and the funnel. Each block's control rows go to `store`
+    (``add(month, rows)``, ``pieces(months)``: by default kept in memory; at national scale
+    spilled to disk) as the block is done, so the table is written piece by piece without
+    ever being held whole."""
+    store = MonthStore() if store is None else store
     _check_index_months(participants, check_panel, files)
     treated = pd.DataFrame({
         "pnr": participants["pnr"].to_numpy(),
@@ -283,7 +287,7 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
         "treated": 1,
     })
     index_months = sorted(treated["index_month"].unique())
-    treated_parts, control_parts, funnels = [], [], []
+    treated_parts, funnels, n_controls = [], [], 0
     for b in blocks:
         panel = b.panel
         f = _Funnel(len(panel.pnr))
@@ -309,9 +313,17 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
                              eligibility["benefit_groups"], municipalities, western, snapshots)
         rows.index = np.r_[mine.index.to_numpy(), np.full(len(rows) - len(mine), -1)]
         treated_parts.append(rows.iloc[:len(mine)])
-        control_parts.append(rows.iloc[len(mine):])
+        controls = rows.iloc[len(mine):]
+        month = controls["index_month"].to_numpy()
+        if (np.diff(month) < 0).any():          # (they come month by month; kept in case they do not)
+            controls = controls.iloc[np.argsort(month, kind="stable")]
+            month = controls["index_month"].to_numpy()
+        for m in np.unique(month):
+            a, b = np.searchsorted(month, m, side="left"), np.searchsorted(month, m, side="right")
+            store.add(int(m), format_candidates(controls.iloc[a:b]))
+            n_controls += b - a
+        del rows, controls
     funnel = _sum_funnels(funnels)
-    n_controls = sum(len(x) for x in control_parts)
     if n_controls == 0:
         steps = " -> ".join(f"{r.rule} {plain(r.persons)}" for r in funnel.itertuples())
         raise SibevalError(
@@ -319,24 +331,23 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
             f"({months(index_months[:3])}{', ...' if len(index_months) > 3 else ''}); persons left after "
             f"each rule: {steps}. Fix: check eligibility: in the cohort file (sex, non_western, "
             "age_min/age_max, benefit_groups) against the extract")
-    # the participants in their file's order, then each index month's controls in panel order:
-    # a block's controls come month by month, so each month's slice of each block, in turn
-    by_month = []
-    for part in control_parts:
-        month = part["index_month"].to_numpy()
-        if (np.diff(month) < 0).any():          # (they are in order; kept in case they are not)
-            part = part.iloc[np.argsort(month, kind="stable")]
-            month = part["index_month"].to_numpy()
-        by_month.append((part, month))
-    slices = []
-    for m in index_months:
-        for part, month in by_month:
-            a, b = np.searchsorted(month, m, side="left"), np.searchsorted(month, m, side="right")
-            if b > a:
-                slices.append(part.iloc[a:b])
-    by_month.clear()
-    control_parts.clear()
-    return [pd.concat(treated_parts).sort_index(), *slices], funnel
+    # the participants in their file's order, then each index month's controls in panel order
+    return chain([format_candidates(pd.concat(treated_parts).sort_index())], store.pieces(index_months)), funnel
+
+
+class MonthStore:
+    """Each index month's control rows, block by block, kept in memory."""
+
+    def __init__(self):
+        self.parts: dict[int, list[pd.DataFrame]] = {}
+
+    def add(self, month: int, rows: pd.DataFrame) -> None:
+        self.parts.setdefault(month, []).append(rows)
+
+    def pieces(self, months):
+        """The rows month by month (in `months`' order), each month's in the order added."""
+        for m in months:
+            yield from self.parts.pop(int(m), [])
 
 
 def format_candidates(cand: pd.DataFrame) -> pd.DataFrame:
