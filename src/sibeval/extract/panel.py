@@ -98,7 +98,9 @@ def month_groups(weekly: np.ndarray, week_months: np.ndarray):
         nweeks[j] = cols.size
         if cols.size == 0:
             out[:, j] = -1
-        elif G and G ** cols.size <= _MAX_TABLE:     # every pattern of the month's weeks, looked up
+        # every pattern of the month's weeks looked up, when the table (built once per process,
+        # 0.3 s for 16 groups and 5 weeks) is small beside the persons it serves
+        elif G and G ** cols.size <= min(_MAX_TABLE, 16 * n):
             out[:, j] = _majority_table(G, cols.size)[_pattern_index(weekly[:, cols], G)]
         else:
             out[:, j] = _majority(weekly[:, cols])
