@@ -15,6 +15,9 @@ from sibeval.extract.qc import extract_summary
 from sibeval.extract.readers import Extract
 from sibeval.extract.timegrid import parse_week_column
 
+# one pytest-xdist worker runs the whole module: its module fixture is built once
+pytestmark = pytest.mark.xdist_group("test_demo")
+
 
 def _digests(folder):
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())}

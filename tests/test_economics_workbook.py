@@ -14,6 +14,9 @@ from sibeval.report.catalogue import Catalogue
 from sibeval.report.payment_workbook import CALC_ROWS, INPUTS, RESULTS, build, save
 from test_economics import CAT
 
+# one pytest-xdist worker runs the whole module: its module fixture is built once
+pytestmark = pytest.mark.xdist_group("test_economics_workbook")
+
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 needs_soffice = pytest.mark.skipif(
     SOFFICE is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc-nogui")

@@ -489,6 +489,7 @@ def _few_participants(kolding_small, tmp_path, n):
 
 
 @pytest.mark.workflow
+@pytest.mark.xdist_group("kolding_small")
 def test_cohort_below_min_cell_says_nothing_can_be_published(kolding_small, tmp_path):
     wd = _few_participants(kolding_small, tmp_path, 4)
     r, out = _snakemake(wd)
@@ -499,6 +500,7 @@ def test_cohort_below_min_cell_says_nothing_can_be_published(kolding_small, tmp_
 
 
 @pytest.mark.workflow
+@pytest.mark.xdist_group("kolding_small")
 def test_small_cohort_above_min_cell_runs_with_warnings(kolding_small, tmp_path):
     wd = _few_participants(kolding_small, tmp_path, 8)
     r, out = _snakemake(wd)

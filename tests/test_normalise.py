@@ -14,6 +14,9 @@ from sibeval.extract.panel_io import read_panel, write_panel
 from sibeval.extract.qc import cohort_summary, extract_summary
 from sibeval.extract.readers import Extract
 
+# one pytest-xdist worker runs the whole module: its module fixture is built once
+pytestmark = pytest.mark.xdist_group("test_normalise")
+
 
 @pytest.fixture(scope="module")
 def normalised_demo(small_demo, codes, tmp_path_factory):

@@ -32,6 +32,9 @@ from sibeval.extract.panel_io import read_panel, write_panel
 from sibeval.extract.person_blocks import person_blocks, rows_of_persons
 from sibeval.extract.readers import Extract
 
+# one pytest-xdist worker runs the whole module: its module fixture is built once
+pytestmark = pytest.mark.xdist_group("test_person_blocks")
+
 ELIGIBILITY = {"sex": [1], "non_western": True, "age_min": 25, "age_max": 64,
                "benefit_groups": ["kontanthjaelp", "shy"], "exclude_participant_municipalities": False,
                "no_employment_in_index_month": True, "referred_later_as_controls": False}

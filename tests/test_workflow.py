@@ -20,7 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
 COHORT = "sib_herning_viborg"
-pytestmark = pytest.mark.workflow
+# one pytest-xdist worker runs the whole module: every test reads the one demo run
+pytestmark = [pytest.mark.workflow, pytest.mark.xdist_group("demo_run")]
 
 
 def _snakemake(wd, *args, env=None):
