@@ -196,6 +196,78 @@ def test_normalise_stops_on_duplicate_dream_persons_and_leaves_nothing(base, tmp
     assert not (tmp_path / "norm").exists()
 
 
+class _Spy:
+    """Counts the second processes normalise() starts."""
+
+    def __init__(self, monkeypatch):
+        from sibeval.extract import normalise as norm
+        self.started = 0
+        real = norm._DreamProcess
+
+        def start(*a):
+            self.started += 1
+            return real(*a)
+        monkeypatch.setattr(norm, "_DreamProcess", start)
+
+
+def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract, codes, tmp_path, monkeypatch):
+    spy = _Spy(monkeypatch)
+    normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2)
+    assert spy.started == 1
+    names = sorted(f.name for f in extract.norm.iterdir())
+    assert sorted(f.name for f in (tmp_path / "two").iterdir()) == names
+    for name in names:
+        assert (tmp_path / "two" / name).read_bytes() == (extract.norm / name).read_bytes(), name
+
+
+def _bad_code(raw):
+    dream = pd.read_parquet(raw / "dream.parquet")
+    col = dream.columns[30]
+    dream[col] = dream[col].astype(object)
+    dream.loc[dream.index[11], col] = "777"
+    dream.to_parquet(raw / "dream.parquet", index=False, row_group_size=500)
+
+
+def _bef_twice(raw):
+    bef = pd.read_parquet(raw / "bef.parquet")
+    pd.concat([bef, bef.iloc[[3]]]).to_parquet(raw / "bef.parquet", index=False)
+
+
+def _dream_twice(raw):
+    dream = pd.read_parquet(raw / "dream.parquet")
+    pd.concat([dream, dream.iloc[[7]]]).to_parquet(raw / "dream.parquet", index=False)
+
+
+def _month_text(raw):
+    ek = pd.read_parquet(raw / "eindkomst.parquet")
+    ek["maaned"] = ek["maaned"].astype(str)
+    ek.loc[ek.index[-2:], "maaned"] = "2021-13"
+    ek.to_parquet(raw / "eindkomst.parquet", index=False)
+
+
+@pytest.mark.parametrize("faults,second", [
+    ((_bad_code,), True),                   # DREAM's error from the second process, redone here
+    ((_bad_code, _bef_twice), True),        # both wrong: DREAM's error first, as in one process
+    ((_bef_twice,), True),
+    ((_month_text,), True),
+    ((_dream_twice,), False),               # duplicate persons: DREAM first, in this process
+])
+def test_normalise_with_a_second_process_stops_with_the_same_error(base, codes, tmp_path, monkeypatch,
+                                                                    faults, second):
+    raw = _copy(base, tmp_path / "raw")
+    for fault in faults:
+        fault(raw)
+    errors = []
+    for workers in (1, 2):
+        spy = _Spy(monkeypatch)
+        with pytest.raises(ExtractError) as e:
+            normalise(Extract(raw), codes, tmp_path / f"norm{workers}", workers=workers)
+        errors.append(str(e.value))
+        assert not (tmp_path / f"norm{workers}").exists() and not list(tmp_path.glob(".norm*"))
+        assert spy.started == (second and workers == 2)
+    assert errors[0] == errors[1]
+
+
 def test_candidates_written_piece_by_piece_are_the_file_of_the_whole_table(tmp_path):
     """write_parquet_pieces writes the bytes pd.concat(pieces).to_parquet writes (pieces of
     any sizes; the participants' first), and in smaller row groups the same rows."""

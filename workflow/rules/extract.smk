@@ -38,7 +38,7 @@ rule normalise_extract:
         "results/extracts/interim/logs/{extract}/normalise_extract.log",
     benchmark:
         "benchmarks/extracts/{extract}/normalise_extract.tsv"
-    threads: 1
+    threads: 2   # DREAM in a second process while the other registers are normalised
     resources:
         mem_mb=mem_mb(1800, 100),   # bounded: 1.2 GiB at 10^6 and 6x10^6 persons (bench/README.md)
         runtime=runtime(10, 20),

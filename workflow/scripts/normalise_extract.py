@@ -14,7 +14,7 @@ from sibeval.extract.normalise import normalise
 
 def main(smk):
     ctx = context(smk)
-    summary = normalise(ctx.extract, ctx.codes, Path(smk.output.summary).parent)
+    summary = normalise(ctx.extract, ctx.codes, Path(smk.output.summary).parent, workers=smk.threads)
     logging.getLogger("sibeval").info("extract %s valid: %d summary rows", ctx.extract.path, len(summary))
 
 

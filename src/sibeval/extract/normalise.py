@@ -14,7 +14,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -307,50 +310,39 @@ def _value_range(col) -> tuple:
 
 
 # ----------------------------------------------------------------------------- the extract
-def normalise(ex: Extract, codes: CodeTable, out_dir) -> pd.DataFrame:
+def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.DataFrame:
     """Validate every register file of `ex` and write typed Parquet into `out_dir`.
 
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
-    secure area; each cohort's published summary is built from it and suppressed).
+    secure area; each cohort's published summary is built from it and suppressed). With
+    `workers` > 1 and DREAM in Parquet, DREAM is normalised in a second process while this
+    one does the other registers; the files, the summary and every error are the same.
     """
     out_dir = Path(out_dir)
     tmp = out_dir.parent / f".{out_dir.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        rows = []
-
-        def add(file, item, value):
-            rows.append({"file": file, "item": item, "value": value})
-
         t0 = time.perf_counter()
-        d = normalise_dream(ex, codes, tmp / "dream.parquet")
-        add("dream", "rows", d["persons"])
-        add("dream", "persons", d["persons"])
-        add("dream", "first_week", f"{d['weeks'][0][0]}-W{d['weeks'][0][1]:02d}")
-        add("dream", "last_week", f"{d['weeks'][-1][0]}-W{d['weeks'][-1][1]:02d}")
-        add("dream", "weeks", len(d["weeks"]))
-        for code, n in sorted(d["code_counts"].items()):
-            add("dream", f"code:{code or '(empty)'}", n)
-        for code, n in sorted(d["unknown_counts"].items()):
-            add("dream", f"unknown_code:{code}", n)
-        index = d.pop("index")
-        log.info("dream: %d persons x %d weeks (%.1f s)", d["persons"], len(d["weeks"]), time.perf_counter() - t0)
-        for name in ("bef", "eindkomst", *OPTIONAL):
-            facts = normalise_chunked(ex, name, tmp / f"{name}.parquet", index, SPANS[name])
-            if facts is None:
-                add(name, "present", "no")
-                _write(_empty(name), tmp / f"{name}.parquet")
-                continue
-            add(name, "rows", facts["rows"])
-            add(name, "persons", facts["persons"])
-            if SPANS[name]:
-                first, last = (_span_text(name, facts[k]) for k in ("first", "last"))
-                add(name, f"first_{SPAN_ITEMS[name]}", first)
-                add(name, f"last_{SPAN_ITEMS[name]}", last)
-            log.info("%s: %d rows (%.1f s)", name, facts["rows"], time.perf_counter() - t0)
-        summary = pd.DataFrame(rows)
-        summary["value"] = summary["value"].astype(str)
+        index = _pnr_index(ex) if workers > 1 else None
+        if index is None:
+            dream = normalise_dream(ex, codes, tmp / "dream.parquet")
+            _log_dream(dream, t0)
+            others = _other_registers(ex, tmp, dream.pop("index"), t0)
+        else:
+            with _DreamProcess(ex, codes, tmp / "dream.parquet") as worker:
+                try:
+                    others, failed = _other_registers(ex, tmp, index, t0), None
+                except ExtractError as e:       # reported after DREAM's own error, if any
+                    others, failed = None, e
+                dream = worker.result()
+            if dream is None:     # the worker failed: DREAM again here, for its error
+                dream = normalise_dream(ex, codes, tmp / "dream.parquet")
+                dream.pop("index")
+            _log_dream(dream, t0)
+            if failed is not None:
+                raise failed
+        summary = _summary(dream, others)
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
         checksums(ex.path).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -359,6 +351,96 @@ def normalise(ex: Extract, codes: CodeTable, out_dir) -> pd.DataFrame:
         return summary
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _log_dream(d: dict, t0: float) -> None:
+    log.info("dream: %d persons x %d weeks (%.1f s)", d["persons"], len(d["weeks"]), time.perf_counter() - t0)
+
+
+def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float) -> dict:
+    """Every register but DREAM, normalised into `tmp`: its QC facts by name (None: not delivered)."""
+    out = {}
+    for name in ("bef", "eindkomst", *OPTIONAL):
+        out[name] = facts = normalise_chunked(ex, name, tmp / f"{name}.parquet", index, SPANS[name])
+        if facts is None:
+            _write(_empty(name), tmp / f"{name}.parquet")
+        else:
+            log.info("%s: %d rows (%.1f s)", name, facts["rows"], time.perf_counter() - t0)
+    return out
+
+
+def _summary(d: dict, others: dict) -> pd.DataFrame:
+    rows = []
+
+    def add(file, item, value):
+        rows.append({"file": file, "item": item, "value": value})
+
+    add("dream", "rows", d["persons"])
+    add("dream", "persons", d["persons"])
+    add("dream", "first_week", f"{d['weeks'][0][0]}-W{d['weeks'][0][1]:02d}")
+    add("dream", "last_week", f"{d['weeks'][-1][0]}-W{d['weeks'][-1][1]:02d}")
+    add("dream", "weeks", len(d["weeks"]))
+    for code, n in sorted(d["code_counts"].items()):
+        add("dream", f"code:{code or '(empty)'}", n)
+    for code, n in sorted(d["unknown_counts"].items()):
+        add("dream", f"unknown_code:{code}", n)
+    for name, facts in others.items():
+        if facts is None:
+            add(name, "present", "no")
+            continue
+        add(name, "rows", facts["rows"])
+        add(name, "persons", facts["persons"])
+        if SPANS[name]:
+            first, last = (_span_text(name, facts[k]) for k in ("first", "last"))
+            add(name, f"first_{SPAN_ITEMS[name]}", first)
+            add(name, f"last_{SPAN_ITEMS[name]}", last)
+    summary = pd.DataFrame(rows)
+    summary["value"] = summary["value"].astype(str)
+    return summary
+
+
+def _pnr_index(ex: Extract) -> PersonIndex | None:
+    """DREAM's persons, read ahead from a Parquet DREAM's pnr column, as normalise_dream
+    reads them; None when DREAM is another format or its pnr would fail a check (then DREAM
+    is normalised first, as its errors come first)."""
+    f = ex.file("dream")
+    rename = ex.rename.get("dream")
+    if f.suffix.lower() != ".parquet" or "pnr" not in resolve_columns(raw_columns(f), None, rename):
+        return None
+    pnr = pa.chunked_array([t.column("pnr") for t in _dream_batches(f, ["pnr"], rename, 1_000_000)])
+    if len(pnr) == 0 or pnr.null_count:
+        return None
+    index = PersonIndex(pc.cast(pnr, pa.string()))
+    return None if index.duplicated().any() else index
+
+
+class _DreamProcess:
+    """normalise_dream in a child Python (`python -m sibeval.extract.dream_worker`): the job
+    is pickled to its stdin, its QC facts come back on its stdout. A fresh interpreter, not a
+    fork: Arrow's threads make forking unsafe. Its stderr is dropped (a failure is redone in
+    this process, whose error is the one reported)."""
+
+    def __init__(self, ex: Extract, codes: CodeTable, out: Path):
+        import sibeval
+        src = str(Path(sibeval.__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        self.proc = subprocess.Popen([sys.executable, "-m", "sibeval.extract.dream_worker"], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc.stdin.write(pickle.dumps((ex, codes, out)))
+        self.proc.stdin.close()
+
+    def result(self) -> dict | None:
+        facts = self.proc.stdout.read()
+        return pickle.loads(facts) if self.proc.wait() == 0 and facts else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
 
 
 def _span_text(name: str, value) -> str:
