@@ -240,6 +240,8 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
             if r.status == 0:
                 v = sign * r.fun
                 ends.append(np.inf if v >= _big(led) / 2 else v)
+                if not (markers_only or relaxed) and "points" in cache:
+                    cache["points"].add(vs, r.x)
             else:
                 raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' has no "
                                    f"solution ({r.message}); the published relations are inconsistent")
@@ -249,7 +251,10 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
 
 def _big(led: Ledger) -> float:
     # a finite ceiling far above any count keeps HiGHS from "infeasible or unbounded"
-    return 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0
+    cache = _CACHE.get(id(led), {})
+    if "big" not in cache:
+        cache["big"] = 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0
+    return cache["big"]
 
 
 def _problem(led: Ledger, hidden: dict, vs: list[str]):
@@ -281,6 +286,52 @@ def _problem(led: Ledger, hidden: dict, vs: list[str]):
     integrality = np.array([led.quantities[k].integer for k in vs], dtype=int)
     cons = [LinearConstraint(np.array(rows), np.array(lows), np.array(highs))] if rows else []
     return idx, cons, integrality, Bounds(lo_b, hi_b), tuple(used)
+
+
+class _Points:
+    """Solutions of the attacker's problems: values of every cell that fit everything
+    published under the pattern they were found for. Under another pattern a solution still
+    fits when each cell it sets apart from the true value is unknown there and within its
+    bounds; the values of a cell over the solutions that fit (and its true value) then lie
+    inside the attacker's interval, a cheap proof that the interval is at least that wide."""
+
+    def __init__(self, led: Ledger):
+        self.led = led
+        self.col = {k: i for i, k in enumerate(led.quantities)}
+        self.truth = np.array([q.value for q in led.quantities.values()], dtype=float)
+        # the bounds with nothing hidden: a shown cell is known, an implied one is not
+        self.lo, self.hi = self.truth.copy(), self.truth.copy()
+        for k, q in led.quantities.items():
+            if not q.shown:
+                self.lo[self.col[k]], self.hi[self.col[k]] = _bounds(led, q, {})
+        self.rows: list[np.ndarray] = []
+        self.seen: set = set()
+        self.matrix = self.apart = None
+
+    def add(self, vs, x) -> None:
+        full = self.truth.copy()
+        full[[self.col[k] for k in vs]] = x
+        key = full.round(6).tobytes()
+        if key not in self.seen:
+            self.seen.add(key)
+            self.rows.append(full)
+            self.matrix = None
+
+    def inner(self, hidden: dict, key: str) -> tuple[float, float]:
+        """[min, max] of `key` over the solutions that fit `hidden` and the true values."""
+        t = self.col[key]
+        if not self.rows:
+            return self.truth[t], self.truth[t]
+        if self.matrix is None:
+            self.matrix = np.array(self.rows)
+            self.apart = np.flatnonzero((np.abs(self.matrix - self.truth) > TOL).any(axis=0))
+        lo, hi = self.lo.copy(), self.hi.copy()
+        for k in hidden:
+            lo[self.col[k]], hi[self.col[k]] = _bounds(self.led, self.led.quantities[k], hidden)
+        m = self.matrix[:, self.apart]
+        fit = ((m >= lo[self.apart] - TOL) & (m <= hi[self.apart] + TOL)).all(axis=1)
+        vals = self.matrix[fit, t]
+        return min(self.truth[t], vals.min(initial=np.inf)), max(self.truth[t], vals.max(initial=-np.inf))
 
 
 # per ledger (by id, while protect() runs on it): each attacker's problem solved once
@@ -357,6 +408,9 @@ def derivable(led: Ledger, hidden: dict, key: str) -> tuple[float, float]:
 
 
 def _cell_safe(led: Ledger, hidden: dict, key: str) -> bool:
+    points = _CACHE.get(id(led), {}).get("points")
+    if points is not None and _protected(led, led.quantities[key], points.inner(hidden, key), (-np.inf, np.inf)):
+        return True         # values the attacker cannot rule out already cover the marker's range
     lo, hi, _ = _intervals(led, hidden, [key])[key]
     if _protected(led, led.quantities[key], (lo, hi), (-np.inf, np.inf)):
         return True             # covers the whole marker range: whatever the pattern says
@@ -386,7 +440,7 @@ def protect(led: Ledger, tries: int = 25) -> Protection:
     a final audit checks everything again."""
     if not led.quantities:                 # nothing counted (e.g. the QC tables alone)
         return Protection({}, pd.DataFrame(columns=AUDIT_COLUMNS))
-    _CACHE[id(led)] = {}
+    _CACHE[id(led)] = {"points": _Points(led)}
     try:
         return _protect(led, tries)
     finally:
@@ -399,8 +453,8 @@ def _protect(led: Ledger, tries: int) -> Protection:
     for terms, _ in led.links():
         for k in terms:
             degree[k] += 1
-    first = audit(led, hidden)
-    for leak in first.loc[(first.rule == "primary") & ~first.protected, "cell"]:
+    # the audit's order and test (covering the marker's range also passes the pattern's)
+    for leak in [k for k, q in led.quantities.items() if led.small(q) and not _cell_safe(led, hidden, k)]:
         while not _cell_safe(led, hidden, leak):
             cands = _complements_for(led, hidden, leak, degree)[:tries]
             if not cands:
@@ -419,8 +473,8 @@ def _protect(led: Ledger, tries: int) -> Protection:
 
 
 def _all_safe(led: Ledger, hidden: dict) -> bool:
-    a = audit(led, hidden)
-    return bool(a.loc[a.rule == "primary", "protected"].all())
+    # the audit's test, cell by cell: covering the marker's range also passes the pattern's
+    return all(_cell_safe(led, hidden, k) for k, q in led.quantities.items() if led.small(q))
 
 
 def _prune(led: Ledger, hidden: dict) -> dict:
