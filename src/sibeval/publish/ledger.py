@@ -412,10 +412,20 @@ def _cell_safe(led: Ledger, hidden: dict, key: str) -> bool:
     if points is not None and _protected(led, led.quantities[key], points.inner(hidden, key), (-np.inf, np.inf)):
         return True         # values the attacker cannot rule out already cover the marker's range
     lo, hi, _ = _intervals(led, hidden, [key])[key]
-    if _protected(led, led.quantities[key], (lo, hi), (-np.inf, np.inf)):
-        return True             # covers the whole marker range: whatever the pattern says
+    return _pattern_protects(led, hidden, key, (lo, hi))
+
+
+def _pattern_protects(led: Ledger, hidden: dict, key: str, iv) -> bool:
+    """The audit's test of an attacker's interval against the pattern's, solving the
+    pattern's problem only when the interval alone does not settle it: narrower than one
+    person it fails, covering the marker's whole range it passes, whatever the pattern."""
+    q = led.quantities[key]
+    if iv[1] - iv[0] < q.unit[0] - TOL:
+        return False
+    if _protected(led, q, iv, (-np.inf, np.inf)):
+        return True
     p_lo, p_hi, _ = _intervals(led, hidden, [key], markers_only=True)[key]
-    return _protected(led, led.quantities[key], (lo, hi), (p_lo, p_hi))
+    return _protected(led, q, iv, (p_lo, p_hi))
 
 
 def _r(v):
@@ -502,11 +512,13 @@ def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tri
     # pattern of every trial that hides some of them: a trial that fails against it fails
     narrowing = {c for c in cands if led.quantities[c].value != 0 or led.zeros_sensitive}
     union = hidden | {c: "complementary" for c in narrowing}
-    inner = _intervals(led, union, [leak], markers_only=True)[leak]
     # hiding a cell only widens the attacker's interval, so with every such candidate hidden it
     # bounds, from outside, the interval of every trial that hides some of them: if that fails
-    # against the inner pattern, so does each of those trials
-    hopeless = not _protected(led, q, _widened(_intervals(led, union, [leak])[leak]), inner[:2])
+    # against the inner pattern (or is narrower than one person), so does each of those trials
+    outer = _widened(_intervals(led, union, [leak])[leak])
+    pinned = outer[1] - outer[0] < q.unit[0] - TOL
+    inner = None if pinned else _intervals(led, union, [leak], markers_only=True)[leak]
+    hopeless = pinned or not _protected(led, q, outer, inner[:2])
 
     def safe(trial) -> tuple[bool, float | None]:
         """(protected, the attacker's width); the width is None when a bound already shows
@@ -518,8 +530,7 @@ def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tri
         lo, hi, _ = _intervals(led, trial, [leak])[leak]
         if narrowed and not _protected(led, q, (lo, hi), inner[:2]):
             return False, _width(lo, hi)
-        p_lo, p_hi, _ = _intervals(led, trial, [leak], markers_only=True)[leak]
-        return _protected(led, q, (lo, hi), (p_lo, p_hi)), _width(lo, hi)
+        return _pattern_protects(led, trial, leak, (lo, hi)), _width(lo, hi)
 
     widths = {}
     for c in cands:
