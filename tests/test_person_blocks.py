@@ -220,6 +220,16 @@ def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract,
         assert (tmp_path / "two" / name).read_bytes() == (extract.norm / name).read_bytes(), name
 
 
+def test_a_second_process_that_fails_is_redone_here(extract, codes, tmp_path, monkeypatch):
+    """A worker that dies for a reason of its own (memory, a broken interpreter) costs time,
+    not the run: DREAM is normalised again in this process and the files are the same."""
+    from sibeval.extract import normalise as norm
+    monkeypatch.setattr(norm, "_WORKER", ["-c", "import sys; sys.exit(3)"])
+    normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2)
+    for f in extract.norm.iterdir():
+        assert (tmp_path / "two" / f.name).read_bytes() == f.read_bytes(), f.name
+
+
 def _bad_code(raw):
     dream = pd.read_parquet(raw / "dream.parquet")
     col = dream.columns[30]

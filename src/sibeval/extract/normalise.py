@@ -414,6 +414,9 @@ def _pnr_index(ex: Extract) -> PersonIndex | None:
     return None if index.duplicated().any() else index
 
 
+_WORKER = ["-m", "sibeval.extract.dream_worker"]
+
+
 class _DreamProcess:
     """normalise_dream in a child Python (`python -m sibeval.extract.dream_worker`): the job
     is pickled to its stdin, its QC facts come back on its stdout. A fresh interpreter, not a
@@ -424,10 +427,13 @@ class _DreamProcess:
         import sibeval
         src = str(Path(sibeval.__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}
-        self.proc = subprocess.Popen([sys.executable, "-m", "sibeval.extract.dream_worker"], env=env,
+        self.proc = subprocess.Popen([sys.executable, *_WORKER], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.proc.stdin.write(pickle.dumps((ex, codes, out)))
-        self.proc.stdin.close()
+        try:
+            self.proc.stdin.write(pickle.dumps((ex, codes, out)))
+            self.proc.stdin.close()
+        except BrokenPipeError:       # it stopped at once: result() is None, DREAM is redone here
+            pass
 
     def result(self) -> dict | None:
         facts = self.proc.stdout.read()
