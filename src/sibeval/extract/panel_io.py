@@ -102,12 +102,13 @@ class PanelWriter:
 
 
 class _Background:
-    """Calls `write(table, **kw)` in order on a thread of its own, so encoding a row group
-    (which releases the GIL) overlaps building the next; one table at a time (memory)."""
+    """Calls `write(table, **kw)` in order on a thread of its own, so encoding row groups
+    (which releases the GIL) overlaps building the next block; at most `depth` tables wait
+    (memory: about one block of persons)."""
 
-    def __init__(self, write):
+    def __init__(self, write, depth: int = 6):
         self.write, self.error = write, None
-        self.queue: queue.Queue = queue.Queue()
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.thread = threading.Thread(target=self._run, name="panel-writer", daemon=True)
         self.thread.start()
 
@@ -122,9 +123,8 @@ class _Background:
             self.queue.task_done()
 
     def put(self, table: pa.Table, **kw) -> None:
-        self.queue.join()       # the previous table is written
         self._raise()
-        self.queue.put((table, kw))
+        self.queue.put((table, kw))     # waits while `depth` tables wait
 
     def finish(self) -> None:
         """Wait for every table to be written; re-raise the writer's error, if any."""
