@@ -40,7 +40,7 @@ rule normalise_extract:
         "benchmarks/extracts/{extract}/normalise_extract.tsv"
     threads: 2   # DREAM in a second process while the other registers are normalised
     resources:
-        mem_mb=mem_mb(1800, 100),   # bounded: 1.2 GiB at 10^6 and 6x10^6 persons (bench/README.md)
+        mem_mb=mem_mb(1800, 100),   # bounded, both processes: 1.3 GiB at 10^6, 1.4 GiB at 6x10^6 persons (bench/README.md)
         runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"
@@ -88,7 +88,7 @@ rule build_panel:
         "benchmarks/extracts/{extract}/build_panel.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(1500, 100),   # bounded: 1.0 GiB at 10^6, 1.1 GiB at 6x10^6 persons
+        mem_mb=mem_mb(1500, 100),   # bounded: 1.1 GiB at 10^6, 1.2 GiB at 6x10^6 persons
         runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"

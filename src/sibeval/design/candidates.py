@@ -312,7 +312,7 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
         rows = covariates_at(rows, panel, b.bef, codes, b.vnds, b.udda, b.lpr, b.week_groups,
                              eligibility["benefit_groups"], municipalities, western, snapshots)
         rows.index = np.r_[mine.index.to_numpy(), np.full(len(rows) - len(mine), -1)]
-        treated_parts.append(rows.iloc[:len(mine)])
+        treated_parts.append(rows.iloc[:len(mine)].copy())     # a slice would keep the block's rows alive
         controls = rows.iloc[len(mine):]
         month = controls["index_month"].to_numpy()
         if (np.diff(month) < 0).any():          # (they come month by month; kept in case they do not)

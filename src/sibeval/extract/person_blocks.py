@@ -87,6 +87,7 @@ def person_blocks(folder, panel_path, codes: CodeTable, weeks, spill, block_pers
     spill.mkdir(parents=True)
     try:
         present = {r: _split(folder, r, index, block_persons, spill / r) for r in REGISTERS}
+        del index           # (its sorted keys: about 28 bytes a person) not needed by the blocks
         for k, lo in enumerate(range(0, n, block_persons)):
             hi = min(n, lo + block_persons)
             frames = {}
