@@ -177,6 +177,10 @@ def test_solutions_found_lie_inside_every_later_attackers_interval_and_settle_ce
                 extra = rng.choice(hideable, size=int(rng.integers(0, 6)), replace=False)
                 hidden = primary | {k: "complementary" for k in extra}
                 for t in primary:
+                    # the pattern's problem and the relaxation are solved too: their solutions
+                    # (not the attacker's) must not be kept as proofs
+                    L._intervals(led, hidden, [t], markers_only=True)
+                    L._intervals(led, hidden, [t], relaxed=True)
                     a, b = points.inner(hidden, t)
                     lo, hi, _ = L._intervals(led, hidden, [t])[t]
                     assert lo - 1e-5 <= a <= b <= hi + 1e-5, (seed, t, (a, b), (lo, hi))     # to the solver's tolerance
@@ -184,3 +188,21 @@ def test_solutions_found_lie_inside_every_later_attackers_interval_and_settle_ce
         finally:
             L._CACHE.pop(id(led), None)
     assert proved >= 20, proved
+
+
+def test_a_stored_solution_counts_only_where_it_fits_the_pattern_asked():
+    """A solution proves a value only if every cell it moves is unknown under the pattern
+    asked, within that cell's bounds, and whole for a count."""
+    led = Ledger(min_cell=5)
+    for key, value in (("t", 10), ("a", 3), ("b", 7)):
+        led.add(key, value)
+    led.sums("t", ["a", "b"], "t = a + b")
+    both = {"a": "primary", "b": "complementary"}
+    points = L._Points(led)
+    points.add(("a", "b"), np.array([2.5, 7.5]))          # not whole: no proof
+    assert points.inner(both, "a") == (3, 3)
+    points.add(("a", "b"), np.array([1.0, 9.0]))
+    assert points.inner(both, "a") == (1, 3)
+    assert points.inner({"a": "primary"}, "a") == (3, 3)   # b shown: the solution does not fit
+    points.add(("a", "b"), np.array([0.0, 10.0]))         # below the marker's range of a "<5"
+    assert points.inner(both, "a") == (1, 3)

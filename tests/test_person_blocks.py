@@ -225,9 +225,30 @@ def test_a_second_process_that_fails_is_redone_here(extract, codes, tmp_path, mo
     not the run: DREAM is normalised again in this process and the files are the same."""
     from sibeval.extract import normalise as norm
     monkeypatch.setattr(norm, "_WORKER", ["-c", "import sys; sys.exit(3)"])
+    spy = _Spy(monkeypatch)
     normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2)
+    assert spy.started == 1
     for f in extract.norm.iterdir():
         assert (tmp_path / "two" / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_dream_s_error_comes_before_any_failure_of_another_register(base, codes, tmp_path, monkeypatch):
+    """In one process DREAM fails first; with two, another register's failure of any kind
+    (here an unexpected one) waits for DREAM's result and gives way to DREAM's error."""
+    from sibeval.extract import normalise as norm
+    raw = _copy(base, tmp_path / "raw")
+    _bad_code(raw)
+    real = norm.normalise_chunked
+
+    def broken(ex, name, *a, **k):
+        if name == "eindkomst":
+            raise RuntimeError("a corrupt page")
+        return real(ex, name, *a, **k)
+    monkeypatch.setattr(norm, "normalise_chunked", broken)
+    spy = _Spy(monkeypatch)
+    with pytest.raises(ExtractError) as e:
+        normalise(Extract(raw), codes, tmp_path / "norm", workers=2)
+    assert spy.started == 1 and "'777'" in str(e.value) and not (tmp_path / "norm").exists()
 
 
 def _bad_code(raw):

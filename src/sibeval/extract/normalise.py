@@ -333,12 +333,14 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
             with _DreamProcess(ex, codes, tmp / "dream.parquet") as worker:
                 try:
                     others, failed = _other_registers(ex, tmp, index, t0), None
-                except ExtractError as e:       # reported after DREAM's own error, if any
+                except Exception as e:          # noqa: BLE001 - raised after DREAM's own error, if any
                     others, failed = None, e
                 dream = worker.result()
             if dream is None:     # the worker failed: DREAM again here, for its error
                 dream = normalise_dream(ex, codes, tmp / "dream.parquet")
                 dream.pop("index")
+                log.warning("the second process for DREAM stopped (exit code %s); DREAM was normalised "
+                            "in this process instead", worker.proc.returncode)
             _log_dream(dream, t0)
             if failed is not None:
                 raise failed
@@ -427,10 +429,11 @@ class _DreamProcess:
         import sibeval
         src = str(Path(sibeval.__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        job = pickle.dumps((ex, codes, out))
         self.proc = subprocess.Popen([sys.executable, *_WORKER], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         try:
-            self.proc.stdin.write(pickle.dumps((ex, codes, out)))
+            self.proc.stdin.write(job)
             self.proc.stdin.close()
         except BrokenPipeError:       # it stopped at once: result() is None, DREAM is redone here
             pass

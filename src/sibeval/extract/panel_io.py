@@ -31,7 +31,7 @@ class PanelWriter:
     Blocks must hold a multiple of `persons_per_group` persons, except the last; the file
     is the same bytes whether the panel comes whole or in blocks. Row groups are encoded on
     a thread while the caller builds the next block: a block's arrays must not change once
-    written (the last row group still reads them).
+    written (up to six row groups, of this block and the one before, may still read them).
     """
 
     def __init__(self, path, months, covered, groups, persons: int, persons_per_group: int = 20_000):

@@ -229,9 +229,14 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
                 r = _solve(c, cons, np.zeros_like(integrality), bounds)
             elif r.status == 1 and r.x is not None:
                 # the attacker's interval may only be narrower: past the time limit, the best
-                # value found (a value the published numbers allow) stands for its end
+                # value found (a value the published numbers allow) stands for its end, or a
+                # value of an earlier solution that fits, if further out (as the search saw it)
                 used.append("time limit: the best value found")
-                ends.append(sign * float(c @ r.x))
+                end = sign * float(c @ r.x)
+                if "points" in cache and not (markers_only or relaxed):
+                    found = cache["points"].inner(hidden, t)
+                    end = min(end, found[0]) if sign > 0 else max(end, found[1])
+                ends.append(end)
                 continue
             elif r.status == 1:
                 raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' found no value within "
@@ -240,7 +245,7 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
             if r.status == 0:
                 v = sign * r.fun
                 ends.append(np.inf if v >= _big(led) / 2 else v)
-                if not (markers_only or relaxed) and "points" in cache:
+                if not (markers_only or relaxed or r.get("loose")) and "points" in cache:
                     cache["points"].add(vs, r.x)
             else:
                 raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' has no "
@@ -291,14 +296,16 @@ def _problem(led: Ledger, hidden: dict, vs: list[str]):
 class _Points:
     """Solutions of the attacker's problems: values of every cell that fit everything
     published under the pattern they were found for. Under another pattern a solution still
-    fits when each cell it sets apart from the true value is unknown there and within its
-    bounds; the values of a cell over the solutions that fit (and its true value) then lie
-    inside the attacker's interval, a cheap proof that the interval is at least that wide."""
+    fits when each cell it sets apart from the true value is unknown there, within its
+    bounds and whole if the cell is a count; the values of a cell over the solutions that
+    fit (and its true value) then lie inside the attacker's interval, a cheap proof that the
+    interval is at least that wide."""
 
     def __init__(self, led: Ledger):
         self.led = led
         self.col = {k: i for i, k in enumerate(led.quantities)}
         self.truth = np.array([q.value for q in led.quantities.values()], dtype=float)
+        self.integer = np.array([q.integer for q in led.quantities.values()], dtype=bool)
         # the bounds with nothing hidden: a shown cell is known, an implied one is not
         self.lo, self.hi = self.truth.copy(), self.truth.copy()
         for k, q in led.quantities.items():
@@ -329,7 +336,8 @@ class _Points:
         for k in hidden:
             lo[self.col[k]], hi[self.col[k]] = _bounds(self.led, self.led.quantities[k], hidden)
         m = self.matrix[:, self.apart]
-        fit = ((m >= lo[self.apart] - TOL) & (m <= hi[self.apart] + TOL)).all(axis=1)
+        whole = np.where(self.integer[self.apart], np.abs(m - np.round(m)) <= TOL, True)
+        fit = ((m >= lo[self.apart] - TOL) & (m <= hi[self.apart] + TOL) & whole).all(axis=1)
         vals = self.matrix[fit, t]
         return min(self.truth[t], vals.min(initial=np.inf)), max(self.truth[t], vals.max(initial=-np.inf))
 
@@ -358,6 +366,7 @@ def _solve(c, cons, integrality, bounds):
             warnings.simplefilter("ignore", RuntimeWarning)
             r = milp(c, constraints=cons, integrality=integrality, bounds=bounds,
                      options={**options, "time_limit": MIP_SECONDS})
+            r["loose"] = "mip_feasibility_tolerance" in options    # its solution is not kept as a proof
     return r
 
 
