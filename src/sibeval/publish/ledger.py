@@ -311,34 +311,36 @@ class _Points:
         for k, q in led.quantities.items():
             if not q.shown:
                 self.lo[self.col[k]], self.hi[self.col[k]] = _bounds(led, q, {})
-        self.rows: list[np.ndarray] = []
         self.seen: set = set()
-        self.matrix = self.apart = None
+        self.rows = np.empty((16, len(self.truth)))      # grown by doubling; the first `n` used
+        self.n = 0
+        self.apart = np.zeros(len(self.truth), dtype=bool)   # cells some solution moves
 
     def add(self, vs, x) -> None:
         full = self.truth.copy()
         full[[self.col[k] for k in vs]] = x
         key = full.round(6).tobytes()
-        if key not in self.seen:
-            self.seen.add(key)
-            self.rows.append(full)
-            self.matrix = None
+        if key in self.seen or (np.abs(full - np.round(full)) > TOL)[self.integer].any():
+            return          # known, or a count not whole: it fits no pattern
+        self.seen.add(key)
+        if self.n == len(self.rows):
+            self.rows = np.concatenate([self.rows, np.empty_like(self.rows)])
+        self.rows[self.n] = full
+        self.n += 1
+        self.apart |= np.abs(full - self.truth) > TOL
 
     def inner(self, hidden: dict, key: str) -> tuple[float, float]:
         """[min, max] of `key` over the solutions that fit `hidden` and the true values."""
         t = self.col[key]
-        if not self.rows:
+        if not self.n:
             return self.truth[t], self.truth[t]
-        if self.matrix is None:
-            self.matrix = np.array(self.rows)
-            self.apart = np.flatnonzero((np.abs(self.matrix - self.truth) > TOL).any(axis=0))
         lo, hi = self.lo.copy(), self.hi.copy()
         for k in hidden:
             lo[self.col[k]], hi[self.col[k]] = _bounds(self.led, self.led.quantities[k], hidden)
-        m = self.matrix[:, self.apart]
-        whole = np.where(self.integer[self.apart], np.abs(m - np.round(m)) <= TOL, True)
-        fit = ((m >= lo[self.apart] - TOL) & (m <= hi[self.apart] + TOL) & whole).all(axis=1)
-        vals = self.matrix[fit, t]
+        cols = np.flatnonzero(self.apart)
+        m = self.rows[:self.n, cols]
+        fit = ((m >= lo[cols] - TOL) & (m <= hi[cols] + TOL)).all(axis=1)
+        vals = self.rows[:self.n][fit, t]
         return min(self.truth[t], vals.min(initial=np.inf)), max(self.truth[t], vals.max(initial=-np.inf))
 
 
