@@ -406,7 +406,12 @@ def _protected(led: Ledger, q: Quantity, derived, pattern) -> bool:
     pin the cell (a small sum of small cells, "<5", already bounds its members)."""
     (lo, hi), (p_lo, p_hi) = derived, pattern
     need_lo, need_hi = led.marker_range(q)
-    return bool(lo <= max(need_lo, p_lo) + TOL and hi >= min(need_hi, p_hi) - TOL and hi - lo >= q.unit[0] - TOL)
+    return bool(lo <= max(need_lo, p_lo) + TOL and hi >= min(need_hi, p_hi) - TOL and not _pinned(q, (lo, hi)))
+
+
+def _pinned(q: Quantity, iv) -> bool:
+    """Narrower than one person: no pattern can make such an interval protect its cell."""
+    return iv[1] - iv[0] < q.unit[0] - TOL
 
 
 def derivable(led: Ledger, hidden: dict, key: str) -> tuple[float, float]:
@@ -431,7 +436,7 @@ def _pattern_protects(led: Ledger, hidden: dict, key: str, iv) -> bool:
     pattern's problem only when the interval alone does not settle it: narrower than one
     person it fails, covering the marker's whole range it passes, whatever the pattern."""
     q = led.quantities[key]
-    if iv[1] - iv[0] < q.unit[0] - TOL:
+    if _pinned(q, iv):
         return False
     if _protected(led, q, iv, (-np.inf, np.inf)):
         return True
@@ -527,7 +532,7 @@ def _repair(led: Ledger, hidden: dict, leak: str, cands: list, degree: dict, tri
     # bounds, from outside, the interval of every trial that hides some of them: if that fails
     # against the inner pattern (or is narrower than one person), so does each of those trials
     outer = _widened(_intervals(led, union, [leak])[leak])
-    pinned = outer[1] - outer[0] < q.unit[0] - TOL
+    pinned = _pinned(q, outer)
     inner = None if pinned else _intervals(led, union, [leak], markers_only=True)[leak]
     hopeless = pinned or not _protected(led, q, outer, inner[:2])
 
