@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sibeval.adapters import SpilledMonths, write_parquet_pieces
+from sibeval.adapters import SpilledMonths, atomic_dir, write_parquet_pieces
 from sibeval.demo.generate import generate
 from sibeval.design.candidates import (
     build_candidates,
@@ -24,12 +24,12 @@ from sibeval.design.candidates import (
     week_lookup,
 )
 from sibeval.design.cohort import participant_flow
-from sibeval.errors import ExtractError
+from sibeval.errors import ExtractError, SibevalError
 from sibeval.extract.normalise import NormalisedExtract, normalise
 from sibeval.extract.panel import build_panel
 from sibeval.extract.panel_blocks import PersonIndex, build_panel_file
 from sibeval.extract.panel_io import read_panel, write_panel
-from sibeval.extract.person_blocks import person_blocks, rows_of_persons
+from sibeval.extract.person_blocks import person_blocks, rows_of_persons, split_registers
 from sibeval.extract.readers import Extract
 
 # one pytest-xdist worker runs the whole module: its module fixture is built once
@@ -108,18 +108,19 @@ def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_pat
                                       ex.lpr(), week_lookup(ex.dream(codes, weeks)), municipalities=[657, 791],
                                       files=files)
 
+    split = split_registers(extract.norm, tmp_path / "blocks", block_persons=[211, 499, 1000][extract.seed - 1])
+    assert split["persons"] == len(panel.pnr) and set(split["registers"]) == {"bef", "vnds", "udda", "lpr"}
+
     def blocks():
         return (SimpleNamespace(panel=b.panel, bef=b.bef, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
                                 week_groups=week_lookup(b.dream))
-                for b in person_blocks(extract.norm, tmp_path / "panel.parquet", codes, weeks, spill=tmp_path / "spill",
-                                       block_persons=[211, 499, 1000][extract.seed - 1]))
+                for b in person_blocks(extract.norm, tmp_path / "panel.parquet", codes, weeks, tmp_path / "blocks"))
     check = read_panel(tmp_path / "panel.parquet", arrays=("dead",), pnr=analysed["pnr"])
     cand, funnel = build_candidates_blocks(analysed, set(part["pnr"]), check, blocks(), *args,
                                            municipalities=[657, 791], files=files)
     assert len(cand) > len(analysed) and (cand["treated"] == 0).any()
     pd.testing.assert_frame_equal(cand, whole)
     pd.testing.assert_frame_equal(funnel, f_whole)
-    assert not (tmp_path / "spill").exists()
     # as the workflow writes it: each block's control rows spilled by month, then written month by month
     store = SpilledMonths(tmp_path / "months")
     pieces, funnel = candidate_pieces(analysed, set(part["pnr"]), check, blocks(), *args,
@@ -129,6 +130,44 @@ def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_pat
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cand.parquet"), whole)
     pd.testing.assert_frame_equal(funnel, f_whole)
     assert not (tmp_path / "months").exists()
+
+
+def test_split_registers_keeps_every_row_of_a_person_in_dream_in_its_block(extract, tmp_path):
+    split = split_registers(extract.norm, tmp_path / "blocks", block_persons=300)
+    dream = pq.read_table(extract.norm / "dream.parquet", columns=["pnr"]).column(0).to_pylist()
+    block_of = {p: i // 300 for i, p in enumerate(dream)}
+    for r, have in split["registers"].items():
+        full = pq.read_table(extract.norm / f"{r}.parquet").to_pandas()
+        if have is None:                    # not delivered
+            assert len(full) == 0 and not (tmp_path / "blocks" / r).exists()
+            continue
+        full = full[full["pnr"].astype(str).isin(block_of)]
+        got = {k: pq.read_table(tmp_path / "blocks" / r / f"{k}.parquet").to_pandas() for k in have}
+        assert sum(map(len, got.values())) == len(full) > 0
+        for k, part in got.items():
+            mine = full[full["pnr"].astype(str).map(block_of) == k].reset_index(drop=True)
+            pd.testing.assert_frame_equal(part, mine)       # file order kept within a block
+
+
+def test_blocks_of_another_run_of_the_extract_stop_with_a_fix(extract, codes, tmp_path):
+    split_registers(extract.norm, tmp_path / "blocks")
+    manifest = tmp_path / "blocks" / "blocks.json"
+    manifest.write_text(manifest.read_text().replace('"persons": ', '"persons": 1'))
+    with pytest.raises(SibevalError, match=r"splits 1\d+ persons but .*dream.parquet has \d+.*Fix: delete"):
+        next(person_blocks(extract.norm, tmp_path / "panel.parquet", codes, [], tmp_path / "blocks"))
+
+
+def test_a_folder_output_appears_whole_or_not_at_all(tmp_path):
+    out = tmp_path / "blocks"
+    with pytest.raises(RuntimeError), atomic_dir(out) as tmp:
+        (tmp / "half.parquet").write_text("x")
+        raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
+    out.mkdir()
+    (out / "old").write_text("old")
+    with atomic_dir(out) as tmp:
+        (tmp / "new").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocks"] and [p.name for p in out.iterdir()] == ["new"]
 
 
 def test_participants_bef_rows_keep_their_file_rows(extract):

@@ -134,6 +134,10 @@ def panel_file(wildcards):
     return f"{normalised_dir(extract_of(wildcards))}/panel.parquet"
 
 
+def blocks_dir(wildcards):
+    return f"{normalised_dir(extract_of(wildcards))}/blocks"
+
+
 def raw_register_files(wildcards):
     """The extract's raw register files (the demo's expected files when it is generated)."""
     ext = config["extracts"][wildcards.extract]

@@ -5,6 +5,7 @@ rule build_candidates:
         cohort_files,
         normalised("dream.parquet", "bef.parquet", "vnds.parquet", "udda.parquet", "lpr.parquet", "summary.csv"),
         panel=panel_file,
+        blocks=blocks_dir,
     output:
         candidates="results/{cohort}/interim/candidates.parquet",
         participants="results/{cohort}/interim/participants.parquet",

@@ -94,3 +94,26 @@ rule build_panel:
         "../envs/sibeval.yaml"
     script:
         "../scripts/build_panel.py"
+
+
+rule split_registers:
+    """The person-level registers (bef, vnds, udda, lpr) split by block of persons in DREAM's
+    order, for each cohort's candidate search; needs no panel, so it runs beside build_panel."""
+    input:
+        normalised("dream.parquet", "bef.parquet", "vnds.parquet", "udda.parquet", "lpr.parquet"),
+    output:
+        directory("results/extracts/interim/{extract}/blocks"),
+    params:
+        run=rule_params(extract=True),
+    log:
+        "results/extracts/interim/logs/{extract}/split_registers.log",
+    benchmark:
+        "benchmarks/extracts/{extract}/split_registers.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(800, 50),   # one register's row group at a time and DREAM's person index
+        runtime=runtime(5, 5),
+    conda:
+        "../envs/sibeval.yaml"
+    script:
+        "../scripts/split_registers.py"

@@ -2,7 +2,8 @@
 
 Settings: cohort: participants_file, municipalities, eligibility, non_western_countries_exempt,
   birth_date_problems, disclosure.min_cell; the code table; the extract (normalised)
-Inputs: the cohort's participant list; the normalised dream, bef, vnds, udda, lpr and summary; panel
+Inputs: the cohort's participant list; the normalised dream, bef, vnds, udda, lpr and summary; panel;
+  the registers split by block (rule split_registers)
 Outputs: interim/candidates.parquet (person x index month, covariates), interim/participants.parquet,
   interim/flow_participants.csv, interim/tables/eligibility_funnel.csv (exact; published by publish)
 Run alone (after its inputs exist): python workflow/scripts/build_candidates.py cohort=<name>
@@ -50,7 +51,7 @@ def main(smk):
     blocks = (SimpleNamespace(panel=b.panel, bef=b.bef, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
                               week_groups=week_lookup(b.dream))
               for b in person_blocks(ex.folder, smk.input.panel, codes, index_weeks_needed(analysed),
-                                     spill=Path(smk.output.candidates).parent / ".candidates.spill"))
+                                     smk.input.blocks))
     # each block's control rows spilled by index month, then written month by month: millions
     # of control rows at national scale, never in memory at once
     store = SpilledMonths(Path(smk.output.candidates).parent / ".candidates.months")

@@ -7,13 +7,12 @@ Run alone (after its inputs exist): python workflow/scripts/report.py cohort=<na
 """
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from sibeval import __version__
-from sibeval.adapters import atomic_path, context, run, standalone
+from sibeval.adapters import atomic_dir, atomic_path, context, run, standalone
 from sibeval.report.base import Labels, cohort_labels, document_time, load_tables, provenance
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.note import cohort_summary, render_note
@@ -28,22 +27,17 @@ def main(smk):
     tables = load_tables({k: v for k, v in smk.input.items() if k != "checksums"})
     prov = provenance(c, p, pd.read_csv(smk.input.checksums, dtype=str), __version__)
 
-    fig_dir = Path(smk.output.figures)
-    tmp_fig = fig_dir.parent / ".figures.tmp"
-    shutil.rmtree(tmp_fig, ignore_errors=True)
-    tmp_fig.mkdir(parents=True)
-    doc = render_note(tables, c, p["labels"], prov, tmp_fig)
-    labels = Labels(cohort_labels(p["labels"], c), ctx.lang)
-    with atomic_path(smk.output.xlsx) as tmp:
-        write_workbook(tmp, tables, prov, Catalogue(ctx.lang), c["title"], ctx.min_cell,
-                       labels, document_time())
-    with atomic_path(smk.output.summary) as tmp:
-        Path(tmp).write_text(json.dumps(cohort_summary(tables, c, p["labels"]), indent=1, sort_keys=True),
-                             encoding="utf-8")
-    with atomic_path(smk.output.html) as tmp:
-        Path(tmp).write_text(doc, encoding="utf-8")
-    shutil.rmtree(fig_dir, ignore_errors=True)
-    tmp_fig.rename(fig_dir)
+    with atomic_dir(smk.output.figures) as tmp_fig:
+        doc = render_note(tables, c, p["labels"], prov, tmp_fig)
+        labels = Labels(cohort_labels(p["labels"], c), ctx.lang)
+        with atomic_path(smk.output.xlsx) as tmp:
+            write_workbook(tmp, tables, prov, Catalogue(ctx.lang), c["title"], ctx.min_cell,
+                           labels, document_time())
+        with atomic_path(smk.output.summary) as tmp:
+            Path(tmp).write_text(json.dumps(cohort_summary(tables, c, p["labels"]), indent=1, sort_keys=True),
+                                 encoding="utf-8")
+        with atomic_path(smk.output.html) as tmp:
+            Path(tmp).write_text(doc, encoding="utf-8")
     log.info("report: %s (%d KiB)", smk.output.html, len(doc) // 1024)
 
 

@@ -1,14 +1,14 @@
 """A normalised extract one block of persons at a time (DREAM's order, as the panel).
 
-:func:`person_blocks` splits the person-level registers (bef, vnds, udda, lpr) by block
-in one pass each, into spill files next to the caller's output, then yields each block's
-panel rows, register rows (file order kept) and DREAM weeks. A rule that walks the
-population this way holds one block, whatever the number of persons.
+:func:`split_registers` splits the person-level registers (bef, vnds, udda, lpr) by block
+in one pass each (once per extract, beside the panel's build); :func:`person_blocks` then
+yields each block's panel rows, register rows (file order kept) and DREAM weeks. A rule
+that walks the population this way holds one block, whatever the number of persons.
 """
 
 from __future__ import annotations
 
-import shutil
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sibeval.errors import SibevalError
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.normalise import retype
 from sibeval.extract.panel import Panel
@@ -28,6 +29,7 @@ from sibeval.extract.readers import DreamData
 from sibeval.extract.timegrid import parse_week_column, week_column
 
 REGISTERS = ("bef", "vnds", "udda", "lpr")
+MANIFEST = "blocks.json"
 
 
 @dataclass(frozen=True)
@@ -71,40 +73,56 @@ def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out:
     return set(writers)
 
 
-def person_blocks(folder, panel_path, codes: CodeTable, weeks, spill, block_persons: int = BLOCK_PERSONS,
+def split_registers(folder, out, block_persons: int = BLOCK_PERSONS) -> dict:
+    """Split the person-level registers (bef, vnds, udda, lpr) of the normalised extract in
+    `folder` by block of persons in DREAM's order: out/<register>/<block>.parquet (file order
+    kept within a block) and out/blocks.json, what :func:`person_blocks` reads. `out` must
+    not exist. Needs no panel, so it can run beside the panel's build."""
+    folder, out = Path(folder), Path(out)
+    pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
+    index = PersonIndex(pnr)
+    out.mkdir(parents=True)
+    present = {r: _split(folder, r, index, block_persons, out / r) for r in REGISTERS}
+    manifest = {"block_persons": int(block_persons), "persons": len(pnr),
+                "registers": {r: None if b is None else sorted(b) for r, b in present.items()}}
+    (out / MANIFEST).write_text(json.dumps(manifest, sort_keys=True) + "\n", encoding="utf-8")
+    return manifest
+
+
+def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
                   arrays=("group", "ordinary", "resident", "dead")) -> Iterator[PersonBlock]:
-    """Yield the extract in `folder` block by block of persons (spill files under `spill`,
-    removed at the end); `weeks` ((year, week), ...) are the DREAM weeks each block carries."""
-    folder, spill = Path(folder), Path(spill)
+    """Yield the extract in `folder` block by block of persons, from the registers split by
+    :func:`split_registers` into the folder `blocks`; `weeks` ((year, week), ...) are the
+    DREAM weeks each block carries."""
+    folder, blocks = Path(folder), Path(blocks)
+    manifest = json.loads((blocks / MANIFEST).read_text(encoding="utf-8"))
+    block_persons = manifest["block_persons"]
     pf = pq.ParquetFile(folder / "dream.parquet")
     pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
     n = len(pnr)
-    index = PersonIndex(pnr)
+    if manifest["persons"] != n:
+        raise SibevalError(f"{blocks} splits {manifest['persons']} persons but {folder / 'dream.parquet'} "
+                           f"has {n}: it comes from another run of the extract. Fix: delete {blocks} "
+                           "and run the workflow again")
+    present = {r: None if b is None else set(b) for r, b in manifest["registers"].items()}
     wanted = set(map(tuple, weeks))
     use = [w for w in (parse_week_column(c) for c in pf.schema_arrow.names if c != "pnr") if w in wanted]
     names = [week_column(y, w) for y, w in use]
-    shutil.rmtree(spill, ignore_errors=True)
-    spill.mkdir(parents=True)
-    try:
-        present = {r: _split(folder, r, index, block_persons, spill / r) for r in REGISTERS}
-        del index           # (its sorted keys: about 28 bytes a person) not needed by the blocks
-        for k, lo in enumerate(range(0, n, block_persons)):
-            hi = min(n, lo + block_persons)
-            frames = {}
-            for r, blocks in present.items():
-                if blocks is None:
-                    frames[r] = None
-                elif k in blocks:
-                    frames[r] = retype(pq.read_table(spill / r / f"{k}.parquet").to_pandas(), r)
-                else:
-                    frames[r] = retype(pq.read_schema(folder / f"{r}.parquet").empty_table().to_pandas(), r)
-            groups = dream_rows(pf, lo, hi, names, codes)
-            dream = DreamData(np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object),
-                              tuple(use), groups, {}, {})
-            yield PersonBlock(read_panel_rows(panel_path, lo, hi, arrays), frames["bef"], frames["vnds"],
-                              frames["udda"], frames["lpr"], dream)
-    finally:
-        shutil.rmtree(spill, ignore_errors=True)
+    for k, lo in enumerate(range(0, n, block_persons)):
+        hi = min(n, lo + block_persons)
+        frames = {}
+        for r, have in present.items():
+            if have is None:
+                frames[r] = None
+            elif k in have:
+                frames[r] = retype(pq.read_table(blocks / r / f"{k}.parquet").to_pandas(), r)
+            else:
+                frames[r] = retype(pq.read_schema(folder / f"{r}.parquet").empty_table().to_pandas(), r)
+        groups = dream_rows(pf, lo, hi, names, codes)
+        dream = DreamData(np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object),
+                          tuple(use), groups, {}, {})
+        yield PersonBlock(read_panel_rows(panel_path, lo, hi, arrays), frames["bef"], frames["vnds"],
+                          frames["udda"], frames["lpr"], dream)
 
 
 def rows_of_persons(path, pnr, columns=None) -> pd.DataFrame:
