@@ -76,12 +76,12 @@ def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out:
 def split_registers(folder, out, block_persons: int = BLOCK_PERSONS) -> dict:
     """Split the person-level registers (bef, vnds, udda, lpr) of the normalised extract in
     `folder` by block of persons in DREAM's order: out/<register>/<block>.parquet (file order
-    kept within a block) and out/blocks.json, what :func:`person_blocks` reads. `out` must
-    not exist. Needs no panel, so it can run beside the panel's build."""
+    kept within a block) and out/blocks.json, what :func:`person_blocks` reads. `out` is
+    made if absent and must hold nothing else. Needs no panel, so it can run beside the panel's build."""
     folder, out = Path(folder), Path(out)
     pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
     index = PersonIndex(pnr)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     present = {r: _split(folder, r, index, block_persons, out / r) for r in REGISTERS}
     manifest = {"block_persons": int(block_persons), "persons": len(pnr),
                 "registers": {r: None if b is None else sorted(b) for r, b in present.items()}}
