@@ -48,7 +48,7 @@ def main(smk):
     else:
         referred = set(part_all["pnr"])
     # the population a block of persons at a time (bounded memory at any population size)
-    blocks = (SimpleNamespace(panel=b.panel, bef=b.bef, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
+    blocks = (SimpleNamespace(panel=b.panel, snapshot=b.snapshot, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
                               week_groups=week_lookup(b.dream))
               for b in person_blocks(ex.folder, smk.input.panel, codes, index_weeks_needed(analysed),
                                      smk.input.blocks))

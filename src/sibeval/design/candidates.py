@@ -27,6 +27,9 @@ def _snapshot(bef: pd.DataFrame, year: int) -> pd.DataFrame:
     return b.iloc[np.sort(last)].set_index("pnr")
 
 
+_YEARS = 100_000        # (panel row, year) -> row * _YEARS + year: one integer per pair
+
+
 def _index_week(index_month: int) -> tuple[int, int]:
     """The first ISO week whose Thursday lies in the index month."""
     y, m = index_month // 12, index_month % 12 + 1
@@ -46,10 +49,12 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
     """Covariates for rows (pnr, index_month, index_week) relative to each row's index.
 
     `week_groups(pnr, week) -> group ids` gives the DREAM group of a week (for passive_4w).
-    `snapshots` ({year: bef snapshot indexed by pnr}) may pass those computed already.
+    `snapshots` ({year: bef snapshot in the panel's row order}, as :func:`_snapshot` reindexed
+    by ``panel.pnr``) may pass those computed already.
     """
     df = persons.reset_index(drop=True).copy()
     rows = panel.row_of(df["pnr"])
+    person_rows = rows.astype(np.int64)
     if (rows < 0).any():
         raise SibevalError(f"{int((rows < 0).sum())} of {len(df)} person rows are not in DREAM; "
                            f"e.g. row(s) {plain(np.flatnonzero(rows < 0)[:2] + 1)} of the rows given")
@@ -64,8 +69,8 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
     out = {}
     # bef traits of the index year
     snapshots = snapshots or {}
-    snap = pd.concat([(snapshots[y] if y in snapshots else _snapshot(bef, y))
-                      .reindex(df.loc[year == y, "pnr"]).set_index(df.index[year == y])
+    snap = pd.concat([(snapshots[y] if y in snapshots else _snapshot(bef, y).reindex(panel.pnr))
+                      .iloc[rows[year == y]].set_index(df.index[year == y])
                       for y in np.unique(year)]).sort_index()
     age = (idx_date - pd.to_datetime(snap["foed_dag"])).dt.days / 365.25
     out["age"] = np.floor(age).to_numpy()
@@ -108,11 +113,14 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
             out[name] = np.full(len(df), np.nan)
             continue
         c = lpr[lpr["psyk"] == psyk]
-        have = pd.MultiIndex.from_arrays([c["pnr"].astype(object),
-                                          pd.to_datetime(c["dato"]).dt.year.astype(np.int64)])
+        # (person, year) pairs as one integer: the person's panel row, then the year
+        # (persons outside the panel have no rows here)
+        c_row = panel.row_of(c["pnr"])
+        c_year = pd.to_datetime(c["dato"]).dt.year.to_numpy(dtype=np.int64)
+        have = np.unique(c_row[c_row >= 0] * _YEARS + c_year[c_row >= 0])
         out[name] = np.zeros(len(df))
         for back in (1, 2):
-            out[name][pd.MultiIndex.from_arrays([df["pnr"].astype(object), year - back]).isin(have)] = 1.0
+            out[name][np.isin(person_rows * _YEARS + (year - back), have)] = 1.0
     # benefit group 4 weeks before the index week
     if week_groups is not None:
         before = {w: week_minus(w, 4) for w in set(df["index_week"])}
@@ -137,27 +145,42 @@ def referral_months(pnr, referred) -> np.ndarray:
     return month.reindex(pd.Index(pnr)).fillna(np.inf).to_numpy()
 
 
+def _snapshot_traits(snap: pd.DataFrame, eligibility: dict, western, participant_municipalities=()) -> dict:
+    """What the eligibility rules read from a bef snapshot (one per index year, not per month)."""
+    e = eligibility
+    t = {"born": pd.to_datetime(snap["foed_dag"]), "in_bef": snap["koen"].notna().to_numpy(),
+         "sex": snap["koen"].isin(e["sex"]).to_numpy()}
+    if e["non_western"] is not None:
+        t["non_western"] = ~snap["opr_land"].isin(western).to_numpy() & snap["opr_land"].notna().to_numpy()
+    if e.get("exclude_participant_municipalities"):
+        t["outside"] = ~snap["kom"].isin(list(participant_municipalities)).to_numpy()
+    return t
+
+
 def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligibility: dict,
                        western, exclude_pnr, participant_municipalities=(), snapshot=None,
-                       excluded=None) -> list:
+                       excluded=None, traits=None) -> list:
     """[(rule, condition, mask over panel.pnr)] in the order they are applied.
 
-    `snapshot` (the bef snapshot of the index year in panel row order) and `excluded` (a
-    mask of `exclude_pnr` over the panel rows) may be passed when computed once already.
+    `snapshot` (the bef snapshot of the index year in panel row order), its `traits`
+    (:func:`_snapshot_traits`) and `excluded` (a mask of `exclude_pnr` over the panel rows)
+    may be passed when computed once already.
     """
     col = int(panel.col_of([index_month])[0])
     if col < 0:
         raise SibevalError(f"index month {months(index_month)} is outside the DREAM months "
                            f"{months(panel.months[0])} to {months(panel.months[-1])}")
-    snap = _snapshot(bef, index_month // 12).reindex(panel.pnr) if snapshot is None else snapshot
-    idx_date = pd.Timestamp(year=index_month // 12, month=index_month % 12 + 1, day=1)
-    age = np.floor((idx_date - pd.to_datetime(snap["foed_dag"])).dt.days / 365.25).to_numpy()
     e = eligibility
-    rules = [("in_bef", "a bef row in or before the index year", snap["koen"].notna().to_numpy()),
-             ("sex", f"koen in [{plain(e['sex'])}]", snap["koen"].isin(e["sex"]).to_numpy())]
+    if traits is None:
+        snap = _snapshot(bef, index_month // 12).reindex(panel.pnr) if snapshot is None else snapshot
+        traits = _snapshot_traits(snap, e, western, participant_municipalities)
+    idx_date = pd.Timestamp(year=index_month // 12, month=index_month % 12 + 1, day=1)
+    age = np.floor((idx_date - traits["born"]).dt.days / 365.25).to_numpy()
+    rules = [("in_bef", "a bef row in or before the index year", traits["in_bef"]),
+             ("sex", f"koen in [{plain(e['sex'])}]", traits["sex"])]
     nw = e["non_western"]
     if nw is not None:
-        is_nw = ~snap["opr_land"].isin(western).to_numpy() & snap["opr_land"].notna().to_numpy()
+        is_nw = traits["non_western"]
         rules.append(("origin", "non-Western origin" if nw else "Danish or Western origin",
                       is_nw if nw else ~is_nw))
     rules.append(("age", f"aged {plain(e['age_min'])}-{plain(e['age_max'])}",
@@ -173,7 +196,7 @@ def _eligibility_rules(panel: Panel, bef: pd.DataFrame, index_month: int, eligib
                   if isinstance(exclude_pnr, dict) else "not in the participant list", ~excluded))
     if e.get("exclude_participant_municipalities"):
         rules.append(("outside_participant_municipalities", "lives outside the participants' municipalities",
-                      ~snap["kom"].isin(list(participant_municipalities)).to_numpy()))
+                      traits["outside"]))
     return rules
 
 
@@ -259,9 +282,10 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
 
 def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_panel: Panel, blocks, codes,
                             eligibility: dict, western: set, municipalities=(), files=None):
-    """:func:`build_candidates` over `blocks` of persons (each with .panel, .bef, .vnds,
-    .udda, .lpr and .week_groups of its persons only); every covariate and rule is a
-    person's own, so the result is the same as over the whole population at once.
+    """:func:`build_candidates` over `blocks` of persons (each with .panel, .bef (or
+    .snapshot(year) as :class:`~sibeval.extract.person_blocks.PersonBlock`), .vnds, .udda, .lpr
+    and .week_groups of its persons only); every covariate and rule is a person's own, so
+    the result is the same as over the whole population at once.
 
     `check_panel` holds at least the participants' panel rows (for the start-month checks).
     """
@@ -291,16 +315,18 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
     for b in blocks:
         panel = b.panel
         f = _Funnel(len(panel.pnr))
-        snapshots = {}     # one bef snapshot per index year, in the block's panel row order
+        snapshots, traits = {}, {}     # per index year: bef snapshot (in the block's panel row order)
         referral = referral_months(panel.pnr, all_referred)
         parts = []
         for m in index_months:
             year = int(m) // 12
             if year not in snapshots:
-                snapshots[year] = _snapshot(b.bef, year).reindex(panel.pnr)
-            pnr = panel.pnr[f.add(_eligibility_rules(panel, b.bef, int(m), eligibility, western,
-                                                     all_referred, municipalities, snapshot=snapshots[year],
-                                                     excluded=referral <= int(m)))]
+                snapshots[year] = (b.snapshot(year) if hasattr(b, "snapshot")
+                                   else _snapshot(b.bef, year).reindex(panel.pnr))
+                traits[year] = _snapshot_traits(snapshots[year], eligibility, western, municipalities)
+            pnr = panel.pnr[f.add(_eligibility_rules(panel, None, int(m), eligibility, western,
+                                                     all_referred, municipalities, excluded=referral <= int(m),
+                                                     traits=traits[year]))]
             w = _index_week(int(m))
             parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr),
                                        "treated": 0}))
@@ -309,7 +335,7 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
         rows = pd.concat([mine, *parts], ignore_index=True)
         if not len(rows):
             continue
-        rows = covariates_at(rows, panel, b.bef, codes, b.vnds, b.udda, b.lpr, b.week_groups,
+        rows = covariates_at(rows, panel, None, codes, b.vnds, b.udda, b.lpr, b.week_groups,
                              eligibility["benefit_groups"], municipalities, western, snapshots)
         rows.index = np.r_[mine.index.to_numpy(), np.full(len(rows) - len(mine), -1)]
         treated_parts.append(rows.iloc[:len(mine)].copy())     # a slice would keep the block's rows alive

@@ -9,7 +9,7 @@ that walks the population this way holds one block, whatever the number of perso
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +32,20 @@ REGISTERS = ("bef", "vnds", "udda", "lpr")
 MANIFEST = "blocks.json"
 
 
+ROW = "_row"        # a split file's column: the person's row in DREAM
+
+
 @dataclass(frozen=True)
 class PersonBlock:
-    """One block of persons: their panel rows and register rows, and DREAM's chosen weeks."""
+    """One block of persons: their panel rows and register rows, and DREAM's chosen weeks.
+
+    bef comes as `snapshot(year)`: each person's bef row of `year`, else the latest earlier
+    one, in the panel's row order (indexed by pnr; no row: missing values), as
+    ``design.candidates._snapshot(bef, year).reindex(panel.pnr)`` gives it.
+    """
 
     panel: Panel
-    bef: pd.DataFrame
+    snapshot: Callable[[int], pd.DataFrame]
     vnds: pd.DataFrame | None
     udda: pd.DataFrame | None
     lpr: pd.DataFrame | None
@@ -61,6 +69,7 @@ def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out:
             block = rows[keep] // block_persons
             order = np.argsort(block, kind="stable")        # file order within a block
             t, block = t.take(pa.array(keep[order])), block[order]
+            t = t.append_column(ROW, pa.array(rows[keep[order]], type=pa.int64()))
             cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True]) if len(block) else []
             for a, b in zip(cuts[:-1], cuts[1:]):
                 k = int(block[a])
@@ -110,19 +119,41 @@ def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
     names = [week_column(y, w) for y, w in use]
     for k, lo in enumerate(range(0, n, block_persons)):
         hi = min(n, lo + block_persons)
-        frames = {}
+        tables = {}
         for r, have in present.items():
             if have is None:
-                frames[r] = None
+                tables[r] = None
             elif k in have:
-                frames[r] = retype(pq.read_table(blocks / r / f"{k}.parquet").to_pandas(), r)
+                tables[r] = pq.read_table(blocks / r / f"{k}.parquet")
             else:
-                frames[r] = retype(pq.read_schema(folder / f"{r}.parquet").empty_table().to_pandas(), r)
+                empty = pq.read_schema(folder / f"{r}.parquet").empty_table()
+                tables[r] = empty.append_column(ROW, pa.array([], type=pa.int64()))
+        frames = {r: None if t is None else retype(t.drop_columns([ROW]).to_pandas(), r)
+                  for r, t in tables.items() if r != "bef"}
         groups = dream_rows(pf, lo, hi, names, codes)
-        dream = DreamData(np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object),
-                          tuple(use), groups, {}, {})
-        yield PersonBlock(read_panel_rows(panel_path, lo, hi, arrays), frames["bef"], frames["vnds"],
-                          frames["udda"], frames["lpr"], dream)
+        block_pnr = np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object)
+        dream = DreamData(block_pnr, tuple(use), groups, {}, {})
+        yield PersonBlock(read_panel_rows(panel_path, lo, hi, arrays), _Snapshots(tables["bef"], lo, block_pnr),
+                          frames["vnds"], frames["udda"], frames["lpr"], dream)
+
+
+class _Snapshots:
+    """A block's bef snapshots, picked in Arrow by the persons' rows (bef holds a row per
+    person and year: only the picked rows become pandas objects)."""
+
+    def __init__(self, bef: pa.Table, lo: int, pnr: np.ndarray):
+        self.bef, self.pnr = bef.drop_columns([ROW]), pnr
+        self.person = bef.column(ROW).to_numpy() - lo
+        self.year = bef.column("aar").to_numpy()
+
+    def __call__(self, year: int) -> pd.DataFrame:
+        ok = np.flatnonzero(self.year <= year)
+        order = ok[np.lexsort((self.year[ok], self.person[ok]))]        # by person, then year
+        last = order[np.r_[self.person[order][1:] != self.person[order][:-1], True]] if len(order) else order
+        at = np.full(len(self.pnr), -1, dtype=np.int64)
+        at[self.person[last]] = last
+        snap = retype(self.bef.take(pa.array(at, mask=at < 0)).to_pandas(), "bef")
+        return snap.drop(columns="pnr").set_index(pd.Index(self.pnr, dtype=object, name="pnr"))
 
 
 def rows_of_persons(path, pnr, columns=None) -> pd.DataFrame:
