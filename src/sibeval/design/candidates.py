@@ -15,6 +15,7 @@ import pandas as pd
 from sibeval.design.cohort import file_name, short_name
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
 from sibeval.extract.panel import Panel
+from sibeval.extract.person_blocks import ROW
 from sibeval.extract.timegrid import month_of_dates, week_of_date, week_thursday
 
 
@@ -27,7 +28,10 @@ def _snapshot(bef: pd.DataFrame, year: int) -> pd.DataFrame:
     return b.iloc[np.sort(last)].set_index("pnr")
 
 
-_YEARS = 100_000        # (panel row, year) -> row * _YEARS + year: one integer per pair
+def _person_rows(frame: pd.DataFrame, panel: Panel) -> np.ndarray:
+    """Each register row's person as a panel row: the `_row` column the block split gives
+    (the person's row in the block), else looked up by pnr."""
+    return frame[ROW].to_numpy(dtype=np.int64) if ROW in frame.columns else panel.row_of(frame["pnr"])
 
 
 def _index_week(index_month: int) -> tuple[int, int]:
@@ -113,14 +117,20 @@ def covariates_at(persons: pd.DataFrame, panel: Panel, bef: pd.DataFrame, codes,
             out[name] = np.full(len(df), np.nan)
             continue
         c = lpr[lpr["psyk"] == psyk]
-        # (person, year) pairs as one integer: the person's panel row, then the year
-        # (persons outside the panel have no rows here)
-        c_row = panel.row_of(c["pnr"])
+        c_row = _person_rows(c, panel)
         c_year = pd.to_datetime(c["dato"]).dt.year.to_numpy(dtype=np.int64)
-        have = np.unique(c_row[c_row >= 0] * _YEARS + c_year[c_row >= 0])
+        c_row, c_year = c_row[c_row >= 0], c_year[c_row >= 0]       # (persons outside the panel)
         out[name] = np.zeros(len(df))
+        if not len(c_row):
+            continue
+        # which (person, year) had a contact: a table over the persons and the years seen
+        first = int(c_year.min())
+        seen = np.zeros((len(panel.pnr), int(c_year.max()) - first + 1), dtype=bool)
+        seen[c_row, c_year - first] = True
         for back in (1, 2):
-            out[name][np.isin(person_rows * _YEARS + (year - back), have)] = 1.0
+            y = year - back - first
+            inside = (y >= 0) & (y < seen.shape[1])
+            out[name][inside] = np.maximum(out[name][inside], seen[person_rows[inside], y[inside]])
     # benefit group 4 weeks before the index week
     if week_groups is not None:
         before = {w: week_minus(w, 4) for w in set(df["index_week"])}

@@ -11,7 +11,7 @@ Ordinary employment is a wage > 0 in a month whose group is not in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,11 @@ class Panel:
 
     def row_of(self, pnr) -> np.ndarray:
         """Row index of each pnr (-1 where the person is not in the panel)."""
-        return pd.Index(self.pnr).get_indexer(pd.Index(pnr))
+        return self._rows.get_indexer(pd.Index(pnr))
+
+    @cached_property
+    def _rows(self) -> pd.Index:      # (its hash table is built once, not per look-up)
+        return pd.Index(self.pnr)
 
     def col_of(self, month_idx) -> np.ndarray:
         """Column of each month index (-1 outside the panel)."""

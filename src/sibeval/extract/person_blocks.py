@@ -32,7 +32,7 @@ REGISTERS = ("bef", "vnds", "udda", "lpr")
 MANIFEST = "blocks.json"
 
 
-ROW = "_row"        # a split file's column: the person's row in DREAM
+ROW = "_row"        # the person's row: in DREAM (a split file), in the block (a PersonBlock's frames)
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ class PersonBlock:
 
     bef comes as `snapshot(year)`: each person's bef row of `year`, else the latest earlier
     one, in the panel's row order (indexed by pnr; no row: missing values), as
-    ``design.candidates._snapshot(bef, year).reindex(panel.pnr)`` gives it.
+    ``design.candidates._snapshot(bef, year).reindex(panel.pnr)`` gives it. The rows of
+    vnds, udda and lpr carry their person's row in `panel` (column `_row`).
     """
 
     panel: Panel
@@ -128,7 +129,8 @@ def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
             else:
                 empty = pq.read_schema(folder / f"{r}.parquet").empty_table()
                 tables[r] = empty.append_column(ROW, pa.array([], type=pa.int64()))
-        frames = {r: None if t is None else retype(t.drop_columns([ROW]).to_pandas(), r)
+        frames = {r: None if t is None else retype(t.set_column(t.schema.get_field_index(ROW), ROW,
+                                                                pc.subtract(t.column(ROW), lo)).to_pandas(), r)
                   for r, t in tables.items() if r != "bef"}
         groups = dream_rows(pf, lo, hi, names, codes)
         block_pnr = np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object)
