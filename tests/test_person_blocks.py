@@ -107,6 +107,16 @@ def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_pat
     whole, f_whole = build_candidates(analysed, set(part["pnr"]), panel, bef, *args, ex.vnds(), ex.udda(),
                                       ex.lpr(), week_lookup(ex.dream(codes, weeks)), municipalities=[657, 791],
                                       files=files)
+    # hospital contacts in the two calendar years before the index year, counted the plain way
+    lpr = ex.lpr()
+    if lpr is not None and len(lpr):
+        contacts = {(str(p), int(d.year), int(k)) for p, d, k in zip(lpr["pnr"], pd.to_datetime(lpr["dato"]),
+                                                                     lpr["psyk"])}
+        for name, psyk in (("somatic_2y", 0), ("psych_2y", 1)):
+            plain = [float(any((str(p), m // 12 - back, psyk) in contacts for back in (1, 2)))
+                     for p, m in zip(whole["pnr"], whole["index_month"])]
+            assert whole[name].tolist() == plain
+            assert 0 < sum(plain) < len(plain)
 
     split = split_registers(extract.norm, tmp_path / "blocks", block_persons=[211, 499, 1000][extract.seed - 1])
     assert split["persons"] == len(panel.pnr) and set(split["registers"]) == {"bef", "vnds", "udda", "lpr"}

@@ -86,6 +86,7 @@ rule build_panel:
         "results/extracts/interim/logs/{extract}/build_panel.log",
     benchmark:
         "benchmarks/extracts/{extract}/build_panel.tsv"
+    priority: 10   # the longest path goes through it: first, before the small rules that are also ready
     threads: 1
     resources:
         mem_mb=mem_mb(1500, 100),   # bounded: 1.1 GiB at 10^6, 1.2 GiB at 6x10^6 persons

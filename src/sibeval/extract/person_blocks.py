@@ -64,7 +64,7 @@ def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out:
     writers: dict[int, pq.ParquetWriter] = {}
     try:
         for i in range(pf.num_row_groups):
-            t = pf.read_row_group(i)
+            t = pf.read_row_group(i, use_threads=False)     # (one thread: build_panel runs beside it)
             rows = index.rows(t.column("pnr"))
             keep = np.flatnonzero(rows >= 0)
             block = rows[keep] // block_persons
