@@ -6,6 +6,7 @@ several widths and non-ASCII, a register not delivered; each compared, block by 
 (small blocks, so every extract spans many), against the in-memory functions.
 """
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 from sibeval.adapters import SpilledMonths, atomic_dir, write_parquet_pieces
 from sibeval.demo.generate import generate
 from sibeval.design.candidates import (
+    _snapshot,
     build_candidates,
     build_candidates_blocks,
     candidate_pieces,
@@ -25,11 +27,11 @@ from sibeval.design.candidates import (
 )
 from sibeval.design.cohort import participant_flow
 from sibeval.errors import ExtractError, SibevalError
-from sibeval.extract.normalise import NormalisedExtract, normalise
+from sibeval.extract.normalise import NormalisedExtract, normalise, retype
 from sibeval.extract.panel import build_panel
 from sibeval.extract.panel_blocks import PersonIndex, build_panel_file
 from sibeval.extract.panel_io import read_panel, write_panel
-from sibeval.extract.person_blocks import person_blocks, rows_of_persons, split_registers
+from sibeval.extract.person_blocks import _Snapshots, person_blocks, rows_of_persons, split_registers
 from sibeval.extract.readers import Extract
 
 # one pytest-xdist worker runs the whole module: its module fixture is built once
@@ -168,11 +170,54 @@ def test_blocks_of_another_run_of_the_extract_stop_with_a_fix(extract, codes, tm
         next(person_blocks(extract.norm, tmp_path / "panel.parquet", codes, [], tmp_path / "blocks"))
 
 
+def test_block_snapshots_are_the_bef_snapshots_of_the_whole_population():
+    """_Snapshots (picked in Arrow by person row) against _snapshot + reindex, on bef rows
+    with the awkward cases: no row at all, rows only after the year, missing text."""
+    rng = np.random.default_rng(11)
+    n = 400
+    pnr = np.array([f"P{i:04d}" for i in range(n)], dtype=object)
+    rows = [(i, y) for i in range(n) for y in range(2014, 2023) if rng.random() < 0.6 and i % 37]
+    rows = [rows[k] for k in rng.permutation(len(rows))]             # file order is not sorted
+    bef = pd.DataFrame({
+        "pnr": [pnr[i] for i, _ in rows], "aar": [y for _, y in rows],
+        "koen": rng.integers(1, 3, len(rows)), "foed_dag": pd.to_datetime("1970-01-01")
+        + pd.to_timedelta(rng.integers(0, 9000, len(rows)), unit="D"),
+        "opr_land": np.where(rng.random(len(rows)) < 0.1, None, "DNK").astype(object),
+        "samlev": rng.integers(0, 2, len(rows)), "kom": rng.choice([657, 791, 101], len(rows)),
+    })
+    table = pa.Table.from_pandas(bef, preserve_index=False).append_column(
+        "_row", pa.array([i + 1000 for i, _ in rows], type=pa.int64()))      # DREAM rows of a block from 1000
+    snaps = _Snapshots(table, 1000, pnr)
+    for year in (2013, 2016, 2022):
+        got = snaps(year)
+        want = _snapshot(retype(bef.copy(), "bef"), year).reindex(pnr)
+        assert list(got.index) == list(pnr) and list(got.columns) == list(want.columns)
+        for col in want.columns:
+            assert got[col].isna().tolist() == want[col].isna().tolist(), (year, col)
+            ok = want[col].notna().to_numpy()
+            assert got[col][ok].tolist() == want[col][ok].tolist(), (year, col)
+        assert want["koen"].isna().sum() >= n // 37          # persons without a row in or before the year
+
+
+def test_a_panel_from_another_run_of_the_extract_stops_the_blocks(extract, codes, tmp_path):
+    ex = extract.ex
+    panel = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
+    order = np.r_[1, 0, np.arange(2, len(panel.pnr))]            # two persons swapped
+    swapped = dataclasses.replace(panel, pnr=panel.pnr[order], **{
+        a: getattr(panel, a)[order] for a in ("group", "loen", "timer", "ordinary", "resident", "dead")})
+    write_panel(swapped, tmp_path / "panel.parquet")
+    split_registers(extract.norm, tmp_path / "blocks")
+    with pytest.raises(SibevalError, match=r"does not hold DREAM's persons in DREAM's order \(persons 1-"):
+        next(person_blocks(extract.norm, tmp_path / "panel.parquet", codes, [], tmp_path / "blocks"))
+
+
 def test_a_folder_output_appears_whole_or_not_at_all(tmp_path):
     out = tmp_path / "blocks"
+    (tmp_path / ".blocks.killed").mkdir()              # left by a job killed inside atomic_dir
+    ((tmp_path / ".blocks.killed") / "bef").write_text("x")
     with pytest.raises(RuntimeError), atomic_dir(out) as tmp:
         (tmp / "half.parquet").write_text("x")
-        raise RuntimeError("killed")
+        raise RuntimeError("failed")
     assert list(tmp_path.iterdir()) == []
     out.mkdir()
     (out / "old").write_text("old")

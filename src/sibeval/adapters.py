@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -109,16 +110,20 @@ def atomic_path(path):
 @contextmanager
 def atomic_dir(path):
     """Yield a new, empty folder next to `path`; it replaces `path` only on success (and is
-    removed on failure)."""
+    removed on failure; one left by a killed job is removed at the next start)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob(f".{path.name}.*"):
+        shutil.rmtree(old, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
         yield tmp
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700
-        shutil.rmtree(path, ignore_errors=True)
+        # mkdtemp makes 0700; the usual permissions, and the parent's setgid (a shared group)
+        os.chmod(tmp, (0o777 & ~umask) | (path.parent.stat().st_mode & stat.S_ISGID))
+        if path.exists():
+            shutil.rmtree(path)
         os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -40,9 +40,9 @@ class PersonBlock:
     """One block of persons: their panel rows and register rows, and DREAM's chosen weeks.
 
     bef comes as `snapshot(year)`: each person's bef row of `year`, else the latest earlier
-    one, in the panel's row order (indexed by pnr; no row: missing values), as
-    ``design.candidates._snapshot(bef, year).reindex(panel.pnr)`` gives it. The rows of
-    vnds, udda and lpr carry their person's row in `panel` (column `_row`).
+    one, in the panel's row order (indexed by pnr; no row: missing values, None for text),
+    the values ``design.candidates._snapshot(bef, year).reindex(panel.pnr)`` gives. The rows
+    of vnds, udda and lpr carry their person's row in `panel` (column `_row`).
     """
 
     panel: Panel
@@ -147,7 +147,12 @@ def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
         groups = dream_rows(pf, lo, hi, names, codes)
         block_pnr = np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object)
         dream = DreamData(block_pnr, tuple(use), groups, {}, {})
-        yield PersonBlock(read_panel_rows(panel_path, lo, hi, arrays), _Snapshots(tables["bef"], lo, block_pnr),
+        panel = read_panel_rows(panel_path, lo, hi, arrays)
+        if not np.array_equal(panel.pnr, block_pnr):     # rows are matched by position from here on
+            raise SibevalError(f"{panel_path} does not hold DREAM's persons in DREAM's order (persons "
+                               f"{lo + 1}-{hi}): it comes from another run of the extract. Fix: delete "
+                               f"{panel_path} and {blocks} and run the workflow again")
+        yield PersonBlock(panel, _Snapshots(tables["bef"], lo, block_pnr),
                           frames["vnds"], frames["udda"], frames["lpr"], dream)
 
 
