@@ -20,7 +20,7 @@ rule build_candidates:
         "benchmarks/{cohort}/build_candidates.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(1700, 400),   # grows with the eligible rows: 1.4 GiB at 10^6, 2.3 at 6x10^6
+        mem_mb=mem_mb(1700, 400),   # 0.9 GiB at 10^6, 1.1 GiB at 6x10^6 persons (was 1.4 and 2.3: bench/README.md)
         runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"

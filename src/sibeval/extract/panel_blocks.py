@@ -189,6 +189,7 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
     pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
     n = len(pnr)
     index = PersonIndex(pnr)
+    pa.default_memory_pool().release_unused()     # what reading the pnr column left (150 MB at 6x10^6)
 
     t0 = time.perf_counter()
     spill_dir = out.parent / f".{out.name}.spill"
@@ -209,6 +210,7 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
             spill.add(block, (flat - block * block_persons * M).astype(np.int32),
                       t.column("loen").to_numpy()[ok], t.column("timer").to_numpy()[ok])
             del t
+            pa.default_memory_pool().release_unused()     # (split_registers runs beside it)
         log.info("eIndkomst split into %d blocks of %d persons (%.1f s)", -(-n // block_persons), block_persons,
                  time.perf_counter() - t0)
         vnds = _events(folder, "vnds", ["haend_dato", "indud_kode"], index)
