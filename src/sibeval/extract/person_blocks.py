@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +116,25 @@ def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
                   arrays=("group", "ordinary", "resident", "dead")) -> Iterator[PersonBlock]:
     """Yield the extract in `folder` block by block of persons, from the registers split by
     :func:`split_registers` into the folder `blocks`; `weeks` ((year, week), ...) are the
-    DREAM weeks each block carries."""
+    DREAM weeks each block carries. The next block is read on a thread while the caller
+    works on this one."""
+    return _read_ahead(_person_blocks(folder, panel_path, codes, weeks, blocks, arrays))
+
+
+_END = object()
+
+
+def _read_ahead(items: Iterator) -> Iterator:
+    """The items of `items`, the next one made on a thread while the caller has this one
+    (Arrow's reads release the GIL); an error comes when its item is reached."""
+    with ThreadPoolExecutor(1) as pool:
+        ahead = pool.submit(next, items, _END)
+        while (item := ahead.result()) is not _END:
+            ahead = pool.submit(next, items, _END)
+            yield item
+
+
+def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator[PersonBlock]:
     folder, blocks = Path(folder), Path(blocks)
     manifest = json.loads((blocks / MANIFEST).read_text(encoding="utf-8"))
     block_persons = manifest["block_persons"]
