@@ -7,6 +7,7 @@ several widths and non-ASCII, a register not delivered; each compared, block by 
 """
 
 import dataclasses
+import shutil
 from types import SimpleNamespace
 
 import numpy as np
@@ -27,7 +28,7 @@ from sibeval.design.candidates import (
 )
 from sibeval.design.cohort import participant_flow
 from sibeval.errors import ExtractError, SibevalError
-from sibeval.extract.normalise import NormalisedExtract, normalise, retype
+from sibeval.extract.normalise import NormalisedExtract, delivered, normalise, read_summary, retype
 from sibeval.extract.panel import build_panel
 from sibeval.extract.panel_blocks import PersonIndex, build_panel_file
 from sibeval.extract.panel_io import read_panel, write_panel
@@ -150,7 +151,7 @@ def test_split_registers_keeps_every_row_of_a_person_in_dream_in_its_block(extra
     block_of = {p: i // 300 for i, p in enumerate(dream)}
     for r, have in split["registers"].items():
         full = pq.read_table(extract.norm / f"{r}.parquet").to_pandas()
-        if have is None:                    # not delivered
+        if not have:                        # not delivered (None), or delivered without rows
             assert len(full) == 0 and not (tmp_path / "blocks" / r).exists()
             continue
         full = full[full["pnr"].astype(str).isin(block_of)]
@@ -160,6 +161,24 @@ def test_split_registers_keeps_every_row_of_a_person_in_dream_in_its_block(extra
             mine = full[full["pnr"].astype(str).map(block_of) == k].reset_index(drop=True)
             pd.testing.assert_frame_equal(part.drop(columns="_row"), mine)     # file order kept within a block
             assert list(part["_row"]) == [dream.index(p) for p in part["pnr"].astype(str)]
+
+
+def test_a_register_delivered_without_rows_is_there_without_rows(extract, codes, tmp_path):
+    """No rows is not "not delivered": the block path, like the whole population's, gives
+    an empty register (its covariates 0, no contact), not None (unknown)."""
+    norm = tmp_path / "norm"
+    shutil.copytree(extract.norm, norm)
+    summary = read_summary(norm)
+    name = next(r for r in ("lpr", "udda", "vnds") if delivered(summary, r))
+    pq.write_table(pq.read_schema(norm / f"{name}.parquet").empty_table(), norm / f"{name}.parquet")
+    split = split_registers(norm, tmp_path / "blocks", block_persons=300)
+    assert split["registers"][name] == []
+    build_panel_file(norm, codes, tmp_path / "panel.parquet", block_persons=300, persons_per_group=100)
+    block = next(person_blocks(norm, tmp_path / "panel.parquet", codes, [], tmp_path / "blocks"))
+    frame = getattr(block, name)
+    assert frame is not None and len(frame) == 0 and "pnr" in frame.columns
+    for r in ("lpr", "udda", "vnds"):            # not delivered: None, as NormalisedExtract reads it
+        assert (getattr(block, r) is None) == (not delivered(summary, r)) or r == name
 
 
 def test_blocks_of_another_run_of_the_extract_stop_with_a_fix(extract, codes, tmp_path):

@@ -101,7 +101,7 @@ rule split_registers:
     """The person-level registers (bef, vnds, udda, lpr) split by block of persons in DREAM's
     order, for each cohort's candidate search; needs no panel, so it runs beside build_panel."""
     input:
-        normalised("dream.parquet", "bef.parquet", "vnds.parquet", "udda.parquet", "lpr.parquet"),
+        normalised("dream.parquet", "bef.parquet", "vnds.parquet", "udda.parquet", "lpr.parquet", "summary.csv"),
     output:
         directory("results/extracts/interim/{extract}/blocks"),
     params:

@@ -1,7 +1,7 @@
 """The person-level registers split by block of persons (rule split_registers).
 
 Settings: the extract (normalised)
-Inputs: the normalised dream, bef, vnds, udda and lpr of results/extracts/interim/<extract>/
+Inputs: the normalised dream, bef, vnds, udda, lpr and summary of results/extracts/interim/<extract>/
 Outputs: results/extracts/interim/<extract>/blocks/ (<register>/<block>.parquet and blocks.json)
 Run alone (after its inputs exist): python workflow/scripts/split_registers.py extract=<name>
 """

@@ -486,6 +486,17 @@ def retype(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return df
 
 
+def read_summary(folder) -> pd.DataFrame:
+    """The register QC summary of a normalised extract folder."""
+    return pd.read_csv(Path(folder) / SUMMARY, dtype=str, keep_default_na=False)
+
+
+def delivered(summary: pd.DataFrame, name: str) -> bool:
+    """Whether register `name` was delivered (a file not delivered is written empty)."""
+    s = summary
+    return not ((s["file"] == name) & (s["item"] == "present") & (s["value"] == "no")).any()
+
+
 class NormalisedExtract(Extract):
     """An extract read from its normalised folder (`results/extracts/interim/<extract>/`).
 
@@ -500,12 +511,11 @@ class NormalisedExtract(Extract):
 
     def summary(self) -> pd.DataFrame:
         if self._summary is None:
-            self._summary = pd.read_csv(self.folder / SUMMARY, dtype=str, keep_default_na=False)
+            self._summary = read_summary(self.folder)
         return self._summary
 
     def _present(self, name: str) -> bool:
-        s = self.summary()
-        return not ((s["file"] == name) & (s["item"] == "present") & (s["value"] == "no")).any()
+        return delivered(self.summary(), name)
 
     def _read(self, name, required=True, columns=None, filters=None):
         if name not in REGISTERS:

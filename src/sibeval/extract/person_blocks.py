@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from sibeval.errors import SibevalError
 from sibeval.extract.codes import CodeTable
-from sibeval.extract.normalise import retype
+from sibeval.extract.normalise import delivered, read_summary, retype
 from sibeval.extract.panel import Panel
 from sibeval.extract.panel_blocks import BLOCK_PERSONS, PersonIndex, dream_rows
 from sibeval.extract.panel_io import read_panel_rows
@@ -54,13 +54,12 @@ class PersonBlock:
     dream: DreamData
 
 
-def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out: Path) -> set[int] | None:
+def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out: Path) -> set[int]:
     """Write `name`'s rows into out/<block>.parquet by the DREAM block of their person
-    (rows of persons not in DREAM are dropped: no block uses them). None when the
-    register was not delivered (normalise_extract wrote it empty)."""
+    (rows of persons not in DREAM are dropped: no block uses them); the blocks written."""
     pf = pq.ParquetFile(folder / f"{name}.parquet")
     if pf.metadata.num_rows == 0:
-        return None
+        return set()
     out.mkdir(parents=True)
     writers: dict[int, pq.ParquetWriter] = {}
     try:
@@ -103,8 +102,11 @@ def split_registers(folder, out, block_persons: int = BLOCK_PERSONS) -> dict:
     pool.release_unused()
     present = {}
     out.mkdir(parents=True, exist_ok=True)
+    # a register not delivered (normalise_extract wrote it empty) is None, as NormalisedExtract
+    # reads it; one delivered with no rows is there, without rows (no contacts, not unknown)
+    summary = read_summary(folder)
     for r in REGISTERS:
-        present[r] = _split(folder, r, index, block_persons, out / r)
+        present[r] = _split(folder, r, index, block_persons, out / r) if delivered(summary, r) else None
         pool.release_unused()
     manifest = {"block_persons": int(block_persons), "persons": n,
                 "registers": {r: None if b is None else sorted(b) for r, b in present.items()}}
