@@ -285,17 +285,18 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
     Returns (candidates, funnel as :func:`eligibility_funnel`). The whole population in
     memory; :func:`build_candidates_blocks` takes it a block of persons at a time.
     """
-    block = SimpleNamespace(panel=panel, bef=bef, vnds=vnds, udda=udda, lpr=lpr, week_groups=week_groups)
+    block = SimpleNamespace(panel=panel, snapshot=lambda year: _snapshot(bef, year).reindex(panel.pnr),
+                            vnds=vnds, udda=udda, lpr=lpr, week_groups=week_groups)
     return build_candidates_blocks(participants, all_referred, panel, [block], codes, eligibility, western,
                                    municipalities, files)
 
 
 def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_panel: Panel, blocks, codes,
                             eligibility: dict, western: set, municipalities=(), files=None):
-    """:func:`build_candidates` over `blocks` of persons (each with .panel, .bef (or
-    .snapshot(year) as :class:`~sibeval.extract.person_blocks.PersonBlock`), .vnds, .udda, .lpr
-    and .week_groups of its persons only); every covariate and rule is a person's own, so
-    the result is the same as over the whole population at once.
+    """:func:`build_candidates` over `blocks` of persons (each with .panel, .snapshot(year)
+    as :class:`~sibeval.extract.person_blocks.PersonBlock` gives it, .vnds, .udda, .lpr and
+    .week_groups of its persons only); every covariate and rule is a person's own, so the
+    result is the same as over the whole population at once.
 
     `check_panel` holds at least the participants' panel rows (for the start-month checks).
     """
@@ -331,8 +332,7 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
         for m in index_months:
             year = int(m) // 12
             if year not in snapshots:
-                snapshots[year] = (b.snapshot(year) if hasattr(b, "snapshot")
-                                   else _snapshot(b.bef, year).reindex(panel.pnr))
+                snapshots[year] = b.snapshot(year)
                 traits[year] = _snapshot_traits(snapshots[year], eligibility, western, municipalities)
             pnr = panel.pnr[f.add(_eligibility_rules(panel, None, int(m), eligibility, western,
                                                      all_referred, municipalities, excluded=referral <= int(m),
