@@ -15,16 +15,14 @@ import pandas as pd
 from sibeval.design.cohort import file_name, short_name
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
 from sibeval.extract.panel import Panel
-from sibeval.extract.person_blocks import ROW
+from sibeval.extract.person_blocks import ROW, latest_rows
 from sibeval.extract.timegrid import month_of_dates, week_of_date, week_thursday
 
 
 def _snapshot(bef: pd.DataFrame, year: int) -> pd.DataFrame:
     """Each person's bef row for `year`, else the latest earlier one."""
     b = bef[bef["aar"] <= year]
-    person, _ = pd.factorize(b["pnr"])
-    order = np.lexsort((b["aar"].to_numpy(), person))     # by person, then year
-    last = order[np.r_[person[order][1:] != person[order][:-1], True]] if len(order) else order
+    last = latest_rows(pd.factorize(b["pnr"])[0], b["aar"].to_numpy())
     return b.iloc[np.sort(last)].set_index("pnr")
 
 

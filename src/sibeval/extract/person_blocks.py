@@ -177,6 +177,13 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator
                           frames["vnds"], frames["udda"], frames["lpr"], dream)
 
 
+def latest_rows(person: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Positions of each person's row with the latest year (persons as integer codes; one
+    row per person and year), in the order of the persons."""
+    order = np.lexsort((year, person))        # by person, then year
+    return order[np.r_[person[order][1:] != person[order][:-1], True]] if len(order) else order
+
+
 class _Snapshots:
     """A block's bef snapshots, picked in Arrow by the persons' rows (bef holds a row per
     person and year: only the picked rows become pandas objects)."""
@@ -188,8 +195,7 @@ class _Snapshots:
 
     def __call__(self, year: int) -> pd.DataFrame:
         ok = np.flatnonzero(self.year <= year)
-        order = ok[np.lexsort((self.year[ok], self.person[ok]))]        # by person, then year
-        last = order[np.r_[self.person[order][1:] != self.person[order][:-1], True]] if len(order) else order
+        last = ok[latest_rows(self.person[ok], self.year[ok])]
         at = np.full(len(self.pnr), -1, dtype=np.int64)
         at[self.person[last]] = last
         snap = retype(self.bef.take(pa.array(at, mask=at < 0)).to_pandas(), "bef")
