@@ -8,6 +8,7 @@ import pytest
 
 from conftest import dream_frame, write_extract
 from sibeval.errors import ExtractError
+from sibeval.extract.dream_store import DreamStore
 from sibeval.extract.normalise import NormalisedExtract, normalise
 from sibeval.extract.panel import build_panel
 from sibeval.extract.panel_io import read_panel, write_panel
@@ -71,7 +72,7 @@ def test_dream_in_other_formats_is_converted_in_chunks(tmp_path, codes, fmt):
     from sibeval.extract.normalise import normalise_dream
     facts = normalise_dream(Extract(ex), codes, tmp_path / "dream.parquet", chunk_rows=3)
     assert facts["persons"] == 7 and facts["code_counts"]["132"] == 7 and facts["code_counts"]["140"] == 7
-    d = Extract(tmp_path).dream(codes)
+    d = DreamStore(tmp_path / "dream.parquet").data(codes)
     for week, code in (((2020, 2), "132"), ((2020, 3), "140"), ((2020, 4), "")):
         assert codes.groups[d.groups[6, d.weeks.index(week)]] == codes.code_to_group.get(code, "none")
 

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from sibeval.errors import ExtractError, file_rows
 from sibeval.extract.codes import CodeTable
+from sibeval.extract.dream_store import DreamStore, DreamWriter, TooManyCodes
 from sibeval.extract.panel_blocks import PersonIndex, as_bytes
 from sibeval.extract.readers import (
     SCHEMAS,
@@ -104,20 +105,27 @@ def _dream_batches(f: Path, cols: list[str], rename, chunk_rows: int):
 
 
 def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 100_000) -> dict:
-    """Stream DREAM into `out` (pnr + weeks in calendar order, codes as text) and check it.
+    """Stream DREAM into `out` (pnr + weeks in calendar order as code numbers, see
+    :mod:`sibeval.extract.dream_store`) and check it.
 
     Returns the QC facts: persons, weeks, code counts, unknown codes.
     """
+    try:
+        return _normalise_dream(ex, codes, out, chunk_rows, width=1)
+    except TooManyCodes:          # over 255 distinct codes: two bytes a week
+        return _normalise_dream(ex, codes, out, chunk_rows, width=2)
+
+
+def _normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int, width: int) -> dict:
     f = ex.file("dream")
     rename = ex.rename.get("dream")
     names = list(resolve_columns(raw_columns(f), None, rename))
     weeks = check_weeks(f, names)
     by_week = {parse_week_column(n): n for n in names if n != "pnr"}
     cols = ["pnr"] + [by_week[w] for w in weeks]
-    out_names = ["pnr"] + [week_column(y, w) for y, w in weeks]
     counts: dict[str, int] = {}
     seen: list[pa.Array] = []
-    writer = None
+    writer = DreamWriter(out, [week_column(y, w) for y, w in weeks], width)
     n_rows = 0
     try:
         for raw in _dream_batches(f, cols, rename, chunk_rows):
@@ -126,20 +134,14 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
                 raise ExtractError(f, "empty pnr", column="pnr", n=pnr.null_count)
             pnr = pc.cast(pnr, pa.string()).combine_chunks()
             week_cols = [_code_column(raw.column(c)) for c in cols[1:]]
-            table = pa.Table.from_arrays([pnr, *week_cols], names=out_names)
             del raw
             seen.append(pnr)
             for col in week_cols:
                 _add_counts(counts, col)
-            if writer is None:
-                # no min/max statistics for the week columns: nothing filters on them, and
-                # computing them was 40 % of the write time
-                writer = pq.ParquetWriter(out, table.schema, write_statistics=["pnr"])
-            writer.write_table(table)
-            n_rows += table.num_rows
+            writer.write(pnr, week_cols)
+            n_rows += len(pnr)
     finally:
-        if writer is not None:
-            writer.close()
+        writer.close()
     if n_rows == 0:
         raise ExtractError(f, "the file has no rows", n=0)
     index = PersonIndex(pa.chunked_array(seen, type=pa.string()))
@@ -538,10 +540,10 @@ class NormalisedExtract(Extract):
             yield retype(pf.read_row_group(i, columns=columns).to_pandas(), "eindkomst")
 
     def dream(self, codes: CodeTable, weeks=None):
-        return Extract(self.folder).dream(codes, weeks)
+        return DreamStore(self.folder / "dream.parquet").data(codes, weeks)
 
     def dream_weeks(self):
-        return Extract(self.folder).dream_weeks()
+        return DreamStore(self.folder / "dream.parquet").weeks
 
     def checksums(self) -> dict:
         c = pd.read_csv(self.folder / CHECKSUMS, dtype=str)

@@ -24,10 +24,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sibeval.extract.codes import CodeTable
+from sibeval.extract.dream_store import DreamStore
 from sibeval.extract.panel import add_sums, assemble, deaths, month_cover, month_groups, residence, wage_cells
-from sibeval.extract.panel_io import PanelWriter, read_rows
-from sibeval.extract.readers import week_group_ids
-from sibeval.extract.timegrid import parse_week_column, week_month
+from sibeval.extract.panel_io import PanelWriter
+from sibeval.extract.timegrid import week_month
 
 log = logging.getLogger("sibeval")
 
@@ -145,17 +145,6 @@ class _Spill:
         return loen, timer
 
 
-def dream_rows(pf: pq.ParquetFile, lo: int, hi: int, names: list[str], codes: CodeTable,
-               width: int = 40) -> np.ndarray:
-    """Group ids of DREAM rows lo..hi for the week columns `names` (read 40 weeks at a time)."""
-    out = np.empty((hi - lo, len(names)), dtype=np.int8, order="F")     # filled and read by week
-    for j in range(0, len(names), width):
-        t = read_rows(pf, lo, hi, names[j:j + width])
-        for i, name in enumerate(names[j:j + width]):
-            out[:, j + i] = week_group_ids(t.column(name), codes)[0]
-    return out
-
-
 def _events(folder: Path, name: str, columns: list[str], index: PersonIndex):
     """A small normalised register (vnds, dod) as DREAM rows plus its columns, or None."""
     f = folder / f"{name}.parquet"
@@ -181,12 +170,11 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
         raise ValueError(f"block_persons={block_persons} must be a multiple of persons_per_group="
                          f"{persons_per_group} (the panel file's row groups)")
     folder, out = Path(folder), Path(out)
-    pf = pq.ParquetFile(folder / "dream.parquet")
-    names = [c for c in pf.schema_arrow.names if c != "pnr"]
-    week_months = np.array([week_month(*parse_week_column(c)) for c in names], dtype=np.int64)
+    dream = DreamStore(folder / "dream.parquet")
+    week_months = np.array([week_month(*w) for w in dream.weeks], dtype=np.int64)
     months, covered = month_cover(week_months)
     M = len(months)
-    pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
+    pnr = dream.pnr()
     n = len(pnr)
     index = PersonIndex(pnr)
     pa.default_memory_pool().release_unused()     # what reading the pnr column left (150 MB at 6x10^6)
@@ -222,7 +210,7 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
             for k, lo in enumerate(range(0, n, block_persons)):
                 hi = min(n, lo + block_persons)
                 size = hi - lo
-                _, group, _ = month_groups(dream_rows(pf, lo, hi, names, codes), week_months)
+                _, group, _ = month_groups(dream.groups(lo, hi, codes), week_months)
                 loen, timer = spill.sums(k, size * M)
                 rows, v = _block_events(vnds, lo, hi)
                 resident = residence(rows, v.get("haend_dato", []), v.get("indud_kode", []), size, months)

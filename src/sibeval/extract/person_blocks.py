@@ -22,12 +22,12 @@ import pyarrow.parquet as pq
 
 from sibeval.errors import SibevalError
 from sibeval.extract.codes import CodeTable
+from sibeval.extract.dream_store import DreamStore
 from sibeval.extract.normalise import delivered, read_summary, retype
 from sibeval.extract.panel import Panel
-from sibeval.extract.panel_blocks import BLOCK_PERSONS, PersonIndex, dream_rows
+from sibeval.extract.panel_blocks import BLOCK_PERSONS, PersonIndex
 from sibeval.extract.panel_io import read_panel_rows
 from sibeval.extract.readers import DreamData
-from sibeval.extract.timegrid import parse_week_column, week_column
 
 REGISTERS = ("bef", "vnds", "udda", "lpr")
 MANIFEST = "blocks.json"
@@ -94,7 +94,7 @@ def split_registers(folder, out, block_persons: int = BLOCK_PERSONS) -> dict:
     kept within a block) and out/blocks.json, what :func:`person_blocks` reads. `out` is
     made if absent and must hold nothing else. Needs no panel, so it can run beside the panel's build."""
     folder, out = Path(folder), Path(out)
-    pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
+    pnr = DreamStore(folder / "dream.parquet").pnr()
     index, n = PersonIndex(pnr), len(pnr)
     del pnr
     # it runs beside build_panel: Arrow's pool gives back what reading left (150 MB at 6x10^6)
@@ -140,8 +140,8 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator
     folder, blocks = Path(folder), Path(blocks)
     manifest = json.loads((blocks / MANIFEST).read_text(encoding="utf-8"))
     block_persons = manifest["block_persons"]
-    pf = pq.ParquetFile(folder / "dream.parquet")
-    pnr = pq.read_table(folder / "dream.parquet", columns=["pnr"]).column(0).combine_chunks()
+    store = DreamStore(folder / "dream.parquet")
+    pnr = store.pnr()
     n = len(pnr)
     if manifest["persons"] != n:
         raise SibevalError(f"{blocks} splits {manifest['persons']} persons but {folder / 'dream.parquet'} "
@@ -149,8 +149,7 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator
                            "and run the workflow again")
     present = {r: None if b is None else set(b) for r, b in manifest["registers"].items()}
     wanted = set(map(tuple, weeks))
-    use = [w for w in (parse_week_column(c) for c in pf.schema_arrow.names if c != "pnr") if w in wanted]
-    names = [week_column(y, w) for y, w in use]
+    use = [w for w in store.weeks if w in wanted]
     for k, lo in enumerate(range(0, n, block_persons)):
         hi = min(n, lo + block_persons)
         tables = {}
@@ -165,7 +164,7 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator
         frames = {r: None if t is None else retype(t.set_column(t.schema.get_field_index(ROW), ROW,
                                                                 pc.subtract(t.column(ROW), lo)).to_pandas(), r)
                   for r, t in tables.items() if r != "bef"}
-        groups = dream_rows(pf, lo, hi, names, codes)
+        groups = store.groups(lo, hi, codes, use)
         block_pnr = np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object)
         dream = DreamData(block_pnr, tuple(use), groups, {}, {})
         panel = read_panel_rows(panel_path, lo, hi, arrays)
