@@ -1,17 +1,19 @@
-"""normalise_dream in its own process, for normalise(workers > 1): the job (extract, code
-table, output path) pickled on stdin, DREAM's QC facts pickled on stdout; a failure exits 1."""
+"""normalise_dream, then the registers of normalise.SECOND_PROCESS, in a process of their own,
+for normalise(workers > 1): the job (extract, code table, output folder) pickled on stdin, the
+QC facts (DREAM's, the others' by name) pickled on stdout; a failure exits 1."""
 
 import pickle
 import sys
+import time
 
-from sibeval.extract.normalise import normalise_dream
+from sibeval.extract.normalise import SECOND_PROCESS, _other_registers, normalise_dream
 
 
 def main() -> None:
     ex, codes, out = pickle.load(sys.stdin.buffer)
-    facts = normalise_dream(ex, codes, out)
-    del facts["index"]
-    sys.stdout.buffer.write(pickle.dumps(facts))
+    facts = normalise_dream(ex, codes, out / "dream.parquet")
+    others = _other_registers(ex, out, facts.pop("index"), time.perf_counter(), keep=SECOND_PROCESS)
+    sys.stdout.buffer.write(pickle.dumps((facts, others)))
 
 
 if __name__ == "__main__":
