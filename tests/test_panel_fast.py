@@ -1,8 +1,7 @@
 """The panel's fast paths give what the plain ones give.
 
-month_groups' table of week patterns against the pairwise majority; the writer's byte-built
-string columns and background thread against a file written from `Panel.to_frame` by
-pandas' conversion, one row group at a time.
+month_groups' table of week patterns against the pairwise majority; the writer's
+per-person binary rows, read back whole, by persons and by rows, against the panel written.
 """
 
 import numpy as np
@@ -10,8 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from sibeval.errors import SibevalError
 from sibeval.extract.panel import Panel, _majority, month_groups
-from sibeval.extract.panel_io import PanelWriter, _repeat_each, read_panel, write_panel
+from sibeval.extract.panel_io import ARRAYS, PanelWriter, read_panel, read_panel_rows, write_panel
 
 
 @pytest.mark.parametrize("G", [1, 3, 16, 40])
@@ -36,17 +36,6 @@ def test_month_groups_with_a_negative_id_and_a_month_without_weeks():
     np.testing.assert_array_equal(groups, [[-1, -1, 0], [3, -1, 1]])
 
 
-@pytest.mark.parametrize("values", [["a1", "b2", "c3"], ["a", "bbb", None], ["ÆØÅ", "x"], [], ["", ""]])
-@pytest.mark.parametrize("tile", [False, True])
-def test_repeat_each_is_take(values, tile):
-    arr = pa.array(["pad", *values], type=pa.large_string()).slice(1)
-    n, M = len(values), 4
-    order = np.tile(np.arange(n), M) if tile else np.repeat(np.arange(n), M)
-    out = _repeat_each(arr, M, tile=tile)
-    out.validate(full=True)
-    assert out.equals(arr.take(pa.array(order, type=pa.int64())))
-
-
 def _panel(pnr, M=5, seed=0):
     rng = np.random.default_rng(seed)
     n = len(pnr)
@@ -57,28 +46,56 @@ def _panel(pnr, M=5, seed=0):
                  dead=rng.random((n, M)) < 0.1, groups=("a", "b", "c", "none"))
 
 
-def _plain(panel, path, per_group):
-    """The file written from pandas' frame, one row group per `per_group` persons."""
-    schema = PanelWriter(path, panel.months, panel.covered, panel.groups, len(panel.pnr), per_group).schema
-    M = len(panel.months)
-    frame = panel.to_frame()
-    with pq.ParquetWriter(path, schema, write_statistics=["pnr"]) as w:
-        for lo in range(0, len(panel.pnr), per_group):
-            part = frame.iloc[lo * M:(lo + per_group) * M]
-            w.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False),
-                          row_group_size=len(part))
+def _same(a: Panel, b: Panel, arrays=tuple(ARRAYS)) -> None:
+    assert list(a.pnr) == list(b.pnr)
+    np.testing.assert_array_equal(a.months, b.months)
+    np.testing.assert_array_equal(a.covered, b.covered)
+    assert a.groups == b.groups
+    for f in arrays:
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype and x.shape == y.shape, f
+        np.testing.assert_array_equal(np.ascontiguousarray(x).view(np.uint8), np.ascontiguousarray(y).view(np.uint8))
+        assert x.flags.writeable, f
 
 
-@pytest.mark.parametrize("pnr", [[f"{i:010d}" for i in range(23)],
-                                 [f"{i:010d}" for i in range(22)] + ["ÆØÅ-1"]])
-def test_panel_writer_is_the_plain_file(pnr, tmp_path):
-    panel = _panel(pnr)
-    write_panel(panel, tmp_path / "fast.parquet", persons_per_group=4)
-    _plain(panel, tmp_path / "plain.parquet", 4)
-    assert (tmp_path / "fast.parquet").read_bytes() == (tmp_path / "plain.parquet").read_bytes()
-    back = read_panel(tmp_path / "fast.parquet", arrays=("loen",))
-    np.testing.assert_array_equal(back.loen, panel.loen)
-    assert list(back.pnr) == pnr
+@pytest.mark.parametrize("n,M,per_group", [(23, 5, 4), (8, 1, 4), (20, 108, 10), (0, 3, 4), (1, 2, 4)])
+def test_panel_file_gives_back_every_array_by_person_by_rows_and_in_blocks(n, M, per_group, tmp_path):
+    pnr = [f"{i:010d}" for i in range(n - 1)] + (["ÆØÅ-1"] if n else [])
+    panel = _panel(pnr, M=M, seed=n)
+    special = [-0.0, np.inf, 1e-300, 2.5e12, np.nan]
+    panel.loen[:len(special), 0] = special[:n]          # kept bit for bit
+    write_panel(panel, tmp_path / "whole.parquet", persons_per_group=per_group)
+    _same(read_panel(tmp_path / "whole.parquet"), panel)
+    meta = pq.read_schema(tmp_path / "whole.parquet")
+    assert meta.names == ["pnr", *ARRAYS.values()]
+    assert pq.ParquetFile(tmp_path / "whole.parquet").metadata.num_rows == n      # a row per person
+    # in blocks of whole row groups: the same bytes
+    with PanelWriter(tmp_path / "blocks.parquet", panel.months, panel.covered, panel.groups, n, per_group) as w:
+        for lo in range(0, n, 2 * per_group):
+            w.write(_rows(panel, lo, min(n, lo + 2 * per_group)))
+    assert (tmp_path / "blocks.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    for lo, hi in ((0, n), (n // 3, n - n // 4), (n, n)):
+        _same(read_panel_rows(tmp_path / "whole.parquet", lo, hi, arrays=("group", "dead")),
+              _rows(panel, lo, hi), arrays=("group", "dead"))
+    some = [pnr[i] for i in (n - 1, 0, n // 2)] if n else []
+    sub = read_panel(tmp_path / "whole.parquet", arrays=("loen", "resident"), pnr=[*some, "nobody"])
+    rows = sorted({pnr.index(p) for p in some})                    # in file order
+    _same(sub, _rows(panel, rows), arrays=("loen", "resident"))
+    assert sub.group is None and sub.timer is None
+
+
+def _rows(panel: Panel, lo, hi=None) -> Panel:
+    pick = slice(lo, hi) if hi is not None else lo
+    return Panel(pnr=np.asarray(panel.pnr)[pick], months=panel.months, covered=panel.covered,
+                 **{a: getattr(panel, a)[pick] for a in ARRAYS}, groups=panel.groups)
+
+
+def test_a_panel_file_of_the_older_layout_is_refused_with_the_fix(tmp_path):
+    panel = _panel(["a", "b"])
+    pa_table = pa.Table.from_pandas(panel.to_frame(), preserve_index=False)
+    pq.write_table(pa_table, tmp_path / "old.parquet")
+    with pytest.raises(SibevalError, match="older version of the workflow. Fix: delete it"):
+        read_panel(tmp_path / "old.parquet")
 
 
 def test_panel_writer_raises_the_writers_error(tmp_path, monkeypatch):

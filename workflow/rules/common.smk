@@ -13,6 +13,8 @@ if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
 from sibeval.config import config_hash, load_yaml, overlapping_cohorts, overridden, validate  # noqa: E402
 from sibeval.demo.profiles import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
+from sibeval.extract.dream_store import LAYOUT as DREAM_LAYOUT  # noqa: E402
+from sibeval.extract.panel_io import LAYOUT as PANEL_LAYOUT  # noqa: E402
 from sibeval.outcomes.lasting import check_publishable  # noqa: E402
 from sibeval.publish import catalogue as TABLES  # noqa: E402
 

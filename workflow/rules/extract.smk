@@ -34,6 +34,7 @@ rule normalise_extract:
         checksums="results/extracts/interim/{extract}/checksums.csv",
     params:
         run=rule_params(codes=True, extract="raw"),
+        layout=DREAM_LAYOUT,   # a file of an older layout is made again
     log:
         "results/extracts/interim/logs/{extract}/normalise_extract.log",
     benchmark:
@@ -82,6 +83,7 @@ rule build_panel:
         "results/extracts/interim/{extract}/panel.parquet",
     params:
         run=rule_params(codes=True, extract=True),
+        layout=PANEL_LAYOUT,   # a file of an older layout is made again
     log:
         "results/extracts/interim/logs/{extract}/build_panel.log",
     benchmark:

@@ -24,6 +24,7 @@ from sibeval.extract.readers import DreamData, check_unknown_codes, dictionary_i
 from sibeval.extract.timegrid import parse_week_column
 
 META = b"sibeval.dream"
+LAYOUT = "codes"          # the rule's params carry it: a file of an older layout is made again
 WEEKS = "weeks"
 _EMPTY = None            # code 0: an empty week (null in the delivery)
 
@@ -76,7 +77,7 @@ class DreamWriter:
         if self._writer is None:
             return
         self._writer.add_key_value_metadata(
-            {META: json.dumps({"weeks": self.names, "codes": self.codes, "width": self.width})})
+            {META: json.dumps({"layout": LAYOUT, "weeks": self.names, "codes": self.codes, "width": self.width})})
         self._writer.close()
         self._writer = None
 
@@ -87,7 +88,9 @@ class DreamStore:
     def __init__(self, path):
         self.path = path
         self.pf = pq.ParquetFile(path)
-        meta = json.loads((self.pf.metadata.metadata or {}).get(META, b"null")) or _not_normalised(path)
+        meta = json.loads((self.pf.metadata.metadata or {}).get(META, b"{}"))
+        if meta.get("layout") != LAYOUT:
+            _not_normalised(path)
         self.names: list[str] = meta["weeks"]
         self.weeks: list[tuple[int, int]] = [parse_week_column(c) for c in self.names]
         self.codes: list[str | None] = meta["codes"]
