@@ -390,11 +390,21 @@ def _month_text(raw):
     ek.to_parquet(raw / "eindkomst.parquet", index=False)
 
 
+def _lpr_date(raw):
+    lpr = pd.read_parquet(raw / "lpr.parquet")
+    lpr["dato"] = lpr["dato"].astype(str)
+    lpr.loc[lpr.index[-1], "dato"] = "2021-02-30"
+    lpr.to_parquet(raw / "lpr.parquet", index=False)
+
+
 @pytest.mark.parametrize("faults,second", [
     ((_bad_code,), True),                   # DREAM's error from the second process, redone here
     ((_bad_code, _bef_twice), True),        # both wrong: DREAM's error first, as in one process
     ((_bef_twice,), True),
     ((_month_text,), True),
+    ((_lpr_date,), True),                   # a register of the second process, after DREAM
+    ((_lpr_date, _month_text), True),       # eIndkomst's error first, as in one process
+    ((_lpr_date, _bad_code), True),         # DREAM's error first
     ((_dream_twice,), False),               # duplicate persons: DREAM first, in this process
 ])
 def test_normalise_with_a_second_process_stops_with_the_same_error(base, codes, tmp_path, monkeypatch,

@@ -317,8 +317,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
 
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
-    `workers` > 1 and DREAM in Parquet, DREAM and then bef are normalised in a second process
-    while this one does the other registers; the files, the summary and every error are the same.
+    `workers` > 1 and DREAM in Parquet, DREAM and then the optional registers are normalised
+    in a second process while this one does bef and eIndkomst; the files, the summary and every error are the same.
     """
     out_dir = Path(out_dir)
     tmp = out_dir.parent / f".{out_dir.name}.tmp"
@@ -332,26 +332,31 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
             _log_dream(dream, t0)
             others = _other_registers(ex, tmp, dream.pop("index"), t0)
         else:
-            # DREAM and then bef in the second process, the other registers here (their times
-            # at 10^6 persons: 9 + 5 s against 1 + 9 + 2 s)
+            # DREAM and then the optional registers in the second process, bef and eIndkomst
+            # here (their CPU at 10^6 persons: 13 + 2.5 s against 1 + 5 + 10 s)
             with _DreamProcess(ex, codes, tmp) as worker:
                 try:
                     others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS), None
                 except Exception as e:          # noqa: BLE001 - raised after DREAM's own error, if any
                     others, failed = None, e
                 result = worker.result()
-            if result is None:     # the worker failed: its registers again here, for their errors
+            if result is None:     # the worker failed: DREAM again here, for its error
                 dream = normalise_dream(ex, codes, tmp / "dream.parquet")
-                mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS)
+                dream_index = dream.pop("index")
                 log.warning("the second process for DREAM stopped (exit code %s); DREAM was normalised "
                             "in this process instead", worker.proc.returncode)
             else:
                 dream, mine = result
-                for name, facts in mine.items():
-                    log.info("%s: %d rows (second process; %.1f s)", name, facts["rows"], time.perf_counter() - t0)
             _log_dream(dream, t0)
-            if failed is not None:
+            if failed is not None:      # an error of this process's registers comes before the worker's
                 raise failed
+            if result is None:
+                mine = _other_registers(ex, tmp, dream_index, t0, keep=SECOND_PROCESS)
+            else:
+                for name, facts in mine.items():
+                    if facts is not None:
+                        log.info("%s: %d rows (second process; %.1f s)", name, facts["rows"],
+                                 time.perf_counter() - t0)
             others = {name: (mine | others)[name] for name in ("bef", "eindkomst", *OPTIONAL)}
         summary = _summary(dream, others)
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
@@ -368,7 +373,7 @@ def _log_dream(d: dict, t0: float) -> None:
     log.info("dream: %d persons x %d weeks (%.1f s)", d["persons"], len(d["weeks"]), time.perf_counter() - t0)
 
 
-SECOND_PROCESS = ("bef",)        # normalised after DREAM in its process
+SECOND_PROCESS = OPTIONAL        # normalised after DREAM in its process
 
 
 def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None) -> dict:
