@@ -738,8 +738,10 @@ class Extract:
             for code, n in zip([""] + dictionary, bc):
                 if n:
                     counts[code] = counts.get(code, 0) + int(n)
-            for u in unknown:
-                unknown_total[u] = unknown_total.get(u, 0) + int(bc[dictionary.index(u) + 1])
+            unknown_here = set(unknown)     # every entry counted: ' 777' and '777' are both '777'
+            for code, m in zip(dictionary, bc[1:]):
+                if m and code in unknown_here:
+                    unknown_total[code] = unknown_total.get(code, 0) + int(m)
         unknown_total = {k: v for k, v in unknown_total.items() if v}
         check_unknown_codes(f, unknown_total, codes)
         return DreamData(pnr, tuple(use), groups, counts, unknown_total)
