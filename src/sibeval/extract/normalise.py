@@ -318,7 +318,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
     `workers` > 1 and DREAM in Parquet, DREAM and then the optional registers are normalised
-    in a second process while this one does bef and eIndkomst; the files, the summary and every error are the same.
+    in a second process while this one does bef and eIndkomst; the files, the summary and
+    every error are the same.
     """
     out_dir = Path(out_dir)
     tmp = out_dir.parent / f".{out_dir.name}.tmp"
@@ -442,9 +443,8 @@ _WORKER = ["-m", "sibeval.extract.dream_worker"]
 class _DreamProcess:
     """normalise_dream and the registers of SECOND_PROCESS in a child Python (`python -m
     sibeval.extract.dream_worker`): the job is pickled to its stdin, the QC facts come back
-    on its stdout. A fresh interpreter, not a
-    fork: Arrow's threads make forking unsafe. Its stderr is dropped (a failure is redone in
-    this process, whose error is the one reported)."""
+    on its stdout. A fresh interpreter, not a fork: Arrow's threads make forking unsafe. Its
+    stderr is dropped (a failure is redone in this process, whose error is the one reported)."""
 
     def __init__(self, ex: Extract, codes: CodeTable, out: Path):
         """`out`: the folder DREAM and the registers of SECOND_PROCESS are written to."""
