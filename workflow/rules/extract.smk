@@ -91,7 +91,7 @@ rule build_panel:
     priority: 10   # the longest path goes through it: first, before the small rules that are also ready
     threads: 1
     resources:
-        mem_mb=mem_mb(1500, 100),   # bounded: 1.1 GiB at 10^6, 1.2 GiB at 6x10^6 persons
+        mem_mb=mem_mb(1500, 100),   # bounded: 0.7 GiB at 10^6 and at 6x10^6 persons (bench/README.md, fifth round)
         runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"

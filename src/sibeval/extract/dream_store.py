@@ -54,8 +54,9 @@ class DreamWriter:
         weeks = pa.FixedSizeBinaryArray.from_buffers(pa.binary(W * self.width), n, [None, pa.py_buffer(data)])
         table = pa.table({"pnr": pnr, WEEKS: weeks})
         if self._writer is None:
+            # no dictionaries: a pnr is in one row, and a person's weeks rarely repeat another's
             self._writer = pq.ParquetWriter(self.path, table.schema, write_statistics=["pnr"],
-                                            use_dictionary=["pnr"])
+                                            use_dictionary=False)
         self._writer.write_table(table)
 
     def _numbers(self, values: list) -> np.ndarray:
