@@ -825,6 +825,12 @@ def test_the_readers_audit_passes_on_every_workbook_figure_and_sentence_in_both_
                 figs, book = tmp_path / cohort / lang, tmp_path / cohort / f"tables.{lang}.xlsx"
                 prov = provenance(cfg, {"extract_dir": "data/raw", "config_hash": "0"}, text["checksums"], "0")
                 note = render_note(load_tables(paths), cfg | {"language": lang}, labels, prov, figs)
+                # note_in_language draws the PNG only (it embeds them): the same note
+                png_only = tmp_path / cohort / f"{lang}.png_only"
+                assert render_note(load_tables(paths), cfg | {"language": lang}, labels, prov, png_only,
+                                   formats=("png",)) == note
+                assert not list(png_only.glob("*.svg")) and len(list(png_only.glob("*.png"))) == len(
+                    list(figs.glob("*.png")))
                 write_workbook(book, load_tables(paths), prov, cat, cfg["title"], 5, lb,
                                pd.Timestamp("2023-11-14").to_pydatetime())
             if (report / f"effect_note.{lang}.html").exists():

@@ -21,10 +21,11 @@ plt.rcParams.update(
 GREYS = ("0.15", "0.55", "0.85")
 
 
-def save(fig, stem) -> list[str]:
-    """Write `stem`.png and `stem`.svg (deterministic metadata) and close the figure."""
+def save(fig, stem, formats=("png", "svg")) -> list[str]:
+    """Write `stem`.png and `stem`.svg (or the `formats` given; deterministic metadata) and
+    close the figure."""
     out = []
-    for ext in ("png", "svg"):
+    for ext in formats:
         path = f"{stem}.{ext}"
         meta = {"Software": None} if ext == "png" else {"Date": None, "Creator": None}
         fig.savefig(path, dpi=150, bbox_inches="tight", metadata=meta)

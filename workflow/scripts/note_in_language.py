@@ -26,7 +26,7 @@ def main(smk):
     tables = load_tables({k: v for k, v in smk.input.items() if k != "checksums"})
     prov = provenance(c, p, pd.read_csv(smk.input.checksums, dtype=str), __version__)
     with tempfile.TemporaryDirectory() as figures:
-        doc = render_note(tables, c, p["labels"], prov, Path(figures))
+        doc = render_note(tables, c, p["labels"], prov, Path(figures), formats=("png",))   # SVG unused
     with atomic_path(smk.output[0]) as tmp:
         Path(tmp).write_text(doc, encoding="utf-8")
     log.info("note (%s): %s (%d KiB)", lang, smk.output[0], len(doc) // 1024)

@@ -114,10 +114,12 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render_note(tables: dict, cohort: dict, labels: dict, provenance: dict, fig_dir) -> str:
-    """The effect note (one self-contained HTML file); figures are drawn into `fig_dir`."""
+def render_note(tables: dict, cohort: dict, labels: dict, provenance: dict, fig_dir,
+                formats=("png", "svg")) -> str:
+    """The effect note (one self-contained HTML file); figures are drawn into `fig_dir` (PNG
+    and SVG, or the `formats` given; the note embeds the PNG)."""
     b = NoteBuilder(tables, cohort, labels)
-    figs = b.figures(fig_dir)
+    figs = b.figures(fig_dir, formats)
     return environment().get_template("note.html.j2").render(**b.context(figs, provenance))
 
 

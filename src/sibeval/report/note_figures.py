@@ -27,8 +27,9 @@ class NoteFigures(PersistenceSection):
     """The figures of the note."""
 
     # ---------- figures ----------
-    def figures(self, out_dir) -> dict[str, Figure]:
-        """Draw every figure of the note from the published tables into `out_dir` (PNG + SVG)."""
+    def figures(self, out_dir, formats=("png", "svg")) -> dict[str, Figure]:
+        """Draw every figure of the note from the published tables into `out_dir` (PNG + SVG,
+        or the `formats` given: the note embeds the PNG)."""
         from sibeval.report import figures as fg
 
         out_dir = Path(out_dir)
@@ -37,7 +38,7 @@ class NoteFigures(PersistenceSection):
         figs = {}
 
         def save(key, fig, caption, footnote=""):
-            write_figure(fig, out_dir / key)
+            write_figure(fig, out_dir / key, formats)
             figs[key] = Figure(key, caption, str(out_dir / f"{key}.png"), footnote)
 
         t1 = self.t["table1"]
