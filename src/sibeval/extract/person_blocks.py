@@ -76,9 +76,11 @@ def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out:
                 k = int(block[a])
                 if k not in writers:
                     # no dictionary for the row column: its encoder's table (a value per person)
-                    # stayed with each of the open writers, 300 MB over bef's 61 blocks
+                    # stayed with each of the open writers, 300 MB over bef's 61 blocks; no
+                    # statistics (a block is read whole), LZ4 (as the normalised registers)
                     writers[k] = pq.ParquetWriter(out / f"{k}.parquet", t.schema,
-                                                  use_dictionary=[c for c in t.column_names if c != ROW])
+                                                  use_dictionary=[c for c in t.column_names if c != ROW],
+                                                  write_statistics=False, compression="lz4")
                 writers[k].write_table(t.slice(a, b - a))
             del t, rows, keep, block, order
             pa.default_memory_pool().release_unused()      # (it runs beside build_panel)
