@@ -41,6 +41,7 @@ class DreamWriter:
         self.codes: list[str | None] = [_EMPTY]
         self._number: dict[str, int] = {}
         self._dtype = np.dtype(np.uint8 if width == 1 else "<u2")
+        self._per_number = np.zeros(0, dtype=np.int64)
         self._writer = None
 
     def write(self, pnr: pa.Array, week_cols: list[pa.DictionaryArray]) -> None:
@@ -49,7 +50,10 @@ class DreamWriter:
         for j, col in enumerate(week_cols):
             k = len(col.dictionary)
             numbers = np.append(self._numbers(col.dictionary.to_pylist()), 0).astype(self._dtype)
-            matrix[j] = numbers[dictionary_indices(col, k)]
+            matrix[j] = numbers[dictionary_indices(col, k)]       # an empty week (null): 0
+        per_number = np.bincount(matrix.ravel(), minlength=len(self.codes))
+        self._per_number = np.r_[self._per_number, np.zeros(len(per_number) - len(self._per_number), np.int64)]
+        self._per_number += per_number
         data = np.ascontiguousarray(matrix.T)
         weeks = pa.FixedSizeBinaryArray.from_buffers(pa.binary(W * self.width), n, [None, pa.py_buffer(data)])
         table = pa.table({"pnr": pnr, WEEKS: weeks})
@@ -58,6 +62,15 @@ class DreamWriter:
             self._writer = pq.ParquetWriter(self.path, table.schema, write_statistics=["pnr"],
                                             use_dictionary=False)
         self._writer.write_table(table)
+
+    def counts(self) -> dict[str, int]:
+        """Person-weeks per code written so far (an empty week counts as '', as a blank code)."""
+        out: dict[str, int] = {}
+        for code, m in zip(self.codes, self._per_number):
+            if m:
+                key = "" if code is None else code
+                out[key] = out.get(key, 0) + int(m)
+        return out
 
     def _numbers(self, values: list) -> np.ndarray:
         out = np.empty(len(values), dtype=np.int64)

@@ -123,7 +123,6 @@ def _normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int, 
     weeks = check_weeks(f, names)
     by_week = {parse_week_column(n): n for n in names if n != "pnr"}
     cols = ["pnr"] + [by_week[w] for w in weeks]
-    counts: dict[str, int] = {}
     seen: list[pa.Array] = []
     writer = DreamWriter(out, [week_column(y, w) for y, w in weeks], width)
     n_rows = 0
@@ -136,12 +135,11 @@ def _normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int, 
             week_cols = [_code_column(raw.column(c)) for c in cols[1:]]
             del raw
             seen.append(pnr)
-            for col in week_cols:
-                _add_counts(counts, col)
             writer.write(pnr, week_cols)
             n_rows += len(pnr)
     finally:
         writer.close()
+    counts = writer.counts()
     if n_rows == 0:
         raise ExtractError(f, "the file has no rows", n=0)
     index = PersonIndex(pa.chunked_array(seen, type=pa.string()))
@@ -155,16 +153,6 @@ def _normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int, 
     check_unknown_codes(f, unknown_counts, codes)
     return {"persons": index.n, "weeks": weeks, "code_counts": counts, "unknown_counts": unknown_counts,
             "index": index}
-
-
-def _add_counts(counts: dict, col: pa.DictionaryArray) -> None:
-    """Add a week column's person-weeks per code to `counts` (an empty week counts as '')."""
-    dictionary = ["" if d is None else str(d) for d in col.dictionary.to_pylist()]
-    k = len(dictionary)
-    n = np.bincount(dictionary_indices(col, k), minlength=k + 1)
-    for code, m in zip([""] + dictionary, [n[k], *n[:k]]):
-        if m:
-            counts[code] = counts.get(code, 0) + int(m)
 
 
 class _Persons:
