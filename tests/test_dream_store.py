@@ -90,3 +90,37 @@ def test_a_week_column_of_numbers_is_read_as_its_code_text(tmp_path, codes):
     raw = write_extract(tmp_path / "ex", dream=dream)
     normalise_dream(Extract(raw), codes, tmp_path / "dream.parquet")
     _same(DreamStore(tmp_path / "dream.parquet").data(codes), Extract(raw).dream(codes))
+
+
+def test_more_codes_than_two_bytes_hold_stop_with_an_error_naming_the_file(tmp_path):
+    lenient = CodeTable.from_config({"groups": {"ledig": ["130"], "none": [""]}, "unknown_codes": "none",
+                                     "classification": {}})
+    n = 70_000
+    dream = pd.DataFrame({"pnr": [f"{i:07d}" for i in range(n)], "y_2002": [f"{i:06d}" for i in range(n)]})
+    raw = write_extract(tmp_path / "ex", dream=dream)
+    with pytest.raises(ExtractError) as e:
+        normalise_dream(Extract(raw), lenient, tmp_path / "dream.parquet")
+    assert "ex/dream.parquet" in str(e.value) and "more than 65,535 distinct codes" in str(e.value)
+    assert "'065535'" in str(e.value) and "Fix:" in str(e.value)
+
+
+@pytest.mark.parametrize("blank", [False, True])
+def test_an_empty_week_is_no_code_where_the_table_does_not_map_blank(tmp_path, blank):
+    """Without '' in the table an empty week is still `none` and no unknown code; a blank
+    code ('   ') is the code '', unknown there: both readings and the QC facts agree."""
+    strict = CodeTable.from_config({"groups": {"ledig": ["130"], "none": ["121"]}, "unknown_codes": "error",
+                                    "classification": {}})
+    rows = {"A": {(2020, 2): "130"}, "B": {(2020, 3): "121", (2020, 4): "   " if blank else None}}
+    raw = write_extract(tmp_path / "ex", dream=dream_frame(rows, years=(2020, 2020)))
+    if not blank:
+        facts = normalise_dream(Extract(raw), strict, tmp_path / "dream.parquet")
+        assert facts["unknown_counts"] == {}
+        _same(DreamStore(tmp_path / "dream.parquet").data(strict), Extract(raw).dream(strict))
+        return
+    errors = []
+    for read in (lambda: normalise_dream(Extract(raw), strict, tmp_path / "dream.parquet"),
+                 lambda: Extract(raw).dream(strict)):
+        with pytest.raises(ExtractError) as e:
+            read()
+        errors.append(str(e.value))
+    assert errors[0] == errors[1] and "'' (1 person-weeks)" in errors[0]

@@ -65,12 +65,11 @@ class DreamWriter:
 
     def counts(self) -> dict[str, int]:
         """Person-weeks per code written so far (an empty week counts as '', as a blank code)."""
-        out: dict[str, int] = {}
-        for code, m in zip(self.codes, self._per_number):
-            if m:
-                key = "" if code is None else code
-                out[key] = out.get(key, 0) + int(m)
-        return out
+        return code_counts(self.codes, self._per_number)
+
+    def unknown(self, table: CodeTable) -> dict[str, int]:
+        """Person-weeks per code written so far that `table` does not know."""
+        return unknown_counts(self.codes, self._per_number, table)
 
     def _numbers(self, values: list) -> np.ndarray:
         out = np.empty(len(values), dtype=np.int64)
@@ -82,7 +81,7 @@ class DreamWriter:
             if number is None:
                 number = self._number[v] = len(self.codes)
                 if number >= 1 << (8 * self.width):
-                    raise TooManyCodes(number)
+                    raise TooManyCodes(number, self.codes[-3:] + [v])
                 self.codes.append(v)
             out[i] = number
         return out
@@ -146,18 +145,31 @@ class DreamStore:
         if weeks is not None:
             numbers = numbers[:, [self.weeks.index(w) for w in use]]
         per_code = np.bincount(numbers.ravel(), minlength=len(self.codes))
-        counts: dict[str, int] = {}
-        for code, m in zip(self.codes, per_code):
-            if m:
-                key = "" if code is None else code
-                counts[key] = counts.get(key, 0) + int(m)
-        unknown_counts: dict[str, int] = {}
-        for code, m in zip(self.codes[1:], per_code[1:]):
-            if m and codes.lookup([code])[1]:
-                unknown_counts[code.strip()] = unknown_counts.get(code.strip(), 0) + int(m)
-        check_unknown_codes(self.path, unknown_counts, codes)
+        unknown = unknown_counts(self.codes, per_code, codes)
+        check_unknown_codes(self.path, unknown, codes)
         pnr = np.asarray(self.pnr().to_numpy(zero_copy_only=False), dtype=object)
-        return DreamData(pnr, tuple(use), self.group_table(codes)[numbers], counts, unknown_counts)
+        return DreamData(pnr, tuple(use), self.group_table(codes)[numbers], code_counts(self.codes, per_code),
+                         unknown)
+
+
+def code_counts(codes: list, per_number) -> dict[str, int]:
+    """Person-weeks per code from the count of each code number (empty weeks under '')."""
+    out: dict[str, int] = {}
+    for code, m in zip(codes, per_number):
+        if m:
+            key = "" if code is None else code
+            out[key] = out.get(key, 0) + int(m)
+    return out
+
+
+def unknown_counts(codes: list, per_number, table: CodeTable) -> dict[str, int]:
+    """Person-weeks per code that `table` does not know; an empty week is no code (a blank
+    code is the code '', unknown unless the table maps it)."""
+    out: dict[str, int] = {}
+    for code, m in zip(codes[1:], per_number[1:]):
+        if m and table.lookup([code])[1]:
+            out[code.strip()] = out.get(code.strip(), 0) + int(m)
+    return out
 
 
 def _not_normalised(path):

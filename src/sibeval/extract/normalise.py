@@ -113,7 +113,12 @@ def normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int = 
     try:
         return _normalise_dream(ex, codes, out, chunk_rows, width=1)
     except TooManyCodes:          # over 255 distinct codes: two bytes a week
-        return _normalise_dream(ex, codes, out, chunk_rows, width=2)
+        try:
+            return _normalise_dream(ex, codes, out, chunk_rows, width=2)
+        except TooManyCodes as e:
+            raise ExtractError(ex.file("dream"), f"more than 65,535 distinct codes in the week columns "
+                               f"(e.g. {', '.join(repr(c) for c in e.args[1])})", column="y_*",
+                               fix="the week columns must hold benefit codes; check the delivery") from None
 
 
 def _normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int, width: int) -> dict:
@@ -148,8 +153,7 @@ def _normalise_dream(ex: Extract, codes: CodeTable, out: Path, chunk_rows: int, 
     if dup.any():
         raise ExtractError(f, "duplicate pnr (one row per person expected)", column="pnr",
                            n=index.distinct_duplicates(), examples=file_rows(f, np.flatnonzero(dup)))
-    _, unknown = codes.lookup(list(counts))
-    unknown_counts = {u: counts[u] for u in unknown if counts.get(u)}
+    unknown_counts = writer.unknown(codes)      # an empty week is no code, known or not
     check_unknown_codes(f, unknown_counts, codes)
     return {"persons": index.n, "weeks": weeks, "code_counts": counts, "unknown_counts": unknown_counts,
             "index": index}
@@ -334,8 +338,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
             if result is None:     # the worker failed: DREAM again here, for its error
                 dream = normalise_dream(ex, codes, tmp / "dream.parquet")
                 dream_index = dream.pop("index")
-                log.warning("the second process for DREAM stopped (exit code %s); DREAM was normalised "
-                            "in this process instead", worker.proc.returncode)
+                log.warning("the second process stopped (exit code %s); DREAM and its registers were "
+                            "normalised in this process instead", worker.proc.returncode)
             else:
                 dream, mine = result
             _log_dream(dream, t0)

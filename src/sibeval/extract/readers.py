@@ -756,7 +756,9 @@ def week_group_ids(col, codes: CodeTable):
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     if not pa.types.is_dictionary(col.type):
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_null(col.type)):
+        if pa.types.is_null(col.type):      # a week empty for everyone: nulls, not a blank code
+            col = col.cast(pa.string())
+        elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             col = codes_as_text(col)
         col = col.dictionary_encode()
     dictionary = ["" if d is None else str(d).strip() for d in col.dictionary.to_pylist()]
