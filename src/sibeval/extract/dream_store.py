@@ -51,9 +51,9 @@ class DreamWriter:
             k = len(col.dictionary)
             numbers = np.append(self._numbers(col.dictionary.to_pylist()), 0).astype(self._dtype)
             matrix[j] = numbers[dictionary_indices(col, k)]       # an empty week (null): 0
-        per_number = np.bincount(matrix.ravel(), minlength=len(self.codes))
-        self._per_number = np.r_[self._per_number, np.zeros(len(per_number) - len(self._per_number), np.int64)]
-        self._per_number += per_number
+        self._per_number = np.r_[self._per_number, np.zeros(len(self.codes) - len(self._per_number), np.int64)]
+        for row in matrix:        # week by week: bincount makes an 8-byte index of its input
+            self._per_number += np.bincount(row, minlength=len(self.codes))
         data = np.ascontiguousarray(matrix.T)
         weeks = pa.FixedSizeBinaryArray.from_buffers(pa.binary(W * self.width), n, [None, pa.py_buffer(data)])
         table = pa.table({"pnr": pnr, WEEKS: weeks})
@@ -144,7 +144,7 @@ class DreamStore:
         numbers = self.numbers(0, self.n)
         if weeks is not None:
             numbers = numbers[:, [self.weeks.index(w) for w in use]]
-        per_code = np.bincount(numbers.ravel(), minlength=len(self.codes))
+        per_code = sum(np.bincount(col, minlength=len(self.codes)) for col in numbers.T)
         unknown = unknown_counts(self.codes, per_code, codes)
         check_unknown_codes(self.path, unknown, codes)
         pnr = np.asarray(self.pnr().to_numpy(zero_copy_only=False), dtype=object)
