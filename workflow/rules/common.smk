@@ -262,6 +262,14 @@ def measured_decay_input(wildcards):
     return {"decay": TABLES.path(table, wildcards.cohort)} if TABLES.enabled(table, COHORTS[wildcards.cohort]) else {}
 
 
+def own_language_note(wildcards):
+    """In the cohort's own language the report's effect_note.html is the note (byte for byte):
+    note_in_language copies it rather than render it again."""
+    if wildcards.lang == COHORTS[wildcards.cohort]["language"]:
+        return {"own_language": f"results/{wildcards.cohort}/report/effect_note.html"}
+    return {}
+
+
 def published_tables(wildcards):
     """The published tables (name -> CSV path) after disclosure control: the ONLY input of
     the note, the workbook, the figures and the index. A suppressed cell holds its marker

@@ -41,9 +41,11 @@ rule report:
 
 rule note_in_language:
     """The effect note in one of the cohort's `languages` (effect_note.<lang>.html), from the
-    same published tables as the report; its figures are embedded, so nothing else is written."""
+    same published tables as the report; its figures are embedded, so nothing else is written.
+    In the cohort's own language it is the report's effect_note.html, copied."""
     input:
         unpack(published_tables),
+        unpack(own_language_note),
         checksums="results/{cohort}/published/checksums.csv",
     output:
         report(
