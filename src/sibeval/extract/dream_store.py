@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from sibeval.errors import SibevalError
 from sibeval.extract.codes import CodeTable
-from sibeval.extract.panel_io import read_rows
+from sibeval.extract.panel_io import binary_rows, read_rows
 from sibeval.extract.readers import DreamData, check_unknown_codes, dictionary_indices
 from sibeval.extract.timegrid import parse_week_column
 
@@ -40,7 +40,7 @@ class DreamWriter:
         self.path, self.names, self.width = path, list(week_names), width
         self.codes: list[str | None] = [_EMPTY]
         self._number: dict[str, int] = {}
-        self._dtype = np.dtype(np.uint8 if width == 1 else "<u2")
+        self._dtype = _number_dtype(width)
         self._per_number = np.zeros(0, dtype=np.int64)
         self._writer = None
 
@@ -52,8 +52,7 @@ class DreamWriter:
             numbers = np.append(self._numbers(col.dictionary.to_pylist()), 0).astype(self._dtype)
             matrix[j] = numbers[dictionary_indices(col, k)]       # an empty week (null): 0
         self._per_number = np.r_[self._per_number, np.zeros(len(self.codes) - len(self._per_number), np.int64)]
-        for row in matrix:        # week by week: bincount makes an 8-byte index of its input
-            self._per_number += np.bincount(row, minlength=len(self.codes))
+        self._per_number += _per_number(matrix, len(self.codes))
         data = np.ascontiguousarray(matrix.T)
         weeks = pa.FixedSizeBinaryArray.from_buffers(pa.binary(W * self.width), n, [None, pa.py_buffer(data)])
         table = pa.table({"pnr": pnr, WEEKS: weeks})
@@ -116,11 +115,8 @@ class DreamStore:
 
     def numbers(self, lo: int, hi: int) -> np.ndarray:
         """Code numbers of persons lo..hi: an array (persons, weeks) indexing `codes`."""
-        col = read_rows(self.pf, lo, hi, [WEEKS]).column(0).combine_chunks()
-        dtype = np.dtype(np.uint8 if self.width == 1 else "<u2")
-        W = len(self.names)
-        data = np.frombuffer(col.buffers()[1], dtype=dtype)
-        return data[col.offset * W:(col.offset + len(col)) * W].reshape(len(col), W)
+        return binary_rows(read_rows(self.pf, lo, hi, [WEEKS]).column(0), _number_dtype(self.width),
+                           len(self.names))
 
     def group_table(self, codes: CodeTable) -> np.ndarray:
         """The group id of each code number (an empty week is `none`, as in the delivery)."""
@@ -144,12 +140,25 @@ class DreamStore:
         numbers = self.numbers(0, self.n)
         if weeks is not None:
             numbers = numbers[:, [self.weeks.index(w) for w in use]]
-        per_code = sum(np.bincount(col, minlength=len(self.codes)) for col in numbers.T)
+        per_code = _per_number(numbers.T, len(self.codes))
         unknown = unknown_counts(self.codes, per_code, codes)
         check_unknown_codes(self.path, unknown, codes)
         pnr = np.asarray(self.pnr().to_numpy(zero_copy_only=False), dtype=object)
         return DreamData(pnr, tuple(use), self.group_table(codes)[numbers], code_counts(self.codes, per_code),
                          unknown)
+
+
+def _number_dtype(width: int) -> np.dtype:
+    return np.dtype(np.uint8 if width == 1 else "<u2")
+
+
+def _per_number(by_week, k: int) -> np.ndarray:
+    """How often each of the `k` code numbers occurs in an array of weeks (one week a row);
+    week by week, as bincount makes an 8-byte index of its input."""
+    out = np.zeros(k, dtype=np.int64)
+    for week in by_week:
+        out += np.bincount(week, minlength=k)
+    return out
 
 
 def code_counts(codes: list, per_number) -> dict[str, int]:
@@ -165,9 +174,10 @@ def code_counts(codes: list, per_number) -> dict[str, int]:
 def unknown_counts(codes: list, per_number, table: CodeTable) -> dict[str, int]:
     """Person-weeks per code that `table` does not know; an empty week is no code (a blank
     code is the code '', unknown unless the table maps it)."""
+    unknown = set(table.lookup(codes[1:])[1])
     out: dict[str, int] = {}
     for code, m in zip(codes[1:], per_number[1:]):
-        if m and table.lookup([code])[1]:
+        if m and code.strip() in unknown:
             out[code.strip()] = out.get(code.strip(), 0) + int(m)
     return out
 

@@ -352,7 +352,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
                     if facts is not None:
                         log.info("%s: %d rows (second process; %.1f s)", name, facts["rows"],
                                  time.perf_counter() - t0)
-            others = {name: (mine | others)[name] for name in ("bef", "eindkomst", *OPTIONAL)}
+            both = mine | others
+            others = {name: both[name] for name in ("bef", "eindkomst", *OPTIONAL)}
         summary = _summary(dream, others)
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
         checksums(ex.path).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")

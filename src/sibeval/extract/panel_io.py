@@ -192,15 +192,23 @@ def _open(path) -> pq.ParquetFile:
     return pq.ParquetFile(path)
 
 
+def binary_rows(col, dtype, k: int) -> np.ndarray:
+    """A column of fixed-width binary values, each `k` values of `dtype`, as a (rows, k) array:
+    a read-only view of Arrow's memory when the column is one chunk, else one copy."""
+    dtype = np.dtype(dtype)
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    width = k * dtype.itemsize
+    parts = [np.frombuffer(c.buffers()[1], dtype=np.uint8)[c.offset * width:(c.offset + len(c)) * width]
+             .view(dtype).reshape(len(c), k) for c in chunks if len(c) and k]
+    if not parts:
+        return np.zeros((len(col), k), dtype=dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def _matrix(col, a: str, M: int) -> np.ndarray:
-    """A column of fixed-width binary values as the (persons, months) array (a copy)."""
-    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    n, dtype = len(col), DTYPES[a]
-    if n == 0 or M == 0:
-        return np.zeros((n, M), dtype=dtype)
-    data = np.frombuffer(col.buffers()[1], dtype=np.uint8)
-    width = M * dtype.itemsize
-    return data[col.offset * width:(col.offset + n) * width].view(dtype).reshape(n, M).copy()
+    """A column of fixed-width binary values as the (persons, months) array (writable)."""
+    out = binary_rows(col, DTYPES[a], M)
+    return out if out.flags.owndata else out.copy()
 
 
 def _panel(t: pa.Table, arrays, meta: dict, M: int) -> Panel:
