@@ -1,6 +1,6 @@
 """Time a cohort's disclosure protection from its interim tables and dump what it hides.
 
-    python bench/protect_timing.py COHORT_YAML RESULTS_DIR OUT
+    python bench/protect_timing.py COHORT_YAML RESULTS_DIR OUT [THREADS]
 
 Runs the publish rule's protection (`Boundary.protect`) on RESULTS_DIR/interim/tables and the
 extract's checksums, counts the HiGHS solves, and writes OUT.hidden.json and OUT.audit.csv:
@@ -21,7 +21,7 @@ from sibeval.publish import ledger
 from sibeval.publish.boundary import Boundary, tables_to_publish
 
 
-def main(cohort_yaml: str, results: str, out: str) -> None:
+def main(cohort_yaml: str, results: str, out: str, threads: str = "1") -> None:
     res = Path(results)
     schema = Path(sibeval.__file__).resolve().parents[2] / "workflow" / "schemas" / "cohort.schema.yaml"
     c = validate(load_yaml(cohort_yaml), load_yaml(schema), cohort_yaml)
@@ -38,14 +38,15 @@ def main(cohort_yaml: str, results: str, out: str) -> None:
 
     ledger._solve = counted
     t = time.perf_counter()
-    p = boundary.protect()
+    p = boundary.protect(threads=int(threads))
     seconds = time.perf_counter() - t
     p.audit.to_csv(f"{out}.audit.csv", index=False)
     Path(f"{out}.hidden.json").write_text(json.dumps(p.hidden, indent=0))
-    print(f"{sibeval.__file__}: protect() {seconds:.1f} s, {solves[0]} solves, {len(p.hidden)} cells hidden")
+    print(f"{sibeval.__file__}: protect() on {threads} threads {seconds:.1f} s, {solves[0]} solves, "
+          f"{len(p.hidden)} cells hidden")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         raise SystemExit(__doc__)
     main(*sys.argv[1:])

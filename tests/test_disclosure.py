@@ -137,14 +137,14 @@ def test_a_numerically_hard_attacker_problem_is_retried_until_highs_solves_it():
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from sibeval.publish.ledger import _solve
+    from sibeval.publish.ledger import _solve_all
 
     p = json.loads((Path(__file__).parent / "fixtures" / "highs_status4.json").read_text())
     cons = [LinearConstraint(np.array(p["A"]), np.array(p["lb"]), np.array(p["ub"]))]
     bounds = Bounds(np.array(p["bounds_lb"]), np.array(p["bounds_ub"]))
     c, integ = np.array(p["c"]), np.array(p["integrality"])
     assert milp(c, constraints=cons, integrality=integ, bounds=bounds).status == 4      # the failure itself
-    r = _solve(c, cons, integ, bounds)
+    r = _solve_all([(c, cons, integ, bounds)])[0]
     assert r.status == 0 and abs(-r.fun - 2.0) < 1e-4          # the largest value the attacker can derive
 
 
@@ -157,13 +157,13 @@ def test_an_attacker_problem_that_highs_presolve_calls_infeasible_is_solved_with
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from sibeval.publish.ledger import _solve
+    from sibeval.publish.ledger import _solve_all
 
     p = np.load(Path(__file__).parent / "fixtures" / "highs_presolve_infeasible.npz")
     cons = [LinearConstraint(p["A"], p["lo"], p["hi"])]
     bounds = Bounds(p["lb"], p["ub"])
     assert milp(p["c"], constraints=cons, integrality=p["integrality"], bounds=bounds).status == 2   # the failure
-    r = _solve(p["c"], cons, p["integrality"], bounds)
+    r = _solve_all([(p["c"], cons, p["integrality"], bounds)])[0]
     assert r.status == 0 and abs(r.fun - 3.0) < 1e-6
 
 

@@ -103,6 +103,21 @@ def test_the_shortcuts_choose_the_cells_the_plain_search_chooses(seed, monkeypat
     assert fast.safe
 
 
+@pytest.mark.parametrize("seed", range(16))
+def test_threads_and_highs_heuristics_change_nothing_the_search_chooses(seed, monkeypatch):
+    """The attacker's problems solved two at a time (`solver_threads`), and solved with
+    HiGHS's feasibility jump heuristic (left out for speed), hide the same cells with the
+    same audit as one at a time without it."""
+    one = protect(_cohort_like(seed))
+    with L.solver_threads(2):
+        two = protect(_cohort_like(seed))
+    monkeypatch.setattr(L, "HIGHS", {"time_limit": L.MIP_SECONDS})
+    jump = protect(_cohort_like(seed))
+    for other in (two, jump):
+        assert other.hidden == one.hidden
+        assert other.audit.equals(one.audit)
+
+
 def test_the_generated_ledgers_reach_every_branch_of_the_search(monkeypatch):
     """The comparison above means something only if the generated ledgers need complementary
     cells, pairs and the widest-cell fallback."""

@@ -14,7 +14,7 @@ rule publish:
         "results/{cohort}/interim/logs/publish.log",
     benchmark:
         "benchmarks/{cohort}/publish.tsv"
-    threads: 1
+    threads: 2   # the attacker's problems solved side by side (the same cells hidden with one)
     resources:
         mem_mb=mem_mb(1000, 0),
         runtime=runtime(10, 0),

@@ -23,7 +23,7 @@ def main(smk):
     tables = {name: pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str if name == "checksums" else None)
               for name, path in smk.input.items()}
     tb = Boundary(tables_to_publish(tables, c), c["disclosure"], c["matching"]["replace"])
-    protection = tb.protect()
+    protection = tb.protect(threads=smk.threads)
     a = protection.audit
     log.info("disclosure: %d small cells, %d complementary cells, all protected: %s",
              int((a.rule == "primary").sum()), int((a.rule == "complementary").sum()), protection.safe)

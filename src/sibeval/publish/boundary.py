@@ -19,7 +19,7 @@ from sibeval.publish.cells import FORMULA_START, as_number
 from sibeval.publish.family import Context
 from sibeval.publish.flows import Flows
 from sibeval.publish.hours import HoursWage
-from sibeval.publish.ledger import REFINED, Protection, audit, protect
+from sibeval.publish.ledger import REFINED, Protection, audit, protect, search, solver_threads
 from sibeval.publish.matching import Matching
 from sibeval.publish.outcomes import OutcomeTables
 from sibeval.publish.progression import EMPTY, Progression
@@ -60,8 +60,11 @@ class Boundary:
     def public(self) -> dict:
         return self.ctx.public
 
-    def protect(self) -> Protection:
-        return protect_refined(self.ctx, self.families)
+    def protect(self, threads: int = 1) -> Protection:
+        """The protection of every table, its attacker's problems solved on `threads` threads
+        (the same cells hidden and the same audit with any number)."""
+        with solver_threads(threads):
+            return protect_refined(self.ctx, self.families)
 
     def publish(self, p: Protection) -> dict[str, pd.DataFrame]:
         """The published tables: same columns as the analysis tables, hidden cells as markers;
@@ -87,17 +90,17 @@ def protect_refined(ctx: Context, families, rounds: int = 4) -> Protection:
     that protection (`Family.refine`) and audit again; while that finds a leak, protect again
     with them. Refinements are redone for each protection."""
     led = ctx.led
-    p = protect(led)
     if not led.quantities:              # nothing counted (e.g. a QC table alone)
-        return p
+        return protect(led)
+    hidden = search(led)                # audited below, with the refinements
     for _ in range(rounds):
         led.bounds = [b for b in led.bounds if not b[3].startswith(REFINED)]
         for f in families:
-            f.refine(ctx, p.hidden)
-        a = audit(led, p.hidden)
+            f.refine(ctx, hidden)
+        a = audit(led, hidden)
         if bool(a.loc[a.rule == "primary", "protected"].all()):
-            return Protection(p.hidden, a)
-        p = protect(led)
+            return Protection(hidden, a)
+        hidden = search(led)
     raise SibevalError("disclosure: the published precision keeps revealing small cells after "
                        f"{rounds} rounds of protection; nothing was published")
 

@@ -18,6 +18,8 @@ marker range is [w_min, (min_cell - 1) * w_max] for the control weights' range.
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,6 +205,7 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
     members: dict = {}
     for k in sorted(variables):
         members.setdefault(comp[k], []).append(k)
+    todo = []
     for t in targets:
         vs = members[comp[t]]
         # the problem is set by the component's cells and how each is hidden: the repair's
@@ -217,40 +220,46 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
         idx, cons, integrality, bounds, used = problem
         if relaxed:
             integrality = np.zeros_like(integrality)
-        used = list(used)
-        ends = []
         for sign in (1.0, -1.0):
             c = np.zeros(len(vs))
             c[idx[t]] = sign
-            r = _solve(c, cons, integrality, bounds)
-            if r.status == 1 and markers_only:
-                # the pattern's interval may only be wider than the attacker's best (it is what
-                # the markers alone allow): past the time limit, the linear relaxation's is
-                r = _solve(c, cons, np.zeros_like(integrality), bounds)
-            elif r.status == 1 and r.x is not None:
-                # the attacker's interval may only be narrower: past the time limit, the best
-                # value found (a value the published numbers allow) stands for its end, or a
-                # value of an earlier solution that fits, if further out (as the search saw it)
-                used.append("time limit: the best value found")
-                end = sign * float(c @ r.x)
-                if "points" in cache and not (markers_only or relaxed):
-                    found = cache["points"].inner(hidden, t)
-                    end = min(end, found[0]) if sign > 0 else max(end, found[1])
-                ends.append(end)
-                continue
-            elif r.status == 1:
-                raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' found no value within "
-                                   f"{MIP_SECONDS:g} s; nothing was published. Fix: leave out the trajectory "
-                                   "(trajectory.publish: false) or merge small categories")
-            if r.status == 0:
-                v = sign * r.fun
-                ends.append(np.inf if v >= _big(led) / 2 else v)
-                if not (markers_only or relaxed or r.get("loose")) and "points" in cache:
-                    cache["points"].add(vs, r.x)
-            else:
-                raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' has no "
-                                   f"solution ({r.message}); the published relations are inconsistent")
-        out[t] = cache[key] = (ends[0], ends[1], "; ".join(sorted(set(used))) or "marker only")
+            todo.append((t, key, vs, sign, used, (c, cons, integrality, bounds)))
+    def end(t, vs, sign, used, task, r) -> float:
+        c, cons, integrality, bounds = task
+        if r.status == 1 and markers_only:
+            # the pattern's interval may only be wider than the attacker's best (it is what
+            # the markers alone allow): past the time limit, the linear relaxation's is
+            r = _solve_all([(c, cons, np.zeros_like(integrality), bounds)])[0]
+        elif r.status == 1 and r.x is not None:
+            # the attacker's interval may only be narrower: past the time limit, the best
+            # value found (a value the published numbers allow) stands for its end, or a
+            # value of an earlier solution that fits, if further out (as the search saw it)
+            used.append("time limit: the best value found")
+            found = sign * float(c @ r.x)
+            if "points" in cache and not (markers_only or relaxed):
+                inner = cache["points"].inner(hidden, t)
+                found = min(found, inner[0]) if sign > 0 else max(found, inner[1])
+            return found
+        elif r.status == 1:
+            raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' found no value within "
+                               f"{MIP_SECONDS:g} s; nothing was published. Fix: leave out the trajectory "
+                               "(trajectory.publish: false) or merge small categories")
+        if r.status != 0:
+            raise SibevalError(f"disclosure audit: the attacker's problem for '{t}' has no "
+                               f"solution ({r.message}); the published relations are inconsistent")
+        if not (markers_only or relaxed or r.get("loose")) and "points" in cache:
+            cache["points"].add(vs, r.x)
+        v = sign * r.fun
+        return np.inf if v >= _big(led) / 2 else v
+
+    # every problem first (both ends of every target, side by side on the solver's threads),
+    # then their answers in the order of one thread
+    got: dict = {}
+    for (t, key, vs, sign, used, task), r in zip(todo, _solve_all([d[-1] for d in todo])):
+        ends, used = got.setdefault(key, ([], list(used)))
+        ends.append(end(t, vs, sign, used, task, r))
+        if sign < 0:
+            out[t] = cache[key] = (ends[0], ends[1], "; ".join(sorted(set(used))) or "marker only")
     return out
 
 
@@ -353,22 +362,53 @@ _CACHE: dict[int, dict] = {}
 MIP_SECONDS = 10.0
 
 
+def _solve_all(tasks: list) -> list:
+    """`_solve` of each (c, constraints, integrality, bounds), on the solver's threads when
+    `solver_threads` set more than one (HiGHS releases the GIL): the answers are the same."""
+    with warnings.catch_warnings():     # scipy passes HiGHS's own options on, with a warning
+        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+        if _THREADS["pool"] is None or len(tasks) < 2:
+            return [_solve(*t) for t in tasks]
+        return list(_THREADS["pool"].map(lambda t: _solve(*t), tasks))
+
+
+_THREADS: dict = {"pool": None}
+
+
+@contextmanager
+def solver_threads(n: int):
+    """Solve the attacker's problems on `n` threads inside this block (1: in this thread)."""
+    if n <= 1 or _THREADS["pool"] is not None:
+        yield
+        return
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="highs") as pool:
+        _THREADS["pool"] = pool
+        try:
+            yield
+        finally:
+            _THREADS["pool"] = None
+
+
+# HiGHS's feasibility jump heuristic took two thirds of the time of the attacker's problems,
+# which its presolve and first LP settle (5.6 of 8.1 ms, bench/README.md): the optimum is the
+# same without it
+HIGHS = {"time_limit": MIP_SECONDS, "mip_heuristic_run_feasibility_jump": False}
+
+
 def _solve(c, cons, integrality, bounds):
     """HiGHS, retried without presolve if it reports a numerical failure or infeasibility, and
     then with a MIP feasibility tolerance of 1e-5 (HiGHS's default 1e-6 fails on repeated
     equalities held to TOL; 1e-5 changes no whole count). The true counts satisfy every
     relation (checked when it is added) and every marker, so the problem is never infeasible:
     HiGHS's presolve has called a feasible problem of weighted controls infeasible (scenario
-    302, tests/fixtures/highs_presolve_infeasible.npz); without presolve it solves."""
-    r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options={"time_limit": MIP_SECONDS})
+    302, tests/fixtures/highs_presolve_infeasible.npz); without presolve it solves. Call it
+    through `_solve_all`, which quiets scipy's warning about HiGHS's options."""
+    r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=HIGHS)
     for options in ({"presolve": False}, {"presolve": False, "mip_feasibility_tolerance": 1e-5}):
         if r.status not in (2, 4):
             break
-        with warnings.catch_warnings():     # scipy passes the HiGHS option on, with a warning
-            warnings.simplefilter("ignore", RuntimeWarning)
-            r = milp(c, constraints=cons, integrality=integrality, bounds=bounds,
-                     options={**options, "time_limit": MIP_SECONDS})
-            r["loose"] = "mip_feasibility_tolerance" in options    # its solution is not kept as a proof
+        r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options={**HIGHS, **options})
+        r["loose"] = "mip_feasibility_tolerance" in options    # its solution is not kept as a proof
     return r
 
 
@@ -466,14 +506,31 @@ def protect(led: Ledger, tries: int = 25) -> Protection:
     a final audit checks everything again."""
     if not led.quantities:                 # nothing counted (e.g. the QC tables alone)
         return Protection({}, pd.DataFrame(columns=AUDIT_COLUMNS))
+    with _search_session(led):
+        hidden = _search(led, tries)
+        final = audit(led, hidden)         # in the session: the search solved most of it
+    if not final.loc[final.rule == "primary", "protected"].all():
+        raise SibevalError("disclosure: complementary suppression left a small cell unprotected; nothing was published")
+    return Protection(hidden, final)
+
+
+def search(led: Ledger, tries: int = 25) -> dict:
+    """The cells `protect` hides (key -> "primary" | "complementary"), without its final
+    audit: for a caller that audits them under more relations (`boundary.protect_refined`)."""
+    with _search_session(led):
+        return _search(led, tries)
+
+
+@contextmanager
+def _search_session(led: Ledger):
     _CACHE[id(led)] = {"points": _Points(led)}
     try:
-        return _protect(led, tries)
+        yield
     finally:
         _CACHE.pop(id(led), None)
 
 
-def _protect(led: Ledger, tries: int) -> Protection:
+def _search(led: Ledger, tries: int) -> dict:
     hidden = {k: "primary" for k, q in led.quantities.items() if q.shown and led.small(q)}
     degree = {k: 0 for k in led.quantities}
     for terms, _ in led.links():
@@ -491,11 +548,7 @@ def _protect(led: Ledger, tries: int) -> Protection:
                     "it; nothing was published. Fix: merge small categories or leave the table out")
             for pick in _repair(led, hidden, leak, cands, degree, tries):
                 hidden[pick] = "complementary"
-    hidden = _prune(led, hidden)
-    final = audit(led, hidden)
-    if not final.loc[final.rule == "primary", "protected"].all():
-        raise SibevalError("disclosure: complementary suppression left a small cell unprotected; nothing was published")
-    return Protection(dict(sorted(hidden.items())), final)
+    return dict(sorted(_prune(led, hidden).items()))
 
 
 def _all_safe(led: Ledger, hidden: dict) -> bool:
