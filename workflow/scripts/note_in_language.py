@@ -11,12 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 from sibeval import __version__
 from sibeval.adapters import atomic_path, context, run, standalone
-from sibeval.report.base import load_tables, provenance
-from sibeval.report.note import render_note
 
 log = logging.getLogger("sibeval")
 
@@ -28,6 +24,12 @@ def main(smk):
             shutil.copyfile(smk.input.own_language, tmp)
         log.info("note (%s): %s, the report's note", lang, smk.output[0])
         return
+    # imported here: the copy above needs none of it (matplotlib, scipy and pandas: 0.8 s)
+    import pandas as pd
+
+    from sibeval.report.base import load_tables, provenance
+    from sibeval.report.note import render_note
+
     ctx = context(smk)
     p = ctx.params
     c = ctx.cohort | {"language": lang}

@@ -106,10 +106,20 @@ def _tail_probability(mask: np.ndarray, n1: int, n2: int, pi: np.ndarray) -> np.
     return np.einsum("ig,ig->g", b1, mask.astype(float) @ b2)
 
 
+@lru_cache(maxsize=64)
+def _binomial_on_grid(n: int, grid: int) -> np.ndarray:
+    """P(X = i) for X ~ Bin(n, pi) at every pi of the grid, shape (n + 1, grid + 1): the same
+    for every table of a group size (the outcomes, months and placebo tests of a cohort)."""
+    out = stats.binom.pmf(np.arange(n + 1)[:, None], n, np.linspace(0.0, 1.0, grid + 1)[None, :])
+    out.flags.writeable = False
+    return out
+
+
 def _sup(mask: np.ndarray, n1: int, n2: int, grid: int) -> tuple[float, float]:
     """Supremum over pi of the tail probability and where it is attained."""
     pi = np.linspace(0.0, 1.0, grid + 1)
-    f = _tail_probability(mask, n1, n2, pi)
+    # _tail_probability on the grid, its binomial probabilities computed once
+    f = np.einsum("ig,ig->g", _binomial_on_grid(n1, grid), mask.astype(float) @ _binomial_on_grid(n2, grid))
     best_p, best_pi = float(f.max()), float(pi[f.argmax()])
     if best_p >= 1 - 1e-12:
         return 1.0, best_pi
