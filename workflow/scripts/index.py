@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from sibeval.adapters import atomic_path, run, standalone
-from sibeval.report.note import render_index
+from sibeval.report.index_page import render_index
 
 
 def main(smk):

@@ -122,7 +122,7 @@ def regression_difference(y, treated, weights, clusters, alpha: float = 0.05,
             if np.ptp(cov[keep, j]) > 0:
                 cols.append(cov[:, j])
                 used.append(name)
-    from statsmodels.regression.linear_model import WLS    # here: 0.6 s to import, for this alone
+    from statsmodels.regression.linear_model import WLS  # here: 0.6 s to import, for this alone
     from statsmodels.tools.tools import add_constant
 
     X = add_constant(np.column_stack(cols), has_constant="add")

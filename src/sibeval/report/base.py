@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
 import pandas as pd
 
 from sibeval.errors import SibevalError
@@ -215,3 +216,15 @@ class NoteBase:
 
     def alpha_text(self) -> str:
         return self.f.pct(self.alpha, 0 if round(100 * self.alpha, 6).is_integer() else 1)
+
+
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of the note's and the index's templates."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )

@@ -1,4 +1,5 @@
-"""The effect note, its figures and the cohort index, built from the published tables only.
+"""The effect note and its figures, built from the published tables only (the cohort index:
+:mod:`sibeval.report.index_page`).
 
 `sibeval.report.base.load_tables` reads the published CSVs; everything else takes DataFrames.
 The note's parts are one module each (sentences, note_tables, note_figures, payment); this
@@ -9,14 +10,10 @@ config/labels.yaml, layout from the Jinja2 templates in ``sibeval/report/templat
 
 from __future__ import annotations
 
-import jinja2
-
 from sibeval import __version__
 from sibeval.outcomes.status import HEADLINE_ORDER
 from sibeval.publish.cells import as_number
-from sibeval.report.base import TEMPLATES, Labels, Table, is_true, run_date
-from sibeval.report.catalogue import Catalogue
-from sibeval.report.formatting import Formatter
+from sibeval.report.base import Table, environment, is_true
 from sibeval.report.note_figures import NoteFigures
 from sibeval.report.note_tables import NoteTables
 from sibeval.report.payment import PaymentSection
@@ -103,17 +100,6 @@ class NoteBuilder(Sentences, NoteTables, NoteFigures, PaymentSection):
         }
 
 
-def environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
 def render_note(tables: dict, cohort: dict, labels: dict, provenance: dict, fig_dir,
                 formats=("png", "svg")) -> str:
     """The effect note (one self-contained HTML file); figures are drawn into `fig_dir` (PNG
@@ -148,54 +134,3 @@ def cohort_summary(tables: dict, cohort: dict, labels: dict) -> dict:
         "effects": heads,
         "languages": list(cohort.get("languages") or []),
     }
-
-
-def render_index(summaries: list[dict], lang: str, labels: dict, note_links: dict,
-                 language_links: dict | None = None) -> str:
-    """results/index.html over the cohorts' summaries, in `lang`; `language_links`: cohort ->
-    [(language, link)] of its notes in more languages."""
-    cat, f, lb = Catalogue(lang), Formatter(lang), Labels(labels, lang)
-    rows = []
-    for s in summaries:
-        cells = []
-        for h in HEADLINE_ORDER:
-            e = s["effects"].get(h)
-            if not e:
-                cells.append(None)
-                continue
-            cells.append(
-                {
-                    "shares": f"{f.pct(e['share_participants'], e.get('digits_participants', 0))} vs "
-                              f"{f.pct(e['share_controls'], e.get('digits_controls', 0))}",
-                    "diff": f"{f.pp(e['estimate'], 0, signed=True)} pp "
-                    f"({f.pp(e['ci_low'], 0)} {cat('common.to')} {f.pp(e['ci_high'], 0)})",
-                    "sig": cat("index.significant" if e["significant"] else "index.not_significant"),
-                }
-            )
-        rows.append(
-            {
-                "title": s["title"],
-                "name": s["name"],
-                "link": note_links[s["name"]],
-                "languages": [(cat(f"index.language_names.{code}"), href)
-                              for code, href in (language_links or {}).get(s["name"], [])],
-                "n": f.int(s["n_participants"]),
-                "follow_up": cat("index.follow_up", months=s["follow_up"]),
-                "cells": cells,
-            }
-        )
-    months = sorted({s["follow_up"] for s in summaries})
-    months_text = cat("index.follow_up", months=months[0]) if len(months) == 1 else cat("index.varies")
-    return (
-        environment()
-        .get_template("index.html.j2")
-        .render(
-            lang=lang,
-            cat=cat,
-            rows=rows,
-            heads=[lb.status(h) for h in HEADLINE_ORDER],
-            legend=cat("index.legend", months_text=months_text),
-            version=__version__,
-            date=run_date(),
-        )
-    )
