@@ -311,9 +311,9 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
 
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
-    `workers` > 1 and DREAM in Parquet, DREAM and then the optional registers are normalised
-    in a second process while this one does bef and eIndkomst; the files, the summary and
-    every error are the same.
+    `workers` > 1 and DREAM in Parquet, DREAM, bef and the optional registers are normalised
+    in a second process while this one does eIndkomst; the files, the summary and every error
+    are the same.
     """
     out_dir = Path(out_dir)
     tmp = out_dir.parent / f".{out_dir.name}.tmp"
@@ -327,33 +327,37 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
             _log_dream(dream, t0)
             others = _other_registers(ex, tmp, dream.pop("index"), t0)
         else:
-            # DREAM and then the optional registers in the second process, bef and eIndkomst
-            # here (their CPU at 10^6 persons: 13 + 2.5 s against 1 + 5 + 10 s)
+            # DREAM, bef and the optional registers in the second process, eIndkomst here
+            # (their CPU at 10^6 persons: 5 + 5 + 2.5 s against 1 + 10 s)
             with _DreamProcess(ex, codes, tmp) as worker:
                 try:
                     others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS), None
-                except Exception as e:          # noqa: BLE001 - raised after DREAM's own error, if any
+                except Exception as e:          # noqa: BLE001 - raised in the order of one process
                     others, failed = None, e
                 result = worker.result()
-            if result is None:     # the worker failed: DREAM again here, for its error
+            if result is None:     # the worker failed: its registers again here, for their errors
                 dream = normalise_dream(ex, codes, tmp / "dream.parquet")
-                dream_index = dream.pop("index")
                 log.warning("the second process stopped (exit code %s); DREAM and its registers were "
                             "normalised in this process instead", worker.proc.returncode)
+                _log_dream(dream, t0)
+                # one process's order: the second process's registers before this one's, this
+                # one's error, then the rest (this process's registers are consecutive in it)
+                mine = _other_registers(ex, tmp, dream["index"], t0, keep=FIRST_IN_SECOND)
+                if failed is not None:
+                    raise failed
+                mine |= _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS,
+                                         skip=FIRST_IN_SECOND)
             else:
                 dream, mine = result
-            _log_dream(dream, t0)
-            if failed is not None:      # an error of this process's registers comes before the worker's
-                raise failed
-            if result is None:
-                mine = _other_registers(ex, tmp, dream_index, t0, keep=SECOND_PROCESS)
-            else:
+                _log_dream(dream, t0)
+                if failed is not None:
+                    raise failed
                 for name, facts in mine.items():
                     if facts is not None:
                         log.info("%s: %d rows (second process; %.1f s)", name, facts["rows"],
                                  time.perf_counter() - t0)
             both = mine | others
-            others = {name: both[name] for name in ("bef", "eindkomst", *OPTIONAL)}
+            others = {name: both[name] for name in AFTER_DREAM}
         summary = _summary(dream, others)
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
         checksums(ex.path).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
@@ -369,14 +373,17 @@ def _log_dream(d: dict, t0: float) -> None:
     log.info("dream: %d persons x %d weeks (%.1f s)", d["persons"], len(d["weeks"]), time.perf_counter() - t0)
 
 
-SECOND_PROCESS = OPTIONAL        # normalised after DREAM in its process
+AFTER_DREAM = ("bef", "eindkomst", *OPTIONAL)   # in this order in one process
+SECOND_PROCESS = ("bef", *OPTIONAL)             # normalised after DREAM in its process
+# the second process's registers that one process normalises before this process's first
+FIRST_IN_SECOND = AFTER_DREAM[:min(AFTER_DREAM.index(n) for n in AFTER_DREAM if n not in SECOND_PROCESS)]
 
 
 def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None) -> dict:
     """The registers but DREAM (those of `keep`, if given, less those of `skip`), normalised
     into `tmp`: their QC facts by name (None: not delivered)."""
     out = {}
-    for name in ("bef", "eindkomst", *OPTIONAL):
+    for name in AFTER_DREAM:
         if name in skip or (keep is not None and name not in keep):
             continue
         out[name] = facts = normalise_chunked(ex, name, tmp / f"{name}.parquet", index, SPANS[name])
