@@ -311,9 +311,9 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
 
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
-    `workers` > 1 and DREAM in Parquet, DREAM, bef and the optional registers are normalised
-    in a second process while this one does eIndkomst; the files, the summary and every error
-    are the same.
+    `workers` > 1 and DREAM in Parquet, DREAM and then the optional registers are normalised
+    in a second process while this one does bef and eIndkomst; the files, the summary and
+    every error are the same.
     """
     out_dir = Path(out_dir)
     tmp = out_dir.parent / f".{out_dir.name}.tmp"
@@ -327,8 +327,9 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
             _log_dream(dream, t0)
             others = _other_registers(ex, tmp, dream.pop("index"), t0)
         else:
-            # DREAM, bef and the optional registers in the second process, eIndkomst here
-            # (their CPU at 10^6 persons: 5 + 5 + 2.5 s against 1 + 10 s)
+            # DREAM and then the optional registers in the second process, bef and eIndkomst
+            # here (at 10^6 persons in one process: DREAM 11.8 s, the optional registers 1.9 s,
+            # bef 5.0 s, eIndkomst 8.9 s; bef in the second process made it the long one)
             with _DreamProcess(ex, codes, tmp) as worker:
                 try:
                     others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS), None
@@ -374,7 +375,7 @@ def _log_dream(d: dict, t0: float) -> None:
 
 
 AFTER_DREAM = ("bef", "eindkomst", *OPTIONAL)   # in this order in one process
-SECOND_PROCESS = ("bef", *OPTIONAL)             # normalised after DREAM in its process
+SECOND_PROCESS = OPTIONAL                       # normalised after DREAM in its process
 # the second process's registers that one process normalises before this process's first
 FIRST_IN_SECOND = AFTER_DREAM[:min(AFTER_DREAM.index(n) for n in AFTER_DREAM if n not in SECOND_PROCESS)]
 
