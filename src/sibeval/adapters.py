@@ -3,6 +3,7 @@ library itself never imports Snakemake)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -70,6 +71,8 @@ def run(smk, main) -> None:
     logging.basicConfig(level=logging.WARNING, handlers=handlers, force=True)
     log.setLevel(logging.INFO)  # our messages; libraries stay at WARNING
     see = f"; log: {log_file}" if log_file else ""
+    # what the imports made lives to the end: the collector's full passes need not walk it
+    gc.freeze()
     try:
         main(smk)
     except SibevalError as exc:
