@@ -15,12 +15,14 @@ if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
 #   fresh pages for the next: the loops over blocks of persons allocate arrays of the same
 #   sizes again and again (at 10^6 persons 2 of build_panel's 4.5 s of system time). Freed
 #   memory is kept for reuse instead (the peak is the same: a process's largest block).
-# - Arrow allocates from that same malloc: its bundled mimalloc zeroed pages anew for every
-#   row group (raw DREAM at 10^6: 9.6 s of CPU to read, 7.3 s this way, and 0.2 GB less).
+# - Arrow allocates with jemalloc (in Arrow's Linux builds; others keep their default): its
+#   bundled mimalloc zeroed pages anew for every row group (raw DREAM at 10^6: 9.6 s of CPU
+#   to read, 7.5 s with jemalloc, and 0.2 GB less; glibc's malloc, kept as above, grew
+#   normalise_extract at 6x10^6 persons to 1.9 GB).
 # - BLAS on one thread: every rule declares one (publish's second solves its own problems),
 #   and the numbers do not depend on the machine's cores.
 for _var, _value in {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 32),
-                     "ARROW_DEFAULT_MEMORY_POOL": "system",
+                     "ARROW_DEFAULT_MEMORY_POOL": "jemalloc",
                      "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}.items():
     os.environ.setdefault(_var, _value)
 from sibeval.config import config_hash, load_yaml, overlapping_cohorts, overridden, validate  # noqa: E402

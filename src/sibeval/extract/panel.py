@@ -94,20 +94,24 @@ def month_groups(weekly: np.ndarray, week_months: np.ndarray):
     """
     months = np.arange(week_months.min(), week_months.max() + 1)
     n = weekly.shape[0]
-    out = np.empty((n, len(months)), dtype=np.int8)
+    # week by week and month by month in memory: a month's weeks are then whole rows, not
+    # columns strided across every person's weeks (3 times faster at 10^5 persons)
+    by_week = np.ascontiguousarray(weekly.T)
+    out = np.empty((len(months), n), dtype=np.int8)
     nweeks = np.zeros(len(months), dtype=int)
     G = int(weekly.max()) + 1 if weekly.size and weekly.min() >= 0 else 0
     for j, m in enumerate(months):
         cols = np.flatnonzero(week_months == m)
         nweeks[j] = cols.size
         if cols.size == 0:
-            out[:, j] = -1
+            out[j] = -1
         # every pattern of the month's weeks looked up, when the table (built once per process,
         # 0.3 s for 16 groups and 5 weeks) is small beside the persons it serves
         elif G and G ** cols.size <= min(_MAX_TABLE, 16 * n):
-            out[:, j] = _majority_table(G, cols.size)[_pattern_index(weekly[:, cols], G)]
+            out[j] = _majority_table(G, cols.size)[_pattern_index(by_week[cols], G)]
         else:
-            out[:, j] = _majority(weekly[:, cols])
+            out[j] = _majority(by_week[cols].T)
+    out = np.ascontiguousarray(out.T)
     return months, out, nweeks
 
 
@@ -122,11 +126,11 @@ def _majority_table(G: int, w: int) -> np.ndarray:
     return _majority(np.stack([(code // G ** a) % G for a in range(w)], axis=1).astype(np.int8))
 
 
-def _pattern_index(sub: np.ndarray, G: int) -> np.ndarray:
-    """Each row's pattern number over the columns of `sub` (ids below G)."""
-    idx = np.zeros(sub.shape[0], dtype=np.int32)
-    for a in range(sub.shape[1]):
-        idx += sub[:, a].astype(np.int32) * np.int32(G ** a)
+def _pattern_index(weeks: np.ndarray, G: int) -> np.ndarray:
+    """Each person's pattern number over the rows of `weeks` (weeks x persons, ids below G)."""
+    idx = np.zeros(weeks.shape[1], dtype=np.int32)
+    for a in range(weeks.shape[0]):
+        idx += weeks[a].astype(np.int32) * np.int32(G ** a)
     return idx
 
 
@@ -198,14 +202,16 @@ def wage_cells(rows: np.ndarray, maaned, months: np.ndarray) -> tuple[np.ndarray
     return rows[ok] * M + mo[ok], ok
 
 
-def add_sums(total: np.ndarray, flat: np.ndarray, weights: np.ndarray) -> None:
-    """total[flat] += weights, summed over the span of cells `flat` touches (a chunk of a
-    file sorted by person touches a few), not over every cell."""
+def add_sums(totals, flat: np.ndarray, weights) -> None:
+    """totals[i][flat] += weights[i] for each i, summed over the span of cells `flat` touches
+    (a chunk of a file sorted by person touches a few), not over every cell."""
     if not len(flat):
         return
     lo = int(flat.min())
-    sums = np.bincount(flat - lo, weights=weights)
-    total[lo:lo + len(sums)] += sums
+    at = (flat - lo).astype(np.intp, copy=False)       # once for every total
+    for total, w in zip(totals, weights):
+        sums = np.bincount(at, weights=w)
+        total[lo:lo + len(sums)] += sums
 
 
 def residence(rows, dates, kinds, n: int, months: np.ndarray) -> np.ndarray:
@@ -260,8 +266,7 @@ def build_panel(dream: DreamData, eindkomst, codes: CodeTable,
         if not len(chunk):
             continue
         flat, ok = wage_cells(_positions(pidx, chunk["pnr"]), chunk["maaned"], months)
-        for total, col in ((loen, "loen"), (timer, "timer")):
-            add_sums(total, flat, chunk[col].to_numpy()[ok])
+        add_sums((loen, timer), flat, (chunk["loen"].to_numpy()[ok], chunk["timer"].to_numpy()[ok]))
     have_v = vnds is not None and len(vnds)
     resident = residence(pidx.get_indexer(vnds["pnr"]) if have_v else [], vnds["haend_dato"] if have_v else [],
                          vnds["indud_kode"].to_numpy() if have_v else [], n, months)

@@ -140,8 +140,7 @@ class _Spill:
         for size in self.segments[k]:
             seg = rec[at:at + size]
             at += size
-            add_sums(loen, seg["cell"], seg["loen"])
-            add_sums(timer, seg["cell"], seg["timer"])
+            add_sums((loen, timer), seg["cell"], (seg["loen"], seg["timer"]))
         return loen, timer
 
 
