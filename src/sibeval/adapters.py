@@ -3,6 +3,7 @@ library itself never imports Snakemake)."""
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
@@ -53,6 +54,24 @@ def where(smk) -> str:
     wildcards = getattr(smk, "wildcards", None)
     cohort = wildcards.get("cohort") if wildcards is not None and hasattr(wildcards, "get") else None
     return ", ".join(x for x in (rule and f"rule {rule}", cohort and f"cohort {cohort}") if x) or "sibeval"
+
+
+def keep_freed_memory() -> None:
+    """Have glibc's malloc keep freed memory for reuse in this process (a no-op elsewhere).
+
+    It gives every freed block over 32 MB back to the system, and the kernel zeroes fresh
+    pages for the next: a loop over blocks of persons allocates arrays of the same sizes
+    again and again (build_panel at 10^6 persons: 2 of its 4.5 s of system time). Its peak
+    stays that of its largest block. Not for a process that grows and shrinks (normalising
+    6x10^6 persons kept 1.9 GB this way)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_max = -1, -4           # malloc.h
+    mallopt(m_mmap_max, 0)
+    mallopt(m_trim_threshold, 2**31 - 1)
 
 
 def run(smk, main) -> None:

@@ -10,21 +10,11 @@ _PATH_VAR = "PYTHONPATH"
 if (Path(workflow.basedir) / "src" / "sibeval").is_dir():
     os.environ[_PATH_VAR] = os.pathsep.join(
         [str(Path(workflow.basedir) / "src"), *filter(None, [os.environ.get(_PATH_VAR)])])
-# The rules' processes, unless the caller set otherwise (bench/README.md, sixth round):
-# - glibc's malloc gives every freed block over 32 MB back to the system, and the kernel zeroes
-#   fresh pages for the next: the loops over blocks of persons allocate arrays of the same
-#   sizes again and again (at 10^6 persons 2 of build_panel's 4.5 s of system time). Freed
-#   memory is kept for reuse instead (the peak is the same: a process's largest block).
-# - Arrow allocates with jemalloc (in Arrow's Linux builds; others keep their default): its
-#   bundled mimalloc zeroed pages anew for every row group (raw DREAM at 10^6: 9.6 s of CPU
-#   to read, 7.5 s with jemalloc, and 0.2 GB less; glibc's malloc, kept as above, grew
-#   normalise_extract at 6x10^6 persons to 1.9 GB).
-# - BLAS on one thread: every rule declares one (publish's second solves its own problems),
-#   and the numbers do not depend on the machine's cores.
-for _var, _value in {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 32),
-                     "ARROW_DEFAULT_MEMORY_POOL": "jemalloc",
-                     "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}.items():
-    os.environ.setdefault(_var, _value)
+# BLAS on one thread in the rules' processes, unless the caller set otherwise: every rule
+# declares one thread for it (an idle OpenBLAS thread spins on the other core), and the
+# numbers do not depend on the machine's cores.
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 from sibeval.config import config_hash, load_yaml, overlapping_cohorts, overridden, validate  # noqa: E402
 from sibeval.demo.profiles import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402

@@ -8,12 +8,13 @@ Run alone (after its inputs exist): python workflow/scripts/build_panel.py extra
 import logging
 import time
 
-from sibeval.adapters import atomic_path, context, run, standalone
+from sibeval.adapters import atomic_path, context, keep_freed_memory, run, standalone
 from sibeval.extract.panel_blocks import build_panel_file
 
 
 def main(smk):
     ctx = context(smk)
+    keep_freed_memory()         # the blocks allocate the same arrays again and again
     t0 = time.perf_counter()
     with atomic_path(smk.output[0]) as tmp:     # block by block of persons: bounded memory
         info = build_panel_file(ctx.extract.folder, ctx.codes, tmp)
