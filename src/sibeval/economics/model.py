@@ -11,8 +11,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri  # the standard normal's cdf and quantile (scipy.stats: 0.5 s to import)
 
 from sibeval.results import OneRow
 
@@ -198,7 +197,7 @@ def discount_factors(inp: Inputs) -> np.ndarray:
 
 def se_of_ci(low: float, high: float, alpha: float) -> float:
     """The standard error a normal (1 - alpha) confidence interval implies."""
-    return (high - low) / (2 * norm.ppf(1 - alpha / 2))
+    return (high - low) / (2 * ndtri(1 - alpha / 2))
 
 
 def effect_se(inp: Inputs) -> float:
@@ -629,6 +628,8 @@ def _first_root(f, start: float, lo: float, hi: float) -> float:
     if not len(change):
         return np.nan
     i = change[0] if here > 0 else change[-1]
+    from scipy.optimize import brentq  # here: the report reads this module, and solves nothing
+
     return float(brentq(f, grid[i], grid[i + 1], xtol=1e-12))
 
 
@@ -684,12 +685,12 @@ def risk(inp: Inputs, sim: pd.DataFrame | None = None) -> pd.DataFrame:
         p_sur = float((sim["surplus"] < -1e-9).mean())
     else:
         per_effect = inp.annual_gain * annuity(inp)
-        p_mun = norm.cdf((be.municipality_effect - inp.effect) / se)
+        p_mun = ndtr((be.municipality_effect - inp.effect) / se)
         p_mun = p_mun if contract_price(inp) < per_effect else 1 - p_mun   # the municipality gains with the effect
         n = inp.n_participants
         sd_paid = float(np.hypot(se, np.sqrt(inp.gross_share * (1 - inp.gross_share) / n))) if n else se
-        p_inv = 0.0 if inp.mode == "loan" else norm.cdf((be.investor_effect - inp.effect) / sd_paid)
-        p_sur = norm.cdf((be.surplus_effect - inp.effect) / se)
+        p_inv = 0.0 if inp.mode == "loan" else ndtr((be.investor_effect - inp.effect) / sd_paid)
+        p_sur = ndtr((be.surplus_effect - inp.effect) / se)
     for label, e, p in (("p_municipality_negative", be.municipality_effect, p_mun),
                         ("p_investor_loses", be.investor_effect, p_inv),
                         ("p_surplus_negative", be.surplus_effect, p_sur)):
@@ -1079,4 +1080,6 @@ def solve(inp: Inputs, unknown: str, target: str, value: float) -> float:
         raise ValueError(f"no {unknown} from {lo:g} to {hi:g} gives {target} = {value:,.4g}: it ranges from "
                          f"{np.nanmin(got):,.4g} to {np.nanmax(got):,.4g} there")
     i = sign[0]
+    from scipy.optimize import brentq
+
     return float(grid[i] if f[i] == 0 else brentq(at, grid[i], grid[i + 1], xtol=1e-12))

@@ -63,3 +63,8 @@ def is_suppressed(value) -> bool:
         return False
     s = str(value).strip()
     return s not in ("", "nan", "True", "False") and as_number(s) is None
+
+
+# means of amounts at the precision a reader uses: at full precision a mean times n must lie on
+# the amounts' grid (0.1 hour, 0.01 kr), which pins a hidden n
+MEAN_DIGITS = {"timer": 1, "loen": 0}

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sibeval.publish.cells import MAIN, as_number, key, marker, outcome
+from sibeval.publish.cells import MAIN, MEAN_DIGITS, as_number, key, marker, outcome
 from sibeval.publish.family import Context, Family, step_fitting
 from sibeval.publish.ledger import derivable
 
 DERIVED = ("estimate", "ci_low", "ci_high", "p_welch", "p_mannwhitney", "p_value", "significant")
 CONTROL_PERSONS = key("hours", "control", "persons")
-# means of amounts at the precision a reader uses: at full precision a mean times n must lie on
-# the amounts' grid (0.1 hour, 0.01 kr), which pins a hidden n
-MEAN_DIGITS = {"timer": 1, "loen": 0}
 # over a group whose n is hidden, the step at which a mean of whole hours (or kroner) fits every
 # n the reader cannot rule out (step * n >= 1)
 HIDDEN_N_STEPS = (0.1, 0.2, 0.5, 1.0)

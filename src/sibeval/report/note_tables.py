@@ -6,8 +6,7 @@ import re
 
 import pandas as pd
 
-from sibeval.publish.cells import as_number, is_suppressed, slug
-from sibeval.publish.hours import MEAN_DIGITS
+from sibeval.publish.cells import MEAN_DIGITS, as_number, is_suppressed, slug
 from sibeval.report.base import NoteBase, Table, is_true
 
 DASH = "–"      # not shown: computed from a hidden count (the table's note says so)
