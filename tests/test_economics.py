@@ -4,6 +4,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 from sibeval.economics import model as ec
 
@@ -75,7 +76,7 @@ def test_risk_across_ci_and_probabilities():
     assert r.loc["ci_low", "investor_profit"] < 0 < r.loc["ci_high", "investor_profit"]
     p_inv = r.loc["p_investor_loses", "probability"]
     se = (0.318 - 0.066) / (2 * 1.959964)
-    assert p_inv == pytest.approx(ec.norm.cdf((ec.break_even(CAT).investor_effect - 0.18) / se))
+    assert p_inv == pytest.approx(norm.cdf((ec.break_even(CAT).investor_effect - 0.18) / se))
     assert 0 < r.loc["p_municipality_negative", "probability"] < p_inv < 0.5
 
 
