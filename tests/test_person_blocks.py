@@ -32,7 +32,7 @@ from sibeval.extract.normalise import NormalisedExtract, delivered, normalise, r
 from sibeval.extract.panel import build_panel
 from sibeval.extract.panel_blocks import PersonIndex, build_panel_file
 from sibeval.extract.panel_io import read_panel, write_panel
-from sibeval.extract.person_blocks import _Snapshots, person_blocks, rows_of_persons, split_registers
+from sibeval.extract.person_blocks import ROW, _Snapshots, person_blocks, rows_of_persons, split_registers
 from sibeval.extract.readers import Extract
 
 # one pytest-xdist worker runs the whole module: its module fixture is built once
@@ -176,7 +176,7 @@ def test_a_register_delivered_without_rows_is_there_without_rows(extract, codes,
     build_panel_file(norm, codes, tmp_path / "panel.parquet", block_persons=300, persons_per_group=100)
     block = next(person_blocks(norm, tmp_path / "panel.parquet", codes, [], tmp_path / "blocks"))
     frame = getattr(block, name)
-    assert frame is not None and len(frame) == 0 and "pnr" in frame.columns
+    assert frame is not None and len(frame) == 0 and ROW in frame.columns      # persons by their row
     for r in ("lpr", "udda", "vnds"):            # not delivered: None, as NormalisedExtract reads it
         assert (getattr(block, r) is None) == (not delivered(summary, r)) or r == name
 

@@ -163,8 +163,7 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator
             else:
                 empty = pq.read_schema(folder / f"{r}.parquet").empty_table()
                 tables[r] = empty.append_column(ROW, pa.array([], type=pa.int64()))
-        frames = {r: None if t is None else retype(t.set_column(t.schema.get_field_index(ROW), ROW,
-                                                                pc.subtract(t.column(ROW), lo)).to_pandas(), r)
+        frames = {r: None if t is None else retype(_block_rows(t, lo, r).to_pandas(), r)
                   for r, t in tables.items() if r != "bef"}
         groups = store.groups(lo, hi, codes, use)
         block_pnr = np.asarray(pnr.slice(lo, hi - lo).to_numpy(zero_copy_only=False), dtype=object)
@@ -176,6 +175,17 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator
                                f"{panel_path} and {blocks} and run the workflow again")
         yield PersonBlock(panel, _Snapshots(tables["bef"], lo, block_pnr),
                           frames["vnds"], frames["udda"], frames["lpr"], dream)
+
+
+# registers whose rows are matched to persons by their row in the block alone (no pnr needed:
+# turning it into Python text was a tenth of build_candidates at 10^6 persons)
+ROW_ONLY = ("lpr",)
+
+
+def _block_rows(t: pa.Table, lo: int, register: str) -> pa.Table:
+    """A register's block with each row's person as its row in the block."""
+    t = t.set_column(t.schema.get_field_index(ROW), ROW, pc.subtract(t.column(ROW), lo))
+    return t.drop_columns(["pnr"]) if register in ROW_ONLY else t
 
 
 def latest_rows(person: np.ndarray, year: np.ndarray) -> np.ndarray:
@@ -190,7 +200,7 @@ class _Snapshots:
     person and year: only the picked rows become pandas objects)."""
 
     def __init__(self, bef: pa.Table, lo: int, pnr: np.ndarray):
-        self.bef, self.pnr = bef.drop_columns([ROW]), pnr
+        self.bef, self.pnr = bef.drop_columns([ROW, "pnr"]), pnr      # the block's pnr stand for it
         self.person = bef.column(ROW).to_numpy() - lo
         self.year = bef.column("aar").to_numpy()
 
@@ -200,7 +210,7 @@ class _Snapshots:
         at = np.full(len(self.pnr), -1, dtype=np.int64)
         at[self.person[last]] = last
         snap = retype(self.bef.take(pa.array(at, mask=at < 0)).to_pandas(), "bef")
-        return snap.drop(columns="pnr").set_index(pd.Index(self.pnr, dtype=object, name="pnr"))
+        return snap.set_index(pd.Index(self.pnr, dtype=object, name="pnr"))
 
 
 def rows_of_persons(path, pnr, columns=None) -> pd.DataFrame:
