@@ -271,6 +271,29 @@ def test_person_index_finds_every_row_and_nothing_else():
     assert list(np.flatnonzero(dup.duplicated())) == [0, 1, 2, 4, 5] and dup.distinct_duplicates() == 2
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_person_index_rows_of_registers_sorted_repeated_and_not(seed):
+    """Runs of one pnr (a register sorted by person) are looked up once: every row still gets
+    its person's row, against a plain lookup, with nulls, blanks, unknown and over-long pnr
+    (one that only its truncation would match), sorted or shuffled, sliced or not."""
+    rng = np.random.default_rng(seed)
+    pnr = list(dict.fromkeys(f"{int(v):010d}"[:int(w)] for v, w in zip(rng.integers(0, 10**10, 400),
+                                                                         rng.integers(6, 11, 400))))
+    pnr += [""] * (seed % 2)        # a blank pnr in the index: a null must still find nobody
+    row = {p: i for i, p in enumerate(pnr)}
+    pool = pnr + ["", None, "nobody", pnr[0] + "9", "ÆØÅ"]
+    for _ in range(20):
+        vals = [pool[int(i)] for i in rng.integers(0, len(pool), int(rng.integers(0, 300)))]
+        if rng.random() < 0.6:
+            vals = sorted(vals, key=lambda v: (v is None, v or ""))
+        vals = [v for v in vals for _ in range(int(rng.integers(1, 5)))]
+        arr = pa.array(vals, pa.string())
+        lo = int(rng.integers(0, 3)) if len(arr) > 3 else 0
+        want = np.array([row.get(v, -1) if v is not None else -1 for v in vals[lo:]], dtype=np.int64)
+        got = PersonIndex(pa.array(pnr)).rows(arr.slice(lo))
+        assert got.dtype == np.int64 and (got == want).all()
+
+
 def _copy(base, folder):
     folder.mkdir()
     for f in base.iterdir():

@@ -103,11 +103,18 @@ class PersonIndex:
             q = q.astype(f"S{self.width}")
         if self.n == 0:
             return np.full(len(q), -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.sorted, q), self.n - 1)
-        hit = (self.sorted[pos] == q) & ~too_long
+        # a register sorted by person repeats a pnr over its rows: each run is looked up once
+        # (bef at 10^6 persons: 9.4 million rows, 1 million runs)
+        start = np.flatnonzero(np.r_[True, (q[1:] != q[:-1]) | (too_long[1:] != too_long[:-1])]) \
+            if len(q) > 1 else np.arange(len(q))
+        pos = np.minimum(np.searchsorted(self.sorted, q[start]), self.n - 1)
+        hit = (self.sorted[pos] == q[start]) & ~too_long[start]
+        out = np.where(hit, self.order[pos], -1).astype(np.int64)
+        if len(start) < len(q):
+            out = np.repeat(out, np.diff(np.r_[start, len(q)]))
         if values.null_count:
-            hit &= values.is_valid().to_numpy(zero_copy_only=False)
-        return np.where(hit, self.order[pos], -1).astype(np.int64)
+            out[~values.is_valid().to_numpy(zero_copy_only=False)] = -1
+        return out
 
 
 class _Spill:
