@@ -10,6 +10,7 @@ check that a change to the search hides the same cells (bench/README.md, issue 2
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,10 +31,11 @@ def main(cohort_yaml: str, results: str, out: str, threads: str = "1") -> None:
     checksums = res.parent / "extracts" / "interim" / c["extract"] / "checksums.csv"
     tables["checksums"] = pd.read_csv(checksums, dtype=str, **read)
     boundary = Boundary(tables_to_publish(tables, c), c["disclosure"], c["matching"]["replace"])
-    solves, real = [0], ledger._solve
+    solves, real, lock = [0], ledger._solve, threading.Lock()
 
     def counted(*a, **k):
-        solves[0] += 1
+        with lock:                  # called from the solver's threads
+            solves[0] += 1
         return real(*a, **k)
 
     ledger._solve = counted

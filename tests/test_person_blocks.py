@@ -428,8 +428,8 @@ def _lpr_date(raw):
     ((_lpr_date,), True),                   # a register of the second process, after DREAM
     ((_lpr_date, _month_text), True),       # eIndkomst's error first, as in one process
     ((_lpr_date, _bad_code), True),         # DREAM's error first
-    ((_bef_twice, _month_text), True),      # bef's (second process) before eIndkomst's (this one)
-    ((_bef_twice, _lpr_date), True),        # bef's before lpr's, both in the second process
+    ((_bef_twice, _month_text), True),      # bef's before eIndkomst's, both in this process
+    ((_bef_twice, _lpr_date), True),        # bef's (this process) before lpr's (the second)
     ((_dream_twice,), False),               # duplicate persons: DREAM first, in this process
 ])
 def test_normalise_with_a_second_process_stops_with_the_same_error(base, codes, tmp_path, monkeypatch,

@@ -336,18 +336,14 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
                 except Exception as e:          # noqa: BLE001 - raised in the order of one process
                     others, failed = None, e
                 result = worker.result()
-            if result is None:     # the worker failed: its registers again here, for their errors
+            if result is None:     # the worker failed: DREAM again here, for its error
                 dream = normalise_dream(ex, codes, tmp / "dream.parquet")
                 log.warning("the second process stopped (exit code %s); DREAM and its registers were "
                             "normalised in this process instead", worker.proc.returncode)
                 _log_dream(dream, t0)
-                # one process's order: the second process's registers before this one's, this
-                # one's error, then the rest (this process's registers are consecutive in it)
-                mine = _other_registers(ex, tmp, dream["index"], t0, keep=FIRST_IN_SECOND)
-                if failed is not None:
+                if failed is not None:      # one process's order: this one's registers come first
                     raise failed
-                mine |= _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS,
-                                         skip=FIRST_IN_SECOND)
+                mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS)
             else:
                 dream, mine = result
                 _log_dream(dream, t0)
@@ -375,9 +371,7 @@ def _log_dream(d: dict, t0: float) -> None:
 
 
 AFTER_DREAM = ("bef", "eindkomst", *OPTIONAL)   # in this order in one process
-SECOND_PROCESS = OPTIONAL                       # normalised after DREAM in its process
-# the second process's registers that one process normalises before this process's first
-FIRST_IN_SECOND = AFTER_DREAM[:min(AFTER_DREAM.index(n) for n in AFTER_DREAM if n not in SECOND_PROCESS)]
+SECOND_PROCESS = OPTIONAL       # normalised after DREAM in its process: the last of AFTER_DREAM
 
 
 def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None) -> dict:

@@ -106,7 +106,7 @@ def _tail_probability(mask: np.ndarray, n1: int, n2: int, pi: np.ndarray) -> np.
     return np.einsum("ig,ig->g", b1, mask.astype(float) @ b2)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
 def _binomial_on_grid(n: int, grid: int) -> np.ndarray:
     """P(X = i) for X ~ Bin(n, pi) at every pi of the grid, shape (n + 1, grid + 1): the same
     for every table of a group size (the outcomes, months and placebo tests of a cohort)."""

@@ -62,7 +62,8 @@ class Boundary:
 
     def protect(self, threads: int = 1) -> Protection:
         """The protection of every table, its attacker's problems solved on `threads` threads
-        (the same cells hidden and the same audit with any number)."""
+        (the same cells hidden and the same audit with any number, unless a problem runs into
+        the solver's time limit, `ledger.MIP_SECONDS` of wall time)."""
         with solver_threads(threads):
             return protect_refined(self.ctx, self.families)
 
@@ -86,9 +87,10 @@ def tables_to_publish(tables: dict[str, pd.DataFrame], cohort: dict) -> dict[str
 
 
 def protect_refined(ctx: Context, families, rounds: int = 4) -> Protection:
-    """Protect, then let each family add the relations its published precision implies under
-    that protection (`Family.refine`) and audit again; while that finds a leak, protect again
-    with them. Refinements are redone for each protection."""
+    """Search the cells to hide (`ledger.search`), then let each family add the relations its
+    published precision implies under that pattern (`Family.refine`) and audit it with them;
+    while that audit finds a leak, search again with them. Refinements are redone for each
+    search."""
     led = ctx.led
     if not led.quantities:              # nothing counted (e.g. a QC table alone)
         return protect(led)

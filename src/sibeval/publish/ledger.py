@@ -141,7 +141,7 @@ class Protection:
 
 def _links_of(led: Ledger) -> dict[str, list[dict[str, float]]]:
     """Each cell's links (the terms of every relation it is in), built once per set of
-    relations while protect() runs."""
+    relations while protect() or search() runs."""
     cache = _CACHE.get(id(led))
     key = ("links", len(led.relations), len(led.bounds))
     if cache is not None and key in cache:
@@ -201,7 +201,7 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
                  or (markers_only and not q.public and not (q.value == 0 and not led.zeros_sensitive))}
     comp = _components(led, variables)
     out = {}
-    cache = _CACHE.get(id(led), {})      # kept only while protect() runs on this ledger
+    cache = _CACHE.get(id(led), {})      # kept only while protect() or search() runs on this ledger
     members: dict = {}
     for k in sorted(variables):
         members.setdefault(comp[k], []).append(k)
@@ -353,7 +353,7 @@ class _Points:
         return min(self.truth[t], vals.min(initial=np.inf)), max(self.truth[t], vals.max(initial=-np.inf))
 
 
-# per ledger (by id, while protect() runs on it): each attacker's problem solved once
+# per ledger (by id, while protect() or search() runs on it): each attacker's problem solved once
 _CACHE: dict[int, dict] = {}
 
 
@@ -364,12 +364,14 @@ MIP_SECONDS = 10.0
 
 def _solve_all(tasks: list) -> list:
     """`_solve` of each (c, constraints, integrality, bounds), on the solver's threads when
-    `solver_threads` set more than one (HiGHS releases the GIL): the answers are the same."""
+    `solver_threads` set more than one (HiGHS releases the GIL): the answers are the same,
+    unless a problem runs into the time limit (wall time: two at once reach it sooner)."""
+    pool = _THREADS["pool"]
     with warnings.catch_warnings():     # scipy passes HiGHS's own options on, with a warning
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        if _THREADS["pool"] is None or len(tasks) < 2:
+        if pool is None or len(tasks) < 2:
             return [_solve(*t) for t in tasks]
-        return list(_THREADS["pool"].map(lambda t: _solve(*t), tasks))
+        return list(pool.map(lambda t: _solve(*t), tasks))
 
 
 _THREADS: dict = {"pool": None}
@@ -377,7 +379,9 @@ _THREADS: dict = {"pool": None}
 
 @contextmanager
 def solver_threads(n: int):
-    """Solve the attacker's problems on `n` threads inside this block (1: in this thread)."""
+    """Solve the attacker's problems on `n` threads inside this block (1: in this thread;
+    inside another such block, that block's threads). For one protection at a time: the
+    threads belong to the process, not to a caller's thread."""
     if n <= 1 or _THREADS["pool"] is not None:
         yield
         return
@@ -403,7 +407,7 @@ def _solve(c, cons, integrality, bounds):
     HiGHS's presolve has called a feasible problem of weighted controls infeasible (scenario
     302, tests/fixtures/highs_presolve_infeasible.npz); without presolve it solves. Call it
     through `_solve_all`, which quiets scipy's warning about HiGHS's options."""
-    r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=HIGHS)
+    r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=dict(HIGHS))   # scipy pops keys
     for options in ({"presolve": False}, {"presolve": False, "mip_feasibility_tolerance": 1e-5}):
         if r.status not in (2, 4):
             break
