@@ -100,17 +100,25 @@ def _tail(x1: int, n1: int, x2: int, n2: int, method: str, alternative: str) -> 
     raise SibevalError(f"unknown exact test '{method}' (one of {', '.join(METHODS)})")
 
 
-def _tail_probability(mask: np.ndarray, n1: int, n2: int, pi: np.ndarray) -> np.ndarray:
-    b1 = stats.binom.pmf(np.arange(n1 + 1)[:, None], n1, pi[None, :])
-    b2 = stats.binom.pmf(np.arange(n2 + 1)[:, None], n2, pi[None, :])
+def _binomial(n: int, pi: np.ndarray) -> np.ndarray:
+    """P(X = i) for X ~ Bin(n, pi) at every pi, shape (n + 1, len(pi))."""
+    return stats.binom.pmf(np.arange(n + 1)[:, None], n, pi[None, :])
+
+
+def _mask_probability(mask: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> np.ndarray:
+    """At each pi, the probability of the tables in `mask` from each group's binomials."""
     return np.einsum("ig,ig->g", b1, mask.astype(float) @ b2)
+
+
+def _tail_probability(mask: np.ndarray, n1: int, n2: int, pi: np.ndarray) -> np.ndarray:
+    return _mask_probability(mask, _binomial(n1, pi), _binomial(n2, pi))
 
 
 @lru_cache(maxsize=8)
 def _binomial_on_grid(n: int, grid: int) -> np.ndarray:
-    """P(X = i) for X ~ Bin(n, pi) at every pi of the grid, shape (n + 1, grid + 1): the same
-    for every table of a group size (the outcomes, months and placebo tests of a cohort)."""
-    out = stats.binom.pmf(np.arange(n + 1)[:, None], n, np.linspace(0.0, 1.0, grid + 1)[None, :])
+    """`_binomial` at every pi of the grid: the same for every table of a group size (the
+    outcomes, months and placebo tests of a cohort), computed once."""
+    out = _binomial(n, np.linspace(0.0, 1.0, grid + 1))
     out.flags.writeable = False
     return out
 
@@ -118,8 +126,7 @@ def _binomial_on_grid(n: int, grid: int) -> np.ndarray:
 def _sup(mask: np.ndarray, n1: int, n2: int, grid: int) -> tuple[float, float]:
     """Supremum over pi of the tail probability and where it is attained."""
     pi = np.linspace(0.0, 1.0, grid + 1)
-    # _tail_probability on the grid, its binomial probabilities computed once
-    f = np.einsum("ig,ig->g", _binomial_on_grid(n1, grid), mask.astype(float) @ _binomial_on_grid(n2, grid))
+    f = _mask_probability(mask, _binomial_on_grid(n1, grid), _binomial_on_grid(n2, grid))
     best_p, best_pi = float(f.max()), float(pi[f.argmax()])
     if best_p >= 1 - 1e-12:
         return 1.0, best_pi
