@@ -95,7 +95,7 @@ def month_groups(weekly: np.ndarray, week_months: np.ndarray):
     months = np.arange(week_months.min(), week_months.max() + 1)
     n = weekly.shape[0]
     # week by week and month by month in memory: a month's weeks are then whole rows, not
-    # columns strided across every person's weeks (3 times faster at 10^5 persons)
+    # columns strided across every person's weeks (a block of 10^5 persons: 0.15 s, was 0.22 s)
     by_week = np.ascontiguousarray(weekly.T)
     out = np.empty((len(months), n), dtype=np.int8)
     nweeks = np.zeros(len(months), dtype=int)
