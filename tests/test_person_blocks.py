@@ -18,10 +18,13 @@ import pytest
 
 from sibeval.adapters import SpilledMonths, atomic_dir, write_parquet_pieces
 from sibeval.demo.generate import generate
+from sibeval.design import candidate_process
+from sibeval.design.candidate_process import CandidateProcess
 from sibeval.design.candidates import (
     _snapshot,
     build_candidates,
     build_candidates_blocks,
+    candidate_blocks,
     candidate_pieces,
     index_weeks_needed,
     week_lookup,
@@ -97,7 +100,7 @@ def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, code
     assert not list(tmp_path.glob(".*spill*"))          # spill files are removed
 
 
-def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_path):
+def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_path, monkeypatch):
     ex = extract.ex
     files = {n: ex.file(n) for n in ("participants", "bef", "dream")}
     part = ex.participants()
@@ -124,10 +127,8 @@ def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_pat
     split = split_registers(extract.norm, tmp_path / "blocks", block_persons=[211, 499, 1000][extract.seed - 1])
     assert split["persons"] == len(panel.pnr) and set(split["registers"]) == {"bef", "vnds", "udda", "lpr"}
 
-    def blocks():
-        return (SimpleNamespace(panel=b.panel, snapshot=b.snapshot, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
-                                week_groups=week_lookup(b.dream))
-                for b in person_blocks(extract.norm, tmp_path / "panel.parquet", codes, weeks, tmp_path / "blocks"))
+    def blocks(share=(0, 1)):
+        return candidate_blocks(extract.norm, tmp_path / "panel.parquet", codes, weeks, tmp_path / "blocks", share)
     check = read_panel(tmp_path / "panel.parquet", arrays=("dead",), pnr=analysed["pnr"])
     cand, funnel = build_candidates_blocks(analysed, set(part["pnr"]), check, blocks(), *args,
                                            municipalities=[657, 791], files=files)
@@ -143,6 +144,22 @@ def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_pat
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cand.parquet"), whole)
     pd.testing.assert_frame_equal(funnel, f_whole)
     assert not (tmp_path / "months").exists()
+    # half the blocks in a second process (rule build_candidates with two threads): the same
+    # bytes, also when that process fails and its blocks are done here
+    for worker in (None, ["-c", "import sys; sys.exit(3)"]):
+        if worker:
+            monkeypatch.setattr(candidate_process, "_WORKER", worker)
+        store = SpilledMonths(tmp_path / "months")
+        with CandidateProcess(tmp_path / "months.1") as helper:
+            helper.reading(extract.norm, tmp_path / "panel.parquet", codes, weeks, tmp_path / "blocks")
+            pieces, funnel = candidate_pieces(analysed, set(part["pnr"]), check, blocks((0, 2)), *args,
+                                              municipalities=[657, 791], files=files, store=store, helper=helper)
+            write_parquet_pieces(pieces, tmp_path / "two.parquet", group_rows=300)
+            assert (helper.child.proc.returncode == 0) == (worker is None)
+        store.close()
+        assert (tmp_path / "two.parquet").read_bytes() == (tmp_path / "cand.parquet").read_bytes()
+        pd.testing.assert_frame_equal(funnel, f_whole)
+        assert not (tmp_path / "months.1").exists()
 
 
 def test_split_registers_keeps_every_row_of_a_person_in_dream_in_its_block(extract, tmp_path):

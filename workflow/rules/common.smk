@@ -237,6 +237,12 @@ def mem_mb(base, per_gb_extract):
     return f
 
 
+def more_than_one_block(wildcards):
+    """2 threads for an extract of more than one block of persons (about 50 MB a block of
+    100,000 persons: person_blocks.BLOCK_PERSONS), else 1."""
+    return 2 if EXTRACT_MB[extract_of(wildcards)] > 50 else 1
+
+
 def runtime(base, per_gb_extract):
     """Run time limit in minutes, scaled like mem_mb."""
     def f(wildcards, attempt):

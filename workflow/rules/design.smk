@@ -18,7 +18,7 @@ rule build_candidates:
         "results/{cohort}/interim/logs/build_candidates.log",
     benchmark:
         "benchmarks/{cohort}/build_candidates.tsv"
-    threads: 1
+    threads: more_than_one_block   # then half the blocks of persons in a second process
     resources:
         mem_mb=mem_mb(1700, 400),   # 0.9 GiB at 10^6, 1.1 GiB at 6x10^6 persons (was 1.4 and 2.3: bench/README.md)
         runtime=runtime(10, 20),

@@ -9,19 +9,20 @@ Outputs: interim/candidates.parquet (person x index month, covariates), interim/
 Run alone (after its inputs exist): python workflow/scripts/build_candidates.py cohort=<name>
 """
 import logging
+from contextlib import nullcontext
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sibeval.adapters import SpilledMonths, context, run, standalone, write_csv, write_parquet, write_parquet_pieces
-from sibeval.design.candidates import candidate_pieces, index_weeks_needed, week_lookup
+from sibeval.design.candidate_process import CandidateProcess
+from sibeval.design.candidates import candidate_blocks, candidate_pieces, index_weeks_needed
 from sibeval.design.cohort import participant_flow, require_publishable
 from sibeval.extract.normalise import retype
 from sibeval.extract.panel_io import read_panel
-from sibeval.extract.person_blocks import person_blocks, rows_of_persons
+from sibeval.extract.person_blocks import block_count, rows_of_persons
 from sibeval.extract.timegrid import month_of_dates
 
 log = logging.getLogger("sibeval")
@@ -31,6 +32,44 @@ def main(smk):
     ctx = context(smk)
     c, codes, ex = ctx.cohort, ctx.codes, ctx.extract
     files = {name: ex.file(name) for name in ("participants", "bef", "dream")}
+    spill = Path(smk.output.candidates).parent / ".candidates.months"
+    # two threads and more than one block of persons: half the blocks in a second process
+    two = smk.threads > 1 and block_count(smk.input.blocks) > 1
+    with CandidateProcess(f"{spill}.1") if two else nullcontext() as helper:
+        analysed, referred, flow = participants(ctx, files)
+        weeks = index_weeks_needed(analysed)
+        if helper is not None:
+            helper.reading(ex.folder, smk.input.panel, codes, weeks, smk.input.blocks)
+        # the population a block of persons at a time (bounded memory at any population size)
+        blocks = candidate_blocks(ex.folder, smk.input.panel, codes, weeks, smk.input.blocks,
+                                  share=(0, 2) if two else (0, 1))
+        # each block's control rows spilled by index month, then written month by month: millions
+        # of control rows at national scale, never in memory at once
+        store = SpilledMonths(spill)
+        try:
+            pieces, funnel = candidate_pieces(
+                analysed, referred, read_panel(smk.input.panel, arrays=("dead",), pnr=analysed["pnr"]), blocks,
+                codes, c["eligibility"], set(c["non_western_countries_exempt"]),
+                municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()),
+                files=files, store=store, helper=helper,
+            )
+            write_parquet_pieces(pieces, smk.output.candidates)
+        finally:
+            store.close()
+    t = pq.read_table(smk.output.candidates, columns=["pnr", "treated", "index_month"])
+    control = pc.equal(t["treated"], 0)
+    log.info("candidates: %d participants, %d control rows (%d persons) over %d index months%s",
+             pc.sum(t["treated"]).as_py(), pc.sum(control).as_py(),
+             pc.count_distinct(pc.filter(t["pnr"], control)).as_py(), pc.count_distinct(t["index_month"]).as_py(),
+             " (half the blocks of persons in a second process)" if two else "")
+    write_parquet(analysed, smk.output.participants)
+    write_csv(flow, smk.output.flow)
+    write_csv(funnel, smk.output.funnel)   # exact: the publish rule shapes and hides small counts
+
+
+def participants(ctx, files):
+    """The analysed participants, who may not be a control from when (`referred`), and the flow."""
+    c, ex = ctx.cohort, ctx.extract
     part_all = ex.participants()
     bef = rows_of_persons(ex.folder / "bef.parquet", part_all["pnr"])    # index: row in bef
     analysed, flow = participant_flow(part_all, retype(bef, "bef"), c["municipalities"],
@@ -47,31 +86,7 @@ def main(smk):
         referred = {p: (float(m) if m >= 0 else -np.inf) for p, m in zip(part_all["pnr"], ref)}
     else:
         referred = set(part_all["pnr"])
-    # the population a block of persons at a time (bounded memory at any population size)
-    blocks = (SimpleNamespace(panel=b.panel, snapshot=b.snapshot, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
-                              week_groups=week_lookup(b.dream))
-              for b in person_blocks(ex.folder, smk.input.panel, codes, index_weeks_needed(analysed),
-                                     smk.input.blocks))
-    # each block's control rows spilled by index month, then written month by month: millions
-    # of control rows at national scale, never in memory at once
-    store = SpilledMonths(Path(smk.output.candidates).parent / ".candidates.months")
-    try:
-        pieces, funnel = candidate_pieces(
-            analysed, referred, read_panel(smk.input.panel, arrays=("dead",), pnr=analysed["pnr"]), blocks,
-            codes, c["eligibility"], set(c["non_western_countries_exempt"]),
-            municipalities=c["municipalities"] or sorted(analysed["kommune"].unique()), files=files, store=store,
-        )
-        write_parquet_pieces(pieces, smk.output.candidates)
-    finally:
-        store.close()
-    t = pq.read_table(smk.output.candidates, columns=["pnr", "treated", "index_month"])
-    control = pc.equal(t["treated"], 0)
-    log.info("candidates: %d participants, %d control rows (%d persons) over %d index months",
-             pc.sum(t["treated"]).as_py(), pc.sum(control).as_py(),
-             pc.count_distinct(pc.filter(t["pnr"], control)).as_py(), pc.count_distinct(t["index_month"]).as_py())
-    write_parquet(analysed, smk.output.participants)
-    write_csv(flow, smk.output.flow)
-    write_csv(funnel, smk.output.funnel)   # exact: the publish rule shapes and hides small counts
+    return analysed, referred, flow
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

@@ -6,6 +6,7 @@ risk-set design), and the eligibility funnel of the pool.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import chain
 from types import SimpleNamespace
 
@@ -283,7 +284,7 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
     Returns (candidates, funnel as :func:`eligibility_funnel`). The whole population in
     memory; :func:`build_candidates_blocks` takes it a block of persons at a time.
     """
-    block = SimpleNamespace(panel=panel, snapshot=lambda year: _snapshot(bef, year).reindex(panel.pnr),
+    block = SimpleNamespace(index=0, panel=panel, snapshot=lambda year: _snapshot(bef, year).reindex(panel.pnr),
                             vnds=vnds, udda=udda, lpr=lpr, week_groups=week_groups)
     return build_candidates_blocks(participants, all_referred, panel, [block], codes, eligibility, western,
                                    municipalities, files)
@@ -291,9 +292,10 @@ def build_candidates(participants: pd.DataFrame, all_referred: set, panel: Panel
 
 def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_panel: Panel, blocks, codes,
                             eligibility: dict, western: set, municipalities=(), files=None):
-    """:func:`build_candidates` over `blocks` of persons (each with .panel, .snapshot(year)
-    as :class:`~sibeval.extract.person_blocks.PersonBlock` gives it, .vnds, .udda, .lpr and
-    .week_groups of its persons only); every covariate and rule is a person's own, so the
+    """:func:`build_candidates` over `blocks` of persons (each with .index, its number in the
+    population's order, .panel, .snapshot(year) as :class:`~sibeval.extract.person_blocks.PersonBlock`
+    gives it, .vnds, .udda, .lpr and .week_groups of its persons only, as
+    :func:`candidate_blocks` makes them); every covariate and rule is a person's own, so the
     result is the same as over the whole population at once.
 
     `check_panel` holds at least the participants' panel rows (for the start-month checks).
@@ -303,14 +305,93 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
     return pd.concat(list(pieces), ignore_index=True), funnel
 
 
+def candidate_blocks(folder, panel_path, codes, weeks, blocks, share=(0, 1)):
+    """The blocks of persons of a normalised extract as the candidates read them (see
+    :func:`~sibeval.extract.person_blocks.person_blocks`; `share`: one process's share)."""
+    from sibeval.extract.person_blocks import person_blocks
+
+    return (SimpleNamespace(index=b.index, panel=b.panel, snapshot=b.snapshot, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
+                            week_groups=week_lookup(b.dream))
+            for b in person_blocks(folder, panel_path, codes, weeks, blocks, share=share))
+
+
+@dataclass(frozen=True)
+class BlockCandidates:
+    """One block's share of the candidates: its funnel, its participants' rows (indexed by
+    their row in the participant list) and how many control rows it gave the store."""
+
+    index: int
+    funnel: pd.DataFrame
+    treated: pd.DataFrame
+    controls: int
+
+
+@dataclass(frozen=True)
+class CandidateWork:
+    """What every block's candidates are computed from (pickled to a second process)."""
+
+    treated: pd.DataFrame          # the participants' rows at their start (index: participant list order)
+    index_months: tuple
+    all_referred: object
+    codes: object
+    eligibility: dict
+    western: set
+    municipalities: tuple
+
+    def block(self, b, store) -> BlockCandidates:
+        """Block `b`'s candidates: its control rows go to `store` (``add(month, block, rows)``)
+        month by month; the rest is returned."""
+        eligibility, western, municipalities = self.eligibility, self.western, self.municipalities
+        panel = b.panel
+        f = _Funnel(len(panel.pnr))
+        snapshots, traits = {}, {}     # per index year: bef snapshot (in the block's panel row order)
+        referral = referral_months(panel.pnr, self.all_referred)
+        parts = []
+        for m in self.index_months:
+            year = int(m) // 12
+            if year not in snapshots:
+                snapshots[year] = b.snapshot(year)
+                traits[year] = _snapshot_traits(snapshots[year], eligibility, western, municipalities)
+            pnr = panel.pnr[f.add(_eligibility_rules(panel, None, int(m), eligibility, western,
+                                                     self.all_referred, municipalities,
+                                                     excluded=referral <= int(m), traits=traits[year]))]
+            w = _index_week(int(m))
+            parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr),
+                                       "treated": 0}))
+        treated = self.treated
+        mine = treated[panel.row_of(treated["pnr"]) >= 0]
+        rows = pd.concat([mine, *parts], ignore_index=True)
+        if not len(rows):
+            return BlockCandidates(b.index, f.frame(), mine.iloc[:0], 0)
+        rows = covariates_at(rows, panel, None, self.codes, b.vnds, b.udda, b.lpr, b.week_groups,
+                             eligibility["benefit_groups"], municipalities, western, snapshots)
+        rows.index = np.r_[mine.index.to_numpy(), np.full(len(rows) - len(mine), -1)]
+        own = rows.iloc[:len(mine)].copy()     # a slice would keep the block's rows alive
+        controls = rows.iloc[len(mine):]
+        month = controls["index_month"].to_numpy()
+        if (np.diff(month) < 0).any():          # (they come month by month; kept in case they do not)
+            controls = controls.iloc[np.argsort(month, kind="stable")]
+            month = controls["index_month"].to_numpy()
+        for m in np.unique(month):
+            lo, hi = np.searchsorted(month, m, side="left"), np.searchsorted(month, m, side="right")
+            store.add(int(m), b.index, format_candidates(controls.iloc[lo:hi]))
+        return BlockCandidates(b.index, f.frame(), own, len(controls))
+
+
 def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Panel, blocks, codes,
-                     eligibility: dict, western: set, municipalities=(), files=None, store=None):
+                     eligibility: dict, western: set, municipalities=(), files=None, store=None, helper=None):
     """The rows of :func:`build_candidates_blocks`'s table in order, in pieces (an iterator: the
     participants', then each index month's controls block by block, each formatted by
     :func:`format_candidates`), and the funnel. Each block's control rows go to `store`
-    (``add(month, rows)``, ``pieces(months)``: by default kept in memory; at national scale
-    spilled to disk) as the block is done, so the table is written piece by piece without
-    ever being held whole."""
+    (``add(month, block, rows)``, ``blocks(month)``, ``read(month, i)``: by default kept in
+    memory; at national scale spilled to disk) as the block is done, so the table is written
+    piece by piece without ever being held whole.
+
+    `helper`, when given, computes the other blocks elsewhere (a second process:
+    :class:`~sibeval.design.candidate_process.CandidateProcess`): ``start(work)`` before this
+    process's `blocks`, then ``finish(work)`` gives its :class:`BlockCandidates` and its store.
+    The pieces are the same: the months' rows are taken in the blocks' order, whoever did them.
+    """
     store = MonthStore() if store is None else store
     _check_index_months(participants, check_panel, files)
     treated = pd.DataFrame({
@@ -319,69 +400,55 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
         "index_week": [week_of_date(d) for d in participants["start_dato"]],
         "treated": 1,
     })
-    index_months = sorted(treated["index_month"].unique())
-    treated_parts, funnels, n_controls = [], [], 0
-    for b in blocks:
-        panel = b.panel
-        f = _Funnel(len(panel.pnr))
-        snapshots, traits = {}, {}     # per index year: bef snapshot (in the block's panel row order)
-        referral = referral_months(panel.pnr, all_referred)
-        parts = []
-        for m in index_months:
-            year = int(m) // 12
-            if year not in snapshots:
-                snapshots[year] = b.snapshot(year)
-                traits[year] = _snapshot_traits(snapshots[year], eligibility, western, municipalities)
-            pnr = panel.pnr[f.add(_eligibility_rules(panel, None, int(m), eligibility, western,
-                                                     all_referred, municipalities, excluded=referral <= int(m),
-                                                     traits=traits[year]))]
-            w = _index_week(int(m))
-            parts.append(pd.DataFrame({"pnr": pnr, "index_month": int(m), "index_week": [w] * len(pnr),
-                                       "treated": 0}))
-        funnels.append(f.frame())
-        mine = treated[panel.row_of(treated["pnr"]) >= 0]
-        rows = pd.concat([mine, *parts], ignore_index=True)
-        if not len(rows):
-            continue
-        rows = covariates_at(rows, panel, None, codes, b.vnds, b.udda, b.lpr, b.week_groups,
-                             eligibility["benefit_groups"], municipalities, western, snapshots)
-        rows.index = np.r_[mine.index.to_numpy(), np.full(len(rows) - len(mine), -1)]
-        treated_parts.append(rows.iloc[:len(mine)].copy())     # a slice would keep the block's rows alive
-        controls = rows.iloc[len(mine):]
-        month = controls["index_month"].to_numpy()
-        if (np.diff(month) < 0).any():          # (they come month by month; kept in case they do not)
-            controls = controls.iloc[np.argsort(month, kind="stable")]
-            month = controls["index_month"].to_numpy()
-        for m in np.unique(month):
-            a, b = np.searchsorted(month, m, side="left"), np.searchsorted(month, m, side="right")
-            store.add(int(m), format_candidates(controls.iloc[a:b]))
-            n_controls += b - a
-        del rows, controls
-    funnel = _sum_funnels(funnels)
-    if n_controls == 0:
+    index_months = tuple(sorted(treated["index_month"].unique()))
+    work = CandidateWork(treated, index_months, all_referred, codes, eligibility, western, tuple(municipalities))
+    if helper is not None:
+        helper.start(work)
+    done = [work.block(b, store) for b in blocks]
+    stores = [store]
+    if helper is not None:
+        theirs, their_store = helper.finish(work)
+        done, stores = done + theirs, [store, their_store]
+    done.sort(key=lambda d: d.index)
+    funnel = _sum_funnels([d.funnel for d in done])
+    if sum(d.controls for d in done) == 0:
         steps = " -> ".join(f"{r.rule} {plain(r.persons)}" for r in funnel.itertuples())
         raise SibevalError(
             f"no candidate met the eligibility rules in any of the {len(index_months)} index month(s) "
             f"({months(index_months[:3])}{', ...' if len(index_months) > 3 else ''}); persons left after "
             f"each rule: {steps}. Fix: check eligibility: in the cohort file (sex, non_western, "
             "age_min/age_max, benefit_groups) against the extract")
+    own = [d.treated for d in done if len(d.treated)]
     # the participants in their file's order, then each index month's controls in panel order
-    return chain([format_candidates(pd.concat(treated_parts).sort_index())], store.pieces(index_months)), funnel
+    return chain([format_candidates(pd.concat(own).sort_index())], _month_pieces(index_months, stores)), funnel
+
+
+def _month_pieces(index_months, stores):
+    """Each month's control rows from every store, in the order of the blocks they came from."""
+    for m in index_months:
+        got = sorted((k, s, i) for s, store in enumerate(stores) for i, k in enumerate(store.blocks(int(m))))
+        for _, s, i in got:
+            yield stores[s].read(int(m), i)
 
 
 class MonthStore:
     """Each index month's control rows, block by block, kept in memory."""
 
     def __init__(self):
-        self.parts: dict[int, list[pd.DataFrame]] = {}
+        self.parts: dict[int, list] = {}
 
-    def add(self, month: int, rows: pd.DataFrame) -> None:
-        self.parts.setdefault(month, []).append(rows)
+    def add(self, month: int, block: int, rows: pd.DataFrame) -> None:
+        self.parts.setdefault(month, []).append((block, rows))
 
-    def pieces(self, months):
-        """The rows month by month (in `months`' order), each month's in the order added."""
-        for m in months:
-            yield from self.parts.pop(int(m), [])
+    def blocks(self, month: int) -> list[int]:
+        """The blocks of the rows added for `month`, in the order added."""
+        return [k for k, _ in self.parts.get(month, [])]
+
+    def read(self, month: int, i: int) -> pd.DataFrame:
+        """The `i`-th rows added for `month` (given once: the store lets them go)."""
+        k, rows = self.parts[month][i]
+        self.parts[month][i] = (k, None)
+        return rows
 
 
 def format_candidates(cand: pd.DataFrame) -> pd.DataFrame:

@@ -2,19 +2,18 @@
 for normalise(workers > 1): the job (extract, code table, output folder) pickled on stdin, the
 QC facts (DREAM's, the others' by name) pickled on stdout; a failure exits 1."""
 
-import pickle
-import sys
 import time
 
+from sibeval.child import serve
 from sibeval.extract.normalise import SECOND_PROCESS, _other_registers, normalise_dream
 
 
-def main() -> None:
-    ex, codes, out = pickle.load(sys.stdin.buffer)
+def work(job) -> tuple[dict, dict]:
+    ex, codes, out = job
     facts = normalise_dream(ex, codes, out / "dream.parquet")
     others = _other_registers(ex, out, facts.pop("index"), time.perf_counter(), keep=SECOND_PROCESS)
-    sys.stdout.buffer.write(pickle.dumps((facts, others)))
+    return facts, others
 
 
 if __name__ == "__main__":
-    main()
+    serve(work)

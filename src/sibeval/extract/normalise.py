@@ -14,10 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import pickle
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sibeval.child import ChildProcess
 from sibeval.errors import ExtractError, file_rows
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.dream_store import DreamStore, DreamWriter, TooManyCodes
@@ -437,39 +435,11 @@ def _pnr_index(ex: Extract) -> PersonIndex | None:
 _WORKER = ["-m", "sibeval.extract.dream_worker"]
 
 
-class _DreamProcess:
+def _DreamProcess(ex: Extract, codes: CodeTable, out: Path) -> ChildProcess:  # noqa: N802 - a class once
     """normalise_dream and the registers of SECOND_PROCESS in a child Python (`python -m
-    sibeval.extract.dream_worker`): the job is pickled to its stdin, the QC facts come back
-    on its stdout. A fresh interpreter, not a fork: Arrow's threads make forking unsafe. Its
-    stderr is dropped (a failure is redone in this process, whose error is the one reported)."""
-
-    def __init__(self, ex: Extract, codes: CodeTable, out: Path):
-        """`out`: the folder DREAM and the registers of SECOND_PROCESS are written to."""
-        import sibeval
-        src = str(Path(sibeval.__file__).resolve().parents[1])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}
-        job = pickle.dumps((ex, codes, out))
-        self.proc = subprocess.Popen([sys.executable, *_WORKER], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        try:
-            self.proc.stdin.write(job)
-            self.proc.stdin.close()
-        except BrokenPipeError:       # it stopped at once: result() is None, DREAM is redone here
-            pass
-
-    def result(self) -> tuple[dict, dict] | None:
-        """(DREAM's QC facts, the other registers' by name), or None when it failed."""
-        facts = self.proc.stdout.read()
-        return pickle.loads(facts) if self.proc.wait() == 0 and facts else None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
+    sibeval.extract.dream_worker`), written to the folder `out`; its result() is (DREAM's QC
+    facts, the other registers' by name), or None when it failed (DREAM is then redone here)."""
+    return ChildProcess(_WORKER, (ex, codes, out))
 
 
 def _span_text(name: str, value) -> str:

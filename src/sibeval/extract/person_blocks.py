@@ -52,6 +52,7 @@ class PersonBlock:
     udda: pd.DataFrame | None
     lpr: pd.DataFrame | None
     dream: DreamData
+    index: int = 0          # the block's number: its persons are DREAM's from index * block size
 
 
 def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out: Path) -> set[int]:
@@ -117,12 +118,19 @@ def split_registers(folder, out, block_persons: int = BLOCK_PERSONS) -> dict:
 
 
 def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
-                  arrays=("group", "ordinary", "resident", "dead")) -> Iterator[PersonBlock]:
+                  arrays=("group", "ordinary", "resident", "dead"), share=(0, 1)) -> Iterator[PersonBlock]:
     """Yield the extract in `folder` block by block of persons, from the registers split by
     :func:`split_registers` into the folder `blocks`; `weeks` ((year, week), ...) are the
-    DREAM weeks each block carries. The next block is read on a thread while the caller
-    works on this one."""
-    return _read_ahead(_person_blocks(folder, panel_path, codes, weeks, blocks, arrays))
+    DREAM weeks each block carries. `share` (i, n): only the blocks whose number is i modulo n
+    (one process's share of n). The next block is read on a thread while the caller works on
+    this one."""
+    return _read_ahead(_person_blocks(folder, panel_path, codes, weeks, blocks, arrays, share))
+
+
+def block_count(blocks) -> int:
+    """The number of blocks of persons :func:`split_registers` split the extract into."""
+    manifest = json.loads((Path(blocks) / MANIFEST).read_text(encoding="utf-8"))
+    return -(-manifest["persons"] // manifest["block_persons"])
 
 
 _END = object()
@@ -138,7 +146,7 @@ def _read_ahead(items: Iterator) -> Iterator:
             yield item
 
 
-def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator[PersonBlock]:
+def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays, share) -> Iterator[PersonBlock]:
     folder, blocks = Path(folder), Path(blocks)
     manifest = json.loads((blocks / MANIFEST).read_text(encoding="utf-8"))
     block_persons = manifest["block_persons"]
@@ -153,6 +161,8 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator
     wanted = set(map(tuple, weeks))
     use = [w for w in store.weeks if w in wanted]
     for k, lo in enumerate(range(0, n, block_persons)):
+        if k % share[1] != share[0]:
+            continue
         hi = min(n, lo + block_persons)
         tables = {}
         for r, have in present.items():
@@ -174,7 +184,7 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays) -> Iterator
                                f"{lo + 1}-{hi}): it comes from another run of the extract. Fix: delete "
                                f"{panel_path} and {blocks} and run the workflow again")
         yield PersonBlock(panel, _Snapshots(tables["bef"], lo, block_pnr),
-                          frames["vnds"], frames["udda"], frames["lpr"], dream)
+                          frames["vnds"], frames["udda"], frames["lpr"], dream, k)
 
 
 # registers whose rows are matched to persons by their row in the block alone (no pnr needed:
