@@ -230,10 +230,12 @@ def rule_params(*keys, codes=False, labels=False, extract=False, whole=False):
     return params
 
 
-def mem_mb(base, per_gb_extract):
-    """Memory of a rule: `base` MB plus `per_gb_extract` MB per GB of extract."""
-    def f(wildcards, attempt):
-        return int((base + per_gb_extract * EXTRACT_MB[extract_of(wildcards)] / 1024) * attempt)
+def mem_mb(base, per_gb_extract, per_thread=0):
+    """Memory of a rule: `base` MB plus `per_gb_extract` MB per GB of extract, plus
+    `per_thread` MB for each thread after the first (a second process)."""
+    def f(wildcards, attempt, threads):
+        return int((base + per_gb_extract * EXTRACT_MB[extract_of(wildcards)] / 1024
+                    + per_thread * (threads - 1)) * attempt)
     return f
 
 
