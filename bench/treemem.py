@@ -1,9 +1,11 @@
-"""Run a command and report its wall time and the peak of the summed RSS of its whole
-process tree (GNU time -v reports only the largest single process).
+"""Run a command and report its wall time, the peak of the summed RSS of its whole process
+tree (GNU time -v reports only the largest single process), and the CPU time of that tree
+apart from this poller's own (which GNU time, run around it, counts in: about 3 s a minute).
 
     python bench/treemem.py -- snakemake --cores 2 ...
 """
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -41,8 +43,10 @@ def main(argv):
         peak = max(peak, _tree_rss_kb(proc.pid))
         time.sleep(0.2)
     wall = time.perf_counter() - t0
-    print(f"treemem: exit {proc.returncode}, wall {wall:.1f} s, peak tree RSS {peak / 2**20:.2f} GiB",
-          file=sys.stderr)
+    tree, me = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    print(f"treemem: exit {proc.returncode}, wall {wall:.1f} s, peak tree RSS {peak / 2**20:.2f} GiB, "
+          f"CPU of the command {tree.ru_utime:.1f} s user + {tree.ru_stime:.1f} s system "
+          f"(this poller {me.ru_utime + me.ru_stime:.1f} s)", file=sys.stderr)
     return proc.returncode
 
 
