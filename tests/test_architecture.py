@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "sibeval"
 # the workflow's order; a stage may import itself and the stages before it
 STAGES = ("extract", "design", "outcomes", "inference", "progression", "publish", "economics", "report")
 # shared by every stage: no stage's code
-CORE = ("errors", "config", "plotting", "results")
+CORE = ("errors", "config", "plotting", "results", "child")
 # glue around the stages (command line, workflow adapters) and the synthetic data generator
 OUTSIDE = ("cli", "adapters", "demo")
 

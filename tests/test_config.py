@@ -38,3 +38,27 @@ def test_top_level_config():
     assert cfg["dream_codes"] == "config/dream_codes.yaml"
     with pytest.raises(ConfigError, match="cohort"):
         validate({"cohortz": [], "extracts": {}}, schema, "config.yaml")
+
+
+def test_the_fast_yaml_parser_reads_every_shipped_file_as_the_python_one():
+    """load_yaml and the catalogues use libyaml's parser: the same values as PyYAML's own."""
+    import yaml
+
+    from sibeval.config import FAST_LOADER
+
+    root = Path(__file__).resolve().parents[1]
+    files = [*root.glob("config/**/*.yaml"), *root.glob("workflow/schemas/*.yaml"),
+             *root.glob("src/sibeval/report/locale/*.yaml"), *root.glob("workflow/profiles/*/*.yaml")]
+    assert len(files) >= 8
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=FAST_LOADER) == yaml.safe_load(text), f
+
+
+def test_invalid_yaml_is_reported_with_the_line_and_column(tmp_path):
+    bad = tmp_path / "cohort.yaml"
+    bad.write_text("title: x\neligibility:\n  sex: [M, F\n  age_min: 30\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_yaml(bad)
+    msg = str(e.value)
+    assert str(bad) in msg and "not valid YAML" in msg and "line 4" in msg and "^" in msg

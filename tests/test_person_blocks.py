@@ -16,11 +16,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sibeval.adapters import SpilledMonths, atomic_dir, write_parquet_pieces
+from sibeval.adapters import atomic_dir, write_parquet_pieces
 from sibeval.demo.generate import generate
 from sibeval.design import candidate_process
 from sibeval.design.candidate_process import CandidateProcess
 from sibeval.design.candidates import (
+    SpilledMonths,
     _snapshot,
     build_candidates,
     build_candidates_blocks,

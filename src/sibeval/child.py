@@ -19,8 +19,7 @@ class ChildProcess:
     may follow later (`send`)."""
 
     def __init__(self, args: list[str], job=None):
-        import sibeval
-        src = str(Path(sibeval.__file__).resolve().parents[1])
+        src = str(Path(__file__).resolve().parents[1])      # the folder holding this sibeval
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}
         self.proc = subprocess.Popen([sys.executable, *args], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sibeval.adapters import SpilledMonths, context, run, standalone, write_csv, write_parquet, write_parquet_pieces
+from sibeval.adapters import context, run, standalone, write_csv, write_parquet, write_parquet_pieces
 from sibeval.design.candidate_process import CandidateProcess
-from sibeval.design.candidates import candidate_blocks, candidate_pieces, index_weeks_needed
+from sibeval.design.candidates import SpilledMonths, candidate_blocks, candidate_pieces, index_weeks_needed
 from sibeval.design.cohort import participant_flow, require_publishable
 from sibeval.extract.normalise import retype
 from sibeval.extract.panel_io import read_panel

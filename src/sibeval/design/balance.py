@@ -103,7 +103,7 @@ def covariate_counts(data: pd.DataFrame, covariates, treatment: str = "treated")
         "matched_controls": (~t & (w > 0), w),
     }
     # distinct persons as whole numbers (a row per person and index month; no copy of the rows)
-    person = pd.factorize(data["pnr"])[0] if "pnr" in data else np.arange(len(data))
+    person = pd.factorize(data["pnr"], use_na_sentinel=False)[0] if "pnr" in data else np.arange(len(data))
     rows = []
     for v in covariates:
         x = data[v].to_numpy(float)
@@ -126,7 +126,8 @@ def covariate_counts(data: pd.DataFrame, covariates, treatment: str = "treated")
 
 
 def _persons(person: np.ndarray, rows: np.ndarray) -> int:
-    return int(np.unique(person[rows]).size)
+    """Distinct persons (codes 0, 1, ...) among `rows`: counted, not sorted."""
+    return int(np.count_nonzero(np.bincount(person[rows])))
 
 
 def score_bins(data: pd.DataFrame, n_bins: int = 40, treatment: str = "treated") -> pd.DataFrame:

@@ -12,9 +12,8 @@ import logging
 import shutil
 from pathlib import Path
 
-from sibeval.adapters import SpilledMonths
 from sibeval.child import ChildProcess, serve
-from sibeval.design.candidates import BlockCandidates, CandidateWork, candidate_blocks
+from sibeval.design.candidates import BlockCandidates, CandidateWork, SpilledMonths, candidate_blocks
 
 log = logging.getLogger("sibeval")
 

@@ -6,17 +6,21 @@ risk-set design), and the eligibility funnel of the pool.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from itertools import chain
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sibeval.design.cohort import file_name, short_name
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
 from sibeval.extract.panel import Panel
-from sibeval.extract.person_blocks import ROW, latest_rows
+from sibeval.extract.person_blocks import ROW, latest_rows, person_blocks
 from sibeval.extract.timegrid import month_of_dates, week_of_date, week_thursday
 
 
@@ -308,8 +312,6 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
 def candidate_blocks(folder, panel_path, codes, weeks, blocks, share=(0, 1)):
     """The blocks of persons of a normalised extract as the candidates read them (see
     :func:`~sibeval.extract.person_blocks.person_blocks`; `share`: one process's share)."""
-    from sibeval.extract.person_blocks import person_blocks
-
     return (SimpleNamespace(index=b.index, panel=b.panel, snapshot=b.snapshot, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
                             week_groups=week_lookup(b.dream))
             for b in person_blocks(folder, panel_path, codes, weeks, blocks, share=share))
@@ -449,6 +451,53 @@ class MonthStore:
         k, rows = self.parts[month][i]
         self.parts[month][i] = (k, None)
         return rows
+
+
+class SpilledMonths:
+    """Each index month's control rows spilled to ``folder/<month>.parquet`` as blocks
+    finish (`add`: a row group each), read back one block's rows at a time (`read`); the
+    folder is removed with `close()`. The store :func:`candidate_pieces` takes at national
+    scale: millions of control rows never in memory at once."""
+
+    def __init__(self, folder, order: dict | None = None):
+        """A new, empty store in `folder`; with `order` (another process's :attr:`order`), the
+        store that process left there, to read."""
+        self.folder = Path(folder)
+        self.writers: dict = {}
+        self._file = (None, None)       # the month being read, and its file
+        self.order: dict[int, list[int]] = {} if order is None else order   # month -> blocks, as added
+        if order is None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+
+    def add(self, month: int, block: int, rows) -> None:
+        w = self.writers.get(month)
+        table = pa.Table.from_pandas(rows, schema=w.schema if w else None, preserve_index=False)
+        if w is None:
+            w = self.writers[month] = pq.ParquetWriter(self.folder / f"{month}.parquet", table.schema)
+        w.write_table(table, row_group_size=max(1, len(table)))      # one row group: read(month, i)
+        self.order.setdefault(month, []).append(block)
+
+    def finish(self) -> dict[int, list[int]]:
+        """Close the files (nothing more is added); returns :attr:`order`."""
+        for w in self.writers.values():
+            w.close()
+        self.writers = {}
+        return self.order
+
+    def blocks(self, month: int) -> list[int]:
+        return self.order.get(month, [])
+
+    def read(self, month: int, i: int):
+        self.finish()
+        if self._file[0] != month:
+            self._file = (month, pq.ParquetFile(self.folder / f"{month}.parquet"))
+        return self._file[1].read_row_group(i).to_pandas()
+
+    def close(self) -> None:
+        self.finish()
+        self._file = (None, None)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def format_candidates(cand: pd.DataFrame) -> pd.DataFrame:
