@@ -21,7 +21,6 @@ from sibeval.demo.generate import generate
 from sibeval.design import candidate_process
 from sibeval.design.candidate_process import CandidateProcess
 from sibeval.design.candidates import (
-    SpilledMonths,
     _snapshot,
     build_candidates,
     build_candidates_blocks,
@@ -31,6 +30,7 @@ from sibeval.design.candidates import (
     week_lookup,
 )
 from sibeval.design.cohort import participant_flow
+from sibeval.design.month_stores import SpilledMonths
 from sibeval.errors import ExtractError, SibevalError
 from sibeval.extract.normalise import NormalisedExtract, delivered, normalise, read_summary, retype
 from sibeval.extract.panel import build_panel
@@ -146,21 +146,55 @@ def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_pat
     pd.testing.assert_frame_equal(funnel, f_whole)
     assert not (tmp_path / "months").exists()
     # half the blocks in a second process (rule build_candidates with two threads): the same
-    # bytes, also when that process fails and its blocks are done here
-    for worker in (None, ["-c", "import sys; sys.exit(3)"]):
+    # bytes, also when that process fails at once, or after spilling all its months, and its
+    # blocks are redone here
+    failing_late = ("from sibeval.child import serve; from sibeval.design import candidate_process as c; "
+                    "serve(lambda job: (c._child(job), 1 / 0))")
+    for worker in (None, ["-c", "import sys; sys.exit(3)"], ["-c", failing_late]):
         if worker:
             monkeypatch.setattr(candidate_process, "_WORKER", worker)
         store = SpilledMonths(tmp_path / "months")
         with CandidateProcess(tmp_path / "months.1") as helper:
             helper.reading(extract.norm, tmp_path / "panel.parquet", codes, weeks, tmp_path / "blocks")
-            pieces, funnel = candidate_pieces(analysed, set(part["pnr"]), check, blocks((0, 2)), *args,
+            pieces, funnel = candidate_pieces(analysed, set(part["pnr"]), check, blocks(helper.share), *args,
                                               municipalities=[657, 791], files=files, store=store, helper=helper)
             write_parquet_pieces(pieces, tmp_path / "two.parquet", group_rows=300)
             assert (helper.child.proc.returncode == 0) == (worker is None)
+            assert helper.store.order and all(k % 2 == 1 for ks in helper.store.order.values() for k in ks)
+            assert "ZeroDivisionError" in helper.child.why if worker == ["-c", failing_late] else True
         store.close()
         assert (tmp_path / "two.parquet").read_bytes() == (tmp_path / "cand.parquet").read_bytes()
         pd.testing.assert_frame_equal(funnel, f_whole)
-        assert not (tmp_path / "months.1").exists()
+        assert not (tmp_path / "months.1").exists() and not (tmp_path / "months").exists()
+
+
+@pytest.mark.parametrize("broken", [(1, 2), (2,), (3,), (0, 1)])
+def test_two_processes_stop_with_the_error_of_one(extract, codes, tmp_path, broken):
+    """The first broken block in the population's order names the error, whichever process
+    has it; a failure in this process's block stops the child and leaves no spilled rows."""
+    ex = extract.ex
+    files = {n: ex.file(n) for n in ("participants", "bef", "dream")}
+    part = ex.participants()
+    analysed, _ = participant_flow(part, ex.bef(), [657, 791], "stop", files)
+    panel = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
+    write_panel(panel, tmp_path / "panel.parquet")
+    split = split_registers(extract.norm, tmp_path / "blocks", block_persons=211)
+    assert split["persons"] > 211 * 4
+    for k in broken:
+        (tmp_path / "blocks" / "bef" / f"{k}.parquet").write_bytes(b"not parquet")
+    weeks = index_weeks_needed(analysed)
+    check = read_panel(tmp_path / "panel.parquet", arrays=("dead",), pnr=analysed["pnr"])
+    args = (analysed, set(part["pnr"]), check)
+    rest = dict(codes=codes, eligibility=ELIGIBILITY, western={"DNK"}, municipalities=[657, 791], files=files)
+    source = (extract.norm, tmp_path / "panel.parquet", codes, weeks, tmp_path / "blocks")
+    with pytest.raises(Exception) as one:
+        list(candidate_pieces(*args, blocks=candidate_blocks(*source), **rest)[0])
+    with pytest.raises(Exception) as two, CandidateProcess(tmp_path / "months.1") as helper:
+        helper.reading(*source)
+        candidate_pieces(*args, blocks=candidate_blocks(*source, share=helper.share), helper=helper, **rest)
+    assert f"{min(broken)}.parquet" in str(one.value)
+    assert type(two.value) is type(one.value) and str(two.value) == str(one.value)
+    assert helper.child.proc.poll() is not None and not (tmp_path / "months.1").exists()
 
 
 def test_split_registers_keeps_every_row_of_a_person_in_dream_in_its_block(extract, tmp_path):
@@ -357,12 +391,12 @@ class _Spy:
     def __init__(self, monkeypatch):
         from sibeval.extract import normalise as norm
         self.started = 0
-        real = norm._DreamProcess
+        real = norm._dream_process
 
         def start(*a):
             self.started += 1
             return real(*a)
-        monkeypatch.setattr(norm, "_DreamProcess", start)
+        monkeypatch.setattr(norm, "_dream_process", start)
 
 
 def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract, codes, tmp_path, monkeypatch):

@@ -68,7 +68,8 @@ def load_yaml(path: str | Path) -> dict:
             yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-        raise
+        raise ConfigError(f"{path}: not valid YAML (libyaml's parser rejects what PyYAML's accepts: "
+                          "please report it)") from None
     return data if data is not None else {}
 
 

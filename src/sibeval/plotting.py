@@ -42,7 +42,9 @@ def save(fig, stem, formats=("png", "svg")) -> list[str]:
 
 def tight_box(fig, dpi: float = DPI):
     """The padded box, in inches, around everything drawn, as savefig(bbox_inches="tight")
-    finds it for a PNG at `dpi` (an Agg layout pass without rendering)."""
+    finds it for a PNG at `dpi` (an Agg layout pass without rendering): the steps of
+    matplotlib's FigureCanvasBase.print_figure, whose private helpers it uses (the PNG's
+    byte-equality with a tight savefig is tested in tests/test_plotting.py)."""
     from matplotlib import cbook
 
     with cbook._setattr_cm(fig, dpi=dpi), cbook._setattr_cm(fig.canvas, _device_pixel_ratio=1, _is_saving=True):

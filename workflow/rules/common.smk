@@ -240,8 +240,11 @@ def mem_mb(base, per_gb_extract, per_thread=0):
 
 
 def more_than_one_block(wildcards):
-    """2 threads for an extract of more than one block of persons (about 50 MB a block of
-    100,000 persons: person_blocks.BLOCK_PERSONS), else 1."""
+    """2 threads for an extract that likely has more than one block of persons
+    (panel_blocks.BLOCK_PERSONS = 100,000), else 1. The persons are not known before the
+    extract is read: its size stands for them (the demo's registers take about 0.5 kB a
+    person: 50 MB a block). A guess too high costs a reserved core and 800 MB of request;
+    the rule counts the blocks itself and runs one process when there is one."""
     return 2 if EXTRACT_MB[extract_of(wildcards)] > 50 else 1
 
 

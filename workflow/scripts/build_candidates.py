@@ -18,8 +18,9 @@ import pyarrow.parquet as pq
 
 from sibeval.adapters import context, run, standalone, write_csv, write_parquet, write_parquet_pieces
 from sibeval.design.candidate_process import CandidateProcess
-from sibeval.design.candidates import SpilledMonths, candidate_blocks, candidate_pieces, index_weeks_needed
+from sibeval.design.candidates import candidate_blocks, candidate_pieces, index_weeks_needed
 from sibeval.design.cohort import participant_flow, require_publishable
+from sibeval.design.month_stores import SpilledMonths
 from sibeval.extract.normalise import retype
 from sibeval.extract.panel_io import read_panel
 from sibeval.extract.person_blocks import block_count, rows_of_persons
@@ -42,7 +43,7 @@ def main(smk):
             helper.reading(ex.folder, smk.input.panel, codes, weeks, smk.input.blocks)
         # the population a block of persons at a time (bounded memory at any population size)
         blocks = candidate_blocks(ex.folder, smk.input.panel, codes, weeks, smk.input.blocks,
-                                  share=(0, 2) if two else (0, 1))
+                                  share=helper.share if two else (0, 1))
         # each block's control rows spilled by index month, then written month by month: millions
         # of control rows at national scale, never in memory at once
         store = SpilledMonths(spill)

@@ -6,18 +6,15 @@ risk-set design), and the eligibility funnel of the pool.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from itertools import chain
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sibeval.design.cohort import file_name, short_name
+from sibeval.design.month_stores import MonthStore
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
 from sibeval.extract.panel import Panel
 from sibeval.extract.person_blocks import ROW, latest_rows, person_blocks
@@ -309,12 +306,13 @@ def build_candidates_blocks(participants: pd.DataFrame, all_referred, check_pane
     return pd.concat(list(pieces), ignore_index=True), funnel
 
 
-def candidate_blocks(folder, panel_path, codes, weeks, blocks, share=(0, 1)):
+def candidate_blocks(folder, panel_path, codes, weeks, blocks, share=(0, 1), below=None):
     """The blocks of persons of a normalised extract as the candidates read them (see
-    :func:`~sibeval.extract.person_blocks.person_blocks`; `share`: one process's share)."""
+    :func:`~sibeval.extract.person_blocks.person_blocks`: `share`, one process's share; `below`,
+    only the blocks numbered below it)."""
     return (SimpleNamespace(index=b.index, panel=b.panel, snapshot=b.snapshot, vnds=b.vnds, udda=b.udda, lpr=b.lpr,
                             week_groups=week_lookup(b.dream))
-            for b in person_blocks(folder, panel_path, codes, weeks, blocks, share=share))
+            for b in person_blocks(folder, panel_path, codes, weeks, blocks, share=share, below=below))
 
 
 @dataclass(frozen=True)
@@ -390,9 +388,11 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
     piece by piece without ever being held whole.
 
     `helper`, when given, computes the other blocks elsewhere (a second process:
-    :class:`~sibeval.design.candidate_process.CandidateProcess`): ``start(work)`` before this
-    process's `blocks`, then ``finish(work)`` gives its :class:`BlockCandidates` and its store.
-    The pieces are the same: the months' rows are taken in the blocks' order, whoever did them.
+    :class:`~sibeval.design.candidate_process.CandidateProcess`; `blocks` are then this
+    process's share, ``helper.share``): ``start(work)`` before this process's blocks, then
+    ``finish(work)`` gives its :class:`BlockCandidates` and its store. The pieces are the same:
+    the months' rows are taken in the blocks' order, whoever did them; so is the error, the
+    first block's in that order (``finish(work, below=k)`` when this process's block k failed).
     """
     store = MonthStore() if store is None else store
     _check_index_months(participants, check_panel, files)
@@ -406,9 +406,18 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
     work = CandidateWork(treated, index_months, all_referred, codes, eligibility, western, tuple(municipalities))
     if helper is not None:
         helper.start(work)
-    done = [work.block(b, store) for b in blocks]
-    stores = [store]
-    if helper is not None:
+    done, stores = [], [store]
+    if helper is None:
+        done = [work.block(b, store) for b in blocks]
+    else:
+        try:
+            for b in blocks:
+                done.append(work.block(b, store))
+        except Exception:
+            # the helper's blocks before this one (the block after the last done) come first
+            first, step = helper.share
+            helper.finish(work, below=done[-1].index + step if done else first)
+            raise
         theirs, their_store = helper.finish(work)
         done, stores = done + theirs, [store, their_store]
     done.sort(key=lambda d: d.index)
@@ -431,73 +440,6 @@ def _month_pieces(index_months, stores):
         got = sorted((k, s, i) for s, store in enumerate(stores) for i, k in enumerate(store.blocks(int(m))))
         for _, s, i in got:
             yield stores[s].read(int(m), i)
-
-
-class MonthStore:
-    """Each index month's control rows, block by block, kept in memory."""
-
-    def __init__(self):
-        self.parts: dict[int, list] = {}
-
-    def add(self, month: int, block: int, rows: pd.DataFrame) -> None:
-        self.parts.setdefault(month, []).append((block, rows))
-
-    def blocks(self, month: int) -> list[int]:
-        """The blocks of the rows added for `month`, in the order added."""
-        return [k for k, _ in self.parts.get(month, [])]
-
-    def read(self, month: int, i: int) -> pd.DataFrame:
-        """The `i`-th rows added for `month` (given once: the store lets them go)."""
-        k, rows = self.parts[month][i]
-        self.parts[month][i] = (k, None)
-        return rows
-
-
-class SpilledMonths:
-    """Each index month's control rows spilled to ``folder/<month>.parquet`` as blocks
-    finish (`add`: a row group each), read back one block's rows at a time (`read`); the
-    folder is removed with `close()`. The store :func:`candidate_pieces` takes at national
-    scale: millions of control rows never in memory at once."""
-
-    def __init__(self, folder, order: dict | None = None):
-        """A new, empty store in `folder`; with `order` (another process's :attr:`order`), the
-        store that process left there, to read."""
-        self.folder = Path(folder)
-        self.writers: dict = {}
-        self._file = (None, None)       # the month being read, and its file
-        self.order: dict[int, list[int]] = {} if order is None else order   # month -> blocks, as added
-        if order is None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder.mkdir(parents=True)
-
-    def add(self, month: int, block: int, rows) -> None:
-        w = self.writers.get(month)
-        table = pa.Table.from_pandas(rows, schema=w.schema if w else None, preserve_index=False)
-        if w is None:
-            w = self.writers[month] = pq.ParquetWriter(self.folder / f"{month}.parquet", table.schema)
-        w.write_table(table, row_group_size=max(1, len(table)))      # one row group: read(month, i)
-        self.order.setdefault(month, []).append(block)
-
-    def finish(self) -> dict[int, list[int]]:
-        """Close the files (nothing more is added); returns :attr:`order`."""
-        for w in self.writers.values():
-            w.close()
-        self.writers = {}
-        return self.order
-
-    def blocks(self, month: int) -> list[int]:
-        return self.order.get(month, [])
-
-    def read(self, month: int, i: int):
-        self.finish()
-        if self._file[0] != month:
-            self._file = (month, pq.ParquetFile(self.folder / f"{month}.parquet"))
-        return self._file[1].read_row_group(i).to_pandas()
-
-    def close(self) -> None:
-        self.finish()
-        self._file = (None, None)
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def format_candidates(cand: pd.DataFrame) -> pd.DataFrame:

@@ -328,7 +328,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
             # DREAM and then the optional registers in the second process, bef and eIndkomst
             # here (at 10^6 persons in one process: DREAM 11.8 s, the optional registers 1.9 s,
             # bef 5.0 s, eIndkomst 8.9 s; bef in the second process made it the long one)
-            with _DreamProcess(ex, codes, tmp) as worker:
+            with _dream_process(ex, codes, tmp) as worker:
                 try:
                     others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS), None
                 except Exception as e:          # noqa: BLE001 - raised in the order of one process
@@ -336,8 +336,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
                 result = worker.result()
             if result is None:     # the worker failed: DREAM again here, for its error
                 dream = normalise_dream(ex, codes, tmp / "dream.parquet")
-                log.warning("the second process stopped (exit code %s); DREAM and its registers were "
-                            "normalised in this process instead", worker.proc.returncode)
+                log.warning("the second process stopped (%s); DREAM and its registers were normalised "
+                            "in this process instead", worker.why)
                 _log_dream(dream, t0)
                 if failed is not None:      # one process's order: this one's registers come first
                     raise failed
@@ -435,7 +435,7 @@ def _pnr_index(ex: Extract) -> PersonIndex | None:
 _WORKER = ["-m", "sibeval.extract.dream_worker"]
 
 
-def _DreamProcess(ex: Extract, codes: CodeTable, out: Path) -> ChildProcess:  # noqa: N802 - a class once
+def _dream_process(ex: Extract, codes: CodeTable, out: Path) -> ChildProcess:
     """normalise_dream and the registers of SECOND_PROCESS in a child Python (`python -m
     sibeval.extract.dream_worker`), written to the folder `out`; its result() is (DREAM's QC
     facts, the other registers' by name), or None when it failed (DREAM is then redone here)."""

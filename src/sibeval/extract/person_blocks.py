@@ -118,14 +118,15 @@ def split_registers(folder, out, block_persons: int = BLOCK_PERSONS) -> dict:
 
 
 def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
-                  arrays=("group", "ordinary", "resident", "dead"), share=(0, 1)) -> Iterator[PersonBlock]:
+                  arrays=("group", "ordinary", "resident", "dead"), share=(0, 1), below=None) -> Iterator[PersonBlock]:
     """Yield the extract in `folder` block by block of persons, from the registers split by
     :func:`split_registers` into the folder `blocks`; `weeks` ((year, week), ...) are the
     DREAM weeks each block carries. `share` (i, n): only the blocks whose number is i modulo n
-    (one process's share of n). Alone (n = 1), the next block is read on a thread while the
-    caller works on this one; with a share, the other processes keep the cores busy (at 10^6
-    persons on 2 cores the thread made each of two processes' blocks 1.4 times as slow)."""
-    blocks = _person_blocks(folder, panel_path, codes, weeks, blocks, arrays, share)
+    (one process's share of n); `below`: only blocks numbered below it. Alone (n = 1), the
+    next block is read on a thread while the caller works on this one; with a share the other
+    process keeps the cores busy (build_candidates at 10^6 persons in two processes: 8.0 s with
+    the thread, 7.2-7.5 s without; bench/README.md)."""
+    blocks = _person_blocks(folder, panel_path, codes, weeks, blocks, arrays, share, below)
     return _read_ahead(blocks) if share[1] == 1 else blocks
 
 
@@ -148,7 +149,7 @@ def _read_ahead(items: Iterator) -> Iterator:
             yield item
 
 
-def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays, share) -> Iterator[PersonBlock]:
+def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays, share, below) -> Iterator[PersonBlock]:
     folder, blocks = Path(folder), Path(blocks)
     manifest = json.loads((blocks / MANIFEST).read_text(encoding="utf-8"))
     block_persons = manifest["block_persons"]
@@ -163,6 +164,8 @@ def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays, share) -> I
     wanted = set(map(tuple, weeks))
     use = [w for w in store.weeks if w in wanted]
     for k, lo in enumerate(range(0, n, block_persons)):
+        if below is not None and k >= below:
+            break
         if k % share[1] != share[0]:
             continue
         hi = min(n, lo + block_persons)

@@ -32,7 +32,8 @@ def load_strings(lang: str, folder: str = str(LOCALE_DIR)) -> dict[str, str]:
         have = sorted(p.stem for p in Path(folder).glob("*.yaml"))
         raise KeyError(f"no catalogue for language '{lang}' ({path}); available: {have}")
     text = path.read_text(encoding="utf-8")
-    # libyaml's parser where PyYAML has it: the same strings (tests/test_config.py), 10 times as fast
+    # libyaml's parser where PyYAML has it: the same strings (tests/test_config.py), 10 times as
+    # fast (config.FAST_LOADER; not imported from there, which would import jsonschema too)
     return _flatten(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {})
 
 
