@@ -20,7 +20,7 @@ rule build_candidates:
         "benchmarks/{cohort}/build_candidates.tsv"
     threads: more_than_one_block   # then half the blocks of persons in a second process
     resources:
-        # one process: 0.9 GiB at 10^6, 1.1 GiB at 6x10^6 persons; the second 0.7 GiB (bench/README.md)
+        # one process: 0.9 GiB at 10^6, 1.1 GiB at 6x10^6 persons; the second about 0.65 GiB (bench/README.md)
         mem_mb=mem_mb(1700, 400, per_thread=800),
         runtime=runtime(10, 20),
     conda:
