@@ -523,3 +523,18 @@ def test_no_catalogue_repeats_a_key():
     Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     for f in LOCALE_DIR.glob("*.yaml"):
         yaml.load(f.read_text(encoding="utf-8"), Loader=Strict)
+
+
+def test_no_running_text_uses_x_for_a_number():
+    """x marks a hidden number in every table and note: the catalogues do not also use it for
+    an unknown ("x points above the average ... x % less" read as two hidden numbers). Only
+    the explanation of the marker ("x: hidden ...") names it; method_clauses' first items are
+    the published tables' English wording, matched, not shown."""
+    import re
+
+    for lang in languages():
+        for key, text in load_strings(lang).items():
+            if key.startswith("method_clauses.") and key.endswith(".0"):
+                continue
+            for m in re.finditer(r"(?<![\w\"'(«{\\])x(?![\w\"')»}])", str(text)):
+                assert text[m.end():m.end() + 1] == ":", (lang, key, text[max(0, m.start() - 40):m.end() + 20])
