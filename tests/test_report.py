@@ -538,3 +538,12 @@ def test_no_running_text_uses_x_for_a_number():
                 continue
             for m in re.finditer(r"(?<![\w\"'(«{\\])x(?![\w\"')»}])", str(text)):
                 assert text[m.end():m.end() + 1] == ":", (lang, key, text[max(0, m.start() - 40):m.end() + 20])
+
+
+def test_the_subgroup_margins_have_one_name_in_the_note_and_both_workbooks():
+    """subgroup_payments' margins are the party paid's (the investor's in a SIB): tables.xlsx
+    called them the provider's margin while the note and payment_model.xlsx said the investor's."""
+    for lang in languages():
+        s = load_strings(lang)
+        assert s["columns.provider_margin.0"] == s["payment_workbook.prices.margin"], lang
+        assert s["columns.neutral_margin.0"] == s["payment_workbook.prices.neutral_margin"], lang
