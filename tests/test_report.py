@@ -547,3 +547,21 @@ def test_the_subgroup_margins_have_one_name_in_the_note_and_both_workbooks():
         s = load_strings(lang)
         assert s["columns.provider_margin.0"] == s["payment_workbook.prices.margin"], lang
         assert s["columns.neutral_margin.0"] == s["payment_workbook.prices.neutral_margin"], lang
+
+
+def test_the_wording_digest_changes_with_any_catalogue_or_template(tmp_path):
+    """The rules that write reader text take it as a parameter (rule_params, report.smk), so
+    changed wording renders them again."""
+    import shutil
+
+    from sibeval.report.catalogue import LOCALE_DIR, wording_digest
+
+    root = LOCALE_DIR.parent
+    for sub in ("locale", "templates"):
+        shutil.copytree(root / sub, tmp_path / sub)
+    base = wording_digest(tmp_path)
+    assert base == wording_digest(root) == wording_digest(tmp_path)
+    for f in (tmp_path / "locale" / "da.yaml", next((tmp_path / "templates").iterdir())):
+        f.write_bytes(f.read_bytes() + b"\n")
+        assert wording_digest(tmp_path) != base, f.name
+        base = wording_digest(tmp_path)

@@ -26,7 +26,9 @@ from sibeval.extract.dream_store import LAYOUT as DREAM_LAYOUT  # noqa: E402
 from sibeval.extract.panel_io import LAYOUT as PANEL_LAYOUT  # noqa: E402
 from sibeval.outcomes.lasting import check_publishable  # noqa: E402
 from sibeval.publish import catalogue as TABLES  # noqa: E402
+from sibeval.report.catalogue import wording_digest  # noqa: E402
 
+WORDING = wording_digest()     # the catalogues and templates (rule_params, report.smk)
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 FORMATS = (".parquet", ".csv", ".sas7bdat", ".dta")
 
@@ -224,6 +226,8 @@ def rule_params(*keys, codes=False, labels=False, extract=False, whole=False):
             out["dream_codes"] = DREAM_CODES
         if labels:
             out["labels"] = LABELS if labels is True else {k: LABELS[k] for k in labels}
+        if labels is True:          # reader text: new wording renders it again
+            out["wording"] = WORDING
         if whole:
             out["config_hash"] = config_hash({"cohort": COHORTS[wildcards.cohort], "codes": DREAM_CODES})
         return out

@@ -91,6 +91,7 @@ rule payment_workbook:
         language=lambda wc: COHORTS[wc.cohort]["language"],
         title=lambda wc: COHORTS[wc.cohort]["title"],
         labels=LABELS,
+        wording=WORDING,
     log:
         "results/{cohort}/interim/logs/payment_workbook.log",
     benchmark:
@@ -115,6 +116,7 @@ rule index:
     params:
         language=config["language"],
         labels=LABELS,
+        wording=WORDING,
         cohort_dir=config["cohort_dir"],
     log:
         "results/interim/logs/index.log",

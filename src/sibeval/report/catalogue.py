@@ -12,6 +12,19 @@ LOCALE_DIR = Path(__file__).with_name("locale")
 REFERENCE = "en"
 
 
+def wording_digest(folder: str | Path = Path(__file__).parent) -> str:
+    """A digest of every catalogue (locale/) and template (templates/) under `folder`: the
+    rules that write reader text take it as a parameter, so new wording renders them again
+    (Snakemake reruns a rule whose script or parameters changed, not one whose library did)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(p for sub in ("locale", "templates") for p in (Path(folder) / sub).glob("*") if p.is_file()):
+        h.update(f"{f.parent.name}/{f.name}\0".encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
     out = {}
     for k, v in d.items():
