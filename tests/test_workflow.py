@@ -405,6 +405,11 @@ def test_economics_only_where_enabled_and_from_the_measured_effect(run):
     for name in ("inputs", "break_even", "cash_flow", "risk", "sensitivity", "subgroup_payments", "settlement"):
         assert _res(wd, "economics", f"{name}.csv").stat().st_size > 0
     assert _res(wd, "economics", "payment_model.xlsx").exists()
+    # the differentiated prices' average payment beside the model's, as the note says it
+    sp = pd.read_csv(_res(wd, "economics", "subgroup_payments.csv"))
+    paid = float((sp["participant_share"] * sp["payment_per_employed"] * sp["gross_share"]).sum())
+    said = f"i gennemsnit {round(paid):,} kr. pr. deltager mod {round(acc['payment']):,} kr. i modellen"
+    assert said.replace(",", ".") in _res(wd, "report", "effect_note.html").read_text(encoding="utf-8")
     for other in ("kolding_ny_start", "viborg_unge"):  # economics.enabled: false
         assert (wd / "results" / other / "published").exists()
         assert not (wd / "results" / other / "economics").exists()

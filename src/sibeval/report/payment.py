@@ -124,7 +124,7 @@ class PaymentSection(NoteBase):
             tables.append(self._parties(parties, inp))
         prices = self.t.get("econ_subgroup_payments")
         if prices is not None and len(prices):
-            tables.append(self._prices(prices))
+            tables.append(self._prices(prices, a))
         decays = self.t.get("econ_decay_comparison")
         if decays is not None and len(decays) > 1:
             tables.append(self._decays(decays))
@@ -177,7 +177,7 @@ class PaymentSection(NoteBase):
             text += cat(f"economics.contract.{key}", share=f.pct(inp["co_financing"], 0))
         return text
 
-    def _prices(self, prices) -> Table:
+    def _prices(self, prices, a) -> Table:
         """Differentiated and selection-neutral prices by subgroup (economics/subgroup_payments.csv)."""
         cat, f = self.cat, self.f
         rows = []
@@ -191,7 +191,8 @@ class PaymentSection(NoteBase):
         w = prices["participant_share"].map(as_number)
         paid = float((w * prices["payment_per_employed"].map(as_number) * prices["gross_share"].map(as_number)).sum())
         return Table("econ_prices", cat("payment_workbook.prices_head"), head, rows,
-                     cat("payment_workbook.prices_note") + " " + cat("economics.prices_paid", kr=f.int(paid)))
+                     cat("payment_workbook.prices_note") + " "
+                     + cat("economics.prices_paid", kr=f.int(paid), model=f.int(a["payment"])))
 
     def _parties(self, parties, inp) -> Table:
         """The three parties' risk from the one simulation (economics/parties.csv)."""
