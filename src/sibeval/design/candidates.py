@@ -407,17 +407,16 @@ def candidate_pieces(participants: pd.DataFrame, all_referred, check_panel: Pane
     if helper is not None:
         helper.start(work)
     done, stores = [], [store]
-    if helper is None:
-        done = [work.block(b, store) for b in blocks]
-    else:
-        try:
-            for b in blocks:
-                done.append(work.block(b, store))
-        except Exception:
+    try:
+        for b in blocks:
+            done.append(work.block(b, store))
+    except Exception:
+        if helper is not None:
             # the helper's blocks before this one (the block after the last done) come first
             first, step = helper.share
             helper.finish(work, below=done[-1].index + step if done else first)
-            raise
+        raise
+    if helper is not None:
         theirs, their_store = helper.finish(work)
         done, stores = done + theirs, [store, their_store]
     done.sort(key=lambda d: d.index)
