@@ -22,6 +22,23 @@ include: "workflow/rules/economics.smk"
 include: "workflow/rules/report.smk"
 
 
+# On a cluster these run on the submitting host, not as jobs: each takes seconds and at most
+# about 0.5 GiB at any population size (they read the cohort's tables, no register, panel or
+# candidates; bench/README.md), while a job costs a Snakemake start and waits for a status check.
+# Locally the directive changes nothing.
+localrules:
+    progression,
+    publish,
+    publish_qc_extract_summary,
+    publish_qc_eligibility_funnel,
+    economics,
+    report,
+    note_in_language,
+    payment_workbook,
+    index,
+    release,
+
+
 rule all:
     input:
         all_targets(),

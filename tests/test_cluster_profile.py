@@ -12,6 +12,7 @@ from sibeval.config import load_yaml
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "workflow" / "profiles" / "slurm" / "config.yaml"
 RULES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
+SNAKEFILES = [ROOT / "Snakefile", *RULES]
 
 
 def _profile():
@@ -20,7 +21,7 @@ def _profile():
 
 def _local_rules():
     names = set()
-    for path in RULES:
+    for path in SNAKEFILES:
         for block in re.findall(r"^localrules:\s*\n((?:[ \t]+\w+,?\s*\n)+)", path.read_text(), re.M):
             names |= set(re.findall(r"\w+", block))
     return names
@@ -46,11 +47,27 @@ def test_every_rule_is_grouped_or_local():
     rules = {m.group(1) for m in re.finditer(r"^(\w+)", out, re.M)} - {"all"}
     assert "publish" in rules and "demo_extract_demo" in rules, out[-2000:]
     groups, local = _groups(), _local_rules()
-    assert local == {"index", "release"}
+    assert {"index", "release", "publish", "report"} <= local
+    assert not local & {"normalise_extract", "build_panel", "split_registers", "build_candidates", "match",
+                        "classify_outcomes"}
     assert not rules - set(groups) - local, f"neither grouped nor local: {sorted(rules - set(groups) - local)}"
     assert not set(groups) & local
     assert set(groups.values()) == {"extract", "cohort"}
     assert not set(groups) - rules, f"grouped but no such rule: {sorted(set(groups) - rules)}"
+
+
+def test_local_rules_read_only_the_cohorts_tables():
+    """What runs on the submitting host reads no register, panel or candidate file: its memory
+    does not grow with the population (bench/README.md, "On a SLURM cluster with memory limits")."""
+    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    local, seen = _local_rules(), set()
+    for rule, inputs in re.findall(r"^(?:local)?rule (\w+):\n    input: (.*)$", out, re.M):
+        if rule in local:
+            seen.add(rule)
+            heavy = [f for f in inputs.split(", ") if f.endswith(".parquet") or f.endswith("/blocks")]
+            assert not heavy, f"local rule {rule} reads {heavy}"
+    assert {"publish", "report", "economics"} <= seen, out[-2000:]
 
 
 def test_memory_and_time_of_submitted_rules_grow_with_the_attempt():

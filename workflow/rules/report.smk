@@ -1,10 +1,3 @@
-# On a cluster these two run on the submitting host: about a second each, over the whole
-# results (a job of their own waits for a status check longer than it runs).
-localrules:
-    index,
-    release,
-
-
 rule report:
     """The effect note (HTML), the workbook and the figures, from the published tables only."""
     input:
