@@ -89,7 +89,8 @@ def test_a_chunk_the_arrow_path_cannot_type_goes_to_coerce(name, batch, problem)
 
 
 def _sha(folder):
-    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())}
+    return {str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in sorted(folder.rglob("*")) if f.is_file()}
 
 
 def test_normalised_files_are_byte_identical_to_the_pandas_path(tmp_path, codes, monkeypatch):
@@ -117,6 +118,7 @@ def test_normalised_files_are_byte_identical_to_the_pandas_path(tmp_path, codes,
             norm.normalise_chunked(Extract(ex), name, tmp_path / path / f"{name}_chunks.parquet", chunk_rows=700)
         out[path] = _sha(tmp_path / path)
     assert out["arrow"] == out["pandas"] == out["mixed"] and "eindkomst_chunks.parquet" in out["arrow"]
+    assert "eindkomst_blocks/0.bin" in out["arrow"]         # the split for build_panel, the same too
 
 
 def test_a_bad_row_in_a_later_chunk_is_counted_over_the_whole_file(tmp_path):

@@ -8,6 +8,7 @@ several widths and non-ASCII, a register not delivered; each compared, block by 
 
 import dataclasses
 import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -32,6 +33,7 @@ from sibeval.design.candidates import (
 from sibeval.design.cohort import participant_flow
 from sibeval.design.month_stores import SpilledMonths
 from sibeval.errors import ExtractError, SibevalError
+from sibeval.extract import panel_blocks
 from sibeval.extract.normalise import NormalisedExtract, delivered, normalise, read_summary, retype
 from sibeval.extract.panel import build_panel
 from sibeval.extract.panel_blocks import PersonIndex, build_panel_file
@@ -89,16 +91,50 @@ def extract(request, base, tmp_path_factory, codes):
     return SimpleNamespace(raw=raw, norm=norm, ex=NormalisedExtract(norm, raw), seed=request.param)
 
 
-def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, codes, tmp_path):
-    ex = extract.ex
-    whole = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
-    write_panel(whole, tmp_path / "whole.parquet", persons_per_group=100)
+@pytest.mark.parametrize("split", ["normalise", "build_panel"])
+def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, codes, tmp_path, monkeypatch, split):
+    """eIndkomst split by normalise_extract as it checks the file (in pieces of a row group,
+    here 97 rows, so a raw chunk gives several), or by build_panel from the normalised file
+    (another block size): the panel is the in-memory one's, byte for byte."""
     block = [300, 700, 2000][extract.seed - 1]
-    info = build_panel_file(extract.norm, codes, tmp_path / "blocks.parquet", block_persons=block,
+    norm = extract.norm
+    if split == "normalise":
+        from sibeval.extract import normalise as normalise_module
+        monkeypatch.setattr(normalise_module, "ROW_GROUP_ROWS", 97)
+        raw = _wages_across_pieces(extract.raw, tmp_path / "raw")
+        norm = tmp_path / "norm"
+        normalise(Extract(raw), codes, norm, block_persons=block)
+        monkeypatch.setattr(panel_blocks, "_split_eindkomst", None)      # not called: the split is there
+    ex = NormalisedExtract(norm, extract.raw)
+    whole = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
+    if split == "normalise":    # the sum depends on the pieces: (0.1) + (0.2 + 0.3) is not 0.1 + 0.2 + 0.3
+        assert 0.6 in whole.loen and (0.1 + 0.2) + 0.3 not in whole.loen
+    write_panel(whole, tmp_path / "whole.parquet", persons_per_group=100)
+    info = build_panel_file(norm, codes, tmp_path / "blocks.parquet", block_persons=block,
                             persons_per_group=100)
     assert info["blocks"] == -(-len(whole.pnr) // block)
     assert (tmp_path / "blocks.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
     assert not list(tmp_path.glob(".*spill*"))          # spill files are removed
+    if split == "normalise":    # several row groups per raw chunk, as the split's pieces
+        assert pq.ParquetFile(norm / "eindkomst.parquet").metadata.num_row_groups > \
+            pq.ParquetFile(extract.raw / "eindkomst.parquet").metadata.num_row_groups
+
+
+def _wages_across_pieces(raw: Path, out: Path) -> Path:
+    """A copy of `raw` whose eIndkomst has three wages of one person and month at rows 96-98,
+    across the border of two 97-row pieces: their sum tells in which pieces it was added."""
+    shutil.copytree(raw, out)
+    ek = pq.read_table(out / "eindkomst.parquet").to_pandas()
+    first = ek.iloc[0]
+    for col in ("pnr", "maaned"):
+        if isinstance(ek[col].dtype, pd.CategoricalDtype):
+            ek[col] = ek[col].astype(str)
+    ek = ek[~((ek["pnr"] == str(first["pnr"])) & (ek["maaned"] == str(first["maaned"])))]
+    extra = pd.DataFrame({"pnr": [str(first["pnr"])] * 3, "maaned": [str(first["maaned"])] * 3,
+                          "loen": [0.1, 0.2, 0.3], "timer": [1.0, 1.0, 1.0]})
+    ek = pd.concat([ek.iloc[:96], extra, ek.iloc[96:]], ignore_index=True)
+    pq.write_table(pa.Table.from_pandas(ek, preserve_index=False), out / "eindkomst.parquet", row_group_size=1000)
+    return out
 
 
 def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_path, monkeypatch):
@@ -403,10 +439,16 @@ def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract,
     spy = _Spy(monkeypatch)
     normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2)
     assert spy.started == 1
-    names = sorted(f.name for f in extract.norm.iterdir())
-    assert sorted(f.name for f in (tmp_path / "two").iterdir()) == names
+    _same_files(tmp_path / "two", extract.norm)
+
+
+def _same_files(a: Path, b: Path) -> None:
+    """The same files (the eIndkomst split's folder included), byte for byte."""
+    names = sorted(str(f.relative_to(b)) for f in b.rglob("*") if f.is_file())
+    assert sorted(str(f.relative_to(a)) for f in a.rglob("*") if f.is_file()) == names
+    assert any(n.startswith("eindkomst_blocks/") for n in names)
     for name in names:
-        assert (tmp_path / "two" / name).read_bytes() == (extract.norm / name).read_bytes(), name
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
 def test_a_second_process_that_fails_is_redone_here(extract, codes, tmp_path, monkeypatch):
@@ -417,8 +459,7 @@ def test_a_second_process_that_fails_is_redone_here(extract, codes, tmp_path, mo
     spy = _Spy(monkeypatch)
     normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2)
     assert spy.started == 1
-    for f in extract.norm.iterdir():
-        assert (tmp_path / "two" / f.name).read_bytes() == f.read_bytes(), f.name
+    _same_files(tmp_path / "two", extract.norm)
 
 
 def test_dream_s_error_comes_before_any_failure_of_another_register(base, codes, tmp_path, monkeypatch):

@@ -25,11 +25,13 @@ for _name in DEMO_EXTRACTS:
 
 rule normalise_extract:
     """Validate every register file against DATA_CONTRACT.md once and keep it as typed,
-    column-pruned Parquet, with the raw files' checksums and the register QC summary."""
+    column-pruned Parquet, with the raw files' checksums and the register QC summary;
+    eIndkomst also split by block of persons for build_panel as it is checked."""
     input:
         raw_register_files,
     output:
         [f"results/extracts/interim/{{extract}}/{n}.parquet" for n in REGISTER_FILES],
+        eindkomst_blocks=directory("results/extracts/interim/{extract}/eindkomst_blocks"),
         summary="results/extracts/interim/{extract}/summary.csv",
         checksums="results/extracts/interim/{extract}/checksums.csv",
     params:
@@ -78,7 +80,7 @@ rule cohort_qc:
 rule build_panel:
     """Person x month panel of the extract: benefit group, wage, hours, residence, death."""
     input:
-        normalised("dream.parquet", "eindkomst.parquet", "vnds.parquet", "dod.parquet", "summary.csv"),
+        normalised("dream.parquet", "eindkomst_blocks", "vnds.parquet", "dod.parquet", "summary.csv"),
     output:
         "results/extracts/interim/{extract}/panel.parquet",
     params:

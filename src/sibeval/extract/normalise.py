@@ -28,7 +28,14 @@ from sibeval.child import ChildProcess
 from sibeval.errors import ExtractError, file_rows
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.dream_store import DreamStore, DreamWriter, TooManyCodes
-from sibeval.extract.panel_blocks import PersonIndex, as_bytes
+from sibeval.extract.panel_blocks import (
+    BLOCK_PERSONS,
+    EINDKOMST_BLOCKS,
+    ROW_GROUP_ROWS,
+    EindkomstBlocks,
+    PersonIndex,
+    as_bytes,
+)
 from sibeval.extract.readers import (
     SCHEMAS,
     Extract,
@@ -169,14 +176,15 @@ class _Persons:
         self.other_years: list[np.ndarray] = []
         self.duplicate = False
 
-    def add(self, col: pa.Array, aar: np.ndarray | None = None) -> None:
+    def add(self, col: pa.Array, aar: np.ndarray | None = None) -> np.ndarray:
+        """Count the persons of `col`; returns each row's DREAM row (-1: not in DREAM)."""
         rows = self.index.rows(col)
         found = rows >= 0
         self.seen[rows[found]] = True
         if not found.all():
             self.others.append(np.unique(as_bytes(col.filter(pa.array(~found)))))
         if self.year_bits is None:
-            return
+            return rows
         aar = np.asarray(aar, dtype=np.int64)
         bit = aar - YEAR0
         fits = found & (bit >= 0) & (bit < 64)
@@ -187,6 +195,7 @@ class _Persons:
         np.bitwise_or.at(self.year_bits, r, np.uint64(1) << b)
         if not fits.all():       # persons outside DREAM or years outside the bit window
             self.other_years.append((as_bytes(col.filter(pa.array(~fits))), aar[~fits]))
+        return rows
 
     def count(self) -> int:
         others = np.unique(np.concatenate(self.others)) if self.others else []
@@ -206,10 +215,12 @@ YEAR0 = 1970     # bef years 1970-2033 are kept as bits per person; others as ke
 
 
 def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | None = None,
-                      span: str | None = None, chunk_rows: int = 2_000_000) -> dict | None:
+                      span: str | None = None, chunk_rows: int = 2_000_000,
+                      blocks: EindkomstBlocks | None = None) -> dict | None:
     """Validate and write a long register chunk by chunk; returns its QC facts (rows,
     persons, and the smallest and largest value of `span`), or None when an optional file
-    was not delivered.
+    was not delivered. `blocks` (eIndkomst): each row group written is also split by block
+    of DREAM persons there, for build_panel.
 
     Every check of the contract is row-local, so chunks are checked as they come (bef's
     one-row-per-person-and-year is kept as a bit per person and year); when one fails, the
@@ -232,8 +243,8 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
             table = _typed_chunk(chunk, f, name)
             del chunk
             rows += table.num_rows
-            persons.add(_array(table.column("pnr")),
-                        _array(table.column("aar")).to_numpy() if name == "bef" else None)
+            at = persons.add(_array(table.column("pnr")),
+                             _array(table.column("aar")).to_numpy() if name == "bef" else None)
             if span is not None:
                 low, high = _value_range(table.column(span))
                 lows.append(low)
@@ -243,7 +254,15 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
                 # statistics only for pnr (nothing filters on the others; they were a quarter of
                 # the write time) and LZ4 (eIndkomst at 10^6: 3.6 s to write, 2.7 to read, were 5.9, 3.9)
                 writer = pq.ParquetWriter(out, schema, write_statistics=["pnr"], compression="lz4")
-            writer.write_table(table.cast(schema))
+            table = table.cast(schema)
+            if blocks is None:
+                writer.write_table(table)
+                continue
+            for a in range(0, table.num_rows, ROW_GROUP_ROWS):     # a row group each, as written alone
+                piece = table.slice(a, ROW_GROUP_ROWS)
+                writer.write_table(piece, row_group_size=ROW_GROUP_ROWS)
+                blocks.add(at[a:a + piece.num_rows], piece.column("maaned").to_pandas(),
+                           piece.column("loen").to_numpy(), piece.column("timer").to_numpy())
         if persons.has_duplicates():
             raise ExtractError(f, "more than one row per person and year")   # counted below
     except ExtractError:
@@ -304,8 +323,10 @@ def _value_range(col) -> tuple:
 
 
 # ----------------------------------------------------------------------------- the extract
-def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.DataFrame:
-    """Validate every register file of `ex` and write typed Parquet into `out_dir`.
+def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
+              block_persons: int = BLOCK_PERSONS) -> pd.DataFrame:
+    """Validate every register file of `ex` and write typed Parquet into `out_dir`, with
+    eIndkomst also split by block of `block_persons` DREAM persons for build_panel.
 
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
@@ -323,14 +344,15 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
         if index is None:
             dream = normalise_dream(ex, codes, tmp / "dream.parquet")
             _log_dream(dream, t0)
-            others = _other_registers(ex, tmp, dream.pop("index"), t0)
+            others = _other_registers(ex, tmp, dream.pop("index"), t0, block_persons=block_persons)
         else:
             # DREAM and then the optional registers in the second process, bef and eIndkomst
             # here (at 10^6 persons in one process: DREAM 11.8 s, the optional registers 1.9 s,
             # bef 5.0 s, eIndkomst 8.9 s; bef in the second process made it the long one)
             with _dream_process(ex, codes, tmp) as worker:
                 try:
-                    others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS), None
+                    others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS,
+                                                      block_persons=block_persons), None
                 except Exception as e:          # noqa: BLE001 - raised in the order of one process
                     others, failed = None, e
                 result = worker.result()
@@ -358,6 +380,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1) -> pd.Da
         checksums(ex.path).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
         out_dir.mkdir(parents=True, exist_ok=True)
         for f in tmp.iterdir():
+            if (out_dir / f.name).is_dir():         # a folder (the eIndkomst split) of an earlier run
+                shutil.rmtree(out_dir / f.name)
             os.replace(f, out_dir / f.name)
         return summary
     finally:
@@ -372,14 +396,21 @@ AFTER_DREAM = ("bef", "eindkomst", *OPTIONAL)   # in this order in one process
 SECOND_PROCESS = OPTIONAL       # normalised after DREAM in its process: the last of AFTER_DREAM
 
 
-def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None) -> dict:
+def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None,
+                     block_persons: int = BLOCK_PERSONS) -> dict:
     """The registers but DREAM (those of `keep`, if given, less those of `skip`), normalised
-    into `tmp`: their QC facts by name (None: not delivered)."""
+    into `tmp`: their QC facts by name (None: not delivered). eIndkomst is also split by
+    block of `block_persons` DREAM persons (EindkomstBlocks)."""
     out = {}
     for name in AFTER_DREAM:
         if name in skip or (keep is not None and name not in keep):
             continue
-        out[name] = facts = normalise_chunked(ex, name, tmp / f"{name}.parquet", index, SPANS[name])
+        blocks = EindkomstBlocks.create(tmp / EINDKOMST_BLOCKS, index.n, block_persons) \
+            if name == "eindkomst" else None
+        out[name] = facts = normalise_chunked(ex, name, tmp / f"{name}.parquet", index, SPANS[name],
+                                              blocks=blocks)
+        if blocks is not None:
+            blocks.close()
         if facts is None:
             _write(_empty(name), tmp / f"{name}.parquet")
         else:

@@ -193,11 +193,16 @@ def month_cover(week_months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return months, np.array([nweeks[j] == _thursdays_in_month(m) for j, m in enumerate(months)])
 
 
+def month_numbers(maaned) -> np.ndarray:
+    """eIndkomst's month labels ("2019-03") as year * 12 + month - 1, parsed once per label."""
+    mcodes, muniq = pd.factorize(maaned)
+    return np.array([parse_month_label(x) for x in muniq], dtype=np.int64)[mcodes]
+
+
 def wage_cells(rows: np.ndarray, maaned, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(cell = row * M + month column, kept) for eIndkomst rows at panel `rows` (-1: absent)."""
     M = len(months)
-    mcodes, muniq = pd.factorize(maaned)
-    mo = np.array([parse_month_label(x) for x in muniq], dtype=np.int64)[mcodes] - months[0]
+    mo = month_numbers(maaned) - months[0]
     ok = (rows >= 0) & (mo >= 0) & (mo < M)
     return rows[ok] * M + mo[ok], ok
 

@@ -13,6 +13,7 @@ person) rather than a hash of Python strings.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -25,7 +26,16 @@ import pyarrow.parquet as pq
 
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.dream_store import DreamStore
-from sibeval.extract.panel import add_sums, assemble, deaths, month_cover, month_groups, residence, wage_cells
+from sibeval.extract.panel import (
+    add_sums,
+    assemble,
+    deaths,
+    month_cover,
+    month_groups,
+    month_numbers,
+    residence,
+    wage_cells,
+)
 from sibeval.extract.panel_io import PanelWriter
 from sibeval.extract.timegrid import week_month
 
@@ -33,6 +43,10 @@ log = logging.getLogger("sibeval")
 
 BLOCK_PERSONS = 100_000      # a multiple of the panel file's 20,000 persons per row group
 _SPILL = np.dtype([("cell", "<i4"), ("loen", "<f8"), ("timer", "<f8")])
+EINDKOMST_BLOCKS = "eindkomst_blocks"     # normalise_extract's split of eIndkomst, next to the Parquet files
+# the rows of one row group of a Parquet file pyarrow writes (its default): the pieces the
+# normalised eIndkomst is summed by, in memory as from the blocks
+ROW_GROUP_ROWS = 1024 * 1024
 
 
 def as_bytes(values, width: int | None = None) -> np.ndarray:
@@ -151,6 +165,76 @@ class _Spill:
         return loen, timer
 
 
+class EindkomstBlocks:
+    """eIndkomst split by block of DREAM persons as normalise_extract checks it: each block's
+    rows as (row within the block, month number, wage, hours), each written piece (a row
+    group of the normalised file) kept apart, so build_panel sums them piece by piece as it
+    sums the file's row groups, without reading the file again. Rows of persons not in DREAM
+    are left out (the panel has no row for them)."""
+
+    MANIFEST = "blocks.json"
+    ROW = np.dtype([("row", "<i4"), ("month", "<i4"), ("loen", "<f8"), ("timer", "<f8")])
+
+    def __init__(self, folder: Path, persons: int, block_persons: int = BLOCK_PERSONS,
+                 segments: dict[int, list[int]] | None = None):
+        self.folder, self.persons, self.block_persons = Path(folder), int(persons), int(block_persons)
+        self.segments = segments if segments is not None else {}
+
+    @classmethod
+    def create(cls, folder: Path, persons: int, block_persons: int = BLOCK_PERSONS) -> EindkomstBlocks:
+        Path(folder).mkdir(parents=True)
+        return cls(folder, persons, block_persons)
+
+    def add(self, rows: np.ndarray, maaned, loen: np.ndarray, timer: np.ndarray) -> None:
+        """One piece of the file: its rows' DREAM rows (-1: not in DREAM) and columns."""
+        keep = rows >= 0
+        rows, month = rows[keep], month_numbers(maaned)[keep]
+        loen, timer = np.asarray(loen)[keep], np.asarray(timer)[keep]
+        block = rows // self.block_persons
+        if len(block) > 1 and (block[1:] < block[:-1]).any():     # a file sorted by person: already in order
+            order = np.argsort(block, kind="stable")
+            block, rows, month, loen, timer = block[order], rows[order], month[order], loen[order], timer[order]
+        cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True]) if len(block) else []
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            k = int(block[a])
+            rec = np.empty(b - a, dtype=self.ROW)
+            rec["row"], rec["month"] = rows[a:b] - k * self.block_persons, month[a:b]
+            rec["loen"], rec["timer"] = loen[a:b], timer[a:b]
+            with open(self.folder / f"{k}.bin", "ab") as fh:
+                rec.tofile(fh)
+            self.segments.setdefault(k, []).append(int(b - a))
+
+    def close(self) -> None:
+        (self.folder / self.MANIFEST).write_text(json.dumps(
+            {"persons": self.persons, "block_persons": self.block_persons,
+             "segments": {str(k): v for k, v in sorted(self.segments.items())}}))
+
+    @classmethod
+    def read(cls, folder: Path) -> EindkomstBlocks | None:
+        """The split in `folder`, or None where there is none (a folder normalised before it)."""
+        f = Path(folder) / cls.MANIFEST
+        if not f.is_file():
+            return None
+        m = json.loads(f.read_text())
+        return cls(folder, m["persons"], m["block_persons"], {int(k): v for k, v in m["segments"].items()})
+
+    def sums(self, k: int, size: int, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Block k's wage and hours per (row, month) cell, summed piece by piece."""
+        M = len(months)
+        loen, timer = np.zeros(size * M), np.zeros(size * M)
+        if k not in self.segments:
+            return loen, timer
+        rec = np.fromfile(self.folder / f"{k}.bin", dtype=self.ROW)
+        at = 0
+        for n in self.segments[k]:
+            seg = rec[at:at + n]
+            at += n
+            mo = seg["month"].astype(np.int64) - months[0]
+            ok = (mo >= 0) & (mo < M)
+            add_sums((loen, timer), seg["row"][ok].astype(np.int64) * M + mo[ok], (seg["loen"][ok], seg["timer"][ok]))
+        return loen, timer
+
+
 def _events(folder: Path, name: str, columns: list[str], index: PersonIndex):
     """A small normalised register (vnds, dod) as DREAM rows plus its columns, or None."""
     f = folder / f"{name}.parquet"
@@ -188,25 +272,14 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
     t0 = time.perf_counter()
     spill_dir = out.parent / f".{out.name}.spill"
     shutil.rmtree(spill_dir, ignore_errors=True)
-    spill_dir.mkdir(parents=True)
     try:
-        spill = _Spill(spill_dir)
-        ek = pq.ParquetFile(folder / "eindkomst.parquet")
-        for i in range(ek.num_row_groups):
-            t = ek.read_row_group(i, columns=["pnr", "maaned", "loen", "timer"])
-            if not t.num_rows:
-                continue
-            flat, ok = wage_cells(index.rows(t.column("pnr")),
-                                  t.column("maaned").to_pandas(), months)
-            if not len(flat):
-                continue
-            block = flat // (block_persons * M)
-            spill.add(block, (flat - block * block_persons * M).astype(np.int32),
-                      t.column("loen").to_numpy()[ok], t.column("timer").to_numpy()[ok])
-            del t
-            pa.default_memory_pool().release_unused()     # (split_registers runs beside it)
-        log.info("eIndkomst split into %d blocks of %d persons (%.1f s)", -(-n // block_persons), block_persons,
-                 time.perf_counter() - t0)
+        split = EindkomstBlocks.read(folder / EINDKOMST_BLOCKS)
+        if split is not None and (split.block_persons, split.persons) == (block_persons, n):
+            sums = split.sums
+        else:       # another block size (or a folder without the split): split the file here
+            sums = _split_eindkomst(folder, index, months, block_persons, spill_dir)
+            log.info("eIndkomst split into %d blocks of %d persons (%.1f s)", -(-n // block_persons),
+                     block_persons, time.perf_counter() - t0)
         vnds = _events(folder, "vnds", ["haend_dato", "indud_kode"], index)
         dod = _events(folder, "dod", ["doddato"], index)
         del index           # (110 MB at 6x10^6) not needed by the blocks
@@ -217,7 +290,7 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
                 hi = min(n, lo + block_persons)
                 size = hi - lo
                 _, group, _ = month_groups(dream.groups(lo, hi, codes), week_months)
-                loen, timer = spill.sums(k, size * M)
+                loen, timer = sums(k, size, months)
                 rows, v = _block_events(vnds, lo, hi)
                 resident = residence(rows, v.get("haend_dato", []), v.get("indud_kode", []), size, months)
                 rows, v = _block_events(dod, lo, hi)
@@ -228,6 +301,28 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
         return {"persons": n, "months": M, "blocks": -(-n // block_persons)}
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _split_eindkomst(folder: Path, index: PersonIndex, months: np.ndarray, block_persons: int, spill_dir: Path):
+    """The normalised eIndkomst split by block into `spill_dir` in one pass over the file: a
+    function giving block k's sums, as EindkomstBlocks.sums."""
+    M = len(months)
+    spill_dir.mkdir(parents=True)
+    spill = _Spill(spill_dir)
+    ek = pq.ParquetFile(folder / "eindkomst.parquet")
+    for i in range(ek.num_row_groups):
+        t = ek.read_row_group(i, columns=["pnr", "maaned", "loen", "timer"])
+        if not t.num_rows:
+            continue
+        flat, ok = wage_cells(index.rows(t.column("pnr")), t.column("maaned").to_pandas(), months)
+        if not len(flat):
+            continue
+        block = flat // (block_persons * M)
+        spill.add(block, (flat - block * block_persons * M).astype(np.int32),
+                  t.column("loen").to_numpy()[ok], t.column("timer").to_numpy()[ok])
+        del t
+        pa.default_memory_pool().release_unused()     # (split_registers runs beside it)
+    return lambda k, size, months: spill.sums(k, size * M)
 
 
 def _block_events(events, lo: int, hi: int) -> tuple[np.ndarray, dict]:
