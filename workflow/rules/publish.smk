@@ -14,10 +14,7 @@ rule publish:
         "results/{cohort}/interim/logs/publish.log",
     benchmark:
         "benchmarks/{cohort}/publish.tsv"
-    # the attacker's problems could be solved side by side (`--set-threads publish=2`, the same
-    # cells hidden), but without HiGHS's presolve the Python around each solve decides: at 10^6
-    # persons 7.4-8.5 s on two threads against 7.8-7.9 s on one, 1.5 s more CPU (bench/README.md)
-    threads: 1
+    threads: 2   # the attacker's problems solved side by side (the same cells hidden with one)
     resources:
         mem_mb=mem_mb(1000, 0),
         runtime=runtime(10, 0),
