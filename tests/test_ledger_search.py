@@ -104,10 +104,10 @@ def test_the_shortcuts_choose_the_cells_the_plain_search_chooses(seed, monkeypat
 
 
 @pytest.mark.parametrize("seed", range(16))
-def test_threads_and_highs_presolve_and_heuristics_change_nothing_the_search_chooses(seed, monkeypatch):
+def test_threads_and_highs_heuristics_change_nothing_the_search_chooses(seed, monkeypatch):
     """The attacker's problems solved two at a time (`solver_threads`), and solved with
-    HiGHS's defaults (its feasibility jump heuristic and presolve, both left out for speed),
-    hide the same cells with the same audit as one at a time without them."""
+    HiGHS's feasibility jump heuristic (left out for speed), hide the same cells with the
+    same audit as one at a time without it."""
     one = protect(_cohort_like(seed))
     with L.solver_threads(2):
         two = protect(_cohort_like(seed))

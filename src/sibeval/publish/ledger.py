@@ -396,22 +396,23 @@ def solver_threads(n: int):
 
 
 # HiGHS's feasibility jump heuristic took two thirds of the time of the attacker's problems,
-# which its presolve and first LP settle (5.6 of 8.1 ms, bench/README.md), and on these small
-# problems (a few hundred unknowns) its presolve costs more than it saves (the 1,964 problems
-# of the 10^6 cohort: 5.2-6.0 s without it, 7.3-8.6 s with it): the optimum is the same
-HIGHS = {"time_limit": MIP_SECONDS, "mip_heuristic_run_feasibility_jump": False, "presolve": False}
+# which its presolve and first LP settle (5.6 of 8.1 ms, bench/README.md): the optimum is the
+# same without it. Its presolve stays: without it the 1,964 problems of the 10^6 cohort took
+# 5.2-6.0 s against 7.3-8.6 s, but HiGHS then accepted a point 4.6e-7 outside the bounds that
+# already allow TOL, and Kolding's audit gave an implied cell's attacker 6 where it is 4
+HIGHS = {"time_limit": MIP_SECONDS, "mip_heuristic_run_feasibility_jump": False}
 
 
 def _solve(c, cons, integrality, bounds):
-    """HiGHS, retried with its presolve if it reports a numerical failure or infeasibility, and
-    then without presolve and a MIP feasibility tolerance of 1e-5 (HiGHS's default 1e-6 fails
-    on repeated equalities held to TOL; 1e-5 changes no whole count). The true counts satisfy
-    every relation (checked when it is added) and every marker, so the problem is never
-    infeasible: HiGHS's presolve has called a feasible problem of weighted controls infeasible
-    (scenario 302, tests/fixtures/highs_presolve_infeasible.npz; one reason it is off). Call it
+    """HiGHS, retried without presolve if it reports a numerical failure or infeasibility, and
+    then with a MIP feasibility tolerance of 1e-5 (HiGHS's default 1e-6 fails on repeated
+    equalities held to TOL; 1e-5 changes no whole count). The true counts satisfy every
+    relation (checked when it is added) and every marker, so the problem is never infeasible:
+    HiGHS's presolve has called a feasible problem of weighted controls infeasible (scenario
+    302, tests/fixtures/highs_presolve_infeasible.npz); without presolve it solves. Call it
     through `_solve_all`, which quiets scipy's warning about HiGHS's options."""
     r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=dict(HIGHS))   # scipy pops keys
-    for options in ({"presolve": True}, {"presolve": False, "mip_feasibility_tolerance": 1e-5}):
+    for options in ({"presolve": False}, {"presolve": False, "mip_feasibility_tolerance": 1e-5}):
         if r.status not in (2, 4):
             break
         r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options={**HIGHS, **options})
