@@ -2,10 +2,12 @@
 
 :func:`build_panel_file` reads the normalised extract block by block of DREAM persons
 and writes each block's months as it goes, so its memory is set by the block size, not
-by the number of persons. eIndkomst (tens of rows per person, in any order) is first
-split by block into spill files next to the output, one pass over the file; each block
-then sums its own rows chunk by chunk in file order, the same additions as the in-memory
-:func:`~sibeval.extract.panel.build_panel`: the file is byte-identical to it.
+by the number of persons. eIndkomst (tens of rows per person, in any order) comes split
+by block from normalise_extract (:class:`EindkomstBlocks`, written as the file is checked;
+for another block size it is split here first, one pass over the normalised file); each
+block sums its own rows piece by piece in file order, the same additions as the in-memory
+:func:`~sibeval.extract.panel.build_panel` makes over the file's row groups: the file is
+byte-identical to it.
 
 :class:`PersonIndex` maps pnr to DREAM rows with a sorted byte array (a few bytes per
 person) rather than a hash of Python strings.
