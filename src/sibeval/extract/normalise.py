@@ -330,8 +330,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
 
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
-    `workers` > 1 and DREAM in Parquet, DREAM and then the optional registers are normalised
-    in a second process while this one does bef and eIndkomst; the files, the summary and
+    `workers` > 1 and DREAM in Parquet, DREAM and then bef are normalised in a second
+    process while this one does eIndkomst and the optional registers; the files, the summary and
     every error are the same.
     """
     out_dir = Path(out_dir)
@@ -346,9 +346,9 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
             _log_dream(dream, t0)
             others = _other_registers(ex, tmp, dream.pop("index"), t0, block_persons=block_persons)
         else:
-            # DREAM and then the optional registers in the second process, bef and eIndkomst
-            # here (at 10^6 persons in one process: DREAM 11.8 s, the optional registers 1.9 s,
-            # bef 5.0 s, eIndkomst 8.9 s; bef in the second process made it the long one)
+            # DREAM and then bef in the second process, eIndkomst (split by block as it is
+            # checked) and the optional registers here: the two took 18-19 s each at 10^6
+            # persons (bench/README.md, eighth round)
             with _dream_process(ex, codes, tmp) as worker:
                 try:
                     others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS,
@@ -361,9 +361,10 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                 log.warning("the second process stopped (%s); DREAM and its registers were normalised "
                             "in this process instead", worker.why)
                 _log_dream(dream, t0)
-                if failed is not None:      # one process's order: this one's registers come first
-                    raise failed
+                # one process's order: the second process's registers come first
                 mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS)
+                if failed is not None:
+                    raise failed
             else:
                 dream, mine = result
                 _log_dream(dream, t0)
@@ -393,7 +394,9 @@ def _log_dream(d: dict, t0: float) -> None:
 
 
 AFTER_DREAM = ("bef", "eindkomst", *OPTIONAL)   # in this order in one process
-SECOND_PROCESS = OPTIONAL       # normalised after DREAM in its process: the last of AFTER_DREAM
+# normalised after DREAM in its process: the first of AFTER_DREAM, so that its errors come
+# before this process's, as in one process
+SECOND_PROCESS = AFTER_DREAM[:1]
 
 
 def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None,
