@@ -120,6 +120,24 @@ def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, code
             pq.ParquetFile(extract.raw / "eindkomst.parquet").metadata.num_row_groups
 
 
+def test_a_split_of_another_eindkomst_is_not_used(extract, codes, tmp_path, monkeypatch):
+    """The split names how many rows its file had: left from another run (another file), it is
+    split again from eindkomst.parquet, and the panel is still the in-memory one's."""
+    norm = tmp_path / "norm"
+    normalise(Extract(extract.raw), codes, norm, block_persons=500)
+    manifest = norm / "eindkomst_blocks" / "blocks.json"
+    manifest.write_text(manifest.read_text().replace('"rows": ', '"rows": 1'))
+    calls = []
+    real = panel_blocks._split_eindkomst
+    monkeypatch.setattr(panel_blocks, "_split_eindkomst", lambda *a: calls.append(1) or real(*a))
+    build_panel_file(norm, codes, tmp_path / "blocks.parquet", block_persons=500, persons_per_group=100)
+    ex = NormalisedExtract(norm, extract.raw)
+    write_panel(build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod()),
+                tmp_path / "whole.parquet", persons_per_group=100)
+    assert calls == [1]
+    assert (tmp_path / "blocks.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+
+
 def _wages_across_pieces(raw: Path, out: Path) -> Path:
     """A copy of `raw` whose eIndkomst has three wages of one person and month at rows 96-98,
     across the border of two 97-row pieces: their sum tells in which pieces it was added."""
@@ -518,11 +536,11 @@ def _lpr_date(raw):
     ((_bad_code, _bef_twice), True),        # both wrong: DREAM's error first, as in one process
     ((_bef_twice,), True),
     ((_month_text,), True),
-    ((_lpr_date,), True),                   # a register of the second process, after DREAM
+    ((_lpr_date,), True),                   # a register of this process, after eIndkomst
     ((_lpr_date, _month_text), True),       # eIndkomst's error first, as in one process
     ((_lpr_date, _bad_code), True),         # DREAM's error first
-    ((_bef_twice, _month_text), True),      # bef's before eIndkomst's, both in this process
-    ((_bef_twice, _lpr_date), True),        # bef's (this process) before lpr's (the second)
+    ((_bef_twice, _month_text), True),      # bef's (the second process) before eIndkomst's (this one)
+    ((_bef_twice, _lpr_date), True),        # bef's (the second process) before lpr's (this one)
     ((_dream_twice,), False),               # duplicate persons: DREAM first, in this process
 ])
 def test_normalise_with_a_second_process_stops_with_the_same_error(base, codes, tmp_path, monkeypatch,

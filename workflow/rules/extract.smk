@@ -31,7 +31,8 @@ rule normalise_extract:
         raw_register_files,
     output:
         [f"results/extracts/interim/{{extract}}/{n}.parquet" for n in REGISTER_FILES],
-        eindkomst_blocks=directory("results/extracts/interim/{extract}/eindkomst_blocks"),
+        # about 24 bytes an eIndkomst row (1.5 GB at 10^6 persons): kept only until build_panel has read it
+        eindkomst_blocks=temp(directory("results/extracts/interim/{extract}/eindkomst_blocks")),
         summary="results/extracts/interim/{extract}/summary.csv",
         checksums="results/extracts/interim/{extract}/checksums.csv",
     params:

@@ -36,7 +36,6 @@ from sibeval.extract.panel import (
     month_groups,
     month_numbers,
     residence,
-    wage_cells,
 )
 from sibeval.extract.panel_io import PanelWriter
 from sibeval.extract.timegrid import week_month
@@ -44,7 +43,6 @@ from sibeval.extract.timegrid import week_month
 log = logging.getLogger("sibeval")
 
 BLOCK_PERSONS = 100_000      # a multiple of the panel file's 20,000 persons per row group
-_SPILL = np.dtype([("cell", "<i4"), ("loen", "<f8"), ("timer", "<f8")])
 EINDKOMST_BLOCKS = "eindkomst_blocks"     # normalise_extract's split of eIndkomst, next to the Parquet files
 # the rows of one row group of a Parquet file pyarrow writes (its default): the pieces the
 # normalised eIndkomst is summed by, in memory as from the blocks
@@ -133,40 +131,6 @@ class PersonIndex:
         return out
 
 
-class _Spill:
-    """eIndkomst's (cell, wage, hours) per block of persons, on disk, with each source
-    chunk's share kept apart so sums are added chunk by chunk as in memory."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.segments: dict[int, list[int]] = {}
-
-    def add(self, block: np.ndarray, cell: np.ndarray, loen: np.ndarray, timer: np.ndarray) -> None:
-        if len(block) > 1 and (block[1:] < block[:-1]).any():     # a file sorted by person: already in order
-            order = np.argsort(block, kind="stable")
-            block, cell, loen, timer = block[order], cell[order], loen[order], timer[order]
-        cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            rec = np.empty(b - a, dtype=_SPILL)
-            rec["cell"], rec["loen"], rec["timer"] = cell[a:b], loen[a:b], timer[a:b]
-            k = int(block[a])
-            with open(self.folder / f"{k}.bin", "ab") as fh:
-                rec.tofile(fh)
-            self.segments.setdefault(k, []).append(b - a)
-
-    def sums(self, k: int, cells: int) -> tuple[np.ndarray, np.ndarray]:
-        loen, timer = np.zeros(cells), np.zeros(cells)
-        if k not in self.segments:
-            return loen, timer
-        rec = np.fromfile(self.folder / f"{k}.bin", dtype=_SPILL)
-        at = 0
-        for size in self.segments[k]:
-            seg = rec[at:at + size]
-            at += size
-            add_sums((loen, timer), seg["cell"], (seg["loen"], seg["timer"]))
-        return loen, timer
-
-
 class EindkomstBlocks:
     """eIndkomst split by block of DREAM persons as normalise_extract checks it: each block's
     rows as (row within the block, month number, wage, hours), each written piece (a row
@@ -178,9 +142,10 @@ class EindkomstBlocks:
     ROW = np.dtype([("row", "<i4"), ("month", "<i4"), ("loen", "<f8"), ("timer", "<f8")])
 
     def __init__(self, folder: Path, persons: int, block_persons: int = BLOCK_PERSONS,
-                 segments: dict[int, list[int]] | None = None):
+                 segments: dict[int, list[int]] | None = None, rows: int = 0):
         self.folder, self.persons, self.block_persons = Path(folder), int(persons), int(block_persons)
         self.segments = segments if segments is not None else {}
+        self.rows = rows        # of the file, persons not in DREAM included: tells a split of another file
 
     @classmethod
     def create(cls, folder: Path, persons: int, block_persons: int = BLOCK_PERSONS) -> EindkomstBlocks:
@@ -189,6 +154,7 @@ class EindkomstBlocks:
 
     def add(self, rows: np.ndarray, maaned, loen: np.ndarray, timer: np.ndarray) -> None:
         """One piece of the file: its rows' DREAM rows (-1: not in DREAM) and columns."""
+        self.rows += len(rows)
         keep = rows >= 0
         rows, month = rows[keep], month_numbers(maaned)[keep]
         loen, timer = np.asarray(loen)[keep], np.asarray(timer)[keep]
@@ -208,7 +174,7 @@ class EindkomstBlocks:
 
     def close(self) -> None:
         (self.folder / self.MANIFEST).write_text(json.dumps(
-            {"persons": self.persons, "block_persons": self.block_persons,
+            {"persons": self.persons, "block_persons": self.block_persons, "rows": self.rows,
              "segments": {str(k): v for k, v in sorted(self.segments.items())}}))
 
     @classmethod
@@ -218,7 +184,8 @@ class EindkomstBlocks:
         if not f.is_file():
             return None
         m = json.loads(f.read_text())
-        return cls(folder, m["persons"], m["block_persons"], {int(k): v for k, v in m["segments"].items()})
+        return cls(folder, m["persons"], m["block_persons"], {int(k): v for k, v in m["segments"].items()},
+                   m.get("rows", -1))
 
     def sums(self, k: int, size: int, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Block k's wage and hours per (row, month) cell, summed piece by piece."""
@@ -276,10 +243,11 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
     shutil.rmtree(spill_dir, ignore_errors=True)
     try:
         split = EindkomstBlocks.read(folder / EINDKOMST_BLOCKS)
-        if split is not None and (split.block_persons, split.persons) == (block_persons, n):
+        rows = pq.ParquetFile(folder / "eindkomst.parquet").metadata.num_rows
+        if split is not None and (split.block_persons, split.persons, split.rows) == (block_persons, n, rows):
             sums = split.sums
-        else:       # another block size (or a folder without the split): split the file here
-            sums = _split_eindkomst(folder, index, months, block_persons, spill_dir)
+        else:       # another block size, or no split of this file: split the file here
+            sums = _split_eindkomst(folder, index, n, block_persons, spill_dir).sums
             log.info("eIndkomst split into %d blocks of %d persons (%.1f s)", -(-n // block_persons),
                      block_persons, time.perf_counter() - t0)
         vnds = _events(folder, "vnds", ["haend_dato", "indud_kode"], index)
@@ -305,26 +273,19 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
         shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _split_eindkomst(folder: Path, index: PersonIndex, months: np.ndarray, block_persons: int, spill_dir: Path):
-    """The normalised eIndkomst split by block into `spill_dir` in one pass over the file: a
-    function giving block k's sums, as EindkomstBlocks.sums."""
-    M = len(months)
-    spill_dir.mkdir(parents=True)
-    spill = _Spill(spill_dir)
+def _split_eindkomst(folder: Path, index: PersonIndex, persons: int, block_persons: int,
+                     spill_dir: Path) -> EindkomstBlocks:
+    """The normalised eIndkomst split by block into `spill_dir` in one pass over the file, a
+    row group at a time (the pieces normalise_extract's split keeps apart)."""
+    split = EindkomstBlocks.create(spill_dir, persons, block_persons)
     ek = pq.ParquetFile(folder / "eindkomst.parquet")
     for i in range(ek.num_row_groups):
         t = ek.read_row_group(i, columns=["pnr", "maaned", "loen", "timer"])
-        if not t.num_rows:
-            continue
-        flat, ok = wage_cells(index.rows(t.column("pnr")), t.column("maaned").to_pandas(), months)
-        if not len(flat):
-            continue
-        block = flat // (block_persons * M)
-        spill.add(block, (flat - block * block_persons * M).astype(np.int32),
-                  t.column("loen").to_numpy()[ok], t.column("timer").to_numpy()[ok])
+        split.add(index.rows(t.column("pnr")), t.column("maaned").to_pandas(),
+                  t.column("loen").to_numpy(), t.column("timer").to_numpy())
         del t
         pa.default_memory_pool().release_unused()     # (split_registers runs beside it)
-    return lambda k, size, months: spill.sums(k, size * M)
+    return split
 
 
 def _block_events(events, lo: int, hi: int) -> tuple[np.ndarray, dict]:
