@@ -81,7 +81,9 @@ rule cohort_qc:
 rule build_panel:
     """Person x month panel of the extract: benefit group, wage, hours, residence, death."""
     input:
-        normalised("dream.parquet", "eindkomst_blocks", "vnds.parquet", "dod.parquet", "summary.csv"),
+        # eindkomst.parquet: its row count tells the split is of this file (else it is split again)
+        normalised("dream.parquet", "eindkomst_blocks", "eindkomst.parquet", "vnds.parquet", "dod.parquet",
+                   "summary.csv"),
     output:
         "results/extracts/interim/{extract}/panel.parquet",
     params:

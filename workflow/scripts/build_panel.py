@@ -1,7 +1,8 @@
 """The person x month panel of an extract (rule build_panel).
 
 Settings: the code table; the extract (normalised)
-Inputs: the normalised dream, eindkomst_blocks (eIndkomst split by normalise_extract), vnds, dod and summary of
+Inputs: the normalised dream, eindkomst_blocks (eIndkomst split by normalise_extract), eindkomst (its row
+    count), vnds, dod and summary of
     results/extracts/interim/<extract>/
 Outputs: results/extracts/interim/<extract>/panel.parquet
 Run alone (after its inputs exist): python workflow/scripts/build_panel.py extract=<name>

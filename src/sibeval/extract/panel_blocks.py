@@ -4,7 +4,8 @@
 and writes each block's months as it goes, so its memory is set by the block size, not
 by the number of persons. eIndkomst (tens of rows per person, in any order) comes split
 by block from normalise_extract (:class:`EindkomstBlocks`, written as the file is checked;
-for another block size it is split here first, one pass over the normalised file); each
+for another block size, or a split not of this file, it is split here first, one pass over
+the normalised file); each
 block sums its own rows piece by piece in file order, the same additions as the in-memory
 :func:`~sibeval.extract.panel.build_panel` makes over the file's row groups: the file is
 byte-identical to it.
