@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from conftest import dream_frame, write_extract
-from sibeval.errors import ExtractError
+from sibeval.errors import ExtractError, SibevalError
 from sibeval.extract.dream_store import DreamStore
 from sibeval.extract.normalise import NormalisedExtract, normalise
 from sibeval.extract.panel import build_panel
+from sibeval.extract.panel_blocks import EindkomstBlocks, build_panel_file
 from sibeval.extract.panel_io import read_panel, write_panel
 from sibeval.extract.qc import cohort_summary, extract_summary
 from sibeval.extract.readers import Extract
@@ -26,7 +27,7 @@ def normalised_demo(small_demo, codes, tmp_path_factory):
     return NormalisedExtract(out, small_demo)
 
 
-@pytest.mark.parametrize("name", ["bef", "eindkomst", "vnds", "dod", "udda", "lpr"])
+@pytest.mark.parametrize("name", ["bef", "vnds", "dod", "udda", "lpr"])
 def test_normalised_files_read_back_like_the_raw_ones(small_demo, normalised_demo, name):
     raw, new = getattr(Extract(small_demo), name)(), getattr(normalised_demo, name)()
     # dictionary-encoded columns stay categorical; the chunked writer keeps only the
@@ -97,16 +98,31 @@ def test_a_duplicated_dream_person_is_named_by_row_never_by_pnr(tmp_path, codes)
     assert not any(p in msg for p in dream["pnr"].astype(str))
 
 
+def test_eindkomst_is_kept_only_as_its_split_for_the_panel(small_demo, normalised_demo):
+    """Nothing but the panel reads eIndkomst's rows: no Parquet copy, its split by block holds
+    every row of a person in DREAM, and reading it as a table names where it is instead."""
+    folder = normalised_demo.folder
+    assert not (folder / "eindkomst.parquet").exists()
+    split = EindkomstBlocks.read(folder / "eindkomst_blocks")
+    raw = Extract(small_demo).eindkomst()
+    in_dream = raw["pnr"].isin(set(DreamStore(folder / "dream.parquet").pnr().to_pylist()))
+    assert split.rows == len(raw) and sum(map(sum, split.segments.values())) == int(in_dream.sum())
+    with pytest.raises(SibevalError, match="eindkomst_blocks"):
+        normalised_demo.eindkomst()
+
+
 def test_a_rename_map_applies_when_normalising(tmp_path, codes):
     ek = pd.DataFrame({"PNR": ["A"], "MND": ["2020-03"], "LOENBELOB": [1000.0], "TIMER": [10.0]})
     ex = write_extract(tmp_path / "ex", eindkomst=ek)
     normalise(Extract(ex, rename={"eindkomst": {"MND": "maaned", "LOENBELOB": "loen"}}), codes, tmp_path / "n")
-    assert NormalisedExtract(tmp_path / "n", ex).eindkomst()["loen"].tolist() == [1000.0]
+    build_panel_file(tmp_path / "n", codes, tmp_path / "panel.parquet")
+    panel = read_panel(tmp_path / "panel.parquet")
+    assert panel.loen.sum() == 1000.0 and panel.loen[list(panel.pnr).index("A")].sum() == 1000.0
 
 
-def test_panel_file_round_trip_projection_and_person_filter(normalised_demo, codes, tmp_path):
+def test_panel_file_round_trip_projection_and_person_filter(small_demo, normalised_demo, codes, tmp_path):
     n = normalised_demo
-    p = build_panel(n.dream(codes), n.eindkomst(), codes, n.vnds(), n.dod())
+    p = build_panel(n.dream(codes), Extract(small_demo).eindkomst(), codes, n.vnds(), n.dod())
     write_panel(p, tmp_path / "panel.parquet", persons_per_group=300)
     full = read_panel(tmp_path / "panel.parquet")
     for f in ("pnr", "months", "covered", "group", "loen", "timer", "ordinary", "resident", "dead"):

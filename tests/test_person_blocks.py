@@ -33,13 +33,13 @@ from sibeval.design.candidates import (
 from sibeval.design.cohort import participant_flow
 from sibeval.design.month_stores import SpilledMonths
 from sibeval.errors import ExtractError, SibevalError
-from sibeval.extract import panel_blocks
 from sibeval.extract.normalise import NormalisedExtract, delivered, normalise, read_summary, retype
 from sibeval.extract.panel import build_panel
-from sibeval.extract.panel_blocks import PersonIndex, build_panel_file
+from sibeval.extract.panel_blocks import ROW_GROUP_ROWS, EindkomstBlocks, PersonIndex, build_panel_file
 from sibeval.extract.panel_io import read_panel, write_panel
 from sibeval.extract.person_blocks import ROW, _Snapshots, person_blocks, rows_of_persons, split_registers
 from sibeval.extract.readers import Extract
+from sibeval.extract.register_blocks import read_manifest
 
 # one pytest-xdist worker runs the whole module: its module fixture is built once
 pytestmark = pytest.mark.xdist_group("test_person_blocks")
@@ -91,51 +91,57 @@ def extract(request, base, tmp_path_factory, codes):
     return SimpleNamespace(raw=raw, norm=norm, ex=NormalisedExtract(norm, raw), seed=request.param)
 
 
-@pytest.mark.parametrize("split", ["normalise", "build_panel"])
-def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, codes, tmp_path, monkeypatch, split):
-    """eIndkomst split by normalise_extract as it checks the file (in pieces of a row group,
-    here 97 rows, so a raw chunk gives several), or by build_panel from the normalised file
-    (another block size): the panel is the in-memory one's, byte for byte."""
+@pytest.mark.parametrize("piece", [97, None])
+def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, codes, tmp_path, monkeypatch, piece):
+    """eIndkomst split by normalise_extract as it checks the file, in pieces of a row group's
+    rows (here also 97 rows, so a raw chunk gives several): the panel is the in-memory one's
+    over the file in those pieces, byte for byte."""
     block = [300, 700, 2000][extract.seed - 1]
-    norm = extract.norm
-    if split == "normalise":
+    raw = extract.raw
+    if piece:
         from sibeval.extract import normalise as normalise_module
-        monkeypatch.setattr(normalise_module, "ROW_GROUP_ROWS", 97)
+        monkeypatch.setattr(normalise_module, "ROW_GROUP_ROWS", piece)
         raw = _wages_across_pieces(extract.raw, tmp_path / "raw")
-        norm = tmp_path / "norm"
-        normalise(Extract(raw), codes, norm, block_persons=block)
-        monkeypatch.setattr(panel_blocks, "_split_eindkomst", None)      # not called: the split is there
-    ex = NormalisedExtract(norm, extract.raw)
-    whole = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
-    if split == "normalise":    # the sum depends on the pieces: (0.1) + (0.2 + 0.3) is not 0.1 + 0.2 + 0.3
+    norm = tmp_path / "norm"
+    normalise(Extract(raw), codes, norm, block_persons=block)
+    ex = NormalisedExtract(norm, raw)
+    whole = build_panel(ex.dream(codes), _eindkomst_pieces(raw, piece or ROW_GROUP_ROWS), codes, ex.vnds(), ex.dod())
+    if piece:    # the sum depends on the pieces: (0.1) + (0.2 + 0.3) is not 0.1 + 0.2 + 0.3
         assert 0.6 in whole.loen and (0.1 + 0.2) + 0.3 not in whole.loen
     write_panel(whole, tmp_path / "whole.parquet", persons_per_group=100)
     info = build_panel_file(norm, codes, tmp_path / "blocks.parquet", block_persons=block,
                             persons_per_group=100)
     assert info["blocks"] == -(-len(whole.pnr) // block)
     assert (tmp_path / "blocks.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
-    assert not list(tmp_path.glob(".*spill*"))          # spill files are removed
-    if split == "normalise":    # several row groups per raw chunk, as the split's pieces
-        assert pq.ParquetFile(norm / "eindkomst.parquet").metadata.num_row_groups > \
-            pq.ParquetFile(extract.raw / "eindkomst.parquet").metadata.num_row_groups
+    if piece:    # several pieces per raw chunk
+        segments = EindkomstBlocks.read(norm / "eindkomst_blocks").segments
+        assert sum(map(len, segments.values())) > pq.ParquetFile(raw / "eindkomst.parquet").metadata.num_row_groups
 
 
-def test_a_split_of_another_eindkomst_is_not_used(extract, codes, tmp_path, monkeypatch):
-    """The split names how many rows its file had: left from another run (another file), it is
-    split again from eindkomst.parquet, and the panel is still the in-memory one's."""
+def _eindkomst_pieces(raw: Path, rows: int):
+    """The raw eIndkomst as the in-memory panel sums it: each row group of the file (a chunk
+    as normalise_extract reads it) in pieces of `rows` rows."""
+    ek = Extract(raw).eindkomst()
+    meta = pq.ParquetFile(raw / "eindkomst.parquet").metadata
+    at = 0
+    for i in range(meta.num_row_groups):
+        n = meta.row_group(i).num_rows
+        for a in range(0, n, rows):
+            yield ek.iloc[at + a:at + min(a + rows, n)]
+        at += n
+
+
+@pytest.mark.parametrize("change", ["rows", "persons", "block_persons"])
+def test_a_split_of_another_run_stops_the_panel_with_a_fix(extract, codes, tmp_path, change):
+    """The split names its file's rows, DREAM's persons and its block size: one left from
+    another run (another file, another DREAM, another block size) is not summed."""
     norm = tmp_path / "norm"
     normalise(Extract(extract.raw), codes, norm, block_persons=500)
     manifest = norm / "eindkomst_blocks" / "blocks.json"
-    manifest.write_text(manifest.read_text().replace('"rows": ', '"rows": 1'))
-    calls = []
-    real = panel_blocks._split_eindkomst
-    monkeypatch.setattr(panel_blocks, "_split_eindkomst", lambda *a: calls.append(1) or real(*a))
-    build_panel_file(norm, codes, tmp_path / "blocks.parquet", block_persons=500, persons_per_group=100)
-    ex = NormalisedExtract(norm, extract.raw)
-    write_panel(build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod()),
-                tmp_path / "whole.parquet", persons_per_group=100)
-    assert calls == [1]
-    assert (tmp_path / "blocks.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    manifest.write_text(manifest.read_text().replace(f'"{change}": ', f'"{change}": 1'))
+    with pytest.raises(SibevalError, match=r"eindkomst_blocks holds a split of .*Fix: run normalise_extract again"):
+        build_panel_file(norm, codes, tmp_path / "blocks.parquet", block_persons=500, persons_per_group=100)
+    assert not (tmp_path / "blocks.parquet").exists()
 
 
 def _wages_across_pieces(raw: Path, out: Path) -> Path:
@@ -161,7 +167,7 @@ def test_candidates_by_blocks_equal_the_whole_population(extract, codes, tmp_pat
     part = ex.participants()
     bef = ex.bef()
     analysed, _ = participant_flow(part, bef, [657, 791], "stop", files)
-    panel = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
+    panel = build_panel(ex.dream(codes), _eindkomst_pieces(extract.raw, ROW_GROUP_ROWS), codes, ex.vnds(), ex.dod())
     write_panel(panel, tmp_path / "panel.parquet")
     weeks = index_weeks_needed(analysed)
     args = (codes, ELIGIBILITY, {"DNK"})
@@ -230,7 +236,7 @@ def test_two_processes_stop_with_the_error_of_one(extract, codes, tmp_path, brok
     files = {n: ex.file(n) for n in ("participants", "bef", "dream")}
     part = ex.participants()
     analysed, _ = participant_flow(part, ex.bef(), [657, 791], "stop", files)
-    panel = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
+    panel = build_panel(ex.dream(codes), _eindkomst_pieces(extract.raw, ROW_GROUP_ROWS), codes, ex.vnds(), ex.dod())
     write_panel(panel, tmp_path / "panel.parquet")
     split = split_registers(extract.norm, tmp_path / "blocks", block_persons=211)
     assert split["persons"] > 211 * 4
@@ -269,6 +275,23 @@ def test_split_registers_keeps_every_row_of_a_person_in_dream_in_its_block(extra
             assert list(part["_row"]) == [dream.index(p) for p in part["pnr"].astype(str)]
 
 
+def test_normalise_splits_the_registers_as_the_normalised_files_split(extract, codes, tmp_path):
+    """The blocks normalise_extract writes as it checks each register (raw chunks of any size,
+    persons not in DREAM among them) are those split_registers makes of the normalised files:
+    the same manifest, and each block the same table, rows in file order."""
+    norm = tmp_path / "norm"
+    normalise(Extract(extract.raw), codes, norm, block_persons=300)
+    again = split_registers(norm, tmp_path / "again", block_persons=300)
+    assert read_manifest(norm / "blocks") == again
+    assert sum(map(len, filter(None, again["registers"].values()))) > 8
+    for r, have in again["registers"].items():
+        assert sorted(p.name for p in (norm / "blocks" / r).glob("*")) == sorted(f"{k}.parquet" for k in have or [])
+        for k in have or []:
+            made, split = (pq.read_table(d / f"{k}.parquet") for d in (norm / "blocks" / r, tmp_path / "again" / r))
+            assert made.equals(split, check_metadata=True), (r, k)
+            pd.testing.assert_frame_equal(retype(made.to_pandas(), r), retype(split.to_pandas(), r))
+
+
 def test_a_register_delivered_without_rows_is_there_without_rows(extract, codes, tmp_path):
     """No rows is not "not delivered": the block path, like the whole population's, gives
     an empty register (its covariates 0, no contact), not None (unknown)."""
@@ -279,7 +302,7 @@ def test_a_register_delivered_without_rows_is_there_without_rows(extract, codes,
     pq.write_table(pq.read_schema(norm / f"{name}.parquet").empty_table(), norm / f"{name}.parquet")
     split = split_registers(norm, tmp_path / "blocks", block_persons=300)
     assert split["registers"][name] == []
-    build_panel_file(norm, codes, tmp_path / "panel.parquet", block_persons=300, persons_per_group=100)
+    build_panel_file(norm, codes, tmp_path / "panel.parquet", persons_per_group=100)
     block = next(person_blocks(norm, tmp_path / "panel.parquet", codes, [], tmp_path / "blocks"))
     frame = getattr(block, name)
     assert frame is not None and len(frame) == 0 and ROW in frame.columns      # persons by their row
@@ -326,7 +349,7 @@ def test_block_snapshots_are_the_bef_snapshots_of_the_whole_population():
 
 def test_a_panel_from_another_run_of_the_extract_stops_the_blocks(extract, codes, tmp_path):
     ex = extract.ex
-    panel = build_panel(ex.dream(codes), ex.eindkomst_chunks(), codes, ex.vnds(), ex.dod())
+    panel = build_panel(ex.dream(codes), _eindkomst_pieces(extract.raw, ROW_GROUP_ROWS), codes, ex.vnds(), ex.dod())
     order = np.r_[1, 0, np.arange(2, len(panel.pnr))]            # two persons swapped
     swapped = dataclasses.replace(panel, pnr=panel.pnr[order], **{
         a: getattr(panel, a)[order] for a in ("group", "loen", "timer", "ordinary", "resident", "dead")})
@@ -454,17 +477,21 @@ class _Spy:
 
 
 def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract, codes, tmp_path, monkeypatch):
+    """bef, split by block in the second process, and the rest: the same files as one
+    process writes, with blocks small enough that every register spans several."""
+    normalise(Extract(extract.raw), codes, tmp_path / "one", block_persons=300)
     spy = _Spy(monkeypatch)
-    normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2)
+    normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2, block_persons=300)
     assert spy.started == 1
-    _same_files(tmp_path / "two", extract.norm)
+    _same_files(tmp_path / "two", tmp_path / "one")
+    assert len(list((tmp_path / "two" / "blocks" / "bef").iterdir())) > 3
 
 
 def _same_files(a: Path, b: Path) -> None:
-    """The same files (the eIndkomst split's folder included), byte for byte."""
+    """The same files (the splits' folders included), byte for byte."""
     names = sorted(str(f.relative_to(b)) for f in b.rglob("*") if f.is_file())
     assert sorted(str(f.relative_to(a)) for f in a.rglob("*") if f.is_file()) == names
-    assert any(n.startswith("eindkomst_blocks/") for n in names)
+    assert any(n.startswith("eindkomst_blocks/") for n in names) and any(n.startswith("blocks/bef/") for n in names)
     for name in names:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 

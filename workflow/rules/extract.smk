@@ -25,13 +25,17 @@ for _name in DEMO_EXTRACTS:
 
 rule normalise_extract:
     """Validate every register file against DATA_CONTRACT.md once and keep it as typed,
-    column-pruned Parquet, with the raw files' checksums and the register QC summary;
-    eIndkomst also split by block of persons for build_panel as it is checked."""
+    column-pruned Parquet, with the raw files' checksums and the register QC summary; the
+    person-level registers also split by block of persons for the candidate search, and
+    eIndkomst kept only as its split by the same blocks, for build_panel."""
     input:
         raw_register_files,
     output:
-        [f"results/extracts/interim/{{extract}}/{n}.parquet" for n in REGISTER_FILES],
-        # about 24 bytes an eIndkomst row (1.5 GB at 10^6 persons): kept only until build_panel has read it
+        [f"results/extracts/interim/{{extract}}/{n}.parquet" for n in REGISTER_FILES if n != "eindkomst"],
+        # bef, vnds, udda, lpr by block of persons: what every cohort's build_candidates walks
+        blocks=directory("results/extracts/interim/{extract}/blocks"),
+        # eIndkomst by block (about 24 bytes a row, 1.5 GB at 10^6 persons): nothing but
+        # build_panel reads its rows, so it is kept only until build_panel has read it
         eindkomst_blocks=temp(directory("results/extracts/interim/{extract}/eindkomst_blocks")),
         summary="results/extracts/interim/{extract}/summary.csv",
         checksums="results/extracts/interim/{extract}/checksums.csv",
@@ -81,9 +85,7 @@ rule cohort_qc:
 rule build_panel:
     """Person x month panel of the extract: benefit group, wage, hours, residence, death."""
     input:
-        # eindkomst.parquet: its row count tells the split is of this file (else it is split again)
-        normalised("dream.parquet", "eindkomst_blocks", "eindkomst.parquet", "vnds.parquet", "dod.parquet",
-                   "summary.csv"),
+        normalised("dream.parquet", "eindkomst_blocks", "vnds.parquet", "dod.parquet", "summary.csv"),
     output:
         "results/extracts/interim/{extract}/panel.parquet",
     params:
@@ -102,26 +104,3 @@ rule build_panel:
         "../envs/sibeval.yaml"
     script:
         "../scripts/build_panel.py"
-
-
-rule split_registers:
-    """The person-level registers (bef, vnds, udda, lpr) split by block of persons in DREAM's
-    order, for each cohort's candidate search; needs no panel, so it runs beside build_panel."""
-    input:
-        normalised("dream.parquet", "bef.parquet", "vnds.parquet", "udda.parquet", "lpr.parquet", "summary.csv"),
-    output:
-        directory("results/extracts/interim/{extract}/blocks"),
-    params:
-        run=rule_params(extract=True),
-    log:
-        "results/extracts/interim/logs/{extract}/split_registers.log",
-    benchmark:
-        "benchmarks/extracts/{extract}/split_registers.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_mb(800, 50),   # one register's row group at a time and DREAM's person index
-        runtime=runtime(5, 5),
-    conda:
-        "../envs/sibeval.yaml"
-    script:
-        "../scripts/split_registers.py"

@@ -3,7 +3,7 @@
 Settings: cohort: participants_file, municipalities, eligibility, non_western_countries_exempt,
   birth_date_problems, disclosure.min_cell; the code table; the extract (normalised)
 Inputs: the cohort's participant list; the normalised dream, bef, vnds, udda, lpr and summary; panel;
-  the registers split by block (rule split_registers)
+  the registers split by block (blocks/, written by normalise_extract)
 Outputs: interim/candidates.parquet (person x index month, covariates), interim/participants.parquet,
   interim/flow_participants.csv, interim/tables/eligibility_funnel.csv (exact; published by publish)
 Run alone (after its inputs exist): python workflow/scripts/build_candidates.py cohort=<name>

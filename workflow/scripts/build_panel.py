@@ -1,9 +1,8 @@
 """The person x month panel of an extract (rule build_panel).
 
 Settings: the code table; the extract (normalised)
-Inputs: the normalised dream, eindkomst_blocks (eIndkomst split by normalise_extract), eindkomst (its row
-    count), vnds, dod and summary of
-    results/extracts/interim/<extract>/
+Inputs: the normalised dream, eindkomst_blocks (eIndkomst split by normalise_extract; its manifest's
+    rows are checked against the summary's), vnds, dod and summary of results/extracts/interim/<extract>/
 Outputs: results/extracts/interim/<extract>/panel.parquet
 Run alone (after its inputs exist): python workflow/scripts/build_panel.py extract=<name>
 """

@@ -2,7 +2,8 @@
 
 Settings: the code table; the extract (raw folder, column renames)
 Inputs: the raw register files of the extract's folder
-Outputs: results/extracts/interim/<extract>/: one .parquet per register, eindkomst_blocks/ (eIndkomst by block
+Outputs: results/extracts/interim/<extract>/: one .parquet per register but eIndkomst, blocks/ (bef, vnds, udda, lpr
+    by block of persons, for build_candidates), eindkomst_blocks/ (eIndkomst by block
     of persons, for build_panel), summary.csv, checksums.csv
 Run alone (after its inputs exist): python workflow/scripts/normalise_extract.py extract=<name>
 """

@@ -3,8 +3,11 @@
 `normalise()` reads every register file of an extract folder (any format, in chunks, only
 the contract's columns), validates it with the readers of :mod:`sibeval.extract.readers` and
 writes one Parquet file per contract file plus the register part of the QC summary and
-the raw files' checksums. :class:`NormalisedExtract` reads that folder back with the
-interface of :class:`~sibeval.extract.readers.Extract`, so analysis rules never touch raw files.
+the raw files' checksums; the person-level registers are also split by block of persons
+(blocks/), and eIndkomst, which only the panel reads, is kept as that split alone
+(eindkomst_blocks/). :class:`NormalisedExtract` reads that folder back with the
+interface of :class:`~sibeval.extract.readers.Extract` (eIndkomst aside), so analysis rules
+never touch raw files.
 Participant lists and questionnaires belong to a cohort (each may name its own file) and
 are still read, small as they are, from the raw folder.
 """
@@ -25,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sibeval.child import ChildProcess
-from sibeval.errors import ExtractError, file_rows
+from sibeval.errors import ExtractError, SibevalError, file_rows
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.dream_store import DreamStore, DreamWriter, TooManyCodes
 from sibeval.extract.panel_blocks import (
@@ -51,6 +54,7 @@ from sibeval.extract.readers import (
     resolve_columns,
     typed_table,
 )
+from sibeval.extract.register_blocks import BLOCKS, SPLIT_REGISTERS, RegisterSplit, write_manifest
 from sibeval.extract.timegrid import parse_week_column, week_column
 
 log = logging.getLogger("sibeval")
@@ -216,11 +220,13 @@ YEAR0 = 1970     # bef years 1970-2033 are kept as bits per person; others as ke
 
 def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | None = None,
                       span: str | None = None, chunk_rows: int = 2_000_000,
-                      blocks: EindkomstBlocks | None = None) -> dict | None:
+                      blocks: EindkomstBlocks | None = None, split: RegisterSplit | None = None) -> dict | None:
     """Validate and write a long register chunk by chunk; returns its QC facts (rows,
     persons, and the smallest and largest value of `span`), or None when an optional file
-    was not delivered. `blocks` (eIndkomst): each row group written is also split by block
-    of DREAM persons there, for build_panel.
+    was not delivered. `blocks` (eIndkomst): the rows are split by block of DREAM persons
+    there, in pieces of a row group, for build_panel, instead of written to `out` (nothing
+    else reads them). `split` (the person-level registers): each chunk written is also split
+    by block of DREAM persons there, for the candidate search.
 
     Every check of the contract is row-local, so chunks are checked as they come (bef's
     one-row-per-person-and-year is kept as a bit per person and year); when one fails, the
@@ -249,20 +255,22 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
                 low, high = _value_range(table.column(span))
                 lows.append(low)
                 highs.append(high)
-            if writer is None:
+            if schema is None:
                 schema = table.schema if table.schema.metadata else _pandas_schema(table)
+            table = table.cast(schema)
+            if blocks is not None:
+                for a in range(0, table.num_rows, ROW_GROUP_ROWS):     # pieces of a row group
+                    piece = table.slice(a, ROW_GROUP_ROWS)
+                    blocks.add(at[a:a + piece.num_rows], piece.column("maaned").to_pandas(),
+                               piece.column("loen").to_numpy(), piece.column("timer").to_numpy())
+                continue
+            if writer is None:
                 # statistics only for pnr (nothing filters on the others; they were a quarter of
                 # the write time) and LZ4 (eIndkomst at 10^6: 3.6 s to write, 2.7 to read, were 5.9, 3.9)
                 writer = pq.ParquetWriter(out, schema, write_statistics=["pnr"], compression="lz4")
-            table = table.cast(schema)
-            if blocks is None:
-                writer.write_table(table)
-                continue
-            for a in range(0, table.num_rows, ROW_GROUP_ROWS):     # a row group each, as written alone
-                piece = table.slice(a, ROW_GROUP_ROWS)
-                writer.write_table(piece, row_group_size=ROW_GROUP_ROWS)
-                blocks.add(at[a:a + piece.num_rows], piece.column("maaned").to_pandas(),
-                           piece.column("loen").to_numpy(), piece.column("timer").to_numpy())
+            writer.write_table(table)
+            if split is not None:
+                split.add(table, at)
         if persons.has_duplicates():
             raise ExtractError(f, "more than one row per person and year")   # counted below
     except ExtractError:
@@ -325,8 +333,10 @@ def _value_range(col) -> tuple:
 # ----------------------------------------------------------------------------- the extract
 def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
               block_persons: int = BLOCK_PERSONS) -> pd.DataFrame:
-    """Validate every register file of `ex` and write typed Parquet into `out_dir`, with
-    eIndkomst also split by block of `block_persons` DREAM persons for build_panel.
+    """Validate every register file of `ex` and write it into `out_dir`: DREAM and the
+    registers but eIndkomst as typed Parquet, the person-level ones (bef, vnds, udda, lpr) also
+    split by block of `block_persons` DREAM persons (blocks/, for the candidate search), and
+    eIndkomst only as its split by the same blocks (eindkomst_blocks/, what build_panel reads).
 
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
@@ -349,7 +359,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
             # DREAM and then bef in the second process, eIndkomst (split by block as it is
             # checked) and the optional registers here: the two took 18-19 s each at 10^6
             # persons (bench/README.md, eighth round)
-            with _dream_process(ex, codes, tmp) as worker:
+            with _dream_process(ex, codes, tmp, block_persons) as worker:
                 try:
                     others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS,
                                                       block_persons=block_persons), None
@@ -362,7 +372,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                             "in this process instead", worker.why)
                 _log_dream(dream, t0)
                 # one process's order: the second process's registers come first
-                mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS)
+                mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS,
+                                        block_persons=block_persons)
                 if failed is not None:
                     raise failed
             else:
@@ -376,6 +387,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                                  time.perf_counter() - t0)
             both = mine | others
             others = {name: both[name] for name in AFTER_DREAM}
+        write_manifest(tmp / BLOCKS, block_persons, dream["persons"],
+                       {r: None if others.get(r) is None else others[r]["blocks"] for r in SPLIT_REGISTERS})
         summary = _summary(dream, others)
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
         checksums(ex.path).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
@@ -402,18 +415,25 @@ SECOND_PROCESS = AFTER_DREAM[:1]
 def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None,
                      block_persons: int = BLOCK_PERSONS) -> dict:
     """The registers but DREAM (those of `keep`, if given, less those of `skip`), normalised
-    into `tmp`: their QC facts by name (None: not delivered). eIndkomst is also split by
-    block of `block_persons` DREAM persons (EindkomstBlocks)."""
+    into `tmp`: their QC facts by name (None: not delivered), with the blocks each person-level
+    register was split into (`blocks`). eIndkomst is split by block of `block_persons` DREAM
+    persons for build_panel (EindkomstBlocks, tmp/eindkomst_blocks), the person-level registers
+    for the candidate search (RegisterSplit, tmp/blocks/<register>)."""
     out = {}
     for name in AFTER_DREAM:
         if name in skip or (keep is not None and name not in keep):
             continue
         blocks = EindkomstBlocks.create(tmp / EINDKOMST_BLOCKS, index.n, block_persons) \
             if name == "eindkomst" else None
+        split = RegisterSplit(tmp / BLOCKS / name, block_persons) if name in SPLIT_REGISTERS else None
         out[name] = facts = normalise_chunked(ex, name, tmp / f"{name}.parquet", index, SPANS[name],
-                                              blocks=blocks)
+                                              blocks=blocks, split=split)
         if blocks is not None:
             blocks.close()
+        if split is not None:
+            written = split.close()
+            if facts is not None:
+                facts["blocks"] = written
         if facts is None:
             _write(_empty(name), tmp / f"{name}.parquet")
         else:
@@ -469,11 +489,12 @@ def _pnr_index(ex: Extract) -> PersonIndex | None:
 _WORKER = ["-m", "sibeval.extract.dream_worker"]
 
 
-def _dream_process(ex: Extract, codes: CodeTable, out: Path) -> ChildProcess:
+def _dream_process(ex: Extract, codes: CodeTable, out: Path, block_persons: int) -> ChildProcess:
     """normalise_dream and the registers of SECOND_PROCESS in a child Python (`python -m
-    sibeval.extract.dream_worker`), written to the folder `out`; its result() is (DREAM's QC
-    facts, the other registers' by name), or None when it failed (DREAM is then redone here)."""
-    return ChildProcess(_WORKER, (ex, codes, out))
+    sibeval.extract.dream_worker`), written to the folder `out` (split by block of
+    `block_persons`); its result() is (DREAM's QC facts, the other registers' by name), or None
+    when it failed (DREAM is then redone here)."""
+    return ChildProcess(_WORKER, (ex, codes, out, block_persons))
 
 
 def _span_text(name: str, value) -> str:
@@ -553,13 +574,8 @@ class NormalisedExtract(Extract):
         return self._read("bef", columns=columns)
 
     def eindkomst(self, columns=None) -> pd.DataFrame:
-        return self._read("eindkomst", columns=columns)
-
-    def eindkomst_chunks(self, columns=None):
-        """eIndkomst one row group at a time (bounded memory for the panel's sums)."""
-        pf = pq.ParquetFile(self.folder / "eindkomst.parquet")
-        for i in range(pf.num_row_groups):
-            yield retype(pf.read_row_group(i, columns=columns).to_pandas(), "eindkomst")
+        raise SibevalError(f"{self.folder} keeps eIndkomst only split by block of persons for the "
+                           "panel (eindkomst_blocks/); read it from the raw extract instead")
 
     def dream(self, codes: CodeTable, weeks=None):
         return DreamStore(self.folder / "dream.parquet").data(codes, weeks)

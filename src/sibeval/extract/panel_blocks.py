@@ -3,12 +3,10 @@
 :func:`build_panel_file` reads the normalised extract block by block of DREAM persons
 and writes each block's months as it goes, so its memory is set by the block size, not
 by the number of persons. eIndkomst (tens of rows per person, in any order) comes split
-by block from normalise_extract (:class:`EindkomstBlocks`, written as the file is checked;
-for another block size, or a split not of this file, it is split here first, one pass over
-the normalised file); each
-block sums its own rows piece by piece in file order, the same additions as the in-memory
-:func:`~sibeval.extract.panel.build_panel` makes over the file's row groups: the file is
-byte-identical to it.
+by block from normalise_extract (:class:`EindkomstBlocks`, written as the file is checked,
+in pieces of a row group's rows); each block sums its own rows piece by piece in file order,
+the same additions as the in-memory :func:`~sibeval.extract.panel.build_panel` makes over the
+file in those pieces: the file is byte-identical to it.
 
 :class:`PersonIndex` maps pnr to DREAM rows with a sorted byte array (a few bytes per
 person) rather than a hash of Python strings.
@@ -18,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from pathlib import Path
 
@@ -27,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sibeval.errors import SibevalError
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.dream_store import DreamStore
 from sibeval.extract.panel import (
@@ -45,8 +43,8 @@ log = logging.getLogger("sibeval")
 
 BLOCK_PERSONS = 100_000      # a multiple of the panel file's 20,000 persons per row group
 EINDKOMST_BLOCKS = "eindkomst_blocks"     # normalise_extract's split of eIndkomst, next to the Parquet files
-# the rows of one row group of a Parquet file pyarrow writes (its default): the pieces the
-# normalised eIndkomst is summed by, in memory as from the blocks
+# the rows of one row group of a Parquet file pyarrow writes (its default): the pieces
+# eIndkomst is summed by (each raw chunk's rows in pieces of this many)
 ROW_GROUP_ROWS = 1024 * 1024
 
 
@@ -134,10 +132,10 @@ class PersonIndex:
 
 class EindkomstBlocks:
     """eIndkomst split by block of DREAM persons as normalise_extract checks it: each block's
-    rows as (row within the block, month number, wage, hours), each written piece (a row
-    group of the normalised file) kept apart, so build_panel sums them piece by piece as it
-    sums the file's row groups, without reading the file again. Rows of persons not in DREAM
-    are left out (the panel has no row for them)."""
+    rows as (row within the block, month number, wage, hours), each piece (ROW_GROUP_ROWS
+    rows of a chunk of the file) kept apart, so build_panel sums them piece by piece. It is
+    the normalised form of eIndkomst: nothing else reads the file's rows. Rows of persons not
+    in DREAM are left out (the panel has no row for them; the QC summary counts them)."""
 
     MANIFEST = "blocks.json"
     ROW = np.dtype([("row", "<i4"), ("month", "<i4"), ("loen", "<f8"), ("timer", "<f8")])
@@ -240,52 +238,44 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
     pa.default_memory_pool().release_unused()     # what reading the pnr column left (150 MB at 6x10^6)
 
     t0 = time.perf_counter()
-    spill_dir = out.parent / f".{out.name}.spill"
-    shutil.rmtree(spill_dir, ignore_errors=True)
-    try:
-        split = EindkomstBlocks.read(folder / EINDKOMST_BLOCKS)
-        rows = pq.ParquetFile(folder / "eindkomst.parquet").metadata.num_rows
-        if split is not None and (split.block_persons, split.persons, split.rows) == (block_persons, n, rows):
-            sums = split.sums
-        else:       # another block size, or no split of this file: split the file here
-            sums = _split_eindkomst(folder, index, n, block_persons, spill_dir).sums
-            log.info("eIndkomst split into %d blocks of %d persons (%.1f s)", -(-n // block_persons),
-                     block_persons, time.perf_counter() - t0)
-        vnds = _events(folder, "vnds", ["haend_dato", "indud_kode"], index)
-        dod = _events(folder, "dod", ["doddato"], index)
-        del index           # (110 MB at 6x10^6) not needed by the blocks
-        pa.default_memory_pool().release_unused()
+    sums = _eindkomst_split(folder, n, block_persons).sums
+    vnds = _events(folder, "vnds", ["haend_dato", "indud_kode"], index)
+    dod = _events(folder, "dod", ["doddato"], index)
+    del index           # (110 MB at 6x10^6) not needed by the blocks
+    pa.default_memory_pool().release_unused()
 
-        with PanelWriter(out, months, covered, codes.groups, n, persons_per_group) as writer:
-            for k, lo in enumerate(range(0, n, block_persons)):
-                hi = min(n, lo + block_persons)
-                size = hi - lo
-                _, group, _ = month_groups(dream.groups(lo, hi, codes), week_months)
-                loen, timer = sums(k, size, months)
-                rows, v = _block_events(vnds, lo, hi)
-                resident = residence(rows, v.get("haend_dato", []), v.get("indud_kode", []), size, months)
-                rows, v = _block_events(dod, lo, hi)
-                dead = deaths(group, rows, v.get("doddato", []), codes, months)
-                writer.write(assemble(pnr.slice(lo, size).to_numpy(zero_copy_only=False), months, covered,
-                                      group, loen.reshape(size, M), timer.reshape(size, M), resident, dead, codes))
-        log.info("panel of %d persons x %d months written (%.1f s)", n, M, time.perf_counter() - t0)
-        return {"persons": n, "months": M, "blocks": -(-n // block_persons)}
-    finally:
-        shutil.rmtree(spill_dir, ignore_errors=True)
+    with PanelWriter(out, months, covered, codes.groups, n, persons_per_group) as writer:
+        for k, lo in enumerate(range(0, n, block_persons)):
+            hi = min(n, lo + block_persons)
+            size = hi - lo
+            _, group, _ = month_groups(dream.groups(lo, hi, codes), week_months)
+            loen, timer = sums(k, size, months)
+            rows, v = _block_events(vnds, lo, hi)
+            resident = residence(rows, v.get("haend_dato", []), v.get("indud_kode", []), size, months)
+            rows, v = _block_events(dod, lo, hi)
+            dead = deaths(group, rows, v.get("doddato", []), codes, months)
+            writer.write(assemble(pnr.slice(lo, size).to_numpy(zero_copy_only=False), months, covered,
+                                  group, loen.reshape(size, M), timer.reshape(size, M), resident, dead, codes))
+    log.info("panel of %d persons x %d months written (%.1f s)", n, M, time.perf_counter() - t0)
+    return {"persons": n, "months": M, "blocks": -(-n // block_persons)}
 
 
-def _split_eindkomst(folder: Path, index: PersonIndex, persons: int, block_persons: int,
-                     spill_dir: Path) -> EindkomstBlocks:
-    """The normalised eIndkomst split by block into `spill_dir` in one pass over the file, a
-    row group at a time (the pieces normalise_extract's split keeps apart)."""
-    split = EindkomstBlocks.create(spill_dir, persons, block_persons)
-    ek = pq.ParquetFile(folder / "eindkomst.parquet")
-    for i in range(ek.num_row_groups):
-        t = ek.read_row_group(i, columns=["pnr", "maaned", "loen", "timer"])
-        split.add(index.rows(t.column("pnr")), t.column("maaned").to_pandas(),
-                  t.column("loen").to_numpy(), t.column("timer").to_numpy())
-        del t
-        pa.default_memory_pool().release_unused()     # (split_registers runs beside it)
+def _eindkomst_split(folder: Path, persons: int, block_persons: int) -> EindkomstBlocks:
+    """normalise_extract's split of eIndkomst in `folder`, checked to be of this extract's
+    file (its rows), of DREAM's persons and of this block size."""
+    from sibeval.extract.normalise import read_summary
+
+    split = EindkomstBlocks.read(folder / EINDKOMST_BLOCKS)
+    s = read_summary(folder)
+    rows = s.loc[(s["file"] == "eindkomst") & (s["item"] == "rows"), "value"]
+    want = (block_persons, persons, int(rows.iloc[0]) if len(rows) else -1)
+    if split is None or (split.block_persons, split.persons, split.rows) != want:
+        found = "no split" if split is None else \
+            f"a split of {split.rows} rows, {split.persons} persons in blocks of {split.block_persons}"
+        raise SibevalError(
+            f"{folder / EINDKOMST_BLOCKS} holds {found}; the panel needs normalise_extract's split of "
+            f"this extract ({want[2]} rows, {persons} persons in blocks of {block_persons}). Fix: run "
+            "normalise_extract again (snakemake --forcerun normalise_extract)")
     return split
 
 

@@ -1,14 +1,14 @@
 """A normalised extract one block of persons at a time (DREAM's order, as the panel).
 
-:func:`split_registers` splits the person-level registers (bef, vnds, udda, lpr) by block
-in one pass each (once per extract, beside the panel's build); :func:`person_blocks` then
+normalise_extract splits the person-level registers (bef, vnds, udda, lpr) by block as it
+checks them (:mod:`sibeval.extract.register_blocks`; :func:`split_registers` splits a
+normalised folder again, for another block size); :func:`person_blocks` then
 yields each block's panel rows, register rows (file order kept) and DREAM weeks. A rule
 that walks the population this way holds one block, whatever the number of persons.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,12 +28,7 @@ from sibeval.extract.panel import Panel
 from sibeval.extract.panel_blocks import BLOCK_PERSONS, PersonIndex
 from sibeval.extract.panel_io import read_panel_rows
 from sibeval.extract.readers import DreamData
-
-REGISTERS = ("bef", "vnds", "udda", "lpr")
-MANIFEST = "blocks.json"
-
-
-ROW = "_row"        # the person's row: in DREAM (a split file), in the block (a PersonBlock's frames)
+from sibeval.extract.register_blocks import ROW, SPLIT_REGISTERS, RegisterSplit, read_manifest, write_manifest
 
 
 @dataclass(frozen=True)
@@ -55,66 +50,31 @@ class PersonBlock:
     index: int = 0          # the block's number: its persons are DREAM's from index * block size
 
 
-def _split(folder: Path, name: str, index: PersonIndex, block_persons: int, out: Path) -> set[int]:
-    """Write `name`'s rows into out/<block>.parquet by the DREAM block of their person
-    (rows of persons not in DREAM are dropped: no block uses them); the blocks written."""
-    pf = pq.ParquetFile(folder / f"{name}.parquet")
-    if pf.metadata.num_rows == 0:
-        return set()
-    out.mkdir(parents=True)
-    writers: dict[int, pq.ParquetWriter] = {}
-    try:
-        for i in range(pf.num_row_groups):
-            t = pf.read_row_group(i, use_threads=False)     # (one thread: build_panel runs beside it)
-            rows = index.rows(t.column("pnr"))
-            keep = np.flatnonzero(rows >= 0)
-            block = rows[keep] // block_persons
-            order = np.argsort(block, kind="stable")        # file order within a block
-            t, block = t.take(pa.array(keep[order])), block[order]
-            t = t.append_column(ROW, pa.array(rows[keep[order]], type=pa.int64()))
-            cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True]) if len(block) else []
-            for a, b in zip(cuts[:-1], cuts[1:]):
-                k = int(block[a])
-                if k not in writers:
-                    # no dictionary for the row column: its encoder's table (a value per person)
-                    # stayed with each of the open writers, 300 MB over bef's 61 blocks; no
-                    # statistics (a block is read whole), LZ4 (as the normalised registers)
-                    writers[k] = pq.ParquetWriter(out / f"{k}.parquet", t.schema,
-                                                  use_dictionary=[c for c in t.column_names if c != ROW],
-                                                  write_statistics=False, compression="lz4")
-                writers[k].write_table(t.slice(a, b - a))
-            del t, rows, keep, block, order
-            pa.default_memory_pool().release_unused()      # (it runs beside build_panel)
-    finally:
-        for w in writers.values():
-            w.close()
-    return set(writers)
-
-
 def split_registers(folder, out, block_persons: int = BLOCK_PERSONS) -> dict:
     """Split the person-level registers (bef, vnds, udda, lpr) of the normalised extract in
-    `folder` by block of persons in DREAM's order: out/<register>/<block>.parquet (file order
-    kept within a block) and out/blocks.json, what :func:`person_blocks` reads. `out` is
-    made if absent and must hold nothing else. Needs no panel, so it can run beside the panel's build."""
+    `folder` by block of persons in DREAM's order again, for another block size than the one
+    normalise_extract split them by (folder/blocks): out/<register>/<block>.parquet (file order
+    kept within a block) and out/blocks.json, what :func:`person_blocks` reads."""
     folder, out = Path(folder), Path(out)
     pnr = DreamStore(folder / "dream.parquet").pnr()
     index, n = PersonIndex(pnr), len(pnr)
     del pnr
-    # it runs beside build_panel: Arrow's pool gives back what reading left (150 MB at 6x10^6)
-    pool = pa.default_memory_pool()
-    pool.release_unused()
-    present = {}
     out.mkdir(parents=True, exist_ok=True)
     # a register not delivered (normalise_extract wrote it empty) is None, as NormalisedExtract
     # reads it; one delivered with no rows is there, without rows (no contacts, not unknown)
     summary = read_summary(folder)
-    for r in REGISTERS:
-        present[r] = _split(folder, r, index, block_persons, out / r) if delivered(summary, r) else None
-        pool.release_unused()
-    manifest = {"block_persons": int(block_persons), "persons": n,
-                "registers": {r: None if b is None else sorted(b) for r, b in present.items()}}
-    (out / MANIFEST).write_text(json.dumps(manifest, sort_keys=True) + "\n", encoding="utf-8")
-    return manifest
+    present = {}
+    for r in SPLIT_REGISTERS:
+        if not delivered(summary, r):
+            present[r] = None
+            continue
+        split = RegisterSplit(out / r, block_persons)
+        pf = pq.ParquetFile(folder / f"{r}.parquet")
+        for i in range(pf.num_row_groups):
+            t = pf.read_row_group(i)
+            split.add(t, index.rows(t.column("pnr")))
+        present[r] = split.close()
+    return write_manifest(out, block_persons, n, present)
 
 
 def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
@@ -132,7 +92,7 @@ def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
 
 def block_count(blocks) -> int:
     """The number of blocks of persons :func:`split_registers` split the extract into."""
-    manifest = json.loads((Path(blocks) / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_manifest(blocks)
     return -(-manifest["persons"] // manifest["block_persons"])
 
 
@@ -151,7 +111,7 @@ def _read_ahead(items: Iterator) -> Iterator:
 
 def _person_blocks(folder, panel_path, codes, weeks, blocks, arrays, share, below) -> Iterator[PersonBlock]:
     folder, blocks = Path(folder), Path(blocks)
-    manifest = json.loads((blocks / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_manifest(blocks)
     block_persons = manifest["block_persons"]
     store = DreamStore(folder / "dream.parquet")
     pnr = store.pnr()
