@@ -109,10 +109,11 @@ def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, code
     if piece:    # the sum depends on the pieces: (0.1) + (0.2 + 0.3) is not 0.1 + 0.2 + 0.3
         assert 0.6 in whole.loen and (0.1 + 0.2) + 0.3 not in whole.loen
     write_panel(whole, tmp_path / "whole.parquet", persons_per_group=100)
-    info = build_panel_file(norm, codes, tmp_path / "blocks.parquet", block_persons=block,
-                            persons_per_group=100)
-    assert info["blocks"] == -(-len(whole.pnr) // block)
-    assert (tmp_path / "blocks.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    for threads in (1, 3):      # blocks built side by side are written in order
+        info = build_panel_file(norm, codes, tmp_path / f"blocks{threads}.parquet", block_persons=block,
+                                persons_per_group=100, threads=threads)
+        assert info["blocks"] == -(-len(whole.pnr) // block)
+        assert (tmp_path / f"blocks{threads}.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
     if piece:    # several pieces per raw chunk
         segments = EindkomstBlocks.read(norm / "eindkomst_blocks").segments
         assert sum(map(len, segments.values())) > pq.ParquetFile(raw / "eindkomst.parquet").metadata.num_row_groups

@@ -96,9 +96,9 @@ rule build_panel:
     benchmark:
         "benchmarks/extracts/{extract}/build_panel.tsv"
     priority: 10   # the longest path goes through it: first, before the small rules that are also ready
-    threads: 1
+    threads: 2   # two blocks of persons at a time
     resources:
-        mem_mb=mem_mb(1500, 100),   # bounded: 0.7 GiB at 10^6 and at 6x10^6 persons (bench/README.md, fifth round)
+        mem_mb=mem_mb(1500, 100),   # bounded: 1.2 GiB at 10^6 persons on two threads (bench/README.md, ninth round)
         runtime=runtime(10, 20),
     conda:
         "../envs/sibeval.yaml"

@@ -18,7 +18,7 @@ def main(smk):
     keep_freed_memory()         # the blocks allocate the same arrays again and again
     t0 = time.perf_counter()
     with atomic_path(smk.output[0]) as tmp:     # block by block of persons: bounded memory
-        info = build_panel_file(ctx.extract.folder, ctx.codes, tmp)
+        info = build_panel_file(ctx.extract.folder, ctx.codes, tmp, threads=smk.threads)
     logging.getLogger("sibeval").info("panel: %d persons x %d months in %d blocks, %.1f s", info["persons"],
                                       info["months"], info["blocks"], time.perf_counter() - t0)
 

@@ -39,6 +39,7 @@ from sibeval.extract.panel_blocks import (
     PersonIndex,
     as_bytes,
 )
+from sibeval.extract.qc import SUMMARY, delivered, read_summary
 from sibeval.extract.readers import (
     SCHEMAS,
     Extract,
@@ -63,7 +64,6 @@ REGISTERS = ("dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr")
 OPTIONAL = ("vnds", "dod", "udda", "lpr")
 SPANS = {"bef": "aar", "eindkomst": "maaned", "vnds": "haend_dato", "dod": "doddato", "udda": None, "lpr": "dato"}
 SPAN_ITEMS = {"bef": "year", "eindkomst": "month", "vnds": "date", "dod": "date", "lpr": "date"}
-SUMMARY = "summary.csv"
 CHECKSUMS = "checksums.csv"
 
 
@@ -529,17 +529,6 @@ def retype(df: pd.DataFrame, name: str) -> pd.DataFrame:
         elif base == "date":
             df[col] = s.astype("datetime64[ns]")
     return df
-
-
-def read_summary(folder) -> pd.DataFrame:
-    """The register QC summary of a normalised extract folder."""
-    return pd.read_csv(Path(folder) / SUMMARY, dtype=str, keep_default_na=False)
-
-
-def delivered(summary: pd.DataFrame, name: str) -> bool:
-    """Whether register `name` was delivered (a file not delivered is written empty)."""
-    s = summary
-    return not ((s["file"] == name) & (s["item"] == "present") & (s["value"] == "no")).any()
 
 
 class NormalisedExtract(Extract):

@@ -4,11 +4,26 @@ Exact counts: the publish rule hides the small ones (sibeval.publish.qc)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.readers import Extract
+
+SUMMARY = "summary.csv"     # a normalised extract's register QC summary
+
+
+def read_summary(folder) -> pd.DataFrame:
+    """The register QC summary of a normalised extract folder."""
+    return pd.read_csv(Path(folder) / SUMMARY, dtype=str, keep_default_na=False)
+
+
+def delivered(summary: pd.DataFrame, name: str) -> bool:
+    """Whether register `name` was delivered (a file not delivered is written empty)."""
+    s = summary
+    return not ((s["file"] == name) & (s["item"] == "present") & (s["value"] == "no")).any()
 
 
 def _participant_rows(part: pd.DataFrame) -> list[dict]:
