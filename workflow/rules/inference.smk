@@ -4,7 +4,7 @@ rule effects:
     input:
         status="results/{cohort}/interim/status_month.parquet",
         matched="results/{cohort}/interim/matched.parquet",
-        panel=panel_file,
+        panel="results/{cohort}/interim/panel_analysed.parquet",
     output:
         effects="results/{cohort}/interim/tables/effects.csv",
         distribution="results/{cohort}/interim/tables/status_distribution.csv",

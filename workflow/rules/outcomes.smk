@@ -7,6 +7,8 @@ rule classify_outcomes:
         flow="results/{cohort}/interim/flow_participants.csv",
     output:
         status="results/{cohort}/interim/status_month.parquet",
+        # the analysed persons' rows of the panel, for effects (not the whole population's again)
+        panel="results/{cohort}/interim/panel_analysed.parquet",
         table1="results/{cohort}/interim/tables/table1.csv",
         flow="results/{cohort}/interim/tables/flow.csv",
         flow_reasons="results/{cohort}/interim/tables/flow_reasons.csv",

@@ -2,16 +2,17 @@
 
 Settings: cohort: follow_up_months, outcomes, control_dates, beyond_coverage, disclosure.min_cell; the code table
 Inputs: panel, interim/matched.parquet, interim/participants.parquet, interim/flow_participants.csv
-Outputs: interim/status_month.parquet, interim/tables/table1.csv, flow.csv, flow_reasons.csv (exact)
+Outputs: interim/status_month.parquet, interim/panel_analysed.parquet (the analysed persons' panel rows, for
+  effects), interim/tables/table1.csv, flow.csv, flow_reasons.csv (exact)
 Run alone (after its inputs exist): python workflow/scripts/classify_outcomes.py cohort=<name>
 """
 import logging
 
 import pandas as pd
 
-from sibeval.adapters import context, run, standalone, write_csv, write_parquet
+from sibeval.adapters import atomic_path, context, run, standalone, write_csv, write_parquet
 from sibeval.design.cohort import require_publishable
-from sibeval.extract.panel_io import read_panel
+from sibeval.extract.panel_io import read_panel, write_panel
 from sibeval.outcomes.flow import flow_counts
 from sibeval.outcomes.lasting import lasting_definitions, lasting_outcomes
 from sibeval.outcomes.status import analysed_sample, analysis_persons, classify_outcomes, table1
@@ -28,6 +29,8 @@ def main(smk):
     # only the analysed persons' months
     panel = read_panel(smk.input.panel, arrays=("group", "loen", "timer", "ordinary", "resident", "dead"),
                        pnr=persons["pnr"].unique())
+    with atomic_path(smk.output.panel) as tmp:     # as read, for effects
+        write_panel(panel, tmp)
     status = classify_outcomes(persons, panel, codes, c["beyond_coverage"])
     sample = analysed_sample(status)   # the one decision every table reads
     status["not_analysed"], status["weight"] = sample["reason"], sample["weight"]

@@ -1,7 +1,7 @@
 """Significance tests of participant vs control shares (rule effects).
 
 Settings: cohort: effects, covariates, follow_up_months, trajectory, outcomes; the code table
-Inputs: interim/status_month.parquet, interim/matched.parquet, panel
+Inputs: interim/status_month.parquet, interim/matched.parquet, interim/panel_analysed.parquet (classify_outcomes)
 Outputs: interim/tables/effects.csv, status_distribution.csv, hours_wage.csv, subgroups.csv, placebo.csv,
   diagnostics.csv, sensitivity.csv, trajectory.csv, decay.csv (exact; the publish rule suppresses them)
 Run alone (after its inputs exist): python workflow/scripts/effects.py cohort=<name>
@@ -53,7 +53,7 @@ def main(smk):
         log.warning("subgroup variable(s) %s are not among this cohort's covariates and are left out; "
                     "add them to covariates: in the cohort file to report them", ", ".join(absent))
     write_csv(subgroup_effects(status, matched, e["subgroups"], e["primary_test"], e["alpha"]), smk.output.subgroups)
-    panel = read_panel(smk.input.panel, pnr=status["pnr"].unique())   # the analysed persons only
+    panel = read_panel(smk.input.panel, pnr=status["pnr"].unique())   # the analysed persons' rows
     write_csv(placebo(status, panel, ctx.codes, e["placebo_months_before"], e["primary_test"], e["alpha"]),
               smk.output.placebo)
     write_csv(diagnostics(res, e["power"], e["alpha"]), smk.output.diagnostics)
