@@ -478,14 +478,16 @@ class _Spy:
 
 
 def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract, codes, tmp_path, monkeypatch):
-    """bef, split by block in the second process, and the rest: the same files as one
-    process writes, with blocks small enough that every register spans several."""
+    """DREAM and the optional registers (lpr, udda, vnds split by block) in the second process,
+    bef and eIndkomst here: the same files as one process writes, with blocks small enough that
+    every register spans several."""
     normalise(Extract(extract.raw), codes, tmp_path / "one", block_persons=300)
-    spy = _Spy(monkeypatch)
+    spy, threads = _Spy(monkeypatch), pa.cpu_count()
     normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2, block_persons=300)
-    assert spy.started == 1
+    assert spy.started == 1 and pa.cpu_count() == threads      # Arrow's threads given back
     _same_files(tmp_path / "two", tmp_path / "one")
     assert len(list((tmp_path / "two" / "blocks" / "bef").iterdir())) > 3
+    assert len(list((tmp_path / "two" / "blocks" / "udda").iterdir())) > 3
 
 
 def _same_files(a: Path, b: Path) -> None:
@@ -562,13 +564,14 @@ def _lpr_date(raw):
 @pytest.mark.parametrize("faults,second", [
     ((_bad_code,), True),                   # DREAM's error from the second process, redone here
     ((_bad_code, _bef_twice), True),        # both wrong: DREAM's error first, as in one process
-    ((_bef_twice,), True),
+    ((_bef_twice,), True),                  # a register of this process
     ((_month_text,), True),
-    ((_lpr_date,), True),                   # a register of this process, after eIndkomst
-    ((_lpr_date, _month_text), True),       # eIndkomst's error first, as in one process
+    ((_lpr_date,), True),                   # a register of the second process, after DREAM, redone here
+    ((_lpr_date, _month_text), True),       # eIndkomst's error (this one) before lpr's (the second)
     ((_lpr_date, _bad_code), True),         # DREAM's error first
-    ((_bef_twice, _month_text), True),      # bef's (the second process) before eIndkomst's (this one)
-    ((_bef_twice, _lpr_date), True),        # bef's (the second process) before lpr's (this one)
+    ((_bef_twice, _month_text), True),      # bef's before eIndkomst's (both this process)
+    ((_bef_twice, _lpr_date), True),        # bef's (this one) before lpr's (the second)
+    ((_bef_twice, _bad_code, _lpr_date), True),     # DREAM's first, though this process's fails too
     ((_dream_twice,), False),               # duplicate persons: DREAM first, in this process
 ])
 def test_normalise_with_a_second_process_stops_with_the_same_error(base, codes, tmp_path, monkeypatch,

@@ -46,7 +46,7 @@ rule normalise_extract:
         "results/extracts/interim/logs/{extract}/normalise_extract.log",
     benchmark:
         "benchmarks/extracts/{extract}/normalise_extract.tsv"
-    threads: 2   # DREAM and bef in a second process, eIndkomst and the optional registers in this one
+    threads: 2   # DREAM and the optional registers in a second process, bef and eIndkomst in this one
     resources:
         mem_mb=mem_mb(1800, 100),   # bounded, both processes: 1.3 GiB at 10^6, 1.4 GiB at 6x10^6 persons (bench/README.md)
         runtime=runtime(10, 20),

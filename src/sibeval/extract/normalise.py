@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -340,8 +341,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
 
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
-    `workers` > 1 and DREAM in Parquet, DREAM and then bef are normalised in a second
-    process while this one does eIndkomst and the optional registers; the files, the summary and
+    `workers` > 1 and DREAM in Parquet, DREAM and then the optional registers are normalised
+    in a second process while this one does bef and eIndkomst; the files, the summary and
     every error are the same.
     """
     out_dir = Path(out_dir)
@@ -356,10 +357,10 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
             _log_dream(dream, t0)
             others = _other_registers(ex, tmp, dream.pop("index"), t0, block_persons=block_persons)
         else:
-            # DREAM and then bef in the second process, eIndkomst (split by block as it is
-            # checked) and the optional registers here: the two took 18-19 s each at 10^6
-            # persons (bench/README.md, eighth round)
-            with _dream_process(ex, codes, tmp, block_persons) as worker:
+            # DREAM and then the optional registers in the second process, bef and eIndkomst
+            # (split by block as they are checked) here, each process on one Arrow thread: at
+            # 10^6 persons both ended after about 17 s (bench/README.md, ninth round)
+            with _arrow_threads(1), _dream_process(ex, codes, tmp, block_persons) as worker:
                 try:
                     others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS,
                                                       block_persons=block_persons), None
@@ -371,11 +372,11 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                 log.warning("the second process stopped (%s); DREAM and its registers were normalised "
                             "in this process instead", worker.why)
                 _log_dream(dream, t0)
-                # one process's order: the second process's registers come first
-                mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS,
-                                        block_persons=block_persons)
+                # one process's order: this process's registers come before the second one's
                 if failed is not None:
                     raise failed
+                mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS,
+                                        block_persons=block_persons)
             else:
                 dream, mine = result
                 _log_dream(dream, t0)
@@ -407,9 +408,20 @@ def _log_dream(d: dict, t0: float) -> None:
 
 
 AFTER_DREAM = ("bef", "eindkomst", *OPTIONAL)   # in this order in one process
-# normalised after DREAM in its process: the first of AFTER_DREAM, so that its errors come
-# before this process's, as in one process
-SECOND_PROCESS = AFTER_DREAM[:1]
+# normalised after DREAM in its process: the last of AFTER_DREAM, so that their errors come
+# after this process's, as in one process
+SECOND_PROCESS = AFTER_DREAM[2:]
+
+
+@contextmanager
+def _arrow_threads(n: int):
+    """Arrow's CPU pool at `n` threads for the block (two processes share the cores)."""
+    before = pa.cpu_count()
+    pa.set_cpu_count(n)
+    try:
+        yield
+    finally:
+        pa.set_cpu_count(before)
 
 
 def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None,
