@@ -105,6 +105,23 @@ def test_the_workflow_parses_without_the_demo_generator():
 WORKFLOW = SRC.parents[1] / "workflow"
 
 
+def test_the_workflow_starts_without_the_data_libraries():
+    """What common.smk imports from the library loads neither pandas nor pyarrow: every
+    Snakemake start (each run, each dry run, each job on a cluster) would pay for them
+    (about 0.4 s)."""
+    import os
+    import subprocess
+    import sys
+
+    lines = [ln.split("#")[0] for ln in (WORKFLOW / "rules" / "common.smk").read_text(encoding="utf-8").splitlines()
+             if ln.startswith("from sibeval")]
+    assert len(lines) >= 5
+    code = "\n".join([*lines, "import sys", "print(sorted({'pandas', 'pyarrow', 'scipy'} & set(sys.modules)))"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(SRC.parent)})
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def _script_stages() -> dict[str, str]:
     """Each workflow script and the stage of the rule file that runs it."""
     out = {}

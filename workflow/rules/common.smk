@@ -22,9 +22,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 from sibeval.config import config_hash, load_yaml, overlapping_cohorts, overridden, validate  # noqa: E402
 from sibeval.demo.profiles import demo_file_names  # noqa: E402
 from sibeval.errors import ConfigError  # noqa: E402
-from sibeval.extract.dream_store import LAYOUT as DREAM_LAYOUT  # noqa: E402
-from sibeval.extract.panel_io import LAYOUT as PANEL_LAYOUT  # noqa: E402
-from sibeval.outcomes.lasting import check_publishable  # noqa: E402
+from sibeval.extract.layouts import DREAM as DREAM_LAYOUT  # noqa: E402
+from sibeval.extract.layouts import PANEL as PANEL_LAYOUT  # noqa: E402
+from sibeval.outcomes.definitions import check_publishable  # noqa: E402
 from sibeval.publish import catalogue as TABLES  # noqa: E402
 from sibeval.report.catalogue import wording_digest  # noqa: E402
 

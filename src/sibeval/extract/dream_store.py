@@ -18,13 +18,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sibeval.errors import SibevalError
+from sibeval.extract import layouts
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.panel_io import binary_rows, read_rows
 from sibeval.extract.readers import DreamData, check_unknown_codes, dictionary_indices
 from sibeval.extract.timegrid import parse_week_column
 
 META = b"sibeval.dream"
-LAYOUT = "codes"          # the rule's params carry it: a file of an older layout is made again
+LAYOUT = layouts.DREAM     # the rule's params carry it: a file of an older layout is made again
 WEEKS = "weeks"
 _EMPTY = None            # code 0: an empty week (null in the delivery)
 

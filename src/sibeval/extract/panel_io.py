@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sibeval.errors import SibevalError
+from sibeval.extract import layouts
 from sibeval.extract.panel import Panel
 from sibeval.extract.timegrid import month_label, parse_month_label
 
@@ -30,7 +31,7 @@ ARRAYS = {"group": "group", "loen": "loen", "timer": "timer", "ordinary": "ordin
 DTYPES = {"group": np.dtype(np.int8), "loen": np.dtype("<f8"), "timer": np.dtype("<f8"),
           "ordinary": np.dtype(bool), "resident": np.dtype(bool), "dead": np.dtype(bool)}
 META = b"sibeval.panel"   # the file format's key (kept when the module moved)
-LAYOUT = "person"         # one row per person (an older file, a row per person-month, has none);
+LAYOUT = layouts.PANEL    # one row per person (an older file, a row per person-month, has none);
 #                           the rule's params carry it: a file of an older layout is made again
 
 

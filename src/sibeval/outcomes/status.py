@@ -14,21 +14,13 @@ from sibeval.errors import SibevalError
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.panel import Panel
 from sibeval.extract.timegrid import month_label, month_of_dates
-
-# Table 1 row order (the note's order)
-STATUSES = ("self_supporting_wage", "self_supporting_unknown", "wage_with_benefit", "education",
-            "flexjob_or_ledighedsydelse", "temporary_benefit", "permanent_benefit", "not_resident")
-PRECEDENCE = ("not_resident", "permanent_benefit", "flexjob_or_ledighedsydelse", "education",
-              "wage_with_benefit", "temporary_benefit", "self_supporting_wage",
-              "self_supporting_unknown")
-HEADLINES = {
-    "self_supporting_or_education": ("self_supporting_wage", "self_supporting_unknown", "education"),
-    "ordinary_employment": ("self_supporting_wage", "wage_with_benefit"),
-}
-OUTCOMES = STATUSES + tuple(HEADLINES)
-# the order a reader meets the headlines in (the payment outcome first)
-HEADLINE_ORDER = ("ordinary_employment", "self_supporting_or_education")
-assert set(HEADLINE_ORDER) == set(HEADLINES)
+from sibeval.outcomes.names import (  # noqa: F401 - the names, kept importable from here
+    HEADLINE_ORDER,
+    HEADLINES,
+    OUTCOMES,
+    PRECEDENCE,
+    STATUSES,
+)
 
 
 def classify_status(group, ordinary, resident, codes: CodeTable) -> np.ndarray:
