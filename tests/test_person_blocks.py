@@ -277,9 +277,10 @@ def test_split_registers_keeps_every_row_of_a_person_in_dream_in_its_block(extra
 
 
 def test_normalise_splits_the_registers_as_the_normalised_files_split(extract, codes, tmp_path):
-    """The blocks normalise_extract writes as it checks each register (raw chunks of any size,
-    persons not in DREAM among them) are those split_registers makes of the normalised files:
-    the same manifest, and each block the same table, rows in file order."""
+    """The blocks normalise_extract writes from each chunk as it checks it (persons not in DREAM
+    among the rows, some registers not delivered) are those split_registers makes by reading
+    the normalised files back (the separate rule's way): the same manifest, and each block the
+    same table, rows in file order, dictionaries and schema metadata included."""
     norm = tmp_path / "norm"
     normalise(Extract(extract.raw), codes, norm, block_persons=300)
     again = split_registers(norm, tmp_path / "again", block_persons=300)

@@ -395,9 +395,10 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
         checksums(ex.path).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
         out_dir.mkdir(parents=True, exist_ok=True)
         for f in tmp.iterdir():
-            if (out_dir / f.name).is_dir():         # a folder (the eIndkomst split) of an earlier run
+            if (out_dir / f.name).is_dir():         # a folder (a split) of an earlier run
                 shutil.rmtree(out_dir / f.name)
             os.replace(f, out_dir / f.name)
+        (out_dir / "eindkomst.parquet").unlink(missing_ok=True)     # written by older versions only
         return summary
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -41,6 +41,7 @@ from sibeval.extract.panel import (
 )
 from sibeval.extract.panel_io import PanelWriter
 from sibeval.extract.qc import read_summary
+from sibeval.extract.register_blocks import block_runs
 from sibeval.extract.timegrid import week_month
 
 log = logging.getLogger("sibeval")
@@ -158,16 +159,10 @@ class EindkomstBlocks:
     def add(self, rows: np.ndarray, maaned, loen: np.ndarray, timer: np.ndarray) -> None:
         """One piece of the file: its rows' DREAM rows (-1: not in DREAM) and columns."""
         self.rows += len(rows)
-        keep = rows >= 0
-        rows, month = rows[keep], month_numbers(maaned)[keep]
-        loen, timer = np.asarray(loen)[keep], np.asarray(timer)[keep]
-        block = rows // self.block_persons
-        if len(block) > 1 and (block[1:] < block[:-1]).any():     # a file sorted by person: already in order
-            order = np.argsort(block, kind="stable")
-            block, rows, month, loen, timer = block[order], rows[order], month[order], loen[order], timer[order]
-        cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True]) if len(block) else []
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            k = int(block[a])
+        at, runs = block_runs(rows, self.block_persons)
+        rows, month = rows[at], month_numbers(maaned)[at]
+        loen, timer = np.asarray(loen)[at], np.asarray(timer)[at]
+        for k, a, b in runs:
             rec = np.empty(b - a, dtype=self.ROW)
             rec["row"], rec["month"] = rows[a:b] - k * self.block_persons, month[a:b]
             rec["loen"], rec["timer"] = loen[a:b], timer[a:b]

@@ -80,9 +80,9 @@ def split_registers(folder, out, block_persons: int = BLOCK_PERSONS) -> dict:
 def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
                   arrays=("group", "ordinary", "resident", "dead"), share=(0, 1), below=None) -> Iterator[PersonBlock]:
     """Yield the extract in `folder` block by block of persons, from the registers split by
-    :func:`split_registers` into the folder `blocks`; `weeks` ((year, week), ...) are the
-    DREAM weeks each block carries. `share` (i, n): only the blocks whose number is i modulo n
-    (one process's share of n); `below`: only blocks numbered below it. Alone (n = 1), the
+    block into the folder `blocks` (normalise_extract's, or :func:`split_registers`'); `weeks`
+    ((year, week), ...) are the DREAM weeks each block carries. `share` (i, n): only the blocks
+    whose number is i modulo n (one process's share of n); `below`: only blocks numbered below it. Alone (n = 1), the
     next block is read on a thread while the caller works on this one; with a share the other
     process keeps the cores busy (build_candidates at 10^6 persons in two processes: 8.0 s with
     the thread, 7.2-7.5 s without; bench/README.md)."""
@@ -91,7 +91,7 @@ def person_blocks(folder, panel_path, codes: CodeTable, weeks, blocks,
 
 
 def block_count(blocks) -> int:
-    """The number of blocks of persons :func:`split_registers` split the extract into."""
+    """The number of blocks of persons the registers in the folder `blocks` are split into."""
     manifest = read_manifest(blocks)
     return -(-manifest["persons"] // manifest["block_persons"])
 

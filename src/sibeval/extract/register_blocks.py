@@ -3,7 +3,7 @@ folder every cohort's candidate search walks (:func:`sibeval.extract.person_bloc
 <register>/<block>.parquet with each row's DREAM row (column ``_row``), file order kept within
 a block, and a manifest. normalise_extract writes it as it checks each register
 (:class:`RegisterSplit` fed chunk by chunk); :func:`sibeval.extract.person_blocks.split_registers`
-splits a normalised folder again, for another block size.
+splits a normalised folder again (another block size: the tests' small blocks).
 """
 
 from __future__ import annotations
@@ -34,18 +34,11 @@ class RegisterSplit:
 
     def add(self, t: pa.Table, rows: np.ndarray) -> None:
         """Rows of the register (`t`) with each one's DREAM row (-1: not in DREAM)."""
-        keep = np.flatnonzero(rows >= 0)
-        block = rows[keep] // self.block_persons
-        moved = len(block) > 1 and bool((block[1:] < block[:-1]).any())   # (a file sorted by person: in order)
-        if moved:
-            order = np.argsort(block, kind="stable")                # file order within a block
-            keep, block = keep[order], block[order]
-        if moved or len(keep) < t.num_rows:
-            t = t.take(pa.array(keep))
-        t = t.append_column(ROW, pa.array(rows[keep], type=pa.int64()))
-        cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True]) if len(block) else []
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            k = int(block[a])
+        at, runs = block_runs(rows, self.block_persons)
+        if len(at) != t.num_rows or not np.array_equal(at, np.arange(len(at))):
+            t = t.take(pa.array(at))
+        t = t.append_column(ROW, pa.array(rows[at], type=pa.int64()))
+        for k, a, b in runs:
             if k not in self.writers:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 # no dictionary for the row column: its encoder's table (a value per person)
@@ -61,12 +54,18 @@ class RegisterSplit:
             w.close()
         return sorted(self.writers)
 
-    def abort(self) -> None:
-        """Close what is open and delete the folder (the register failed its checks)."""
-        for w in self.writers.values():
-            w.close()
-        self.writers = {}
-        shutil.rmtree(self.folder, ignore_errors=True)
+
+def block_runs(rows: np.ndarray, block_persons: int) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """The positions of the rows of persons in DREAM (`rows` >= 0) ordered by their block of
+    `block_persons`, file order kept within a block, and each block's run over them:
+    (positions, [(block, start, end), ...])."""
+    at = np.flatnonzero(rows >= 0)
+    block = rows[at] // block_persons
+    if len(block) > 1 and (block[1:] < block[:-1]).any():     # (a file sorted by person: in order)
+        order = np.argsort(block, kind="stable")
+        at, block = at[order], block[order]
+    cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True]) if len(block) else []
+    return at, [(int(block[a]), int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def write_manifest(out, block_persons: int, persons: int, registers: dict) -> dict:
