@@ -276,13 +276,25 @@ def test_split_registers_keeps_every_row_of_a_person_in_dream_in_its_block(extra
             assert list(part["_row"]) == [dream.index(p) for p in part["pnr"].astype(str)]
 
 
-def test_normalise_splits_the_registers_as_the_normalised_files_split(extract, codes, tmp_path):
+@pytest.mark.parametrize("text", ["plain", "dictionary"])
+def test_normalise_splits_the_registers_as_the_normalised_files_split(extract, codes, tmp_path, text):
     """The blocks normalise_extract writes from each chunk as it checks it (persons not in DREAM
-    among the rows, some registers not delivered) are those split_registers makes by reading
-    the normalised files back (the separate rule's way): the same manifest, and each block the
-    same table, rows in file order, dictionaries and schema metadata included."""
+    among the rows, some registers not delivered; text columns plain or dictionary-encoded, as
+    deliveries come) are those split_registers makes by reading the normalised files back (the
+    separate rule's way): the same manifest, and each block the same table, rows in file order,
+    dictionaries and schema metadata included."""
+    raw = extract.raw
+    if text == "dictionary":
+        raw = tmp_path / "raw"
+        shutil.copytree(extract.raw, raw)
+        for r in ("bef", "vnds", "udda", "lpr"):
+            if (raw / f"{r}.parquet").exists():
+                df = pd.read_parquet(raw / f"{r}.parquet")
+                df = df.astype({c: "category" for c in df.columns if pd.api.types.is_string_dtype(df[c])})
+                df.to_parquet(raw / f"{r}.parquet", index=False, row_group_size=700)
+                assert pa.types.is_dictionary(pq.read_schema(raw / f"{r}.parquet").field("pnr").type)
     norm = tmp_path / "norm"
-    normalise(Extract(extract.raw), codes, norm, block_persons=300)
+    normalise(Extract(raw), codes, norm, block_persons=300)
     again = split_registers(norm, tmp_path / "again", block_persons=300)
     assert read_manifest(norm / "blocks") == again
     assert sum(map(len, filter(None, again["registers"].values()))) > 8
