@@ -262,12 +262,13 @@ def build_panel_file(folder, codes: CodeTable, out, block_persons: int = BLOCK_P
 
     # `threads` blocks at a time (numpy and Arrow release the GIL for most of a block's work),
     # written in order: 10^6 persons on two threads, 7.6-8.0 s against 9.5-10.1 s (bench/README.md)
+    threads = max(1, threads)
     with PanelWriter(out, months, covered, codes.groups, n, persons_per_group) as writer, \
-            ThreadPoolExecutor(max(1, threads)) as pool:
+            ThreadPoolExecutor(threads) as pool:
         ahead: deque = deque()
         for k, lo in enumerate(range(0, n, block_persons)):
             ahead.append(pool.submit(block, k, lo))
-            if len(ahead) >= max(1, threads):
+            if len(ahead) >= threads:
                 writer.write(ahead.popleft().result())
         while ahead:
             writer.write(ahead.popleft().result())
