@@ -47,6 +47,7 @@ rule match:
         "results/{cohort}/interim/logs/match.log",
     benchmark:
         "benchmarks/{cohort}/match.tsv"
+    priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:
         mem_mb=mem_mb(1000, 400),   # one copy of the candidates: 0.65 GiB at 10^6 (cgroup), 1.5 GiB for 3x10^6 rows

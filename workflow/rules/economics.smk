@@ -29,6 +29,7 @@ rule economics:
         "results/{cohort}/interim/logs/economics.log",
     benchmark:
         "benchmarks/{cohort}/economics.tsv"
+    priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:
         mem_mb=mem_mb(600, 0),

@@ -23,6 +23,7 @@ rule effects:
         "results/{cohort}/interim/logs/effects.log",
     benchmark:
         "benchmarks/{cohort}/effects.tsv"
+    priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:
         mem_mb=mem_mb(900, 800),

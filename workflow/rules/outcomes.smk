@@ -19,6 +19,7 @@ rule classify_outcomes:
         "results/{cohort}/interim/logs/classify_outcomes.log",
     benchmark:
         "benchmarks/{cohort}/classify_outcomes.tsv"
+    priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:
         mem_mb=mem_mb(800, 600),

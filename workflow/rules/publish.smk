@@ -14,6 +14,7 @@ rule publish:
         "results/{cohort}/interim/logs/publish.log",
     benchmark:
         "benchmarks/{cohort}/publish.tsv"
+    priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 2   # the attacker's problems solved side by side (the same cells hidden with one)
     resources:
         mem_mb=mem_mb(1000, 0),

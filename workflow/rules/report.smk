@@ -22,6 +22,7 @@ rule report:
         "results/{cohort}/interim/logs/report.log",
     benchmark:
         "benchmarks/{cohort}/report.tsv"
+    priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:
         mem_mb=mem_mb(900, 0),   # the published tables only: about 0.4 GiB at any size (cgroup)
