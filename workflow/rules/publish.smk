@@ -15,7 +15,7 @@ rule publish:
     benchmark:
         "benchmarks/{cohort}/publish.tsv"
     priority: 10   # on the longest path: before the small rules ready at the same time
-    threads: 2   # the attacker's problems solved side by side (the same cells hidden with one)
+    threads: 1   # a second solver thread saved no time and cost 2-3 s of CPU at 10^6 (bench/README.md, tenth round)
     resources:
         mem_mb=mem_mb(1000, 0),
         runtime=runtime(10, 0),

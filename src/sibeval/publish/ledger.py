@@ -5,10 +5,11 @@ between two flow steps) is a *quantity* in a `Ledger`; every way an attacker can
 them (a total, a headline that sums statuses, consecutive flow steps, margins of a
 cross-table, subgroups that add up to the whole) is a linear *relation*. `protect()`
 hides the primary cells (1 to min_cell - 1 persons), then adds complementary cells until
-`audit()` finds every primary cell safe: by integer linear programming (HiGHS through
-`scipy.optimize.milp`) it computes the tightest interval an attacker can derive for each
-hidden cell from everything published, and a small cell is protected only when that
-interval still covers 1 to min_cell - 1 (the marker's own information, nothing more).
+`audit()` finds every primary cell safe: by integer linear programming (HiGHS, called as
+`scipy.optimize.milp` calls it: `sibeval.publish.highs`) it computes the tightest interval
+an attacker can derive for each hidden cell from everything published, and a small cell
+is protected only when that interval still covers 1 to min_cell - 1 (the marker's own
+information, nothing more).
 
 Control counts are weighted (matched sets of unequal size); the rule counts distinct
 control *persons*, and the attacker's interval is computed for the weighted count, whose
@@ -24,10 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import csc_array
 
 from sibeval.errors import InconsistentTables, SibevalError
+from sibeval.publish import highs
 
 TOL = 1e-6
 # the rule names of relations a family adds after a protection (Family.refine) start with this
@@ -178,6 +180,50 @@ def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
     return out
 
 
+def _link_order(led: Ledger) -> tuple[dict[int, int], list[tuple]]:
+    """The links as (terms, lo, hi, rule), relations then bounds, and each one's first place
+    among them (by the id of its terms), built once per set of relations while protect() or
+    search() runs."""
+    cache = _CACHE.get(id(led))
+    key = ("order", len(led.relations), len(led.bounds))
+    if cache is not None and key in cache:
+        return cache[key]
+    entries = [(t, 0.0, 0.0, r) for t, r in led.relations] + led.bounds
+    place: dict = {}
+    for i, (terms, *_) in enumerate(entries):
+        place.setdefault(id(terms), i)
+    out = (place, entries)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _members(led: Ledger, variables) -> dict[str, list[str]]:
+    """The cells of each component of `_components`, in name order."""
+    cache = _CACHE.get(id(led))
+    key = ("members", len(led.relations), len(led.bounds), frozenset(variables))
+    if cache is not None and key in cache:
+        return cache[key]
+    comp = _components(led, variables)
+    out: dict = {}
+    for k in sorted(variables):
+        out.setdefault(comp[k], []).append(k)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _unknown_without_markers(led: Ledger, cache: dict) -> tuple[frozenset, frozenset]:
+    """The cells no reader sees whatever is hidden (implied ones), and those the pattern's
+    problem also takes as unknown (not public, and not a zero a policy prints)."""
+    if "unknown" not in cache:       # once per protect() or search(): the cells do not change in it
+        cache["unknown"] = (
+            frozenset(k for k, q in led.quantities.items() if not q.shown),
+            frozenset(k for k, q in led.quantities.items()
+                      if not q.public and not (q.value == 0 and not led.zeros_sensitive)))
+    return cache["unknown"]
+
+
 def _bounds(led: Ledger, q: Quantity, hidden: dict) -> tuple[float, float]:
     """What the attacker knows of an unpublished cell from its marker alone."""
     if not q.shown or q.key not in hidden or not q.sensitive:
@@ -197,15 +243,11 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
     cheap test that a trial cannot protect a cell."""
     # a shown zero is part of the pattern when zeros are not sensitive (the policy prints
     # them): a headline equal to its one non-zero status is then known from the pattern too
-    variables = {k for k, q in led.quantities.items()
-                 if led.unknown(k, hidden)
-                 or (markers_only and not q.public and not (q.value == 0 and not led.zeros_sensitive))}
-    comp = _components(led, variables)
-    out = {}
     cache = _CACHE.get(id(led), {})      # kept only while protect() or search() runs on this ledger
-    members: dict = {}
-    for k in sorted(variables):
-        members.setdefault(comp[k], []).append(k)
+    unshown, pattern = _unknown_without_markers(led, cache)
+    variables = unshown | (hidden.keys() & led.quantities.keys()) | (pattern if markers_only else frozenset())
+    comp, members = _components(led, variables), _members(led, variables)
+    out = {}
     todo = []
     for t in targets:
         vs = members[comp[t]]
@@ -276,14 +318,11 @@ def _problem(led: Ledger, hidden: dict, vs: list[str]):
     """The attacker's constraints on one component's unknown cells `vs`: (index of each cell,
     constraints, integrality, bounds, the rules used)."""
     idx = {k: i for i, k in enumerate(vs)}
-    rows, lows, highs, used = [], [], [], []
-    links = _links_of(led)
-    seen = set()
-    wanted = {id(terms) for k in vs for terms in links[k]}
-    for terms, lo, hi, rule in [(t_, 0.0, 0.0, r_) for t_, r_ in led.relations] + led.bounds:
-        if id(terms) not in wanted or id(terms) in seen:
-            continue
-        seen.add(id(terms))
+    rows, lows, tops, used = [], [], [], []
+    links, (place, entries) = _links_of(led), _link_order(led)
+    # the links of these cells, each once, in the ledger's order (the rows' order is HiGHS's)
+    for i in sorted({place[id(terms)] for k in vs for terms in links[k]}):
+        terms, lo, hi, rule = entries[i]
         row = np.zeros(len(vs))
         const = 0.0
         for k, c in terms.items():
@@ -293,14 +332,14 @@ def _problem(led: Ledger, hidden: dict, vs: list[str]):
                 const += c * led.quantities[k].value
         rows.append(row)
         lows.append(lo - const - TOL)
-        highs.append(hi - const + TOL)
+        tops.append(hi - const + TOL)
         used.append(rule)
     lo_b, hi_b = zip(*(_bounds(led, led.quantities[k], hidden) for k in vs))
     big = _big(led)
     hi_b = [min(h, big) for h in hi_b]
     integrality = np.array([led.quantities[k].integer for k in vs], dtype=int)
     # sparse once here: each problem is solved for both ends, often again for other trials
-    cons = [LinearConstraint(csc_array(np.array(rows)), np.array(lows), np.array(highs))] if rows else []
+    cons = [LinearConstraint(csc_array(np.array(rows)), np.array(lows), np.array(tops))] if rows else []
     return idx, cons, integrality, Bounds(lo_b, hi_b), tuple(used)
 
 
@@ -326,6 +365,7 @@ class _Points:
         self.rows = np.empty((16, len(self.truth)))      # grown by doubling; the first `n` used
         self.n = 0
         self.apart = np.zeros(len(self.truth), dtype=bool)   # cells some solution moves
+        self._last: tuple = (None, None)                     # (pattern and solutions, which fit)
 
     def add(self, vs, x) -> None:
         full = self.truth.copy()
@@ -340,18 +380,25 @@ class _Points:
         self.n += 1
         self.apart |= np.abs(full - self.truth) > TOL
 
+    def _fit(self, hidden: dict) -> np.ndarray:
+        """Which solutions fit `hidden`: the same for every cell asked of one pattern (the
+        audit's loops), so kept until the next solution comes."""
+        key = (frozenset(hidden.items()), self.n)
+        if self._last[0] != key:
+            lo, hi = self.lo.copy(), self.hi.copy()
+            for k in hidden:
+                lo[self.col[k]], hi[self.col[k]] = _bounds(self.led, self.led.quantities[k], hidden)
+            cols = np.flatnonzero(self.apart)
+            m = self.rows[:self.n, cols]
+            self._last = (key, ((m >= lo[cols] - TOL) & (m <= hi[cols] + TOL)).all(axis=1))
+        return self._last[1]
+
     def inner(self, hidden: dict, key: str) -> tuple[float, float]:
         """[min, max] of `key` over the solutions that fit `hidden` and the true values."""
         t = self.col[key]
         if not self.n:
             return self.truth[t], self.truth[t]
-        lo, hi = self.lo.copy(), self.hi.copy()
-        for k in hidden:
-            lo[self.col[k]], hi[self.col[k]] = _bounds(self.led, self.led.quantities[k], hidden)
-        cols = np.flatnonzero(self.apart)
-        m = self.rows[:self.n, cols]
-        fit = ((m >= lo[cols] - TOL) & (m <= hi[cols] + TOL)).all(axis=1)
-        vals = self.rows[:self.n][fit, t]
+        vals = self.rows[:self.n][self._fit(hidden), t]
         return min(self.truth[t], vals.min(initial=np.inf)), max(self.truth[t], vals.max(initial=-np.inf))
 
 
@@ -369,7 +416,7 @@ def _solve_all(tasks: list) -> list:
     `solver_threads` set more than one (HiGHS releases the GIL): the answers are the same,
     unless a problem runs into the time limit (wall time: two at once reach it sooner)."""
     pool = _THREADS["pool"]
-    with warnings.catch_warnings():     # scipy passes HiGHS's own options on, with a warning
+    with warnings.catch_warnings():     # milp (highs.solve's fallback) warns that it passes HiGHS's options on
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
         if pool is None or len(tasks) < 2:
             return [_solve(*t) for t in tasks]
@@ -411,11 +458,11 @@ def _solve(c, cons, integrality, bounds):
     HiGHS's presolve has called a feasible problem of weighted controls infeasible (scenario
     302, tests/fixtures/highs_presolve_infeasible.npz); without presolve it solves. Call it
     through `_solve_all`, which quiets scipy's warning about HiGHS's options."""
-    r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=dict(HIGHS))   # scipy pops keys
+    r = highs.solve(c, cons, integrality, bounds, HIGHS)
     for options in ({"presolve": False}, {"presolve": False, "mip_feasibility_tolerance": 1e-5}):
         if r.status not in (2, 4):
             break
-        r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options={**HIGHS, **options})
+        r = highs.solve(c, cons, integrality, bounds, {**HIGHS, **options})
         r["loose"] = "mip_feasibility_tolerance" in options    # its solution is not kept as a proof
     return r
 
