@@ -88,3 +88,32 @@ def test_without_scipy_s_binding_solve_is_milp(monkeypatch):
     p = _problem(rng)
     monkeypatch.setattr(highs, "_core", None)
     _same(highs.solve(*p, HIGHS), _milp(*p, HIGHS))
+
+
+@pytest.mark.skipif(highs._core is None, reason="this scipy has no binding of HiGHS of its own: solve is milp")
+def test_solve_gives_milp_s_status_where_there_is_no_optimum():
+    """Unbounded, a model HiGHS rejects (a NaN bound), and a MIP stopped at its time limit,
+    with a dense matrix and an infinite lower bound."""
+    unbounded = (np.array([-1.0, 0.0]), [], np.zeros(2, dtype=int), Bounds([-np.inf, 0.0], [np.inf, 1.0]))
+    rejected = (np.array([1.0, 0.0]), [LinearConstraint(np.array([[1.0, 1.0]]), [1.0], [3.0])], np.ones(2, dtype=int),
+                Bounds([0.0, np.nan], [5.0, 5.0]))
+    for p, status in ((unbounded, 3), (rejected, 2)):
+        r = highs.solve(*p, HIGHS)
+        _same(r, _milp(*p, HIGHS))
+        assert r.status == status and r.x is None
+    rng = np.random.default_rng(1)     # 60 whole numbers in 40 loose sums: far from solved in 0.2 s
+    a = rng.integers(-3, 4, (40, 60)).astype(float)
+    v = a @ rng.integers(0, 30, 60)
+    hard = (np.eye(60)[0], [LinearConstraint(csc_array(a), v - 5, v + 5)], np.ones(60, dtype=int),
+            Bounds(np.zeros(60), np.full(60, 100.0)))
+    for r in (highs.solve(*hard, {**HIGHS, "time_limit": 0.2}), _milp(*hard, {**HIGHS, "time_limit": 0.2})):
+        assert r.status == 1 and (r.x is None) == (r.fun is None)     # with the best value found, if any
+
+
+def test_solve_refuses_what_highs_would_misread():
+    c = np.zeros(3)
+    with pytest.raises(ValueError, match="2 columns for 3 cells"):
+        highs.solve(c, [LinearConstraint(csc_array(np.ones((1, 2))), [0.0], [1.0])], np.ones(3), Bounds(0, 1), HIGHS)
+    if highs._core is not None:
+        with pytest.raises(ValueError, match="no option"):
+            highs.solve(c, [], np.ones(3), Bounds(0, 1), {**HIGHS, "no_such_option": 1})

@@ -17,7 +17,8 @@ from scipy.sparse import csc_array
 
 try:                # scipy's binding of HiGHS (scipy >= 1.15), the one milp itself calls
     from scipy.optimize._highspy import _core
-    _core._Highs, _core.HighsLp, _core.HighsModelStatus     # noqa: B018 (the parts used here)
+    (_core._Highs, _core.HighsLp, _core.HighsModelStatus, _core.HighsStatus, _core.HighsVarType,  # noqa: B018
+     _core.MatrixFormat.kColwise, _core.kHighsInf)          # the parts used here
 except (ImportError, AttributeError):
     _core = None
 
@@ -30,17 +31,23 @@ def _statuses():
 
 
 _STATUS = _statuses() if _core is not None else {}
+# past these a MIP's incumbent is milp's answer, if it has one (its status 1, or 4 for the solution limit)
+_LIMITS = ({_core.HighsModelStatus.kTimeLimit, _core.HighsModelStatus.kIterationLimit,
+            _core.HighsModelStatus.kSolutionLimit} if _core is not None else set())
 _VAR_TYPES = [_core.HighsVarType(i) for i in range(4)] if _core is not None else []   # milp's integrality 0-3
 
 
 def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> OptimizeResult:
-    """min c @ x subject to `constraints` (at most one LinearConstraint, as the ledger builds
-    them), `bounds` and `integrality`, with HiGHS's own `options` (presolve
-    True or False): milp's answer, with status, message, x and fun as milp gives them."""
+    """min c @ x subject to `constraints` (a list of at most one LinearConstraint, as the
+    ledger builds them), `bounds` and `integrality` (0-3 per cell), with HiGHS's own `options`
+    (presolve True or False): milp's answer, with status, x and fun as milp gives them; the
+    message is HiGHS's model status, shorter than milp's."""
     if _core is None:
         return milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=dict(options))
-    c = np.asarray(c, dtype=np.float64)
+    c = np.atleast_1d(np.asarray(c, dtype=np.float64))
     n = c.size
+    if constraints and constraints[0].A.shape[1] != n:     # HiGHS would read past the arrays
+        raise ValueError(f"the constraints have {constraints[0].A.shape[1]} columns for {n} cells")
     lp = _core.HighsLp()
     lp.num_col_ = n
     lp.col_cost_ = c
@@ -66,17 +73,22 @@ def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> O
 
     h = _core._Highs()
     h.setOptionValue("log_to_console", False)
+    error = _core.HighsStatus.kError
     for key, value in options.items():
-        h.setOptionValue(key, ("on" if value else "off") if key == "presolve" else value)
-    h.passModel(lp)
-    h.run()
-    status = h.getModelStatus()
+        if h.setOptionValue(key, ("on" if value else "off") if key == "presolve" else value) == error:
+            raise ValueError(f"HiGHS has no option {key} = {value!r}")
+    if h.passModel(lp) == error:           # as milp: a model HiGHS rejects (a NaN, a huge number)
+        status = _core.HighsModelStatus.kModelError
+    else:
+        h.run()         # a run that fails leaves a model status that is not optimal (milp reads it too)
+        status = h.getModelStatus()
     info = h.getInfo()
     code = _STATUS.get(status, 4)
-    message = h.modelStatusToString(status)
+    message = f"HiGHS: {h.modelStatusToString(status)}"
     # as milp: past a limit a MIP's incumbent is an answer if it has one; an LP's only at its optimum
-    solved = (code == 0 or (code == 1 and info.objective_function_value != _core.kHighsInf)) if mip else code == 0
-    if not solved:
+    solved = (code == 0 or (status in _LIMITS and info.objective_function_value != _core.kHighsInf)) if mip \
+        else code == 0
+    if not solved or status == _core.HighsModelStatus.kModelError:
         return OptimizeResult(status=code, message=message, success=False, x=None, fun=None)
     return OptimizeResult(status=code, message=message, success=code == 0,
                           x=np.array(h.getSolution().col_value), fun=info.objective_function_value)
