@@ -352,6 +352,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
     try:
         t0 = time.perf_counter()
         index = _pnr_index(ex) if workers > 1 else None
+        sums = None
         if index is None:
             dream = normalise_dream(ex, codes, tmp / "dream.parquet")
             _log_dream(dream, t0)
@@ -366,6 +367,8 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                                                       block_persons=block_persons), None
                 except Exception as e:          # noqa: BLE001 - raised in the order of one process
                     others, failed = None, e
+                # while the second process ends (it ends last: 2-3 s at 10^6 with this core idle)
+                sums = checksums(ex.path) if failed is None else None
                 result = worker.result()
             if result is None:     # the worker failed: DREAM again here, for its error
                 dream = normalise_dream(ex, codes, tmp / "dream.parquet")
@@ -392,7 +395,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                        {r: None if others.get(r) is None else others[r]["blocks"] for r in SPLIT_REGISTERS})
         summary = _summary(dream, others)
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
-        checksums(ex.path).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
+        (checksums(ex.path) if sums is None else sums).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
         out_dir.mkdir(parents=True, exist_ok=True)
         for f in tmp.iterdir():
             if (out_dir / f.name).is_dir():         # a folder (a split) of an earlier run
