@@ -122,6 +122,22 @@ def test_the_workflow_starts_without_the_data_libraries():
     assert out.stdout.strip() == "[]", out.stdout
 
 
+def test_the_index_page_is_written_without_pandas():
+    """The last rules of every run wait for the index page, which reads JSON only: its
+    script's imports load no pandas (0.4 s of each run's end)."""
+    import os
+    import subprocess
+    import sys
+
+    lines = [ln for ln in (WORKFLOW / "scripts" / "index.py").read_text(encoding="utf-8").splitlines()
+             if ln.startswith(("from sibeval", "import "))]
+    assert any("index_page" in ln for ln in lines)
+    code = "\n".join([*lines, "import sys", "print(sorted({'pandas', 'pyarrow', 'scipy'} & set(sys.modules)))"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(SRC.parent)})
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def _script_stages() -> dict[str, str]:
     """Each workflow script and the stage of the rule file that runs it."""
     out = {}

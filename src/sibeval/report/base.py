@@ -11,16 +11,19 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
-import pandas as pd
 
 from sibeval.errors import SibevalError
-from sibeval.outcomes.lasting import lasting_definitions
-from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.outcomes.definitions import lasting_definitions
+from sibeval.outcomes.names import HEADLINE_ORDER
 from sibeval.publish.cells import as_number, is_suppressed
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.formatting import Formatter
+
+if TYPE_CHECKING:      # pandas is imported where tables are read: the index page needs none (0.4 s)
+    import pandas as pd
 
 REQUIRED = ("flow", "table1", "effects", "diagnostics", "balance", "match_summary", "design")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -29,11 +32,13 @@ TEMPLATES = Path(__file__).with_name("templates")
 def load_tables(paths: dict) -> dict[str, pd.DataFrame]:
     """Read published tables {name: csv path}; text stays text (a suppressed cell such as
     "<5" in a numeric column is kept as given)."""
+    import pandas
+
     out = {}
     for name, path in paths.items():
         if isinstance(path, (list, tuple)):
             continue
-        out[name] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        out[name] = pandas.read_csv(path, keep_default_na=False, na_values=[""])
     missing = [n for n in REQUIRED if n not in out]
     if missing:
         raise SibevalError(f"published tables missing: {', '.join(missing)} (expected as <name>.csv beside "

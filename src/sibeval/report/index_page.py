@@ -4,7 +4,7 @@ summaries (a module of its own: the index needs none of the note's figures)."""
 from __future__ import annotations
 
 from sibeval import __version__
-from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.outcomes.names import HEADLINE_ORDER
 from sibeval.report.base import Labels, environment, run_date
 from sibeval.report.catalogue import Catalogue
 from sibeval.report.formatting import Formatter
