@@ -142,86 +142,76 @@ class Protection:
         return bool(self.audit["protected"].all()) if len(self.audit) else True
 
 
-def _links_of(led: Ledger) -> dict[str, list[dict[str, float]]]:
-    """Each cell's links (the terms of every relation it is in), built once per set of
-    relations while protect() or search() runs."""
+def _kept(led: Ledger, key: tuple, build):
+    """`build()`, computed once per `key` while protect() or search() runs on this ledger (its
+    cells and relations do not change then; a key names the relations' count where it
+    depends on them), else each time."""
     cache = _CACHE.get(id(led))
-    key = ("links", len(led.relations), len(led.bounds))
-    if cache is not None and key in cache:
-        return cache[key]
-    out: dict[str, list[dict[str, float]]] = {k: [] for k in led.quantities}
-    for terms, _ in led.links():
-        for k in terms:
-            out[k].append(terms)
-    if cache is not None:
-        cache[key] = out
-    return out
+    if cache is None:
+        return build()
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def _links_of(led: Ledger) -> dict[str, list[dict[str, float]]]:
+    """Each cell's links (the terms of every relation it is in)."""
+    def build():
+        out: dict[str, list[dict[str, float]]] = {k: [] for k in led.quantities}
+        for terms, _ in led.links():
+            for k in terms:
+                out[k].append(terms)
+        return out
+    return _kept(led, ("links", len(led.relations), len(led.bounds)), build)
 
 
 def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
-    cache = _CACHE.get(id(led))
-    key = ("components", len(led.relations), len(led.bounds), frozenset(variables))
-    if cache is not None and key in cache:
-        return cache[key]
-    parent = {k: k for k in led.quantities}
+    def build():
+        parent = {k: k for k in led.quantities}
 
-    def find(k):
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-    for terms, _ in led.links():
-        vs = [k for k in terms if k in variables]
-        for a, b in zip(vs, vs[1:]):
-            parent[find(a)] = find(b)
-    out = {k: find(k) for k in led.quantities}
-    if cache is not None:
-        cache[key] = out
-    return out
+        def find(k):
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+        for terms, _ in led.links():
+            vs = [k for k in terms if k in variables]
+            for a, b in zip(vs, vs[1:]):
+                parent[find(a)] = find(b)
+        return {k: find(k) for k in led.quantities}
+    return _kept(led, ("components", len(led.relations), len(led.bounds), frozenset(variables)), build)
 
 
 def _link_order(led: Ledger) -> tuple[dict[int, int], list[tuple]]:
     """The links as (terms, lo, hi, rule), relations then bounds, and each one's first place
-    among them (by the id of its terms), built once per set of relations while protect() or
-    search() runs."""
-    cache = _CACHE.get(id(led))
-    key = ("order", len(led.relations), len(led.bounds))
-    if cache is not None and key in cache:
-        return cache[key]
-    entries = [(t, 0.0, 0.0, r) for t, r in led.relations] + led.bounds
-    place: dict = {}
-    for i, (terms, *_) in enumerate(entries):
-        place.setdefault(id(terms), i)
-    out = (place, entries)
-    if cache is not None:
-        cache[key] = out
-    return out
+    among them (by the id of its terms)."""
+    def build():
+        entries = [(t, 0.0, 0.0, r) for t, r in led.relations] + led.bounds
+        place: dict = {}
+        for i, (terms, *_) in enumerate(entries):
+            place.setdefault(id(terms), i)
+        return place, entries
+    return _kept(led, ("order", len(led.relations), len(led.bounds)), build)
 
 
 def _members(led: Ledger, variables) -> dict[str, list[str]]:
     """The cells of each component of `_components`, in name order."""
-    cache = _CACHE.get(id(led))
-    key = ("members", len(led.relations), len(led.bounds), frozenset(variables))
-    if cache is not None and key in cache:
-        return cache[key]
-    comp = _components(led, variables)
-    out: dict = {}
-    for k in sorted(variables):
-        out.setdefault(comp[k], []).append(k)
-    if cache is not None:
-        cache[key] = out
-    return out
+    def build():
+        comp = _components(led, variables)
+        out: dict = {}
+        for k in sorted(variables):
+            out.setdefault(comp[k], []).append(k)
+        return out
+    return _kept(led, ("members", len(led.relations), len(led.bounds), frozenset(variables)), build)
 
 
-def _unknown_without_markers(led: Ledger, cache: dict) -> tuple[frozenset, frozenset]:
+def _unknown_without_markers(led: Ledger) -> tuple[frozenset, frozenset]:
     """The cells no reader sees whatever is hidden (implied ones), and those the pattern's
     problem also takes as unknown (not public, and not a zero a policy prints)."""
-    if "unknown" not in cache:       # once per protect() or search(): the cells do not change in it
-        cache["unknown"] = (
-            frozenset(k for k, q in led.quantities.items() if not q.shown),
-            frozenset(k for k, q in led.quantities.items()
-                      if not q.public and not (q.value == 0 and not led.zeros_sensitive)))
-    return cache["unknown"]
+    return _kept(led, ("unknown",), lambda: (
+        frozenset(k for k, q in led.quantities.items() if not q.shown),
+        frozenset(k for k, q in led.quantities.items()
+                  if not q.public and not (q.value == 0 and not led.zeros_sensitive))))
 
 
 def _bounds(led: Ledger, q: Quantity, hidden: dict) -> tuple[float, float]:
@@ -244,7 +234,7 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
     # a shown zero is part of the pattern when zeros are not sensitive (the policy prints
     # them): a headline equal to its one non-zero status is then known from the pattern too
     cache = _CACHE.get(id(led), {})      # kept only while protect() or search() runs on this ledger
-    unshown, pattern = _unknown_without_markers(led, cache)
+    unshown, pattern = _unknown_without_markers(led)
     variables = unshown | (hidden.keys() & led.quantities.keys()) | (pattern if markers_only else frozenset())
     comp, members = _components(led, variables), _members(led, variables)
     out = {}
@@ -308,10 +298,7 @@ def _intervals(led: Ledger, hidden: dict, targets, markers_only: bool = False,
 
 def _big(led: Ledger) -> float:
     # a finite ceiling far above any count keeps HiGHS from "infeasible or unbounded"
-    cache = _CACHE.get(id(led), {})
-    if "big" not in cache:
-        cache["big"] = 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0
-    return cache["big"]
+    return _kept(led, ("big",), lambda: 2.0 * max(abs(q.value) for q in led.quantities.values()) + 10.0)
 
 
 def _problem(led: Ledger, hidden: dict, vs: list[str]):
