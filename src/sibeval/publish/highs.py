@@ -17,24 +17,16 @@ from scipy.sparse import csc_array
 
 try:                # scipy's binding of HiGHS (scipy >= 1.15), the one milp itself calls
     from scipy.optimize._highspy import _core
-    (_core._Highs, _core.HighsLp, _core.HighsModelStatus, _core.HighsStatus, _core.HighsVarType,  # noqa: B018
-     _core.MatrixFormat.kColwise, _core.kHighsInf)          # the parts used here
-except (ImportError, AttributeError):
-    _core = None
-
-
-def _statuses():
-    s = _core.HighsModelStatus
+    _S = _core.HighsModelStatus
     # milp's codes: 0 optimal, 1 a limit reached, 2 infeasible, 3 unbounded, 4 other
-    return {s.kOptimal: 0, s.kTimeLimit: 1, s.kIterationLimit: 1, s.kInfeasible: 2, s.kModelError: 2,
-            s.kUnbounded: 3}
-
-
-_STATUS = _statuses() if _core is not None else {}
-# past these a MIP's incumbent is milp's answer, if it has one (its status 1, or 4 for the solution limit)
-_LIMITS = ({_core.HighsModelStatus.kTimeLimit, _core.HighsModelStatus.kIterationLimit,
-            _core.HighsModelStatus.kSolutionLimit} if _core is not None else set())
-_VAR_TYPES = [_core.HighsVarType(i) for i in range(4)] if _core is not None else []   # milp's integrality 0-3
+    _STATUS = {_S.kOptimal: 0, _S.kTimeLimit: 1, _S.kIterationLimit: 1, _S.kInfeasible: 2, _S.kModelError: 2,
+               _S.kUnbounded: 3}
+    # past these a MIP's incumbent is milp's answer, if it has one (its status 1, or 4 for the solution limit)
+    _LIMITS = {_S.kTimeLimit, _S.kIterationLimit, _S.kSolutionLimit}
+    _VAR_TYPES = [_core.HighsVarType(i) for i in range(4)]     # milp's integrality 0-3
+    _core._Highs, _core.HighsLp, _core.HighsStatus.kError, _core.MatrixFormat.kColwise, _core.kHighsInf  # noqa: B018
+except (ImportError, AttributeError):    # (the last line: the other parts used here)
+    _core = None
 
 
 def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> OptimizeResult:
@@ -78,7 +70,7 @@ def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> O
         if h.setOptionValue(key, ("on" if value else "off") if key == "presolve" else value) == error:
             raise ValueError(f"HiGHS has no option {key} = {value!r}")
     if h.passModel(lp) == error:           # as milp: a model HiGHS rejects (a NaN, a huge number)
-        status = _core.HighsModelStatus.kModelError
+        status = _S.kModelError
     else:
         h.run()         # a run that fails leaves a model status that is not optimal (milp reads it too)
         status = h.getModelStatus()
@@ -88,7 +80,7 @@ def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> O
     # as milp: past a limit a MIP's incumbent is an answer if it has one; an LP's only at its optimum
     solved = (code == 0 or (status in _LIMITS and info.objective_function_value != _core.kHighsInf)) if mip \
         else code == 0
-    if not solved or status == _core.HighsModelStatus.kModelError:
+    if not solved or status == _S.kModelError:
         return OptimizeResult(status=code, message=message, success=False, x=None, fun=None)
     return OptimizeResult(status=code, message=message, success=code == 0,
                           x=np.array(h.getSolution().col_value), fun=info.objective_function_value)
