@@ -32,13 +32,13 @@ TEMPLATES = Path(__file__).with_name("templates")
 def load_tables(paths: dict) -> dict[str, pd.DataFrame]:
     """Read published tables {name: csv path}; text stays text (a suppressed cell such as
     "<5" in a numeric column is kept as given)."""
-    import pandas
+    import pandas as pd
 
     out = {}
     for name, path in paths.items():
         if isinstance(path, (list, tuple)):
             continue
-        out[name] = pandas.read_csv(path, keep_default_na=False, na_values=[""])
+        out[name] = pd.read_csv(path, keep_default_na=False, na_values=[""])
     missing = [n for n in REQUIRED if n not in out]
     if missing:
         raise SibevalError(f"published tables missing: {', '.join(missing)} (expected as <name>.csv beside "
