@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from sibeval.outcomes.status import HEADLINE_ORDER as HEADLINE
+from sibeval.outcomes.names import HEADLINE_ORDER as HEADLINE
 
 DASH = "–"
 

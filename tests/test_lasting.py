@@ -6,7 +6,8 @@ import pytest
 
 from sibeval.errors import ConfigError, SibevalError
 from sibeval.extract.panel import Panel
-from sibeval.outcomes.lasting import check_publishable, lasting_definitions, lasting_outcomes
+from sibeval.outcomes.definitions import check_publishable, lasting_definitions
+from sibeval.outcomes.lasting import lasting_outcomes
 from sibeval.outcomes.status import classify_outcomes
 
 KOLDING = {"lasting_employment": {"status": "ordinary_employment", "months": [1, 6], "at_least": 5}}

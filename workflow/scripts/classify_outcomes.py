@@ -13,8 +13,9 @@ import pandas as pd
 from sibeval.adapters import atomic_path, context, run, standalone, write_csv, write_parquet
 from sibeval.design.cohort import require_publishable
 from sibeval.extract.panel_io import read_panel, write_panel
+from sibeval.outcomes.definitions import lasting_definitions
 from sibeval.outcomes.flow import flow_counts
-from sibeval.outcomes.lasting import lasting_definitions, lasting_outcomes
+from sibeval.outcomes.lasting import lasting_outcomes
 from sibeval.outcomes.status import analysed_sample, analysis_persons, classify_outcomes, table1
 
 log = logging.getLogger("sibeval")

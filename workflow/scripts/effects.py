@@ -24,8 +24,8 @@ from sibeval.inference.effects import (
     with_covariates,
     with_persons,
 )
-from sibeval.outcomes.lasting import lasting_definitions
-from sibeval.outcomes.status import HEADLINE_ORDER, HEADLINES, OUTCOMES
+from sibeval.outcomes.definitions import lasting_definitions
+from sibeval.outcomes.names import HEADLINE_ORDER, HEADLINES, OUTCOMES
 from sibeval.outcomes.trajectory import TRAJECTORY_COLUMNS, Decay, trajectory_tables
 
 log = logging.getLogger("sibeval")

@@ -22,11 +22,7 @@ from sibeval.errors import ConfigError, SibevalError
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.panel import Panel
 from sibeval.extract.timegrid import month_label
-from sibeval.outcomes.definitions import (  # noqa: F401 - kept importable from here
-    LastingOutcome,
-    check_publishable,
-    lasting_definitions,
-)
+from sibeval.outcomes.definitions import LastingOutcome
 from sibeval.outcomes.trajectory import monthly_status
 
 

@@ -14,13 +14,7 @@ from sibeval.errors import SibevalError
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.panel import Panel
 from sibeval.extract.timegrid import month_label, month_of_dates
-from sibeval.outcomes.names import (  # noqa: F401 - the names, kept importable from here
-    HEADLINE_ORDER,
-    HEADLINES,
-    OUTCOMES,
-    PRECEDENCE,
-    STATUSES,
-)
+from sibeval.outcomes.names import HEADLINES, OUTCOMES, PRECEDENCE, STATUSES
 
 
 def classify_status(group, ordinary, resident, codes: CodeTable) -> np.ndarray:

@@ -11,7 +11,7 @@ config/labels.yaml, layout from the Jinja2 templates in ``sibeval/report/templat
 from __future__ import annotations
 
 from sibeval import __version__
-from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.outcomes.names import HEADLINE_ORDER
 from sibeval.publish.cells import as_number
 from sibeval.report.base import Table, environment, is_true
 from sibeval.report.note_figures import NoteFigures

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.outcomes.names import HEADLINE_ORDER
 from sibeval.plotting import save as write_figure
 from sibeval.publish.cells import as_number, is_suppressed
 from sibeval.report.base import Figure

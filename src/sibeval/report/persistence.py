@@ -8,7 +8,7 @@ import html
 
 import pandas as pd
 
-from sibeval.outcomes.status import HEADLINE_ORDER
+from sibeval.outcomes.names import HEADLINE_ORDER
 from sibeval.outcomes.trajectory import DECAY_GRID
 from sibeval.publish.cells import as_number
 from sibeval.report.base import NoteBase, Table

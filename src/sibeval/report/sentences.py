@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-from sibeval.outcomes.status import HEADLINE_ORDER, STATUSES
+from sibeval.outcomes.names import HEADLINE_ORDER, STATUSES
 from sibeval.publish.cells import as_number
 from sibeval.report.base import NoteBase, is_true
 
