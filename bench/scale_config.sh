@@ -1,7 +1,7 @@
 # Sourced by bench/run_scale.sh and bench/slurm_scale_run.sh (POSIX sh): scale_config EXTRACT NAME
 # writes bench/out/cohorts/sib_NAME.yaml (the SIB cohort on extract demo_NAME) and
 # bench/out/config_NAME.yaml (that cohort, the extract at the absolute folder EXTRACT), and deletes
-# the extract's and the cohort's results and benchmarks (the extract folder itself is only read).
+# the extract's and the cohort's results (the extract folder itself is only read).
 scale_config() {
     mkdir -p bench/out/cohorts
     sed "s/^extract: demo$/extract: demo_$2/" config/cohorts/sib_herning_viborg.yaml > "bench/out/cohorts/sib_$2.yaml"
@@ -13,5 +13,5 @@ extracts:
   demo_$2:
     path: $1
 YAML
-    rm -rf "results/extracts/interim/demo_$2" "results/sib_$2" "benchmarks/extracts/demo_$2" "benchmarks/sib_$2"
+    rm -rf "results/extracts/interim/demo_$2" "results/sib_$2"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo under SLURM (or locally), timed, with every job's memory: for bench/README.md,
 # "On a SLURM cluster with memory limits". Run from a clone, not from a checkout whose results/
-# others use: --fresh deletes results/, benchmarks/, .snakemake/ and the generated demo extracts.
+# others use: --fresh deletes results/, .snakemake/ and the generated demo extracts.
 #
 #   bench/slurm_demo_run.sh OUTDIR [--fresh] [--local] [snakemake args...]
 #
@@ -22,8 +22,8 @@ while [[ ${1:-} == --fresh || ${1:-} == --local ]]; do
 done
 mkdir -p "$out"
 if ((fresh)); then
-    echo "deleting results/ benchmarks/ .snakemake/ and the demo extracts in $(pwd)"
-    rm -rf results benchmarks .snakemake data/raw/demo data/raw/demo_kolding data/raw/demo_unge
+    echo "deleting results/ .snakemake/ and the demo extracts in $(pwd)"
+    rm -rf results .snakemake data/raw/demo data/raw/demo_kolding data/raw/demo_unge
 fi
 export SOURCE_DATE_EPOCH=1700000000
 python bench/slurm_cpuwatch.py . "$out/cpu.txt" & cpuwatch=$!

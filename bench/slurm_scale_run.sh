@@ -8,7 +8,7 @@
 #            --default-resources slurm_account=sibeval slurm_partition=main mem_mb=1000 runtime=30
 #
 # Writes bench/out/config_NAME.yaml and bench/out/cohorts/sib_NAME.yaml as run_scale.sh does,
-# deletes the extract's and the cohort's results and benchmarks (the extract folder itself is
+# deletes the extract's and the cohort's results (the extract folder itself is
 # only read), then runs bench/slurm_demo_run.sh OUTDIR [--local] --configfile bench/out/config_NAME.yaml
 # (--local: the same with `snakemake --cores 2`, the reference for wall time and results).
 # SLURM_PROFILE=DIR as for slurm_demo_run.sh.

@@ -4,12 +4,11 @@ Clones the checkout twice into a temporary folder, copies the demo extracts (so 
 spends time generating them), and runs `snakemake --cores 2` on every demo cohort: once as
 shipped (trajectories computed and published, with their figures and note section) and once
 with `trajectory: {enabled: false, publish: false}` for every cohort. Prints the wall time and
-the CPU seconds summed over Snakemake's per-rule benchmark files.
+the CPU seconds summed over the rules' resources lines (bench/rule_table.py).
 
     python bench/trajectory_runtime.py [--repeat 1]
 """
 import argparse
-import csv
 import os
 import shutil
 import subprocess
@@ -19,6 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import rule_table  # noqa: E402
+
 OFF = ("cohort_overrides:\n" + "".join(f"  {c}: {{trajectory: {{enabled: false, publish: false}}}}\n"
                                        for c in ("sib_herning_viborg", "kolding_ny_start", "viborg_unge")))
 
@@ -35,10 +37,8 @@ def run(variant: str, base: Path) -> tuple[float, float, dict]:
     subprocess.run(cmd, cwd=wd, check=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
     wall = time.perf_counter() - t0
     per_rule: dict[str, float] = {}
-    for f in (wd / "benchmarks").rglob("*.tsv"):
-        with f.open() as fh:
-            row = next(csv.DictReader(fh, delimiter="\t"))
-        per_rule[f.stem] = per_rule.get(f.stem, 0.0) + float(row["cpu_time"])
+    for r in rule_table.rows(wd / "results"):
+        per_rule[r["rule"]] = per_rule.get(r["rule"], 0.0) + r["cpu"]
     return wall, sum(per_rule.values()), per_rule
 
 

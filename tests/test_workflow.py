@@ -236,6 +236,10 @@ def test_every_log_is_inside_interim(run):
         str(f.relative_to(wd)) for f in logs if "interim" not in f.parts][:5]
     assert not (wd / "logs").exists()
     assert any("matched" in f.read_text() for f in logs if f.name == "match.log")
+    # each rule's log ends with what it used (sizing mem_mb on a cluster); no benchmark files
+    no_line = [str(f.relative_to(wd)) for f in logs if "resources: wall" not in f.read_text().strip().splitlines()[-1]]
+    assert not no_line, no_line[:5]
+    assert not (wd / "benchmarks").exists()
 
 
 def test_rerun_is_byte_identical_and_raw_untouched(run):

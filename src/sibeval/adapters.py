@@ -8,10 +8,12 @@ import gc
 import logging
 import os
 import re
+import resource
 import shutil
 import stat
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -94,6 +96,8 @@ def run(smk, main) -> None:
     gc.freeze()
     try:
         main(smk)
+        if log_file:
+            _log_resources(handlers[-1])
     except SibevalError as exc:
         log.error("%s stopped: %s%s", where(smk), exc, see)
         sys.exit(1)
@@ -109,6 +113,41 @@ def run(smk, main) -> None:
             exc_info=True,
         )
         sys.exit(1)
+
+
+RESOURCES = "resources:"    # the last line of a rule's log; bench/rule_table.py reads it
+
+
+def resources_used() -> str:
+    """What this process has used so far, and the processes it waited for (a rule's second
+    process): wall time since it started, CPU (user + system) and peak memory (max RSS),
+    measured by the kernel, not sampled."""
+    me, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    user, system = me.ru_utime + waited.ru_utime, me.ru_stime + waited.ru_stime
+    return (f"{RESOURCES} wall {_since_start():.1f} s, CPU {user + system:.1f} s (user {user:.1f} s, "
+            f"system {system:.1f} s), peak memory {me.ru_maxrss / 1024:.0f} MiB (the largest "
+            f"process it waited for {waited.ru_maxrss / 1024:.0f} MiB)")
+
+
+def _since_start() -> float:
+    """Seconds since this process started (Linux: from /proc; elsewhere since this module
+    was imported, after the script's imports)."""
+    try:
+        with open("/proc/self/stat") as fh:
+            ticks = float(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            return float(fh.read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED
+
+
+_IMPORTED = time.perf_counter()
+
+
+def _log_resources(handler: logging.Handler) -> None:
+    """The resources line, to the rule's log file only (sizing `mem_mb` and `runtime` on a
+    cluster; the console has Snakemake's own timing)."""
+    handler.handle(logging.LogRecord("sibeval", logging.INFO, __file__, 0, resources_used(), None, None))
 
 
 @contextmanager

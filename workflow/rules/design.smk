@@ -16,8 +16,6 @@ rule build_candidates:
                         "birth_date_problems", "disclosure.min_cell", codes=True, extract=True),
     log:
         "results/{cohort}/interim/logs/build_candidates.log",
-    benchmark:
-        "benchmarks/{cohort}/build_candidates.tsv"
     threads: more_than_one_block   # then half the blocks of persons in a second process
     resources:
         # one process: 0.9 GiB at 10^6, 1.1 GiB at 6x10^6 persons; the second about 0.65 GiB (bench/README.md)
@@ -45,8 +43,6 @@ rule match:
         run=rule_params("matching", "covariates"),
     log:
         "results/{cohort}/interim/logs/match.log",
-    benchmark:
-        "benchmarks/{cohort}/match.tsv"
     priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:

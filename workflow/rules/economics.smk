@@ -27,8 +27,6 @@ rule economics:
         cohort_file=lambda wc: COHORTS[wc.cohort]["source"],
     log:
         "results/{cohort}/interim/logs/economics.log",
-    benchmark:
-        "benchmarks/{cohort}/economics.tsv"
     priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:

@@ -11,8 +11,6 @@ for _name in DEMO_EXTRACTS:
             demo=config["extracts"][_name]["demo"],
         log:
             f"results/extracts/interim/logs/demo/{_name}.log",
-        benchmark:
-            f"benchmarks/extracts/{_name}/demo_extract.tsv"
         threads: 1
         resources:
             mem_mb=lambda wc, attempt: int((1000 + 16 * EXTRACT_MB[_name]) * attempt),
@@ -44,8 +42,6 @@ rule normalise_extract:
         layout=DREAM_LAYOUT,   # a file of an older layout is made again
     log:
         "results/extracts/interim/logs/{extract}/normalise_extract.log",
-    benchmark:
-        "benchmarks/extracts/{extract}/normalise_extract.tsv"
     threads: 2   # DREAM and the optional registers in a second process, bef and eIndkomst in this one
     resources:
         mem_mb=mem_mb(1800, 100),   # bounded, both processes: 1.2-1.4 GiB at 10^6, 1.5 GiB at 6x10^6 persons (bench/README.md)
@@ -70,8 +66,6 @@ rule cohort_qc:
                         extract=True),
     log:
         "results/{cohort}/interim/logs/cohort_qc.log",
-    benchmark:
-        "benchmarks/{cohort}/cohort_qc.tsv"
     threads: 1
     resources:
         mem_mb=mem_mb(600, 0),   # the participants' bef rows only: 0.24 GiB at 10^6 and 6x10^6 persons
@@ -93,8 +87,6 @@ rule build_panel:
         layout=PANEL_LAYOUT,   # a file of an older layout is made again
     log:
         "results/extracts/interim/logs/{extract}/build_panel.log",
-    benchmark:
-        "benchmarks/extracts/{extract}/build_panel.tsv"
     priority: 10   # the longest path goes through it: first, before the small rules that are also ready
     threads: 2   # two blocks of persons at a time
     resources:

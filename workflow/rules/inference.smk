@@ -21,8 +21,6 @@ rule effects:
                         codes=True),
     log:
         "results/{cohort}/interim/logs/effects.log",
-    benchmark:
-        "benchmarks/{cohort}/effects.tsv"
     priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:

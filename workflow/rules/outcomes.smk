@@ -17,8 +17,6 @@ rule classify_outcomes:
                         codes=True),
     log:
         "results/{cohort}/interim/logs/classify_outcomes.log",
-    benchmark:
-        "benchmarks/{cohort}/classify_outcomes.tsv"
     priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:

@@ -13,8 +13,6 @@ rule progression:
                         extract=True),
     log:
         "results/{cohort}/interim/logs/progression.log",
-    benchmark:
-        "benchmarks/{cohort}/progression.tsv"
     threads: 1
     resources:
         mem_mb=mem_mb(650, 0),

@@ -12,8 +12,6 @@ rule publish:
         run=rule_params("disclosure", "matching.replace", "progression.enabled", "trajectory.publish"),
     log:
         "results/{cohort}/interim/logs/publish.log",
-    benchmark:
-        "benchmarks/{cohort}/publish.tsv"
     priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1   # a second solver thread saved no time and cost 2-3 s of CPU at 10^6 (bench/README.md, tenth round)
     resources:
@@ -39,8 +37,6 @@ for _qc in [t for t in TABLES.PUBLISHED if t.rule == "publish_qc"]:
             run=rule_params("disclosure", "matching.replace"),
         log:
             f"results/{{cohort}}/interim/logs/publish_qc_{_qc.source}.log",
-        benchmark:
-            f"benchmarks/{{cohort}}/publish_qc_{_qc.source}.tsv"
         threads: 1
         resources:
             mem_mb=mem_mb(600, 0),

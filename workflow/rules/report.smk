@@ -20,8 +20,6 @@ rule report:
         run=rule_params(labels=True, extract=True, whole=True),
     log:
         "results/{cohort}/interim/logs/report.log",
-    benchmark:
-        "benchmarks/{cohort}/report.tsv"
     priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:
@@ -53,8 +51,6 @@ rule note_in_language:
         run=rule_params(labels=True, extract=True, whole=True),
     log:
         "results/{cohort}/interim/logs/note_{lang}.log",
-    benchmark:
-        "benchmarks/{cohort}/note_{lang}.tsv"
     threads: 1
     resources:
         mem_mb=mem_mb(900, 0),   # the published tables only: about 0.4 GiB at any size (cgroup)
@@ -88,8 +84,6 @@ rule payment_workbook:
         wording=WORDING,
     log:
         "results/{cohort}/interim/logs/payment_workbook.log",
-    benchmark:
-        "benchmarks/{cohort}/payment_workbook.tsv"
     threads: 1
     resources:
         mem_mb=mem_mb(600, 0),
@@ -114,8 +108,6 @@ rule index:
         cohort_dir=config["cohort_dir"],
     log:
         "results/interim/logs/index.log",
-    benchmark:
-        "benchmarks/index.tsv"
     threads: 1
     resources:
         mem_mb=500,
@@ -135,8 +127,6 @@ rule release:
         "results/release.csv",
     log:
         "results/interim/logs/release.log",
-    benchmark:
-        "benchmarks/release.tsv"
     threads: 1
     resources:
         mem_mb=500,
