@@ -138,6 +138,24 @@ def test_the_index_page_is_written_without_pandas():
     assert out.stdout.strip() == "[]", out.stdout
 
 
+
+def test_the_qc_tables_are_published_without_scipy():
+    """The two QC tables' jobs (publish_qc_*) run the publish script on a table with nothing
+    to protect: its imports load no scipy (scipy.stats, scipy.optimize and statsmodels were
+    1.3-1.5 s of each job); the search and the comparisons import them where they solve."""
+    import os
+    import subprocess
+    import sys
+
+    lines = [ln for ln in (WORKFLOW / "scripts" / "publish.py").read_text(encoding="utf-8").splitlines()
+             if ln.startswith(("from sibeval", "import "))]
+    assert any("Boundary" in ln for ln in lines)
+    code = "\n".join([*lines, "import sys", "print(sorted({'scipy', 'statsmodels', 'matplotlib'} & set(sys.modules)))"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(SRC.parent)})
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def _script_stages() -> dict[str, str]:
     """Each workflow script and the stage of the rule file that runs it."""
     out = {}

@@ -13,8 +13,7 @@ from scipy import stats
 
 from sibeval.extract.contract import BIP_ITEMS, WHO5_ITEMS
 from sibeval.inference.comparisons import wilson_ci
-
-BANDS = ("0-35", "36-50", ">50")
+from sibeval.progression.bands import BANDS
 
 
 def pairs(q: pd.DataFrame, participants: pd.DataFrame, mode: str = "complete"):

@@ -25,11 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint
-from scipy.sparse import csc_array
 
 from sibeval.errors import InconsistentTables, SibevalError
-from sibeval.publish import highs
 
 TOL = 1e-6
 # the rule names of relations a family adds after a protection (Family.refine) start with this
@@ -304,6 +301,11 @@ def _big(led: Ledger) -> float:
 def _problem(led: Ledger, hidden: dict, vs: list[str]):
     """The attacker's constraints on one component's unknown cells `vs`: (index of each cell,
     constraints, integrality, bounds, the rules used)."""
+    # scipy where a problem is built: a job with nothing to protect (the QC tables') never
+    # imports scipy.optimize
+    from scipy.optimize import Bounds, LinearConstraint
+    from scipy.sparse import csc_array
+
     idx = {k: i for i, k in enumerate(vs)}
     rows, lows, tops, used = [], [], [], []
     links, (place, entries) = _links_of(led), _link_order(led)
@@ -445,6 +447,8 @@ def _solve(c, cons, integrality, bounds):
     HiGHS's presolve has called a feasible problem of weighted controls infeasible (scenario
     302, tests/fixtures/highs_presolve_infeasible.npz); without presolve it solves. Call it
     through `_solve_all`, which quiets scipy's warning about HiGHS's options."""
+    from sibeval.publish import highs
+
     r = highs.solve(c, cons, integrality, bounds, HIGHS)
     for options in ({"presolve": False}, {"presolve": False, "mip_feasibility_tolerance": 1e-5}):
         if r.status not in (2, 4):

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sibeval.inference.comparisons import compare_published, design_diagnostics
-from sibeval.inference.sensitivity import e_value, e_value_ci
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, as_number, marker, outcome, subgroup
 from sibeval.publish.family import (
@@ -285,7 +283,7 @@ class OutcomeTables(Family):
                 e = e.copy()
                 e["share_participants"] = e["share_participants"] if e["share_participants"] != "" else 0.0
                 pub = _published_comparison(e, MAIN, coarse)
-                d = design_diagnostics(pub, float(r["power"]), float(r["alpha"]))
+                d = comparisons().design_diagnostics(pub, float(r["power"]), float(r["alpha"]))
                 dg.at[i, "share_controls"] = pub.share_controls
                 dg.at[i, "minimum_detectable_difference"] = d.minimum_detectable_difference
                 if not hide[i]:
@@ -310,6 +308,7 @@ class OutcomeTables(Family):
                     e = eff[r["outcome"]]
                     rr, lo, hi = (float(e[c]) if e[c] != "" else np.nan
                                   for c in ("risk_ratio", "rr_ci_low", "rr_ci_high"))
+                    from sibeval.inference.sensitivity import e_value, e_value_ci
                     values = {"risk_ratio": rr, "rr_ci_low": lo, "rr_ci_high": hi, "e_value": e_value(rr),
                               "e_value_ci": e_value_ci(rr, lo, hi), "p_rosenbaum": "", "gamma_critical": ""}
                     for c, v in values.items():
@@ -345,7 +344,14 @@ def _published_comparison(row, fam: str, coarse: dict):
         c = coarse.get((fam, g))
         eff = "n_eff_participants" if g == "participant" else "n_eff_controls"
         args += [float(row[sc]), c.n_eff if c else float(np.floor(float(row[eff]) + 0.5))]
-    return compare_published(row["outcome"], *args, row["primary_test"], float(row["alpha"]))
+    return comparisons().compare_published(row["outcome"], *args, row["primary_test"], float(row["alpha"]))
+
+
+def comparisons():
+    """sibeval.inference.comparisons, imported when first needed: the QC tables' jobs publish
+    without it (scipy.stats and statsmodels, about 1.3 s of imports a process)."""
+    from sibeval.inference import comparisons
+    return comparisons
 
 
 def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | None = None) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sibeval.progression.analysis import BANDS
+from sibeval.progression.bands import BANDS
 from sibeval.publish.cells import key, marker
 from sibeval.publish.family import Context, Family
 from sibeval.publish.flows import FLOW_COLUMNS, flow_rows, register_flow
