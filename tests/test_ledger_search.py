@@ -221,3 +221,56 @@ def test_a_stored_solution_counts_only_where_it_fits_the_pattern_asked():
     assert points.inner({"a": "primary"}, "a") == (3, 3)   # b shown: the solution does not fit
     points.add(("a", "b"), np.array([0.0, 10.0]))         # below the marker's range of a "<5"
     assert points.inner(both, "a") == (1, 3)
+
+
+class _Links:
+    """The part of a Ledger `_components` reads: cells and the terms of each link."""
+
+    def __init__(self, cells, links):
+        self.quantities = dict.fromkeys(cells)
+        self.relations, self.bounds = [(t, "r") for t in links], []
+
+    def links(self):
+        yield from self.relations
+
+
+def _reference_components(cells, links, variables):
+    """Cells reachable from each other through links, stepping on variables only."""
+    seen, out = {}, []
+    for start in sorted(variables):
+        if start in seen:
+            continue
+        group, todo = {start}, [start]
+        while todo:
+            k = todo.pop()
+            for terms in links:
+                if k in terms:
+                    for other in terms:
+                        if other in variables and other not in group:
+                            group.add(other)
+                            todo.append(other)
+        for k in group:
+            seen[k] = len(out)
+        out.append(group)
+    return out + [{k} for k in cells if k not in variables]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_components_are_the_cells_linked_through_unknown_cells(seed):
+    """The search's components (label propagation over the links) on generated link graphs:
+    long chains, links of one cell, cells in no link, and every share of unknown cells."""
+    rng = np.random.default_rng(seed)
+    cells = [f"c{i}" for i in range(int(rng.integers(1, 60)))]
+    links = []
+    if rng.random() < 0.3:          # a chain: as many rounds as its length
+        links += [{cells[i]: 1.0, cells[i + 1]: -1.0} for i in range(len(cells) - 1)][::-1]
+    for _ in range(int(rng.integers(0, 40))):
+        size = int(rng.integers(1, min(6, len(cells)) + 1))
+        links.append({k: 1.0 for k in rng.choice(cells, size, replace=False)})
+    variables = {k for k in cells if rng.random() < rng.random()}
+    label = L._components(_Links(cells, links), variables)
+    assert set(label) == set(cells)
+    groups = {}
+    for k, v in label.items():
+        groups.setdefault(v, set()).add(k)
+    assert sorted(map(sorted, groups.values())) == sorted(map(sorted, _reference_components(cells, links, variables)))
