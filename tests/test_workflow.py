@@ -983,6 +983,12 @@ def test_a_script_runs_alone_with_its_rules_inputs_and_writes_the_same_tables(ru
     )
     assert r.returncode == 0, r.stderr[-2000:]
     assert {p.name: p.read_bytes() for p in pub.glob("*.csv")} == before
+    # what a rule sends its second process (build_candidates over more than one block) pickles
+    code = ("import pickle; from sibeval.adapters import standalone; "
+            "s = standalone('workflow/scripts/build_candidates.py', ['cohort=viborg_unge']); "
+            "pickle.dumps((s.input, s.output, s.log, s.params, s.wildcards, s.input.panel)); print(s.input.panel)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=wd, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.strip().endswith("panel.parquet"), r.stderr[-2000:]
     r = subprocess.run(
         [sys.executable, "workflow/scripts/match.py"], cwd=wd, env=env, capture_output=True, text=True, timeout=600
     )

@@ -350,11 +350,13 @@ def standalone(script: str, argv: list[str] | None = None):
         job = Job(rule, DAG(wf, rules=[rule]), wildcards_dict=args)
         from types import SimpleNamespace
 
+        # plain strings, as in the object Snakemake hands a script: its file objects hold the
+        # workflow, which a rule's second process cannot be sent (build_candidates at 10^6)
         return SimpleNamespace(
-            input=job.input,
-            output=job.output,
+            input=job.input._plainstrings(),
+            output=job.output._plainstrings(),
             params=job.params,
-            log=job.log,
+            log=job.log._plainstrings(),
             wildcards=job.wildcards,
             rule=rule_name,
             threads=job.threads,
