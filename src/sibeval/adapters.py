@@ -124,9 +124,22 @@ def resources_used() -> str:
     measured by the kernel, not sampled."""
     me, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     user, system = me.ru_utime + waited.ru_utime, me.ru_stime + waited.ru_stime
+    # Linux carries the starting process's peak into the one it starts (ru_maxrss of a script
+    # started by Snakemake is at least Snakemake's): this process's own peak is VmHWM. A process
+    # it waited for reports at least this one's memory when it started it.
+    peak = _own_peak_kib() or me.ru_maxrss
     return (f"{RESOURCES} wall {_since_start():.1f} s, CPU {user + system:.1f} s (user {user:.1f} s, "
-            f"system {system:.1f} s), peak memory {me.ru_maxrss / 1024:.0f} MiB (the largest "
+            f"system {system:.1f} s), peak memory {peak / 1024:.0f} MiB (the largest "
             f"process it waited for {waited.ru_maxrss / 1024:.0f} MiB)")
+
+
+def _own_peak_kib() -> int | None:
+    """This process's peak resident memory (Linux: VmHWM, in KiB), or None elsewhere."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
 
 
 def _since_start() -> float:
