@@ -33,6 +33,9 @@ def rows(root, only=None) -> list[dict]:
 
 def main(root, only=None):
     found = rows(root, only)
+    if not found:
+        sys.exit(f"rule_table.py: no log with a resources line under {root}"
+                 + (f" matching {only!r}" if only else "") + " (logs of a run since the eleventh round)")
     print("| rule | extract/cohort | wall (s) | CPU (s) | of it system (s) | peak memory (MiB) "
           "| its second process's (MiB) |")
     print("|---|---|---:|---:|---:|---:|---:|")

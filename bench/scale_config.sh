@@ -13,5 +13,5 @@ extracts:
   demo_$2:
     path: $1
 YAML
-    rm -rf "results/extracts/interim/demo_$2" "results/sib_$2"
+    rm -rf "results/extracts/interim/demo_$2" "results/extracts/interim/logs/demo_$2" "results/sib_$2"
 }

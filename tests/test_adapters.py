@@ -3,9 +3,8 @@ reads, with the memory of a second process counted."""
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
-from sibeval.adapters import RESOURCES, run
+from sibeval.adapters import RESOURCES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import rule_table  # noqa: E402
@@ -46,15 +45,11 @@ def test_the_log_ends_with_what_the_script_and_its_second_process_used(tmp_path)
 
 def test_a_failed_script_logs_its_error_last(tmp_path):
     log = tmp_path / "x.log"
-    smk = SimpleNamespace(log=[str(log)], rule="match", wildcards={})
-
-    def main(smk):
-        from sibeval.errors import SibevalError
-        raise SibevalError("too few controls")
-
-    try:
-        run(smk, main)
-    except SystemExit as e:
-        assert e.code == 1
+    code = ("import sys; from types import SimpleNamespace; from sibeval.adapters import run; "
+            "from sibeval.errors import SibevalError\n"
+            "def main(smk):\n    raise SibevalError('too few controls')\n"
+            "run(SimpleNamespace(log=[sys.argv[1]], rule='match', wildcards={}), main)")
+    done = subprocess.run([sys.executable, "-c", code, str(log)], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
     lines = log.read_text().strip().splitlines()
     assert "too few controls" in lines[-1] and not any(RESOURCES in line for line in lines)

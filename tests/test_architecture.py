@@ -135,7 +135,7 @@ def _loaded_by_imports(script: str, needle: str, modules: set[str]) -> list[str]
     code = "\n".join([*lines, "import sys", f"print(sorted(set({sorted(modules)!r}) & set(sys.modules)))"])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(SRC.parent)})
-    return eval(out.stdout)      # noqa: S307 - the list printed above
+    return ast.literal_eval(out.stdout)
 
 
 def test_the_index_page_is_written_without_pandas():

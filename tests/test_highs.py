@@ -91,6 +91,23 @@ def test_without_scipy_s_binding_solve_is_milp(monkeypatch):
 
 
 @pytest.mark.skipif(highs._core is None, reason="this scipy has no binding of HiGHS of its own: solve is milp")
+@pytest.mark.filterwarnings("ignore:Unrecognized options")
+def test_a_binding_without_the_array_form_of_pass_model_gives_milp(monkeypatch):
+    class NoArrays(highs._core._Highs):
+        def passModel(self, *args):
+            if len(args) > 1:
+                raise TypeError("passModel(): incompatible function arguments")
+            return super().passModel(*args)
+
+    calls = []
+    monkeypatch.setattr(highs._core, "_Highs", NoArrays)
+    monkeypatch.setattr(highs, "milp", lambda *a, **k: calls.append(1) or milp(*a, **k))
+    p = _problem(np.random.default_rng(8))
+    _same(highs.solve(*p, HIGHS), _milp(*p, HIGHS))
+    assert calls == [1]
+
+
+@pytest.mark.skipif(highs._core is None, reason="this scipy has no binding of HiGHS of its own: solve is milp")
 def test_solve_gives_milp_s_status_where_there_is_no_optimum():
     """Unbounded, a model HiGHS rejects (a NaN bound), and a MIP stopped at its time limit,
     with a dense matrix and an infinite lower bound."""

@@ -1,8 +1,8 @@
 """For bench/run_scale.sh (on PYTHONPATH only there): every Python process of the run appends
 its own CPU time and its waited-for children's to $SIBEVAL_PROCESS_CPU at exit, so that
-bench/process_cpu.py can add up each rule's processes. Snakemake's benchmark files sample a
-job's process tree and miss what a second process spends after the last sample (10-12 s of
-normalise_extract's at 10^6)."""
+bench/process_cpu.py can add up each rule's processes, Snakemake's own included (Snakemake's
+benchmark files, which the rules had until the eleventh round, sampled a job's process tree and
+missed what a second process spent after the last sample: 10-12 s of normalise_extract's at 10^6)."""
 import atexit
 import os
 import resource

@@ -127,7 +127,7 @@ def resources_used() -> str:
     # Linux carries the starting process's peak into the one it starts (ru_maxrss of a script
     # started by Snakemake is at least Snakemake's): this process's own peak is VmHWM. A process
     # it waited for reports at least this one's memory when it started it.
-    peak = _own_peak_kib() or me.ru_maxrss
+    peak = _own_peak_kib() or me.ru_maxrss / (1024 if sys.platform == "darwin" else 1)    # macOS: bytes
     return (f"{RESOURCES} wall {_since_start():.1f} s, CPU {user + system:.1f} s (user {user:.1f} s, "
             f"system {system:.1f} s), peak memory {peak / 1024:.0f} MiB (the largest "
             f"process it waited for {waited.ru_maxrss / 1024:.0f} MiB)")
@@ -149,9 +149,12 @@ def _since_start() -> float:
         with open("/proc/self/stat") as fh:
             ticks = float(fh.read().rsplit(")", 1)[1].split()[19])
         with open("/proc/uptime") as fh:
-            return float(fh.read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")
+            since = float(fh.read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")
+        if since >= 0:      # (a container's own /proc/uptime can start later than the kernel's)
+            return since
     except (OSError, ValueError, IndexError):
-        return time.perf_counter() - _IMPORTED
+        pass
+    return time.perf_counter() - _IMPORTED
 
 
 _IMPORTED = time.perf_counter()

@@ -36,17 +36,18 @@ def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> O
     message is HiGHS's model status, shorter than milp's."""
     if _core is None:
         return milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=dict(options))
-    c = np.atleast_1d(np.asarray(c, dtype=np.float64))
+    c = np.ascontiguousarray(np.atleast_1d(np.asarray(c, dtype=np.float64)))
     n = c.size
     if constraints and constraints[0].A.shape[1] != n:     # HiGHS would read past the arrays
         raise ValueError(f"the constraints have {constraints[0].A.shape[1]} columns for {n} cells")
-    col_lower = np.broadcast_to(np.asarray(bounds.lb, dtype=np.float64), c.shape)
-    col_upper = np.broadcast_to(np.asarray(bounds.ub, dtype=np.float64), c.shape)
+    # contiguous copies: a binding may read an array's buffer as it lies
+    col_lower = np.ascontiguousarray(np.broadcast_to(np.asarray(bounds.lb, dtype=np.float64), c.shape))
+    col_upper = np.ascontiguousarray(np.broadcast_to(np.asarray(bounds.ub, dtype=np.float64), c.shape))
     if constraints:
         (con,) = constraints
         a = con.A if isinstance(con.A, csc_array) else csc_array(con.A)
-        row_lower = np.broadcast_to(np.asarray(con.lb, dtype=np.float64), a.shape[:1])
-        row_upper = np.broadcast_to(np.asarray(con.ub, dtype=np.float64), a.shape[:1])
+        row_lower = np.ascontiguousarray(np.broadcast_to(np.asarray(con.lb, dtype=np.float64), a.shape[:1]))
+        row_upper = np.ascontiguousarray(np.broadcast_to(np.asarray(con.ub, dtype=np.float64), a.shape[:1]))
         start, index, entries = a.indptr, a.indices, a.data
     else:
         row_lower = row_upper = entries = np.empty(0)
@@ -61,9 +62,12 @@ def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> O
         if h.setOptionValue(key, ("on" if value else "off") if key == "presolve" else value) == error:
             raise ValueError(f"HiGHS has no option {key} = {value!r}")
     # the model as arrays (HiGHS copies them; a HighsLp filled field by field cost 0.35 ms a problem)
-    passed = h.passModel(n, len(row_lower), len(entries), _COLWISE, _MINIMIZE, 0.0, c, col_lower, col_upper,
-                         row_lower, row_upper, start.astype(np.int32), index.astype(np.int32),
-                         entries.astype(np.float64), integrality)
+    try:
+        passed = h.passModel(n, len(row_lower), len(entries), _COLWISE, _MINIMIZE, 0.0, c, col_lower, col_upper,
+                             row_lower, row_upper, start.astype(np.int32), index.astype(np.int32),
+                             entries.astype(np.float64), integrality)
+    except TypeError:       # a binding without the array form: milp, as where there is none
+        return milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=dict(options))
     if passed == error:           # as milp: a model HiGHS rejects (a NaN, a huge number)
         status = _S.kModelError
     else:

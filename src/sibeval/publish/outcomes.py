@@ -283,7 +283,7 @@ class OutcomeTables(Family):
                 e = e.copy()
                 e["share_participants"] = e["share_participants"] if e["share_participants"] != "" else 0.0
                 pub = _published_comparison(e, MAIN, coarse)
-                d = comparisons().design_diagnostics(pub, float(r["power"]), float(r["alpha"]))
+                d = _comparisons().design_diagnostics(pub, float(r["power"]), float(r["alpha"]))
                 dg.at[i, "share_controls"] = pub.share_controls
                 dg.at[i, "minimum_detectable_difference"] = d.minimum_detectable_difference
                 if not hide[i]:
@@ -304,11 +304,12 @@ class OutcomeTables(Family):
             if main_coarse:
                 # the ratio and its E-values from the published comparison; the Rosenbaum bound
                 # reads each matched set's controls, so it is left out
+                from sibeval.inference.sensitivity import e_value, e_value_ci
+
                 for i, r in s[~hid].iterrows():
                     e = eff[r["outcome"]]
                     rr, lo, hi = (float(e[c]) if e[c] != "" else np.nan
                                   for c in ("risk_ratio", "rr_ci_low", "rr_ci_high"))
-                    from sibeval.inference.sensitivity import e_value, e_value_ci
                     values = {"risk_ratio": rr, "rr_ci_low": lo, "rr_ci_high": hi, "e_value": e_value(rr),
                               "e_value_ci": e_value_ci(rr, lo, hi), "p_rosenbaum": "", "gamma_critical": ""}
                     for c, v in values.items():
@@ -344,14 +345,14 @@ def _published_comparison(row, fam: str, coarse: dict):
         c = coarse.get((fam, g))
         eff = "n_eff_participants" if g == "participant" else "n_eff_controls"
         args += [float(row[sc]), c.n_eff if c else float(np.floor(float(row[eff]) + 0.5))]
-    return comparisons().compare_published(row["outcome"], *args, row["primary_test"], float(row["alpha"]))
+    return _comparisons().compare_published(row["outcome"], *args, row["primary_test"], float(row["alpha"]))
 
 
-def comparisons():
+def _comparisons():
     """sibeval.inference.comparisons, imported when first needed: the QC tables' jobs publish
     without it (scipy.stats and statsmodels, about 1.3 s of imports a process)."""
-    from sibeval.inference import comparisons
-    return comparisons
+    from sibeval.inference import comparisons as module
+    return module
 
 
 def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | None = None) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """The release manifest: every file that may leave the research environment, with its size
 and sha256, for the output checker to sign off. Everything listed was built from the
 published tables after disclosure control (or is the disclosure audit itself); what is not
-listed (interim/ with the logs, benchmarks/, report/summary.json) stays with the evaluator."""
+listed (interim/ with the logs, report/summary.json) stays with the evaluator."""
 
 from __future__ import annotations
 
