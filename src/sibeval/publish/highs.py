@@ -35,7 +35,7 @@ def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> O
     (presolve True or False): milp's answer, with status, x and fun as milp gives them; the
     message is HiGHS's model status, shorter than milp's."""
     if _core is None:
-        return milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=dict(options))
+        return _milp(c, constraints, integrality, bounds, options)
     c = np.ascontiguousarray(np.atleast_1d(np.asarray(c, dtype=np.float64)))
     n = c.size
     if constraints and constraints[0].A.shape[1] != n:     # HiGHS would read past the arrays
@@ -67,7 +67,7 @@ def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> O
                              row_lower, row_upper, start.astype(np.int32), index.astype(np.int32),
                              entries.astype(np.float64), integrality)
     except TypeError:       # a binding without the array form: milp, as where there is none
-        return milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=dict(options))
+        return _milp(c, constraints, integrality, bounds, options)
     if passed == error:           # as milp: a model HiGHS rejects (a NaN, a huge number)
         status = _S.kModelError
     else:
@@ -83,3 +83,8 @@ def solve(c, constraints: list, integrality, bounds: Bounds, options: dict) -> O
         return OptimizeResult(status=code, message=message, success=False, x=None, fun=None)
     return OptimizeResult(status=code, message=message, success=code == 0,
                           x=np.array(h.getSolution().col_value), fun=info.objective_function_value)
+
+
+def _milp(c, constraints, integrality, bounds, options) -> OptimizeResult:
+    """scipy's milp on the same problem and options (where scipy's binding cannot be used)."""
+    return milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=dict(options))

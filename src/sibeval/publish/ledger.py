@@ -175,8 +175,8 @@ def _components(led: Ledger, variables: set[str]) -> dict[str, int]:
         # with until none changes (a Python union-find took 2-3 ms for each of 528 patterns)
         label = np.arange(len(cells))
         if len(link):
-            starts = np.flatnonzero(np.r_[True, link[1:] != link[:-1]])
-            of_pair = np.cumsum(np.r_[False, link[1:] != link[:-1]])
+            new_link = np.r_[True, link[1:] != link[:-1]]
+            starts, of_pair = np.flatnonzero(new_link), np.cumsum(new_link) - 1
             while True:
                 smallest = np.minimum.reduceat(label[cell], starts)
                 new = label.copy()
