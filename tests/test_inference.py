@@ -236,3 +236,53 @@ def test_no_regression_p_value_when_a_group_has_one_outcome_value_for_all():
     assert r.primary_test == "boschloo" and r.p_value == r.p_boschloo and r.p_boschloo > 1e-4
     both = compare_shares("education", np.r_[y[:54], [1.0], y[55:]], t, np.ones(605), sets)
     assert np.isfinite(both.p_regression)          # one participant with the outcome: defined again
+
+
+def _p_value_families(rng, count):
+    """Generated families of p-values: ties, zeros, ones, NaN, tiny and near-one values,
+    products above 1 (capped), of 0 to 12 members."""
+    for _ in range(count):
+        n = int(rng.integers(0, 13))
+        kind = rng.integers(0, 4)
+        p = rng.uniform(size=n) if kind == 0 else rng.choice(
+            [0.0, 1e-12, 0.001, 0.01, 0.0125, 0.05, 0.2, 0.5, 0.99, 1.0], size=n)
+        if kind == 2 and n:
+            p[rng.integers(0, n)] = np.nan
+        if kind == 3:
+            p = p ** 8
+        yield p
+
+
+def test_holm_gives_statsmodels_numbers_bit_for_bit():
+    from statsmodels.stats.multitest import multipletests
+
+    from sibeval.inference.multiplicity import holm
+
+    rng = np.random.default_rng(20261207)
+    checked = 0
+    for p in _p_value_families(rng, 2000):
+        want = multipletests(p, method="holm")[1] if len(p) else np.zeros(0)
+        got = holm(p)
+        assert got.dtype == np.float64 and np.array_equal(got.view(np.int64), want.view(np.int64)), (p, got, want)
+        checked += len(p) > 1 and len(set(p)) < len(p)
+    assert checked > 100          # families with ties were among them
+    assert holm([0.01, 0.04, 0.03]).tolist() == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_the_special_functions_are_the_distributions_numbers_bit_for_bit():
+    """comparisons and exact2x2 call scipy.special's functions where scipy.stats's methods
+    call them: the same bits over the ranges they are used on."""
+    from scipy import stats
+    from scipy.special import chdtrc, ndtri
+
+    from sibeval.inference.exact2x2 import _binomial
+
+    q = np.r_[np.linspace(0.5, 1 - 1e-12, 5001), 0.975, 0.995, 1 - 0.05 / 16]
+    assert np.array_equal(ndtri(q), stats.norm.ppf(q))
+    x = np.linspace(0, 200, 4001)
+    for df in range(1, 20):
+        assert np.array_equal(chdtrc(df, x), stats.chi2.sf(x, df))
+    pi = np.r_[np.linspace(0.0, 1.0, 401), np.random.default_rng(3).uniform(size=200)]
+    for n in (0, 1, 2, 7, 40, 150, 543, 1200):
+        want = stats.binom.pmf(np.arange(n + 1)[:, None], n, pi[None, :])
+        assert np.array_equal(_binomial(n, pi), want), n

@@ -11,22 +11,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
+from scipy.special import chdtrc, ndtri
 
 from sibeval.errors import SibevalError
 from sibeval.inference.exact2x2 import exact_unconditional, fisher_pvalues
+from sibeval.inference.multiplicity import holm
 from sibeval.results import OneRow
 
-Z95 = stats.norm.ppf(0.975)
+# scipy.special's functions, as scipy.stats's norm.ppf and chi2.sf compute them (the same
+# numbers): scipy.stats and statsmodels, about 1.3 s of imports, are imported only where a
+# test needs them, so the publish job (which recomputes the shares' tests) does without
+
+Z95 = ndtri(0.975)
 
 
 def wilson_ci(x: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     """Wilson score interval for x successes of n."""
     if n <= 0:
         return (np.nan, np.nan)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = ndtri(1 - alpha / 2)
     p = x / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -50,7 +53,7 @@ def risk_ratio(x1, n1, x2, n2, alpha: float = 0.05) -> tuple[float, float, float
         return (np.nan, np.nan, np.nan)
     rr = (x1 / n1) / (x2 / n2)
     se = np.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = ndtri(1 - alpha / 2)
     return (rr, rr * np.exp(-z * se), rr * np.exp(z * se))
 
 
@@ -146,7 +149,7 @@ def regression_difference(y, treated, weights, clusters, alpha: float = 0.05,
         return RegressionEstimate(est, nan, nan, nan, nan, kind, n, tuple(used))
     fit = WLS(y[keep], X[keep], weights=w[keep]).fit(cov_type="cluster", cov_kwds={"groups": groups})
     est, se = float(fit.params[1]), float(fit.bse[1])
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = ndtri(1 - alpha / 2)
     p = float(fit.pvalues[1]) if se > 0 else 1.0
     return RegressionEstimate(est, se, est - z * se, est + z * se, p, kind, int(keep.sum()), tuple(used))
 
@@ -203,11 +206,10 @@ def adjust_family(results, members, alpha: float = 0.05, method: str = "holm"):
     keep their p-value. `significant` then compares the adjusted p-value with alpha."""
     from dataclasses import replace
 
-    from statsmodels.stats.multitest import multipletests
-
+    if method != "holm":
+        raise SibevalError(f"adjust_family: method='{method}' is not supported; the one allowed: 'holm'")
     fam = [r for r in results if r.outcome in members]
-    adj = dict(zip([r.outcome for r in fam], multipletests([r.p_value for r in fam], method=method)[1])) \
-        if fam else {}
+    adj = dict(zip([r.outcome for r in fam], holm([r.p_value for r in fam]))) if fam else {}
     out = []
     for r in results:
         if r.outcome in adj:
@@ -337,7 +339,7 @@ def status_distribution_test(status, treated, reps=20000, seed=20221101) -> Dist
     stat = _chi2(sims)
     p = float((1 + np.sum(stat >= obs - 1e-9)) / (reps + 1))
     df = int(table.shape[1] - 1)
-    return DistributionTest(obs, df, p, float(stats.chi2.sf(obs, df)), reps, seed,
+    return DistributionTest(obs, df, p, float(chdtrc(df, obs)), reps, seed,
                             int(table[0].sum()), int(table[1].sum()))
 
 
@@ -367,6 +369,8 @@ def compare_means(variable, x_participants, x_controls, alpha=0.05) -> MeanCompa
         return MeanComparison(variable, len(a), len(b), float(np.mean(a)) if len(a) else np.nan,
                               float(np.mean(b)) if len(b) else np.nan, np.nan, np.nan, np.nan,
                               np.nan, np.nan, np.nan, False)
+    from scipy import stats
+
     tt = stats.ttest_ind(a, b, equal_var=False)
     ci = tt.confidence_interval(1 - alpha)
     mw = stats.mannwhitneyu(a, b, alternative="two-sided")
@@ -398,6 +402,9 @@ def design_diagnostics(c: ProportionComparison, power=0.8, alpha=0.05) -> Design
     n2 = c.n_eff_controls if np.isfinite(c.n_eff_controls) else c.n_controls
     ratio = n2 / n1
     pc = c.share_controls
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
     analysis = NormalIndPower()
     # minimum detectable difference above the control share (Cohen's h inverted)
     h = analysis.solve_power(effect_size=None, nobs1=n1, alpha=alpha, power=power, ratio=ratio)

@@ -27,8 +27,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 from scipy.special import gammaln
+
+try:        # Boost's binomial pmf, which scipy.stats.binom.pmf calls (scipy.stats: 1 s of imports)
+    from scipy.special._ufuncs import _binom_pmf
+except ImportError:                     # pragma: no cover - a scipy without it
+    def _binom_pmf(k, n, p):
+        from scipy import stats
+        return stats.binom.pmf(k, n, p)
 
 from sibeval.errors import SibevalError
 from sibeval.results import OneRow
@@ -102,7 +109,7 @@ def _tail(x1: int, n1: int, x2: int, n2: int, method: str, alternative: str) -> 
 
 def _binomial(n: int, pi: np.ndarray) -> np.ndarray:
     """P(X = i) for X ~ Bin(n, pi) at every pi, shape (n + 1, len(pi))."""
-    return stats.binom.pmf(np.arange(n + 1)[:, None], n, pi[None, :])
+    return _binom_pmf(np.arange(n + 1)[:, None], n, pi[None, :])
 
 
 def _mask_probability(mask: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> np.ndarray:

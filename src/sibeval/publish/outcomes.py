@@ -421,14 +421,14 @@ def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | 
 def _holm_again(out: pd.DataFrame, coarse_holm: pd.Series, keys: pd.Series) -> None:
     """Holm families whose p-values were computed from published numbers: adjusted again
     from those p-values, with `significant` from the adjusted ones."""
-    from statsmodels.stats.multitest import multipletests
+    from sibeval.inference.multiplicity import holm
 
     for key in keys[coarse_holm].unique():
         rows = (keys == key) & out["adjustment"].astype(str).str.startswith("holm")
         p = pd.to_numeric(out.loc[rows, "p_value"], errors="coerce")
         if p.isna().any():
             continue
-        adj = multipletests(p.to_numpy(float), method="holm")[1]
+        adj = holm(p.to_numpy(float))
         out.loc[rows, "p_adjusted"] = adj
         out.loc[rows, "significant"] = [bool(a < float(al)) for a, al in zip(adj, out.loc[rows, "alpha"])]
 
