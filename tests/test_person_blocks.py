@@ -414,11 +414,17 @@ def test_person_index_finds_every_row_and_nothing_else():
     assert list(np.flatnonzero(dup.duplicated())) == [0, 1, 2, 4, 5] and dup.distinct_duplicates() == 2
 
 
+@pytest.mark.parametrize("sorted_lookup", [None, 0])
 @pytest.mark.parametrize("seed", range(6))
-def test_person_index_rows_of_registers_sorted_repeated_and_not(seed):
+def test_person_index_rows_of_registers_sorted_repeated_and_not(seed, sorted_lookup, monkeypatch):
     """Runs of one pnr (a register sorted by person) are looked up once: every row still gets
     its person's row, against a plain lookup, with nulls, blanks, unknown and over-long pnr
-    (one that only its truncation would match), sorted or shuffled, sliced or not."""
+    (one that only its truncation would match), sorted or shuffled, sliced or not; also with
+    every lookup of keys in no order made sorted (what a month-sorted register's chunks get)."""
+    import sibeval.extract.panel_blocks as pb
+
+    if sorted_lookup is not None:
+        monkeypatch.setattr(pb, "SORTED_LOOKUP", sorted_lookup)
     rng = np.random.default_rng(seed)
     pnr = list(dict.fromkeys(f"{int(v):010d}"[:int(w)] for v, w in zip(rng.integers(0, 10**10, 400),
                                                                          rng.integers(6, 11, 400))))

@@ -3,7 +3,9 @@ input of the foundation issue with a message naming file, column, count and exam
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from conftest import dream_frame, questionnaire_rows, write_extract
@@ -218,3 +220,25 @@ def test_configured_file_names_for_participants_and_questionnaires(tmp_path, cod
     s = extract_summary(e, codes).set_index(["file", "item"])["value"]
     assert s[("questionnaires", "rows")] == "2"  # the QC summary reads the same file
     assert Extract(ex).questionnaires() is None  # without the name it is not found
+
+
+def test_has_duplicates_is_count_distinct_below_the_length():
+    """The dictionary check of typed_table (values that trimming makes equal turn a
+    categorical into plain text) by sorting: the same answer as counting distinct values."""
+    import pyarrow.compute as pc
+
+    from sibeval.extract.readers import _has_duplicates
+
+    rng = np.random.default_rng(11)
+    seen = set()
+    for _ in range(300):
+        n = int(rng.integers(0, 60))
+        pool = [f"{int(v):0{int(w)}d}" for v, w in zip(rng.integers(0, 10 ** 6, 20), rng.integers(1, 7, 20))]
+        text = pa.string() if rng.random() < 0.5 else pa.large_string()
+        values = pa.array([pool[int(i)] for i in rng.integers(0, 20, n)], type=text)
+        if rng.random() < 0.5:
+            values = pc.unique(values)
+        want = pc.count_distinct(values).as_py() < len(values)
+        assert _has_duplicates(values) == want, values
+        seen.add(want)
+    assert seen == {True, False}

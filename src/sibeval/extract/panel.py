@@ -207,12 +207,23 @@ def wage_cells(rows: np.ndarray, maaned, months: np.ndarray) -> tuple[np.ndarray
     return rows[ok] * M + mo[ok], ok
 
 
+SPARSE = 20     # add_sums: a chunk with fewer rows than 1/SPARSE of its span of cells is summed by cell
+
+
 def add_sums(totals, flat: np.ndarray, weights) -> None:
-    """totals[i][flat] += weights[i] for each i, summed over the span of cells `flat` touches
-    (a chunk of a file sorted by person touches a few), not over every cell."""
+    """totals[i][flat] += weights[i] for each i: each cell's weights summed in row order, then
+    added to its total. Over the span of cells `flat` touches (a chunk of a file sorted by
+    person touches a few), or, where its rows are spread thinly over that span (a file sorted
+    by month: a tenth of a million rows over a block's ten million cells), over the cells it
+    touches only; the same additions either way, so the same totals bit for bit."""
     if not len(flat):
         return
-    lo = int(flat.min())
+    lo, hi = int(flat.min()), int(flat.max())
+    if len(flat) * SPARSE < hi - lo + 1:
+        cells, at = np.unique(flat, return_inverse=True)
+        for total, w in zip(totals, weights):
+            total[cells] += np.bincount(at, weights=w, minlength=len(cells))
+        return
     at = (flat - lo).astype(np.intp, copy=False)       # once for every total
     for total, w in zip(totals, weights):
         sums = np.bincount(at, weights=w)

@@ -51,6 +51,7 @@ EINDKOMST_BLOCKS = "eindkomst_blocks"     # normalise_extract's split of eIndkom
 # the rows of one row group of a Parquet file pyarrow writes (its default): the pieces
 # eIndkomst is summed by (each raw chunk's rows in pieces of this many)
 ROW_GROUP_ROWS = 1024 * 1024
+SORTED_LOOKUP = 50_000      # PersonIndex: from this many keys in no order, they are looked up sorted
 
 
 def as_bytes(values, width: int | None = None) -> np.ndarray:
@@ -125,7 +126,7 @@ class PersonIndex:
         # (bef at 10^6 persons: 9.4 million rows, 1 million runs)
         start = np.flatnonzero(np.r_[True, (q[1:] != q[:-1]) | (too_long[1:] != too_long[:-1])]) \
             if len(q) > 1 else np.arange(len(q))
-        pos = np.minimum(np.searchsorted(self.sorted, q[start]), self.n - 1)
+        pos = np.minimum(self._positions(q[start]), self.n - 1)
         hit = (self.sorted[pos] == q[start]) & ~too_long[start]
         out = np.where(hit, self.order[pos], -1).astype(np.int64)
         if len(start) < len(q):
@@ -133,6 +134,17 @@ class PersonIndex:
         if values.null_count:
             out[~values.is_valid().to_numpy(zero_copy_only=False)] = -1
         return out
+
+    def _positions(self, keys: np.ndarray) -> np.ndarray:
+        """np.searchsorted(self.sorted, keys). Many keys in no order (a register sorted by month:
+        a million pnr a chunk) are looked up sorted, each search starting where the last ended:
+        the same positions in less than half the time."""
+        if len(keys) < SORTED_LOOKUP or not (keys[1:] < keys[:-1]).any():
+            return np.searchsorted(self.sorted, keys)
+        order = np.argsort(keys, kind="stable")
+        pos = np.empty(len(keys), dtype=np.intp)
+        pos[order] = np.searchsorted(self.sorted, keys[order])
+        return pos
 
 
 class EindkomstBlocks:

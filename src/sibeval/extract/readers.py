@@ -453,7 +453,7 @@ def _typed_text(col: pa.Array, month: bool) -> pa.Array | None:
         if not _is_text(values.type) or values.null_count:
             return None
         values = pc.utf8_trim_whitespace(values.cast(_category_text()))
-        if pc.count_distinct(values).as_py() < len(values):
+        if _has_duplicates(values):
             return None                # pandas turns these into plain text
         out = pa.DictionaryArray.from_arrays(col.indices.cast(codes_type(len(values))), values)
     elif _is_text(col.type):
@@ -465,6 +465,15 @@ def _typed_text(col: pa.Array, month: bool) -> pa.Array | None:
     if month and not pc.all(pc.match_substring_regex(values, f"^({MONTH})$")).as_py():
         return None
     return out
+
+
+def _has_duplicates(values: pa.Array) -> bool:
+    """Whether a value without nulls occurs twice: neighbours equal once sorted (a fifth of
+    count_distinct's hashing time on a million pnr: a month-sorted eIndkomst's dictionary)."""
+    if len(values) < 2:
+        return False
+    ordered = values.take(pc.sort_indices(values))
+    return bool(pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py())
 
 
 @functools.cache
