@@ -240,49 +240,64 @@ def test_no_regression_p_value_when_a_group_has_one_outcome_value_for_all():
 
 def _p_value_families(rng, count):
     """Generated families of p-values: ties, zeros, ones, NaN, tiny and near-one values,
-    products above 1 (capped), of 0 to 12 members."""
-    for _ in range(count):
-        n = int(rng.integers(0, 13))
+    products above 1 (capped); of 0 to 12 members, and every tenth of 17 to 300 (numpy's
+    sort then reorders ties)."""
+    for i in range(count):
+        n = int(rng.integers(17, 301)) if i % 10 == 0 else int(rng.integers(0, 13))
         kind = rng.integers(0, 4)
         p = rng.uniform(size=n) if kind == 0 else rng.choice(
-            [0.0, 1e-12, 0.001, 0.01, 0.0125, 0.05, 0.2, 0.5, 0.99, 1.0], size=n)
+            [0.0, -0.0, 1e-12, 0.001, 0.01, 0.0125, 0.05, 0.2, 0.5, 0.99, 1.0], size=n)
         if kind == 2 and n:
-            p[rng.integers(0, n)] = np.nan
+            p[rng.integers(0, n, 1 + n // 20)] = np.nan
         if kind == 3:
             p = p ** 8
         yield p
 
 
-def test_holm_gives_statsmodels_numbers_bit_for_bit():
+def _bits(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64).view(np.int64)
+
+
+def test_holm_gives_statsmodels_numbers_bit_for_bit(monkeypatch):
     from statsmodels.stats.multitest import multipletests
 
+    monkeypatch.setattr("gc.collect", lambda *a: 0)     # multipletests collects at every call
+
+    from sibeval.inference.comparisons import adjust_family
     from sibeval.inference.multiplicity import holm
 
     rng = np.random.default_rng(20261207)
-    checked = 0
+    ties = 0
     for p in _p_value_families(rng, 2000):
-        want = multipletests(p, method="holm")[1] if len(p) else np.zeros(0)
-        got = holm(p)
-        assert got.dtype == np.float64 and np.array_equal(got.view(np.int64), want.view(np.int64)), (p, got, want)
-        checked += len(p) > 1 and len(set(p)) < len(p)
-    assert checked > 100          # families with ties were among them
+        got, want = holm(p), multipletests(p, method="holm")[1]
+        assert got.dtype == np.float64 and np.array_equal(_bits(got), _bits(want)), (p, got, want)
+        ties += len(p) > 1 and len(set(p.tolist())) < len(p)
+    assert ties > 100          # families with ties were among them
     assert holm([0.01, 0.04, 0.03]).tolist() == pytest.approx([0.03, 0.06, 0.06])
+    with pytest.raises(ValueError, match="one-dimensional"):
+        holm([[0.1, 0.2]])
+    with pytest.raises(ValueError, match="method='fdr_bh'.*'holm'"):
+        adjust_family([], [], method="fdr_bh")
 
 
 def test_the_special_functions_are_the_distributions_numbers_bit_for_bit():
     """comparisons and exact2x2 call scipy.special's functions where scipy.stats's methods
-    call them: the same bits over the ranges they are used on."""
+    call them: the same bits over the ranges they are used on, and at their edges."""
     from scipy import stats
     from scipy.special import chdtrc, ndtri
 
+    from sibeval.inference.comparisons import status_distribution_test
     from sibeval.inference.exact2x2 import _binomial
 
-    q = np.r_[np.linspace(0.5, 1 - 1e-12, 5001), 0.975, 0.995, 1 - 0.05 / 16]
-    assert np.array_equal(ndtri(q), stats.norm.ppf(q))
-    x = np.linspace(0, 200, 4001)
+    q = np.r_[np.linspace(0.5, 1 - 1e-12, 5001), 0.975, 0.995, 1 - 0.05 / 16, 0.0, 1.0]
+    assert np.array_equal(_bits(ndtri(q)), _bits(stats.norm.ppf(q)))
+    assert np.isnan(ndtri(np.nan)) and np.isnan(stats.norm.ppf(np.nan))
+    x = np.r_[np.linspace(0, 200, 4001), np.inf]
     for df in range(1, 20):
-        assert np.array_equal(chdtrc(df, x), stats.chi2.sf(x, df))
-    pi = np.r_[np.linspace(0.0, 1.0, 401), np.random.default_rng(3).uniform(size=200)]
-    for n in (0, 1, 2, 7, 40, 150, 543, 1200):
+        assert np.array_equal(_bits(chdtrc(df, x)), _bits(stats.chi2.sf(x, df)))
+    one = status_distribution_test(["a"] * 30, [True] * 10 + [False] * 20, reps=99)
+    assert one.df == 0 and np.isnan(one.p_asymptotic) and np.isnan(stats.chi2.sf(one.statistic, 0))
+    pi = np.r_[np.linspace(0.0, 1.0, 401), np.random.default_rng(3).uniform(size=200), 1e-20, 1e-300, 1 - 1e-16]
+    for n in (0, 1, 2, 7, 40, 150, 543, 1000, 1200):
         want = stats.binom.pmf(np.arange(n + 1)[:, None], n, pi[None, :])
-        assert np.array_equal(_binomial(n, pi), want), n
+        assert np.array_equal(_bits(_binomial(n, pi)), _bits(want)), n

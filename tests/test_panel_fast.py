@@ -143,7 +143,7 @@ def test_add_sums_by_span_or_by_cell_gives_the_same_bits(seed, monkeypatch):
     weights = (rng.uniform(0, 1e5, rows).round(2), rng.uniform(0, 200, rows) * 1.1)
     before = [rng.uniform(0, 1e6, n_cells) * (rng.random(n_cells) < 0.5) for _ in weights]
     want = [b + s for b, s in zip(before, _sequential_sums(n_cells, flat, weights))]
-    for sparse in (panel.SPARSE, 0, 10 ** 9):        # as set; always by span; always by cell
+    for sparse in (panel.SPARSE, 0, 10 ** 9):        # as set; always by cell; always by span
         monkeypatch.setattr(panel, "SPARSE", sparse)
         totals = tuple(b.copy() for b in before)
         panel.add_sums(totals, flat, weights)

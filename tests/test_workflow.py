@@ -974,8 +974,10 @@ def test_a_script_runs_alone_with_its_rules_inputs_and_writes_the_same_tables(ru
     for cohort in ("viborg_unge", "sib_herning_viborg"):
         pub = wd / "results" / cohort / "published"
         before = {p.name: p.read_bytes() for p in pub.glob("*.csv")}
-        # the publish job recomputes the shares' tests from published numbers without
-        # scipy.stats and statsmodels (1.3 s of imports on the longest path of every cohort)
+        # the publish job recomputes the shares' tests from published numbers (the SIB cohort's
+        # coarse subgroups) without scipy.stats and statsmodels (1.2-2.5 s of imports on the
+        # longest path); only a main family with a hidden group size (Kolding's) needs them, for
+        # the power diagnostics
         code = ("import runpy, sys; sys.argv = ['workflow/scripts/publish.py', 'cohort=" + cohort + "']; "
                 "runpy.run_path(sys.argv[0]); "
                 "print(sorted(m for m in ('scipy.stats', 'statsmodels', 'matplotlib') if m in sys.modules))")

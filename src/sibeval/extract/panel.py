@@ -215,7 +215,8 @@ def add_sums(totals, flat: np.ndarray, weights) -> None:
     added to its total. Over the span of cells `flat` touches (a chunk of a file sorted by
     person touches a few), or, where its rows are spread thinly over that span (a file sorted
     by month: a tenth of a million rows over a block's ten million cells), over the cells it
-    touches only; the same additions either way, so the same totals bit for bit."""
+    touches only; the same additions either way, so the same totals bit for bit (from totals
+    without -0.0, which the span's `+= 0.0` would make +0.0: the panel's start at zeros)."""
     if not len(flat):
         return
     lo, hi = int(flat.min()), int(flat.max())

@@ -138,7 +138,7 @@ class PersonIndex:
     def _positions(self, keys: np.ndarray) -> np.ndarray:
         """np.searchsorted(self.sorted, keys). Many keys in no order (a register sorted by month:
         a million pnr a chunk) are looked up sorted, each search starting where the last ended:
-        the same positions in less than half the time."""
+        the same positions in about 55 % of the time (a million random keys)."""
         if len(keys) < SORTED_LOOKUP or not (keys[1:] < keys[:-1]).any():
             return np.searchsorted(self.sorted, keys)
         order = np.argsort(keys, kind="stable")

@@ -468,8 +468,9 @@ def _typed_text(col: pa.Array, month: bool) -> pa.Array | None:
 
 
 def _has_duplicates(values: pa.Array) -> bool:
-    """Whether a value without nulls occurs twice: neighbours equal once sorted (a fifth of
-    count_distinct's hashing time on a million pnr: a month-sorted eIndkomst's dictionary)."""
+    """Whether a value without nulls occurs twice: neighbours equal once sorted (a quarter of
+    count_distinct's hashing time on a million sorted pnr, a pandas categorical's dictionary;
+    about as long on values in no order)."""
     if len(values) < 2:
         return False
     ordered = values.take(pc.sort_indices(values))

@@ -19,8 +19,9 @@ from sibeval.inference.multiplicity import holm
 from sibeval.results import OneRow
 
 # scipy.special's functions, as scipy.stats's norm.ppf and chi2.sf compute them (the same
-# numbers): scipy.stats and statsmodels, about 1.3 s of imports, are imported only where a
-# test needs them, so the publish job (which recomputes the shares' tests) does without
+# numbers): scipy.stats and statsmodels (1.2-2.5 s of imports) are imported only where a test
+# or the power diagnostics need them, so the publish job recomputes the shares' tests without
+# them (the design diagnostics of a main family whose group size is hidden still need them)
 
 Z95 = ndtri(0.975)
 
@@ -207,7 +208,7 @@ def adjust_family(results, members, alpha: float = 0.05, method: str = "holm"):
     from dataclasses import replace
 
     if method != "holm":
-        raise SibevalError(f"adjust_family: method='{method}' is not supported; the one allowed: 'holm'")
+        raise ValueError(f"adjust_family: method={method!r} is not supported; the one allowed: 'holm'")
     fam = [r for r in results if r.outcome in members]
     adj = dict(zip([r.outcome for r in fam], holm([r.p_value for r in fam]))) if fam else {}
     out = []
@@ -339,7 +340,9 @@ def status_distribution_test(status, treated, reps=20000, seed=20221101) -> Dist
     stat = _chi2(sims)
     p = float((1 + np.sum(stat >= obs - 1e-9)) / (reps + 1))
     df = int(table.shape[1] - 1)
-    return DistributionTest(obs, df, p, float(chdtrc(df, obs)), reps, seed,
+    # chi2.sf's value: NaN without a degree of freedom (one status), as scipy.stats gives
+    p_asymptotic = float(chdtrc(df, obs)) if df > 0 else float("nan")
+    return DistributionTest(obs, df, p, p_asymptotic, reps, seed,
                             int(table[0].sum()), int(table[1].sum()))
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import gammaln
 
-try:        # Boost's binomial pmf, which scipy.stats.binom.pmf calls (scipy.stats: 1 s of imports)
+try:        # Boost's binomial pmf, which scipy.stats.binom.pmf calls (scipy.stats: 1.2 s of imports)
     from scipy.special._ufuncs import _binom_pmf
 except ImportError:                     # pragma: no cover - a scipy without it
     def _binom_pmf(k, n, p):
@@ -109,7 +109,8 @@ def _tail(x1: int, n1: int, x2: int, n2: int, method: str, alternative: str) -> 
 
 def _binomial(n: int, pi: np.ndarray) -> np.ndarray:
     """P(X = i) for X ~ Bin(n, pi) at every pi, shape (n + 1, len(pi))."""
-    return _binom_pmf(np.arange(n + 1)[:, None], n, pi[None, :])
+    # clipped to [0, 1] as binom.pmf clips it (Boost gives 1 + 5e-15 at n = 1000, pi = 1e-20)
+    return np.clip(_binom_pmf(np.arange(n + 1)[:, None], n, pi[None, :]), 0.0, 1.0)
 
 
 def _mask_probability(mask: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> np.ndarray:
