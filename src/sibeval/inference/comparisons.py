@@ -11,19 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+# scipy.special's functions, as scipy.stats's norm.ppf and chi2.sf compute them (the same
+# numbers): scipy.stats and statsmodels (1.2-2.5 s of imports) are imported only where a test
+# or the power diagnostics need them, so the publish job recomputes the shares' tests without
+# them (the design diagnostics of a main family whose group size is hidden still need them)
 from scipy.special import chdtrc, ndtri
 
 from sibeval.errors import SibevalError
 from sibeval.inference.exact2x2 import exact_unconditional, fisher_pvalues
 from sibeval.inference.multiplicity import holm
 from sibeval.results import OneRow
-
-# scipy.special's functions, as scipy.stats's norm.ppf and chi2.sf compute them (the same
-# numbers): scipy.stats and statsmodels (1.2-2.5 s of imports) are imported only where a test
-# or the power diagnostics need them, so the publish job recomputes the shares' tests without
-# them (the design diagnostics of a main family whose group size is hidden still need them)
-
-Z95 = ndtri(0.975)
 
 
 def wilson_ci(x: float, n: float, alpha: float = 0.05) -> tuple[float, float]:

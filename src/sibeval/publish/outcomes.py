@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sibeval.inference.multiplicity import holm
 from sibeval.outcomes.status import HEADLINES, OUTCOMES, STATUSES
 from sibeval.publish.cells import GROUPS, MAIN, as_number, marker, outcome, subgroup
 from sibeval.publish.family import (
@@ -350,7 +351,7 @@ def _published_comparison(row, fam: str, coarse: dict):
 
 def _comparisons():
     """sibeval.inference.comparisons, imported when first needed: the QC tables' jobs publish
-    without it (scipy.stats and statsmodels, about 1.3 s of imports a process)."""
+    without it (scipy.special and scipy.optimize, about 0.5 s of imports a process)."""
     from sibeval.inference import comparisons as module
     return module
 
@@ -421,8 +422,6 @@ def effects_rows(df: pd.DataFrame, fam_of, hidden: dict, k: int, coarse: dict | 
 def _holm_again(out: pd.DataFrame, coarse_holm: pd.Series, keys: pd.Series) -> None:
     """Holm families whose p-values were computed from published numbers: adjusted again
     from those p-values, with `significant` from the adjusted ones."""
-    from sibeval.inference.multiplicity import holm
-
     for key in keys[coarse_holm].unique():
         rows = (keys == key) & out["adjustment"].astype(str).str.startswith("holm")
         p = pd.to_numeric(out.loc[rows, "p_value"], errors="coerce")
