@@ -144,6 +144,14 @@ def test_the_index_page_is_written_without_pandas():
     assert _loaded_by_imports("index.py", "index_page", {"pandas", "pyarrow", "scipy"}) == []
 
 
+def test_the_release_manifest_is_written_without_pandas():
+    """The release manifest is every run's last job: its script's imports load no pandas
+    (0.5 s of each run's end); the economics job draws no figure (the tornado is the note's,
+    in the cohort's language) and so loads no matplotlib (1 s on the longest path)."""
+    assert _loaded_by_imports("release.py", "manifest", {"pandas", "pyarrow", "scipy"}) == []
+    assert _loaded_by_imports("economics.py", "model", {"matplotlib"}) == []
+
+
 def test_the_qc_tables_are_published_without_scipy():
     """The two QC tables' jobs (publish_qc_*) run the publish script on a table with nothing
     to protect: its imports load no scipy (scipy.stats, scipy.optimize and statsmodels were

@@ -496,11 +496,35 @@ class _Spy:
         monkeypatch.setattr(norm, "_dream_process", start)
 
 
-def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract, codes, tmp_path, monkeypatch):
+def _split_optional(monkeypatch, mine: int) -> None:
+    """Make normalise's second process take the optional registers but the last `mine`, which
+    this process takes (which it gets otherwise depends on the two processes' timing): they
+    are claimed for this process before the second one starts."""
+    from sibeval.extract import normalise as norm
+    ours = norm.SECOND_PROCESS[len(norm.SECOND_PROCESS) - mine:]
+    real = norm._dream_process
+
+    def start(ex, codes, out, *a):
+        for name in ours:
+            assert norm.Claims(out)(name)
+        return real(ex, codes, out, *a)
+
+    class Ours(norm.Claims):
+        def __call__(self, name):
+            return name in ours          # the rest is the second process's
+    monkeypatch.setattr(norm, "_dream_process", start)
+    monkeypatch.setattr(norm, "Claims", Ours)
+
+
+@pytest.mark.parametrize("mine", [0, 1, 4])
+def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract, codes, tmp_path, monkeypatch,
+                                                                        mine):
     """DREAM and the optional registers (lpr, udda, vnds split by block) in the second process,
-    bef and eIndkomst here: the same files as one process writes, with blocks small enough that
-    every register spans several."""
+    bef, eIndkomst and the optional registers it has not taken (`mine` of them, from the back)
+    here: the same files as one process writes, with blocks small enough that every register
+    spans several."""
     normalise(Extract(extract.raw), codes, tmp_path / "one", block_persons=300)
+    _split_optional(monkeypatch, mine)
     spy, threads = _Spy(monkeypatch), pa.cpu_count()
     normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2, block_persons=300)
     assert spy.started == 1 and pa.cpu_count() == threads      # Arrow's threads given back
@@ -578,6 +602,46 @@ def _lpr_date(raw):
     lpr["dato"] = lpr["dato"].astype(str)
     lpr.loc[lpr.index[-1], "dato"] = "2021-02-30"
     lpr.to_parquet(raw / "lpr.parquet", index=False)
+
+
+def _vnds_date(raw):
+    vnds = pd.read_parquet(raw / "vnds.parquet")
+    vnds["haend_dato"] = vnds["haend_dato"].astype(str)
+    vnds.loc[vnds.index[3], "haend_dato"] = "2020-02-31"
+    vnds.to_parquet(raw / "vnds.parquet", index=False)
+
+
+def _udda_year(raw):
+    udda = pd.read_parquet(raw / "udda.parquet")
+    udda["aar"] = udda["aar"].astype(str)
+    udda.loc[udda.index[5], "aar"] = "tyve"
+    udda.to_parquet(raw / "udda.parquet", index=False)
+
+
+@pytest.mark.parametrize("mine", [0, 1, 2, 4])
+@pytest.mark.parametrize("faults", [
+    (_lpr_date, _vnds_date),                # vnds's error first, whichever process had either
+    (_lpr_date, _udda_year),
+    (_udda_year,),
+    (_lpr_date, _udda_year, _bef_twice),    # bef's first
+    (_lpr_date, _bad_code),                 # DREAM's first
+])
+def test_the_optional_registers_split_either_way_stop_with_one_process_s_error(base, codes, tmp_path, monkeypatch,
+                                                                               faults, mine):
+    """The two processes share the optional registers (the second from the front after DREAM,
+    this one from the back after eIndkomst): however they split them, the error is the one a
+    single process stops with."""
+    raw = _copy(base, tmp_path / "raw")
+    for fault in faults:
+        fault(raw)
+    with pytest.raises(ExtractError) as one:
+        normalise(Extract(raw), codes, tmp_path / "norm1", workers=1)
+    _split_optional(monkeypatch, mine)
+    spy = _Spy(monkeypatch)
+    with pytest.raises(ExtractError) as two:
+        normalise(Extract(raw), codes, tmp_path / "norm2", workers=2)
+    assert spy.started == 1 and str(two.value) == str(one.value)
+    assert not (tmp_path / "norm2").exists() and not list(tmp_path.glob(".norm*"))
 
 
 @pytest.mark.parametrize("faults,second", [

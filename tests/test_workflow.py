@@ -867,6 +867,15 @@ def test_the_readers_audit_passes_on_every_workbook_figure_and_sentence_in_both_
         assert f'href="{COHORT}/report/effect_note.{lang}.html" hreflang="{lang}"' in index, lang
         assert f"{COHORT}/report/effect_note.{lang}.html" in release, lang
     assert '<html lang="en"' in _res(wd, "report", "effect_note.en.html").read_text(encoding="utf-8")
+    # every figure that leaves is in its cohort's language (the economics stage drew a second
+    # tornado with English axis words and the model's parameter codes, and released it)
+    released = [wd / p.strip() for p in release.split("input:", 1)[1].strip().split(",")]
+    svgs = [f for p in released for f in ([p] if p.suffix == ".svg" else sorted(p.glob("*.svg")) if p.is_dir() else [])]
+    assert len(svgs) >= 30
+    for f in svgs:
+        cohort = f.relative_to(wd / "results").parts[0]
+        lang = _reader_inputs(wd, cohort)[0]["language"]
+        assert svg_text_problems(f, lang) == [], f
 
     # made wrong on purpose, one medium at a time
     cfg, labels, text, paths = _reader_inputs(wd, COHORT)

@@ -20,8 +20,6 @@ rule economics:
         subgroups="results/{cohort}/economics/subgroup_payments.csv",
         settlement="results/{cohort}/economics/settlement.csv",
         decay_comparison="results/{cohort}/economics/decay_comparison.csv",
-        tornado_png="results/{cohort}/economics/tornado.png",
-        tornado_svg="results/{cohort}/economics/tornado.svg",
     params:
         economics=lambda wc: COHORTS[wc.cohort]["economics"],
         cohort_file=lambda wc: COHORTS[wc.cohort]["source"],

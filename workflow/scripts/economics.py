@@ -3,8 +3,9 @@
 Settings: economics: the cohort file's economics section
 Inputs: published/effects.csv, published/subgroups.csv, published/decay.csv (when trajectory.publish:
         the measured decay, for decay: measured and the decay comparison)
-Outputs: economics/*.csv (decay_comparison.csv: the model at the assumed and at the measured decay),
-         economics/tornado.png and .svg (the live workbook: rule payment_workbook)
+Outputs: economics/*.csv (decay_comparison.csv: the model at the assumed and at the measured decay;
+         the live workbook: rule payment_workbook; the tornado chart: rule report, in the
+         cohort's language)
 Run alone (after its inputs exist): python workflow/scripts/economics.py cohort=<name>
 """
 import logging
@@ -13,8 +14,6 @@ import pandas as pd
 
 from sibeval.adapters import economics_inputs, run, standalone, write_csv
 from sibeval.economics import model as ec
-from sibeval.economics.figures import tornado
-from sibeval.plotting import save
 
 log = logging.getLogger("sibeval")
 
@@ -38,8 +37,7 @@ def main(smk):
     write_csv(ec.risk(inp, sim), out.risk)
     write_csv(ec.parties(sim), out.parties)
     write_csv(ec.stage_payments(inp), out.stages)
-    sens = ec.sensitivity(inp)
-    write_csv(sens, out.sensitivity)
+    write_csv(ec.sensitivity(inp), out.sensitivity)
     write_csv(ec.subgroup_payments(inp, settings, subgroups), out.subgroups)
     write_csv(ec.settlement(inp, settings, effects), out.settlement)
     comparison = ec.decay_comparison(*ec.decay_bases(inp, settings, decay), seed=seed,
@@ -49,8 +47,6 @@ def main(smk):
         log.info("decay %s%s: %.2f (sd %.2f, %d flat years): municipality %.0f kr, P(negative) %.2f",
                  r.basis, " (used)" if r.used else "", r.decay, r.decay_sd, r.constant_years,
                  r.municipality_account, r.p_municipality_negative)
-    stem = str(out.tornado_png)[: -len(".png")]
-    save(tornado(sens, acc.municipality_account), stem)
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

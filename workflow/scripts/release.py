@@ -8,7 +8,7 @@ Run alone (after its inputs exist): python workflow/scripts/release.py
 """
 import logging
 
-from sibeval.adapters import run, standalone, write_csv
+from sibeval.adapters import run, standalone, write_text
 from sibeval.report.release import manifest
 
 log = logging.getLogger("sibeval")
@@ -16,8 +16,8 @@ log = logging.getLogger("sibeval")
 
 def main(smk):
     m = manifest(list(smk.input))
-    write_csv(m, smk.output[0])
-    log.info("release manifest: %d files, %.1f MB", len(m), m["bytes"].sum() / 1e6)
+    write_text(m.to_csv(), smk.output[0])
+    log.info("release manifest: %d files, %.1f MB", len(m.rows), m.bytes / 1e6)
 
 
 if "snakemake" not in globals():      # run alone: python workflow/scripts/<rule>.py cohort=<name>

@@ -342,8 +342,9 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
     Returns the register part of the QC summary (unsuppressed counts: it stays in the
     secure area; each cohort's published summary is built from it and suppressed). With
     `workers` > 1 and DREAM in Parquet, DREAM and then the optional registers are normalised
-    in a second process while this one does bef and eIndkomst; the files, the summary and
-    every error are the same.
+    in a second process while this one does bef, eIndkomst and then the optional registers
+    from the back (each register is claimed by one process); the files, the summary and every
+    error are the same.
     """
     out_dir = Path(out_dir)
     tmp = out_dir.parent / f".{out_dir.name}.tmp"
@@ -359,32 +360,45 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
             others = _other_registers(ex, tmp, dream.pop("index"), t0, block_persons=block_persons)
         else:
             # DREAM and then the optional registers in the second process, bef and eIndkomst
-            # (split by block as they are checked) here, each process on one Arrow thread: at
-            # 10^6 persons both ended after about 17 s (bench/README.md, ninth round)
+            # (split by block as they are checked) here, each process on one Arrow thread
             with _arrow_threads(1), _dream_process(ex, codes, tmp, block_persons) as worker:
+                others, failed, stolen = {}, None, None
                 try:
-                    others, failed = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS,
-                                                      block_persons=block_persons), None
+                    others = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS,
+                                              block_persons=block_persons)
                 except Exception as e:          # noqa: BLE001 - raised in the order of one process
-                    others, failed = None, e
-                # while the second process ends (it ends last: 2-3 s at 10^6 with this core idle)
-                sums = checksums(ex.path) if failed is None else None
+                    failed = e
+                if failed is None:
+                    # the second process's registers from the back while it takes them from the
+                    # front, each claimed by one process: the process a delivery makes shorter
+                    # takes more of them (DREAM's at 10^6 by person, this one's by month)
+                    try:
+                        others |= _other_registers(ex, tmp, index, t0, keep=SECOND_PROCESS[::-1],
+                                                   block_persons=block_persons, claim=Claims(tmp))
+                    except Exception as e:      # noqa: BLE001 - raised in the order of one process
+                        stolen = e
+                # while the second process ends
+                sums = checksums(ex.path) if failed is None and stolen is None else None
                 result = worker.result()
             if result is None:     # the worker failed: DREAM again here, for its error
                 dream = normalise_dream(ex, codes, tmp / "dream.parquet")
                 log.warning("the second process stopped (%s); DREAM and its registers were normalised "
                             "in this process instead", worker.why)
                 _log_dream(dream, t0)
-                # one process's order: this process's registers come before the second one's
+                # one process's order: bef and eIndkomst come before the optional registers,
+                # which are all done again here, in their order (the first error is theirs)
                 if failed is not None:
                     raise failed
+                others = {k: v for k, v in others.items() if k not in SECOND_PROCESS}
                 mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS,
                                         block_persons=block_persons)
             else:
                 dream, mine = result
                 _log_dream(dream, t0)
-                if failed is not None:
-                    raise failed
+                # the second process's registers come before those this one claimed, and passed
+                for e in (failed, stolen):
+                    if e is not None:
+                        raise e
                 for name, facts in mine.items():
                     if facts is not None:
                         log.info("%s: %d rows (second process; %.1f s)", name, facts["rows"],
@@ -397,6 +411,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
         summary.to_csv(tmp / SUMMARY, index=False, lineterminator="\n")
         (checksums(ex.path) if sums is None else sums).to_csv(tmp / CHECKSUMS, index=False, lineterminator="\n")
         out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp / CLAIMS, ignore_errors=True)
         for f in tmp.iterdir():
             if (out_dir / f.name).is_dir():         # a folder (a split) of an earlier run
                 shutil.rmtree(out_dir / f.name)
@@ -429,16 +444,19 @@ def _arrow_threads(n: int):
 
 
 def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip=(), keep=None,
-                     block_persons: int = BLOCK_PERSONS) -> dict:
-    """The registers but DREAM (those of `keep`, if given, less those of `skip`), normalised
-    into `tmp`: their QC facts by name (None: not delivered), with the blocks each person-level
-    register was split into (`blocks`). eIndkomst is split by block of `block_persons` DREAM
-    persons for build_panel (EindkomstBlocks, tmp/eindkomst_blocks), the person-level registers
-    for the candidate search (RegisterSplit, tmp/blocks/<register>)."""
+                     block_persons: int = BLOCK_PERSONS, claim=None) -> dict:
+    """The registers but DREAM (those of `keep`, in its order, if given, less those of `skip`),
+    normalised into `tmp`: their QC facts by name (None: not delivered), with the blocks each
+    person-level register was split into (`blocks`). eIndkomst is split by block of
+    `block_persons` DREAM persons for build_panel (EindkomstBlocks, tmp/eindkomst_blocks), the
+    person-level registers for the candidate search (RegisterSplit, tmp/blocks/<register>).
+    With `claim` (Claims), it stops at the first register another process claimed."""
     out = {}
-    for name in AFTER_DREAM:
-        if name in skip or (keep is not None and name not in keep):
+    for name in AFTER_DREAM if keep is None else keep:
+        if name in skip:
             continue
+        if claim is not None and not claim(name):
+            break
         blocks = EindkomstBlocks.create(tmp / EINDKOMST_BLOCKS, index.n, block_persons) \
             if name == "eindkomst" else None
         split = RegisterSplit(tmp / BLOCKS / name, block_persons) if name in SPLIT_REGISTERS else None
@@ -455,6 +473,25 @@ def _other_registers(ex: Extract, tmp: Path, index: PersonIndex, t0: float, skip
         else:
             log.info("%s: %d rows (%.1f s)", name, facts["rows"], time.perf_counter() - t0)
     return out
+
+
+class Claims:
+    """Which of normalise's two processes normalises a register: the first to call
+    ``Claims(folder)(name)`` gets True (an exclusive create of a file in `folder`/.claims)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder) / CLAIMS
+
+    def __call__(self, name: str) -> bool:
+        self.folder.mkdir(exist_ok=True)
+        try:
+            os.close(os.open(self.folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        return True
+
+
+CLAIMS = ".claims"
 
 
 def _summary(d: dict, others: dict) -> pd.DataFrame:

@@ -5,10 +5,11 @@ listed (interim/ with the logs, report/summary.json) stays with the evaluator.""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
 
 # what a released file is, by the folder it sits in
 KINDS = {"published": "published table", "qc": "quality control (small counts hidden)",
@@ -23,7 +24,35 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def manifest(files, root: str | Path = ".") -> pd.DataFrame:
+COLUMNS = ("file", "kind", "bytes", "sha256")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The release manifest: one (file, kind, bytes, sha256) row per file, sorted by path."""
+
+    rows: tuple[tuple[str, str, int, str], ...]
+
+    @property
+    def bytes(self) -> int:
+        return sum(r[2] for r in self.rows)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(list(self.rows), columns=list(COLUMNS))
+
+    def to_csv(self) -> str:
+        """The CSV text, as ``to_frame().to_csv(index=False, lineterminator="\\n")`` writes it
+        (the release job needs no pandas: it is the run's last step)."""
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(COLUMNS)
+        w.writerows(self.rows)
+        return out.getvalue()
+
+
+def manifest(files, root: str | Path = ".") -> Manifest:
     """One row per file (directories expanded, sorted by path): file, kind, bytes, sha256."""
     root = Path(root)
     paths = []
@@ -42,6 +71,5 @@ def manifest(files, root: str | Path = ".") -> pd.DataFrame:
             kind = {".xlsx": "payment workbook", ".csv": "payment model table"}.get(p.suffix, "payment model figure")
         elif p.name == "checksums.csv":
             kind = "provenance: sha256 of the raw files"
-        rows.append({"file": rel.as_posix(), "kind": kind,
-                     "bytes": p.stat().st_size, "sha256": _sha256(p)})
-    return pd.DataFrame(rows, columns=["file", "kind", "bytes", "sha256"])
+        rows.append((rel.as_posix(), kind, p.stat().st_size, _sha256(p)))
+    return Manifest(tuple(rows))
