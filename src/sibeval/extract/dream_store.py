@@ -21,7 +21,7 @@ from sibeval.errors import SibevalError
 from sibeval.extract import layouts
 from sibeval.extract.codes import CodeTable
 from sibeval.extract.panel_io import binary_rows, read_rows
-from sibeval.extract.readers import DreamData, check_unknown_codes, dictionary_indices
+from sibeval.extract.readers import DreamData, check_unknown_codes, index_values, valid_mask
 from sibeval.extract.timegrid import parse_week_column
 
 META = b"sibeval.dream"
@@ -49,9 +49,15 @@ class DreamWriter:
         n, W = len(pnr), len(week_cols)
         matrix = np.empty((W, n), dtype=self._dtype)        # week by week, then one transpose
         for j, col in enumerate(week_cols):
-            k = len(col.dictionary)
-            numbers = np.append(self._numbers(col.dictionary.to_pylist()), 0).astype(self._dtype)
-            matrix[j] = numbers[dictionary_indices(col, k)]       # an empty week (null): 0
+            row, idx = matrix[j], col.indices
+            if len(col.dictionary) == 0:          # every week of the column empty
+                row[:] = 0
+                continue
+            numbers = self._numbers(col.dictionary.to_pylist()).astype(self._dtype)
+            # a null's slot holds any index (clipped), and an empty week (null) is 0
+            np.take(numbers, index_values(idx), out=row, mode="clip")
+            if idx.null_count:
+                row *= valid_mask(idx)
         self._per_number = np.r_[self._per_number, np.zeros(len(self.codes) - len(self._per_number), np.int64)]
         self._per_number += _per_number(matrix, len(self.codes))
         data = np.ascontiguousarray(matrix.T)

@@ -186,13 +186,18 @@ def parquet_batches(pf: pq.ParquetFile, columns, rows: int):
         yield from pf.read_row_group(i, columns=columns).to_batches(max_chunksize=rows)
 
 
-def dictionary_indices(col: pa.DictionaryArray, null: int) -> np.ndarray:
-    """The indices of a dictionary column as numpy, `null` where the value is null."""
-    idx = col.indices
+def index_values(idx: pa.Array) -> np.ndarray:
+    """An integer Arrow array's values as numpy, without a copy; a null's slot holds any value."""
     dtype = idx.type.to_pandas_dtype()
     if len(idx) == 0:
         return np.zeros(0, dtype=dtype)
-    values = np.frombuffer(idx.buffers()[1], dtype=dtype)[idx.offset:idx.offset + len(idx)]
+    return np.frombuffer(idx.buffers()[1], dtype=dtype)[idx.offset:idx.offset + len(idx)]
+
+
+def dictionary_indices(col: pa.DictionaryArray, null: int) -> np.ndarray:
+    """The indices of a dictionary column as numpy, `null` where the value is null."""
+    idx = col.indices
+    values = index_values(idx)
     if idx.null_count == 0:
         return values
     out = values.astype(np.result_type(values.dtype, np.min_scalar_type(null)))
