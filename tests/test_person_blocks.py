@@ -496,50 +496,72 @@ class _Spy:
         monkeypatch.setattr(norm, "_dream_process", start)
 
 
-def _split_optional(monkeypatch, mine: int) -> None:
+def _split_optional(monkeypatch, mine: int, eind=None) -> None:
     """Make normalise's second process take the optional registers but the last `mine`, which
-    this process takes (which it gets otherwise depends on the two processes' timing): they
-    are claimed for this process before the second one starts."""
+    this process takes, and the row groups of a Parquet eIndkomst but those g with `eind(g)`
+    (which it gets otherwise depends on the two processes' timing): this process's are
+    claimed for it before the second one starts."""
     from sibeval.extract import normalise as norm
-    ours = norm.SECOND_PROCESS[len(norm.SECOND_PROCESS) - mine:]
-    real = norm._dream_process
+    ours = set(norm.SECOND_PROCESS[len(norm.SECOND_PROCESS) - mine:])
+    real, claims = norm._dream_process, norm.Claims
 
     def start(ex, codes, out, *a):
+        f = ex.file("eindkomst", required=False)
+        groups = pq.ParquetFile(f).num_row_groups if f is not None and f.suffix == ".parquet" else 0
+        ours.update(f"eindkomst.{g}" for g in range(groups) if eind is not None and eind(g))
         for name in ours:
-            assert norm.Claims(out)(name)
+            assert claims(out)(name)
         return real(ex, codes, out, *a)
 
-    class Ours(norm.Claims):
+    class Ours(claims):
         def __call__(self, name):
             return name in ours          # the rest is the second process's
     monkeypatch.setattr(norm, "_dream_process", start)
     monkeypatch.setattr(norm, "Claims", Ours)
 
 
-@pytest.mark.parametrize("mine", [0, 1, 4])
+EIND_SPLITS = {"none": None, "all": lambda g: True, "odd": lambda g: g % 2 == 1, "first": lambda g: g < 4}
+
+
+@pytest.mark.parametrize("mine,eind", [(0, "none"), (1, "odd"), (4, "all"), (2, "first")])
 def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract, codes, tmp_path, monkeypatch,
-                                                                        mine):
+                                                                        mine, eind):
     """DREAM and the optional registers (lpr, udda, vnds split by block) in the second process,
-    bef, eIndkomst and the optional registers it has not taken (`mine` of them, from the back)
-    here: the same files as one process writes, with blocks small enough that every register
-    spans several."""
+    bef and the optional registers it has not taken (`mine` of them, from the back) here, and
+    eIndkomst's row groups split between them (`eind`: those this one takes): the same files
+    as one process writes, eIndkomst's split the same sums, with blocks small enough that
+    every register spans several."""
     normalise(Extract(extract.raw), codes, tmp_path / "one", block_persons=300)
-    _split_optional(monkeypatch, mine)
+    _split_optional(monkeypatch, mine, EIND_SPLITS[eind])
     spy, threads = _Spy(monkeypatch), pa.cpu_count()
     normalise(Extract(extract.raw), codes, tmp_path / "two", workers=2, block_persons=300)
     assert spy.started == 1 and pa.cpu_count() == threads      # Arrow's threads given back
+    split = EindkomstBlocks.read(tmp_path / "two" / "eindkomst_blocks")
+    parts = {p for v in split.segments.values() for p, _ in v}
+    assert parts == {"none": {1}, "all": {0}}.get(eind, {0, 1})     # the file read in those parts
     _same_files(tmp_path / "two", tmp_path / "one")
     assert len(list((tmp_path / "two" / "blocks" / "bef").iterdir())) > 3
     assert len(list((tmp_path / "two" / "blocks" / "udda").iterdir())) > 3
 
 
 def _same_files(a: Path, b: Path) -> None:
-    """The same files (the splits' folders included), byte for byte."""
-    names = sorted(str(f.relative_to(b)) for f in b.rglob("*") if f.is_file())
-    assert sorted(str(f.relative_to(a)) for f in a.rglob("*") if f.is_file()) == names
-    assert any(n.startswith("eindkomst_blocks/") for n in names) and any(n.startswith("blocks/bef/") for n in names)
+    """The same files (the splits' folders included), byte for byte; eIndkomst's split (its
+    pieces in one or two parts' files) the same sums of every block, bit for bit."""
+    def files(x):
+        return sorted(str(f.relative_to(x)) for f in x.rglob("*") if f.is_file()
+                      and not str(f.relative_to(x)).startswith("eindkomst_blocks/"))
+    names = files(b)
+    assert files(a) == names and any(n.startswith("blocks/bef/") for n in names)
     for name in names:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    ea, eb = (EindkomstBlocks.read(x / "eindkomst_blocks") for x in (a, b))
+    assert (ea.rows, ea.persons, ea.block_persons, sorted(ea.segments)) == \
+        (eb.rows, eb.persons, eb.block_persons, sorted(eb.segments))
+    months = np.arange(24000, 24400)
+    for k in eb.segments:
+        assert [sum(n for _, n in ea.segments[k])] == [sum(n for _, n in eb.segments[k])]
+        for x, y in zip(ea.sums(k, eb.block_persons, months), eb.sums(k, eb.block_persons, months)):
+            assert x.tobytes() == y.tobytes(), k
 
 
 def test_a_second_process_that_fails_is_redone_here(extract, codes, tmp_path, monkeypatch):
@@ -618,25 +640,52 @@ def _udda_year(raw):
     udda.to_parquet(raw / "udda.parquet", index=False)
 
 
-@pytest.mark.parametrize("mine", [0, 1, 2, 4])
-@pytest.mark.parametrize("faults", [
+def _eind_groups(raw):
+    """eIndkomst in row groups of 97 rows (the demo writes one)."""
+    ek = pq.read_table(raw / "eindkomst.parquet")
+    pq.write_table(ek, raw / "eindkomst.parquet", row_group_size=97)
+
+
+FAULTS = [
     (_lpr_date, _vnds_date),                # vnds's error first, whichever process had either
     (_lpr_date, _udda_year),
     (_udda_year,),
     (_lpr_date, _udda_year, _bef_twice),    # bef's first
     (_lpr_date, _bad_code),                 # DREAM's first
-])
+    (_month_text, _udda_year),              # eIndkomst's (its last rows) before udda's
+    (_month_text, _bad_code),               # DREAM's first
+    (_month_text, _bef_twice),              # bef's first
+]
+_FAULTY = {_lpr_date: "lpr", _vnds_date: "vnds", _udda_year: "udda"}
+
+
+def _splits_that_happen(faults):
+    """The splits of the optional registers a run can make: this process claims them one by
+    one from the back and stops at the first that fails, so it never holds one in front of a
+    failed one (the test claims them all for it at the start)."""
+    from sibeval.extract.normalise import SECOND_PROCESS as order
+    out = []
+    for mine, eind in [(0, "none"), (1, "all"), (2, "odd"), (4, "first"), (0, "odd")]:
+        ours = order[len(order) - mine:]
+        failing = [order.index(_FAULTY[f]) for f in faults if _FAULTY.get(f) in ours]
+        if not failing or max(failing) == order.index(ours[0]):
+            out.append((faults, mine, eind))
+    return out
+
+
+@pytest.mark.parametrize("faults,mine,eind", [c for f in FAULTS for c in _splits_that_happen(f)])
 def test_the_optional_registers_split_either_way_stop_with_one_process_s_error(base, codes, tmp_path, monkeypatch,
-                                                                               faults, mine):
+                                                                               faults, mine, eind):
     """The two processes share the optional registers (the second from the front after DREAM,
-    this one from the back after eIndkomst): however they split them, the error is the one a
-    single process stops with."""
+    this one from the back after eIndkomst) and eIndkomst's row groups: however they split
+    them, the error is the one a single process stops with."""
     raw = _copy(base, tmp_path / "raw")
     for fault in faults:
         fault(raw)
+    _eind_groups(raw)
     with pytest.raises(ExtractError) as one:
         normalise(Extract(raw), codes, tmp_path / "norm1", workers=1)
-    _split_optional(monkeypatch, mine)
+    _split_optional(monkeypatch, mine, EIND_SPLITS[eind])
     spy = _Spy(monkeypatch)
     with pytest.raises(ExtractError) as two:
         normalise(Extract(raw), codes, tmp_path / "norm2", workers=2)

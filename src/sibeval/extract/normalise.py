@@ -221,7 +221,8 @@ YEAR0 = 1970     # bef years 1970-2033 are kept as bits per person; others as ke
 
 def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | None = None,
                       span: str | None = None, chunk_rows: int = 2_000_000,
-                      blocks: EindkomstBlocks | None = None, split: RegisterSplit | None = None) -> dict | None:
+                      blocks: EindkomstBlocks | None = None, split: RegisterSplit | None = None,
+                      claim=None) -> dict | None:
     """Validate and write a long register chunk by chunk; returns its QC facts (rows,
     persons, and the smallest and largest value of `span`), or None when an optional file
     was not delivered. `blocks` (eIndkomst): the rows are split by block of DREAM persons
@@ -232,6 +233,10 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
     Every check of the contract is row-local, so chunks are checked as they come (bef's
     one-row-per-person-and-year is kept as a bit per person and year); when one fails, the
     whole file is read once more so the error counts every bad row.
+
+    With `claim` (a Parquet eIndkomst split with `blocks` by two processes), only the row
+    groups g with ``claim(g)`` are read, and the result is this part's (:func:`_parts_facts`
+    adds the parts up).
     """
     f = ex.file(name, required=name not in OPTIONAL)
     if f is None:
@@ -244,7 +249,8 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
     persons = _Persons(index or PersonIndex(pa.array([], pa.string())), years=name == "bef")
     rows, lows, highs, writer, schema = 0, [], [], None, None
     try:
-        for chunk in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows, arrow=True):
+        for item in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows, arrow=True, claim=claim):
+            group, chunk = item if claim is not None else (0, item)
             if not len(chunk):
                 continue
             table = _typed_chunk(chunk, f, name)
@@ -263,7 +269,7 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
                 for a in range(0, table.num_rows, ROW_GROUP_ROWS):     # pieces of a row group
                     piece = table.slice(a, ROW_GROUP_ROWS)
                     blocks.add(at[a:a + piece.num_rows], piece.column("maaned").to_pandas(),
-                               piece.column("loen").to_numpy(), piece.column("timer").to_numpy())
+                               piece.column("loen").to_numpy(), piece.column("timer").to_numpy(), group)
                 continue
             if writer is None:
                 # statistics only for pnr (nothing filters on the others; they were a quarter of
@@ -283,10 +289,45 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
     finally:
         if writer is not None:
             writer.close()
+    if claim is not None:       # one part of the file
+        return {"rows": rows, "seen": persons.seen, "others": persons.others, "lows": lows, "highs": highs}
     if rows == 0:
         getattr(ex, name)()                       # raises "the file has no rows"
     return {"rows": rows, "persons": persons.count(),
             "first": min(lows) if lows else None, "last": max(highs) if highs else None}
+
+
+def _parts_facts(ex: Extract, name: str, index: PersonIndex, parts: list[dict]) -> dict:
+    """The QC facts of a register read in parts (normalise_chunked with `claim`)."""
+    rows = sum(p["rows"] for p in parts)
+    if rows == 0:
+        getattr(ex, name)()                       # raises "the file has no rows"
+    persons = _Persons(index)
+    for p in parts:
+        persons.seen |= p["seen"]
+        persons.others += p["others"]
+    lows, highs = [x for p in parts for x in p["lows"]], [x for p in parts for x in p["highs"]]
+    return {"rows": rows, "persons": persons.count(),
+            "first": min(lows) if lows else None, "last": max(highs) if highs else None}
+
+
+def shares_eindkomst(ex: Extract) -> bool:
+    """Whether normalise's two processes split eIndkomst's row groups (a Parquet delivery)."""
+    f = ex.file("eindkomst", required=False)     # (a missing one is reported in its turn)
+    return f is not None and f.suffix.lower() == ".parquet"
+
+
+def eindkomst_part(ex: Extract, tmp: Path, index: PersonIndex, part: int, block_persons: int,
+                   t0: float) -> tuple[EindkomstBlocks, dict]:
+    """The row groups of a Parquet eIndkomst this process claims first, checked and split into
+    its `part` of tmp/eindkomst_blocks: (the split, the part's facts)."""
+    claims = Claims(tmp)
+    blocks = EindkomstBlocks.create(tmp / EINDKOMST_BLOCKS, index.n, block_persons, part=part)
+    facts = normalise_chunked(ex, "eindkomst", tmp / "eindkomst.parquet", index, SPANS["eindkomst"],
+                              blocks=blocks, claim=lambda g: claims(f"eindkomst.{g}"))
+    log.info("eindkomst: %d rows of %s in this process (%.1f s)", facts["rows"], ex.file("eindkomst").name,
+             time.perf_counter() - t0)
+    return blocks, facts
 
 
 def _typed_chunk(chunk, f: Path, name: str) -> pa.Table:
@@ -361,17 +402,23 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
         else:
             # DREAM and then the optional registers in the second process, bef and eIndkomst
             # (split by block as they are checked) here, each process on one Arrow thread
+            shared = shares_eindkomst(ex)
             with _arrow_threads(1), _dream_process(ex, codes, tmp, block_persons) as worker:
-                others, failed, stolen = {}, None, None
+                others, failed, stolen, eind = {}, None, None, None
                 try:
-                    others = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS,
+                    others = _other_registers(ex, tmp, index, t0, skip=SECOND_PROCESS + (("eindkomst",) * shared),
                                               block_persons=block_persons)
+                    if shared:
+                        # its row groups, while the second process (after DREAM and its
+                        # registers) takes those left: by month or in no order, eIndkomst
+                        # alone takes longer than everything the second process does
+                        eind = eindkomst_part(ex, tmp, index, 0, block_persons, t0)
                 except Exception as e:          # noqa: BLE001 - raised in the order of one process
                     failed = e
                 if failed is None:
                     # the second process's registers from the back while it takes them from the
                     # front, each claimed by one process: the process a delivery makes shorter
-                    # takes more of them (DREAM's at 10^6 by person, this one's by month)
+                    # takes more of them
                     try:
                         others |= _other_registers(ex, tmp, index, t0, keep=SECOND_PROCESS[::-1],
                                                    block_persons=block_persons, claim=Claims(tmp))
@@ -386,19 +433,31 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                             "in this process instead", worker.why)
                 _log_dream(dream, t0)
                 # one process's order: bef and eIndkomst come before the optional registers,
-                # which are all done again here, in their order (the first error is theirs)
+                # which are all done again here, in their order (the first error is theirs);
+                # eIndkomst too when the second process took part of it
                 if failed is not None:
                     raise failed
                 others = {k: v for k, v in others.items() if k not in SECOND_PROCESS}
-                mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=SECOND_PROCESS,
-                                        block_persons=block_persons)
+                again = SECOND_PROCESS
+                if shared:
+                    shutil.rmtree(tmp / EINDKOMST_BLOCKS, ignore_errors=True)
+                    again = ("eindkomst", *again)
+                mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=again, block_persons=block_persons)
             else:
-                dream, mine = result
+                dream, mine, theirs = result
                 _log_dream(dream, t0)
                 # the second process's registers come before those this one claimed, and passed
-                for e in (failed, stolen):
-                    if e is not None:
-                        raise e
+                if failed is not None:
+                    raise failed
+                if shared:
+                    blocks, part = eind
+                    blocks.absorb(theirs["pieces"], theirs["rows"])
+                    blocks.close()
+                    others["eindkomst"] = _parts_facts(ex, "eindkomst", index, [part, theirs["part"]])
+                    log.info("eindkomst: %d rows (%d in the second process)", others["eindkomst"]["rows"],
+                             theirs["part"]["rows"])
+                if stolen is not None:
+                    raise stolen
                 for name, facts in mine.items():
                     if facts is not None:
                         log.info("%s: %d rows (second process; %.1f s)", name, facts["rows"],

@@ -152,24 +152,36 @@ class EindkomstBlocks:
     rows as (row within the block, month number, wage, hours), each piece (ROW_GROUP_ROWS
     rows of a chunk of the file) kept apart, so build_panel sums them piece by piece. It is
     the normalised form of eIndkomst: nothing else reads the file's rows. Rows of persons not
-    in DREAM are left out (the panel has no row for them; the QC summary counts them)."""
+    in DREAM are left out (the panel has no row for them; the QC summary counts them).
+
+    Two processes may split the file's row groups between them: each writes its own `part`
+    of the files (``<block>.bin``, ``<block>.<part>.bin``) and notes each piece's row group;
+    `absorb` takes the other part's pieces, and the manifest lists every block's pieces in
+    the order of the file."""
 
     MANIFEST = "blocks.json"
     ROW = np.dtype([("row", "<i4"), ("month", "<i4"), ("loen", "<f8"), ("timer", "<f8")])
 
     def __init__(self, folder: Path, persons: int, block_persons: int = BLOCK_PERSONS,
-                 segments: dict[int, list[int]] | None = None, rows: int = 0):
+                 segments: dict[int, list[tuple[int, int]]] | None = None, rows: int = 0, part: int = 0):
         self.folder, self.persons, self.block_persons = Path(folder), int(persons), int(block_persons)
-        self.segments = segments if segments is not None else {}
+        self.segments = segments if segments is not None else {}    # block -> [(part, rows)], file order
         self.rows = rows        # of the file, persons not in DREAM included: tells a split of another file
+        self.part = part
+        self.pieces: dict[int, list[tuple[int, int, int, int]]] = {}   # block -> [(group, seq, part, rows)]
+        self._seq = 0
 
     @classmethod
-    def create(cls, folder: Path, persons: int, block_persons: int = BLOCK_PERSONS) -> EindkomstBlocks:
-        Path(folder).mkdir(parents=True)
-        return cls(folder, persons, block_persons)
+    def create(cls, folder: Path, persons: int, block_persons: int = BLOCK_PERSONS, part: int = 0) -> EindkomstBlocks:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return cls(folder, persons, block_persons, part=part)
 
-    def add(self, rows: np.ndarray, maaned, loen: np.ndarray, timer: np.ndarray) -> None:
-        """One piece of the file: its rows' DREAM rows (-1: not in DREAM) and columns."""
+    def file(self, k: int, part: int) -> Path:
+        return self.folder / (f"{k}.bin" if part == 0 else f"{k}.{part}.bin")
+
+    def add(self, rows: np.ndarray, maaned, loen: np.ndarray, timer: np.ndarray, group: int = 0) -> None:
+        """One piece of the file (of row group `group`, after this part's earlier pieces): its
+        rows' DREAM rows (-1: not in DREAM) and columns."""
         self.rows += len(rows)
         at, runs = block_runs(rows, self.block_persons)
         rows, month = rows[at], month_numbers(maaned)[at]
@@ -178,14 +190,23 @@ class EindkomstBlocks:
             rec = np.empty(b - a, dtype=self.ROW)
             rec["row"], rec["month"] = rows[a:b] - k * self.block_persons, month[a:b]
             rec["loen"], rec["timer"] = loen[a:b], timer[a:b]
-            with open(self.folder / f"{k}.bin", "ab") as fh:
+            with open(self.file(k, self.part), "ab") as fh:
                 rec.tofile(fh)
-            self.segments.setdefault(k, []).append(int(b - a))
+            self.pieces.setdefault(k, []).append((group, self._seq, self.part, int(b - a)))
+        self._seq += 1
+
+    def absorb(self, pieces: dict, rows: int) -> None:
+        """Another part's pieces (its `pieces`) and rows, written into this folder."""
+        for k, v in pieces.items():
+            self.pieces.setdefault(k, []).extend(v)
+        self.rows += rows
 
     def close(self) -> None:
+        for k, v in self.pieces.items():
+            self.segments[k] = [(part, n) for _, _, part, n in sorted(v)]
         (self.folder / self.MANIFEST).write_text(json.dumps(
             {"persons": self.persons, "block_persons": self.block_persons, "rows": self.rows,
-             "segments": {str(k): v for k, v in sorted(self.segments.items())}}))
+             "segments": {str(k): [list(x) for x in v] for k, v in sorted(self.segments.items())}}))
 
     @classmethod
     def read(cls, folder: Path) -> EindkomstBlocks | None:
@@ -194,8 +215,10 @@ class EindkomstBlocks:
         if not f.is_file():
             return None
         m = json.loads(f.read_text())
-        return cls(folder, m["persons"], m["block_persons"], {int(k): v for k, v in m["segments"].items()},
-                   m.get("rows", -1))
+        # a piece is [part, rows]; a split of one process before parts was its rows alone
+        segments = {int(k): [(0, x) if isinstance(x, int) else (int(x[0]), int(x[1])) for x in v]
+                    for k, v in m["segments"].items()}
+        return cls(folder, m["persons"], m["block_persons"], segments, m.get("rows", -1))
 
     def sums(self, k: int, size: int, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Block k's wage and hours per (row, month) cell, summed piece by piece."""
@@ -203,11 +226,11 @@ class EindkomstBlocks:
         loen, timer = np.zeros(size * M), np.zeros(size * M)
         if k not in self.segments:
             return loen, timer
-        rec = np.fromfile(self.folder / f"{k}.bin", dtype=self.ROW)
-        at = 0
-        for n in self.segments[k]:
-            seg = rec[at:at + n]
-            at += n
+        recs = {p: np.fromfile(self.file(k, p), dtype=self.ROW) for p in {p for p, _ in self.segments[k]}}
+        at = dict.fromkeys(recs, 0)
+        for p, n in self.segments[k]:
+            seg = recs[p][at[p]:at[p] + n]
+            at[p] += n
             mo = seg["month"].astype(np.int64) - months[0]
             ok = (mo >= 0) & (mo < M)
             add_sums((loen, timer), seg["row"][ok].astype(np.int64) * M + mo[ok], (seg["loen"][ok], seg["timer"][ok]))

@@ -109,12 +109,15 @@ def _check_readable(path: Path) -> str:
     return suffix
 
 
-def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUNK_ROWS, arrow: bool = False):
+def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUNK_ROWS, arrow: bool = False,
+             claim=None):
     """Read one file in chunks of rows, only the wanted (post-rename, lower-case) columns.
 
     Yields DataFrames with lower-case (renamed) columns; strings stay strings. SAS, Stata
     and CSV are never held whole in memory by the reader itself. With `arrow`, Parquet
-    chunks come as Arrow record batches (:func:`batch_frame` makes the same DataFrame).
+    chunks come as Arrow record batches (:func:`batch_frame` makes the same DataFrame),
+    and with `claim` (Parquet only) as (row group, batch) pairs of the row groups g for which
+    ``claim(g)`` is true (another process reads the others).
     """
     path = Path(path)
     suffix = _check_readable(path)
@@ -125,10 +128,13 @@ def iter_raw(path: str | Path, columns=None, rename=None, chunk_rows: int = CHUN
         final = list(mapping.keys())
         if suffix == ".parquet":
             pf = pq.ParquetFile(path)
-            for batch in parquet_batches(pf, actual, chunk_rows):
+            for g, batch in parquet_batches(pf, actual, chunk_rows, claim=claim or (lambda g: True)):
                 batch = pa.RecordBatch.from_arrays([_used_dictionary(c) for c in batch.columns], names=final)
-                yield batch if arrow else batch.to_pandas()
+                batch = batch if arrow else batch.to_pandas()
+                yield batch if claim is None else (g, batch)
             return
+        if claim is not None:
+            raise ValueError("claim: row groups are Parquet's; read other formats whole")
         if suffix == ".csv":
             chunks = pd.read_csv(
                 path,
@@ -175,15 +181,19 @@ def batch_frame(chunk, path) -> pd.DataFrame:
         raise ExtractError(path, f"cannot be read as parquet: {exc}") from None
 
 
-def parquet_batches(pf: pq.ParquetFile, columns, rows: int):
-    """A Parquet file's record batches of at most `rows` rows, one row group at a time.
+def parquet_batches(pf: pq.ParquetFile, columns, rows: int, claim=None):
+    """A Parquet file's record batches of at most `rows` rows, one row group at a time; with
+    `claim`, (row group, batch) pairs of the row groups g for which ``claim(g)`` is true.
 
     pyarrow's ``iter_batches`` over the whole file keeps buffers alive as it goes (1.8 GiB
     for a 6-million-person eIndkomst, 0.2 GiB this way), so the file's row groups are read
     one by one and cut into batches.
     """
     for i in range(pf.num_row_groups):
-        yield from pf.read_row_group(i, columns=columns).to_batches(max_chunksize=rows)
+        if claim is not None and not claim(i):
+            continue
+        for batch in pf.read_row_group(i, columns=columns).to_batches(max_chunksize=rows):
+            yield batch if claim is None else (i, batch)
 
 
 def index_values(idx: pa.Array) -> np.ndarray:
