@@ -42,7 +42,7 @@ rule normalise_extract:
         layout=DREAM_LAYOUT,   # a file of an older layout is made again
     log:
         "results/extracts/interim/logs/{extract}/normalise_extract.log",
-    threads: 2   # DREAM and the optional registers in a second process, bef and eIndkomst in this one
+    threads: 2   # DREAM in a second process, bef here; the optional registers and eIndkomst's row groups shared
     resources:
         mem_mb=mem_mb(1800, 100),   # bounded, both processes: 1.2-1.4 GiB at 10^6, 1.5 GiB at 6x10^6 persons (bench/README.md)
         runtime=runtime(10, 20),
