@@ -119,6 +119,39 @@ def test_panel_file_by_blocks_is_the_in_memory_panel_byte_for_byte(extract, code
         assert sum(map(len, segments.values())) > pq.ParquetFile(raw / "eindkomst.parquet").metadata.num_row_groups
 
 
+def test_a_split_in_two_parts_sums_its_pieces_in_the_order_of_the_file(tmp_path):
+    """eIndkomst's row groups read by two processes, each into its part of the split: every
+    block sums its pieces in the order of the file, bit for bit as one process's split (wages
+    of many magnitudes in one cell, so that another order gives other bits)."""
+    rng = np.random.default_rng(5)
+    one = EindkomstBlocks.create(tmp_path / "one", 30, 10)
+    parts = [EindkomstBlocks.create(tmp_path / "two", 30, 10, part=p) for p in (0, 1)]
+    for g in range(8):
+        owner = parts[g % 2]        # alternate row groups, as two processes claim them
+        for _ in range(2):          # two pieces of each row group
+            rows = rng.integers(-1, 30, 50)           # -1: a person not in DREAM
+            months = 24200 + rng.integers(0, 3, 50)
+            maaned = pd.Series([f"{m // 12}-{m % 12 + 1:02d}" for m in months])
+            loen, timer = rng.random(50) * 10.0 ** rng.integers(0, 9, 50), rng.random(50)
+            one.add(rows, maaned, loen, timer, g)
+            owner.add(rows, maaned, loen, timer, g)
+    parts[0].absorb(parts[1].pieces, parts[1].rows)
+    parts[0].close()
+    one.close()
+    a, b = EindkomstBlocks.read(tmp_path / "one"), EindkomstBlocks.read(tmp_path / "two")
+    assert a.rows == b.rows == 800 and {p for v in b.segments.values() for p, _ in v} == {0, 1}
+    months = np.arange(24195, 24210)
+    part_major = EindkomstBlocks.read(tmp_path / "two")
+    part_major.segments = {k: sorted(v, key=lambda x: x[0]) for k, v in part_major.segments.items()}
+    differs = False
+    for k in range(3):
+        assert [x.tobytes() for x in a.sums(k, 10, months)] == [x.tobytes() for x in b.sums(k, 10, months)], k
+        differs |= a.sums(k, 10, months)[0].tobytes() != part_major.sums(k, 10, months)[0].tobytes()
+    assert differs          # the data tells the order apart
+    with pytest.raises(FileExistsError):        # a part's files are appended to: never reused
+        EindkomstBlocks.create(tmp_path / "two", 30, 10, part=1)
+
+
 def _eindkomst_pieces(raw: Path, rows: int):
     """The raw eIndkomst as the in-memory panel sums it: each row group of the file (a chunk
     as normalise_extract reads it) in pieces of `rows` rows."""
@@ -646,6 +679,22 @@ def _eind_groups(raw):
     pq.write_table(ek, raw / "eindkomst.parquet", row_group_size=97)
 
 
+def test_after_a_failure_here_the_second_process_finds_everything_claimed(base, tmp_path):
+    """bef or this process's share of eIndkomst failed: its error comes before anything the
+    second process does after DREAM, so every optional register and row group is claimed for
+    it to skip (it read them all before, a whole eIndkomst for nothing)."""
+    from sibeval.extract.normalise import SECOND_PROCESS, Claims, _claim_the_rest
+    raw = _copy(base, tmp_path / "raw")
+    _eind_groups(raw)
+    (tmp_path / "tmp").mkdir()
+    assert Claims(tmp_path / "tmp")("lpr")          # one the second process had already taken
+    _claim_the_rest(Extract(raw), tmp_path / "tmp")
+    groups = pq.ParquetFile(raw / "eindkomst.parquet").metadata.num_row_groups
+    assert groups > 10
+    again = Claims(tmp_path / "tmp")
+    assert not any(again(n) for n in SECOND_PROCESS) and not any(again(f"eindkomst.{g}") for g in range(groups))
+
+
 FAULTS = [
     (_lpr_date, _vnds_date),                # vnds's error first, whichever process had either
     (_lpr_date, _udda_year),
@@ -662,7 +711,10 @@ _FAULTY = {_lpr_date: "lpr", _vnds_date: "vnds", _udda_year: "udda"}
 def _splits_that_happen(faults):
     """The splits of the optional registers a run can make: this process claims them one by
     one from the back and stops at the first that fails, so it never holds one in front of a
-    failed one (the test claims them all for it at the start)."""
+    failed one (the test claims them all for it at the start). After a failure in bef or its
+    share of eIndkomst it claims everything left, so there any split can happen. (The splits
+    are made before the second process starts: two processes racing for a claim is
+    `Claims`' exclusive create, not tested here.)"""
     from sibeval.extract.normalise import SECOND_PROCESS as order
     out = []
     for mine, eind in [(0, "none"), (1, "all"), (2, "odd"), (4, "first"), (0, "odd")]:

@@ -222,7 +222,7 @@ YEAR0 = 1970     # bef years 1970-2033 are kept as bits per person; others as ke
 def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | None = None,
                       span: str | None = None, chunk_rows: int = 2_000_000,
                       blocks: EindkomstBlocks | None = None, split: RegisterSplit | None = None,
-                      claim=None) -> dict | None:
+                      claim=None, recheck: bool = True) -> dict | None:
     """Validate and write a long register chunk by chunk; returns its QC facts (rows,
     persons, and the smallest and largest value of `span`), or None when an optional file
     was not delivered. `blocks` (eIndkomst): the rows are split by block of DREAM persons
@@ -236,7 +236,8 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
 
     With `claim` (a Parquet eIndkomst split with `blocks` by two processes), only the row
     groups g with ``claim(g)`` are read, and the result is this part's (:func:`_parts_facts`
-    adds the parts up).
+    adds the parts up). Without `recheck`, a failed chunk's error is raised as it is (the
+    second process: its parent reads the file again for the whole-file error).
     """
     f = ex.file(name, required=name not in OPTIONAL)
     if f is None:
@@ -284,7 +285,8 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
         if writer is not None:
             writer.close()
             writer = None
-        getattr(ex, name)()                       # the same check over the whole file
+        if recheck:
+            getattr(ex, name)()                   # the same check over the whole file
         raise
     finally:
         if writer is not None:
@@ -311,6 +313,24 @@ def _parts_facts(ex: Extract, name: str, index: PersonIndex, parts: list[dict]) 
             "first": min(lows) if lows else None, "last": max(highs) if highs else None}
 
 
+def _row_groups(f: Path) -> int:
+    return pq.ParquetFile(f).metadata.num_row_groups
+
+
+def _claim_the_rest(ex: Extract, tmp: Path) -> None:
+    """Claim every optional register and row group of eIndkomst not yet claimed: after a
+    failure here, the second process has nothing to do after DREAM (whose error comes first)."""
+    claims = Claims(tmp)
+    for name in SECOND_PROCESS:
+        claims(name)
+    try:
+        groups = _row_groups(ex.file("eindkomst")) if shares_eindkomst(ex) else 0
+    except Exception:           # noqa: BLE001 - a file that cannot be read: its error comes in turn
+        groups = 0
+    for g in range(groups):
+        claims(f"eindkomst.{g}")
+
+
 def shares_eindkomst(ex: Extract) -> bool:
     """Whether normalise's two processes split eIndkomst's row groups (a Parquet delivery)."""
     f = ex.file("eindkomst", required=False)     # (a missing one is reported in its turn)
@@ -320,11 +340,19 @@ def shares_eindkomst(ex: Extract) -> bool:
 def eindkomst_part(ex: Extract, tmp: Path, index: PersonIndex, part: int, block_persons: int,
                    t0: float) -> tuple[EindkomstBlocks, dict]:
     """The row groups of a Parquet eIndkomst this process claims first, checked and split into
-    its `part` of tmp/eindkomst_blocks: (the split, the part's facts)."""
-    claims = Claims(tmp)
+    its `part` of tmp/eindkomst_blocks: (the split, the part's facts, with `groups`, the row
+    groups it read). Part 0 (normalise's own process) raises the whole file's error."""
+    claims, groups = Claims(tmp), []
+
+    def claim(g: int) -> bool:
+        if claims(f"eindkomst.{g}"):
+            groups.append(g)
+            return True
+        return False
     blocks = EindkomstBlocks.create(tmp / EINDKOMST_BLOCKS, index.n, block_persons, part=part)
     facts = normalise_chunked(ex, "eindkomst", tmp / "eindkomst.parquet", index, SPANS["eindkomst"],
-                              blocks=blocks, claim=lambda g: claims(f"eindkomst.{g}"))
+                              blocks=blocks, claim=claim, recheck=part == 0)
+    facts["groups"] = groups
     log.info("eindkomst: %d rows of %s in this process (%.1f s)", facts["rows"], ex.file("eindkomst").name,
              time.perf_counter() - t0)
     return blocks, facts
@@ -415,6 +443,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                         eind = eindkomst_part(ex, tmp, index, 0, block_persons, t0)
                 except Exception as e:          # noqa: BLE001 - raised in the order of one process
                     failed = e
+                    _claim_the_rest(ex, tmp)    # the second process stops after DREAM
                 if failed is None:
                     # the second process's registers from the back while it takes them from the
                     # front, each claimed by one process: the process a delivery makes shorter
@@ -439,7 +468,10 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                     raise failed
                 others = {k: v for k, v in others.items() if k not in SECOND_PROCESS}
                 again = SECOND_PROCESS
-                if shared:
+                if shared and len(eind[1]["groups"]) == _row_groups(ex.file("eindkomst")):
+                    eind[0].close()             # every row group was read here
+                    others["eindkomst"] = _parts_facts(ex, "eindkomst", index, [eind[1]])
+                elif shared:
                     shutil.rmtree(tmp / EINDKOMST_BLOCKS, ignore_errors=True)
                     again = ("eindkomst", *again)
                 mine = _other_registers(ex, tmp, dream.pop("index"), t0, keep=again, block_persons=block_persons)

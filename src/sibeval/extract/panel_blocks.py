@@ -173,8 +173,15 @@ class EindkomstBlocks:
 
     @classmethod
     def create(cls, folder: Path, persons: int, block_persons: int = BLOCK_PERSONS, part: int = 0) -> EindkomstBlocks:
+        """A new split (its `part`) in `folder`; the other part's may be there already."""
         Path(folder).mkdir(parents=True, exist_ok=True)
-        return cls(folder, persons, block_persons, part=part)
+        out = cls(folder, persons, block_persons, part=part)
+        mine = "*.bin" if part == 0 else f"*.{part}.bin"
+        # pieces are appended: a part's earlier files would be read as its first pieces
+        if (out.folder / cls.MANIFEST).exists() or any(f.name.count(".") == mine.count(".")
+                                                          for f in out.folder.glob(mine)):
+            raise FileExistsError(f"{folder} already holds a split (part {part})")
+        return out
 
     def file(self, k: int, part: int) -> Path:
         return self.folder / (f"{k}.bin" if part == 0 else f"{k}.{part}.bin")
