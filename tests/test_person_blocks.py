@@ -556,7 +556,7 @@ def _split_optional(monkeypatch, mine: int, eind=None) -> None:
 EIND_SPLITS = {"none": None, "all": lambda g: True, "odd": lambda g: g % 2 == 1, "first": lambda g: g < 4}
 
 
-@pytest.mark.parametrize("mine,eind", [(0, "none"), (1, "odd"), (4, "all"), (2, "first")])
+@pytest.mark.parametrize("mine,eind", [(0, "none"), (1, "odd"), (4, "all")])
 def test_normalise_with_dream_in_a_second_process_writes_the_same_files(extract, codes, tmp_path, monkeypatch,
                                                                         mine, eind):
     """DREAM and the optional registers (lpr, udda, vnds split by block) in the second process,
@@ -674,9 +674,9 @@ def _udda_year(raw):
 
 
 def _eind_groups(raw):
-    """eIndkomst in row groups of 97 rows (the demo writes one)."""
+    """eIndkomst in row groups of 5,000 rows (the demo writes one)."""
     ek = pq.read_table(raw / "eindkomst.parquet")
-    pq.write_table(ek, raw / "eindkomst.parquet", row_group_size=97)
+    pq.write_table(ek, raw / "eindkomst.parquet", row_group_size=5000)
 
 
 def test_after_a_failure_here_the_second_process_finds_everything_claimed(base, tmp_path):
@@ -717,7 +717,7 @@ def _splits_that_happen(faults):
     `Claims`' exclusive create, not tested here.)"""
     from sibeval.extract.normalise import SECOND_PROCESS as order
     out = []
-    for mine, eind in [(0, "none"), (1, "all"), (2, "odd"), (4, "first"), (0, "odd")]:
+    for mine, eind in [(0, "odd"), (1, "all"), (2, "first")]:
         ours = order[len(order) - mine:]
         failing = [order.index(_FAULTY[f]) for f in faults if _FAULTY.get(f) in ours]
         if not failing or max(failing) == order.index(ours[0]):
