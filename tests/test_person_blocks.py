@@ -447,6 +447,33 @@ def test_person_index_finds_every_row_and_nothing_else():
     assert list(np.flatnonzero(dup.duplicated())) == [0, 1, 2, 4, 5] and dup.distinct_duplicates() == 2
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_digit_codes_order_pnr_as_their_bytes(seed):
+    """pnr of digits are searched as integers: for keys of digits and NUL padding (shorter
+    pnr), the numbers sort and compare exactly as the bytes; a key with another byte is told
+    apart, and the index's lookups equal a search on the bytes."""
+    from sibeval.extract.panel_blocks import MAX_DIGITS, digit_codes
+    rng = np.random.default_rng(seed)
+    width = int(rng.integers(1, MAX_DIGITS + 1))
+    digits = np.frombuffer(b"0123456789", np.uint8)
+    raw = [bytes(rng.choice(digits, int(rng.integers(0, width + 1)))) for _ in range(3000)]
+    raw += [b"0" * width, b"9" * width, b"", b"0", b"00"[:width]]
+    keys = np.array(raw, dtype=f"S{width}")
+    codes, ok = digit_codes(keys)
+    assert ok.all()
+    assert (np.argsort(codes, kind="stable") == np.argsort(keys, kind="stable")).all()
+    i, j = rng.integers(0, len(keys), (2, 5000))
+    assert ((codes[i] == codes[j]) == (keys[i] == keys[j])).all()
+    assert ((codes[i] < codes[j]) == (keys[i] < keys[j])).all()
+    odd = np.array([b"12a", b"\xc3\x86", b"1 2", b"-1"], dtype=f"S{max(width, 3)}")
+    assert not digit_codes(odd)[1].any()
+    index = PersonIndex(pa.array([k.decode() for k in dict.fromkeys(raw) if k]))
+    assert index.codes is not None
+    q = np.r_[keys, odd.astype(f"S{width}")]
+    hit = index.sorted[np.minimum(index._positions(q), index.n - 1)] == q
+    assert (hit == np.isin(q, index.sorted)).all()
+
+
 @pytest.mark.parametrize("sorted_lookup", [None, 0])
 @pytest.mark.parametrize("seed", range(6))
 def test_person_index_rows_of_registers_sorted_repeated_and_not(seed, sorted_lookup, monkeypatch):
@@ -472,7 +499,9 @@ def test_person_index_rows_of_registers_sorted_repeated_and_not(seed, sorted_loo
         arr = pa.array(vals, pa.string())
         lo = int(rng.integers(0, 3)) if len(arr) > 3 else 0
         want = np.array([row.get(v, -1) if v is not None else -1 for v in vals[lo:]], dtype=np.int64)
-        got = PersonIndex(pa.array(pnr)).rows(arr.slice(lo))
+        index = PersonIndex(pa.array(pnr))
+        assert index.codes is not None          # pnr of digits: searched as integers
+        got = index.rows(arr.slice(lo))
         assert got.dtype == np.int64 and (got == want).all()
 
 
