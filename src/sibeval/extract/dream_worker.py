@@ -31,7 +31,7 @@ def work(job) -> tuple[dict, dict, dict | None]:
     if not shares_eindkomst(ex):
         return facts, others, None
     blocks, part = eindkomst_part(ex, out, index, 1, block_persons, t0)
-    return facts, others, {"pieces": blocks.pieces, "rows": blocks.rows, "part": part}
+    return facts, others, {"pieces": blocks.pieces, "part": part}
 
 
 if __name__ == "__main__":

@@ -291,16 +291,12 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
     finally:
         if writer is not None:
             writer.close()
-    if claim is not None:       # one part of the file
-        return {"rows": rows, "seen": persons.seen, "others": persons.others, "lows": lows, "highs": highs}
-    if rows == 0:
-        getattr(ex, name)()                       # raises "the file has no rows"
-    return {"rows": rows, "persons": persons.count(),
-            "first": min(lows) if lows else None, "last": max(highs) if highs else None}
+    part = {"rows": rows, "seen": persons.seen, "others": persons.others, "lows": lows, "highs": highs}
+    return part if claim is not None else _parts_facts(ex, name, persons.index, [part])   # the file whole
 
 
 def _parts_facts(ex: Extract, name: str, index: PersonIndex, parts: list[dict]) -> dict:
-    """The QC facts of a register read in parts (normalise_chunked with `claim`)."""
+    """The QC facts of a register read whole, or in parts (normalise_chunked with `claim`)."""
     rows = sum(p["rows"] for p in parts)
     if rows == 0:
         getattr(ex, name)()                       # raises "the file has no rows"
@@ -483,7 +479,7 @@ def normalise(ex: Extract, codes: CodeTable, out_dir, workers: int = 1,
                     raise failed
                 if shared:
                     blocks, part = eind
-                    blocks.absorb(theirs["pieces"], theirs["rows"])
+                    blocks.absorb(theirs["pieces"], theirs["part"]["rows"])
                     blocks.close()
                     others["eindkomst"] = _parts_facts(ex, "eindkomst", index, [part, theirs["part"]])
                     log.info("eindkomst: %d rows (%d in the second process)", others["eindkomst"]["rows"],
