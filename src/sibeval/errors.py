@@ -62,6 +62,7 @@ class ExtractError(SibevalError):
 
     def __init__(self, file, problem, column=None, n=None, examples=None, fix=None):
         self.file, self.problem, self.column, self.n = str(file), problem, column, n
+        self.fix = fix
         self.examples = list(examples or [])[:3]
         parts = [f"{self.file}"]
         if column is not None:

@@ -313,9 +313,21 @@ def _examples(series, mask, n=2):
     return [repr(v) for v in series[mask].head(n).tolist()]
 
 
-def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
-    """Check required columns and coerce each to its contract type."""
+def coerce(df: pd.DataFrame, file: Path, name: str, row0: int = 0) -> pd.DataFrame:
+    """Check required columns and coerce each to its contract type; `df` may be a chunk of
+    the file whose first row is the file's row `row0` (0-based), for the rows an error names.
+
+    The checks are row-local and each column's are made in a fixed order (a value missing,
+    then its type, then its code); an error for a value carries ``order`` (the column's place
+    in the contract, the check's step), which :func:`chunked_error` uses to find a whole
+    file's error chunk by chunk."""
     schema = SCHEMAS[name]
+
+    def fail(step, col, problem, mask, examples, fix=None):
+        err = ExtractError(file, problem, column=col, n=int(mask.sum()), examples=examples, fix=fix)
+        err.order = (list(schema).index(col), step)
+        return err
+
     missing = [c for c, t in schema.items() if c not in df.columns and not t.endswith("?")]
     if missing:
         near = [c for c in df.columns if c not in schema]
@@ -351,40 +363,24 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
                 else s.isna()      # numbers, or dates (Parquet's date type): never a blank text
             )
         if isnull.any() and not nullable:
-            raise ExtractError(
-                file,
-                "empty values where a value is required",
-                column=col,
-                n=int(isnull.sum()),
-                examples=file_rows(file, np.flatnonzero(isnull)),
-            )
+            raise fail(0, col, "empty values where a value is required", isnull,
+                       file_rows(file, row0 + np.flatnonzero(isnull)))
         if base == "str":
             out[col] = s
         elif base in ("int", "nonneg"):
             num = pd.to_numeric(s.where(~isnull), errors="coerce")
             bad = num.isna() & ~isnull
             if bad.any():
-                raise ExtractError(
-                    file,
-                    "values are not numbers",
-                    column=col,
-                    n=int(bad.sum()),
-                    examples=_examples(s, bad),
-                    fix="deliver numbers only",
-                )
+                raise fail(1, col, "values are not numbers", bad, _examples(s, bad), fix="deliver numbers only")
             if base == "int":
                 frac = num.notna() & (num != np.floor(num.fillna(0)))
                 if frac.any():
-                    raise ExtractError(
-                        file, "values are not whole numbers", column=col, n=int(frac.sum()), examples=_examples(s, frac)
-                    )
+                    raise fail(2, col, "values are not whole numbers", frac, _examples(s, frac))
                 out[col] = num.astype("Int64")
             else:
                 neg = num < 0
                 if neg.any():
-                    raise ExtractError(
-                        file, "negative values (must be >= 0)", column=col, n=int(neg.sum()), examples=_examples(s, neg)
-                    )
+                    raise fail(2, col, "negative values (must be >= 0)", neg, _examples(s, neg))
                 out[col] = num.astype("float64")
         elif base == "date":
             if pd.api.types.is_datetime64_any_dtype(s):
@@ -393,31 +389,49 @@ def coerce(df: pd.DataFrame, file: Path, name: str) -> pd.DataFrame:
                 d = pd.to_datetime(s.where(~isnull), errors="coerce", format="ISO8601")
             bad = d.isna() & ~isnull
             if bad.any():
-                raise ExtractError(
-                    file, "values are not dates (YYYY-MM-DD)", column=col, n=int(bad.sum()), examples=_examples(s, bad)
-                )
+                raise fail(1, col, "values are not dates (YYYY-MM-DD)", bad, _examples(s, bad))
             out[col] = pd.to_datetime(d).astype("datetime64[ns]")
         elif base == "month":
             bad = ~_text_matches(s, MONTH)
             if bad.any():
-                raise ExtractError(
-                    file, "values are not months (YYYY-MM)", column=col, n=int(bad.sum()), examples=_examples(s, bad)
-                )
+                raise fail(1, col, "values are not months (YYYY-MM)", bad, _examples(s, bad))
             out[col] = s
         allowed = ALLOWED.get((name, col))
         if allowed is not None:
             vals = out[col]
             badv = vals.notna() & ~vals.isin(list(allowed))
             if badv.any():
-                raise ExtractError(
-                    file,
-                    f"values outside the allowed codes ({plain(sorted(allowed))})",
-                    column=col,
-                    n=int(badv.sum()),
-                    examples=_examples(s, badv),
-                )
+                raise fail(3, col, f"values outside the allowed codes ({plain(sorted(allowed))})", badv,
+                           _examples(s, badv))
     res = pd.DataFrame(out, index=df.index).reset_index(drop=True)
     return res
+
+
+def chunked_error(path: str | Path, name: str, rename=None, chunk_rows: int = CHUNK_ROWS) -> ExtractError | None:
+    """The error :func:`coerce` raises on the whole of a register file, found chunk by chunk
+    in bounded memory: the earliest check (in coerce's order) that fails in any chunk, with
+    its rows counted over every chunk and the file's first examples. None when every chunk
+    passes (the checks of the whole file, bef's one row per person and year, are the caller's).
+    Chunks of plain Arrow types that pass without pandas (:func:`typed_table`) are not converted."""
+    path = Path(path)
+    first, n, examples, row0 = None, 0, [], 0
+    for chunk in iter_raw(path, columns=list(SCHEMAS[name]), rename=rename, chunk_rows=chunk_rows, arrow=True):
+        rows = len(chunk)
+        if rows and not (isinstance(chunk, pa.RecordBatch) and typed_table(chunk, name) is not None):
+            try:
+                coerce(batch_frame(chunk, path), path, name, row0=row0)
+            except ExtractError as e:
+                if not hasattr(e, "order"):         # not a value's check: as the whole file's reading raises it
+                    raise
+                if first is None or e.order < first.order:
+                    first, n, examples = e, 0, []
+                if e.order == first.order:
+                    n += e.n
+                    examples += e.examples
+        row0 += rows
+    if first is None:
+        return None
+    return ExtractError(path, first.problem, column=first.column, n=n, examples=examples[:2], fix=first.fix)
 
 
 # ----------------------------------------------------------------------------- Arrow chunks

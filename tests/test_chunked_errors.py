@@ -1,0 +1,133 @@
+"""A register file that breaks the contract gets the whole file's error (every bad row
+counted, the file's first examples) without being read whole: at national scale eIndkomst
+read whole is tens of GB. Checked against the whole-file reading on generated files with
+faults in any column, row and chunk, as CSV and Parquet."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sibeval.errors import ExtractError
+from sibeval.extract import readers
+from sibeval.extract.contract import ALLOWED, SCHEMAS
+from sibeval.extract.normalise import normalise_chunked
+from sibeval.extract.readers import Extract, chunked_error
+
+NAMES = ["eindkomst", "vnds", "dod", "udda", "lpr", "bef"]
+# a fault of each kind a column's type can have: a missing value, a value of another type,
+# a value of the type that the contract still refuses
+FAULTS = {"str": [None], "int": [None, "x", 1.5], "nonneg": [None, "x", -3.0], "date": [None, "x", "2020-13-01"],
+          "month": [None, "x", "2020-13"]}
+
+
+def _valid(name: str, rows: int, rng) -> pd.DataFrame:
+    out = {}
+    for col, typ in SCHEMAS[name].items():
+        base = typ.rstrip("?")
+        allowed = ALLOWED.get((name, col))
+        if col == "pnr":
+            v = [f"P{i:04d}" for i in rng.permutation(10_000)[:rows]]    # one row per person (bef)
+        elif allowed is not None:
+            v = list(rng.choice(sorted(allowed), rows))
+        elif base == "int":
+            v = list(rng.integers(2000, 2024, rows))
+        elif base == "nonneg":
+            v = list(np.round(rng.uniform(0, 5000, rows), 2))
+        elif base == "date":
+            v = list(pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 1500, rows), unit="D"))
+        elif base == "month":
+            v = [f"20{y:02d}-{m:02d}" for y, m in zip(rng.integers(15, 24, rows), rng.integers(1, 13, rows))]
+        else:
+            v = list(rng.choice(["IRQ", "SOM", "DNK"], rows))
+        out[col] = v
+    return pd.DataFrame(out)
+
+
+def _with_faults(df: pd.DataFrame, name: str, rng) -> pd.DataFrame:
+    df = df.copy()
+    for _ in range(rng.integers(0, 5)):
+        col = rng.choice(list(df.columns))
+        typ = SCHEMAS[name][col].rstrip("?")
+        kinds = FAULTS[typ] + (["Q", 9] if (name, col) in ALLOWED else [])
+        rows = rng.choice(len(df), rng.integers(1, 4), replace=False)
+        fault = kinds[rng.integers(len(kinds))]
+        df[col] = df[col].astype(object)
+        for r in rows:
+            df.at[r, col] = fault
+    return df
+
+
+def _write(df: pd.DataFrame, path, fmt: str):
+    if fmt == "csv":
+        df.to_csv(path, sep=";", index=False, date_format="%Y-%m-%d")
+        return
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        if s.dtype == object and len({type(v) for v in s if v is not None}) > 1:     # a fault of another type
+            s = s.map(lambda v: None if v is None else (v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp)
+                                                         else str(v)))
+        out[c] = s
+    pd.DataFrame(out).to_parquet(path, index=False, row_group_size=int(max(1, len(df) // 3)))
+
+
+def _whole_file_error(ex, name):
+    try:
+        getattr(Extract(ex), name)()
+    except ExtractError as e:
+        return str(e)
+    return None
+
+
+def _normalise_error(ex, name, out, chunk_rows):
+    try:
+        normalise_chunked(Extract(ex), name, out, chunk_rows=chunk_rows)
+    except ExtractError as e:
+        return str(e)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_error_found_chunk_by_chunk_is_the_whole_files(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    errors = 0
+    for case in range(30):
+        name = NAMES[case % len(NAMES)]
+        fmt = ("csv", "parquet")[int(rng.integers(2))]
+        ex = tmp_path / f"ex{case}"
+        ex.mkdir()
+        df = _with_faults(_valid(name, int(rng.integers(3, 16)), rng), name, rng)
+        path = ex / f"{name}.{fmt}"
+        _write(df, path, fmt)
+        whole = _whole_file_error(ex, name)
+        errors += whole is not None
+        for chunk_rows in (int(rng.integers(1, 5)), 10_000):
+            found = chunked_error(path, name, chunk_rows=chunk_rows)
+            assert (str(found) if found else None) == whole, (name, fmt, chunk_rows, df)
+            # normalising stops with it, whichever chunk fails first
+            assert _normalise_error(ex, name, tmp_path / f"out{case}.parquet", chunk_rows) == whole
+    assert 12 <= errors <= 28        # faulty files and clean ones were both generated
+
+
+def test_a_bad_file_is_never_read_whole(tmp_path, monkeypatch):
+    """The recheck after a failed chunk, and a missing column, do not read the file whole."""
+    rng = np.random.default_rng(5)
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    df = _valid("eindkomst", 40, rng)
+    df["loen"] = df["loen"].astype(object)
+    df.loc[[3, 31, 38], "loen"] = "x"
+    _write(df, ex / "eindkomst.parquet", "parquet")
+    whole = _whole_file_error(ex, "eindkomst")
+    assert whole.endswith("values are not numbers (3 row(s)/person(s)); e.g. 'x', 'x'. Fix: deliver numbers only")
+    missing = df.drop(columns="timer").rename(columns={"maaned": "mnd"})
+    _write(missing, ex / "vnds.parquet", "parquet")
+    (ex / "vnds.parquet").rename(ex / "lpr.parquet")
+    missing_whole = _whole_file_error(ex, "lpr")
+    assert "required column(s) missing: dato, psyk" in missing_whole and "unexpected column(s)" in missing_whole
+
+    def whole_read(*args, **kwargs):
+        raise AssertionError("the file was read whole")
+    monkeypatch.setattr(readers, "read_raw", whole_read)
+    assert _normalise_error(ex, "eindkomst", tmp_path / "ek.parquet", 7) == whole
+    assert _normalise_error(ex, "lpr", tmp_path / "lpr.parquet", 7) == missing_whole
