@@ -16,8 +16,8 @@ from sibeval.extract.readers import Extract, chunked_error
 NAMES = ["eindkomst", "vnds", "dod", "udda", "lpr", "bef"]
 # a fault of each kind a column's type can have: a missing value, a value of another type,
 # a value of the type that the contract still refuses
-FAULTS = {"str": [None], "int": [None, "x", 1.5], "nonneg": [None, "x", -3.0], "date": [None, "x", "2020-13-01"],
-          "month": [None, "x", "2020-13"]}
+FAULTS = {"str": [None], "int": [None, "x", 1.5, "99999999999999999999"], "nonneg": [None, "x", -3.0],
+          "date": [None, "x", "2020-13-01", "9999-12-31", "2020-01-01T00:00:00+01:00"], "month": [None, "x", "2020-13"]}
 
 
 def _valid(name: str, rows: int, rng) -> pd.DataFrame:
@@ -54,6 +54,9 @@ def _with_faults(df: pd.DataFrame, name: str, rng) -> pd.DataFrame:
         df[col] = df[col].astype(object)
         for r in rows:
             df.at[r, col] = fault
+    coded = [c for c in df.columns if (name, c) in ALLOWED and SCHEMAS[name][c] == "str"]
+    if coded and rng.random() < 0.2:        # codes delivered as numbers (SAS, Stata, a float column)
+        df[coded[0]] = rng.choice([1.0, 2.0, 1.5], len(df))
     return df
 
 
@@ -106,7 +109,7 @@ def test_the_error_found_chunk_by_chunk_is_the_whole_files(tmp_path, seed):
             assert (str(found) if found else None) == whole, (name, fmt, chunk_rows, df)
             # normalising stops with it, whichever chunk fails first
             assert _normalise_error(ex, name, tmp_path / f"out{case}.parquet", chunk_rows) == whole
-    assert 12 <= errors <= 28        # faulty files and clean ones were both generated
+    assert 12 <= errors <= 29        # faulty files and clean ones were both generated
 
 
 def test_a_bad_file_is_never_read_whole(tmp_path, monkeypatch):
@@ -131,3 +134,27 @@ def test_a_bad_file_is_never_read_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "read_raw", whole_read)
     assert _normalise_error(ex, "eindkomst", tmp_path / "ek.parquet", 7) == whole
     assert _normalise_error(ex, "lpr", tmp_path / "lpr.parquet", 7) == missing_whole
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("9999-12-31", "column 'haend_dato': dates outside the years 1678-2261 (1 row(s)/person(s)); e.g. '9999-12-31'"),
+    ("2020-01-01T00:00:00+01:00", "column 'haend_dato': values are not dates (YYYY-MM-DD) (1 row(s)/person(s))"),
+])
+def test_a_placeholder_date_or_a_time_zone_is_an_error_not_a_crash(tmp_path, value, problem):
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    pd.DataFrame({"pnr": ["A", "B"], "haend_dato": ["2020-01-01", value], "indud_kode": ["I", "U"]}).to_csv(
+        ex / "vnds.csv", sep=";", index=False)
+    with pytest.raises(ExtractError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        Extract(ex).vnds()
+
+
+def test_codes_delivered_as_numbers_read_as_the_same_text_in_chunks(tmp_path):
+    """A float column of codes (SAS, Stata, Parquet): 1.0 reads as '1' in any chunk of the file."""
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    pd.DataFrame({"pnr": ["A", "B", "C", "D"], "haend_dato": ["2020-01-01"] * 4,
+                  "indud_kode": [1.0, 2.0, 1.5, 3.0]}).to_parquet(ex / "vnds.parquet", index=False)
+    whole = _whole_file_error(ex, "vnds")
+    assert whole.endswith("values outside the allowed codes (I, U) (4 row(s)/person(s)); e.g. '1', '2'")
+    assert str(chunked_error(ex / "vnds.parquet", "vnds", chunk_rows=2)) == whole

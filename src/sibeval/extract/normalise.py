@@ -45,6 +45,7 @@ from sibeval.extract.readers import (
     SCHEMAS,
     Extract,
     batch_frame,
+    check_columns,
     check_unknown_codes,
     check_weeks,
     chunked_error,
@@ -246,11 +247,7 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
         return None
     rename = ex.rename.get(name)
     wanted = list(SCHEMAS[name])
-    required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
-    delivered = resolve_columns(raw_columns(f), None, rename)
-    if not all(c in delivered for c in required):
-        # the whole file's error, from its columns alone (read whole, it is every column's rows)
-        coerce(pd.DataFrame(columns=list(delivered)), f, name)
+    check_columns(f, name, rename)      # the whole file's error, from its column names alone
     persons = _Persons(index or PersonIndex(pa.array([], pa.string())), years=name == "bef")
     rows, lows, highs, writer, schema = 0, [], [], None, None
     try:

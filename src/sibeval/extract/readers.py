@@ -274,18 +274,21 @@ def read_raw(path: str | Path, columns=None, rename=None) -> pd.DataFrame:
 def _as_text(s: pd.Series) -> pd.Series:
     """Text values, stripped. Categorical (dictionary-encoded) columns stay categorical and
     are handled per category, which keeps 60M-row files fast; numbers (SAS/Stata) become
-    their integer text."""
+    their text, a whole number's without a decimal point."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = s.cat.categories
         txt = _as_text(pd.Series(cats)).astype(object).tolist()
         if len(set(txt)) == len(txt):
             return s.cat.rename_categories(txt)
         s = s.astype(object)
-    if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
-        whole = s.dropna()
-        if (whole == np.floor(whole)).all():
-            return s.astype("Int64").astype("string").astype(object).where(s.notna(), None)
-        return s.astype("string").astype(object).where(s.notna(), None)
+    if pd.api.types.is_integer_dtype(s):
+        return s.astype("Int64").astype("string").astype(object).where(s.notna(), None)
+    if pd.api.types.is_float_dtype(s):
+        # value by value (a chunk of a file gets the text the whole file gets): 1.0 as 1
+        out = s.astype("string").astype(object)
+        whole = s.notna() & (s == np.floor(s)) & (s.abs() < 2.0**63)
+        out[whole] = s[whole].astype("int64").astype(str)
+        return out.where(s.notna(), None)
     t = s.astype("string").str.strip()
     return t.astype(object).where(t.notna(), None)
 
@@ -307,6 +310,29 @@ def _text_matches(s: pd.Series, pattern: str) -> pd.Series:
 
 
 MONTH = r"\d{4}-(0[1-9]|1[0-2])"
+
+
+def _dates(s: pd.Series, isnull: pd.Series) -> pd.Series:
+    """A column's values as naive dates, NaT where a value is not a date; a value with a time
+    zone is not a date of the contract (YYYY-MM-DD). Value by value, so a chunk of a file
+    gets the same dates as the whole file."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        d = s
+    else:
+        v = s.where(~isnull)
+        try:
+            d = pd.to_datetime(v, errors="coerce", format="ISO8601")
+        except (ValueError, TypeError):      # time zones mixed with none: each value on its own
+            d = pd.Series([_date(x) for x in v], index=s.index, dtype=object)
+            d = pd.to_datetime(d.where(d.notna(), None))
+    if isinstance(d.dtype, pd.DatetimeTZDtype):
+        return pd.Series(pd.NaT, index=s.index)
+    return d
+
+
+def _date(value):
+    t = pd.to_datetime(value, errors="coerce", format="ISO8601")
+    return None if pd.isna(t) or t.tzinfo is not None else t
 
 
 def _examples(series, mask, n=2):
@@ -376,6 +402,10 @@ def coerce(df: pd.DataFrame, file: Path, name: str, row0: int = 0) -> pd.DataFra
                 frac = num.notna() & (num != np.floor(num.fillna(0)))
                 if frac.any():
                     raise fail(2, col, "values are not whole numbers", frac, _examples(s, frac))
+                big = num.abs() >= 2.0**63
+                if big.any():
+                    raise fail(3, col, "values too large for a whole number (at most 18 digits)", big,
+                               _examples(s, big))
                 out[col] = num.astype("Int64")
             else:
                 neg = num < 0
@@ -383,13 +413,14 @@ def coerce(df: pd.DataFrame, file: Path, name: str, row0: int = 0) -> pd.DataFra
                     raise fail(2, col, "negative values (must be >= 0)", neg, _examples(s, neg))
                 out[col] = num.astype("float64")
         elif base == "date":
-            if pd.api.types.is_datetime64_any_dtype(s):
-                d = s
-            else:
-                d = pd.to_datetime(s.where(~isnull), errors="coerce", format="ISO8601")
+            d = _dates(s, isnull)
             bad = d.isna() & ~isnull
             if bad.any():
                 raise fail(1, col, "values are not dates (YYYY-MM-DD)", bad, _examples(s, bad))
+            far = d.notna() & ((d < pd.Timestamp.min) | (d > pd.Timestamp.max))
+            if far.any():
+                raise fail(2, col, "dates outside the years 1678-2261", far, _examples(s, far),
+                           fix="deliver the date itself; a placeholder such as 9999-12-31 is not one")
             out[col] = pd.to_datetime(d).astype("datetime64[ns]")
         elif base == "month":
             bad = ~_text_matches(s, MONTH)
@@ -401,19 +432,30 @@ def coerce(df: pd.DataFrame, file: Path, name: str, row0: int = 0) -> pd.DataFra
             vals = out[col]
             badv = vals.notna() & ~vals.isin(list(allowed))
             if badv.any():
-                raise fail(3, col, f"values outside the allowed codes ({plain(sorted(allowed))})", badv,
+                raise fail(4, col, f"values outside the allowed codes ({plain(sorted(allowed))})", badv,
                            _examples(s, badv))
     res = pd.DataFrame(out, index=df.index).reset_index(drop=True)
     return res
+
+
+def check_columns(path: str | Path, name: str, rename=None) -> None:
+    """Raise the error a register read whole gives when a required column is missing, from
+    the file's column names alone (it names the delivered columns that may need a rename)."""
+    delivered = resolve_columns(raw_columns(path), None, rename)
+    if not all(c in delivered for c, t in SCHEMAS[name].items() if not t.endswith("?")):
+        coerce(pd.DataFrame(columns=list(delivered)), Path(path), name)
 
 
 def chunked_error(path: str | Path, name: str, rename=None, chunk_rows: int = CHUNK_ROWS) -> ExtractError | None:
     """The error :func:`coerce` raises on the whole of a register file, found chunk by chunk
     in bounded memory: the earliest check (in coerce's order) that fails in any chunk, with
     its rows counted over every chunk and the file's first examples. None when every chunk
-    passes (the checks of the whole file, bef's one row per person and year, are the caller's).
-    Chunks of plain Arrow types that pass without pandas (:func:`typed_table`) are not converted."""
+    passes (the checks of the whole file, bef's one row per person and year, are the caller's),
+    or when a chunk fails otherwise than a check (the caller then reads the file whole, as it
+    did). Chunks of plain Arrow types that pass without pandas (:func:`typed_table`) are not
+    converted."""
     path = Path(path)
+    check_columns(path, name, rename)
     first, n, examples, row0 = None, 0, [], 0
     for chunk in iter_raw(path, columns=list(SCHEMAS[name]), rename=rename, chunk_rows=chunk_rows, arrow=True):
         rows = len(chunk)
@@ -428,6 +470,8 @@ def chunked_error(path: str | Path, name: str, rename=None, chunk_rows: int = CH
                 if e.order == first.order:
                     n += e.n
                     examples += e.examples
+            except Exception:       # noqa: BLE001 - not a check's error: the whole file's reading decides
+                return None
         row0 += rows
     if first is None:
         return None
