@@ -158,3 +158,39 @@ def test_codes_delivered_as_numbers_read_as_the_same_text_in_chunks(tmp_path):
     whole = _whole_file_error(ex, "vnds")
     assert whole.endswith("values outside the allowed codes (I, U) (4 row(s)/person(s)); e.g. '1', '2'")
     assert str(chunked_error(ex / "vnds.parquet", "vnds", chunk_rows=2)) == whole
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_befs_pairs_seen_twice_are_found_again_chunk_by_chunk(tmp_path, monkeypatch, seed):
+    """bef's one row per person and year: persons in DREAM or not, years inside the bits'
+    window or not (before 1970, after 2033), pairs repeated in one chunk or across chunks."""
+    import pyarrow as pa
+
+    from sibeval.extract.panel_blocks import PersonIndex
+    rng = np.random.default_rng(100 + seed)
+    dream = [f"P{i:04d}" for i in range(40)]
+    index = PersonIndex(pa.array(dream))
+    whole_errors = []
+    for case in range(12):
+        ex = tmp_path / f"ex{case}"
+        ex.mkdir()
+        rows = int(rng.integers(8, 40))
+        df = _valid("bef", rows, rng)
+        df["pnr"] = rng.choice(dream + [f"X{i}" for i in range(10)], rows)     # some not in DREAM
+        df["aar"] = rng.choice([1965, 2015, 2016, 2017, 2040], rows)
+        df = df.drop_duplicates(["pnr", "aar"]).reset_index(drop=True)
+        extra = df.sample(int(rng.integers(0, 4)), random_state=int(rng.integers(1000)))
+        df = pd.concat([df, extra]).sample(frac=1, random_state=case).reset_index(drop=True)
+        _write(df, ex / f"bef.{('csv', 'parquet')[case % 2]}", ("csv", "parquet")[case % 2])
+        whole = _whole_file_error(ex, "bef")
+        whole_errors.append(whole)
+        with monkeypatch.context() as m:
+            m.setattr(readers, "read_raw", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read whole")))
+            for chunk_rows in (int(rng.integers(1, 6)), 10_000):
+                try:
+                    normalise_chunked(Extract(ex), "bef", tmp_path / f"bef{case}.parquet", index, chunk_rows=chunk_rows)
+                    got = None
+                except ExtractError as e:
+                    got = str(e)
+                assert got == whole, (chunk_rows, df)
+    assert sum(w is not None for w in whole_errors) >= 5 and None in whole_errors

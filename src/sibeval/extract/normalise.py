@@ -180,6 +180,7 @@ class _Persons:
         self.seen = np.zeros(index.n, dtype=bool)
         self.others: list[np.ndarray] = []
         self.year_bits = np.zeros(index.n, dtype=np.uint64) if years else None
+        self.dup_bits = np.zeros(index.n, dtype=np.uint64) if years else None    # pairs seen twice
         self.other_years: list[np.ndarray] = []
         self.duplicate = False
 
@@ -193,29 +194,69 @@ class _Persons:
         if self.year_bits is None:
             return rows
         aar = np.asarray(aar, dtype=np.int64)
-        bit = aar - YEAR0
-        fits = found & (bit >= 0) & (bit < 64)
-        r, b = rows[fits], bit[fits].astype(np.uint64)
-        key = np.sort(r * 64 + b.astype(np.int64))
-        if (key[1:] == key[:-1]).any() or (self.year_bits[r] & (np.uint64(1) << b)).any():
+        fits, r, mask = self._pairs(rows, aar)
+        key = r * 64 + (aar[fits] - YEAR0)
+        order = np.argsort(key, kind="stable")
+        again = (self.year_bits[r] & mask) != 0                 # seen in an earlier chunk
+        again[order[1:][key[order][1:] == key[order][:-1]]] = True      # or earlier in this one
+        if again.any():
             self.duplicate = True
-        np.bitwise_or.at(self.year_bits, r, np.uint64(1) << b)
+            np.bitwise_or.at(self.dup_bits, r[again], mask[again])
+        np.bitwise_or.at(self.year_bits, r, mask)
         if not fits.all():       # persons outside DREAM or years outside the bit window
             self.other_years.append((as_bytes(col.filter(pa.array(~fits))), aar[~fits]))
         return rows
+
+    @staticmethod
+    def _pairs(rows: np.ndarray, aar: np.ndarray):
+        """Which rows' (person, year) pair is kept as a bit (a DREAM person, a year of the
+        window), their DREAM rows and bits."""
+        bit = aar - YEAR0
+        fits = (rows >= 0) & (bit >= 0) & (bit < 64)
+        return fits, rows[fits], np.uint64(1) << bit[fits].astype(np.uint64)
 
     def count(self) -> int:
         others = np.unique(np.concatenate(self.others)) if self.others else []
         return int(self.seen.sum()) + len(others)
 
     def has_duplicates(self) -> bool:
-        if self.other_years:     # (pnr, year) pairs: sorted, a pair equal to the next is a duplicate
-            width = max(p.dtype.itemsize for p, _ in self.other_years)
-            pnr = np.concatenate([p.astype(f"S{width}") for p, _ in self.other_years])
-            aar = np.concatenate([a for _, a in self.other_years])
-            o = np.lexsort((aar, pnr))
-            self.duplicate |= bool(((pnr[o][1:] == pnr[o][:-1]) & (aar[o][1:] == aar[o][:-1])).any())
-        return self.duplicate
+        return self.duplicate or bool(self.other_duplicates())
+
+    def other_duplicates(self) -> set:
+        """The (pnr, year) pairs seen twice among those kept as keys (outside DREAM or the window)."""
+        if not self.other_years:     # sorted, a pair equal to the next is a duplicate
+            return set()
+        width = max(p.dtype.itemsize for p, _ in self.other_years)
+        pnr = np.concatenate([p.astype(f"S{width}") for p, _ in self.other_years])
+        aar = np.concatenate([a for _, a in self.other_years])
+        o = np.lexsort((aar, pnr))
+        same = np.flatnonzero((pnr[o][1:] == pnr[o][:-1]) & (aar[o][1:] == aar[o][:-1]))
+        return {(bytes(pnr[o][i]), int(aar[o][i])) for i in same}
+
+    def duplicate_error(self, f: Path, chunks) -> ExtractError:
+        """bef's "more than one row per person and year" as the whole file's reading gives it
+        (persons counted, the file's first two rows of a pair seen twice), from `chunks`, the
+        file's typed chunks read again (pnr and aar), in bounded memory."""
+        others, persons, other_pnr, first, row0 = self.other_duplicates(), np.zeros(self.index.n, bool), set(), [], 0
+        for pnr, aar in chunks:
+            rows = self.index.rows(pnr)
+            aar = np.asarray(aar, dtype=np.int64)
+            fits, r, mask = self._pairs(rows, aar)
+            dup = np.zeros(len(rows), dtype=bool)
+            dup[np.flatnonzero(fits)[(self.dup_bits[r] & mask) != 0]] = True
+            if others and not fits.all():       # pairs kept as keys: (pnr, year) looked up
+                out = np.flatnonzero(~fits)
+                for i, k in zip(out, as_bytes(pnr.filter(pa.array(~fits)))):
+                    if (bytes(k), int(aar[i])) in others:
+                        dup[i] = True
+                        if rows[i] < 0:
+                            other_pnr.add(bytes(k))
+            persons[rows[dup & (rows >= 0)]] = True
+            if len(first) < 2:
+                first += list(row0 + np.flatnonzero(dup)[:2])
+            row0 += len(rows)
+        return ExtractError(f, "more than one row per person and year", column="aar",
+                            n=int(persons.sum()) + len(other_pnr), examples=file_rows(f, first))
 
 
 YEAR0 = 1970     # bef years 1970-2033 are kept as bits per person; others as keys
@@ -234,8 +275,9 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
 
     Every check of the contract is row-local, so chunks are checked as they come (bef's
     one-row-per-person-and-year is kept as a bit per person and year); when one fails, the
-    file is checked once more chunk by chunk (:func:`readers.chunked_error`), so the error is
-    the whole file's, every bad row counted, in bounded memory (bef's duplicates: read whole).
+    file is checked once more chunk by chunk (:func:`readers.chunked_error`; bef's pairs seen
+    twice: :meth:`_Persons.duplicate_error`), so the error is the whole file's, every bad row
+    counted, in bounded memory.
 
     With `claim` (a Parquet eIndkomst split with `blocks` by two processes), only the row
     groups g with ``claim(g)`` are read, and the result is this part's (:func:`_parts_facts`
@@ -249,7 +291,7 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
     wanted = list(SCHEMAS[name])
     check_columns(f, name, rename)      # the whole file's error, from its column names alone
     persons = _Persons(index or PersonIndex(pa.array([], pa.string())), years=name == "bef")
-    rows, lows, highs, writer, schema = 0, [], [], None, None
+    rows, lows, highs, writer, schema, read = 0, [], [], None, None, False
     try:
         for item in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows, arrow=True, claim=claim):
             group, chunk = item if claim is not None else (0, item)
@@ -280,6 +322,7 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
             writer.write_table(table)
             if split is not None:
                 split.add(table, at)
+        read = True
         if persons.has_duplicates():
             raise ExtractError(f, "more than one row per person and year")   # counted below
     except ExtractError:
@@ -288,15 +331,25 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
             writer = None
         if recheck:     # the whole file's error (every bad row counted), chunk by chunk
             err = chunked_error(f, name, rename, chunk_rows)
+            if err is None and read:      # every row passed: bef's pairs seen twice, found again
+                err = persons.duplicate_error(f, _pnr_and_year(f, name, wanted, rename, chunk_rows))
             if err is not None:
                 raise err from None
-            getattr(ex, name)()                   # bef's one row per person and year: read whole
+            getattr(ex, name)()                   # what the file read whole says
         raise
     finally:
         if writer is not None:
             writer.close()
     part = {"rows": rows, "seen": persons.seen, "others": persons.others, "lows": lows, "highs": highs}
     return part if claim is not None else _parts_facts(ex, name, persons.index, [part])   # the file whole
+
+
+def _pnr_and_year(f: Path, name: str, wanted: list, rename, chunk_rows: int):
+    """bef's pnr and aar, chunk by chunk, typed as normalising types them."""
+    for chunk in iter_raw(f, columns=wanted, rename=rename, chunk_rows=chunk_rows, arrow=True):
+        if len(chunk):
+            table = _typed_chunk(chunk, f, name)
+            yield _array(table.column("pnr")), _array(table.column("aar")).to_numpy()
 
 
 def _parts_facts(ex: Extract, name: str, index: PersonIndex, parts: list[dict]) -> dict:
