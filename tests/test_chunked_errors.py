@@ -194,3 +194,22 @@ def test_befs_pairs_seen_twice_are_found_again_chunk_by_chunk(tmp_path, monkeypa
                     got = str(e)
                 assert got == whole, (chunk_rows, df)
     assert sum(w is not None for w in whole_errors) >= 5 and None in whole_errors
+
+
+def test_a_pnr_with_a_nul_is_checked_on_the_whole_file(tmp_path):
+    """As fixed-width bytes "A" and "A\\0" are one key, as text two: such a bef gets the whole
+    file's reading (found by a reviewer: the person count and the rows differed)."""
+    import pyarrow as pa
+
+    from sibeval.extract.panel_blocks import PersonIndex
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    df = _valid("bef", 4, np.random.default_rng(0)).assign(pnr=["A", "A\x00", "A", "A\x00"], aar=2015)
+    df.to_parquet(ex / "bef.parquet", index=False)
+    whole = _whole_file_error(ex, "bef")
+    assert "(2 row(s)/person(s)); e.g. row 1, row 2" in whole
+    for chunk_rows in (1, 3, 10):
+        with pytest.raises(ExtractError) as e:
+            normalise_chunked(Extract(ex), "bef", tmp_path / "bef.parquet", PersonIndex(pa.array(["A", "A1", "B"])),
+                              chunk_rows=chunk_rows)
+        assert str(e.value) == whole
