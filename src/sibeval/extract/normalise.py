@@ -183,7 +183,6 @@ class _Persons:
         self.dup_bits = np.zeros(index.n, dtype=np.uint64) if years else None    # pairs seen twice
         self.other_years: list[np.ndarray] = []
         self.duplicate = False
-        self.nul = False        # a pnr with a NUL: fixed-width bytes drop a trailing one (see duplicate_error)
 
     def add(self, col: pa.Array, aar: np.ndarray | None = None) -> np.ndarray:
         """Count the persons of `col`; returns each row's DREAM row (-1: not in DREAM)."""
@@ -195,8 +194,6 @@ class _Persons:
         if self.year_bits is None:
             return rows
         aar = np.asarray(aar, dtype=np.int64)
-        values = col.dictionary if pa.types.is_dictionary(col.type) else col
-        self.nul = self.nul or bool(pc.any(pc.match_substring(values, "\x00")).as_py())
         fits, r, mask = self._pairs(rows, aar)
         key = r * 64 + (aar[fits] - YEAR0)
         order = np.argsort(key, kind="stable")
@@ -236,13 +233,17 @@ class _Persons:
         same = np.flatnonzero((pnr[o][1:] == pnr[o][:-1]) & (aar[o][1:] == aar[o][:-1]))
         return {(bytes(pnr[o][i]), int(aar[o][i])) for i in same}
 
-    def duplicate_error(self, f: Path, chunks) -> ExtractError:
+    def duplicate_error(self, f: Path, chunks) -> ExtractError | None:
         """bef's "more than one row per person and year" as the whole file's reading gives it
         (persons counted, the file's first two rows of a pair seen twice), from `chunks`, the
-        file's typed chunks read again (pnr and aar), in bounded memory. Not for a bef with a
-        NUL in a pnr (`nul`): as bytes "X" and "X\\0" are one key, as text two."""
+        file's typed chunks read again (pnr and aar), in bounded memory. None when a pnr holds
+        a NUL: as fixed-width bytes "X" and "X\\0" are one key, as text two (the caller then
+        reads the file whole)."""
         others, persons, other_pnr, first, row0 = self.other_duplicates(), np.zeros(self.index.n, bool), set(), [], 0
         for pnr, aar in chunks:
+            values = pnr.dictionary if pa.types.is_dictionary(pnr.type) else pnr
+            if pc.any(pc.match_substring(values, "\x00")).as_py():
+                return None
             rows = self.index.rows(pnr)
             aar = np.asarray(aar, dtype=np.int64)
             fits, r, mask = self._pairs(rows, aar)
@@ -335,7 +336,7 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
             writer = None
         if recheck:     # the whole file's error (every bad row counted), chunk by chunk
             err = chunked_error(f, name, rename, chunk_rows)
-            if err is None and read and not persons.nul:    # bef's pairs seen twice, found again
+            if err is None and read:      # every row passed: bef's pairs seen twice, found again
                 err = persons.duplicate_error(f, _pnr_and_year(f, name, wanted, rename, chunk_rows))
             if err is not None:
                 raise err from None
