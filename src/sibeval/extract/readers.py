@@ -344,7 +344,7 @@ def coerce(df: pd.DataFrame, file: Path, name: str, row0: int = 0) -> pd.DataFra
     the file whose first row is the file's row `row0` (0-based), for the rows an error names.
 
     The checks are row-local and each column's are made in a fixed order (a value missing,
-    then its type, then its code); an error for a value carries ``order`` (the column's place
+    its type, its range, its code); an error for a value carries ``order`` (the column's place
     in the contract, the check's step), which :func:`chunked_error` uses to find a whole
     file's error chunk by chunk."""
     schema = SCHEMAS[name]
