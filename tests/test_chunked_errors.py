@@ -82,9 +82,9 @@ def _whole_file_error(ex, name):
     return None
 
 
-def _normalise_error(ex, name, out, chunk_rows):
+def _normalise_error(ex, name, out, chunk_rows, index=None):
     try:
-        normalise_chunked(Extract(ex), name, out, chunk_rows=chunk_rows)
+        normalise_chunked(Extract(ex), name, out, index, chunk_rows=chunk_rows)
     except ExtractError as e:
         return str(e)
     return None
@@ -187,11 +187,7 @@ def test_befs_pairs_seen_twice_are_found_again_chunk_by_chunk(tmp_path, monkeypa
         with monkeypatch.context() as m:
             m.setattr(readers, "read_raw", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read whole")))
             for chunk_rows in (int(rng.integers(1, 6)), 10_000):
-                try:
-                    normalise_chunked(Extract(ex), "bef", tmp_path / f"bef{case}.parquet", index, chunk_rows=chunk_rows)
-                    got = None
-                except ExtractError as e:
-                    got = str(e)
+                got = _normalise_error(ex, "bef", tmp_path / f"bef{case}.parquet", chunk_rows, index)
                 assert got == whole, (chunk_rows, df)
     assert sum(w is not None for w in whole_errors) >= 5 and None in whole_errors
 

@@ -637,13 +637,8 @@ class Extract:
         if f is None:
             return None
         rename = self.rename.get(name)
-        wanted = list(SCHEMAS[name])
-        present = resolve_columns(raw_columns(f), wanted, rename)
-        required = [c for c, t in SCHEMAS[name].items() if not t.endswith("?")]
-        # only the contract's columns; all of them when one is missing, so the error can
-        # name the delivered columns that may need a rename
-        df = read_raw(f, columns=wanted if all(c in present for c in required) else None, rename=rename)
-        return coerce(df, f, name)
+        check_columns(f, name, rename)      # a missing column named from the file's column names
+        return coerce(read_raw(f, columns=list(SCHEMAS[name]), rename=rename), f, name)
 
     def checksums(self) -> dict:
         out = {}
