@@ -84,3 +84,32 @@ def test_memory_and_time_of_submitted_rules_grow_with_the_attempt():
                 assert m, f"{path.name}: rule {rule or '(loop)'} sets no {res}"
                 assert "attempt" in m.group(1) or m.group(1).startswith(f"{res}("), \
                     f"{path.name}: rule {rule or '(loop)'}: {res}={m.group(1)} does not grow with the attempt"
+
+
+def test_one_job_per_extract_and_one_per_cohort():
+    """The profile's groups as the dry run forms them: each job costs a submission, a status check
+    and a Snakemake start, so a cohort's QC summary runs in the cohort's job, not in one of its own
+    (bench/README.md, "One job per cohort")."""
+    groups = [f"{rule}={group}" for rule, group in _groups().items()]   # without the SLURM plugin installed
+    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--groups", *groups],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=True).stdout
+    jobs, current = [], None
+    for line in out.splitlines():
+        if m := re.search(r"Group job (\w+) ", line):
+            current = (m.group(1), [], set())
+            jobs.append(current)
+        elif not line.startswith(" ") and re.search(r"\b(local)?rule \w+:", line):
+            current = None          # a job outside any group
+        elif current and (m := re.match(r"\s+rule (\w+):", line)):
+            current[1].append(m.group(1))
+        elif current and (m := re.match(r"\s+wildcards: (.*)", line)):
+            current[2].update(w for w in m.group(1).split(", ") if w.startswith(("cohort=", "extract=")))
+    cohorts = [j for j in jobs if j[0] == "cohort"]
+    extracts = [j for j in jobs if j[0] == "extract"]
+    assert len(jobs) == len(cohorts) + len(extracts) == 6, [j[:2] for j in jobs]     # the demo: 3 extracts, 3 cohorts
+    for _, rules, wildcards in cohorts:
+        assert sorted(rules) == ["build_candidates", "classify_outcomes", "cohort_qc", "effects", "match"], rules
+        assert len(wildcards) == 1, wildcards          # one cohort's rules
+    for _, rules, wildcards in extracts:
+        assert {"normalise_extract", "build_panel"} <= set(rules), rules
+        assert len({w for w in wildcards if w.startswith("extract=")}) == 1, wildcards

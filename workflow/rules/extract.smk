@@ -59,6 +59,9 @@ rule cohort_qc:
         cohort_files,
         summary=normalised("summary.csv"),
         bef=normalised("bef.parquet"),
+        # Not read: after the cohort's candidates, so that on a cluster it runs in the cohort's
+        # job instead of a job of its own (a submission, a status check and a Snakemake start less per cohort).
+        after="results/{cohort}/interim/participants.parquet",
     output:
         "results/{cohort}/interim/tables/extract_summary.csv",
     params:
