@@ -60,8 +60,9 @@ rule cohort_qc:
         summary=normalised("summary.csv"),
         bef=normalised("bef.parquet"),
         # Not read: after the cohort's candidates, so that on a cluster it runs in the cohort's
-        # job instead of a job of its own (a submission, a status check and a Snakemake start less per cohort).
-        after="results/{cohort}/interim/participants.parquet",
+        # job instead of a job of its own (a submission, a status check and a Snakemake start
+        # less per cohort); ancient: a new candidate file does not make the summary again.
+        after=ancient("results/{cohort}/interim/participants.parquet"),
     output:
         "results/{cohort}/interim/tables/extract_summary.csv",
     params:
