@@ -276,6 +276,7 @@ def test_changing_one_cohort_reruns_only_that_cohort(run):
     assert after["viborg_unge"] == notes["viborg_unge"]
     html = _note(wd, "kolding_ny_start").read_text(encoding="utf-8")
     assert "Antal under 6 personer vises ikke" in html and "&lt;6" in html
+    assert _plan(wd, env) == {}     # nothing left out: every table of the new min_cell was made
 
 
 def _plan(wd, env, *args):
@@ -303,6 +304,9 @@ def _plan(wd, env, *args):
             "  age_max: 63",
             {
                 "build_candidates",
+                "cohort_qc",                       # after the candidates (one job per cohort on a cluster),
+                "publish_qc_extract_summary",      # and what reads its summary
+                "progression",
                 "match",
                 "classify_outcomes",
                 "effects",
