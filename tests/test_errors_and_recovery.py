@@ -364,6 +364,21 @@ def test_console_names_rule_cohort_and_log_and_the_log_has_the_message(tmp_path)
     assert "none of the 8 started participants" in logged
     assert not (wd / CANDIDATES).exists()          # a stopped rule leaves none of its outputs
     assert not (wd / "results" / "hand" / "interim" / "tables" / "eligibility_funnel.csv").exists()
+    # the cohort's QC summary comes first (rule cohort_qc): written although the search stops
+    assert (wd / "results" / "hand" / "interim" / "tables" / "extract_summary.csv").exists()
+
+
+@pytest.mark.workflow
+def test_a_bad_questionnaire_stops_the_cohort_before_the_candidate_search(tmp_path):
+    """The QC summary checks the cohort's questionnaires before the search starts (on a cluster,
+    at the start of the cohort's job, so that no analysis output is made and thrown away)."""
+    q = pd.DataFrame([questionnaire_rows(PART[0], "start", who=7)])
+    wd = _workflow(tmp_path, world(tmp_path, questionnaires=q), progression={"enabled": True})
+    r, out = _snakemake(wd, CANDIDATES)
+    assert r.returncode != 0
+    assert "rule cohort_qc, cohort hand stopped" in out and "outside 0-5" in out, out[-3000:]
+    assert not (wd / "results" / "hand" / "interim" / "logs" / "build_candidates.log").exists()
+    assert not (wd / CANDIDATES).exists()
 
 
 @pytest.mark.workflow

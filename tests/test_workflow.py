@@ -304,9 +304,6 @@ def _plan(wd, env, *args):
             "  age_max: 63",
             {
                 "build_candidates",
-                "cohort_qc",                       # after the candidates (one job per cohort on a cluster),
-                "publish_qc_extract_summary",      # and what reads its summary
-                "progression",
                 "match",
                 "classify_outcomes",
                 "effects",

@@ -6,6 +6,10 @@ rule build_candidates:
         normalised("dream.parquet", "bef.parquet", "vnds.parquet", "udda.parquet", "lpr.parquet", "summary.csv"),
         panel=panel_file,
         blocks=blocks_dir,
+        # Not read: the cohort's QC summary first, so that its participant list and questionnaires
+        # are checked (and the summary written) before the search, and on a cluster the summary
+        # runs in the cohort's job instead of a job of its own (bench/README.md, "One job per cohort").
+        qc="results/{cohort}/interim/tables/extract_summary.csv",
     output:
         candidates="results/{cohort}/interim/candidates.parquet",
         participants="results/{cohort}/interim/participants.parquet",

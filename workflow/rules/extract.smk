@@ -59,11 +59,6 @@ rule cohort_qc:
         cohort_files,
         summary=normalised("summary.csv"),
         bef=normalised("bef.parquet"),
-        # Not read: after the cohort's candidates, so that on a cluster it runs in the cohort's
-        # job instead of a job of its own (a submission, a status check and a Snakemake start
-        # less per cohort). Not ancient(): Snakemake then skips the own checks of the rules after
-        # it (publish_qc_extract_summary kept an old min_cell), for a second of work saved.
-        after="results/{cohort}/interim/participants.parquet",
     output:
         "results/{cohort}/interim/tables/extract_summary.csv",
     params:
