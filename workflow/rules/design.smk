@@ -20,6 +20,7 @@ rule build_candidates:
                         "birth_date_problems", "disclosure.min_cell", codes=True, extract=True),
     log:
         "results/{cohort}/interim/logs/build_candidates.log",
+    priority: 10   # on the longest path: before the QC tables and progression ready at the same time
     threads: more_than_one_block   # then half the blocks of persons in a second process
     resources:
         # one process: 0.9 GiB at 10^6, 1.1 GiB at 6x10^6 persons; the second about 0.65 GiB (bench/README.md)
