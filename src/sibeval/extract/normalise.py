@@ -335,9 +335,10 @@ def normalise_chunked(ex: Extract, name: str, out: Path, index: PersonIndex | No
             writer.close()
             writer = None
         if recheck:     # the whole file's error (every bad row counted), chunk by chunk
-            err = chunked_error(f, name, rename, chunk_rows)
-            if err is None and read:      # every row passed: bef's pairs seen twice, found again
+            if read:      # every chunk passed its checks: bef's pairs seen twice, found again
                 err = persons.duplicate_error(f, _pnr_and_year(f, name, wanted, rename, chunk_rows))
+            else:
+                err = chunked_error(f, name, rename, chunk_rows)
             if err is not None:
                 raise err from None
             getattr(ex, name)()                   # what the file read whole says
