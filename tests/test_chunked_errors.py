@@ -5,12 +5,14 @@ faults in any column, row and chunk, as CSV and Parquet."""
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from sibeval.errors import ExtractError
 from sibeval.extract import readers
 from sibeval.extract.contract import ALLOWED, SCHEMAS
 from sibeval.extract.normalise import normalise_chunked
+from sibeval.extract.panel_blocks import PersonIndex
 from sibeval.extract.readers import Extract, chunked_error
 
 NAMES = ["eindkomst", "vnds", "dod", "udda", "lpr", "bef"]
@@ -164,9 +166,6 @@ def test_codes_delivered_as_numbers_read_as_the_same_text_in_chunks(tmp_path):
 def test_befs_pairs_seen_twice_are_found_again_chunk_by_chunk(tmp_path, monkeypatch, seed):
     """bef's one row per person and year: persons in DREAM or not, years inside the bits'
     window or not (before 1970, after 2033), pairs repeated in one chunk or across chunks."""
-    import pyarrow as pa
-
-    from sibeval.extract.panel_blocks import PersonIndex
     rng = np.random.default_rng(100 + seed)
     dream = [f"P{i:04d}" for i in range(40)]
     index = PersonIndex(pa.array(dream))
@@ -195,9 +194,6 @@ def test_befs_pairs_seen_twice_are_found_again_chunk_by_chunk(tmp_path, monkeypa
 def test_a_pnr_with_a_nul_is_checked_on_the_whole_file(tmp_path):
     """As fixed-width bytes "A" and "A\\0" are one key, as text two: such a bef gets the whole
     file's reading (found by a reviewer: the person count and the rows differed)."""
-    import pyarrow as pa
-
-    from sibeval.extract.panel_blocks import PersonIndex
     ex = tmp_path / "ex"
     ex.mkdir()
     df = _valid("bef", 4, np.random.default_rng(0)).assign(pnr=["A", "A\x00", "A", "A\x00"], aar=2015)
