@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from sibeval.config import load_yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
 COHORT = "sib_herning_viborg"
@@ -106,6 +108,23 @@ def test_matching_balances_every_covariate(run, cohort):
     else:
         assert pub.loc["matched", "control"] == str(int(flow["controls_matched"]))
 
+
+@pytest.mark.parametrize("cohort", [COHORT, "kolding_ny_start", "viborg_unge"])
+def test_effects_reads_only_the_analysed_persons(run, cohort):
+    """effects runs on a cluster's submitting host (`localrules:`) because its person-level
+    inputs hold the matched sample only, never the candidate pool: a file of the population's
+    size there would cost the host memory that grows with the population."""
+    wd, _ = run
+    interim = wd / "results" / cohort / "interim"
+    matched = pd.read_parquet(interim / "matched.parquet", columns=["pnr", "treated"])
+    pool = pq.ParquetFile(interim / "candidates.parquet").metadata.num_rows
+    treated = int(matched["treated"].sum())
+    ratio = load_yaml(ROOT / "config" / "cohorts" / f"{cohort}.yaml")["matching"]["ratio"]
+    assert len(matched) <= treated * (1 + ratio) < pool / 10, (len(matched), treated, pool)
+    persons = set(matched["pnr"])
+    for name in ("status_month", "panel_analysed"):
+        got = pd.read_parquet(interim / f"{name}.parquet", columns=["pnr"])
+        assert set(got["pnr"]) <= persons and len(got) <= len(matched), name
 
 def test_headline_effects_as_published(run):
     wd, _ = run
