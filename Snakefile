@@ -23,13 +23,12 @@ include: "workflow/rules/report.smk"
 
 
 # On a cluster these run on the submitting host, not as jobs: each takes seconds and at most
-# about 0.5 GiB at any population size (they read the cohort's tables, its participant and
-# questionnaire files and, for effects, the analysed persons' files that classify_outcomes
-# writes; no register, panel or candidates; bench/README.md), while a job costs a Snakemake
-# start and waits for a status check.
+# about 0.5 GiB at any population size (they read the cohort's tables and its participant and
+# questionnaire files, no register, panel or candidates; bench/README.md), while a job costs a
+# Snakemake start and waits for a status check. effects too, where every cohort matches to
+# nearest neighbours (EFFECTS_LOCAL, workflow/rules/common.smk).
 # Locally the directive changes nothing.
 localrules:
-    effects,
     progression,
     publish,
     publish_qc_extract_summary,

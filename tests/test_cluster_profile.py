@@ -2,7 +2,9 @@
 with memory limits"): failed jobs are retried with more memory, status checks are frequent,
 and every rule is either grouped into its extract's or its cohort's job or runs locally."""
 
+import functools
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +21,29 @@ def _profile():
     return load_yaml(PROFILE)
 
 
-def _local_rules():
-    names = set()
-    for path in SNAKEFILES:
-        for block in re.findall(r"^localrules:\s*\n((?:[ \t]+\w+,?\s*\n)+)", path.read_text(), re.M):
-            names |= set(re.findall(r"\w+", block))
-    return names
+# the rules Snakemake itself takes as local (`localrules:` and a rule's `localrule:`) under the
+# configuration files given, printed by a process of their own (the API changes directory)
+_LOCAL_RULES = """
+import sys
+from pathlib import Path
+from snakemake.api import SnakemakeApi
+from snakemake.settings.enums import Quietness
+from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
+with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+    wf = api.workflow(resource_settings=ResourceSettings(),
+                      config_settings=ConfigSettings(configfiles=[Path(f) for f in sys.argv[1:]]),
+                      snakefile=Path("Snakefile"), workdir=Path(".")).dag(DAGSettings()).workflow_api._workflow
+    print(" ".join(sorted(wf._localrules)))
+"""
+
+
+@functools.cache
+def _local_rules(*configfiles) -> frozenset[str]:
+    files = [str(ROOT / "config" / "config.yaml"), *map(str, configfiles)]
+    out = subprocess.run([sys.executable, "-c", _LOCAL_RULES, *files], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return frozenset(out.stdout.split())
 
 
 def _groups():
@@ -76,7 +95,23 @@ def test_local_rules_read_only_the_cohorts_tables():
                      and not (re.fullmatch(r"results/[^/]+/interim/[^/]+", f) and Path(f).name in ANALYSED_FILES)]
             assert not heavy, f"local rule {rule} reads {heavy}"
     assert seen == local, sorted(local - seen)      # every local rule was found and checked
-    assert "effects" in seen        # the one local rule that reads the analysed persons' files
+    assert "effects" in seen        # the one local rule that reads the matched sample's files
+
+
+def test_effects_is_a_job_where_a_cohort_keeps_every_candidate(tmp_path):
+    """With weighting (or no matching) the analysed persons' files hold every candidate, so effects
+    leaves the submitting host for a job of its own (in no group: a group job with a local rule
+    in it would run whole on the submitting host)."""
+    assert "effects" not in _groups()
+    cohorts = tmp_path / "cohorts"
+    shutil.copytree(ROOT / "config" / "cohorts", cohorts)
+    name = load_yaml(ROOT / "config" / "config.yaml")["cohorts"][-1]
+    text = (cohorts / f"{name}.yaml").read_text()
+    assert "method" not in load_yaml(cohorts / f"{name}.yaml")["matching"]     # nearest, the default
+    (cohorts / f"{name}.yaml").write_text(text.replace("matching:\n", "matching:\n  method: weighting\n", 1))
+    assert load_yaml(cohorts / f"{name}.yaml")["matching"]["method"] == "weighting"
+    (tmp_path / "over.yaml").write_text(f"cohort_dir: {cohorts}\n")
+    assert "effects" in _local_rules() and "effects" not in _local_rules(tmp_path / "over.yaml")
 
 
 def test_memory_and_time_of_submitted_rules_grow_with_the_attempt():

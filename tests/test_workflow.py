@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sibeval.config import load_yaml
+from sibeval.config import load_validated
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
@@ -110,21 +110,27 @@ def test_matching_balances_every_covariate(run, cohort):
 
 
 @pytest.mark.parametrize("cohort", [COHORT, "kolding_ny_start", "viborg_unge"])
-def test_effects_reads_only_the_analysed_persons(run, cohort):
-    """effects runs on a cluster's submitting host (`localrules:`) because its person-level
-    inputs hold the matched sample only, never the candidate pool: a file of the population's
-    size there would cost the host memory that grows with the population."""
+def test_effects_reads_only_the_matched_sample(run, cohort):
+    """effects runs on a cluster's submitting host where every cohort matches to nearest
+    neighbours (EFFECTS_LOCAL, workflow/rules/common.smk): its person-level inputs then hold the
+    participants and their matched controls, never the candidate pool, whose size is the
+    population's (tests/test_cluster_profile.py has the other methods)."""
     wd, _ = run
     interim = wd / "results" / cohort / "interim"
+    settings = load_validated(ROOT / "config" / "cohorts" / f"{cohort}.yaml",
+                              ROOT / "workflow" / "schemas" / "cohort.schema.yaml")["matching"]
+    assert settings["method"] == "nearest"
     matched = pd.read_parquet(interim / "matched.parquet", columns=["pnr", "treated"])
+    status = pd.read_parquet(interim / "status_month.parquet", columns=["pnr", "role"])
+    panel = pd.read_parquet(interim / "panel_analysed.parquet", columns=["pnr"])
     pool = pq.ParquetFile(interim / "candidates.parquet").metadata.num_rows
-    treated = int(matched["treated"].sum())
-    ratio = load_yaml(ROOT / "config" / "cohorts" / f"{cohort}.yaml")["matching"]["ratio"]
-    assert len(matched) <= treated * (1 + ratio) < pool / 10, (len(matched), treated, pool)
-    persons = set(matched["pnr"])
-    for name in ("status_month", "panel_analysed"):
-        got = pd.read_parquet(interim / f"{name}.parquet", columns=["pnr"])
-        assert set(got["pnr"]) <= persons and len(got) <= len(matched), name
+    participants = set(status.loc[status["role"] == "participant", "pnr"])    # unmatched ones included
+    controls = set(matched.loc[matched["treated"] == 0, "pnr"])
+    assert len(matched) <= int(matched["treated"].sum()) * (1 + settings["ratio"])
+    assert len(participants) + len(controls) < pool / 10, (len(participants), len(controls), pool)
+    assert set(status["pnr"]) <= participants | controls and len(status) <= len(participants) + len(matched)
+    assert set(panel["pnr"]) <= set(status["pnr"]) and len(panel) == panel["pnr"].nunique()
+
 
 def test_headline_effects_as_published(run):
     wd, _ = run

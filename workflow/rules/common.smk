@@ -65,6 +65,11 @@ def _load_config():
 
 
 COHORTS = _load_config()
+# effects reads the analysed persons' files that classify_outcomes writes: with nearest-neighbour
+# matching the participants and their matched controls, a cohort's size, so on a cluster it runs on
+# the submitting host (its `localrule:`); with weighting or no matching they hold every candidate,
+# and it is a job of its own (bench/README.md, "effects on the submitting host")
+EFFECTS_LOCAL = all(c["matching"]["method"] == "nearest" for c in COHORTS.values())
 DREAM_CODES = load_yaml(config["dream_codes"])
 LABELS = load_yaml(config["labels"])
 DEMO_EXTRACTS = [n for n, e in config["extracts"].items() if "demo" in e]

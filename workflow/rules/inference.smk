@@ -21,9 +21,12 @@ rule effects:
                         codes=True),
     log:
         "results/{cohort}/interim/logs/effects.log",
+    # on a cluster's submitting host where its inputs are the matched sample (workflow/rules/common.smk)
+    localrule: EFFECTS_LOCAL
     priority: 10   # on the longest path: before the small rules ready at the same time
     threads: 1
     resources:
+        # grows with the extract for a job of its own (weighting or no matching: every candidate)
         mem_mb=mem_mb(900, 800),
         runtime=runtime(10, 5),
     conda:
