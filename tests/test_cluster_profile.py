@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sibeval.config import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +81,33 @@ def test_every_rule_is_grouped_or_local():
 # the person-level files a local rule may read: the analysed persons' (participants and their
 # matched controls), which classify_outcomes writes; their size is the cohort's, not the population's
 ANALYSED_FILES = {"status_month.parquet", "matched.parquet", "panel_analysed.parquet"}
+REGISTERS = {"dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr"}       # DATA_CONTRACT.md
+
+
+def _population_sized(path: str) -> bool:
+    """A file whose size grows with the population: a register (raw or normalised, any format),
+    an extract's other interim files but its checksums and QC summary, the register blocks,
+    the panel or the candidates; of a cohort's Parquet files only the matched sample's are not."""
+    p = Path(path)
+    if p.stem.lower() in REGISTERS or p.name == "blocks":
+        return True
+    if path.startswith("results/extracts/"):
+        return p.name not in {"checksums.csv", "summary.csv"}
+    if p.suffix == ".parquet":
+        return not (re.fullmatch(r"results/[^/]+/interim/[^/]+", path) and p.name in ANALYSED_FILES)
+    return False
+
+
+@pytest.mark.parametrize("path, heavy", [
+    ("data/raw/demo/dream.parquet", True), ("data/raw/x/BEF.sas7bdat", True), ("data/raw/x/eindkomst.csv", True),
+    ("results/extracts/interim/demo/bef.parquet", True), ("results/extracts/interim/demo/blocks", True),
+    ("results/extracts/interim/demo/panel.parquet", True), ("results/extracts/interim/demo/matched.parquet", True),
+    ("results/sib/interim/candidates.parquet", True), ("results/sib/interim/matched.parquet", False),
+    ("results/sib/interim/panel_analysed.parquet", False), ("results/extracts/interim/demo/checksums.csv", False),
+    ("data/raw/demo/participants.csv", False), ("results/sib/interim/tables/effects.csv", False),
+])
+def test_what_counts_as_population_sized(path, heavy):
+    assert _population_sized(path) is heavy
 
 
 def test_local_rules_read_only_the_cohorts_tables():
@@ -91,8 +120,7 @@ def test_local_rules_read_only_the_cohorts_tables():
     for rule, inputs in re.findall(r"^(?:local)?rule (\w+):\n    input: (.*)$", out, re.M):
         if rule in local:
             seen.add(rule)
-            heavy = [f for f in inputs.split(", ") if (f.endswith(".parquet") or f.endswith("/blocks"))
-                     and not (re.fullmatch(r"results/[^/]+/interim/[^/]+", f) and Path(f).name in ANALYSED_FILES)]
+            heavy = [f for f in inputs.split(", ") if _population_sized(f)]
             assert not heavy, f"local rule {rule} reads {heavy}"
     assert seen == local, sorted(local - seen)      # every local rule was found and checked
     assert "effects" in seen        # the one local rule that reads the matched sample's files
