@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sibeval.config import load_yaml
+from sibeval.extract.normalise import REGISTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "workflow" / "profiles" / "slurm" / "config.yaml"
@@ -81,7 +82,6 @@ def test_every_rule_is_grouped_or_local():
 # the person-level files a local rule may read: the analysed persons' (participants and their
 # matched controls), which classify_outcomes writes; their size is the cohort's, not the population's
 ANALYSED_FILES = {"status_month.parquet", "matched.parquet", "panel_analysed.parquet"}
-REGISTERS = {"dream", "bef", "eindkomst", "vnds", "dod", "udda", "lpr"}       # DATA_CONTRACT.md
 
 
 def _population_sized(path: str) -> bool:
