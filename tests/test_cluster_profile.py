@@ -3,6 +3,8 @@ with memory limits"): failed jobs are retried with more memory, status checks ar
 and every rule is either grouped into its extract's or its cohort's job or runs locally."""
 
 import functools
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,10 +26,11 @@ def _profile():
     return load_yaml(PROFILE)
 
 
-# the rules Snakemake itself takes as local (`localrules:` and a rule's `localrule:`) under the
-# configuration files given, printed by a process of their own (the API changes directory)
-_LOCAL_RULES = """
-import sys
+# the rules Snakemake itself takes as local (`localrules:` and a rule's `localrule:`) and each rule's
+# `group:` under the configuration files given, printed by a process of their own (the API changes
+# directory)
+_RULES = """
+import json, sys
 from pathlib import Path
 from snakemake.api import SnakemakeApi
 from snakemake.settings.enums import Quietness
@@ -36,21 +39,27 @@ with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
     wf = api.workflow(resource_settings=ResourceSettings(),
                       config_settings=ConfigSettings(configfiles=[Path(f) for f in sys.argv[1:]]),
                       snakefile=Path("Snakefile"), workdir=Path(".")).dag(DAGSettings()).workflow_api._workflow
-    print(" ".join(sorted(wf._localrules)))
+    print(json.dumps({"local": sorted(wf._localrules),
+                      "groups": {r.name: r._group for r in wf.rules if r._group is not None}}))
 """
 
 
 @functools.cache
-def _local_rules(*configfiles) -> frozenset[str]:
+def _rules(*configfiles) -> dict:
     files = [str(ROOT / "config" / "config.yaml"), *map(str, configfiles)]
-    out = subprocess.run([sys.executable, "-c", _LOCAL_RULES, *files], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", _RULES, *files], cwd=ROOT, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    return frozenset(out.stdout.split())
+    return json.loads(out.stdout)
 
 
-def _groups():
-    return dict(entry.split("=", 1) for entry in _profile().get("groups", []))
+def _local_rules(*configfiles) -> frozenset[str]:
+    return frozenset(_rules(*configfiles)["local"])
+
+
+def _groups() -> dict[str, str]:
+    """Each grouped rule's group, as the rules set it (the job's own Snakemake sees only these)."""
+    return _rules()["groups"]
 
 
 def test_slurm_profile_retries_and_checks_status_often():
@@ -158,11 +167,14 @@ def test_memory_and_time_of_submitted_rules_grow_with_the_attempt():
 
 
 def test_one_job_per_extract_and_one_per_cohort():
-    """The profile's groups as the dry run forms them: each job costs a submission, a status check
-    and a Snakemake start, so a cohort's QC summary runs in the cohort's job, not in one of its own
-    (bench/README.md, "One job per cohort")."""
-    groups = [f"{rule}={group}" for rule, group in _groups().items()]   # without the SLURM plugin installed
-    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--groups", *groups],
+    """The groups as the dry run forms them from the rules alone, as the job's own Snakemake does
+    (the plugin passes it no --groups): each job costs a submission, a status check and two
+    Snakemake starts, so a cohort's QC summary runs in the cohort's job, not in one of its own
+    (bench/README.md, "One job per cohort", "One Snakemake per job")."""
+    # a groups: list in the profile reaches only the submitting Snakemake, and the job's Snakemake
+    # would run each of the job's rules in a step and a Snakemake of its own again
+    assert "groups" not in _profile()
+    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=True).stdout
     jobs, current = [], None
     for line in out.splitlines():
@@ -186,3 +198,44 @@ def test_one_job_per_extract_and_one_per_cohort():
     assert len(seen) == len(set(seen)) == len(extracts) >= 1, seen                                  # one job each
     for _, rules, _ in extracts:
         assert {"normalise_extract", "build_panel"} <= set(rules), rules
+
+
+# stands in for SLURM's srun: records its arguments, then runs the command after its options
+FAKE_SRUN = """#!/bin/sh
+echo "$*" >> "$FAKE_SRUN_LOG"
+while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done
+exec "$@"
+"""
+
+
+@pytest.mark.workflow
+def test_a_job_runs_its_rules_in_one_step(tmp_path):
+    """What a job's batch step does: Snakemake with the plugin's jobstep executor, given no --groups,
+    runs each group it forms from the rules through one `srun` (one step and one Snakemake start
+    for the job's rules, not one per rule). Here on the smallest demo extract and its cohort, with
+    a stand-in `srun` that records its calls."""
+    pytest.importorskip("snakemake_executor_plugin_slurm_jobstep")
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    for item in ("Snakefile", "config", "workflow"):
+        (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(ROOT / item, wd / item)
+    cfg = load_yaml(ROOT / "config" / "config.yaml")
+    extracts = {n: e for n, e in cfg["extracts"].items() if "demo" in e}
+    extract = min(extracts, key=lambda n: extracts[n]["demo"]["pool_size"])
+    cohort = next(c for c in cfg["cohorts"]
+                  if load_yaml(ROOT / "config" / "cohorts" / f"{c}.yaml")["extract"] == extract)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "srun").write_text(FAKE_SRUN)
+    (tmp_path / "bin" / "srun").chmod(0o755)
+    log = tmp_path / "srun.log"
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", "FAKE_SRUN_LOG": str(log)}
+    target = f"results/{cohort}/interim/status_month.parquet"
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--executor", "slurm-jobstep", "--jobs", "1", "--cores", "1",
+                        "--directory", str(wd), "--snakefile", str(wd / "Snakefile"), target],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    assert (wd / target).exists()
+    calls = log.read_text().splitlines()
+    steps = sorted(sorted(re.search(r"--allowed-rules ((?:\w+ ?)+)", c).group(1).split()) for c in calls)
+    assert steps == [["build_candidates", "classify_outcomes", "cohort_qc", "match"],
+                     sorted(["build_panel", f"demo_extract_{extract}", "normalise_extract"])], calls

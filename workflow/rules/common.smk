@@ -70,6 +70,14 @@ COHORTS = _load_config()
 # the submitting host (its `localrule:`); with weighting or no matching they hold every candidate,
 # and it is a job of its own (bench/README.md, "effects on the submitting host")
 EFFECTS_LOCAL = all(c["matching"]["method"] == "nearest" for c in COHORTS.values())
+# On a cluster each extract's rules are one job and each cohort's rules that read the registers,
+# the panel or the candidates another: the rules' `group:`, not the profile's `groups:`, because the
+# SLURM plugin passes no --groups to the job's own Snakemake. With the groups in the rules, that
+# Snakemake hands the whole group to one `srun` step, which runs its rules in one Snakemake
+# process: one start per job instead of one per rule (bench/README.md, "One Snakemake per job").
+# Locally a group changes nothing.
+EXTRACT_JOB = "extract"
+COHORT_JOB = "cohort"
 DREAM_CODES = load_yaml(config["dream_codes"])
 LABELS = load_yaml(config["labels"])
 DEMO_EXTRACTS = [n for n, e in config["extracts"].items() if "demo" in e]

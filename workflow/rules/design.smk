@@ -21,6 +21,7 @@ rule build_candidates:
     log:
         "results/{cohort}/interim/logs/build_candidates.log",
     priority: 10   # on the longest path: before the QC tables and progression ready at the same time
+    group: COHORT_JOB
     threads: more_than_one_block   # then half the blocks of persons in a second process
     resources:
         # one process: 0.9 GiB at 10^6, 1.1 GiB at 6x10^6 persons; the second about 0.65 GiB (bench/README.md)
@@ -49,6 +50,7 @@ rule match:
     log:
         "results/{cohort}/interim/logs/match.log",
     priority: 10   # on the longest path: before the small rules ready at the same time
+    group: COHORT_JOB
     threads: 1
     resources:
         mem_mb=mem_mb(1000, 400),   # one copy of the candidates: 0.65 GiB at 10^6 (cgroup), 1.5 GiB for 3x10^6 rows

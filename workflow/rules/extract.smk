@@ -11,6 +11,7 @@ for _name in DEMO_EXTRACTS:
             demo=config["extracts"][_name]["demo"],
         log:
             f"results/extracts/interim/logs/demo/{_name}.log",
+        group: EXTRACT_JOB
         threads: 1
         resources:
             mem_mb=lambda wc, attempt: int((1000 + 16 * EXTRACT_MB[_name]) * attempt),
@@ -42,6 +43,7 @@ rule normalise_extract:
         layout=DREAM_LAYOUT,   # a file of an older layout is made again
     log:
         "results/extracts/interim/logs/{extract}/normalise_extract.log",
+    group: EXTRACT_JOB
     threads: 2   # DREAM in a second process, bef here; the optional registers and eIndkomst's row groups shared
     resources:
         mem_mb=mem_mb(1800, 100),   # bounded, both processes: 1.2-1.4 GiB at 10^6, 1.5 GiB at 6x10^6 persons (bench/README.md)
@@ -66,6 +68,7 @@ rule cohort_qc:
                         extract=True),
     log:
         "results/{cohort}/interim/logs/cohort_qc.log",
+    group: COHORT_JOB
     threads: 1
     resources:
         mem_mb=mem_mb(600, 0),   # the participants' bef rows only: 0.24 GiB at 10^6 and 6x10^6 persons
@@ -88,6 +91,7 @@ rule build_panel:
     log:
         "results/extracts/interim/logs/{extract}/build_panel.log",
     priority: 10   # the longest path goes through it: first, before the small rules that are also ready
+    group: EXTRACT_JOB
     threads: 2   # two blocks of persons at a time
     resources:
         mem_mb=mem_mb(1500, 100, 300),   # bounded: 1.2-1.3 GiB at 10^6, 1.4 at 6x10^6 on two threads (bench/README.md, ninth round)

@@ -18,6 +18,7 @@ rule classify_outcomes:
     log:
         "results/{cohort}/interim/logs/classify_outcomes.log",
     priority: 10   # on the longest path: before the small rules ready at the same time
+    group: COHORT_JOB
     threads: 1
     resources:
         mem_mb=mem_mb(800, 600),
