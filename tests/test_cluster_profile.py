@@ -137,8 +137,8 @@ def test_local_rules_read_only_the_cohorts_tables():
 
 def test_effects_is_a_job_where_a_cohort_keeps_every_candidate(tmp_path):
     """With weighting (or no matching) the analysed persons' files hold every candidate, so effects
-    leaves the submitting host for a job of its own (in no group: a group job with a local rule
-    in it would run whole on the submitting host)."""
+    leaves the submitting host for a job of its own (in no group: a rule in a group is submitted
+    with its group whatever its `localrule:` says)."""
     assert "effects" not in _groups()
     cohorts = tmp_path / "cohorts"
     shutil.copytree(ROOT / "config" / "cohorts", cohorts)
@@ -236,6 +236,12 @@ def test_a_job_runs_its_rules_in_one_step(tmp_path):
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     assert (wd / target).exists()
     calls = log.read_text().splitlines()
-    steps = sorted(sorted(re.search(r"--allowed-rules ((?:\w+ ?)+)", c).group(1).split()) for c in calls)
+    steps = []
+    for call in calls:
+        assert (m := re.search(r"--allowed-rules ((?:\w+ ?)+)", call)), call
+        steps.append(sorted(m.group(1).split()))
+    steps.sort()
     assert steps == [["build_candidates", "classify_outcomes", "cohort_qc", "match"],
                      sorted(["build_panel", f"demo_extract_{extract}", "normalise_extract"])], calls
+    # the temporary eIndkomst split is removed inside the job's step, once the panel is built
+    assert not (wd / "results" / "extracts" / "interim" / extract / "eindkomst_blocks").exists()

@@ -75,7 +75,8 @@ EFFECTS_LOCAL = all(c["matching"]["method"] == "nearest" for c in COHORTS.values
 # SLURM plugin passes no --groups to the job's own Snakemake. With the groups in the rules, that
 # Snakemake hands the whole group to one `srun` step, which runs its rules in one Snakemake
 # process: one start per job instead of one per rule (bench/README.md, "One Snakemake per job").
-# Locally a group changes nothing.
+# Locally a group changes nothing (a dry run lists the group jobs). The grouped rules are all
+# `script:` rules: Snakemake would start a `run:` rule in a group in a Snakemake of its own again.
 EXTRACT_JOB = "extract"
 COHORT_JOB = "cohort"
 DREAM_CODES = load_yaml(config["dream_codes"])
