@@ -1,5 +1,6 @@
 """Shared fixtures: the code table, tiny hand-built extracts, a small demo extract."""
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,15 @@ from sibeval.extract.codes import CodeTable
 from sibeval.extract.timegrid import iso_weeks, week_column
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def copy_workflow(wd: Path) -> Path:
+    """The workflow (Snakefile, config/, workflow/) copied into `wd` (made if missing), for a run
+    whose results/ and data/raw/ are not the checkout's."""
+    wd.mkdir(parents=True, exist_ok=True)
+    for item in ("Snakefile", "config", "workflow"):
+        (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(ROOT / item, wd / item)
+    return wd
 
 
 @pytest.fixture(scope="session")

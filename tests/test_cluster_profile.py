@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_workflow
 from sibeval.config import load_yaml
 from sibeval.extract.normalise import REGISTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "workflow" / "profiles" / "slurm" / "config.yaml"
 RULES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
-SNAKEFILES = [ROOT / "Snakefile", *RULES]
 
 
 def _profile():
@@ -60,6 +60,13 @@ def _local_rules(*configfiles) -> frozenset[str]:
 def _groups() -> dict[str, str]:
     """Each grouped rule's group, as the rules set it (the job's own Snakemake sees only these)."""
     return _rules()["groups"]
+
+
+@functools.cache
+def _dry_run() -> str:
+    """The plan of a run from nothing (`snakemake -n --forceall`), with the groups the rules set."""
+    return subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=True).stdout
 
 
 def test_slurm_profile_retries_and_checks_status_often():
@@ -123,8 +130,7 @@ def test_local_rules_read_only_the_cohorts_tables():
     """What runs on the submitting host reads no register, panel or candidate file, only the
     cohort's tables and its analysed persons' files: its memory does not grow with the population
     (bench/README.md, "On a SLURM cluster with memory limits")."""
-    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300, check=True).stdout
+    out = _dry_run()
     local, seen = _local_rules(), set()
     for rule, inputs in re.findall(r"^(?:local)?rule (\w+):\n    input: (.*)$", out, re.M):
         if rule in local:
@@ -174,8 +180,7 @@ def test_one_job_per_extract_and_one_per_cohort():
     # a groups: list in the profile reaches only the submitting Snakemake, and the job's Snakemake
     # would run each of the job's rules in a step and a Snakemake of its own again
     assert "groups" not in _profile()
-    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=True).stdout
+    out = _dry_run()
     jobs, current = [], None
     for line in out.splitlines():
         if m := re.search(r"Group job (\w+) ", line):
@@ -215,10 +220,7 @@ def test_a_job_runs_its_rules_in_one_step(tmp_path):
     for the job's rules, not one per rule). Here on the smallest demo extract and its cohort, with
     a stand-in `srun` that records its calls."""
     pytest.importorskip("snakemake_executor_plugin_slurm_jobstep")
-    wd = tmp_path / "wd"
-    wd.mkdir()
-    for item in ("Snakefile", "config", "workflow"):
-        (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(ROOT / item, wd / item)
+    wd = copy_workflow(tmp_path / "wd")
     cfg = load_yaml(ROOT / "config" / "config.yaml")
     extracts = {n: e for n, e in cfg["extracts"].items() if "demo" in e}
     extract = min(extracts, key=lambda n: extracts[n]["demo"]["pool_size"])

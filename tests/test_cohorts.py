@@ -2,22 +2,17 @@
 (dry runs of Snakemake; the whole run is in test_workflow.py)."""
 
 import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import copy_workflow
 
 
 @pytest.fixture
 def wd(tmp_path):
-    for item in ("Snakefile", "config", "workflow"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
-    return tmp_path
+    return copy_workflow(tmp_path)
 
 
 def dry(wd, *args):

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, dream_frame, questionnaire_rows, write_extract
+from conftest import ROOT, copy_workflow, dream_frame, questionnaire_rows, write_extract
 from sibeval.design.candidates import build_candidates, eligibility_funnel
 from sibeval.design.cohort import participant_flow, require_publishable
 from sibeval.errors import ExtractError, SibevalError, file_rows, months, plain
@@ -324,11 +324,7 @@ def test_no_pnr_in_file_level_messages(tmp_path, codes):
 
 # --------------------------------------------------------------------------- Snakemake level
 def _workflow(tmp_path, extract: Path, **cohort) -> Path:
-    wd = tmp_path / "wd"
-    wd.mkdir()
-    for item in ("Snakefile", "config", "workflow"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, wd / item)
+    wd = copy_workflow(tmp_path / "wd")
     cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())
     cfg["cohorts"] = ["hand"]
     cfg["extracts"] = {"hand": {"path": str(extract)}}
@@ -445,11 +441,7 @@ def _shell(line, wd):
 def test_readme_adding_a_cohort_works_as_written(tmp_path):
     steps = _readme_steps()
     assert [lang for lang, _ in steps] == ["bash", "yaml", "bash", "yaml", "bash"], steps
-    wd = tmp_path / "wd"
-    wd.mkdir()
-    for item in ("Snakefile", "config", "workflow"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, wd / item)
+    wd = copy_workflow(tmp_path / "wd")
     config, cohort_edits, cohort_file = None, None, None
     for lang, body in steps:
         if lang == "bash":

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_workflow
+
 pytestmark = pytest.mark.workflow
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,8 +25,7 @@ def _tree(folder: Path) -> dict[str, str]:
 
 
 def test_the_small_configuration_publishes_every_cohort_reproducibly(tmp_path):
-    for item in ("Snakefile", "config", "workflow"):
-        (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(ROOT / item, tmp_path / item)
+    copy_workflow(tmp_path)
     shutil.copytree(ROOT / ".test" / "config", tmp_path / ".test" / "config")
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--directory", ".test"]

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import copy_workflow
 from sibeval.config import load_validated
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,10 +45,7 @@ def _snakemake(wd, *args, env=None):
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    wd = tmp_path_factory.mktemp("wf")
-    for item in ("Snakefile", "config", "workflow"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, wd / item)
+    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     r = _snakemake(wd, env=env)
     assert r.returncode == 0, r.stderr[-4000:]
